@@ -1,0 +1,44 @@
+# One entry point for everything: `make demo` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PY313  := $(shell pyenv prefix 3.13.0 2>/dev/null || pyenv prefix 3.13 2>/dev/null)
+
+.PHONY: venv test lint typecheck unit cfn demo bench build clean
+
+$(STAMP): pyproject.toml layers/core/requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy
+
+cfn: venv
+	$(BIN)/cfn-lint template.yaml
+	PATH=$(BIN):$$PATH $(BIN)/sam validate --lint --template template.yaml --region eu-central-1
+
+unit: venv
+	$(BIN)/pytest -n auto
+
+test: lint typecheck cfn unit
+
+demo: venv
+	$(BIN)/p2pctl demo
+
+bench: venv
+	$(BIN)/python -m benchmarks.run
+
+build: venv
+	PATH=$(PY313)/bin:$(BIN):$$PATH $(BIN)/sam build --template template.yaml
+
+clean:
+	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

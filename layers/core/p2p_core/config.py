@@ -1,0 +1,372 @@
+"""The config item (SPEC §3): one DynamoDB item, every field defaulted, so `{}` is valid."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import re
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from p2p_core.capacity import CAPACITY_JSON_SCHEMA, CapacitySpec, parse_capacity
+from p2p_core.durations import format_duration, normalize_schedule, parse_duration
+from p2p_core.errors import ConfigError, FieldError, from_validation_error, problem, problems
+from p2p_core.regions import commercial_regions, is_known_region
+from p2p_core.timestamps import format_time, parse_time
+
+CONFIG_KEY = "config"
+_HEADER_NAME = re.compile(r"^cc-[a-z0-9-]+$")
+_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9-]+$")
+_PORTS = re.compile(r"^(\d{1,5})(?:-(\d{1,5}))?$")
+_SSH_KEY = re.compile(r"^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp(256|384|521)|sk-\S+) [A-Za-z0-9+/=]+( .*)?$")
+LOG_RETENTION_DAYS: tuple[int, ...] = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731)
+LOG_RETENTION_DAYS += (1096, 1827, 2192, 2557, 2922, 3288, 3653)
+VOLUME_TYPES = ("gp2", "gp3", "io1", "io2", "st1", "sc1", "standard")
+
+
+def _reject_control_chars(value: str) -> str:
+    for char, name in (("\r", "CR"), ("\n", "LF"), ("\0", "NUL")):
+        if char in value:
+            raise problem(f"must not contain {name} (header values are one line), got {value!r}")
+    return value
+
+
+HeaderValue = Annotated[str, PlainValidator(lambda v: _reject_control_chars(_as_text(v)))]
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int)):
+        return str(value)
+    raise problem(f"must be a string, got {value!r}")
+
+
+def _duration(value: Any) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    if not isinstance(value, str):
+        raise problem(f"must be a duration like '15 minutes', got {value!r}")
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise problem(str(exc)) from None
+
+
+def _time(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        value = format_time(value) if value.tzinfo else value.isoformat()
+    if not isinstance(value, str):
+        raise problem(f"must be an RFC 3339 time like '2026-12-01T09:00:00Z', got {value!r}")
+    try:
+        return parse_time(value)
+    except ValueError as exc:
+        raise problem(str(exc)) from None
+
+
+def _start(value: Any) -> datetime | Literal["now"]:
+    return "now" if value == "now" else _time(value)
+
+
+def _schedule(value: Any) -> str:
+    if not isinstance(value, str):
+        raise problem(f"must be '15 minutes', 'rate(...)' or 'cron(...)', got {value!r}")
+    try:
+        return normalize_schedule(value)
+    except ValueError as exc:
+        raise problem(str(exc)) from None
+
+
+def _dump_start(value: datetime | str) -> str:
+    return value if isinstance(value, str) else format_time(value)
+
+
+Duration = Annotated[
+    timedelta,
+    PlainValidator(_duration),
+    PlainSerializer(format_duration),
+    WithJsonSchema({"type": "string", "examples": ["15 minutes", "2 hours", "7 days"]}),
+]
+Timestamp = Annotated[
+    datetime,
+    PlainValidator(_time),
+    PlainSerializer(format_time),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+StartTime = Annotated[
+    datetime | Literal["now"],
+    PlainValidator(_start),
+    PlainSerializer(_dump_start),
+    WithJsonSchema({"anyOf": [{"const": "now"}, {"type": "string", "format": "date-time"}]}),
+]
+Capacity = Annotated[
+    CapacitySpec,
+    PlainValidator(parse_capacity),
+    PlainSerializer(lambda spec: spec.dump()),
+    WithJsonSchema(CAPACITY_JSON_SCHEMA),
+]
+ScheduleExpression = Annotated[
+    str,
+    PlainValidator(_schedule),
+    WithJsonSchema({"type": "string", "examples": ["15 minutes", "rate(1 hour)", "cron(0/15 * * * ? *)"]}),
+]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class InstanceSettings(_Section):
+    """Launch template settings."""
+
+    type: str = "t3.micro"
+    os: Literal["ubuntu-24.04", "ubuntu-22.04"] = "ubuntu-24.04"
+    architecture: Literal["x86_64", "arm64"] = "x86_64"
+    volume_size: int = Field(8, ge=8, le=16384, description="root volume, GiB")
+    volume_type: Literal["gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"] = "gp3"
+
+    @field_validator("type")
+    @classmethod
+    def _instance_type(cls, value: str) -> str:
+        if not _INSTANCE_TYPE.match(value):
+            raise problem(f"not an instance type like 't3.micro', got {value!r}")
+        return value
+
+    @field_validator("os", mode="before")
+    @classmethod
+    def _os_spelling(cls, value: Any) -> Any:
+        # the seed writes "ubuntu 24.04"; store one spelling
+        return value.strip().lower().replace(" ", "-") if isinstance(value, str) else value
+
+
+class NetworkSettings(_Section):
+    """Per-region VPC and security group."""
+
+    cidr_block: str = "10.20.30.0/24"
+    az_number: int = Field(3, ge=1, le=6)
+    open_ports: list[str] = Field(default_factory=lambda: ["1024-65535"])
+    allow_ssh: list[str] = Field(default_factory=list)
+    public_keys: list[str] = Field(default_factory=list)
+
+    @field_validator("cidr_block")
+    @classmethod
+    def _vpc_cidr(cls, value: str) -> str:
+        try:
+            net = ipaddress.IPv4Network(value, strict=True)
+        except ValueError as exc:
+            raise problem(f"not an IPv4 network {value!r} ({exc})") from None
+        if not 16 <= net.prefixlen <= 28:
+            raise problem(f"VPC prefix must be /16 to /28, got {value!r}")
+        return value
+
+    @field_validator("open_ports", mode="before")
+    @classmethod
+    def _ports(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        found: list[tuple[str, str]] = []
+        out: list[str] = []
+        for i, item in enumerate(value):
+            text = str(int(item)) if isinstance(item, (int, float)) and not isinstance(item, bool) else item
+            match = _PORTS.match(text) if isinstance(text, str) else None
+            low, high = (int(match.group(1)), int(match.group(2) or match.group(1))) if match else (1, 0)
+            if not match or not 0 <= low <= high <= 65535:
+                found.append((str(i), f"not a port or range like '443' or '1024-65535', got {item!r}"))
+            out.append(str(text))
+        if found:
+            raise problems(found)
+        return out
+
+    @field_validator("allow_ssh")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        found: list[tuple[str, str]] = []
+        for i, item in enumerate(value):
+            try:
+                ipaddress.ip_network(item, strict=True)
+            except ValueError:
+                found.append((str(i), f"not a CIDR like '203.0.113.0/24', got {item!r}"))
+        if found:
+            raise problems(found)
+        return value
+
+    @field_validator("public_keys")
+    @classmethod
+    def _keys(cls, value: list[str]) -> list[str]:
+        found = [
+            (str(i), f"not an OpenSSH public key, got {k!r}") for i, k in enumerate(value) if not _SSH_KEY.match(k)
+        ]
+        if found:
+            raise problems(found)
+        return value
+
+    def port_ranges(self) -> list[tuple[int, int]]:
+        """open_ports as (from, to) pairs."""
+        pairs = []
+        for item in self.open_ports:
+            low, _, high = item.partition("-")
+            pairs.append((int(low), int(high or low)))
+        return pairs
+
+
+class AgentSettings(_Section):
+    """What agents run; served as `cc-a-*` headers and baked into user data as defaults."""
+
+    delay: int = Field(60, ge=0, le=3600, description="max random delay before polling, seconds")
+    force_run: bool = False
+    main_run: HeaderValue = "main.yml"
+    pre_run: HeaderValue = "-"
+    post_run: HeaderValue = "-"
+    repository: HeaderValue = "-"
+    type: Literal["ansible", "shell"] = "ansible"
+    cron: str = "*/15 * * * *"
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        _reject_control_chars(value)
+        if len(value.split()) != 5:
+            raise problem(f"cron needs 5 fields (minute hour day month weekday), got {value!r}")
+        return value
+
+
+class ControlCenterSettings(_Section):
+    """The headers agents poll; `extra_headers` must be `cc-` prefixed."""
+
+    enabled: bool = True
+    extra_headers: dict[str, HeaderValue] = Field(default_factory=dict)
+
+    @field_validator("extra_headers", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            bad = [
+                (str(k), f"header name must match cc-[a-z0-9-]+, got {k!r}")
+                for k in value
+                if not _HEADER_NAME.match(str(k))
+            ]
+            if bad:
+                raise problems(bad)
+        return value
+
+
+class LogSettings(_Section):
+    """Per-region CloudWatch log group."""
+
+    enabled: bool = True
+    retention_days: int = 7
+
+    @field_validator("retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value not in LOG_RETENTION_DAYS:
+            raise problem(f"CloudWatch accepts {', '.join(map(str, LOG_RETENTION_DAYS))}; got {value!r}")
+        return value
+
+
+class ConfigItem(_Section):
+    """The whole config item (without its `pk`)."""
+
+    regions: list[str] | Literal["all"] = Field(default_factory=lambda: ["eu-central-1"])
+    exclude_regions: list[str] = Field(default_factory=list)
+    desired_capacity: Capacity = Field(default_factory=lambda: CapacitySpec(all=1, flat=True))
+    min_size: int = Field(0, ge=0)
+    max_size: int = Field(30, ge=0)
+    start_time: StartTime = "now"
+    start_offset: Duration = timedelta(minutes=15)
+    run_duration: Duration | None = timedelta(days=7)
+    stop_time: Timestamp | None = None
+    schedule_expression: ScheduleExpression = "rate(15 minutes)"
+    instance: InstanceSettings = Field(default_factory=InstanceSettings)
+    network: NetworkSettings = Field(default_factory=NetworkSettings)
+    agent: AgentSettings = Field(default_factory=AgentSettings)
+    control_center: ControlCenterSettings = Field(default_factory=ControlCenterSettings)
+    logs: LogSettings = Field(default_factory=LogSettings)
+    version: int = Field(0, ge=0)
+    updated_at: Timestamp | None = None
+    updated_by: str | None = None
+
+    @field_validator("regions", "exclude_regions", mode="before")
+    @classmethod
+    def _known_regions(cls, value: Any) -> Any:
+        if value == "all" or not isinstance(value, list):
+            return value
+        bad = [(str(i), f"unknown region {r!r}") for i, r in enumerate(value) if not is_known_region(str(r))]
+        if bad:
+            raise problems(bad)
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ConfigItem:
+        found: list[tuple[str, str]] = []
+        if self.min_size > self.max_size:
+            found.append(("min_size", f"min_size {self.min_size} is greater than max_size {self.max_size}"))
+        for region in self.selected_regions():
+            count = self.desired_capacity.resolve(region)
+            if count is not None and not self.min_size <= count <= self.max_size:
+                found.append(
+                    (
+                        f"desired_capacity.{region}",
+                        f"{count} is outside min_size..max_size ({self.min_size}..{self.max_size})",
+                    )
+                )
+        if self.stop_time is not None and "run_duration" in self.model_fields_set and self.run_duration is not None:
+            found.append(("stop_time", "set stop_time or run_duration, not both (set run_duration to null)"))
+        start = self.start_time
+        if self.stop_time is not None and isinstance(start, datetime) and self.stop_time <= start + self.start_offset:
+            found.append(("stop_time", f"{format_time(self.stop_time)} is not after start_time + start_offset"))
+        if found:
+            raise problems(found)
+        return self
+
+    def selected_regions(self) -> list[str]:
+        """`regions` expanded (`"all"`) minus `exclude_regions`, sorted."""
+        chosen = commercial_regions() if self.regions == "all" else self.regions
+        return sorted(set(chosen) - set(self.exclude_regions))
+
+    def stop_after(self) -> timedelta | None:
+        """run_duration when it decides the stop (stop_time wins when given)."""
+        return None if self.stop_time is not None else self.run_duration
+
+    def to_item(self) -> dict[str, Any]:
+        """Native form for DynamoDB / JSON (durations as text, times RFC 3339)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+    def content_digest(self) -> str:
+        """Hash of what the item asks for, without the writer's bookkeeping fields."""
+        body = self.model_dump(mode="json", exclude={"version", "updated_at", "updated_by"})
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def parse_config(raw: Mapping[str, Any]) -> ConfigItem:
+    """Validate a config item (DynamoDB's `pk` is ignored); raises ConfigError naming every bad field."""
+    if not isinstance(raw, Mapping):
+        raise ConfigError([_top_level_error(raw)])
+    body = {k: v for k, v in raw.items() if k != "pk"}
+    try:
+        return ConfigItem.model_validate(body)
+    except ValidationError as exc:
+        raise from_validation_error(exc) from None
+
+
+def _top_level_error(raw: Any) -> FieldError:
+    return FieldError("(item)", raw, f"must be a map of fields, got {type(raw).__name__}")
+
+
+def config_json_schema() -> dict[str, Any]:
+    """The JSON Schema of the config item (`p2pctl config schema`)."""
+    return ConfigItem.model_json_schema(mode="validation")

@@ -1,0 +1,64 @@
+"""What exists: the plain model the planner reads and the reconciler fills from AWS."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+START_ACTION = "p2p-start"
+STOP_ACTION = "p2p-stop"
+ActionName = Literal["p2p-start", "p2p-stop"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CapacityTarget(_Model):
+    """Min, Max and Desired of an ASG, always set together."""
+
+    min_size: int = Field(ge=0)
+    max_size: int = Field(ge=0)
+    desired_capacity: int = Field(ge=0)
+
+
+class ScheduledAction(_Model):
+    """A one-time p2p scheduled action on the ASG."""
+
+    name: ActionName
+    start_time: datetime
+    capacity: CapacityTarget
+
+
+class ObservedAsg(_Model):
+    """The managed Auto Scaling group as it is."""
+
+    capacity: CapacityTarget
+    scheduled_actions: list[ScheduledAction] = Field(default_factory=list)
+
+
+class ObservedRegion(_Model):
+    """One region's managed resources, found by tags."""
+
+    region: str
+    exists: bool = False
+    complete: bool = False
+    infrastructure_hash: str | None = None
+    asg: ObservedAsg | None = None
+    error: str | None = None
+
+
+class Observed(_Model):
+    """Everything the planner needs to know about the world."""
+
+    regions: dict[str, ObservedRegion] = Field(default_factory=dict)
+    managed_regions: list[str] = Field(default_factory=list, description="regions provisioned before (status item)")
+    config_first_seen: datetime | None = None
+    schedule_expression: str | None = None
+    control_center_code: str | None = None
+
+    def region(self, name: str) -> ObservedRegion:
+        """The region as observed, or an empty one."""
+        return self.regions.get(name) or ObservedRegion(region=name)

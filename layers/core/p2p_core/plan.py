@@ -1,0 +1,64 @@
+"""The plan: per region, what must change. Produced by the planner, consumed by the reconciler."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from p2p_core.observed import CapacityTarget, ScheduledAction
+
+
+class RegionPlan(BaseModel):
+    """What one region needs; `changes` is False for a region that already matches."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    region: str
+    decommission: bool = False
+    ensure_infrastructure: bool = False
+    infrastructure_hash: str = ""
+    capacity: CapacityTarget | None = Field(None, description="set Min/Max/Desired now; None = leave alone")
+    initial_capacity: CapacityTarget = Field(
+        default_factory=lambda: CapacityTarget(min_size=0, max_size=0, desired_capacity=0),
+        description="what a newly created ASG starts with",
+    )
+    put_actions: list[ScheduledAction] = Field(default_factory=list)
+    delete_actions: list[str] = Field(default_factory=list)
+    reasons: list[str] = Field(default_factory=list)
+
+    @property
+    def changes(self) -> bool:
+        """True when the reconciler has something to do here."""
+        return bool(
+            self.decommission or self.ensure_infrastructure or self.capacity or self.put_actions or self.delete_actions
+        )
+
+
+class Plan(BaseModel):
+    """The whole run's plan."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    now: datetime
+    config_version: int
+    config_digest: str
+    anchor: datetime = Field(description="what start_time 'now' resolved to")
+    start: datetime
+    stop: datetime | None
+    phase: str
+    regions: list[RegionPlan]
+    selected_regions: list[str]
+    schedule_expression: str
+    update_schedule: bool = False
+    update_control_center: bool = False
+
+    @property
+    def drifted(self) -> list[RegionPlan]:
+        """Only the regions with changes, the Map's items."""
+        return [r for r in self.regions if r.changes]
+
+    @property
+    def nothing_to_do(self) -> bool:
+        """True for a no-op run."""
+        return not self.drifted and not self.update_schedule and not self.update_control_center

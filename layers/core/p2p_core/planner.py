@@ -1,0 +1,127 @@
+"""The pure planner: `plan(config, observed, now) -> Plan`. No AWS calls here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from p2p_core.config import ConfigItem
+from p2p_core.infrastructure import infrastructure_hash
+from p2p_core.observed import (
+    START_ACTION,
+    STOP_ACTION,
+    CapacityTarget,
+    Observed,
+    ObservedRegion,
+    ScheduledAction,
+)
+from p2p_core.plan import Plan, RegionPlan
+from p2p_core.timemodel import Phase, Window, anchor_time, effective_window
+from p2p_core.timestamps import format_time
+
+
+def plan(config: ConfigItem, observed: Observed, now: datetime, *, control_center_code: str | None = None) -> Plan:
+    """Compare what the config asks for at `now` with what is observed.
+
+    `control_center_code` is the rendered CloudFront Function; when given it is compared with the
+    LIVE code in `observed`.
+    """
+    anchor = anchor_time(config, observed.config_first_seen, now)
+    window = effective_window(config, anchor)
+    selected = config.selected_regions()
+    infra = infrastructure_hash(config)
+    region_plans = [_region_plan(config, observed.region(r), window, now, infra) for r in selected]
+    leaving = sorted((set(observed.managed_regions) | set(observed.regions)) - set(selected))
+    region_plans += [_decommission(observed.region(r)) for r in leaving if _may_exist(observed, r)]
+    return Plan(
+        now=now,
+        config_version=config.version,
+        config_digest=config.content_digest(),
+        anchor=anchor,
+        start=window.start,
+        stop=window.stop,
+        phase=window.phase(now).value,
+        regions=region_plans,
+        selected_regions=selected,
+        schedule_expression=config.schedule_expression,
+        update_schedule=observed.schedule_expression != config.schedule_expression,
+        update_control_center=control_center_code is not None and control_center_code != observed.control_center_code,
+    )
+
+
+def _may_exist(observed: Observed, region: str) -> bool:
+    # a region not looked at, or looked at with an error, may still hold resources
+    seen = observed.regions.get(region)
+    return seen is None or seen.exists or seen.error is not None
+
+
+def running_capacity(config: ConfigItem, count: int) -> CapacityTarget:
+    """Min/Max/Desired while agents run."""
+    return CapacityTarget(min_size=config.min_size, max_size=config.max_size, desired_capacity=count)
+
+
+def stopped_capacity(config: ConfigItem) -> CapacityTarget:
+    """Min/Max/Desired while agents are stopped (min 0 so desired 0 is allowed)."""
+    return CapacityTarget(min_size=0, max_size=config.max_size, desired_capacity=0)
+
+
+def wanted_state(
+    config: ConfigItem, count: int, window: Window, now: datetime
+) -> tuple[CapacityTarget, list[ScheduledAction]]:
+    """The capacity to hold now and the scheduled actions to keep, for a region running `count`."""
+    phase = window.phase(now)
+    on, off = running_capacity(config, count), stopped_capacity(config)
+    if phase is Phase.STOPPED:
+        return off, []
+    stop = [ScheduledAction(name=STOP_ACTION, start_time=window.stop, capacity=off)] if window.stop else []
+    if phase is Phase.RUNNING:
+        return on, stop
+    return off, [ScheduledAction(name=START_ACTION, start_time=window.start, capacity=on), *stop]
+
+
+def _region_plan(config: ConfigItem, seen: ObservedRegion, window: Window, now: datetime, infra: str) -> RegionPlan:
+    reasons: list[str] = []
+    if seen.error:
+        reasons.append(f"observe failed: {seen.error}")
+    ensure = not seen.complete or seen.infrastructure_hash != infra or seen.asg is None
+    if not seen.exists:
+        reasons.append("create infrastructure")
+    elif ensure:
+        reasons.append("adopt or update infrastructure")
+    count = config.desired_capacity.resolve(seen.region)
+    if count is None:  # "-": leave this region's capacity and schedules alone
+        return RegionPlan(
+            region=seen.region,
+            ensure_infrastructure=ensure or bool(seen.error),
+            infrastructure_hash=infra,
+            initial_capacity=stopped_capacity(config),
+            reasons=reasons,
+        )
+    capacity, actions = wanted_state(config, count, window, now)
+    current = seen.asg.capacity if seen.asg else None
+    set_capacity = capacity if current != capacity else None
+    if set_capacity is not None:
+        reasons.append(_capacity_reason(current, capacity))
+    existing = {a.name: a for a in (seen.asg.scheduled_actions if seen.asg else [])}
+    put = [a for a in actions if existing.get(a.name) != a]
+    delete = sorted(set(existing) - {a.name for a in actions})
+    reasons += [f"schedule {a.name} at {format_time(a.start_time)} ({a.capacity.desired_capacity})" for a in put]
+    reasons += [f"remove {name}" for name in delete]
+    return RegionPlan(
+        region=seen.region,
+        ensure_infrastructure=ensure or bool(seen.error),
+        infrastructure_hash=infra,
+        capacity=set_capacity,
+        initial_capacity=capacity,
+        put_actions=put,
+        delete_actions=delete,
+        reasons=reasons,
+    )
+
+
+def _capacity_reason(current: CapacityTarget | None, wanted: CapacityTarget) -> str:
+    was = "none" if current is None else f"{current.min_size}/{current.desired_capacity}/{current.max_size}"
+    return f"capacity {was} -> {wanted.min_size}/{wanted.desired_capacity}/{wanted.max_size} (min/desired/max)"
+
+
+def _decommission(seen: ObservedRegion) -> RegionPlan:
+    return RegionPlan(region=seen.region, decommission=True, reasons=["region left the selection: decommission"])

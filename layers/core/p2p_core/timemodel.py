@@ -1,0 +1,63 @@
+"""The time model of SPEC §3: effective start S, stop E, and what holds at a given moment.
+
+Level-triggered: the answer depends only on the config, its anchor time and `now`, so re-running
+never changes it. A boundary within `SCHEDULE_MARGIN` of now counts as reached, because AWS rejects
+scheduled actions in the past and we never send one that close to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from p2p_core.config import ConfigItem
+
+SCHEDULE_MARGIN = timedelta(seconds=60)
+
+
+class Phase(StrEnum):
+    """Where `now` falls relative to the window [S, E)."""
+
+    BEFORE_START = "before_start"
+    RUNNING = "running"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True)
+class Window:
+    """Effective start S and optional stop E."""
+
+    start: datetime
+    stop: datetime | None
+
+    def phase(self, now: datetime) -> Phase:
+        """The phase at `now`, treating boundaries within the margin as already reached."""
+        horizon = now + SCHEDULE_MARGIN
+        if self.stop is not None and (self.stop <= horizon or self.stop <= self.start):
+            return Phase.STOPPED
+        if self.start <= horizon:
+            return Phase.RUNNING
+        return Phase.BEFORE_START
+
+    def schedulable(self, moment: datetime, now: datetime) -> bool:
+        """A scheduled action may be created at `moment` (strictly beyond the margin)."""
+        return moment > now + SCHEDULE_MARGIN
+
+
+def anchor_time(config: ConfigItem, first_seen: datetime | None, now: datetime) -> datetime:
+    """What `start_time: "now"` means: updated_at, else when this content was first seen, else now."""
+    if config.updated_at is not None:
+        return config.updated_at
+    return first_seen if first_seen is not None else now
+
+
+def effective_window(config: ConfigItem, anchor: datetime) -> Window:
+    """S = start_time + start_offset; E = stop_time, or S + run_duration, or none."""
+    base = anchor if config.start_time == "now" else config.start_time
+    assert isinstance(base, datetime)
+    start = (base + config.start_offset).replace(microsecond=0)
+    if config.stop_time is not None:
+        return Window(start, config.stop_time.replace(microsecond=0))
+    after = config.stop_after()
+    return Window(start, start + after if after is not None else None)
