@@ -1,0 +1,41 @@
+"""What a deployment of the stack tells its code: names, ARNs and URLs, from the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Deployment(BaseModel):
+    """Settings every handler and the CLI share; Lambda gets them as environment variables."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    stack_name: str = "p2p"
+    home_region: str = "eu-central-1"
+    config_table: str = "p2p-config"
+    instance_profile_arn: str | None = None
+    control_center_urls: list[str] = Field(default_factory=list)
+    control_center_function: str | None = None
+    schedule_name: str | None = None
+    schedule_group: str = "default"
+    endpoint_url: str | None = Field(None, description="AWS endpoint override (the local emulator)")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Deployment:
+        """Read P2P_* variables (and AWS_ENDPOINT_URL) from the environment."""
+        env = os.environ if env is None else env
+        urls = [u for u in env.get("P2P_CONTROL_CENTER_URLS", "").split(",") if u]
+        return cls(
+            stack_name=env.get("P2P_STACK_NAME", "p2p"),
+            home_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "eu-central-1",
+            config_table=env.get("P2P_CONFIG_TABLE", "p2p-config"),
+            instance_profile_arn=env.get("P2P_INSTANCE_PROFILE_ARN") or None,
+            control_center_urls=urls,
+            control_center_function=env.get("P2P_CONTROL_CENTER_FUNCTION") or None,
+            schedule_name=env.get("P2P_SCHEDULE_NAME") or None,
+            schedule_group=env.get("P2P_SCHEDULE_GROUP", "default"),
+            endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+        )
