@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-from p2p_core.errors import problems
+from p2p_core.errors import problems, show_value
 from p2p_core.regions import is_known_region
 
 LEAVE = "-"
@@ -56,13 +56,13 @@ def _level(value: Any, path: str, found: list[tuple[str, str]]) -> Level | None:
     if value == LEAVE:
         return "-"
     if isinstance(value, bool):
-        found.append((path, f"must be a whole number >= 0 or '-', got {value!r}"))
+        found.append((path, f"must be a whole number >= 0 or '-', got {show_value(value)}"))
         return None
     if isinstance(value, (int, Decimal, float)) and value == int(value) and value >= 0:
         return int(value)
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip())
-    found.append((path, f"must be a whole number >= 0 or '-', got {value!r}"))
+    found.append((path, f"must be a whole number >= 0 or '-', got {show_value(value)}"))
     return None
 
 
@@ -97,7 +97,7 @@ def parse_capacity(value: Any) -> CapacitySpec:
             if region == "all":
                 aws_all = _level(count, path, found)
             elif not is_known_region(str(region)):
-                found.append((path, f"unknown region {region!r}"))
+                found.append((path, f"unknown region {show_value(region)}"))
             elif (level := _level(count, path, found)) is not None:
                 aws_regions[str(region)] = level
     if found:

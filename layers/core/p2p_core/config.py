@@ -24,7 +24,7 @@ from pydantic import (
 
 from p2p_core.capacity import CAPACITY_JSON_SCHEMA, CapacitySpec, parse_capacity
 from p2p_core.durations import format_duration, normalize_schedule, parse_duration
-from p2p_core.errors import ConfigError, FieldError, from_validation_error, problem, problems
+from p2p_core.errors import ConfigError, FieldError, from_validation_error, problem, problems, show_value
 from p2p_core.regions import commercial_regions, is_known_region
 from p2p_core.timestamps import format_time, parse_time
 
@@ -41,7 +41,7 @@ VOLUME_TYPES = ("gp2", "gp3", "io1", "io2", "st1", "sc1", "standard")
 def _reject_control_chars(value: str) -> str:
     for char, name in (("\r", "CR"), ("\n", "LF"), ("\0", "NUL")):
         if char in value:
-            raise problem(f"must not contain {name} (header values are one line), got {value!r}")
+            raise problem(f"must not contain {name} (header values are one line), got {show_value(value)}")
     return value
 
 
@@ -53,14 +53,14 @@ def _as_text(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (str, int)):
         return str(value)
-    raise problem(f"must be a string, got {value!r}")
+    raise problem(f"must be a string, got {show_value(value)}")
 
 
 def _duration(value: Any) -> timedelta:
     if isinstance(value, timedelta):
         return value
     if not isinstance(value, str):
-        raise problem(f"must be a duration like '15 minutes', got {value!r}")
+        raise problem(f"must be a duration like '15 minutes', got {show_value(value)}")
     try:
         return parse_duration(value)
     except ValueError as exc:
@@ -71,7 +71,7 @@ def _time(value: Any) -> datetime:
     if isinstance(value, datetime):
         value = format_time(value) if value.tzinfo else value.isoformat()
     if not isinstance(value, str):
-        raise problem(f"must be an RFC 3339 time like '2026-12-01T09:00:00Z', got {value!r}")
+        raise problem(f"must be an RFC 3339 time like '2026-12-01T09:00:00Z', got {show_value(value)}")
     try:
         return parse_time(value)
     except ValueError as exc:
@@ -84,7 +84,7 @@ def _start(value: Any) -> datetime | Literal["now"]:
 
 def _schedule(value: Any) -> str:
     if not isinstance(value, str):
-        raise problem(f"must be '15 minutes', 'rate(...)' or 'cron(...)', got {value!r}")
+        raise problem(f"must be '15 minutes', 'rate(...)' or 'cron(...)', got {show_value(value)}")
     try:
         return normalize_schedule(value)
     except ValueError as exc:
@@ -143,7 +143,7 @@ class InstanceSettings(_Section):
     @classmethod
     def _instance_type(cls, value: str) -> str:
         if not _INSTANCE_TYPE.match(value):
-            raise problem(f"not an instance type like 't3.micro', got {value!r}")
+            raise problem(f"not an instance type like 't3.micro', got {show_value(value)}")
         return value
 
     @field_validator("os", mode="before")
@@ -168,9 +168,9 @@ class NetworkSettings(_Section):
         try:
             net = ipaddress.IPv4Network(value, strict=True)
         except ValueError as exc:
-            raise problem(f"not an IPv4 network {value!r} ({exc})") from None
+            raise problem(f"not an IPv4 network {show_value(value)} ({exc})") from None
         if not 16 <= net.prefixlen <= 28:
-            raise problem(f"VPC prefix must be /16 to /28, got {value!r}")
+            raise problem(f"VPC prefix must be /16 to /28, got {show_value(value)}")
         return value
 
     @field_validator("open_ports", mode="before")
@@ -185,7 +185,7 @@ class NetworkSettings(_Section):
             match = _PORTS.match(text) if isinstance(text, str) else None
             low, high = (int(match.group(1)), int(match.group(2) or match.group(1))) if match else (1, 0)
             if not match or not 0 <= low <= high <= 65535:
-                found.append((str(i), f"not a port or range like '443' or '1024-65535', got {item!r}"))
+                found.append((str(i), f"not a port or range like '443' or '1024-65535', got {show_value(item)}"))
             out.append(str(text))
         if found:
             raise problems(found)
@@ -199,7 +199,7 @@ class NetworkSettings(_Section):
             try:
                 ipaddress.ip_network(item, strict=True)
             except ValueError:
-                found.append((str(i), f"not a CIDR like '203.0.113.0/24', got {item!r}"))
+                found.append((str(i), f"not a CIDR like '203.0.113.0/24', got {show_value(item)}"))
         if found:
             raise problems(found)
         return value
@@ -208,7 +208,9 @@ class NetworkSettings(_Section):
     @classmethod
     def _keys(cls, value: list[str]) -> list[str]:
         found = [
-            (str(i), f"not an OpenSSH public key, got {k!r}") for i, k in enumerate(value) if not _SSH_KEY.match(k)
+            (str(i), f"not an OpenSSH public key, got {show_value(k)}")
+            for i, k in enumerate(value)
+            if not _SSH_KEY.match(k)
         ]
         if found:
             raise problems(found)
@@ -240,7 +242,7 @@ class AgentSettings(_Section):
     def _cron(cls, value: str) -> str:
         _reject_control_chars(value)
         if len(value.split()) != 5:
-            raise problem(f"cron needs 5 fields (minute hour day month weekday), got {value!r}")
+            raise problem(f"cron needs 5 fields (minute hour day month weekday), got {show_value(value)}")
         return value
 
 
@@ -255,7 +257,7 @@ class ControlCenterSettings(_Section):
     def _names(cls, value: Any) -> Any:
         if isinstance(value, Mapping):
             bad = [
-                (str(k), f"header name must match cc-[a-z0-9-]+, got {k!r}")
+                (str(k), f"header name must match cc-[a-z0-9-]+, got {show_value(k)}")
                 for k in value
                 if not _HEADER_NAME.match(str(k))
             ]
@@ -274,7 +276,7 @@ class LogSettings(_Section):
     @classmethod
     def _retention(cls, value: int) -> int:
         if value not in LOG_RETENTION_DAYS:
-            raise problem(f"CloudWatch accepts {', '.join(map(str, LOG_RETENTION_DAYS))}; got {value!r}")
+            raise problem(f"CloudWatch accepts {', '.join(map(str, LOG_RETENTION_DAYS))}; got {show_value(value)}")
         return value
 
 
@@ -305,7 +307,7 @@ class ConfigItem(_Section):
     def _known_regions(cls, value: Any) -> Any:
         if value == "all" or not isinstance(value, list):
             return value
-        bad = [(str(i), f"unknown region {r!r}") for i, r in enumerate(value) if not is_known_region(str(r))]
+        bad = [(str(i), f"unknown region {show_value(r)}") for i, r in enumerate(value) if not is_known_region(str(r))]
         if bad:
             raise problems(bad)
         return value

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from p2p_core.errors import show_value
+
 _UNITS = {
     "second": timedelta(seconds=1),
     "minute": timedelta(minutes=1),
@@ -21,7 +23,7 @@ def parse_duration(text: str) -> timedelta:
     """`"15 minutes"` -> timedelta; raises ValueError naming the grammar."""
     match = _DURATION.match(text.lower())
     if not match:
-        raise ValueError(f"not a duration {text!r}: use '<number> <seconds|minutes|hours|days|weeks>'")
+        raise ValueError(f"not a duration {show_value(text)}: use '<number> <seconds|minutes|hours|days|weeks>'")
     return int(match.group(1)) * _UNITS[match.group(2)]
 
 
@@ -46,19 +48,23 @@ def normalize_schedule(text: str) -> str:
     if (match := _RATE.match(text)) is not None:
         count = int(match.group(1))
         if count < 1:
-            raise ValueError(f"rate must be at least 1, got {text!r}")
+            raise ValueError(f"rate must be at least 1, got {show_value(text)}")
         return _rate(count, match.group(2))
     if (match := _CRON.match(text)) is not None:
         fields = match.group(1).split()
         if len(fields) != 6:
-            raise ValueError(f"cron needs 6 fields (minutes hours day-of-month month day-of-week year), got {text!r}")
+            raise ValueError(
+                f"cron needs 6 fields (minutes hours day-of-month month day-of-week year), got {show_value(text)}"
+            )
         return f"cron({' '.join(fields)})"
     if text.startswith(("rate", "cron")):
-        raise ValueError(f"not a schedule expression {text!r}: use 'rate(15 minutes)' or 'cron(0/15 * * * ? *)'")
+        raise ValueError(
+            f"not a schedule expression {show_value(text)}: use 'rate(15 minutes)' or 'cron(0/15 * * * ? *)'"
+        )
     delta = parse_duration(text)
     minutes, rest = divmod(int(delta.total_seconds()), 60)
     if rest or minutes < 1:
-        raise ValueError(f"schedule must be a whole number of minutes (at least 1), got {text!r}")
+        raise ValueError(f"schedule must be a whole number of minutes (at least 1), got {show_value(text)}")
     for unit, size in (("day", 1440), ("hour", 60)):
         if minutes % size == 0:
             return _rate(minutes // size, unit)
