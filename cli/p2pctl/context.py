@@ -1,0 +1,93 @@
+"""Where the CLI talks to: endpoint, region, stack and the stack's outputs."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from p2pctl.errors import CliError
+
+DEFAULT_STACK = "p2p-control-plane"
+DEFAULT_REGION = "eu-central-1"
+
+
+def samconfig_defaults(path: Path = Path("samconfig.toml")) -> dict[str, Any]:
+    """`stack_name` and `region` from samconfig.toml's default deploy parameters, if the file is here."""
+    if not path.is_file():
+        return {}
+    data = tomllib.loads(path.read_text())
+    params: dict[str, Any] = data.get("default", {}).get("deploy", {}).get("parameters", {})
+    glob: dict[str, Any] = data.get("default", {}).get("global", {}).get("parameters", {})
+    return {**glob, **params}
+
+
+@dataclass
+class CliContext:
+    """Options shared by every command, resolved lazily so `config validate` needs no AWS at all."""
+
+    endpoint_url: str | None = None
+    region: str | None = None
+    stack_name: str | None = None
+    table: str | None = None
+    debug: bool = False
+    _outputs: dict[str, str] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        defaults = samconfig_defaults()
+        self.endpoint_url = self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+        self.region = self.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        self.region = self.region or defaults.get("region") or DEFAULT_REGION
+        self.stack_name = self.stack_name or os.environ.get("P2P_STACK_NAME") or defaults.get("stack_name")
+        self.stack_name = self.stack_name or DEFAULT_STACK
+        if self.endpoint_url:
+            # the local emulator accepts any credentials; don't make users invent some
+            os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+            os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+
+    @cached_property
+    def clients(self) -> Any:
+        """The one client factory for this invocation (imported late: `config validate` needs no boto3)."""
+        from p2p_core.aws.clients import ClientFactory
+
+        return ClientFactory(endpoint_url=self.endpoint_url)
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        """A boto3 client in `region` (default: the stack's home region)."""
+        return self.clients.client(service, region or self.home_region)
+
+    @property
+    def home_region(self) -> str:
+        """The region the stack is deployed in."""
+        assert self.region is not None
+        return self.region
+
+    def outputs(self) -> dict[str, str]:
+        """The stack's Outputs, read once."""
+        if self._outputs is None:
+            cfn = self.client("cloudformation")
+            try:
+                stacks = cfn.describe_stacks(StackName=self.stack_name)["Stacks"]
+            except cfn.exceptions.ClientError as exc:
+                raise CliError(
+                    f"stack {self.stack_name!r} not found in {self.region}"
+                    + (f" at {self.endpoint_url}" if self.endpoint_url else "")
+                    + f" ({exc.response['Error'].get('Message', 'error')})",
+                    "deploy it with 'sam deploy --guided', start 'p2pctl local', or pass --stack-name/--region",
+                ) from None
+            self._outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+        return self._outputs
+
+    def output(self, key: str) -> str:
+        """One stack output, or a clear error naming it."""
+        value = self.outputs().get(key)
+        if not value:
+            raise CliError(f"stack {self.stack_name!r} has no output {key!r}", "redeploy the current template.yaml")
+        return value
+
+    def config_table(self) -> str:
+        """--table, else the stack's ConfigTableName output."""
+        return self.table or self.output("ConfigTableName")

@@ -1,0 +1,75 @@
+"""`p2pctl config validate|schema` run as a subprocess, the way an operator runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+
+def p2pctl(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the installed CLI module as a subprocess."""
+    return subprocess.run(
+        [sys.executable, "-m", "p2pctl.main", *args], capture_output=True, text=True, timeout=60, cwd=cwd
+    )
+
+
+def test_valid_file_exits_zero_with_a_one_line_summary(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("regions: [eu-central-1, us-east-1]\ndesired_capacity: {all: 2, aws: {us-east-1: 3}}\n")
+    done = p2pctl("config", "validate", str(path))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert lines == ["valid: 2 region(s) (eu-central-1, us-east-1), desired 2/3, schedule rate(15 minutes)"]
+
+
+def test_invalid_file_exits_one_naming_every_bad_field_without_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"desired_capacity": {"aws": {"eu-centrl-1": 2}}, "min_size": -1}))
+    done = p2pctl("config", "validate", str(path))
+    assert done.returncode == 1
+    assert "desired_capacity.aws.eu-centrl-1: unknown region 'eu-centrl-1'" in done.stderr
+    assert "min_size" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_validate_json_output_lists_errors_as_data(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"agent": {"main_run": "a\r\nb"}}))
+    done = p2pctl("config", "validate", "--json", str(path))
+    assert done.returncode == 1
+    errors = json.loads(done.stdout)["errors"]
+    assert [e["field"] for e in errors] == ["agent.main_run"]
+
+
+def test_empty_file_is_the_all_defaults_config(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("")
+    done = p2pctl("config", "validate", str(path))
+    assert done.returncode == 0
+    assert "1 region(s) (eu-central-1), desired 1" in done.stdout
+
+
+def test_missing_and_malformed_files_are_one_line_errors(tmp_path: Path) -> None:
+    missing = p2pctl("config", "validate", str(tmp_path / "nope.yaml"))
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    malformed = p2pctl("config", "validate", str(bad))
+    listing = tmp_path / "list.yaml"
+    listing.write_text("- 1\n- 2\n")
+    not_a_map = p2pctl("config", "validate", str(listing))
+    for done in (missing, malformed, not_a_map):
+        assert done.returncode == 1
+        assert done.stderr.startswith("error: ")
+        assert "Traceback" not in done.stderr
+    assert "must be a map of fields" in not_a_map.stderr
+
+
+def test_schema_is_a_json_schema_of_every_top_level_field() -> None:
+    done = p2pctl("config", "schema")
+    assert done.returncode == 0
+    schema = json.loads(done.stdout)
+    assert schema["additionalProperties"] is False
+    for field in ("regions", "desired_capacity", "start_time", "run_duration", "instance", "network", "agent"):
+        assert field in schema["properties"]
