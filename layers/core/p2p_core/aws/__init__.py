@@ -1,0 +1,1 @@
+"""AWS plumbing shared by the reconciler, the handlers and the CLI."""

@@ -1,0 +1,70 @@
+"""The one place boto3 clients are made: cached per (service, region), with retries and timeouts."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+Handler = Callable[..., Any]
+READ_PREFIXES = ("Describe", "Get", "List")
+
+# standard mode retries throttling and transient errors with backoff; 10 attempts rides out bursts
+_CONFIG = Config(retries={"max_attempts": 10, "mode": "standard"}, connect_timeout=5, read_timeout=30)
+
+
+def is_mutating(operation: str) -> bool:
+    """True for an API operation that may change something (not Describe/Get/List)."""
+    return not operation.startswith(READ_PREFIXES)
+
+
+class ClientFactory:
+    """Builds and caches boto3 clients; counts read and mutating calls per region."""
+
+    def __init__(
+        self,
+        endpoint_url: str | None = None,
+        session: boto3.Session | None = None,
+        *,
+        event_hooks: Iterable[tuple[str, Handler]] = (),
+    ) -> None:
+        self.endpoint_url = endpoint_url
+        self._session: Any = session or boto3.Session()  # untyped on purpose: clients are Any here
+        self._hooks: list[tuple[str, Handler]] = list(event_hooks)
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._counts: Counter[tuple[str, bool]] = Counter()
+        # boto3 sessions are not thread-safe for client creation; regions may be observed in threads
+        self._lock = threading.Lock()
+
+    def client(self, service: str, region: str) -> Any:
+        """The cached client for `service` in `region`."""
+        key = (service, region)
+        with self._lock:
+            if key not in self._clients:
+                made = self._session.client(service, region_name=region, endpoint_url=self.endpoint_url, config=_CONFIG)
+                made.meta.events.register("before-call", self._counter(region))
+                for event, handler in self._hooks:
+                    made.meta.events.register(event, handler)
+                self._clients[key] = made
+            return self._clients[key]
+
+    def register(self, event: str, handler: Handler) -> None:
+        """Register a botocore event handler on every client, made now or later."""
+        with self._lock:
+            self._hooks.append((event, handler))
+            for made in self._clients.values():
+                made.meta.events.register(event, handler)
+
+    def calls(self, region: str) -> tuple[int, int]:
+        """(read calls, mutating calls) made so far in `region`."""
+        return self._counts[(region, False)], self._counts[(region, True)]
+
+    def _counter(self, region: str) -> Handler:
+        def count(model: Any, **_: Any) -> None:
+            self._counts[(region, is_mutating(model.name))] += 1
+
+        return count

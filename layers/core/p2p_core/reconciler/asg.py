@@ -1,0 +1,107 @@
+"""The Auto Scaling group: created or updated to follow the launch template, capacity, scheduled actions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from p2p_core.observed import CapacityTarget, ScheduledAction
+from p2p_core.reconciler.context import INFRA_TAG, RegionContext, tag_dict
+from p2p_core.reconciler.errors import ReconcileError
+from p2p_core.reconciler.network import Network
+from p2p_core.timemodel import SCHEDULE_MARGIN
+from p2p_core.timestamps import format_time
+
+
+def ensure_asg(
+    ctx: RegionContext,
+    existing: dict[str, Any] | None,
+    network: Network,
+    template: tuple[str, int],
+    *,
+    infrastructure_hash: str,
+    initial: CapacityTarget,
+    capacity: CapacityTarget | None,
+) -> str:
+    """The ASG on the current template version and subnets; its hash tag is written last (the 'complete' mark)."""
+    template_id, version = template
+    spec = {"LaunchTemplateId": template_id, "Version": str(version)}
+    zones = ",".join(network.subnet_ids)
+    if existing is None:
+        ctx.autoscaling.create_auto_scaling_group(
+            AutoScalingGroupName=ctx.name,
+            LaunchTemplate=spec,
+            VPCZoneIdentifier=zones,
+            **_sizes(capacity or initial),
+            Tags=_asg_tags(ctx, {**ctx.tag_map(), INFRA_TAG: infrastructure_hash}),
+        )
+        ctx.did(f"created Auto Scaling group {ctx.name} ({_words(capacity or initial)})")
+        return ctx.name
+    name = str(existing["AutoScalingGroupName"])
+    update: dict[str, Any] = {}
+    current = existing.get("LaunchTemplate") or {}
+    if (current.get("LaunchTemplateId"), current.get("Version")) != (template_id, str(version)):
+        update["LaunchTemplate"] = spec
+        ctx.did(f"Auto Scaling group follows launch template version {version}")
+    if set(existing.get("VPCZoneIdentifier", "").split(",")) != set(network.subnet_ids):
+        update["VPCZoneIdentifier"] = zones
+        ctx.did(f"Auto Scaling group spans subnets {zones}")
+    if capacity is not None:
+        update.update(_sizes(capacity))
+        ctx.did(f"set capacity {_words(capacity)}")
+    if update:
+        ctx.autoscaling.update_auto_scaling_group(AutoScalingGroupName=name, **update)
+    tags = tag_dict(existing.get("Tags"))
+    wanted = {**ctx.tag_map(), INFRA_TAG: infrastructure_hash}
+    if missing := {k: v for k, v in wanted.items() if tags.get(k) != v}:
+        ctx.autoscaling.create_or_update_tags(Tags=_asg_tags(ctx, missing, name))
+        ctx.did(f"marked Auto Scaling group as built from {infrastructure_hash}")
+    return name
+
+
+def set_capacity(ctx: RegionContext, name: str, capacity: CapacityTarget) -> None:
+    """Min, Max and Desired in one call (AWS checks them against each other)."""
+    ctx.autoscaling.update_auto_scaling_group(AutoScalingGroupName=name, **_sizes(capacity))
+    ctx.did(f"set capacity {_words(capacity)}")
+
+
+def apply_schedule(
+    ctx: RegionContext, name: str, put: list[ScheduledAction], delete: list[str], now: datetime | None = None
+) -> None:
+    """Delete the p2p actions no longer wanted, then put the wanted ones (never in the past)."""
+    # checked before sending any: AWS rejects a past StartTime, moto would accept it silently
+    horizon = (now or datetime.now(UTC)) + SCHEDULE_MARGIN
+    for action in put:
+        if action.start_time <= horizon:
+            raise ReconcileError(
+                "ScheduleInPast",
+                f"refusing {action.name} at {format_time(action.start_time)}: not after {format_time(horizon)}",
+            )
+    for action_name in delete:
+        ctx.autoscaling.delete_scheduled_action(AutoScalingGroupName=name, ScheduledActionName=action_name)
+        ctx.did(f"removed {action_name}")
+    for action in put:
+        ctx.autoscaling.put_scheduled_update_group_action(
+            AutoScalingGroupName=name,
+            ScheduledActionName=action.name,
+            StartTime=action.start_time,
+            **_sizes(action.capacity),
+        )
+        ctx.did(f"scheduled {action.name} at {format_time(action.start_time)} ({_words(action.capacity)})")
+
+
+def _sizes(capacity: CapacityTarget) -> dict[str, int]:
+    return {"MinSize": capacity.min_size, "MaxSize": capacity.max_size, "DesiredCapacity": capacity.desired_capacity}
+
+
+def _words(capacity: CapacityTarget) -> str:
+    return f"min {capacity.min_size}, desired {capacity.desired_capacity}, max {capacity.max_size}"
+
+
+def _asg_tags(ctx: RegionContext, tags: dict[str, str], name: str | None = None) -> list[dict[str, Any]]:
+    # instances get their tags from the launch template, so ASG tags do not propagate
+    return [
+        {"ResourceId": name or ctx.name, "ResourceType": "auto-scaling-group", "Key": k, "Value": v}
+        | {"PropagateAtLaunch": False}
+        for k, v in tags.items()
+    ]

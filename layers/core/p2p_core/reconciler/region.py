@@ -1,0 +1,140 @@
+"""ReconcileRegion: observe one region cheaply, and carry out its RegionPlan.
+
+Cost trade-off of `observe_region`: the ASG's `p2p:infrastructure` tag is written only after every
+other resource was ensured for that hash, so an ASG carrying it is trusted as "complete" and a
+no-op region costs two reads (the ASG by tag filter, its scheduled actions). A resource deleted by
+hand behind the ASG's back is therefore not noticed until the next infrastructure change; the
+thorough `discover` (every describe) runs only when the ASG or its mark is missing, and always
+before the reconciler changes infrastructure, so adoption never relies on the mark.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from p2p_core.aws.clients import ClientFactory
+from p2p_core.config import ConfigItem
+from p2p_core.deployment import Deployment
+from p2p_core.observed import ObservedRegion
+from p2p_core.plan import RegionPlan
+from p2p_core.reconciler.asg import apply_schedule, ensure_asg, set_capacity
+from p2p_core.reconciler.context import INFRA_TAG, RegionContext, tag_dict
+from p2p_core.reconciler.decommission import decommission
+from p2p_core.reconciler.errors import ReconcileError, describe_failure
+from p2p_core.reconciler.launch import ensure_launch_template, ensure_log_group
+from p2p_core.reconciler.network import ensure_network
+from p2p_core.reconciler.observe import discover, find_asgs, live_asgs, read_asg
+from p2p_core.results import RegionResult
+
+_FAILURES = (ClientError, BotoCoreError, ReconcileError)
+
+
+def observe_region(
+    clients: ClientFactory, deployment: Deployment, config: ConfigItem | None, region: str
+) -> ObservedRegion:
+    """The region's managed resources as the planner sees them; an AWS error becomes `error`."""
+    ctx = RegionContext.build(clients, deployment, region)
+    try:
+        asgs = live_asgs(find_asgs(ctx))
+        asg = asgs[0] if asgs else None
+        infra = tag_dict(asg.get("Tags")).get(INFRA_TAG) if asg else None
+        observed_asg = read_asg(ctx, asg) if asg else None
+        if infra:
+            return ObservedRegion(
+                region=region, exists=True, complete=True, infrastructure_hash=infra, asg=observed_asg
+            )
+        found = discover(ctx)
+        logs = config.logs.enabled if config else False
+        return ObservedRegion(
+            region=region,
+            exists=found.exists,
+            complete=found.complete(logs),
+            infrastructure_hash=None,
+            asg=observed_asg,
+        )
+    except _FAILURES as exc:
+        code, message = describe_failure(exc)
+        return ObservedRegion(region=region, error=f"{code}: {message}")
+
+
+def reconcile_region(
+    clients: ClientFactory,
+    deployment: Deployment,
+    config: ConfigItem,
+    region_plan: RegionPlan,
+    *,
+    user_data: str,
+    now: datetime | None = None,
+) -> RegionResult:
+    """Apply one region's plan; any AWS error ends as a failed RegionResult naming it."""
+    region = region_plan.region
+    ctx = RegionContext.build(clients, deployment, region)
+    started, (_, mutations_before) = time.monotonic(), clients.calls(region)
+    status, code, message, gone = "ok", None, None, False
+    try:
+        gone = _apply(ctx, deployment, config, region_plan, user_data, now)
+    except _FAILURES as exc:
+        status, (code, message) = "failed", describe_failure(exc)
+    return RegionResult(
+        region=region,
+        status=status,
+        actions=ctx.actions,
+        mutating_calls=clients.calls(region)[1] - mutations_before,
+        duration_seconds=round(time.monotonic() - started, 3),
+        error_code=code,
+        error_message=message,
+        infrastructure_hash=None if region_plan.decommission else region_plan.infrastructure_hash or None,
+        decommissioned=gone,
+    )
+
+
+def _apply(
+    ctx: RegionContext,
+    deployment: Deployment,
+    config: ConfigItem,
+    step: RegionPlan,
+    user_data: str,
+    now: datetime | None,
+) -> bool:
+    """Carry out the plan; True when the region was decommissioned completely."""
+    if step.decommission:
+        return decommission(ctx, discover(ctx))
+    capacity = step.capacity
+    if step.ensure_infrastructure:
+        found = discover(ctx)
+        network = ensure_network(ctx, found, config)
+        ensure_log_group(ctx, found, config.logs)
+        template = ensure_launch_template(
+            ctx,
+            found,
+            config,
+            security_group_id=network.security_group_id,
+            infrastructure_hash=step.infrastructure_hash,
+            user_data=user_data,
+            instance_profile_arn=deployment.instance_profile_arn,
+        )
+        live = live_asgs(found.asgs)
+        existing = live[0] if live else None
+        # a new ASG starts at the planned capacity, so no separate capacity call follows
+        name = ensure_asg(
+            ctx,
+            existing,
+            network,
+            template,
+            infrastructure_hash=step.infrastructure_hash,
+            initial=step.initial_capacity,
+            capacity=capacity if existing is not None else None,
+        )
+        capacity = None
+    else:
+        live = live_asgs(find_asgs(ctx))
+        if not live:
+            raise ReconcileError("AsgMissing", "the Auto Scaling group is gone; the next run recreates it")
+        name = live[0]["AutoScalingGroupName"]
+    if capacity is not None:
+        set_capacity(ctx, name, capacity)
+    apply_schedule(ctx, name, step.put_actions, step.delete_actions, now)
+    return False
