@@ -1,0 +1,212 @@
+"""A moto world for reconciler tests: several regions, seeded AMI parameters, and a call recorder.
+
+Calls are recorded at `before-parameter-build`, which fires once per API call (not per retry) and
+sees the API parameters, so tests can assert on every StartTime sent and inject failures.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ssm.models import Parameter, ssm_backends
+
+from p2p_core import MANAGED_TAG, STACK_TAG
+from p2p_core.aws.clients import ClientFactory, is_mutating
+from p2p_core.config import ConfigItem, parse_config
+from p2p_core.deployment import Deployment
+from p2p_core.observed import Observed
+from p2p_core.plan import Plan
+from p2p_core.planner import plan
+from p2p_core.reconciler import observe_region, reconcile_region
+from p2p_core.reconciler.launch import ami_parameter
+from p2p_core.results import RegionResult
+
+REGIONS = ["ap-southeast-2", "eu-central-1", "us-east-1"]
+STACK = "p2p-test"
+USER_DATA = "#!/bin/bash\necho agent\n"
+MANAGED = [{"Name": f"tag:{STACK_TAG}", "Values": [STACK]}, {"Name": f"tag:{MANAGED_TAG}", "Values": ["true"]}]
+
+
+class Interrupted(Exception):
+    """Stands in for a Lambda timeout or crash in the middle of a run."""
+
+
+@dataclass(frozen=True)
+class Call:
+    """One API call as the client made it."""
+
+    region: str
+    operation: str
+    params: dict[str, Any]
+
+
+def make_config(**fields: Any) -> ConfigItem:
+    """A config over the test regions; start passed by default so agents run now."""
+    base: dict[str, Any] = {"regions": REGIONS, "desired_capacity": 2, "start_time": "2020-01-01T00:00:00Z"}
+    base["run_duration"] = None
+    return parse_config(base | fields)
+
+
+def client_error(code: str, operation: str, message: str = "injected") -> ClientError:
+    """A ClientError as botocore raises it."""
+    return ClientError({"Error": {"Code": code, "Message": message}}, operation)
+
+
+class World:
+    """Runs observe → plan → reconcile like the workflow, recording every API call."""
+
+    def __init__(self) -> None:
+        self.clients = ClientFactory()
+        self.deployment = Deployment(stack_name=STACK, home_region="eu-central-1")
+        self.now = datetime.now(UTC).replace(microsecond=0)
+        self.calls: list[Call] = []
+        self.trap: Callable[[Call], None] | None = None
+        self.managed_regions: set[str] = set()
+        self.clients.register("before-parameter-build", self._record)
+
+    def _record(self, model: Any, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        call = Call(context["client_region"], model.name, dict(params))
+        self.calls.append(call)
+        if self.trap is not None:
+            self.trap(call)
+
+    def mutating(self, region: str | None = None) -> list[str]:
+        """Names of the mutating calls made (in one region, or all)."""
+        return [c.operation for c in self.calls if is_mutating(c.operation) and region in (None, c.region)]
+
+    def sent(self, operation: str) -> list[dict[str, Any]]:
+        """Parameters of every call of `operation`."""
+        return [c.params for c in self.calls if c.operation == operation]
+
+    def observe(self, config: ConfigItem) -> Observed:
+        """Every selected or previously managed region, observed."""
+        regions = sorted(set(config.selected_regions()) | self.managed_regions)
+        seen = {r: observe_region(self.clients, self.deployment, config, r) for r in regions}
+        return Observed(regions=seen, managed_regions=sorted(self.managed_regions))
+
+    def plan(self, config: ConfigItem, now: datetime | None = None) -> Plan:
+        """The planner's answer for the world as it is."""
+        return plan(config, self.observe(config), now or self.now)
+
+    def run(self, config: ConfigItem, now: datetime | None = None) -> dict[str, RegionResult]:
+        """One workflow run: reconcile every drifted region; the call log starts afresh."""
+        self.calls.clear()
+        now = now or self.now
+        results = {}
+        for step in self.plan(config, now).drifted:
+            self.managed_regions.add(step.region)
+            result = reconcile_region(self.clients, self.deployment, config, step, user_data=USER_DATA, now=now)
+            if result.decommissioned:
+                self.managed_regions.discard(step.region)
+            results[step.region] = result
+        return results
+
+    @contextmanager
+    def interrupt_after(self, mutations: int) -> Iterator[None]:
+        """Raise Interrupted at the mutating call after the first `mutations` ones."""
+        done = 0
+
+        def trap(call: Call) -> None:
+            nonlocal done
+            if is_mutating(call.operation):
+                if done >= mutations:
+                    raise Interrupted(f"after {mutations} mutating calls, before {call.operation}")
+                done += 1
+
+        with self._trapped(trap):
+            yield
+
+    @contextmanager
+    def failing(self, region: str, operation: str, code: str, message: str = "injected") -> Iterator[None]:
+        """`operation` in `region` answers with the AWS error `code`."""
+
+        def trap(call: Call) -> None:
+            if call.region == region and call.operation == operation:
+                raise client_error(code, operation, message)
+
+        with self._trapped(trap):
+            yield
+
+    @contextmanager
+    def _trapped(self, trap: Callable[[Call], None]) -> Iterator[None]:
+        self.trap = trap
+        try:
+            yield
+        finally:
+            self.trap = None
+
+
+def seed_ami_parameters(region: str) -> str:
+    """Put moto's first AMI under the public Ubuntu parameters (moto refuses put_parameter on /aws/)."""
+    ami = boto3.client("ec2", region).describe_images()["Images"][0]["ImageId"]
+    for os_name in ("ubuntu-24.04", "ubuntu-22.04"):
+        for arch in ("x86_64", "arm64"):
+            name = ami_parameter(make_config(instance={"os": os_name, "architecture": arch}).instance)
+            ssm_backends[DEFAULT_ACCOUNT_ID][region]._parameters[name].append(
+                Parameter(
+                    account_id=DEFAULT_ACCOUNT_ID,
+                    name=name,
+                    value=ami,
+                    parameter_type="String",
+                    description=None,
+                    allowed_pattern=None,
+                    keyid=None,
+                    last_modified_date=time.time(),
+                    version=1,
+                    data_type="aws:ec2:image",
+                )
+            )
+    return ami
+
+
+@contextmanager
+def aws_world() -> Iterator[World]:
+    """A fresh moto account with AMI parameters seeded in every test region."""
+    with pytest.MonkeyPatch.context() as env:
+        for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+            env.setenv(key, "testing")
+        env.delenv("AWS_ENDPOINT_URL", raising=False)
+        env.delenv("AWS_PROFILE", raising=False)
+        with mock_aws():
+            for region in REGIONS:
+                seed_ami_parameters(region)
+            yield World()
+
+
+def managed_resources(region: str) -> dict[str, list[str]]:
+    """Ids of everything tagged as managed by the test stack in `region`, by kind (unhooked clients)."""
+    ec2, asg = boto3.client("ec2", region), boto3.client("autoscaling", region)
+    logs = boto3.client("logs", region)
+    instances = ec2.describe_instances(Filters=[*MANAGED, {"Name": "instance-state-name", "Values": ["running"]}])
+    return {
+        "vpc": [v["VpcId"] for v in ec2.describe_vpcs(Filters=MANAGED)["Vpcs"]],
+        "igw": [g["InternetGatewayId"] for g in ec2.describe_internet_gateways(Filters=MANAGED)["InternetGateways"]],
+        "subnet": [s["SubnetId"] for s in ec2.describe_subnets(Filters=MANAGED)["Subnets"]],
+        "route_table": [t["RouteTableId"] for t in ec2.describe_route_tables(Filters=MANAGED)["RouteTables"]],
+        "security_group": [g["GroupId"] for g in ec2.describe_security_groups(Filters=MANAGED)["SecurityGroups"]],
+        "launch_template": [
+            t["LaunchTemplateId"] for t in ec2.describe_launch_templates(Filters=MANAGED)["LaunchTemplates"]
+        ],
+        "log_group": [
+            g["logGroupName"] for g in logs.describe_log_groups(logGroupNamePrefix=f"/p2p/{STACK}/")["logGroups"]
+        ],
+        "asg": [
+            g["AutoScalingGroupName"] for g in asg.describe_auto_scaling_groups(Filters=MANAGED)["AutoScalingGroups"]
+        ],
+        "instance": [i["InstanceId"] for r in instances["Reservations"] for i in r["Instances"]],
+    }
+
+
+def later(world: World, **delta: float) -> datetime:
+    """A moment after the world's now."""
+    return world.now + timedelta(**delta)
