@@ -1,0 +1,245 @@
+"""ReconcileRegion against moto: create, no-op, capacity, schedules, infrastructure changes (SPEC §4)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+
+import boto3
+import pytest
+
+from p2p_core import MANAGED_TAG, REGION_TAG, STACK_TAG
+from p2p_core.infrastructure import infrastructure_hash
+from p2p_core.observed import CapacityTarget, ScheduledAction
+from p2p_core.plan import RegionPlan
+from p2p_core.reconciler import reconcile_region
+from tests.integration.reconciler_fixtures import (
+    REGIONS,
+    STACK,
+    USER_DATA,
+    World,
+    aws_world,
+    later,
+    make_config,
+    managed_resources,
+)
+
+FRESH_REGION_MUTATIONS = 20  # VPC..ASG with 3 subnets; the number the interrupt tests walk through
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    with aws_world() as w:
+        yield w
+
+
+def _tags(resource: dict[str, object]) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in resource.get("Tags", [])}  # type: ignore[attr-defined]
+
+
+def test_fresh_regions_get_every_resource_once_and_tagged(world: World) -> None:
+    results = world.run(make_config())
+
+    assert sorted(results) == REGIONS
+    for region in REGIONS:
+        assert results[region].status == "ok", results[region]
+        assert results[region].mutating_calls == FRESH_REGION_MUTATIONS
+        found = managed_resources(region)
+        assert {k: len(v) for k, v in found.items()} == {
+            "vpc": 1,
+            "igw": 1,
+            "subnet": 3,
+            "route_table": 1,
+            "security_group": 1,
+            "launch_template": 1,
+            "log_group": 1,
+            "asg": 1,
+            "instance": 2,
+        }
+        vpc = boto3.client("ec2", region).describe_vpcs(VpcIds=found["vpc"])["Vpcs"][0]
+        assert _tags(vpc) | {"Name": "x"} == {STACK_TAG: STACK, REGION_TAG: region, MANAGED_TAG: "true", "Name": "x"}
+
+
+def test_subnets_are_public_and_routed_through_the_internet_gateway(world: World) -> None:
+    world.run(make_config())
+
+    ec2 = boto3.client("ec2", "eu-central-1")
+    found = managed_resources("eu-central-1")
+    subnets = ec2.describe_subnets(SubnetIds=found["subnet"])["Subnets"]
+    assert sorted(s["AvailabilityZone"] for s in subnets) == ["eu-central-1a", "eu-central-1b", "eu-central-1c"]
+    assert sorted(s["CidrBlock"] for s in subnets) == ["10.20.30.0/26", "10.20.30.128/26", "10.20.30.64/26"]
+    assert all(s["MapPublicIpOnLaunch"] for s in subnets)
+    table = ec2.describe_route_tables(RouteTableIds=found["route_table"])["RouteTables"][0]
+    assert {"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": found["igw"][0]}.items() <= next(
+        r for r in table["Routes"] if r.get("DestinationCidrBlock") == "0.0.0.0/0"
+    ).items()
+    assert sorted(a["SubnetId"] for a in table["Associations"] if "SubnetId" in a) == sorted(found["subnet"])
+
+
+def test_az_number_limits_the_subnets(world: World) -> None:
+    world.run(make_config(regions=["us-east-1"], network={"az_number": 2}))
+
+    assert len(managed_resources("us-east-1")["subnet"]) == 2
+
+
+def test_security_group_opens_ports_between_agents_and_ssh_only_from_allow_ssh(world: World) -> None:
+    world.run(make_config(network={"open_ports": ["4001", "30000-30100"], "allow_ssh": ["203.0.113.0/24"]}))
+
+    group_id = managed_resources("eu-central-1")["security_group"][0]
+    group = boto3.client("ec2", "eu-central-1").describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
+    rules = set()
+    for perm in group["IpPermissions"]:
+        rules |= {
+            (perm["IpProtocol"], perm["FromPort"], perm["ToPort"], p["GroupId"]) for p in perm["UserIdGroupPairs"]
+        }
+        rules |= {(perm["IpProtocol"], perm["FromPort"], perm["ToPort"], r["CidrIp"]) for r in perm["IpRanges"]}
+    assert rules == {
+        ("tcp", 4001, 4001, group_id),
+        ("udp", 4001, 4001, group_id),
+        ("tcp", 30000, 30100, group_id),
+        ("udp", 30000, 30100, group_id),
+        ("tcp", 22, 22, "203.0.113.0/24"),
+    }
+    assert any(r.get("CidrIp") == "0.0.0.0/0" for p in group["IpPermissionsEgress"] for r in p["IpRanges"])
+
+
+def test_launch_template_requires_imdsv2_encrypts_the_volume_and_tags_instances(world: World) -> None:
+    profile = "arn:aws:iam::123456789012:instance-profile/p2p-agents"
+    world.deployment = world.deployment.model_copy(update={"instance_profile_arn": profile})
+    world.run(make_config(instance={"volume_size": 20, "volume_type": "gp3"}))
+
+    ec2 = boto3.client("ec2", "eu-central-1")
+    template_id = managed_resources("eu-central-1")["launch_template"][0]
+    data = ec2.describe_launch_template_versions(LaunchTemplateId=template_id, Versions=["$Latest"])[
+        "LaunchTemplateVersions"
+    ][0]["LaunchTemplateData"]
+    assert data["MetadataOptions"]["HttpTokens"] == "required"
+    assert data["MetadataOptions"]["InstanceMetadataTags"] == "enabled"
+    ebs = data["BlockDeviceMappings"][0]["Ebs"]
+    assert (ebs["VolumeSize"], ebs["VolumeType"], ebs["Encrypted"]) == (20, "gp3", True)
+    assert data["IamInstanceProfile"] == {"Arn": profile}
+    assert base64.b64decode(data["UserData"]).decode() == USER_DATA
+    # moto also lists the template's own tags here; AWS lists only what instances get
+    assert {s["ResourceType"] for s in data["TagSpecifications"]} >= {"instance", "network-interface", "volume"}
+    assert data["ImageId"] == ec2.describe_images()["Images"][0]["ImageId"]
+
+
+def test_log_group_has_the_configured_retention(world: World) -> None:
+    world.run(make_config(logs={"retention_days": 30}))
+
+    groups = boto3.client("logs", "ap-southeast-2").describe_log_groups(logGroupNamePrefix=f"/p2p/{STACK}/agents")
+    assert [(g["logGroupName"], g["retentionInDays"]) for g in groups["logGroups"]] == [(f"/p2p/{STACK}/agents", 30)]
+
+
+def test_no_log_group_when_logs_are_disabled(world: World) -> None:
+    world.run(make_config(logs={"enabled": False}))
+
+    assert managed_resources("eu-central-1")["log_group"] == []
+    assert world.run(make_config(logs={"enabled": False})) == {}
+
+
+def test_second_run_makes_zero_mutating_calls(world: World) -> None:
+    config = make_config()
+    world.run(config)
+
+    assert world.run(config) == {}
+    assert world.mutating() == []
+    for region in REGIONS:
+        reads = [c.operation for c in world.calls if c.region == region]
+        assert reads == ["DescribeAutoScalingGroups", "DescribeScheduledActions"]
+
+
+def test_capacity_change_is_exactly_one_asg_update(world: World) -> None:
+    world.run(make_config())
+
+    results = world.run(make_config(desired_capacity={"all": 2, "aws": {"us-east-1": 5}}))
+
+    assert world.mutating() == ["UpdateAutoScalingGroup"]
+    assert world.sent("UpdateAutoScalingGroup")[0] | {"AutoScalingGroupName": "-"} == {
+        "AutoScalingGroupName": "-",
+        "MinSize": 0,
+        "MaxSize": 30,
+        "DesiredCapacity": 5,
+    }
+    assert results["us-east-1"].actions == ["set capacity min 0, desired 5, max 30"]
+    assert results["us-east-1"].mutating_calls == 1
+
+
+def test_future_start_schedules_p2p_start_with_the_count(world: World) -> None:
+    start = later(world, hours=2)
+    world.run(make_config(start_time=start.isoformat(), start_offset="0 minutes", run_duration="1 day"))
+
+    asg = boto3.client("autoscaling", "eu-central-1")
+    group = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[f"{STACK}-agents"])["AutoScalingGroups"][0]
+    assert group["DesiredCapacity"] == 0
+    actions = asg.describe_scheduled_actions(AutoScalingGroupName=f"{STACK}-agents")["ScheduledUpdateGroupActions"]
+    got = {
+        a["ScheduledActionName"]: (a["StartTime"], a["MinSize"], a["DesiredCapacity"], a["MaxSize"]) for a in actions
+    }
+    assert got == {"p2p-start": (start, 0, 2, 30), "p2p-stop": (later(world, hours=26), 0, 0, 30)}
+
+
+def test_passed_start_sets_desired_directly_and_never_sends_a_past_action(world: World) -> None:
+    world.run(make_config(start_time=later(world, minutes=-30).isoformat(), run_duration="1 hour"))
+
+    group = boto3.client("autoscaling", "eu-central-1").describe_auto_scaling_groups()["AutoScalingGroups"][0]
+    assert group["DesiredCapacity"] == 2
+    sent = world.sent("PutScheduledUpdateGroupAction")
+    assert [p["ScheduledActionName"] for p in sent] == ["p2p-stop"] * len(REGIONS)
+    assert all(p["StartTime"] > later(world, seconds=60) for p in sent)
+
+
+def test_start_reached_between_runs_sets_desired_and_drops_p2p_start(world: World) -> None:
+    start = later(world, minutes=10)
+    config = make_config(start_time=start.isoformat(), start_offset="0 minutes", run_duration=None)
+    world.run(config)
+
+    results = world.run(config, now=later(world, minutes=11))
+
+    assert sorted(world.mutating("eu-central-1")) == ["DeleteScheduledAction", "UpdateAutoScalingGroup"]
+    assert "removed p2p-start" in results["eu-central-1"].actions
+    assert world.sent("PutScheduledUpdateGroupAction") == []
+
+
+def test_start_within_a_minute_is_applied_directly(world: World) -> None:
+    start = later(world, seconds=30)
+    world.run(make_config(start_time=start.isoformat(), start_offset="0 minutes", run_duration=None))
+
+    assert world.sent("PutScheduledUpdateGroupAction") == []
+    group = boto3.client("autoscaling", "us-east-1").describe_auto_scaling_groups()["AutoScalingGroups"][0]
+    assert group["DesiredCapacity"] == 2
+
+
+def test_guard_refuses_a_scheduled_action_in_the_past(world: World) -> None:
+    config = make_config(regions=["eu-central-1"])
+    world.run(config)
+    stale = ScheduledAction(
+        name="p2p-start",
+        start_time=later(world, seconds=59),
+        capacity=CapacityTarget(min_size=0, max_size=30, desired_capacity=2),
+    )
+    step = RegionPlan(region="eu-central-1", infrastructure_hash=infrastructure_hash(config), put_actions=[stale])
+    world.calls.clear()
+
+    result = reconcile_region(world.clients, world.deployment, config, step, user_data=USER_DATA, now=world.now)
+
+    assert (result.status, result.error_code) == ("failed", "ScheduleInPast")
+    assert world.mutating() == []
+
+
+def test_changed_infrastructure_makes_a_new_template_version_the_asg_follows(world: World) -> None:
+    world.run(make_config())
+
+    changed = make_config(instance={"type": "t3.small"})
+    results = world.run(changed)
+
+    assert sorted(world.mutating("eu-central-1")) == [
+        "CreateLaunchTemplateVersion",
+        "CreateOrUpdateTags",
+        "UpdateAutoScalingGroup",
+    ]
+    assert results["eu-central-1"].infrastructure_hash == infrastructure_hash(changed)
+    group = boto3.client("autoscaling", "eu-central-1").describe_auto_scaling_groups()["AutoScalingGroups"][0]
+    assert group["LaunchTemplate"]["Version"] == "2"
+    assert _tags(group)["p2p:infrastructure"] == infrastructure_hash(changed)
+    assert world.run(changed) == {}
