@@ -57,14 +57,17 @@ def _delete_all(ctx: RegionContext, found: Found) -> None:
         _gone_ok(ctx, f"deleted log group {name}", ctx.logs.delete_log_group, logGroupName=name)
     for sg in found.security_groups:
         _gone_ok(ctx, f"deleted security group {sg['GroupId']}", ec2.delete_security_group, GroupId=sg["GroupId"])
-    for subnet in found.subnets:
-        subnet_id = subnet["SubnetId"]
-        _gone_ok(ctx, f"deleted subnet {subnet_id}", ec2.delete_subnet, SubnetId=subnet_id)
     for table in found.route_tables:
         if any(a.get("Main") for a in table.get("Associations", [])):
             continue  # the VPC's main table goes with the VPC
         table_id = table["RouteTableId"]
+        for association in table.get("Associations", []):
+            association_id = association["RouteTableAssociationId"]
+            _gone_ok(ctx, f"disassociated {association_id}", ec2.disassociate_route_table, AssociationId=association_id)
         _gone_ok(ctx, f"deleted route table {table_id}", ec2.delete_route_table, RouteTableId=table_id)
+    for subnet in found.subnets:
+        subnet_id = subnet["SubnetId"]
+        _gone_ok(ctx, f"deleted subnet {subnet_id}", ec2.delete_subnet, SubnetId=subnet_id)
     for igw in found.igws:
         igw_id = igw["InternetGatewayId"]
         for attachment in igw.get("Attachments", []):
