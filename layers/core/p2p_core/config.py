@@ -345,8 +345,14 @@ class ConfigItem(_Section):
         return None if self.stop_time is not None else self.run_duration
 
     def to_item(self) -> dict[str, Any]:
-        """Native form for DynamoDB / JSON (durations as text, times RFC 3339)."""
-        return self.model_dump(mode="json", exclude_none=True)
+        """Native form for DynamoDB / JSON (durations as text, times RFC 3339).
+
+        Unset optional fields are left out, except `run_duration: null`, which means "run until changed".
+        """
+        item = self.model_dump(mode="json", exclude_none=True)
+        if self.run_duration is None:
+            item["run_duration"] = None
+        return item
 
     def content_digest(self) -> str:
         """Hash of what the item asks for, without the writer's bookkeeping fields."""

@@ -21,6 +21,9 @@ class Deployment(BaseModel):
     control_center_function: str | None = None
     schedule_name: str | None = None
     schedule_group: str = "default"
+    control_center_path: str = Field("/control-center", description="the secret path agents poll")
+    lease_seconds: int = Field(900, ge=60, description="how long a run's lease lasts")
+    max_concurrency: int = Field(10, ge=1, description="regions reconciled at once (the Map's MaxConcurrency)")
     endpoint_url: str | None = Field(None, description="AWS endpoint override (the local emulator)")
 
     @classmethod
@@ -37,5 +40,8 @@ class Deployment(BaseModel):
             control_center_function=env.get("P2P_CONTROL_CENTER_FUNCTION") or None,
             schedule_name=env.get("P2P_SCHEDULE_NAME") or None,
             schedule_group=env.get("P2P_SCHEDULE_GROUP", "default"),
+            control_center_path=env.get("P2P_CONTROL_CENTER_PATH", "/control-center"),
+            lease_seconds=int(env.get("P2P_LEASE_SECONDS", "900")),
+            max_concurrency=int(env.get("P2P_MAX_CONCURRENCY", "10")),
             endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
         )
