@@ -1,0 +1,80 @@
+"""The launch template's user data: install the agent runner, its defaults and its cron entry."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+from pathlib import Path
+
+from p2p_core.config import ConfigItem
+
+MAX_USER_DATA_BYTES = 16_384  # EC2's limit on user data (before base64)
+RUNNER = Path(__file__).with_name("agent_runner.py")
+_SCRIPT = """\
+#!/bin/bash
+# p2p agent bootstrap, rendered by the control plane from the config item.
+set -euo pipefail
+install -d -m 0755 /etc/p2p-agent /var/log/p2p-agent /var/lib/p2p-agent
+echo '{runner}' | base64 -d | gunzip > /usr/local/bin/p2p-agent-runner
+chmod 0755 /usr/local/bin/p2p-agent-runner
+echo '{defaults}' | base64 -d > /etc/p2p-agent/defaults.json
+{keys}\
+{packages}\
+cat > /etc/cron.d/p2p-agent <<'P2P_CRON'
+SHELL=/bin/bash
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+{cron} root /usr/local/bin/p2p-agent-runner --state /var/lib/p2p-agent/last.json >> /var/log/p2p-agent/runner.log 2>&1
+P2P_CRON
+chmod 0644 /etc/cron.d/p2p-agent
+# first run at boot, without the random delay
+/usr/local/bin/p2p-agent-runner --no-delay --state /var/lib/p2p-agent/last.json \
+  >> /var/log/p2p-agent/runner.log 2>&1 || true
+"""
+_ANSIBLE = """\
+for attempt in 1 2 3 4 5; do
+  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q ansible-core git && break
+  sleep $((attempt * 10))
+done
+"""
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def agent_defaults(config: ConfigItem, control_center_urls: list[str]) -> dict[str, object]:
+    """What the runner falls back to: the config's agent values when the instance was launched."""
+    agent = config.agent
+    settings = {
+        "delay": str(agent.delay),
+        "force-run": "true" if agent.force_run else "false",
+        "main-run": agent.main_run,
+        "pre-run": agent.pre_run,
+        "post-run": agent.post_run,
+        "repository": agent.repository,
+        "type": agent.type,
+    }
+    return {"urls": control_center_urls, "settings": settings}
+
+
+def render_user_data(config: ConfigItem, control_center_urls: list[str]) -> str:
+    """The bash user data for the launch template; ValueError when it would exceed EC2's 16 KB."""
+    defaults = json.dumps(agent_defaults(config, control_center_urls), sort_keys=True).encode()
+    keys = "".join(
+        f"echo '{_b64(key.encode())}' | base64 -d >> /home/ubuntu/.ssh/authorized_keys\n"
+        for key in config.network.public_keys
+    )
+    if keys:
+        keys = "install -d -m 0700 -o ubuntu -g ubuntu /home/ubuntu/.ssh\n" + keys
+    script = _SCRIPT.format(
+        runner=_b64(gzip.compress(RUNNER.read_bytes(), mtime=0)),
+        defaults=_b64(defaults),
+        keys=keys,
+        packages=_ANSIBLE if config.agent.type == "ansible" else "",
+        cron=config.agent.cron,
+    )
+    size = len(script.encode())
+    if size > MAX_USER_DATA_BYTES:
+        raise ValueError(f"user data is {size} bytes, over EC2's {MAX_USER_DATA_BYTES}-byte limit: fewer public_keys?")
+    return script
