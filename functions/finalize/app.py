@@ -1,0 +1,36 @@
+"""Finalize state: status item, metrics, lease release; fail the run if anything failed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from p2p_core.workflow.events import FinalizeRequest
+from p2p_core.workflow.finalize_step import RunFailed, failure_message, finalize_step
+from p2p_core.workflow.runtime import clients_for, current_deployment
+
+logger = Logger()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context(correlation_id_path="execution")
+@metrics.log_metrics
+@event_parser(model=FinalizeRequest)
+def handler(event: FinalizeRequest, context: LambdaContext) -> dict[str, Any]:
+    """Record the run; raise RunFailed (after recording) when a region or step failed."""
+    deployment = current_deployment()
+    run = finalize_step(event, deployment, clients_for(deployment), datetime.now(UTC))
+    failed = run.failed_regions
+    metrics.add_metric(name="RunsFailed", unit=MetricUnit.Count, value=int(run.status == "failed"))
+    metrics.add_metric(name="RunsSkipped", unit=MetricUnit.Count, value=int(run.status == "skipped"))
+    metrics.add_metric(name="RegionsFailed", unit=MetricUnit.Count, value=len(failed))
+    metrics.add_metric(name="RegionsChanged", unit=MetricUnit.Count, value=len(run.regions) - len(failed))
+    logger.info("run finished", extra={"status": run.status, "errors": run.errors})
+    if run.status == "failed":
+        raise RunFailed(failure_message(run))
+    return run.model_dump(mode="json")

@@ -1,0 +1,38 @@
+"""Plan state: validate the config, take the lease, observe every region, return only the drift."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from p2p_core.errors import ConfigError
+from p2p_core.workflow.events import PlanRequest
+from p2p_core.workflow.plan_step import plan_step, plan_summary
+from p2p_core.workflow.runtime import clients_for, current_deployment
+
+logger = Logger()
+metrics = Metrics()
+
+
+class ConfigInvalid(Exception):
+    """The config item failed validation; the message names every bad field and its value."""
+
+
+@logger.inject_lambda_context(correlation_id_path="execution")
+@metrics.log_metrics
+@event_parser(model=PlanRequest)
+def handler(event: PlanRequest, context: LambdaContext) -> dict[str, Any]:
+    """Return the plan as the state's output; raise ConfigInvalid for a bad config item."""
+    deployment = current_deployment()
+    try:
+        result = plan_step(event, deployment, clients_for(deployment))
+    except ConfigError as exc:
+        metrics.add_metric(name="InvalidConfig", unit=MetricUnit.Count, value=1)
+        raise ConfigInvalid(exc.summary()) from None
+    logger.info("planned", extra=plan_summary(result))
+    metrics.add_metric(name="DriftedRegions", unit=MetricUnit.Count, value=len(result.regions))
+    return result.model_dump(mode="json")

@@ -1,0 +1,43 @@
+"""UpdateControlCenter: render the CloudFront Function from the config, publish it only if it changed."""
+
+from __future__ import annotations
+
+from p2p_core.aws.clients import ClientFactory
+from p2p_core.config import ConfigItem, parse_config
+from p2p_core.control_center.headers import control_center_headers
+from p2p_core.control_center.publish import publish_function
+from p2p_core.control_center.render import render_function
+from p2p_core.deployment import Deployment
+from p2p_core.timemodel import Window
+from p2p_core.workflow.events import ControlCenterTask, StepOutcome
+
+# CloudFront is a global service; its API lives in us-east-1
+CLOUDFRONT_REGION = "us-east-1"
+
+
+def render_control_center(config: ConfigItem, window: Window, deployment: Deployment) -> str:
+    """The function code agents will be served by, for this config and window."""
+    headers = control_center_headers(config, window)
+    return render_function(headers, deployment.control_center_path, enabled=config.control_center.enabled)
+
+
+def live_code(clients: ClientFactory, deployment: Deployment) -> str | None:
+    """The code of the LIVE stage, or None when the function does not exist yet."""
+    cloudfront = clients.client("cloudfront", CLOUDFRONT_REGION)
+    try:
+        found = cloudfront.get_function(Name=deployment.control_center_function, Stage="LIVE")
+    except cloudfront.exceptions.NoSuchFunctionExists:
+        return None
+    code: bytes = found["FunctionCode"].read()
+    return code.decode()
+
+
+def control_center_step(task: ControlCenterTask, deployment: Deployment, clients: ClientFactory) -> StepOutcome:
+    """The UpdateControlCenter state; a no-op (no AWS call) when Plan found the code unchanged."""
+    if not task.update or task.window is None or not deployment.control_center_function:
+        return StepOutcome(status="skipped")
+    config = parse_config(task.config)
+    code = render_control_center(config, Window(task.window.start, task.window.stop), deployment)
+    cloudfront = clients.client("cloudfront", CLOUDFRONT_REGION)
+    published = publish_function(cloudfront, deployment.control_center_function, code)
+    return StepOutcome(status="ok", changed=published.changed, calls=list(published.calls))

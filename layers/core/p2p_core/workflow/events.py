@@ -1,0 +1,111 @@
+"""What the state machine passes between its states: one pydantic model per state's input and output."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from p2p_core.plan import RegionPlan
+from p2p_core.results import RegionResult
+
+
+class _Event(BaseModel):
+    # Step Functions may add fields (e.g. `error` from a Catch); ignore what a step does not read
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class PlanRequest(_Event):
+    """Plan's input: the execution's identity and start time (the run's "now")."""
+
+    execution: str
+    started_at: datetime
+    input: dict[str, Any] = Field(default_factory=dict)
+
+
+class WindowModel(_Event):
+    """The effective start S and stop E of the config, as planned."""
+
+    start: datetime
+    stop: datetime | None = None
+
+
+class PlanResult(_Event):
+    """Plan's output, the state the rest of the run reads."""
+
+    run_id: str
+    source: str = "manual"
+    skipped: bool = False
+    skip_reason: str | None = None
+    nothing_to_do: bool
+    config: dict[str, Any] = Field(default_factory=dict)
+    config_version: int = 0
+    config_digest: str = ""
+    window: WindowModel | None = None
+    phase: str = ""
+    regions: list[RegionPlan] = Field(default_factory=list, description="only the drifted regions")
+    unchanged_regions: list[str] = Field(default_factory=list)
+    update_control_center: bool = False
+    update_schedule: bool = False
+    schedule_expression: str = ""
+    max_concurrency: int = 10
+    observe_errors: dict[str, str] = Field(default_factory=dict)
+
+
+class RegionTask(_Event):
+    """One Map item: a region's plan and the config it was made from."""
+
+    run_id: str
+    config: dict[str, Any]
+    region_plan: RegionPlan
+
+
+class ControlCenterTask(_Event):
+    """UpdateControlCenter's input."""
+
+    run_id: str
+    config: dict[str, Any]
+    window: WindowModel | None = None
+    update: bool
+
+
+class ScheduleTask(_Event):
+    """UpdateSchedule's input."""
+
+    run_id: str
+    schedule_expression: str
+    update: bool
+
+
+class StepOutcome(_Event):
+    """What UpdateControlCenter / UpdateSchedule did (or the error a Catch recorded)."""
+
+    status: Literal["ok", "failed", "skipped"] = "ok"
+    changed: bool = False
+    calls: list[str] = Field(default_factory=list)
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+class Applied(_Event):
+    """The Parallel state's output."""
+
+    regions: list[RegionResult] = Field(default_factory=list)
+    control_center: StepOutcome = Field(default_factory=StepOutcome)
+    schedule: StepOutcome = Field(default_factory=StepOutcome)
+
+
+class FinalState(PlanResult):
+    """The state Finalize receives: the plan plus what the Parallel state did."""
+
+    applied: Applied | None = None
+    apply_error: dict[str, Any] | None = None
+
+
+class FinalizeRequest(_Event):
+    """Finalize's input."""
+
+    execution: str
+    started_at: datetime
+    plan: FinalState

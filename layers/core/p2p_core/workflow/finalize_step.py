@@ -1,0 +1,87 @@
+"""Finalize: write the status item, release the lease, and say whether the run failed."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from p2p_core.aws.clients import ClientFactory
+from p2p_core.deployment import Deployment
+from p2p_core.results import RegionResult
+from p2p_core.timestamps import format_time
+from p2p_core.workflow.events import FinalizeRequest, FinalState
+from p2p_core.workflow.lease import Lease
+from p2p_core.workflow.status import RunRecord, RunStatus, StatusStore
+
+
+class RunFailed(Exception):
+    """Raised by the Finalize handler (after the status is written) so the execution fails and alarms fire."""
+
+
+def finalize_step(request: FinalizeRequest, deployment: Deployment, clients: ClientFactory, now: datetime) -> RunRecord:
+    """Record the run; release the lease unless this run never held it."""
+    state = request.plan
+    db = clients.client("dynamodb", deployment.home_region)
+    store = StatusStore(db, deployment.config_table)
+    run = run_record(request, now)
+    if state.skipped:
+        store.record_run(run, managed_regions=None)
+        return run
+    previous = store.load()
+    store.record_run(
+        run, managed_regions=managed_after(previous.managed_regions, state), keep_digest=state.config_digest
+    )
+    Lease(db, deployment.config_table, timedelta(seconds=deployment.lease_seconds)).release(request.execution)
+    return run
+
+
+def run_record(request: FinalizeRequest, now: datetime) -> RunRecord:
+    """The status item's view of this run."""
+    state = request.plan
+    applied = state.applied
+    regions = list(applied.regions) if applied else []
+    errors = [f"{r.region}: {r.error_code}: {r.error_message}" for r in regions if r.status == "failed"]
+    if state.apply_error:
+        errors.append(f"apply: {state.apply_error.get('Error')}: {state.apply_error.get('Cause')}")
+    for step, outcome in (
+        ("control center", applied and applied.control_center),
+        ("schedule", applied and applied.schedule),
+    ):
+        if outcome and outcome.status == "failed":
+            errors.append(f"{step}: {outcome.error_code}: {outcome.error_message}")
+    return RunRecord(
+        execution=request.execution,
+        source=state.source,
+        status=_status(state, errors),
+        started_at=format_time(request.started_at),
+        finished_at=format_time(now),
+        config_version=state.config_version,
+        config_digest=state.config_digest,
+        skip_reason=state.skip_reason,
+        regions=regions,
+        unchanged_regions=state.unchanged_regions,
+        control_center=applied.control_center if applied else None,
+        schedule=applied.schedule if applied else None,
+        errors=errors,
+    )
+
+
+def _status(state: FinalState, errors: list[str]) -> RunStatus:
+    if state.skipped:
+        return "skipped"
+    if errors:
+        return "failed"
+    return "noop" if state.nothing_to_do else "ok"
+
+
+def managed_after(before: list[str], state: FinalState) -> list[str]:
+    """Regions that may hold resources after this run: the next run looks there for leftovers."""
+    results: list[RegionResult] = list(state.applied.regions) if state.applied else []
+    gone = {r.region for r in results if r.decommissioned and r.status == "ok"}
+    touched = {r.region for r in results}
+    planned_but_unreported = {r.region for r in state.regions} - touched  # e.g. the Parallel state failed
+    return sorted((set(before) | touched | planned_but_unreported | set(state.unchanged_regions)) - gone)
+
+
+def failure_message(run: RunRecord) -> str:
+    """The execution's error cause when the run failed."""
+    return f"run {run.execution} failed: " + "; ".join(run.errors)

@@ -1,0 +1,123 @@
+"""Plan: validate the config, take the lease, observe every region in parallel, return only the drift."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from p2p_core.aws.clients import ClientFactory
+from p2p_core.config import ConfigItem
+from p2p_core.config_store import ConfigStore
+from p2p_core.deployment import Deployment
+from p2p_core.observed import Observed, ObservedRegion
+from p2p_core.planner import plan
+from p2p_core.reconciler.region import observe_region
+from p2p_core.timemodel import anchor_time, effective_window
+from p2p_core.workflow.control_center_step import live_code, render_control_center
+from p2p_core.workflow.events import PlanRequest, PlanResult, WindowModel
+from p2p_core.workflow.lease import Lease
+from p2p_core.workflow.schedule_step import current_expression
+from p2p_core.workflow.status import StatusStore
+
+# enough threads to observe 34 regions in about the time of one; each thread mostly waits on the network
+OBSERVE_THREADS = 34
+Clock = Callable[[], datetime]
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def plan_step(
+    request: PlanRequest, deployment: Deployment, clients: ClientFactory, clock: Clock = _wall_clock
+) -> PlanResult:
+    """The Plan state. Raises ConfigError (nothing touched) when the config item is invalid."""
+    db = clients.client("dynamodb", deployment.home_region)
+    config = ConfigStore(db, deployment.config_table).load()  # invalid -> raise before taking the lease
+    lease = Lease(db, deployment.config_table, timedelta(seconds=deployment.lease_seconds))
+    source = str(request.input.get("source", "manual"))
+    if not lease.acquire(request.execution, clock()):
+        holder = lease.holder() or {}
+        return PlanResult(
+            run_id=request.execution,
+            source=source,
+            skipped=True,
+            skip_reason=f"another run holds the lease: {holder.get('owner', 'unknown')}",
+            nothing_to_do=True,
+        )
+    try:
+        return _plan_with_lease(request, deployment, clients, config, source)
+    except BaseException:
+        lease.release(request.execution)  # a crashed Plan must not block the next run for the lease's life
+        raise
+
+
+def _plan_with_lease(
+    request: PlanRequest, deployment: Deployment, clients: ClientFactory, config: ConfigItem, source: str
+) -> PlanResult:
+    now = request.started_at
+    db = clients.client("dynamodb", deployment.home_region)
+    store = StatusStore(db, deployment.config_table)
+    status = store.load()
+    digest = config.content_digest()
+    first_seen = status.first_seen_at(digest)
+    if first_seen is None and config.updated_at is None:
+        first_seen = store.remember_first_seen(digest, now)
+    regions = sorted(set(config.selected_regions()) | set(status.managed_regions))
+    window = effective_window(config, anchor_time(config, first_seen, now))
+    code = render_control_center(config, window, deployment) if deployment.control_center_function else None
+    observed = Observed(
+        regions=observe_regions(clients, deployment, config, regions),
+        managed_regions=status.managed_regions,
+        config_first_seen=first_seen,
+        schedule_expression=current_expression(clients, deployment),
+        control_center_code=live_code(clients, deployment) if code is not None else None,
+    )
+    the_plan = plan(config, observed, now, control_center_code=code)
+    drifted = the_plan.drifted
+    return PlanResult(
+        run_id=request.execution,
+        source=source,
+        nothing_to_do=the_plan.nothing_to_do,
+        config=config.to_item(),
+        config_version=config.version,
+        config_digest=digest,
+        window=WindowModel(start=window.start, stop=window.stop),
+        phase=the_plan.phase,
+        regions=drifted,
+        unchanged_regions=sorted({r.region for r in the_plan.regions} - {r.region for r in drifted}),
+        update_control_center=the_plan.update_control_center,
+        update_schedule=the_plan.update_schedule and deployment.schedule_name is not None,
+        schedule_expression=the_plan.schedule_expression,
+        max_concurrency=deployment.max_concurrency,
+        observe_errors={name: seen.error for name, seen in observed.regions.items() if seen.error},
+    )
+
+
+def observe_regions(
+    clients: ClientFactory, deployment: Deployment, config: ConfigItem | None, regions: list[str]
+) -> dict[str, ObservedRegion]:
+    """Observe every region at once; one region's failure is recorded in its entry, never raised."""
+    if not regions:
+        return {}
+
+    def one(region: str) -> ObservedRegion:
+        return observe_region(clients, deployment, config, region)
+
+    with ThreadPoolExecutor(max_workers=min(OBSERVE_THREADS, len(regions))) as pool:
+        return dict(zip(regions, pool.map(one, regions), strict=True))
+
+
+def plan_summary(result: PlanResult) -> dict[str, Any]:
+    """A short, log-friendly view of a plan (no config body)."""
+    return {
+        "run_id": result.run_id,
+        "skipped": result.skipped,
+        "nothing_to_do": result.nothing_to_do,
+        "drifted": [r.region for r in result.regions],
+        "unchanged": len(result.unchanged_regions),
+        "update_control_center": result.update_control_center,
+        "update_schedule": result.update_schedule,
+    }
