@@ -1,0 +1,277 @@
+"""Every reach into moto's internals lives here, so a moto upgrade touches one small module.
+
+1. Lambda: moto's "simple" Lambda backend answers every invoke with a canned string. We route an
+   invoke of a function deployed from template.yaml to its real handler (`CodeUri` + `Handler`),
+   in-process, with that function's settings; an exception becomes a Lambda function error, which is
+   what Step Functions' Retry/Catch see in AWS.
+2. CloudFront Functions: moto stores a function but has no UpdateFunction / PublishFunction and only
+   one stage. We add both operations and a LIVE stage, with ETag checks, so the workflow's publish
+   path runs unchanged against the emulator.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import threading
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.cloudfront import models as cf_models
+from moto.cloudfront import responses as cf_responses
+from moto.cloudfront import urls as cf_urls
+from moto.cloudfront.exceptions import CloudFrontException
+from moto.core.common_types import TYPE_RESPONSE  # noqa: F401 - documents the shape moto expects
+from moto.core.responses import ActionResult
+
+from p2p_core.deployment import Deployment
+from p2p_core.workflow.runtime import deployment_scope
+
+# A fault hook sees (function logical id, event) and returns an exception to raise instead of running.
+FaultHook = Callable[[str, dict[str, Any]], Exception | None]
+
+
+@dataclass(frozen=True)
+class HandlerTarget:
+    """Where a deployed function's code lives and the settings it runs with."""
+
+    logical_id: str
+    code_dir: Path
+    handler: str
+    deployment: Deployment
+    function_arn: str
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of Lambda's context object that Powertools reads."""
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int = 512
+    aws_request_id: str = ""
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = ""
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Emulated invokes have no deadline; report Lambda's maximum."""
+        return 900_000
+
+
+_targets: dict[str, HandlerTarget] = {}
+_modules: dict[Path, ModuleType] = {}
+_faults: list[FaultHook] = []
+_lock = threading.Lock()
+_installed = False
+_original_invoke = LambdaSimpleBackend.invoke
+
+
+def install() -> None:
+    """Patch moto once per process (idempotent)."""
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        LambdaSimpleBackend.invoke = _invoke  # type: ignore[method-assign]
+        _install_cloudfront_functions()
+        _installed = True
+
+
+def register_function(name: str, target: HandlerTarget) -> None:
+    """Route invokes of `name` (and of its ARN) to `target`'s handler."""
+    with _lock:
+        _targets[name] = target
+        _targets[target.function_arn] = target
+
+
+def add_fault(hook: FaultHook) -> None:
+    """Make matching invokes fail as a Lambda function error (reliability tests)."""
+    with _lock:
+        _faults.append(hook)
+
+
+def clear_faults() -> None:
+    """Remove every fault hook."""
+    with _lock:
+        _faults.clear()
+
+
+def _invoke(
+    self: LambdaSimpleBackend, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
+) -> str | bytes | None:
+    target = _targets.get(function_name) or _targets.get(function_name.split(":function:")[-1].split(":")[0])
+    if target is None:
+        return _original_invoke(self, function_name, qualifier, body, headers, response_headers)
+    event = json.loads(body) if body else {}
+    try:
+        for hook in list(_faults):
+            fault = hook(target.logical_id, event)
+            if fault is not None:
+                raise fault
+        handler = _handler(target)
+        context = LambdaContext(
+            function_name=function_name.split(":")[-1],
+            invoked_function_arn=target.function_arn,
+            aws_request_id=str(uuid.uuid4()),
+        )
+        with deployment_scope(target.deployment):
+            result = handler(event, context)
+        return json.dumps(result).encode()
+    except Exception as exc:  # what Lambda does with an unhandled exception
+        response_headers["x-amz-function-error"] = "Unhandled"
+        error = {
+            "errorType": type(exc).__name__,
+            "errorMessage": str(exc),
+            "stackTrace": traceback.format_tb(exc.__traceback__),
+        }
+        return json.dumps(error).encode()
+
+
+def _handler(target: HandlerTarget) -> Callable[[dict[str, Any], LambdaContext], Any]:
+    module_name, _, attr = target.handler.rpartition(".")
+    path = (target.code_dir / f"{module_name.replace('.', '/')}.py").resolve()
+    with _lock:
+        module = _modules.get(path)
+        if module is None:
+            spec = importlib.util.spec_from_file_location(f"p2p_function_{target.code_dir.name}", path)
+            if spec is None or spec.loader is None:
+                raise ImportError(f"cannot load handler {target.handler} from {target.code_dir}")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            _modules[path] = module
+    handler: Callable[[dict[str, Any], LambdaContext], Any] = getattr(module, attr)
+    return handler
+
+
+# ---------------------------------------------------------------- CloudFront Functions: update, publish, LIVE
+
+
+class PreconditionFailed(CloudFrontException):
+    """AWS's answer to a stale If-Match ETag."""
+
+    code = 412
+
+    def __init__(self) -> None:
+        super().__init__(
+            "PreconditionFailed", "The precondition given in one or more of the request fields was not met."
+        )
+
+
+def _live(function: Any) -> tuple[bytes | None, str | None]:
+    return getattr(function, "live_code", None), getattr(function, "live_etag", None)
+
+
+def _summary(function: Any, stage: str) -> dict[str, Any]:
+    summary = dict(function.function_summary)
+    summary["FunctionMetadata"] = {**summary["FunctionMetadata"], "Stage": stage}
+    return summary
+
+
+def _describe_function(self: Any) -> ActionResult:
+    function = self.backend.describe_function(name=self._get_param("Name"))
+    stage = self._get_param("Stage") or "DEVELOPMENT"
+    code, etag = _live(function) if stage == "LIVE" else (function.code, function.etag)
+    if code is None:
+        raise cf_models.NoSuchFunctionExists(function.name)
+    return ActionResult({"FunctionSummary": _summary(function, stage), "ETag": etag})
+
+
+def _get_function(self: Any) -> ActionResult:
+    function = self.backend.get_function(name=self._get_param("Name"))
+    stage = self._get_param("Stage") or "DEVELOPMENT"
+    code, etag = _live(function) if stage == "LIVE" else (function.code, function.etag)
+    if code is None:
+        raise cf_models.NoSuchFunctionExists(function.name)
+    return ActionResult({"FunctionCode": code, "ETag": etag, "ContentType": "application/octet-stream"})
+
+
+def _update_function(self: Any) -> ActionResult:
+    function = self.backend.describe_function(name=self._get_param("Name"))
+    if self._get_param("IfMatch") != function.etag:
+        raise PreconditionFailed()
+    code = self._get_param("FunctionCode")
+    function.code = code.encode() if isinstance(code, str) else code
+    function.config = self._get_param("FunctionConfig") or function.config
+    function.etag = uuid.uuid4().hex[:13].upper()
+    return ActionResult({"FunctionSummary": _summary(function, "DEVELOPMENT"), "ETag": function.etag})
+
+
+def _publish_function(self: Any) -> ActionResult:
+    function = self.backend.describe_function(name=self._get_param("Name"))
+    if self._get_param("IfMatch") != function.etag:
+        raise PreconditionFailed()
+    function.live_code = function.code
+    function.live_etag = uuid.uuid4().hex[:13].upper()
+    function.status = "UNASSOCIATED"
+    return ActionResult({"FunctionSummary": _summary(function, "LIVE")})
+
+
+def _install_cloudfront_functions() -> None:
+    cf_urls.url_paths["{0}/2020-05-31/function/(?P<function_name>[^/]+)/publish$"] = (
+        cf_responses.CloudFrontResponse.dispatch
+    )
+    response = cf_responses.CloudFrontResponse
+    response.describe_function = _describe_function  # type: ignore[method-assign]
+    response.get_function = _get_function  # type: ignore[method-assign]
+    response.update_function = _update_function  # type: ignore[attr-defined]
+    response.publish_function = _publish_function  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- CloudFormation: what moto can create
+
+
+def cloudformation_supports(resource_type: str) -> bool:
+    """True when moto's CloudFormation creates resources of this type."""
+    from moto.cloudformation.parsing import get_model_map
+
+    return resource_type in get_model_map()
+
+
+def set_stack_output(stack_name: str, region: str, key: str, value: str) -> None:
+    """Give a stack output the value the emulator really serves (e.g. the local control center URL)."""
+    from moto.cloudformation.models import cloudformation_backends
+
+    for stack in cloudformation_backends[ACCOUNT][region].stacks.values():
+        if stack.name == stack_name:
+            for output in stack.output_map.values():
+                if output.key == key:
+                    output.value = value
+
+
+ACCOUNT = "123456789012"
+
+
+# ---------------------------------------------------------------- SSM: the public Ubuntu AMI parameters
+
+
+def seed_public_parameters(region: str, values: dict[str, str]) -> None:
+    """Put AWS-owned public parameters (moto refuses put_parameter under /aws/) in `region`."""
+    import time
+
+    from moto.ssm.models import Parameter, ssm_backends
+
+    parameters = ssm_backends[ACCOUNT][region]._parameters
+    for name, value in values.items():
+        if parameters.get(name):
+            continue
+        parameters[name].append(
+            Parameter(
+                account_id=ACCOUNT,
+                name=name,
+                value=value,
+                parameter_type="String",
+                description=None,
+                allowed_pattern=None,
+                keyid=None,
+                last_modified_date=time.time(),
+                version=1,
+                data_type="aws:ec2:image",
+            )
+        )

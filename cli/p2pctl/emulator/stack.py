@@ -1,0 +1,304 @@
+"""Deploy the real template.yaml into the emulator: the harness `p2pctl local`, the demo and the tests share.
+
+moto's CloudFormation creates what it supports (DynamoDB, Lambda, IAM, the state machine, ...).
+The harness then does what moto's CloudFormation skips, from the same template values:
+`DefinitionSubstitutions`, the Scheduler schedule, the Pipe (kept as a spec the local runtime
+follows) and the CloudFront Function (created and published through the CloudFront API).
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from samtranslator.translator.transform import transform
+
+from p2p_core.aws.clients import ClientFactory
+from p2p_core.deployment import Deployment
+from p2pctl.emulator import shims
+from p2pctl.emulator.template import Resolver, load_template, replace_resources
+
+ACCOUNT_ID = "123456789012"
+ROOT = Path(__file__).resolve().parents[3]
+TEMPLATE = ROOT / "template.yaml"
+
+
+@dataclass(frozen=True)
+class PipeSpec:
+    """The config-edit Pipe as the template declares it; the local runtime plays its part."""
+
+    name: str
+    source_stream_arn: str
+    filter_patterns: list[dict[str, Any]]
+    target_arn: str
+    input_template: str
+
+
+@dataclass
+class EmulatedStack:
+    """What a deployment into the emulator produced."""
+
+    stack_name: str
+    region: str
+    endpoint_url: str | None
+    outputs: dict[str, str]
+    state_machine_arn: str
+    config_table: str
+    schedule_name: str
+    schedule_group: str
+    control_center_function: str
+    control_center_path: str
+    pipe: PipeSpec
+    functions: dict[str, shims.HandlerTarget] = field(default_factory=dict)
+
+
+class _NoManagedPolicies:
+    """samtranslator asks IAM for AWS managed policy ARNs only for policies given by name; we give ARNs."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+def deploy_stack(
+    clients: ClientFactory,
+    *,
+    stack_name: str,
+    region: str,
+    endpoint_url: str | None = None,
+    control_center_urls: list[str] | None = None,
+    parameters: dict[str, str] | None = None,
+    template_path: Path = TEMPLATE,
+) -> EmulatedStack:
+    """Transform template.yaml with samtranslator, create it in moto, and fill in what moto skips."""
+    shims.install()
+    template = load_template(template_path)
+    params = {name: str(p.get("Default", "")) for name, p in template.get("Parameters", {}).items()}
+    params.update(parameters or {})
+    prepared, code_dirs = _package(clients, template, template_path.parent, stack_name, region)
+    transformed = transform(prepared, params, _NoManagedPolicies())  # type: ignore[arg-type]
+    supplied = {k for k, r in transformed["Resources"].items() if _supplied_by_harness(r["Type"])}
+    for_moto = replace_resources(transformed, supplied, _Supplied(transformed, stack_name, region))
+    cfn = clients.client("cloudformation", region)
+    cfn.create_stack(
+        StackName=stack_name,
+        TemplateBody=json.dumps(for_moto),
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()],
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+    )
+    stack = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
+    physical = {
+        r["LogicalResourceId"]: r["PhysicalResourceId"]
+        for r in cfn.list_stack_resources(StackName=stack_name)["StackResourceSummaries"]
+    }
+    supplier = _Supplied(transformed, stack_name, region)
+    names = {
+        **params,
+        **{logical: supplier(logical, None) for logical in supplied},
+        **physical,
+        "AWS::StackName": stack_name,
+        "AWS::Region": region,
+        "AWS::AccountId": ACCOUNT_ID,
+        "AWS::Partition": "aws",
+        "AWS::StackId": stack["StackId"],
+        "AWS::URLSuffix": "amazonaws.com",
+    }
+    resolve = Resolver(names, _Attributes(clients, region, physical))
+    resources: dict[str, Any] = transformed["Resources"]
+    machine_id = next(k for k, r in resources.items() if r["Type"] == "AWS::StepFunctions::StateMachine")
+    machine_arn = supplier(machine_id, None)
+    _create_state_machine(clients, region, resources[machine_id]["Properties"], resolve)
+    _create_schedule(clients, region, _first(template, "AWS::Scheduler::Schedule"), resolve)
+    cc_props = _first(template, "AWS::CloudFront::Function")
+    _create_cloudfront_function(clients, cc_props, resolve)
+    pipe_props = _first(template, "AWS::Pipes::Pipe")
+    pipe_filters = pipe_props["SourceParameters"]["FilterCriteria"]["Filters"]
+    outputs = {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs", [])}
+    emulated = EmulatedStack(
+        stack_name=stack_name,
+        region=region,
+        endpoint_url=endpoint_url,
+        outputs=outputs,
+        state_machine_arn=machine_arn,
+        config_table=physical["ConfigTable"],
+        schedule_name=resolve(_first(template, "AWS::Scheduler::Schedule")["Name"]),
+        schedule_group="default",
+        control_center_function=resolve(cc_props["Name"]),
+        control_center_path=resolve(
+            template["Globals"]["Function"]["Environment"]["Variables"]["P2P_CONTROL_CENTER_PATH"]
+        ),
+        pipe=PipeSpec(
+            name=resolve(pipe_props["Name"]),
+            source_stream_arn=resolve(pipe_props["Source"]),
+            filter_patterns=[json.loads(f["Pattern"]) for f in pipe_filters],
+            target_arn=machine_arn,
+            input_template=pipe_props["TargetParameters"]["InputTemplate"],
+        ),
+    )
+    _register_handlers(clients, emulated, code_dirs, physical, control_center_urls or [])
+    return emulated
+
+
+def _first(template: dict[str, Any], kind: str) -> dict[str, Any]:
+    props: dict[str, Any] = next(r["Properties"] for r in template["Resources"].values() if r["Type"] == kind)
+    return props
+
+
+def _package(
+    clients: ClientFactory, template: dict[str, Any], root: Path, stack_name: str, region: str
+) -> tuple[dict[str, Any], dict[str, Path]]:
+    """Upload every CodeUri/ContentUri as a zip to the emulator's S3 and inline the ASL (as `sam package` would)."""
+    s3 = clients.client("s3", region)
+    bucket = f"{stack_name.lower()}-artifacts"
+    location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    s3.create_bucket(Bucket=bucket, **location)
+    prepared = copy.deepcopy(template)
+    code_dirs: dict[str, Path] = {}
+    for logical, resource in prepared["Resources"].items():
+        props = resource.get("Properties", {})
+        kind = resource["Type"]
+        key = {"AWS::Serverless::Function": "CodeUri", "AWS::Serverless::LayerVersion": "ContentUri"}.get(kind)
+        if key:
+            source = (root / props[key]).resolve()
+            if kind == "AWS::Serverless::Function":
+                code_dirs[logical] = source
+            s3.put_object(Bucket=bucket, Key=f"{logical}.zip", Body=_zip_sources(source))
+            props[key] = f"s3://{bucket}/{logical}.zip"
+        elif kind == "AWS::Serverless::StateMachine" and "DefinitionUri" in props:
+            props["Definition"] = json.loads((root / props.pop("DefinitionUri")).read_text())
+    return prepared, code_dirs
+
+
+def _zip_sources(folder: Path) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*.py")):
+            if "__pycache__" not in path.parts:
+                archive.write(path, path.relative_to(folder).as_posix())
+    return buffer.getvalue()
+
+
+def _supplied_by_harness(resource_type: str) -> bool:
+    # moto's CloudFormation puts state machines where its executing Step Functions engine does not look
+    return resource_type == "AWS::StepFunctions::StateMachine" or not shims.cloudformation_supports(resource_type)
+
+
+class _Supplied:
+    """Values the harness gives references to resources it creates itself instead of moto's CloudFormation."""
+
+    def __init__(self, template: dict[str, Any], stack_name: str, region: str) -> None:
+        self._template = template
+        self._stack_name = stack_name
+        self._region = region
+
+    def _name(self, resource: dict[str, Any]) -> str:
+        props = resource["Properties"]
+        name = props.get("Name") or props["StateMachineName"]
+        return str(name["Fn::Sub"]).replace("${AWS::StackName}", self._stack_name)
+
+    def __call__(self, logical: str, attribute: str | None) -> str:
+        resource = self._template["Resources"].get(logical, {})
+        if resource.get("Type") == "AWS::CloudFront::Function":
+            name = self._name(resource)
+            return name if attribute is None else f"arn:aws:cloudfront::{ACCOUNT_ID}:function/{name}"
+        if resource.get("Type") == "AWS::StepFunctions::StateMachine":
+            return f"arn:aws:states:{self._region}:{ACCOUNT_ID}:stateMachine:{self._name(resource)}"
+        if resource.get("Type") == "AWS::CloudFront::Distribution" and attribute == "DomainName":
+            return "control-center.emulator.invalid"  # the local runtime serves the control center itself
+        return f"emulated-{logical}" if attribute is None else f"emulated-{logical}-{attribute}"
+
+
+class _Attributes:
+    """Fn::GetAtt for the attributes the harness needs, read from the emulator."""
+
+    def __init__(self, clients: ClientFactory, region: str, physical: dict[str, str]) -> None:
+        self._clients = clients
+        self._region = region
+        self._physical = physical
+
+    def __call__(self, logical: str, attribute: str) -> str:
+        name = self._physical.get(logical, logical)
+        if attribute == "Arn" and name.startswith("arn:"):
+            return name
+        if attribute == "Arn" and logical.endswith("Role"):
+            arn: str = self._clients.client("iam", self._region).get_role(RoleName=name)["Role"]["Arn"]
+            return arn
+        if attribute == "Arn":
+            conf = self._clients.client("lambda", self._region).get_function(FunctionName=name)["Configuration"]
+            return str(conf["FunctionArn"])
+        if attribute == "StreamArn":
+            table = self._clients.client("dynamodb", self._region).describe_table(TableName=name)["Table"]
+            return str(table["LatestStreamArn"])
+        raise KeyError(f"the emulator harness cannot resolve {logical}.{attribute}")
+
+
+def _create_state_machine(clients: ClientFactory, region: str, props: dict[str, Any], resolve: Resolver) -> None:
+    """Create the state machine with its DefinitionSubstitutions applied, as Step Functions' CloudFormation does."""
+    body = props.get("Definition")
+    definition = json.dumps(body) if body is not None else str(resolve(props["DefinitionString"]))
+    for key, value in props.get("DefinitionSubstitutions", {}).items():
+        definition = definition.replace("${" + key + "}", str(resolve(value)))
+    clients.client("stepfunctions", region).create_state_machine(
+        name=resolve(props["StateMachineName"]),
+        definition=definition,
+        roleArn=resolve(props["RoleArn"]),
+        type=props.get("StateMachineType", "STANDARD"),
+    )
+
+
+def _create_schedule(clients: ClientFactory, region: str, props: dict[str, Any], resolve: Resolver) -> None:
+    target = resolve(props["Target"])
+    clients.client("scheduler", region).create_schedule(
+        Name=resolve(props["Name"]),
+        ScheduleExpression=resolve(props["ScheduleExpression"]),
+        FlexibleTimeWindow=props["FlexibleTimeWindow"],
+        State=props.get("State", "ENABLED"),
+        Description=props.get("Description", ""),
+        Target={"Arn": target["Arn"], "RoleArn": target["RoleArn"], "Input": target.get("Input", "{}")},
+    )
+
+
+def _create_cloudfront_function(clients: ClientFactory, props: dict[str, Any], resolve: Resolver) -> None:
+    cloudfront = clients.client("cloudfront", "us-east-1")
+    created = cloudfront.create_function(
+        Name=resolve(props["Name"]), FunctionConfig=props["FunctionConfig"], FunctionCode=props["FunctionCode"].encode()
+    )
+    if props.get("AutoPublish"):
+        cloudfront.publish_function(Name=resolve(props["Name"]), IfMatch=created["ETag"])
+
+
+def _register_handlers(
+    clients: ClientFactory,
+    stack: EmulatedStack,
+    code_dirs: dict[str, Path],
+    physical: dict[str, str],
+    control_center_urls: list[str],
+) -> None:
+    """Point each deployed function at its handler, with the settings the template gave it."""
+    lam = clients.client("lambda", stack.region)
+    for logical, code_dir in code_dirs.items():
+        conf = lam.get_function(FunctionName=physical[logical])["Configuration"]
+        env = {k: str(v) for k, v in conf.get("Environment", {}).get("Variables", {}).items()}
+        # what only the emulator knows: its endpoint and where its control center really listens
+        env.update({"AWS_REGION": stack.region, "AWS_ENDPOINT_URL": stack.endpoint_url or ""})
+        env.update(
+            {
+                "P2P_CONTROL_CENTER_URLS": ",".join(control_center_urls),
+                "P2P_CONTROL_CENTER_PATH": stack.control_center_path,
+                "P2P_CONTROL_CENTER_FUNCTION": stack.control_center_function,
+                "P2P_SCHEDULE_NAME": stack.schedule_name,
+            }
+        )
+        target = shims.HandlerTarget(
+            logical_id=logical,
+            code_dir=code_dir,
+            handler=conf["Handler"],
+            deployment=Deployment.from_env(env),
+            function_arn=conf["FunctionArn"],
+        )
+        shims.register_function(conf["FunctionName"], target)
+        stack.functions[logical] = target
