@@ -1,0 +1,110 @@
+"""The real ASL, executed by moto's Step Functions engine, calling the real handlers over five regions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from p2p_core.timestamps import format_time
+from p2pctl.emulator import shims
+from tests.integration.workflow_world import FIVE_REGIONS, WorkflowWorld
+
+RUNNING = {"regions": FIVE_REGIONS, "desired_capacity": 2, "start_time": "2020-01-01T00:00:00Z", "run_duration": None}
+NOOP_TRANSITIONS = 6
+CLOUDFRONT = "aws-global"  # the region botocore reports for CloudFront's global endpoint
+ONE_REGION_TRANSITIONS = 9
+
+
+def mutations_outside_own_table(world: WorkflowWorld) -> list[tuple[str, str]]:
+    # the lease and the status item are the control plane's own bookkeeping, not fleet changes
+    return [(region, op) for region, op in world.mutating_calls() if op not in {"PutItem", "UpdateItem", "DeleteItem"}]
+
+
+def test_first_run_provisions_every_region_and_publishes_the_control_center(world: WorkflowWorld) -> None:
+    world.put_config(**RUNNING)
+    run = world.run()
+    assert run.status == "SUCCEEDED", run.cause
+    for region in FIVE_REGIONS:
+        group = world.asg(region)
+        assert group is not None, region
+        assert group["DesiredCapacity"] == 2
+        assert len(world.managed_vpcs(region)) == 1
+    status = world.status()
+    assert status.last_run is not None and status.last_run.status == "ok"
+    assert sorted(r.region for r in status.last_run.regions) == FIVE_REGIONS
+    assert status.managed_regions == FIVE_REGIONS
+    assert "cc-a-desired-capacity" in world.live_code()
+
+
+def test_second_run_is_a_noop_in_few_transitions_and_zero_mutating_calls(world: WorkflowWorld) -> None:
+    world.put_config(**RUNNING)
+    assert world.run().status == "SUCCEEDED"
+    again = world.run("noop")
+    assert again.status == "SUCCEEDED", again.cause
+    assert again.transitions <= NOOP_TRANSITIONS, again.states_entered
+    assert mutations_outside_own_table(world) == []
+    assert world.status().last_run.status == "noop"  # type: ignore[union-attr]
+
+
+def test_capacity_change_in_one_region_touches_only_that_region(world: WorkflowWorld) -> None:
+    world.put_config(**RUNNING)
+    assert world.run().status == "SUCCEEDED"
+    world.put_config(**{**RUNNING, "desired_capacity": {"all": 2, "aws": {"sa-east-1": 4}}})
+    changed = world.run("capacity")
+    assert changed.status == "SUCCEEDED", changed.cause
+    assert changed.transitions <= ONE_REGION_TRANSITIONS, changed.states_entered
+    touched = {region for region, _ in mutations_outside_own_table(world)}
+    # the capacity is also a control-center header, so the (global) CloudFront Function is republished
+    assert touched == {"sa-east-1", CLOUDFRONT}
+    assert "sa-east-1" in world.live_code()
+    assert world.asg("sa-east-1")["DesiredCapacity"] == 4  # type: ignore[index]
+    assert world.asg("us-east-1")["DesiredCapacity"] == 2  # type: ignore[index]
+
+
+def test_future_start_creates_the_p2p_start_action_and_keeps_agents_stopped(world: WorkflowWorld) -> None:
+    start = (datetime.now(UTC) + timedelta(hours=3)).replace(microsecond=0)
+    world.put_config(
+        regions=["eu-central-1"], desired_capacity=3, start_time=format_time(start), start_offset="0 minutes"
+    )
+    run = world.run()
+    assert run.status == "SUCCEEDED", run.cause
+    assert world.asg("eu-central-1")["DesiredCapacity"] == 0  # type: ignore[index]
+    actions = world.scheduled_actions("eu-central-1")
+    assert actions["p2p-start"]["DesiredCapacity"] == 3
+    assert actions["p2p-start"]["StartTime"].astimezone(UTC) == start
+
+
+def test_invalid_config_fails_in_plan_naming_the_field_and_changes_nothing(world: WorkflowWorld) -> None:
+    world.put_raw_config({"regions": ["eu-central-1"], "desired_capacity": {"aws": {"eu-centrl-1": 2}}})
+    run = world.run("invalid")
+    assert run.status == "FAILED"
+    assert run.error == "ConfigInvalid"
+    assert "desired_capacity.aws.eu-centrl-1: unknown region 'eu-centrl-1'" in (run.cause or "")
+    assert run.states_entered == ["Plan"]
+    assert world.mutating_calls() == []
+    assert all(world.asg(r) is None for r in FIVE_REGIONS)
+
+
+def test_one_failing_region_does_not_stop_the_others_and_is_named_in_the_status(world: WorkflowWorld) -> None:
+    def sa_east_crashes(function: str, event: dict[str, object]) -> Exception | None:
+        plan = event.get("region_plan")
+        if function == "ReconcileRegionFunction" and isinstance(plan, dict) and plan["region"] == "sa-east-1":
+            return RuntimeError("injected crash in sa-east-1")
+        return None
+
+    shims.add_fault(sa_east_crashes)
+    world.put_config(**RUNNING)
+    run = world.run("one-fails")
+    assert run.status == "FAILED"
+    assert run.error == "RunFailed"
+    assert "sa-east-1" in (run.cause or "")
+    for region in FIVE_REGIONS:
+        assert (world.asg(region) is None) == (region == "sa-east-1"), region
+    last = world.status().last_run
+    assert last is not None and last.status == "failed"
+    failed = {r.region: r for r in last.regions if r.status == "failed"}
+    assert list(failed) == ["sa-east-1"]
+    assert "injected crash in sa-east-1" in (failed["sa-east-1"].error_message or "")
+    shims.clear_faults()
+    healed = world.run("healed")
+    assert healed.status == "SUCCEEDED", healed.cause
+    assert world.asg("sa-east-1") is not None

@@ -1,0 +1,123 @@
+"""The real template deployed into moto, the real ASL executed, the real handlers invoked: a test world."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from p2p_core import MANAGED_TAG, STACK_TAG
+from p2p_core.aws.clients import ClientFactory, is_mutating
+from p2p_core.config import parse_config
+from p2p_core.config_store import ConfigStore, to_dynamodb
+from p2p_core.workflow.runtime import clients_for, reset_clients
+from p2p_core.workflow.status import Status, StatusStore
+from p2pctl.emulator import shims
+from p2pctl.emulator.runs import RunOutcome, run_name, start_run, wait_run
+from p2pctl.emulator.seed import seed_ami_parameters
+from p2pctl.emulator.stack import EmulatedStack, deploy_stack
+
+HOME = "eu-central-1"
+FIVE_REGIONS = ["ap-northeast-1", "ap-southeast-2", "eu-central-1", "sa-east-1", "us-east-1"]
+EMULATOR_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+
+
+class WorkflowWorld:
+    """One deployed stack; runs executions and reads back what they did."""
+
+    def __init__(self, stack: EmulatedStack) -> None:
+        self.stack = stack
+        self.clients = ClientFactory()
+        self.sfn = self.clients.client("stepfunctions", HOME)
+        self.db = self.clients.client("dynamodb", HOME)
+        self.calls: list[tuple[str, str]] = []
+        # the handlers share one client factory per endpoint: every AWS call they make is seen here
+        handlers = clients_for(next(iter(stack.functions.values())).deployment)
+        handlers.register("before-call", self._record)
+
+    def _record(self, model: Any, context: dict[str, Any], **_: Any) -> None:
+        self.calls.append((context.get("client_region", "?"), model.name))
+
+    def mutating_calls(self) -> list[tuple[str, str]]:
+        """(region, operation) of every mutating call the handlers made since the last `run`."""
+        return [(region, op) for region, op in self.calls if is_mutating(op)]
+
+    def put_config(self, **fields: Any) -> None:
+        """Write the config item through the store, as `p2pctl config set` does."""
+        store = ConfigStore(self.db, self.stack.config_table)
+        current = store.load()
+        store.save(parse_config(fields), expected_version=current.version, updated_by="test", now=_now())
+
+    def put_raw_config(self, item: dict[str, Any]) -> None:
+        """Write the item as any DynamoDB client could, unvalidated."""
+        self.db.put_item(TableName=self.stack.config_table, Item=to_dynamodb({"pk": "config", **item}))
+
+    def run(self, prefix: str = "run") -> RunOutcome:
+        """One execution, started and waited for."""
+        self.calls.clear()
+        arn = start_run(self.sfn, self.stack.state_machine_arn, name=run_name(prefix))
+        return wait_run(self.sfn, arn, timeout=120)
+
+    def status(self) -> Status:
+        """The status item."""
+        return StatusStore(self.db, self.stack.config_table).load()
+
+    def live_code(self) -> str:
+        """The control center's LIVE function code."""
+        cloudfront = self.clients.client("cloudfront", "us-east-1")
+        code: bytes = cloudfront.get_function(Name=self.stack.control_center_function, Stage="LIVE")[
+            "FunctionCode"
+        ].read()
+        return code.decode()
+
+    def asg(self, region: str) -> dict[str, Any] | None:
+        """The managed Auto Scaling group in `region`, or None."""
+        filters = [{"Name": f"tag:{STACK_TAG}", "Values": [self.stack.stack_name]}]
+        groups = self.clients.client("autoscaling", region).describe_auto_scaling_groups(Filters=filters)
+        found = groups["AutoScalingGroups"]
+        return found[0] if found else None
+
+    def scheduled_actions(self, region: str) -> dict[str, dict[str, Any]]:
+        """The ASG's scheduled actions by name."""
+        group = self.asg(region)
+        if group is None:
+            return {}
+        actions = self.clients.client("autoscaling", region).describe_scheduled_actions(
+            AutoScalingGroupName=group["AutoScalingGroupName"]
+        )["ScheduledUpdateGroupActions"]
+        return {a["ScheduledActionName"]: a for a in actions}
+
+    def managed_vpcs(self, region: str) -> list[str]:
+        """VPC ids tagged as managed by this stack in `region`."""
+        filters = [
+            {"Name": f"tag:{STACK_TAG}", "Values": [self.stack.stack_name]},
+            {"Name": f"tag:{MANAGED_TAG}", "Values": ["true"]},
+        ]
+        return [v["VpcId"] for v in self.clients.client("ec2", region).describe_vpcs(Filters=filters)["Vpcs"]]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture
+def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[WorkflowWorld]:
+    """A fresh emulator account with the stack deployed and AMI parameters seeded in five regions."""
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(key, "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", HOME)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "P2PTest")
+    with mock_aws(config=EMULATOR_CONFIG):
+        shims.clear_faults()
+        reset_clients()
+        clients = ClientFactory()
+        for region in FIVE_REGIONS:
+            seed_ami_parameters(clients, region)
+        stack = deploy_stack(clients, stack_name="p2p-it", region=HOME, control_center_urls=["http://127.0.0.1:9/cc"])
+        yield WorkflowWorld(stack)
+        shims.clear_faults()
