@@ -33,6 +33,14 @@ def log(message: str) -> None:
     print(f"{datetime.now(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')} {message}", flush=True)
 
 
+def _utf8(value: str) -> str:
+    """http.client decodes header bytes as latin-1; the control center sends UTF-8."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value
+
+
 def poll(urls: list[str], timeout: float) -> dict[str, str] | None:
     """HEAD each control-center URL in turn; the cc-a-* headers of the first that answers 200."""
     for url in urls:
@@ -41,7 +49,7 @@ def poll(urls: list[str], timeout: float) -> dict[str, str] | None:
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 if response.status == 200:
                     log(f"control center {url} answered")
-                    return {k.lower(): v for k, v in response.headers.items() if k.lower().startswith(PREFIX)}
+                    return {k.lower(): _utf8(v) for k, v in response.headers.items() if k.lower().startswith(PREFIX)}
                 log(f"control center {url} answered {response.status}")
         except (urllib.error.URLError, OSError, ValueError) as exc:
             log(f"control center {url} did not answer: {exc}")

@@ -17,13 +17,22 @@ class PublishResult:
     calls: list[str] = field(default_factory=list)
 
 
+def live_code(cloudfront: Any, name: str) -> str | None:
+    """The code LIVE serves, or None when the function was never published."""
+    try:
+        body = cloudfront.get_function(Name=name, Stage="LIVE")["FunctionCode"]
+    except cloudfront.exceptions.NoSuchFunctionExists:
+        return None
+    text: str = body.read().decode()
+    return text
+
+
 def publish_function(cloudfront: Any, name: str, code: str) -> PublishResult:
     """Make LIVE serve `code`; zero mutating calls when it already does. Retries once on a stale ETag."""
     result = PublishResult(changed=False)
     for attempt in range(2):
         result.calls.append("GetFunction")
-        live = cloudfront.get_function(Name=name, Stage="LIVE")["FunctionCode"].read().decode()
-        if live == code:
+        if live_code(cloudfront, name) == code:
             return result
         result.calls.append("DescribeFunction")
         etag = cloudfront.describe_function(Name=name, Stage="DEVELOPMENT")["ETag"]

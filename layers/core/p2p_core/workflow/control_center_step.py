@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.config import ConfigItem, parse_config
+from p2p_core.control_center import publish
 from p2p_core.control_center.headers import control_center_headers
-from p2p_core.control_center.publish import publish_function
 from p2p_core.control_center.render import render_function
 from p2p_core.deployment import Deployment
 from p2p_core.timemodel import Window
@@ -22,14 +22,10 @@ def render_control_center(config: ConfigItem, window: Window, deployment: Deploy
 
 
 def live_code(clients: ClientFactory, deployment: Deployment) -> str | None:
-    """The code of the LIVE stage, or None when the function does not exist yet."""
-    cloudfront = clients.client("cloudfront", CLOUDFRONT_REGION)
-    try:
-        found = cloudfront.get_function(Name=deployment.control_center_function, Stage="LIVE")
-    except cloudfront.exceptions.NoSuchFunctionExists:
+    """The code of the LIVE stage, or None when the function does not exist or was never published."""
+    if not deployment.control_center_function:
         return None
-    code: bytes = found["FunctionCode"].read()
-    return code.decode()
+    return publish.live_code(clients.client("cloudfront", CLOUDFRONT_REGION), deployment.control_center_function)
 
 
 def control_center_step(task: ControlCenterTask, deployment: Deployment, clients: ClientFactory) -> StepOutcome:
@@ -39,5 +35,5 @@ def control_center_step(task: ControlCenterTask, deployment: Deployment, clients
     config = parse_config(task.config)
     code = render_control_center(config, Window(task.window.start, task.window.stop), deployment)
     cloudfront = clients.client("cloudfront", CLOUDFRONT_REGION)
-    published = publish_function(cloudfront, deployment.control_center_function, code)
+    published = publish.publish_function(cloudfront, deployment.control_center_function, code)
     return StepOutcome(status="ok", changed=published.changed, calls=list(published.calls))

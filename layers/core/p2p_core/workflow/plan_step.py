@@ -8,9 +8,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from p2p_core.aws.clients import ClientFactory
+from p2p_core.bootstrap.userdata import render_user_data
 from p2p_core.config import ConfigItem
 from p2p_core.config_store import ConfigStore
+from p2p_core.control_center.render import ControlCenterError
 from p2p_core.deployment import Deployment
+from p2p_core.errors import ConfigError, FieldError
 from p2p_core.observed import Observed, ObservedRegion
 from p2p_core.planner import plan
 from p2p_core.reconciler.region import observe_region
@@ -36,6 +39,10 @@ def plan_step(
     """The Plan state. Raises ConfigError (nothing touched) when the config item is invalid."""
     db = clients.client("dynamodb", deployment.home_region)
     config = ConfigStore(db, deployment.config_table).load()  # invalid -> raise before taking the lease
+    try:
+        render_user_data(config, deployment.control_center_urls)
+    except ValueError as exc:  # over EC2's limit: say so now, not in every region's launch template call
+        raise ConfigError([FieldError("network.public_keys", len(config.network.public_keys), str(exc))]) from None
     lease = Lease(db, deployment.config_table, timedelta(seconds=deployment.lease_seconds))
     source = str(request.input.get("source", "manual"))
     if not lease.acquire(request.execution, clock()):
@@ -67,7 +74,10 @@ def _plan_with_lease(
         first_seen = store.remember_first_seen(digest, now)
     regions = sorted(set(config.selected_regions()) | set(status.managed_regions))
     window = effective_window(config, anchor_time(config, first_seen, now))
-    code = render_control_center(config, window, deployment) if deployment.control_center_function else None
+    try:
+        code = render_control_center(config, window, deployment) if deployment.control_center_function else None
+    except ControlCenterError as exc:  # a config the control center cannot serve is an invalid config
+        raise ConfigError([FieldError("control_center", "(rendered function)", str(exc))]) from None
     observed = Observed(
         regions=observe_regions(clients, deployment, config, regions),
         managed_regions=status.managed_regions,

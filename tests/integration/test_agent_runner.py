@@ -1,0 +1,185 @@
+"""The agent runner against the control center served by the node-run CloudFront Function, over HTTP."""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import gzip
+import json
+import re
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from p2p_core.bootstrap import agent_runner
+from p2p_core.bootstrap.userdata import MAX_USER_DATA_BYTES, agent_defaults, render_user_data
+from p2p_core.config import parse_config
+from p2p_core.control_center.headers import control_center_headers
+from p2p_core.control_center.render import render_function
+from p2p_core.timemodel import Window
+from p2pctl.emulator.cloudfront import ControlCenterServer, NodeFunctionRunner
+
+SECRET = "/cc-agent-test"
+RUNNER = Path(agent_runner.__file__)
+SERVED = {
+    "agent": {
+        "repository": "https://github.com/example/ipfs-agent.git",
+        "main_run": "ipfs.yml",
+        "pre_run": "echo 'pre ☃'",
+        "post_run": "-",
+        "delay": 5,
+    }
+}
+BAKED = {"agent": {"repository": "https://github.com/example/baked.git", "main_run": "baked.yml"}}
+
+
+@pytest.fixture(scope="module")
+def node() -> Iterator[NodeFunctionRunner]:
+    with NodeFunctionRunner() as runner:
+        yield runner
+
+
+def code_for(raw: dict[str, object]) -> str:
+    config = parse_config(raw)
+    return render_function(control_center_headers(config, Window(datetime(2026, 11, 25, tzinfo=UTC), None)), SECRET)
+
+
+@pytest.fixture
+def server(node: NodeFunctionRunner) -> Iterator[ControlCenterServer]:
+    with ControlCenterServer(lambda: code_for(SERVED), runner=node) as running:
+        yield running
+
+
+@pytest.fixture
+def dead_url() -> str:
+    """A URL on a port nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}{SECRET}"
+
+
+def run_agent(tmp_path: Path, urls: list[str], *extra: str) -> subprocess.CompletedProcess[str]:
+    defaults = tmp_path / "defaults.json"
+    defaults.write_text(json.dumps(agent_defaults(parse_config(BAKED), [])))
+    args = [sys.executable, str(RUNNER), "--defaults", str(defaults), "--lock", str(tmp_path / "lock")]
+    args += ["--dry-run", "--no-delay", "--timeout", "2", *extra]
+    for url in urls:
+        args += ["--url", url]
+    return subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
+
+
+def dry_run_commands(out: str) -> list[str]:
+    return [line.removeprefix("DRY-RUN: ") for line in out.splitlines() if line.startswith("DRY-RUN: ")]
+
+
+def test_runner_executes_what_the_control_center_serves(tmp_path: Path, server: ControlCenterServer) -> None:
+    done = run_agent(tmp_path, [server.url + SECRET])
+    assert done.returncode == 0, done.stderr
+    assert dry_run_commands(done.stdout) == [
+        "bash -c 'echo '\"'\"'pre ☃'\"'\"''",
+        "ansible-pull -U https://github.com/example/ipfs-agent.git ipfs.yml --only-if-changed",
+    ]
+    assert f"control center {server.url}{SECRET} answered" in done.stdout
+    assert re.search(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ settings: ", done.stdout, re.M)  # timestamped log
+
+
+def test_first_url_down_falls_back_to_the_second(tmp_path: Path, server: ControlCenterServer, dead_url: str) -> None:
+    done = run_agent(tmp_path, [dead_url, server.url + SECRET])
+    assert done.returncode == 0, done.stderr
+    assert f"control center {dead_url} did not answer" in done.stdout
+    assert "ansible-pull -U https://github.com/example/ipfs-agent.git ipfs.yml --only-if-changed" in dry_run_commands(
+        done.stdout
+    )
+
+
+def test_wrong_path_answers_404_and_the_next_url_is_tried(tmp_path: Path, server: ControlCenterServer) -> None:
+    done = run_agent(tmp_path, [server.url + "/guess", server.url + SECRET])
+    assert f"control center {server.url}/guess" in done.stdout
+    assert "ipfs.yml" in done.stdout
+
+
+def test_all_urls_down_uses_baked_in_defaults(tmp_path: Path, dead_url: str) -> None:
+    done = run_agent(tmp_path, [dead_url, dead_url.replace(SECRET, "/other")])
+    assert done.returncode == 0, done.stderr
+    assert "no control center answered: using baked-in defaults" in done.stdout
+    assert dry_run_commands(done.stdout) == [
+        "ansible-pull -U https://github.com/example/baked.git baked.yml --only-if-changed"
+    ]
+
+
+def test_dash_and_empty_values_fall_back_to_defaults_and_force_run_drops_only_if_changed(
+    tmp_path: Path, node: NodeFunctionRunner
+) -> None:
+    served = {"agent": {"repository": "-", "main_run": "fleet.yml", "force_run": True}}
+    with ControlCenterServer(lambda: code_for(served), runner=node) as running:
+        done = run_agent(tmp_path, [running.url + SECRET])
+    assert dry_run_commands(done.stdout) == ["ansible-pull -U https://github.com/example/baked.git fleet.yml"]
+
+
+def test_shell_type_runs_main_run_with_bash(tmp_path: Path, node: NodeFunctionRunner) -> None:
+    served = {"agent": {"type": "shell", "main_run": "systemctl restart ipfs", "post_run": "echo done"}}
+    with ControlCenterServer(lambda: code_for(served), runner=node) as running:
+        done = run_agent(tmp_path, [running.url + SECRET])
+    assert dry_run_commands(done.stdout) == ["bash -c 'systemctl restart ipfs'", "bash -c 'echo done'"]
+
+
+def test_a_second_copy_exits_while_the_first_holds_the_lock(tmp_path: Path, server: ControlCenterServer) -> None:
+    with open(tmp_path / "lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        done = run_agent(tmp_path, [server.url + SECRET])
+    assert done.returncode == 0
+    assert "another run is in progress: exiting" in done.stdout
+    assert dry_run_commands(done.stdout) == []
+
+
+def test_a_failing_step_stops_the_run_with_its_exit_code(tmp_path: Path, node: NodeFunctionRunner) -> None:
+    served = {"agent": {"type": "shell", "pre_run": "exit 3", "main_run": "echo never"}}
+    with ControlCenterServer(lambda: code_for(served), runner=node) as running:
+        defaults = tmp_path / "defaults.json"
+        defaults.write_text(json.dumps(agent_defaults(parse_config({}), [running.url + SECRET])))
+        args = [sys.executable, str(RUNNER), "--defaults", str(defaults), "--lock", str(tmp_path / "lock")]
+        done = subprocess.run([*args, "--no-delay"], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 3
+    assert "finished with exit code 3: bash -c 'exit 3'" in done.stdout
+    assert "running: bash -c 'echo never'" not in done.stdout
+
+
+def unpack(user_data: str) -> tuple[bytes, dict[str, object], str]:
+    blobs = re.findall(r"echo '([A-Za-z0-9+/=]+)' \| base64 -d", user_data)
+    runner = gzip.decompress(base64.b64decode(blobs[0]))
+    defaults = json.loads(base64.b64decode(blobs[1]))
+    cron = re.search(r"^(.*) root /usr/local/bin/p2p-agent-runner", user_data, re.M)
+    assert cron is not None
+    return runner, defaults, cron.group(1)
+
+
+def test_user_data_installs_this_runner_its_defaults_and_cron(tmp_path: Path) -> None:
+    urls = ["https://d111.cloudfront.net/cc-x", "https://backup.example/cc-x"]
+    config = parse_config({**BAKED, "agent": {**BAKED["agent"], "cron": "*/5 * * * *"}})
+    user_data = render_user_data(config, urls)
+    runner, defaults, cron = unpack(user_data)
+    assert runner == RUNNER.read_bytes()
+    assert defaults == agent_defaults(config, urls)
+    assert cron == "*/5 * * * *"
+    assert "ansible-core" in user_data
+    assert len(user_data.encode()) < MAX_USER_DATA_BYTES
+    script = tmp_path / "user-data.sh"
+    script.write_text(user_data)
+    subprocess.run(["bash", "-n", str(script)], check=True)  # valid bash
+
+
+def test_shell_agents_do_not_install_ansible() -> None:
+    assert "ansible-core" not in render_user_data(parse_config({"agent": {"type": "shell"}}), [])
+
+
+def test_user_data_over_16_kb_is_refused() -> None:
+    key = "ssh-rsa " + "A" * 700 + " operator@example"
+    config = parse_config({"network": {"public_keys": [key] * 25}})
+    with pytest.raises(ValueError, match=rf"over EC2's {MAX_USER_DATA_BYTES}-byte limit"):
+        render_user_data(config, [])
