@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PY313  := $(shell pyenv prefix 3.13.0 2>/dev/null || pyenv prefix 3.13 2>/dev/null)
 
-.PHONY: venv test lint typecheck unit cfn demo bench build clean
+.PHONY: venv test lint typecheck unit cfn security demo bench build clean
 
 $(STAMP): pyproject.toml layers/core/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,10 +26,13 @@ cfn: venv
 	$(BIN)/cfn-lint template.yaml
 	PATH=$(BIN):$$PATH $(BIN)/sam validate --lint --template template.yaml --region eu-central-1
 
+security:
+	bash scripts/checkov.sh
+
 unit: venv
 	$(BIN)/pytest -n auto
 
-test: lint typecheck cfn unit
+test: lint typecheck cfn security unit
 
 demo: venv
 	$(BIN)/p2pctl demo
@@ -41,4 +44,4 @@ build: venv
 	PATH=$(PY313)/bin:$(BIN):$$PATH $(BIN)/sam build --template template.yaml
 
 clean:
-	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-checkov .aws-sam .pytest_cache .mypy_cache .ruff_cache

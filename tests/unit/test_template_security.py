@@ -1,0 +1,343 @@
+"""template.yaml and the handlers as security policy: least privilege, tag-scoped writes, no logged secret path."""
+
+from __future__ import annotations
+
+import ast
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import samtranslator
+from samtranslator.policy_template_processor.processor import PolicyTemplatesProcessor
+
+from p2p_core.control_center.render import render_function
+from p2p_core.workflow.events import PlanResult
+from p2p_core.workflow.plan_step import plan_summary
+from p2pctl.emulator.template import load_template
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = load_template(ROOT / "template.yaml")
+RESOURCES: dict[str, dict[str, Any]] = TEMPLATE["Resources"]
+STACK_NAME = {"Ref": "AWS::StackName"}
+
+# conditions that tie a write to resources carrying (or being created with) this stack's tag
+STACK_TAG_KEYS = frozenset(
+    {"aws:RequestTag/p2p:stack", "aws:ResourceTag/p2p:stack", "autoscaling:ResourceTag/p2p:stack"}
+)
+TAG_SCOPED_SERVICES = ("ec2", "autoscaling")
+MUTATING_VERBS = (
+    "Create", "Delete", "Modify", "Update", "Put", "Attach", "Detach", "Associate", "Disassociate",
+    "Authorize", "Revoke", "Run", "Terminate", "Set", "Replace",
+)  # fmt: skip
+# Writes AWS cannot scope by the stack tag, and the condition key each must be scoped by instead.
+UNTAGGABLE_WRITES: dict[str, frozenset[str]] = {
+    # tags are authorized before the resource exists; allowed only as part of the tag-checked Create* calls
+    "ec2:CreateTags": frozenset({"ec2:CreateAction"}),
+    # instance/volume/ENI/subnet/image carry no stack tag at authorization; the call's launch template is tag-checked
+    "ec2:RunInstances": frozenset({"ec2:LaunchTemplate"}),
+}
+# AWS managed policies we attach on purpose (their content is AWS's, not walked here)
+AWS_MANAGED_POLICIES = frozenset({"AmazonSSMManagedInstanceCore"})
+# module-level secrets a handler must never hand to a logger
+SECRET_NAMES = ("control_center_path", "control_center_urls", "p2p_control_center_path", "p2p_control_center_urls")
+LOGGER_METHODS = frozenset(
+    {"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "append_keys", "structure_logs"}
+)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement of one permission policy, and where it lives in the template."""
+
+    resource: str
+    where: str
+    body: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        return f"{self.resource}/{self.where}/Sid={self.body.get('Sid', '-')}"
+
+    @property
+    def actions(self) -> list[str]:
+        action = self.body.get("Action", [])
+        return [action] if isinstance(action, str) else list(action)
+
+    @property
+    def condition_keys(self) -> dict[str, Any]:
+        """Condition key -> value, across every operator (StringEquals, ArnLike, ...)."""
+        return {key: value for block in self.body.get("Condition", {}).values() for key, value in block.items()}
+
+
+def _sam_policy_templates() -> dict[str, Any]:
+    templates: dict[str, Any] = PolicyTemplatesProcessor.get_default_policy_templates_json()["Templates"]
+    return templates
+
+
+SAM_POLICY_TEMPLATES = _sam_policy_templates()
+
+
+def _document_statements(resource: str, where: str, document: dict[str, Any]) -> Iterator[Statement]:
+    statements = document.get("Statement", [])
+    for index, body in enumerate([statements] if isinstance(statements, dict) else statements):
+        yield Statement(resource, f"{where}[{index}]", body)
+
+
+def _sam_policies(resource: str, policies: Any) -> Iterator[Statement]:
+    """SAM `Policies`: a statement document, a policy template (expanded from SAM's own data), or a managed policy."""
+    for index, entry in enumerate(policies if isinstance(policies, list) else [policies]):
+        if isinstance(entry, dict) and "Statement" in entry:
+            yield from _document_statements(resource, f"Policies[{index}]", entry)
+        elif isinstance(entry, dict) and len(entry) == 1 and next(iter(entry)) in SAM_POLICY_TEMPLATES:
+            (name,) = entry
+            definition = SAM_POLICY_TEMPLATES[name]["Definition"]
+            yield from _document_statements(resource, f"Policies[{index}]:{name}", definition)
+        elif isinstance(entry, dict) and set(entry) == {"Ref"}:
+            assert RESOURCES[entry["Ref"]]["Type"] == "AWS::IAM::ManagedPolicy", f"{resource}: {entry}"
+        else:
+            assert entry in AWS_MANAGED_POLICIES, f"{resource} attaches an unreviewed policy {entry!r}"
+
+
+def permission_statements() -> list[Statement]:
+    """Every statement of every permission policy in the template (trust policies excluded)."""
+    found: list[Statement] = []
+    for name, resource in RESOURCES.items():
+        kind, props = resource["Type"], resource.get("Properties", {})
+        if kind == "AWS::IAM::Role":
+            for policy in props.get("Policies", []):
+                found += _document_statements(name, f"Policies:{policy['PolicyName']}", policy["PolicyDocument"])
+        elif kind in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy"):
+            found += _document_statements(name, "PolicyDocument", props["PolicyDocument"])
+        elif kind in ("AWS::Serverless::Function", "AWS::Serverless::StateMachine"):
+            found += _sam_policies(name, props.get("Policies", []))
+    return found
+
+
+STATEMENTS = permission_statements()
+ALLOWS = [s for s in STATEMENTS if s.body.get("Effect") == "Allow"]
+
+
+def _is_tag_scoped_write(action: str) -> bool:
+    service, _, verb = action.partition(":")
+    return service in TAG_SCOPED_SERVICES and verb.startswith(MUTATING_VERBS)
+
+
+def _scoped_to_stack(statement: Statement) -> bool:
+    keys = statement.condition_keys
+    return any(keys.get(key) == STACK_NAME for key in STACK_TAG_KEYS)
+
+
+# ---------------------------------------------------------------- IAM
+
+
+def test_the_walk_sees_every_kind_of_policy() -> None:
+    where = {s.resource for s in STATEMENTS}
+    assert {"ReconcileRegionsPolicy", "ObserveRegionsPolicy", "SchedulerRole", "ConfigPipeRole", "AgentRole"} <= where
+    assert {"PlanFunction", "FinalizeFunction", "ReconcileStateMachine"} <= where  # inline and SAM templates
+    assert any(":DynamoDBCrudPolicy" in s.where for s in STATEMENTS)
+    assert any(":LambdaInvokePolicy" in s.where for s in STATEMENTS)
+
+
+def test_no_policy_grants_every_action_or_a_whole_service() -> None:
+    offending = [
+        f"{s.label}: {action}" for s in STATEMENTS for action in s.actions if action == "*" or action.endswith(":*")
+    ]
+    assert not offending, "wildcard actions:\n" + "\n".join(offending)
+
+
+def test_no_policy_uses_not_action_or_not_resource() -> None:
+    offending = [s.label for s in STATEMENTS if {"NotAction", "NotResource"} & set(s.body)]
+    assert not offending, f"NotAction/NotResource in: {offending}"
+
+
+def test_ec2_and_auto_scaling_writes_only_touch_this_stacks_resources() -> None:
+    offending = []
+    for statement in ALLOWS:
+        for action in filter(_is_tag_scoped_write, statement.actions):
+            if _scoped_to_stack(statement):
+                continue
+            alternatives = UNTAGGABLE_WRITES.get(action, frozenset())
+            if not alternatives & set(statement.condition_keys):
+                offending.append(f"{statement.label}: {action}")
+    assert not offending, "EC2/Auto Scaling writes without a p2p:stack tag condition:\n" + "\n".join(offending)
+
+
+def test_the_tag_scoped_policy_really_grants_its_writes() -> None:
+    # guards the test above against passing because the actions vanished from the walk
+    granted = {action for s in ALLOWS for action in s.actions}
+    assert {"ec2:CreateVpc", "ec2:DeleteVpc", "autoscaling:CreateAutoScalingGroup", "ec2:RunInstances"} <= granted
+
+
+def test_agents_launch_only_from_this_stacks_launch_templates() -> None:
+    run_instances = [s for s in ALLOWS if "ec2:RunInstances" in s.actions]
+    template_statements = [s for s in run_instances if ":launch-template/" in json.dumps(s.body["Resource"])]
+    assert template_statements, "no statement covers the launch template resource of RunInstances"
+    assert all(_scoped_to_stack(s) for s in template_statements)
+    assert all(s.body["Resource"] != "*" for s in run_instances)
+
+
+def test_tagging_is_allowed_only_while_creating() -> None:
+    create_tags = [s for s in ALLOWS if "ec2:CreateTags" in s.actions]
+    assert create_tags
+    for statement in create_tags:
+        actions = statement.condition_keys.get("ec2:CreateAction")
+        assert actions, statement.label
+        assert all(a.startswith(("Create", "Run")) for a in actions), statement.label
+
+
+def test_pass_role_names_its_role_and_its_service() -> None:
+    for statement in (s for s in ALLOWS if "iam:PassRole" in s.actions):
+        assert statement.body["Resource"] != "*", statement.label
+        assert "iam:PassedToService" in statement.condition_keys, statement.label
+
+
+def test_only_reviewed_aws_managed_policies_are_attached() -> None:
+    for name, resource in RESOURCES.items():
+        for arn in resource.get("Properties", {}).get("ManagedPolicyArns", []):
+            text = arn["Fn::Sub"] if isinstance(arn, dict) else arn
+            assert text.rsplit("/", 1)[-1] in AWS_MANAGED_POLICIES, f"{name}: {arn}"
+
+
+# ---------------------------------------------------------------- data at rest and in transit
+
+
+def _resources_of(kind: str) -> dict[str, dict[str, Any]]:
+    found = {name: r.get("Properties", {}) for name, r in RESOURCES.items() if r["Type"] == kind}
+    assert found, f"no {kind} in the template"
+    return found
+
+
+def test_buckets_block_public_access_and_are_encrypted() -> None:
+    for name, props in _resources_of("AWS::S3::Bucket").items():
+        block = props["PublicAccessBlockConfiguration"]
+        flags = ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")
+        assert all(block.get(flag) is True for flag in flags), name
+        rules = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        assert rules and all(r["ServerSideEncryptionByDefault"]["SSEAlgorithm"] for r in rules), name
+
+
+def test_buckets_refuse_requests_without_tls() -> None:
+    policies = _resources_of("AWS::S3::BucketPolicy")
+    for name in _resources_of("AWS::S3::Bucket"):
+        statements = [
+            s
+            for props in policies.values()
+            if props["Bucket"] == {"Ref": name}
+            for s in props["PolicyDocument"]["Statement"]
+        ]
+        assert any(
+            s["Effect"] == "Deny"
+            and s.get("Principal") == "*"
+            and str(s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport")).lower() == "false"
+            for s in statements
+        ), f"{name} has no Deny on aws:SecureTransport=false"
+
+
+def test_the_config_table_is_recoverable_encrypted_and_streams_new_images() -> None:
+    for name, props in _resources_of("AWS::DynamoDB::Table").items():
+        assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True, name
+        assert props["DeletionProtectionEnabled"] is True, name
+        assert props["SSESpecification"]["SSEEnabled"] is True, name
+        assert props["StreamSpecification"]["StreamViewType"] == "NEW_IMAGE", name
+
+
+# ---------------------------------------------------------------- the secret path stays out of logs
+
+
+def _is_logger_call(func: ast.expr) -> bool:
+    """`print(...)` or `<something named like a logger>.info(...)` and its siblings."""
+    if isinstance(func, ast.Name):
+        return func.id == "print"
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr in LOGGER_METHODS
+        and isinstance(func.value, ast.Name)
+        and "log" in func.value.id.lower()
+    )
+
+
+def _logger_calls(tree: ast.AST) -> Iterator[ast.Call]:
+    return (node for node in ast.walk(tree) if isinstance(node, ast.Call) and _is_logger_call(node.func))
+
+
+def _mentions_secret(call: ast.Call) -> bool:
+    for node in ast.walk(call):
+        names = []
+        if isinstance(node, ast.Name):
+            names.append(node.id)
+        elif isinstance(node, ast.Attribute):
+            names.append(node.attr)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            names.append(node.value)
+        elif isinstance(node, ast.keyword) and node.arg:
+            names.append(node.arg)
+        if any(secret in name.lower() for name in names for secret in SECRET_NAMES):
+            return True
+    return False
+
+
+def _leaking_calls(source: str, filename: str) -> list[str]:
+    tree = ast.parse(source, filename)
+    return [f"{filename}:{call.lineno}" for call in _logger_calls(tree) if _mentions_secret(call)]
+
+
+HANDLER_SOURCES = sorted([*(ROOT / "functions").rglob("*.py"), *(ROOT / "layers/core/p2p_core").rglob("*.py")])
+
+
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        'logger.info("x", extra={"path": deployment.control_center_path})',
+        'logger.debug("x", extra={"control_center_urls": urls})',
+        "log.warning(os.environ['P2P_CONTROL_CENTER_PATH'])",
+        "print(deployment.control_center_urls)",
+        "logger.append_keys(control_center_path=p)",
+    ],
+)
+def test_the_log_scan_catches_a_leak(snippet: str) -> None:
+    assert _leaking_calls(snippet, "snippet.py")
+
+
+def test_the_log_scan_reads_the_handlers() -> None:
+    assert len(HANDLER_SOURCES) > 10
+    calls = [c for path in HANDLER_SOURCES for c in _logger_calls(ast.parse(path.read_text(), str(path)))]
+    assert len(calls) >= 5  # every handler logs its outcome
+
+
+def test_no_handler_logs_the_control_center_secret_path() -> None:
+    leaks = [leak for path in HANDLER_SOURCES for leak in _leaking_calls(path.read_text(), str(path.relative_to(ROOT)))]
+    assert not leaks, "logger calls that mention the secret path or URLs:\n" + "\n".join(leaks)
+
+
+def test_the_logged_plan_summary_holds_neither_code_nor_path() -> None:
+    secret_path = "/cc-8d1e2f4a-secret"
+    url = f"https://d111111abcdef8.cloudfront.net{secret_path}"
+    code = render_function({"cc-settings": "{}"}, secret_path, enabled=True)
+    assert secret_path in code
+    # every free-form field of the result carries the secrets, so only a summary that leaves them out passes
+    result = PlanResult(
+        run_id="run-1",
+        source=url,
+        skipped=True,
+        skip_reason=f"held by {url}",
+        nothing_to_do=False,
+        config={"control_center": {"code": code, "path": secret_path, "urls": [url]}},
+        config_digest=secret_path,
+        phase=code,
+        unchanged_regions=["eu-west-1"],
+        update_control_center=True,
+        schedule_expression=code,
+        observe_errors={"eu-west-1": f"GET {url} failed"},
+    )
+    logged = json.dumps(plan_summary(result))
+    assert secret_path not in logged
+    assert "cloudfront.net" not in logged
+    assert "function handler" not in logged
+
+
+def test_sam_policy_templates_come_from_the_installed_translator() -> None:
+    # the expansion above is only as good as this data; fail loudly if SAM moves it
+    assert Path(samtranslator.__file__).parent.joinpath("policy_templates_data", "policy_templates.json").exists()
+    assert "DynamoDBCrudPolicy" in SAM_POLICY_TEMPLATES
