@@ -1,0 +1,361 @@
+"""Estimated AWS cost of the fleet and of the control plane itself, from a shipped, dated price table.
+
+Pure: no AWS calls. Prices are AWS's public on-demand list prices (Linux, no free tier, no savings
+plans), in USD, as of `PRICES_AS_OF`. Instance and EBS prices are the published us-east-1 price times
+a per-region multiplier read off the published prices of t3.micro; real per-region prices differ by a
+few percent per type, so every regional figure here is an approximation for planning, not a bill.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from p2p_core.durations import normalize_schedule, schedule_period
+from p2p_core.errors import show_value
+
+PRICES_AS_OF = "2026-11-01"
+PRICES_SOURCE = (
+    "AWS public on-demand prices, Linux, USD: aws.amazon.com/ec2/pricing/on-demand, aws.amazon.com/ebs/pricing, "
+    "aws.amazon.com/step-functions/pricing, aws.amazon.com/lambda/pricing, aws.amazon.com/dynamodb/pricing/on-demand, "
+    "aws.amazon.com/eventbridge/pricing, aws.amazon.com/cloudwatch/pricing"
+)
+HOURS_PER_MONTH = 730.0  # AWS's own convention for monthly estimates (and for EBS GB-month proration)
+
+# On-demand $/hour in us-east-1.
+US_EAST_1_HOURLY: Mapping[str, float] = {
+    "t4g.nano": 0.0042,
+    "t4g.micro": 0.0084,
+    "t4g.small": 0.0168,
+    "t4g.medium": 0.0336,
+    "t3.nano": 0.0052,
+    "t3.micro": 0.0104,
+    "t3.small": 0.0208,
+    "t3.medium": 0.0416,
+    "c7g.medium": 0.0363,
+    "m7g.medium": 0.0408,
+}
+
+# Regional price / us-east-1 price, from t3.micro; applied to every instance type and to EBS.
+REGION_MULTIPLIER: Mapping[str, float] = {
+    "us-east-1": 1.00, "us-east-2": 1.00, "us-west-2": 1.00, "us-west-1": 1.19,
+    "ca-central-1": 1.11, "ca-west-1": 1.11, "mx-central-1": 1.10, "sa-east-1": 1.62,
+    "eu-west-1": 1.10, "eu-west-2": 1.13, "eu-west-3": 1.13, "eu-central-1": 1.15, "eu-central-2": 1.27,
+    "eu-north-1": 1.04, "eu-south-1": 1.17, "eu-south-2": 1.10,
+    "il-central-1": 1.16, "me-south-1": 1.22, "me-central-1": 1.22, "af-south-1": 1.31,
+    "ap-south-1": 1.08, "ap-south-2": 1.08, "ap-east-1": 1.38, "ap-east-2": 1.30,
+    "ap-northeast-1": 1.31, "ap-northeast-2": 1.25, "ap-northeast-3": 1.31,
+    "ap-southeast-1": 1.27, "ap-southeast-2": 1.27, "ap-southeast-3": 1.27, "ap-southeast-4": 1.27,
+    "ap-southeast-5": 1.20, "ap-southeast-6": 1.30, "ap-southeast-7": 1.20,
+}  # fmt: skip
+
+# EBS $/GB-month in us-east-1 (storage only: provisioned IOPS and throughput are not modelled).
+US_EAST_1_EBS_GB_MONTH: Mapping[str, float] = {
+    "gp3": 0.08,
+    "gp2": 0.10,
+    "io1": 0.125,
+    "io2": 0.125,
+    "st1": 0.045,
+    "sc1": 0.015,
+    "standard": 0.05,
+}
+
+# Control-plane prices, us-east-1.
+STEP_FUNCTIONS_PER_TRANSITION = 0.025 / 1_000  # Standard workflows
+LAMBDA_ARM64_PER_GB_SECOND = 0.0000133334
+LAMBDA_PER_REQUEST = 0.20 / 1_000_000
+DYNAMODB_PER_WRITE_UNIT = 0.625 / 1_000_000  # on-demand, after the November 2024 price cut (was 1.25)
+DYNAMODB_PER_READ_UNIT = 0.125 / 1_000_000  # on-demand, after the November 2024 price cut (was 0.25)
+SCHEDULER_PER_INVOCATION = 1.00 / 1_000_000
+LOGS_PER_GB_INGESTED = 0.50
+
+
+class CostError(ValueError):
+    """An input the cost model cannot price; the message names the field and the value."""
+
+    def __init__(self, field: str, value: object, message: str) -> None:
+        self.field = field
+        self.value = value
+        super().__init__(f"{field}: {message}")
+
+
+@dataclass(frozen=True)
+class FleetLine:
+    """One region's share of the fleet bill over the period."""
+
+    region: str
+    instances: int
+    hourly_price: float
+    instance_cost: float
+    ebs_cost: float
+
+    @property
+    def total(self) -> float:
+        """Instances plus volumes, USD."""
+        return self.instance_cost + self.ebs_cost
+
+
+@dataclass(frozen=True)
+class FleetCost:
+    """The fleet's bill over `hours`, per region and in total."""
+
+    instance_type: str
+    hours: float
+    volume_gb: int
+    volume_type: str
+    lines: tuple[FleetLine, ...]
+
+    @property
+    def instances(self) -> int:
+        """Instances across all regions."""
+        return sum(line.instances for line in self.lines)
+
+    @property
+    def instance_cost(self) -> float:
+        """Compute, USD."""
+        return sum(line.instance_cost for line in self.lines)
+
+    @property
+    def ebs_cost(self) -> float:
+        """Volumes, USD."""
+        return sum(line.ebs_cost for line in self.lines)
+
+    @property
+    def total(self) -> float:
+        """Compute plus volumes, USD."""
+        return self.instance_cost + self.ebs_cost
+
+
+@dataclass(frozen=True)
+class CostItem:
+    """One billed dimension of the control plane over a month."""
+
+    name: str
+    quantity: float
+    unit: str
+    unit_price: float
+
+    @property
+    def cost(self) -> float:
+        """Quantity times unit price, USD."""
+        return self.quantity * self.unit_price
+
+
+@dataclass(frozen=True)
+class ControlPlaneCost:
+    """The control plane's monthly bill, item by item."""
+
+    design: str
+    runs_per_month: float
+    regions: int
+    items: tuple[CostItem, ...]
+
+    @property
+    def total(self) -> float:
+        """USD per month."""
+        return sum(item.cost for item in self.items)
+
+    @property
+    def per_run(self) -> float:
+        """USD per workflow run."""
+        return self.total / self.runs_per_month if self.runs_per_month else 0.0
+
+
+def _priced(field: str, name: str, table: Mapping[str, float]) -> float:
+    """`table[name]`, or a CostError naming the field, the value and the names that have a price."""
+    if name not in table:
+        raise CostError(field, name, f"no price for {show_value(name)} (known: {', '.join(sorted(table))})")
+    return table[name]
+
+
+def _not_negative(field: str, value: float) -> None:
+    if value < 0:
+        raise CostError(field, value, f"must be at least 0, got {show_value(value)}")
+
+
+def hourly_price(instance_type: str, region: str) -> float:
+    """On-demand $/hour of one instance, rounded to AWS's four published decimals."""
+    base = _priced("instance.type", instance_type, US_EAST_1_HOURLY)
+    return round(base * _priced("regions", region, REGION_MULTIPLIER), 4)
+
+
+def ebs_gb_month_price(volume_type: str, region: str) -> float:
+    """EBS $/GB-month of one volume type in one region."""
+    base = _priced("instance.volume_type", volume_type, US_EAST_1_EBS_GB_MONTH)
+    return round(base * _priced("regions", region, REGION_MULTIPLIER), 4)
+
+
+def fleet_cost(
+    instance_type: str, capacity_by_region: Mapping[str, int], hours: float, volume_gb: int, volume_type: str
+) -> FleetCost:
+    """What `capacity_by_region` instances, each with one `volume_gb` volume, cost over `hours`."""
+    _not_negative("hours", hours)
+    _not_negative("instance.volume_size", volume_gb)
+    lines = []
+    for region, instances in sorted(capacity_by_region.items()):
+        _not_negative(f"desired_capacity.{region}", instances)
+        price = hourly_price(instance_type, region)
+        gb_month = ebs_gb_month_price(volume_type, region)
+        lines.append(
+            FleetLine(
+                region=region,
+                instances=instances,
+                hourly_price=price,
+                instance_cost=instances * price * hours,
+                ebs_cost=instances * volume_gb * gb_month * hours / HOURS_PER_MONTH,
+            )
+        )
+    return FleetCost(instance_type, hours, volume_gb, volume_type, tuple(lines))
+
+
+@dataclass(frozen=True)
+class _LambdaUse:
+    invocations_per_run: float
+    seconds: float
+    memory_mb: int
+
+    @property
+    def gb_seconds_per_run(self) -> float:
+        return self.invocations_per_run * self.seconds * self.memory_mb / 1024
+
+
+def _check_workload(runs: float, regions: int) -> None:
+    _not_negative("runs_per_month", runs)
+    _not_negative("regions", regions)
+
+
+def _workflow_cost(
+    design: str,
+    runs: float,
+    regions: int,
+    transitions_per_run: float,
+    lambdas: Sequence[_LambdaUse],
+    status_kb: float,
+    log_kb_per_invocation: float,
+) -> ControlPlaneCost:
+    invocations = runs * sum(use.invocations_per_run for use in lambdas)
+    # Per run: config get + previous status get (reads, strongly consistent, < 4 KB each);
+    # lease put + status put (1 WRU per started KB) + lease delete (writes).
+    reads = 2.0
+    writes = 2.0 + math.ceil(status_kb)
+    items = (
+        CostItem(
+            "Step Functions state transitions", runs * transitions_per_run, "transitions", STEP_FUNCTIONS_PER_TRANSITION
+        ),
+        CostItem("Lambda requests", invocations, "requests", LAMBDA_PER_REQUEST),
+        CostItem(
+            "Lambda compute (arm64)",
+            runs * sum(use.gb_seconds_per_run for use in lambdas),
+            "GB-seconds",
+            LAMBDA_ARM64_PER_GB_SECOND,
+        ),
+        CostItem("DynamoDB reads (on-demand)", runs * reads, "read request units", DYNAMODB_PER_READ_UNIT),
+        CostItem("DynamoDB writes (on-demand)", runs * writes, "write request units", DYNAMODB_PER_WRITE_UNIT),
+        CostItem("EventBridge Scheduler", runs, "invocations", SCHEDULER_PER_INVOCATION),
+        CostItem(
+            "CloudWatch Logs ingestion", invocations * log_kb_per_invocation / 1024**2, "GB", LOGS_PER_GB_INGESTED
+        ),
+    )
+    return ControlPlaneCost(design, runs, regions, items)
+
+
+def _status_kb(regions: int) -> float:
+    # The status item: a header plus one short result per region.
+    return 0.5 + 0.1 * regions
+
+
+def control_plane_cost(
+    runs_per_month: float,
+    regions: int,
+    drifted_regions_per_run: float = 0.0,
+    *,
+    plan_seconds: float = 1.5,
+    finalize_seconds: float = 0.3,
+    reconcile_seconds: float = 5.0,
+    memory_mb: int = 512,
+    log_kb_per_invocation: float = 2.0,
+) -> ControlPlaneCost:
+    """Monthly cost of this project's workflow: Plan reads every region in parallel threads, then
+    only drifted regions get a ReconcileRegion Lambda.
+
+    A no-op run is 3 transitions (Plan, the NothingToDo Choice, Finalize) and 2 Lambdas. A run with
+    one drifted region is 8 transitions, each further drifted region about 3 more, plus one
+    ReconcileRegion Lambda per drifted region. A fractional `drifted_regions_per_run` below 1 reads
+    as the share of runs that find one drifted region.
+    """
+    _check_workload(runs_per_month, regions)
+    drifted = drifted_regions_per_run
+    if not 0 <= drifted <= regions:
+        raise CostError(
+            "drifted_regions_per_run", drifted, f"must be between 0 and regions ({regions}), got {show_value(drifted)}"
+        )
+    transitions = 3 + 5 * min(drifted, 1.0) + 3 * max(drifted - 1, 0.0)
+    lambdas = (
+        _LambdaUse(1, plan_seconds, memory_mb),
+        _LambdaUse(1, finalize_seconds, memory_mb),
+        _LambdaUse(drifted, reconcile_seconds, memory_mb),
+    )
+    return _workflow_cost(
+        "drift-only", runs_per_month, regions, transitions, lambdas, _status_kb(regions), log_kb_per_invocation
+    )
+
+
+def naive_control_plane_cost(
+    runs_per_month: float,
+    regions: int,
+    *,
+    region_seconds: float = 5.0,
+    memory_mb: int = 512,
+    log_kb_per_invocation: float = 2.0,
+) -> ControlPlaneCost:
+    """Monthly cost of the seed's design for comparison: every run Maps over every region, each
+    region a Lambda that reads (and maybe reconciles) it, about 3 + 3 x regions transitions."""
+    _check_workload(runs_per_month, regions)
+    lambdas = (_LambdaUse(regions, region_seconds, memory_mb),)
+    return _workflow_cost(
+        "every-region", runs_per_month, regions, 3 + 3 * regions, lambdas, _status_kb(regions), log_kb_per_invocation
+    )
+
+
+_CRON_STEP = re.compile(r"^(\*|\d+(?:-\d+)?)(?:/(\d+))?$")
+
+
+def _cron_values(field: str, text: str, highest: int) -> set[int]:
+    """The values of one cron minutes/hours field: `*`, `n`, `a-b`, `*/n`, `a/n`, `a-b/n`, and lists."""
+    values: set[int] = set()
+    for part in text.split(","):
+        match = _CRON_STEP.match(part)
+        if match is None:
+            raise ValueError(f"{field} {show_value(text)} is not '*', 'n', 'a-b', 'a/n' or a list of them")
+        base, step = match.group(1), int(match.group(2) or 1)
+        if base == "*":
+            low, high = 0, highest
+        else:
+            first, _, last = base.partition("-")
+            low = int(first)
+            # `a/n` runs from a to the end of the field's range; a bare `a` is just a.
+            high = int(last) if last else (highest if match.group(2) else low)
+        if not 0 <= low <= high <= highest or step < 1:
+            raise ValueError(f"{field} {show_value(text)} is outside 0-{highest} or has a zero step")
+        values.update(range(low, high + 1, step))
+    return values
+
+
+def runs_per_month(schedule_expression: str) -> float:
+    """How many runs a schedule gives in a 730-hour month.
+
+    For `cron(...)` only the minutes and hours fields are counted; day-of-month, month, day-of-week
+    and year are read as every day, so a weekday-only cron is over-estimated (an upper bound).
+    """
+    try:
+        expression = normalize_schedule(schedule_expression)
+        period = schedule_period(expression)
+        if period is not None:
+            return HOURS_PER_MONTH * 3600 / period.total_seconds()
+        minutes, hours = expression[len("cron(") : -1].split()[:2]
+        per_day = len(_cron_values("minutes", minutes, 59)) * len(_cron_values("hours", hours, 23))
+    except ValueError as exc:
+        raise CostError("schedule_expression", schedule_expression, str(exc)) from exc
+    return per_day * HOURS_PER_MONTH / 24

@@ -1,0 +1,237 @@
+"""The cost model, read like `p2pctl cost`: fleet bill per region, control-plane bill per month."""
+
+from __future__ import annotations
+
+import pytest
+
+from p2p_core.cost import (
+    HOURS_PER_MONTH,
+    PRICES_AS_OF,
+    REGION_MULTIPLIER,
+    US_EAST_1_HOURLY,
+    CostError,
+    control_plane_cost,
+    ebs_gb_month_price,
+    fleet_cost,
+    hourly_price,
+    naive_control_plane_cost,
+    runs_per_month,
+)
+from p2p_core.regions import commercial_regions
+
+TYPES = (
+    "t4g.nano", "t4g.micro", "t4g.small", "t4g.medium", "t3.nano",
+    "t3.micro", "t3.small", "t3.medium", "c7g.medium", "m7g.medium",
+)  # fmt: skip
+EVERY_15_MINUTES = 730 * 4
+
+
+def test_price_table_is_dated():
+    assert PRICES_AS_OF == "2026-11-01"
+    assert HOURS_PER_MONTH == 730
+
+
+@pytest.mark.parametrize("instance_type", TYPES)
+def test_every_type_has_a_positive_price_in_every_commercial_region(instance_type):
+    assert len(commercial_regions()) == 34
+    for region in commercial_regions():
+        assert hourly_price(instance_type, region) > 0
+        assert ebs_gb_month_price("gp3", region) > 0
+
+
+def test_price_table_holds_no_region_that_is_not_commercial():
+    assert set(REGION_MULTIPLIER) == set(commercial_regions())
+    assert set(US_EAST_1_HOURLY) == set(TYPES)
+
+
+def test_us_east_1_prices_are_the_published_ones():
+    assert hourly_price("t3.micro", "us-east-1") == 0.0104
+    assert hourly_price("t4g.micro", "us-east-1") == 0.0084
+    assert ebs_gb_month_price("gp3", "us-east-1") == 0.08
+    assert ebs_gb_month_price("gp2", "us-east-1") == 0.10
+
+
+def test_regional_prices_scale_from_us_east_1_and_round_to_four_decimals():
+    assert hourly_price("t3.micro", "eu-central-1") == 0.0120  # 0.0104 x 1.15 = 0.01196
+    assert hourly_price("t3.micro", "sa-east-1") == 0.0168  # 0.0104 x 1.62 = 0.016848
+    assert hourly_price("t3.micro", "ap-northeast-1") == 0.0136  # 0.0104 x 1.31 = 0.013624
+    assert ebs_gb_month_price("gp3", "eu-central-1") == 0.092
+
+
+def test_five_region_fleet_for_a_month_matches_the_sum_by_hand():
+    capacity = {"us-east-1": 2, "eu-central-1": 3, "sa-east-1": 1, "ap-northeast-1": 1, "us-west-2": 0}
+
+    cost = fleet_cost("t3.micro", capacity, hours=730, volume_gb=8, volume_type="gp3")
+
+    # compute: instances x $/h x 730 h
+    compute = (2 * 0.0104 + 3 * 0.0120 + 1 * 0.0168 + 1 * 0.0136) * 730
+    # volumes: instances x 8 GB x $/GB-month (gp3 0.08 x multiplier), a whole month
+    volumes = (2 * 0.08 + 3 * 0.092 + 1 * 0.1296 + 1 * 0.1048) * 8
+    assert cost.instance_cost == pytest.approx(compute)
+    assert cost.ebs_cost == pytest.approx(volumes)
+    assert cost.total == pytest.approx(compute + volumes)
+    assert cost.instances == 7
+    assert [line.region for line in cost.lines] == sorted(capacity)
+    eu = next(line for line in cost.lines if line.region == "eu-central-1")
+    assert (eu.instances, eu.hourly_price) == (3, 0.0120)
+    assert eu.instance_cost == pytest.approx(3 * 0.0120 * 730)
+    assert eu.ebs_cost == pytest.approx(3 * 8 * 0.092)
+    idle = next(line for line in cost.lines if line.region == "us-west-2")
+    assert idle.total == 0
+
+
+def test_ebs_is_prorated_by_hours_over_730():
+    month = fleet_cost("t3.micro", {"us-east-1": 1}, hours=730, volume_gb=100, volume_type="gp2")
+    day = fleet_cost("t3.micro", {"us-east-1": 1}, hours=24, volume_gb=100, volume_type="gp2")
+
+    assert month.ebs_cost == pytest.approx(100 * 0.10)
+    assert day.ebs_cost == pytest.approx(100 * 0.10 * 24 / 730)
+    assert day.instance_cost == pytest.approx(0.0104 * 24)
+
+
+def test_no_instances_cost_nothing():
+    cost = fleet_cost("t4g.nano", {}, hours=24, volume_gb=8, volume_type="gp3")
+
+    assert (cost.lines, cost.total) == ((), 0)
+
+
+def test_unknown_instance_type_names_field_and_value():
+    with pytest.raises(CostError, match=r"^instance\.type: no price for 'x1\.huge' \(known: c7g\.medium, ") as err:
+        fleet_cost("x1.huge", {"us-east-1": 1}, hours=1, volume_gb=8, volume_type="gp3")
+    assert (err.value.field, err.value.value) == ("instance.type", "x1.huge")
+
+
+def test_unknown_region_names_field_and_value():
+    with pytest.raises(CostError, match=r"^regions: no price for 'mars-north-1' \(known: af-south-1, ") as err:
+        fleet_cost("t3.micro", {"us-east-1": 1, "mars-north-1": 2}, hours=1, volume_gb=8, volume_type="gp3")
+    assert err.value.value == "mars-north-1"
+
+
+def test_unknown_volume_type_and_negative_inputs_name_their_field():
+    with pytest.raises(CostError, match=r"^instance\.volume_type: no price for 'gp9'"):
+        fleet_cost("t3.micro", {"us-east-1": 1}, hours=1, volume_gb=8, volume_type="gp9")
+    with pytest.raises(CostError, match=r"^desired_capacity\.us-east-1: must be at least 0, got -1"):
+        fleet_cost("t3.micro", {"us-east-1": -1}, hours=1, volume_gb=8, volume_type="gp3")
+    with pytest.raises(CostError, match=r"^hours: must be at least 0"):
+        fleet_cost("t3.micro", {"us-east-1": 1}, hours=-1, volume_gb=8, volume_type="gp3")
+
+
+def test_cost_error_is_a_value_error():
+    assert issubclass(CostError, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("expression", "runs"),
+    [
+        ("rate(15 minutes)", EVERY_15_MINUTES),
+        ("15 minutes", EVERY_15_MINUTES),
+        ("rate(1 minute)", 730 * 60),
+        ("rate(1 hour)", 730),
+        ("rate(2 hours)", 365),
+        ("rate(1 day)", 730 / 24),
+    ],
+)
+def test_runs_per_month_of_rates_uses_a_730_hour_month(expression, runs):
+    assert runs_per_month(expression) == pytest.approx(runs)
+
+
+@pytest.mark.parametrize(
+    ("expression", "runs_per_day"),
+    [
+        ("cron(0/15 * * * ? *)", 96),
+        ("cron(*/15 * * * ? *)", 96),
+        ("cron(0 * * * ? *)", 24),
+        ("cron(0 12 * * ? *)", 1),
+        ("cron(0,30 8-17 * * ? *)", 2 * 10),
+        ("cron(5 */6 * * ? *)", 4),
+        ("cron(0-9/3 0,12 * * ? *)", 4 * 2),
+        ("cron(* * * * ? *)", 1440),
+        ("cron(0 9 ? * MON-FRI *)", 1),  # day-of-week is read as every day: an upper bound
+    ],
+)
+def test_runs_per_month_of_cron_counts_minutes_times_hours_per_day(expression, runs_per_day):
+    assert runs_per_month(expression) == pytest.approx(runs_per_day * 730 / 24)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "rate(0 minutes)",
+        "rate(fast)",
+        "cron(0 12 * *)",
+        "cron(60 * * * ? *)",
+        "cron(0 24 * * ? *)",
+        "cron(0/0 * * * ? *)",
+        "soon",
+    ],
+)
+def test_bad_schedule_expression_is_named(expression):
+    with pytest.raises(CostError, match=r"^schedule_expression: ") as err:
+        runs_per_month(expression)
+    assert err.value.value == expression
+
+
+def test_no_op_control_plane_for_34_regions_every_15_minutes_costs_under_half_a_dollar():
+    ours = control_plane_cost(runs_per_month("rate(15 minutes)"), regions=34)
+
+    assert ours.total < 0.50
+    transitions = next(i for i in ours.items if i.name == "Step Functions state transitions")
+    assert transitions.quantity == EVERY_15_MINUTES * 3
+    assert transitions.cost == pytest.approx(EVERY_15_MINUTES * 3 * 0.025 / 1000)
+    requests = next(i for i in ours.items if i.name == "Lambda requests")
+    assert requests.quantity == EVERY_15_MINUTES * 2
+    assert ours.per_run == pytest.approx(ours.total / EVERY_15_MINUTES)
+
+
+def test_visiting_only_drifted_regions_is_far_cheaper_than_visiting_every_region():
+    runs = runs_per_month("rate(15 minutes)")
+
+    ours = control_plane_cost(runs, regions=34)
+    naive = naive_control_plane_cost(runs, regions=34)
+
+    assert naive.total > 10 * ours.total
+    naive_transitions = next(i for i in naive.items if i.name == "Step Functions state transitions")
+    assert naive_transitions.quantity == runs * (3 + 3 * 34)
+
+
+def test_the_no_op_run_costs_the_same_whatever_the_region_count_except_the_status_item():
+    runs = runs_per_month("rate(15 minutes)")
+    few, many = control_plane_cost(runs, regions=1), control_plane_cost(runs, regions=34)
+
+    differing = {a.name for a, b in zip(few.items, many.items, strict=True) if a.cost != b.cost}
+    assert differing == {"DynamoDB writes (on-demand)"}
+
+
+def test_drift_adds_eight_transitions_for_one_region_and_three_per_further_region():
+    def transitions(drifted: float) -> float:
+        cost = control_plane_cost(1, regions=34, drifted_regions_per_run=drifted)
+        return next(i.quantity for i in cost.items if i.name == "Step Functions state transitions")
+
+    assert transitions(0) == 3
+    assert transitions(1) == 8
+    assert transitions(4) == 8 + 3 * 3
+    assert transitions(0.5) == pytest.approx(5.5)  # half the runs find one drifted region
+
+
+def test_drift_adds_one_reconcile_lambda_per_drifted_region():
+    quiet = control_plane_cost(100, regions=34)
+    drifting = control_plane_cost(100, regions=34, drifted_regions_per_run=2, reconcile_seconds=4, memory_mb=1024)
+
+    requests = [next(i.quantity for i in c.items if i.name == "Lambda requests") for c in (quiet, drifting)]
+    assert requests == [200, 400]
+    compute = next(i for i in drifting.items if i.name == "Lambda compute (arm64)")
+    assert compute.quantity == pytest.approx(100 * (1.5 + 0.3 + 2 * 4))
+
+
+def test_control_plane_inputs_are_checked():
+    with pytest.raises(CostError, match=r"^drifted_regions_per_run: must be between 0 and regions \(3\), got 4"):
+        control_plane_cost(10, regions=3, drifted_regions_per_run=4)
+    with pytest.raises(CostError, match=r"^runs_per_month: "):
+        naive_control_plane_cost(-1, regions=3)
+    with pytest.raises(CostError, match=r"^regions: "):
+        control_plane_cost(10, regions=-1)
+
+
+def test_a_month_without_runs_costs_nothing():
+    assert control_plane_cost(0, regions=34).total == 0
+    assert control_plane_cost(0, regions=34).per_run == 0
