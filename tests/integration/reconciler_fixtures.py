@@ -6,7 +6,6 @@ sees the API parameters, so tests can assert on every StartTime sent and inject 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,8 +16,6 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
-from moto.core import DEFAULT_ACCOUNT_ID
-from moto.ssm.models import Parameter, ssm_backends
 
 from p2p_core import MANAGED_TAG, STACK_TAG
 from p2p_core.aws.clients import ClientFactory, is_mutating
@@ -28,8 +25,9 @@ from p2p_core.observed import Observed
 from p2p_core.plan import Plan
 from p2p_core.planner import plan
 from p2p_core.reconciler import observe_region, reconcile_region
-from p2p_core.reconciler.launch import ami_parameter
 from p2p_core.results import RegionResult
+from p2pctl.emulator import shims
+from p2pctl.emulator.seed import seed_ami_parameters
 
 REGIONS = ["ap-southeast-2", "eu-central-1", "us-east-1"]
 STACK = "p2p-test"
@@ -146,29 +144,6 @@ class World:
             self.trap = None
 
 
-def seed_ami_parameters(region: str) -> str:
-    """Put moto's first AMI under the public Ubuntu parameters (moto refuses put_parameter on /aws/)."""
-    ami = boto3.client("ec2", region).describe_images()["Images"][0]["ImageId"]
-    for os_name in ("ubuntu-24.04", "ubuntu-22.04"):
-        for arch in ("x86_64", "arm64"):
-            name = ami_parameter(make_config(instance={"os": os_name, "architecture": arch}).instance)
-            ssm_backends[DEFAULT_ACCOUNT_ID][region]._parameters[name].append(
-                Parameter(
-                    account_id=DEFAULT_ACCOUNT_ID,
-                    name=name,
-                    value=ami,
-                    parameter_type="String",
-                    description=None,
-                    allowed_pattern=None,
-                    keyid=None,
-                    last_modified_date=time.time(),
-                    version=1,
-                    data_type="aws:ec2:image",
-                )
-            )
-    return ami
-
-
 @contextmanager
 def aws_world() -> Iterator[World]:
     """A fresh moto account with AMI parameters seeded in every test region."""
@@ -179,7 +154,7 @@ def aws_world() -> Iterator[World]:
         env.delenv("AWS_PROFILE", raising=False)
         with mock_aws():
             for region in REGIONS:
-                seed_ami_parameters(region)
+                seed_ami_parameters(ClientFactory(), region, dict(shims.UBUNTU_IMAGES))
             yield World()
 
 

@@ -13,6 +13,7 @@ from p2p_core.infrastructure import infrastructure_hash
 from p2p_core.observed import CapacityTarget, ScheduledAction
 from p2p_core.plan import RegionPlan
 from p2p_core.reconciler import reconcile_region
+from p2pctl.emulator import shims
 from tests.integration.reconciler_fixtures import (
     REGIONS,
     STACK,
@@ -121,7 +122,7 @@ def test_launch_template_requires_imdsv2_encrypts_the_volume_and_tags_instances(
     assert base64.b64decode(data["UserData"]).decode() == USER_DATA
     # moto also lists the template's own tags here; AWS lists only what instances get
     assert {s["ResourceType"] for s in data["TagSpecifications"]} >= {"instance", "network-interface", "volume"}
-    assert data["ImageId"] == ec2.describe_images()["Images"][0]["ImageId"]
+    assert data["ImageId"] == shims.UBUNTU_IMAGES["x86_64"]  # from the public SSM parameter, default arch
 
 
 def test_log_group_has_the_configured_retention(world: World) -> None:

@@ -117,7 +117,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[WorkflowWorld]:
         reset_clients()
         clients = ClientFactory()
         for region in FIVE_REGIONS:
-            seed_ami_parameters(clients, region)
-        stack = deploy_stack(clients, stack_name="p2p-it", region=HOME, control_center_urls=["http://127.0.0.1:9/cc"])
+            seed_ami_parameters(clients, region, dict(shims.UBUNTU_IMAGES))
+        stack = deploy_stack(clients, stack_name="p2p-it", region=HOME, control_center_bases=["http://127.0.0.1:9"])
         yield WorkflowWorld(stack)
         shims.clear_faults()

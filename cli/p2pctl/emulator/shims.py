@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import threading
 import traceback
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -46,6 +47,7 @@ class HandlerTarget:
     handler: str
     deployment: Deployment
     function_arn: str
+    environment: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -115,6 +117,7 @@ def _invoke(
             fault = hook(target.logical_id, event)
             if fault is not None:
                 raise fault
+        _process_settings(target)
         handler = _handler(target)
         context = LambdaContext(
             function_name=function_name.split(":")[-1],
@@ -132,6 +135,14 @@ def _invoke(
             "stackTrace": traceback.format_tb(exc.__traceback__),
         }
         return json.dumps(error).encode()
+
+
+def _process_settings(target: HandlerTarget) -> None:
+    # In-process handlers share one os.environ: the template gives every function the same
+    # POWERTOOLS_* settings (Globals), which Powertools reads when the handler module is imported.
+    for key, value in target.environment.items():
+        if key.startswith("POWERTOOLS_"):
+            os.environ.setdefault(key, value)
 
 
 def _handler(target: HandlerTarget) -> Callable[[dict[str, Any], LambdaContext], Any]:
@@ -248,7 +259,45 @@ def set_stack_output(stack_name: str, region: str, key: str, value: str) -> None
 ACCOUNT = "123456789012"
 
 
-# ---------------------------------------------------------------- SSM: the public Ubuntu AMI parameters
+# ---------------------------------------------------------------- EC2 + SSM: Ubuntu images and their public parameters
+
+# What the emulator's EC2 knows as images: one Ubuntu 24.04 per architecture. moto otherwise loads
+# thousands of "latest" AMIs the first time each region is touched (about 1.3 s per region).
+UBUNTU_IMAGES = {
+    "arm64": "ami-0a1b2c3d4e5f60718",
+    "x86_64": "ami-0c2f6b3d4e5a6b7c8",
+}
+
+
+def _image(ami_id: str, architecture: str) -> dict[str, Any]:
+    return {
+        "ami_id": ami_id,
+        "state": "available",
+        "public": True,
+        "owner_id": "099720109477",  # Canonical
+        "image_location": f"amazon/ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-{architecture}-server",
+        "root_device_type": "ebs",
+        "root_device_name": "/dev/sda1",
+        "description": f"Canonical, Ubuntu, 24.04, {architecture} noble image (emulator)",
+        "image_type": "machine",
+        "platform": None,
+        "architecture": architecture,
+        "name": f"ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-{architecture}-server-emulator",
+        "virtualization_type": "hvm",
+        "hypervisor": "xen",
+    }
+
+
+def use_small_image_catalogue(folder: Path) -> dict[str, str]:
+    """Make every emulated region know only the Ubuntu images above; returns architecture -> image id."""
+    from moto.ec2.models import amis
+
+    images = [_image(ami_id, arch) for arch, ami_id in UBUNTU_IMAGES.items()]
+    path = folder / "emulator-amis.json"
+    path.write_text(json.dumps(images))
+    os.environ["MOTO_AMIS_PATH"] = str(path)  # moto then skips its per-region "latest" catalogues
+    amis.AMIS[:] = images
+    return dict(UBUNTU_IMAGES)
 
 
 def seed_public_parameters(region: str, values: dict[str, str]) -> None:

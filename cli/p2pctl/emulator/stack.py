@@ -70,7 +70,7 @@ def deploy_stack(
     stack_name: str,
     region: str,
     endpoint_url: str | None = None,
-    control_center_urls: list[str] | None = None,
+    control_center_bases: list[str] | None = None,
     parameters: dict[str, str] | None = None,
     template_path: Path = TEMPLATE,
 ) -> EmulatedStack:
@@ -139,7 +139,8 @@ def deploy_stack(
             input_template=pipe_props["TargetParameters"]["InputTemplate"],
         ),
     )
-    _register_handlers(clients, emulated, code_dirs, physical, control_center_urls or [])
+    urls = [base.rstrip("/") + emulated.control_center_path for base in control_center_bases or []]
+    _register_handlers(clients, emulated, code_dirs, physical, urls)
     return emulated
 
 
@@ -299,6 +300,10 @@ def _register_handlers(
             handler=conf["Handler"],
             deployment=Deployment.from_env(env),
             function_arn=conf["FunctionArn"],
+            environment=env,
         )
         shims.register_function(conf["FunctionName"], target)
+        # the function's configuration says what the handler really runs with (the CLI reads it)
+        settings = {k: v for k, v in env.items() if not k.startswith("AWS_")}
+        lam.update_function_configuration(FunctionName=conf["FunctionName"], Environment={"Variables": settings})
         stack.functions[logical] = target

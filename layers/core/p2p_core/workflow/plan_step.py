@@ -61,8 +61,22 @@ def plan_step(
         raise
 
 
+def preview_plan(deployment: Deployment, clients: ClientFactory, now: datetime) -> PlanResult:
+    """What a run started `now` would do, without the lease and without writing anything (`p2pctl plan`)."""
+    db = clients.client("dynamodb", deployment.home_region)
+    config = ConfigStore(db, deployment.config_table).load()
+    request = PlanRequest(execution="preview", started_at=now, input={"source": "preview"})
+    return _plan_with_lease(request, deployment, clients, config, "preview", remember=False)
+
+
 def _plan_with_lease(
-    request: PlanRequest, deployment: Deployment, clients: ClientFactory, config: ConfigItem, source: str
+    request: PlanRequest,
+    deployment: Deployment,
+    clients: ClientFactory,
+    config: ConfigItem,
+    source: str,
+    *,
+    remember: bool = True,
 ) -> PlanResult:
     now = request.started_at
     db = clients.client("dynamodb", deployment.home_region)
@@ -71,7 +85,7 @@ def _plan_with_lease(
     digest = config.content_digest()
     first_seen = status.first_seen_at(digest)
     if first_seen is None and config.updated_at is None:
-        first_seen = store.remember_first_seen(digest, now)
+        first_seen = store.remember_first_seen(digest, now) if remember else now
     regions = sorted(set(config.selected_regions()) | set(status.managed_regions))
     window = effective_window(config, anchor_time(config, first_seen, now))
     try:
