@@ -1,0 +1,226 @@
+"""`p2pctl local`: the whole control plane on 127.0.0.1, from the same template.yaml.
+
+An in-process moto server is the AWS account. The template is deployed into it (stack.py); Lambda
+invokes run the real handlers (shims.py); Step Functions runs the real ASL. What the emulator does
+not run, this runtime plays from the template's values: the Scheduler schedule (a ticker), the
+config-edit Pipe (a DynamoDB-stream watcher) and CloudFront (an HTTP server running the LIVE
+function code in node).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+from moto.server import ThreadedMotoServer
+
+from p2p_core.aws.clients import ClientFactory
+from p2p_core.control_center import publish
+from p2p_core.durations import schedule_period
+from p2p_core.regions import commercial_regions
+from p2pctl.emulator import shims
+from p2pctl.emulator.cloudfront import ControlCenterServer
+from p2pctl.emulator.runs import run_name, start_run
+from p2pctl.emulator.seed import seed_ami_parameters
+from p2pctl.emulator.stack import EmulatedStack, PipeSpec, deploy_stack
+
+EMULATOR_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+CRON_FALLBACK_SECONDS = 900.0  # cron(...) schedules fire every 15 minutes locally unless --tick says otherwise
+
+
+@dataclass
+class LocalRun:
+    """A run the local runtime started (by the schedule or by a config edit)."""
+
+    source: str
+    execution_arn: str
+    started: float
+
+
+@dataclass
+class LocalRuntime:
+    """The emulator, the deployed stack and the three stand-ins, started and stopped together."""
+
+    stack_name: str = "p2p-control-plane"
+    region: str = "eu-central-1"
+    port: int = 0
+    tick: float | None = None
+    seed_regions: tuple[str, ...] = field(default_factory=commercial_regions)
+    log: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr, flush=True))
+    stack: EmulatedStack | None = None
+    runs: list[LocalRun] = field(default_factory=list)
+    _server: ThreadedMotoServer | None = None
+    _control_center: ControlCenterServer | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def endpoint_url(self) -> str:
+        assert self._server is not None, "start() first"
+        host, port = self._server.get_host_and_port()
+        return f"http://{host}:{port}"
+
+    @property
+    def control_center_url(self) -> str:
+        assert self._control_center is not None and self.stack is not None, "start() first"
+        return self._control_center.url + self.stack.control_center_path
+
+    def start(self) -> dict[str, str]:
+        """Start everything; returns what `p2pctl local` prints."""
+        for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            os.environ.setdefault(key, "testing")
+        os.environ["AWS_DEFAULT_REGION"] = self.region
+        shims.install()
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per emulated API call
+        self._workdir = tempfile.TemporaryDirectory(prefix="p2p-local-")
+        images = shims.use_small_image_catalogue(Path(self._workdir.name))
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server.start()
+        # moto's Step Functions engine calls Lambda at localhost:MOTO_PORT
+        os.environ["MOTO_PORT"] = str(self._server.get_host_and_port()[1])
+        requests.post(f"{self.endpoint_url}/moto-api/config", json=EMULATOR_CONFIG, timeout=10).raise_for_status()
+        clients = ClientFactory(endpoint_url=self.endpoint_url)
+        self._clients = clients
+        for region in self.seed_regions:
+            seed_ami_parameters(clients, region, images)
+        self._control_center = ControlCenterServer(self._live_code).start()
+        self.stack = deploy_stack(
+            clients,
+            stack_name=self.stack_name,
+            region=self.region,
+            endpoint_url=self.endpoint_url,
+            control_center_bases=[self._control_center.url],
+        )
+        shims.set_stack_output(self.stack_name, self.region, "ControlCenterUrl", self.control_center_url)
+        self._spawn("scheduler", self._scheduler_loop)
+        self._spawn("config-stream", self._stream_loop)
+        return self.info()
+
+    def info(self) -> dict[str, str]:
+        """The JSON line `p2pctl local` prints."""
+        assert self.stack is not None
+        return {
+            "endpoint_url": self.endpoint_url,
+            "region": self.region,
+            "stack_name": self.stack_name,
+            "config_table": self.stack.config_table,
+            "state_machine_arn": self.stack.state_machine_arn,
+            "control_center_url": self.control_center_url,
+        }
+
+    def stop(self) -> None:
+        """Stop the stand-ins, the control center and the emulator."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        if self._control_center is not None:
+            self._control_center.stop()
+        if self._server is not None:
+            self._server.stop()
+        if getattr(self, "_workdir", None) is not None:
+            self._workdir.cleanup()
+
+    def _spawn(self, name: str, target: Callable[[], None]) -> None:
+        thread = threading.Thread(target=self._guarded, args=(name, target), name=name, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _guarded(self, name: str, target: Callable[[], None]) -> None:
+        while not self._stop.is_set():
+            try:
+                target()
+                return
+            except Exception as exc:  # keep the stand-in alive: the emulator must outlive one bad poll
+                self.log(f"{name}: {type(exc).__name__}: {exc}; retrying")
+                self._stop.wait(1.0)
+
+    def _start_run(self, source: str) -> str:
+        assert self.stack is not None
+        sfn = self._clients.client("stepfunctions", self.region)
+        arn = start_run(sfn, self.stack.state_machine_arn, source=source, name=run_name(source))
+        with self._lock:
+            self.runs.append(LocalRun(source=source, execution_arn=arn, started=time.monotonic()))
+        self.log(f"{datetime.now(UTC):%H:%M:%S} run started by {source}: {arn.rsplit(':', 1)[-1]}")
+        return arn
+
+    # ------------------------------------------------------------ CloudFront: serve the LIVE function
+
+    def _live_code(self) -> str | None:
+        if self.stack is None:
+            return None
+        cloudfront = self._clients.client("cloudfront", "us-east-1")
+        return publish.live_code(cloudfront, self.stack.control_center_function)
+
+    # ------------------------------------------------------------ Scheduler: the schedule's expression
+
+    def _scheduler_loop(self) -> None:
+        assert self.stack is not None
+        scheduler = self._clients.client("scheduler", self.region)
+        next_at = time.monotonic() + self._period(scheduler)
+        while not self._stop.wait(0.2):
+            if time.monotonic() < next_at:
+                continue
+            schedule = scheduler.get_schedule(Name=self.stack.schedule_name, GroupName=self.stack.schedule_group)
+            if schedule.get("State", "ENABLED") == "ENABLED":
+                source = json.loads(schedule["Target"].get("Input") or "{}").get("source", "schedule")
+                self._start_run(str(source))
+            next_at = time.monotonic() + self._period(scheduler)
+
+    def _period(self, scheduler: Any) -> float:
+        if self.tick is not None:
+            return self.tick
+        assert self.stack is not None
+        expression = scheduler.get_schedule(Name=self.stack.schedule_name, GroupName=self.stack.schedule_group)[
+            "ScheduleExpression"
+        ]
+        period = schedule_period(expression)
+        return period.total_seconds() if period is not None else CRON_FALLBACK_SECONDS
+
+    # ------------------------------------------------------------ Pipe: config edits start a run
+
+    def _stream_loop(self) -> None:
+        assert self.stack is not None
+        pipe = self.stack.pipe
+        streams = self._clients.client("dynamodbstreams", self.region)
+        iterators: dict[str, str | None] = {}
+        while not self._stop.is_set():
+            for shard in streams.describe_stream(StreamArn=pipe.source_stream_arn)["StreamDescription"]["Shards"]:
+                shard_id = shard["ShardId"]
+                if shard_id not in iterators:
+                    iterators[shard_id] = streams.get_shard_iterator(
+                        StreamArn=pipe.source_stream_arn, ShardId=shard_id, ShardIteratorType="LATEST"
+                    )["ShardIterator"]
+            for shard_id, iterator in list(iterators.items()):
+                if iterator is None:
+                    continue
+                page = streams.get_records(ShardIterator=iterator)
+                iterators[shard_id] = page.get("NextShardIterator")
+                if any(pipe_matches(pipe, record) for record in page["Records"]):
+                    source = json.loads(pipe.input_template).get("source", "config-edit")
+                    self._start_run(str(source))
+            self._stop.wait(0.2)
+
+
+def pipe_matches(pipe: PipeSpec, record: dict[str, Any]) -> bool:
+    """True when a stream record passes one of the Pipe's filter patterns (EventBridge pattern subset)."""
+    return any(_matches(pattern, record) for pattern in pipe.filter_patterns)
+
+
+def _matches(pattern: Any, value: Any) -> bool:
+    if isinstance(pattern, dict):
+        return isinstance(value, dict) and all(k in value and _matches(p, value[k]) for k, p in pattern.items())
+    if isinstance(pattern, list):
+        return any(_matches(option, value) for option in pattern) if value is not None else False
+    return bool(pattern == value)
