@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import copy
+import getpass
 import json
+import os
+import shlex
+import socket
+import subprocess
+import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,7 +18,7 @@ import typer
 import yaml
 
 from p2p_core.config import config_json_schema, parse_config
-from p2p_core.errors import ConfigError
+from p2p_core.errors import ConfigError, show_value
 from p2pctl.context import CliContext
 from p2pctl.errors import CliError
 from p2pctl.output import console, print_json, print_yaml
@@ -86,3 +94,139 @@ def show(
     if effective:
         data = store.load().to_item()
     (print_json if as_json else print_yaml)(data)
+
+
+CONFLICT_EXIT = 3
+_BOOKKEEPING = ("version", "updated_at", "updated_by")
+
+
+def parse_value(text: str) -> Any:
+    """A command-line value as YAML: `3` is a number, `[a, b]` a list, `{all: 1}` a map, `null` removes."""
+    try:
+        return yaml.safe_load(text) if text.strip() else text
+    except yaml.YAMLError:
+        return text  # not YAML: take it as the literal string
+
+
+def with_value(item: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
+    """A copy of `item` with the dotted `key` set (or removed when value is None)."""
+    changed = copy.deepcopy(item)
+    *parents, leaf = key.split(".")
+    node = changed
+    for index, part in enumerate(parents):
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            above = ".".join(parents[: index + 1])
+            raise CliError(
+                f"{above} is {show_value(child)}, not a map: cannot set {key}",
+                f"set {above} as a whole, e.g. p2pctl config set {above} '{{{leaf}: ...}}'",
+            )
+        node = child
+    if value is None:
+        node.pop(leaf, None)
+    else:
+        node[leaf] = value
+    return changed
+
+
+def _who() -> str:
+    return f"p2pctl:{getpass.getuser()}@{socket.gethostname()}"
+
+
+def write_item(cli: CliContext, new_fields: dict[str, Any], expected_version: int) -> Any:
+    """Validate and write the item conditional on `expected_version`; the item is untouched on any error."""
+    from p2p_core.config_store import ConfigConflict, ConfigStore
+
+    try:
+        config = parse_config({k: v for k, v in new_fields.items() if k not in _BOOKKEEPING})
+    except ConfigError as exc:
+        raise CliError(exc.summary(), "the stored item is unchanged; fix the value and run the command again") from None
+    store = ConfigStore(cli.client("dynamodb"), cli.config_table())
+    try:
+        return store.save(config, expected_version=expected_version, updated_by=_who(), now=_now())
+    except ConfigConflict as exc:
+        raise CliError(str(exc), "run 'p2pctl config show' and apply the change again", CONFLICT_EXIT) from None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _current(cli: CliContext) -> tuple[dict[str, Any], int]:
+    from p2p_core.config_store import ConfigStore
+
+    raw = ConfigStore(cli.client("dynamodb"), cli.config_table()).load_raw() or {}
+    return raw, int(raw.get("version", 0) or 0)
+
+
+@app.command("set")
+def set_value(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="dotted field, e.g. desired_capacity.aws.eu-west-1")],
+    value: Annotated[str, typer.Argument(help="YAML value: 3, '[eu-west-1, us-east-1]', '{all: 2}', null")],
+    expect_version: Annotated[
+        int | None, typer.Option("--expect-version", help="write only if the stored version is still this")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the written item as JSON")] = False,
+) -> None:
+    """Change one field of the config item (validated; conditional on the version read)."""
+    cli: CliContext = ctx.obj
+    raw, version = _current(cli)
+    if key.split(".")[0] in _BOOKKEEPING:
+        raise CliError(f"{key} is kept by p2pctl, not set by hand", "set a config field instead")
+    written = write_item(
+        cli, with_value(raw, key, parse_value(value)), version if expect_version is None else expect_version
+    )
+    if as_json:
+        print_json(written.to_item())
+    else:
+        console.print(f"config version {written.version}: {key} = {value}", highlight=False, markup=False)
+        console.print(summary(written), highlight=False, markup=False)
+
+
+@app.command()
+def put(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="JSON or YAML file with the whole item's fields")],
+    expect_version: Annotated[int | None, typer.Option("--expect-version")] = None,
+) -> None:
+    """Replace the whole config item with a file's content (validated; conditional on the version read)."""
+    cli: CliContext = ctx.obj
+    new_fields = load_file(file)
+    _, version = _current(cli)
+    written = write_item(cli, new_fields, version if expect_version is None else expect_version)
+    console.print(f"config version {written.version} written from {file}", highlight=False, markup=False)
+    console.print(summary(written), highlight=False, markup=False)
+
+
+@app.command()
+def edit(ctx: typer.Context) -> None:
+    """Edit the item in $EDITOR as YAML; written only if valid and nobody changed it meanwhile."""
+    cli: CliContext = ctx.obj
+    raw, version = _current(cli)
+    shown = {k: v for k, v in raw.items() if k not in _BOOKKEEPING}
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", prefix="p2p-config-", delete=False) as handle:
+        handle.write(f"# p2p config item, version {version}. Save and quit to apply; empty file to cancel.\n")
+        yaml.safe_dump(shown, handle, sort_keys=False, allow_unicode=True)
+        path = Path(handle.name)
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    if subprocess.run([*shlex.split(editor), str(path)], check=False).returncode != 0:
+        raise CliError(f"{editor} exited with an error; nothing written (your edit is in {path})", "edit again")
+    edited = load_file(path)
+    if not edited and shown:
+        path.unlink()
+        console.print("empty file: nothing written", highlight=False, markup=False)
+        return
+    if edited == shown:
+        path.unlink()
+        console.print("no change", highlight=False, markup=False)
+        return
+    try:
+        written = write_item(cli, edited, version)
+    except CliError as exc:
+        raise CliError(f"{exc.message} (your edit is kept in {path})", exc.fix, exc.exit_code) from None
+    path.unlink()
+    console.print(f"config version {written.version} written", highlight=False, markup=False)
+    console.print(summary(written), highlight=False, markup=False)

@@ -88,6 +88,26 @@ class CliContext:
             raise CliError(f"stack {self.stack_name!r} has no output {key!r}", "redeploy the current template.yaml")
         return value
 
+    def deployment(self) -> Any:
+        """The settings the stack's handlers run with, read from the Plan function's configuration."""
+        from p2p_core.deployment import Deployment
+
+        cfn = self.client("cloudformation")
+        try:
+            found = cfn.describe_stack_resource(StackName=self.stack_name, LogicalResourceId="PlanFunction")
+        except cfn.exceptions.ClientError as exc:
+            raise CliError(
+                f"cannot read the stack {self.stack_name!r}: {exc.response['Error'].get('Message', 'error')}",
+                "deploy it with 'sam deploy --guided', start 'p2pctl local', or pass --stack-name/--region",
+            ) from None
+        name = found["StackResourceDetail"]["PhysicalResourceId"]
+        conf = self.client("lambda").get_function_configuration(FunctionName=name)
+        env = {k: str(v) for k, v in conf.get("Environment", {}).get("Variables", {}).items()}
+        env.update({"AWS_REGION": self.home_region, "AWS_ENDPOINT_URL": self.endpoint_url or ""})
+        if self.table:
+            env["P2P_CONFIG_TABLE"] = self.table
+        return Deployment.from_env(env)
+
     def config_table(self) -> str:
         """--table, else the stack's ConfigTableName output."""
         return self.table or self.output("ConfigTableName")

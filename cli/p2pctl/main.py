@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
-from p2pctl import config_cmd
+from p2pctl import config_cmd, ops_cmd
 from p2pctl.context import CliContext
 from p2pctl.errors import CliError
+from p2pctl.local_cmd import local
 from p2pctl.output import errors
 
 cli = typer.Typer(
@@ -20,6 +21,8 @@ cli = typer.Typer(
     add_completion=False,
 )
 cli.add_typer(config_cmd.app, name="config")
+ops_cmd.register(cli)
+cli.command()(local)
 
 
 @cli.callback()

@@ -1,0 +1,43 @@
+"""`p2pctl local`: the control plane on 127.0.0.1, until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+from typing import Annotated
+
+import typer
+
+from p2pctl.context import CliContext
+
+
+def local(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option("--port", help="emulator port (0: any free port)")] = 0,
+    tick: Annotated[
+        float | None, typer.Option("--tick", help="seconds between scheduled runs (default: the schedule's rate)")
+    ] = None,
+) -> None:
+    """Start the emulated AWS account with the stack deployed; print one JSON line; run until stopped."""
+    from p2pctl.emulator.local import LocalRuntime
+
+    cli: CliContext = ctx.obj
+    assert cli.stack_name is not None and cli.region is not None
+    runtime = LocalRuntime(stack_name=cli.stack_name, region=cli.region, port=port, tick=tick)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        info = runtime.start()
+        sys.stdout.write(json.dumps(info) + "\n")
+        sys.stdout.flush()
+        # from here on, handler logs (Powertools writes to stdout) go to stderr: stdout held one JSON line
+        os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+        print(f"p2pctl local: up; try  p2pctl --endpoint-url {info['endpoint_url']} status", file=sys.stderr)
+        stop.wait()
+    finally:
+        runtime.stop()
+    print("p2pctl local: stopped", file=sys.stderr)
