@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 from p2p_core.timestamps import format_time
 from p2pctl.emulator import shims
+from p2pctl.emulator.runs import wait_run
 from tests.integration.workflow_world import FIVE_REGIONS, WorkflowWorld
 
 RUNNING = {"regions": FIVE_REGIONS, "desired_capacity": 2, "start_time": "2020-01-01T00:00:00Z", "run_duration": None}
@@ -108,3 +110,37 @@ def test_one_failing_region_does_not_stop_the_others_and_is_named_in_the_status(
     healed = world.run("healed")
     assert healed.status == "SUCCEEDED", healed.cause
     assert world.asg("sa-east-1") is not None
+
+
+def test_an_edit_during_a_run_gets_a_follow_up_run_instead_of_waiting_for_the_schedule(world: WorkflowWorld) -> None:
+    """Injected: a config edit while ReconcileRegion runs (its own run would find the lease taken).
+    Checked: Finalize starts a follow-up run, which applies the edit."""
+    world.put_config(**RUNNING)
+    edited = {**RUNNING, "desired_capacity": 3}
+
+    edits: list[str] = []
+    lock = threading.Lock()
+
+    def edit_once(function: str, event: dict[str, object]) -> Exception | None:
+        with lock:  # Map iterations run in parallel: edit exactly once
+            if function == "ReconcileRegionFunction" and not edits:
+                edits.append(str(event.get("region_plan")))
+                world.put_config(**edited)
+        return None
+
+    shims.add_fault(edit_once)
+    first = world.run("edited-during")
+    assert first.status == "SUCCEEDED", first.cause
+    follow_up = world.status().last_run.follow_up  # type: ignore[union-attr]
+    assert follow_up is not None and follow_up.startswith("follow-up-")
+    arn = first.execution_arn.replace(first.name, follow_up)
+    done = wait_run(world.sfn, arn, timeout=120)
+    assert done.status == "SUCCEEDED", done.cause
+    assert all(world.asg(region)["DesiredCapacity"] == 3 for region in FIVE_REGIONS)  # type: ignore[index]
+    assert world.status().last_run.follow_up is None  # type: ignore[union-attr]  # no edit during the follow-up
+
+
+def test_an_unchanged_config_starts_no_follow_up(world: WorkflowWorld) -> None:
+    world.put_config(**RUNNING)
+    assert world.run().status == "SUCCEEDED"
+    assert world.status().last_run.follow_up is None  # type: ignore[union-attr]

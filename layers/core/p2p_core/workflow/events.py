@@ -108,4 +108,5 @@ class FinalizeRequest(_Event):
 
     execution: str
     started_at: datetime
+    state_machine: str | None = Field(None, description="for a follow-up run when the config changed meanwhile")
     plan: FinalState

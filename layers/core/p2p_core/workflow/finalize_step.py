@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from p2p_core.aws.clients import ClientFactory
+from p2p_core.config_store import ConfigStore
 from p2p_core.deployment import Deployment
 from p2p_core.results import RegionResult
 from p2p_core.timestamps import format_time
@@ -31,7 +35,32 @@ def finalize_step(request: FinalizeRequest, deployment: Deployment, clients: Cli
         run, managed_regions=managed_after(previous.managed_regions, state), keep_digest=state.config_digest
     )
     Lease(db, deployment.config_table, timedelta(seconds=deployment.lease_seconds)).release(request.execution)
+    # Released first, then read: an edit whose own run found the lease taken is seen here, or its run
+    # got the lease. Either way no edit waits for the next scheduled run.
+    follow_up = _follow_up_if_edited(request, deployment, clients, db, now)
+    if follow_up is not None:
+        run = run.model_copy(update={"follow_up": follow_up})
+        store.note_follow_up(run.execution, follow_up)
     return run
+
+
+def _follow_up_if_edited(
+    request: FinalizeRequest, deployment: Deployment, clients: ClientFactory, db: Any, now: datetime
+) -> str | None:
+    state = request.plan
+    if request.state_machine is None or state.config_version is None:
+        return None
+    stored = ConfigStore(db, deployment.config_table).load_raw() or {}
+    if int(stored.get("version", 0) or 0) == state.config_version:
+        return None
+    name = f"follow-up-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    sfn = clients.client("stepfunctions", deployment.home_region)
+    sfn.start_execution(
+        stateMachineArn=request.state_machine,
+        name=name,
+        input=json.dumps({"source": "config-edit-during-run", "after": request.execution}),
+    )
+    return name
 
 
 def run_record(request: FinalizeRequest, now: datetime) -> RunRecord:

@@ -7,6 +7,7 @@ left the selection, and `first_seen` keeps `start_time: "now"` stable for items 
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Any, Literal
 
@@ -40,6 +41,7 @@ class RunRecord(BaseModel):
     control_center: StepOutcome | None = None
     schedule: StepOutcome | None = None
     errors: list[str] = Field(default_factory=list)
+    follow_up: str | None = Field(None, description="the run started because the config changed during this one")
 
     @property
     def failed_regions(self) -> list[RegionResult]:
@@ -120,3 +122,15 @@ class StatusStore:
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=to_dynamodb(values),
         )
+
+    def note_follow_up(self, execution: str, follow_up: str) -> None:
+        """Say on the last run (if it is still `execution`) which run it started for a newer config."""
+        # a newer run may already have recorded itself: then there is nothing to annotate
+        with contextlib.suppress(self._db.exceptions.ConditionalCheckFailedException):
+            self._db.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": STATUS_KEY}},
+                UpdateExpression="SET last_run.follow_up = :f",
+                ConditionExpression="last_run.execution = :e",
+                ExpressionAttributeValues={":f": {"S": follow_up}, ":e": {"S": execution}},
+            )
