@@ -25,6 +25,16 @@ ops_cmd.register(cli)
 cli.command()(local)
 
 
+@cli.command()
+def demo(
+    stack_name: Annotated[str, typer.Option("--demo-stack", help="stack name inside the emulator")] = "p2p-demo",
+) -> None:
+    """Run the whole product locally (emulated AWS) and verify every step; exit 0 only if all held."""
+    from p2pctl.demo import run_demo
+
+    run_demo(stack_name)
+
+
 @cli.callback()
 def options(
     ctx: typer.Context,
