@@ -30,7 +30,7 @@ security:
 	bash scripts/checkov.sh
 
 unit: venv
-	$(BIN)/pytest -n auto
+	$(BIN)/pytest -n auto --dist loadfile
 
 test: lint typecheck cfn security unit
 
