@@ -86,6 +86,7 @@ class LocalRuntime:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per emulated API call
         self._workdir = tempfile.TemporaryDirectory(prefix="p2p-local-")
         images = shims.use_small_image_catalogue(Path(self._workdir.name))
+        shims.complete_instance_type_offerings(list(self.seed_regions))
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         # moto's Step Functions engine calls Lambda at localhost:MOTO_PORT

@@ -324,3 +324,34 @@ def seed_public_parameters(region: str, values: dict[str, str]) -> None:
                 data_type="aws:ec2:image",
             )
         )
+
+
+# ---------------------------------------------------------------- EC2: instance type offerings of newer regions
+
+# moto's offering snapshot predates some regions (or lists few types there). The emulator offers these
+# common agent types in every AZ of a commercial region that lacks them, so every region can be tried.
+AGENT_TYPES = ("t3.micro", "t3.small", "t3.medium", "t4g.micro", "t4g.small", "t4g.medium", "c7g.medium", "m7g.medium")
+
+
+def complete_instance_type_offerings(regions: list[str]) -> list[str]:
+    """Add AGENT_TYPES to each region's offerings where missing; returns the regions that were completed."""
+    from moto.ec2.models.instance_types import INSTANCE_TYPE_OFFERINGS
+
+    by_zone = INSTANCE_TYPE_OFFERINGS["availability-zone"]
+    by_region = INSTANCE_TYPE_OFFERINGS["region"]
+    completed = []
+    for region in regions:
+        zone_offers = by_zone.setdefault(region, [])
+        have = {o["InstanceType"] for o in zone_offers}
+        missing = [t for t in AGENT_TYPES if t not in have]
+        if not missing:
+            continue
+        for suffix in "abc":
+            for kind in missing:
+                zone_offers.append(
+                    {"InstanceType": kind, "Location": f"{region}{suffix}", "LocationType": "availability-zone"}
+                )
+        region_offers = by_region.setdefault(region, [])
+        region_offers += [{"InstanceType": t, "Location": region, "LocationType": "region"} for t in missing]
+        completed.append(region)
+    return completed

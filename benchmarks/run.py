@@ -1,0 +1,300 @@
+"""Measure the control plane's speed and cost targets in one run; print them, save JSON, update the README.
+
+Each figure comes from the real template deployed into the emulator, the real ASL executed and the
+real handlers invoked (as `p2pctl local` runs them), except the cost figures, which come from the
+shipped price table, and the import ratio, which times fresh `python` processes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from moto import mock_aws
+
+from p2p_core import STACK_TAG
+from p2p_core.aws.clients import ClientFactory, is_mutating
+from p2p_core.config import parse_config
+from p2p_core.config_store import ConfigStore
+from p2p_core.cost import control_plane_cost, naive_control_plane_cost, runs_per_month
+from p2p_core.regions import commercial_regions
+from p2p_core.workflow.runtime import clients_for, reset_clients
+from p2pctl.emulator import shims
+from p2pctl.emulator.local import EMULATOR_CONFIG
+from p2pctl.emulator.runs import RunOutcome, run_name, start_run, wait_run
+from p2pctl.emulator.seed import seed_ami_parameters
+from p2pctl.emulator.stack import EmulatedStack, deploy_stack
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "latest.json"
+README = ROOT / "README.md"
+HOME = "eu-central-1"
+OWN_BOOKKEEPING = {"PutItem", "UpdateItem", "DeleteItem"}  # lease and status item in the config table
+CONTROL_PLANE_SERVICES = {"dynamodb", "stepfunctions", "scheduler", "cloudfront", "lambda"}
+
+
+class Bench:
+    """One emulated account with the stack deployed; records every AWS call the handlers make."""
+
+    def __init__(self, stack: EmulatedStack) -> None:
+        self.stack = stack
+        self.clients = ClientFactory()
+        self.sfn = self.clients.client("stepfunctions", HOME)
+        self.db = self.clients.client("dynamodb", HOME)
+        self.calls: list[tuple[str, str, str]] = []
+        handlers = clients_for(next(iter(stack.functions.values())).deployment)
+        handlers.register("before-call", self._record)
+
+    def _record(self, model: Any, context: dict[str, Any], **_: Any) -> None:
+        service = model.service_model.endpoint_prefix
+        self.calls.append((context.get("client_region", "?"), service, model.name))
+
+    def put_config(self, **fields: Any) -> None:
+        store = ConfigStore(self.db, self.stack.config_table)
+        current = store.load()
+        now = datetime.now(UTC).replace(microsecond=0)
+        store.save(parse_config(fields), expected_version=current.version, updated_by="bench", now=now)
+
+    def run(self, prefix: str) -> RunOutcome:
+        self.calls.clear()
+        arn = start_run(self.sfn, self.stack.state_machine_arn, name=run_name(prefix))
+        outcome = wait_run(self.sfn, arn, timeout=900, poll=0.02)
+        if outcome.status != "SUCCEEDED":
+            raise RuntimeError(f"{prefix} run {outcome.status}: {outcome.cause}")
+        return outcome
+
+    def fleet_mutations(self) -> list[tuple[str, str, str]]:
+        return [c for c in self.calls if is_mutating(c[2]) and c[2] not in OWN_BOOKKEEPING]
+
+
+@contextlib.contextmanager
+def emulated(regions: list[str], workdir: Path) -> Iterator[Bench]:
+    """A fresh emulated account with the stack deployed and AMI parameters in `regions`."""
+    os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
+    os.environ["AWS_DEFAULT_REGION"] = HOME
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    with mock_aws(config=EMULATOR_CONFIG):
+        shims.clear_faults()
+        reset_clients()
+        images = shims.use_small_image_catalogue(workdir)
+        shims.complete_instance_type_offerings(regions)
+        clients = ClientFactory()
+        for region in regions:
+            seed_ami_parameters(clients, region, images)
+        stack = deploy_stack(clients, stack_name="p2p-bench", region=HOME, control_center_bases=["http://127.0.0.1:9"])
+        yield Bench(stack)
+
+
+def config_for(regions: list[str], capacity: Any = 2) -> dict[str, Any]:
+    return {
+        "regions": regions,
+        "desired_capacity": capacity,
+        "start_time": "2020-01-01T00:00:00Z",
+        "run_duration": None,
+    }
+
+
+def fleet(workdir: Path) -> dict[str, Any]:
+    """34 regions: fresh provisioning, a no-op run, one region's capacity changed; and 1 region fresh."""
+    regions = list(commercial_regions())
+    with emulated(regions, workdir) as bench:
+        bench.put_config(**config_for(regions))
+        fresh = bench.run("fresh-34")
+        fresh_mutations = len(bench.fleet_mutations())
+        noop = bench.run("noop-34")
+        per_region = Counter(
+            region for region, service, op in bench.calls if service not in CONTROL_PLANE_SERVICES and region in regions
+        )
+        noop_mutations = bench.fleet_mutations()
+        bench.put_config(**config_for(regions, {"all": 2, "aws": {"sa-east-1": 4}}))
+        one = bench.run("one-region")
+        outside = [c for c in bench.fleet_mutations() if c[0] not in {"sa-east-1", "aws-global"}]
+    with emulated(["eu-west-1"], workdir) as bench:
+        bench.put_config(**config_for(["eu-west-1"]))
+        single = bench.run("fresh-1")
+    with_latency = {n: fresh_with_api_latency(workdir, regions[:n]) for n in (1, len(regions))}
+    return {
+        "api_latency_ms": int(API_LATENCY * 1000),
+        "fresh_34_seconds_with_api_latency": round(with_latency[len(regions)], 2),
+        "fresh_1_seconds_with_api_latency": round(with_latency[1], 2),
+        "fan_out_wall_ratio_with_api_latency": round(with_latency[len(regions)] / with_latency[1], 2),
+        "regions": len(regions),
+        "fresh_34_seconds": round(fresh.seconds, 2),
+        "fresh_34_transitions": fresh.transitions,
+        "fresh_34_mutating_calls": fresh_mutations,
+        "fresh_1_seconds": round(single.seconds, 2),
+        "fan_out_wall_ratio": round(fresh.seconds / single.seconds, 2),
+        "noop_transitions": noop.transitions,
+        "noop_states": noop.states_entered,
+        "noop_mutating_calls": len(noop_mutations),
+        "noop_reads_per_region_max": max(per_region.values(), default=0),
+        "noop_reads_per_region_median": statistics.median(per_region.values()) if per_region else 0,
+        "noop_seconds": round(noop.seconds, 2),
+        "one_region_transitions": one.transitions,
+        "one_region_mutations_outside": len(outside),
+        "one_region_seconds": round(one.seconds, 2),
+    }
+
+
+API_LATENCY = 0.08  # seconds: a regional AWS API round trip from a Lambda in another region is 50-250 ms
+
+
+def fresh_with_api_latency(workdir: Path, regions: list[str]) -> float:
+    """Fresh provisioning of `regions` when every regional AWS call takes API_LATENCY, as over the network.
+
+    The emulator answers in microseconds and runs every region's calls in one Python process, so
+    without latency the figure measures the emulator's CPU, not the fan-out; with it, a serial
+    fan-out would take `regions` times as long as one region, a parallel one about as long.
+    """
+    with emulated(regions, workdir) as bench:
+        handlers = clients_for(next(iter(bench.stack.functions.values())).deployment)
+
+        def network(model: Any, **_: Any) -> None:
+            if model.service_model.endpoint_prefix not in CONTROL_PLANE_SERVICES:
+                time.sleep(API_LATENCY)
+
+        handlers.register("before-call", network)
+        bench.put_config(**config_for(regions))
+        return bench.run(f"latency-{len(regions)}").seconds
+
+
+def stream_latency(edits: int = 5) -> dict[str, Any]:
+    """Config edit → ASG desired updated, through the DynamoDB stream, in `p2pctl local` (a subprocess)."""
+    import boto3
+
+    command = [sys.executable, "-m", "p2pctl.main", "--stack-name", "p2p-bench", "local", "--tick", "3600"]
+    # a fresh process: none of this one's emulator settings (endpoint, image catalogue file)
+    env = {k: v for k, v in os.environ.items() if k not in {"AWS_ENDPOINT_URL", "MOTO_AMIS_PATH", "MOTO_PORT"}}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    try:
+        assert process.stdout is not None
+        info = json.loads(process.stdout.readline())
+        kwargs = {"endpoint_url": info["endpoint_url"], "aws_access_key_id": "x", "aws_secret_access_key": "x"}
+        db = boto3.client("dynamodb", region_name=info["region"], **kwargs)
+        asg = boto3.client("autoscaling", region_name="eu-west-1", **kwargs)
+
+        def desired() -> int | None:
+            groups = asg.describe_auto_scaling_groups(Filters=[{"Name": f"tag:{STACK_TAG}", "Values": ["p2p-bench"]}])
+            return groups["AutoScalingGroups"][0]["DesiredCapacity"] if groups["AutoScalingGroups"] else None
+
+        def put(count: int) -> float:
+            item = {
+                "pk": {"S": "config"},
+                "regions": {"L": [{"S": "eu-west-1"}]},
+                "desired_capacity": {"N": str(count)},
+                "start_time": {"S": "2020-01-01T00:00:00Z"},
+                "run_duration": {"NULL": True},
+            }
+            began = time.monotonic()
+            db.put_item(TableName=info["config_table"], Item=item)
+            while desired() != count:
+                if time.monotonic() - began > 60:
+                    raise TimeoutError(f"desired {count} not reached in 60 s")
+                time.sleep(0.02)
+            return time.monotonic() - began
+
+        first = put(1)  # creates the region: not an edit
+        time.sleep(1.0)  # let that run finish and release its lease
+        seconds = []
+        for count in range(2, 2 + edits):
+            seconds.append(put(count))
+            time.sleep(1.0)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    return {
+        "stream_fresh_region_seconds": round(first, 2),
+        "stream_edit_to_asg_seconds_median": round(statistics.median(seconds), 2),
+        "stream_edit_to_asg_seconds_max": round(max(seconds), 2),
+        "stream_edits": edits,
+    }
+
+
+def import_ratio(runs: int = 7) -> dict[str, Any]:
+    """Cold `import app` of the Plan handler (with the layer on the path) vs `import boto3`, fresh processes."""
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'layers' / 'core'}:{ROOT / 'functions' / 'plan'}"}
+    env.update({"POWERTOOLS_METRICS_NAMESPACE": "Bench", "POWERTOOLS_SERVICE_NAME": "bench"})
+
+    def timed(code: str) -> float:
+        samples = []
+        for _ in range(runs):
+            began = time.monotonic()
+            subprocess.run([sys.executable, "-c", code], env=env, check=True)
+            samples.append(time.monotonic() - began)
+        return statistics.median(samples)
+
+    timed("import app")  # warm the disk cache and .pyc files
+    handler, boto = timed("import app"), timed("import boto3")
+    return {"handler_import_seconds": round(handler, 3), "boto3_import_seconds": round(boto, 3),
+            "import_ratio": round(handler / boto, 2)}  # fmt: skip
+
+
+def costs() -> dict[str, Any]:
+    runs = runs_per_month("rate(15 minutes)")
+    ours, naive = control_plane_cost(runs, 34), naive_control_plane_cost(runs, 34)
+    return {"control_plane_monthly_usd": round(ours.total, 3), "naive_monthly_usd": round(naive.total, 2)}
+
+
+ROWS = [
+    ("no-op run, 34 regions: state transitions", "noop_transitions", "≤ 6"),
+    ("no-op run: mutating API calls", "noop_mutating_calls", "0"),
+    ("no-op run: read calls per region (max)", "noop_reads_per_region_max", "≤ 3"),
+    ("one region's capacity changed of 34: transitions", "one_region_transitions", "≤ 9"),
+    ("one region changed: mutating calls outside it", "one_region_mutations_outside", "0"),
+    ("fresh provisioning, 34 regions (s)", "fresh_34_seconds", ""),
+    ("fresh provisioning, 1 region (s)", "fresh_1_seconds", ""),
+    ("34-region / 1-region wall time, emulator CPU-bound (2 CPUs, one process)", "fan_out_wall_ratio", "-"),
+    ("34-region / 1-region wall time, 80 ms per regional API call", "fan_out_wall_ratio_with_api_latency", "≤ 3"),
+    ("config edit → ASG desired, stream path, median (s)", "stream_edit_to_asg_seconds_median", "≤ 3"),
+    ("handler cold import / `import boto3`", "import_ratio", "≤ 1.5"),
+    ("control plane per month, 34 regions, 15-min cadence ($)", "control_plane_monthly_usd", "< 0.50"),
+    ("naive fan-out visiting every region each run ($/month)", "naive_monthly_usd", ""),
+]
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = ["| measure | result | target |", "|---|---|---|"]
+    lines += [f"| {label} | {results[key]} | {target or '-'} |" for label, key, target in ROWS]
+    stamp = f"Measured {results['measured_at']} on {results['machine']} by `make bench`"
+    return "\n".join(lines) + f"\n\n{stamp}; raw numbers in `benchmarks/results/latest.json`.\n"
+
+
+def update_readme(text: str) -> None:
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    readme = README.read_text()
+    if start in readme and end in readme:
+        head, rest = readme.split(start, 1)
+        _, tail = rest.split(end, 1)
+        README.write_text(f"{head}{start}\n{text}{end}{tail}")
+
+
+def main() -> None:
+    results: dict[str, Any] = {
+        "measured_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}",
+    }
+    with tempfile.TemporaryDirectory() as workdir, contextlib.redirect_stdout(io.StringIO()):
+        results.update(fleet(Path(workdir)))  # the handlers' logs go to stdout: keep the report readable
+    results.update(stream_latency())
+    results.update(import_ratio())
+    results.update(costs())
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    rendered = table(results)
+    update_readme(rendered)
+    print(rendered)
+
+
+if __name__ == "__main__":
+    main()
