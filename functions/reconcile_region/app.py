@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from p2p_core.workflow.events import RegionTask
 from p2p_core.workflow.parsing import parsed_event
-from p2p_core.workflow.reconcile_step import reconcile_step
+from p2p_core.workflow.reconcile_step import raise_if_retryable, reconcile_step
 from p2p_core.workflow.runtime import clients_for, current_deployment
 
 logger = Logger()
@@ -31,4 +31,5 @@ def handler(event: RegionTask, context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="RegionFailed", unit=MetricUnit.Count, value=int(result.status == "failed"))
     with single_metric(name="RegionMutatingCalls", unit=MetricUnit.Count, value=result.mutating_calls) as metric:
         metric.add_dimension(name="Region", value=result.region)
+    raise_if_retryable(result)  # throttled: Step Functions retries the region with backoff and jitter
     return result.model_dump(mode="json")

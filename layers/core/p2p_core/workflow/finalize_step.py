@@ -67,10 +67,10 @@ def run_record(request: FinalizeRequest, now: datetime) -> RunRecord:
     """The status item's view of this run."""
     state = request.plan
     applied = state.applied
-    regions = list(applied.regions) if applied else []
+    regions = [_readable(r) for r in applied.regions] if applied else []
     errors = [f"{r.region}: {r.error_code}: {r.error_message}" for r in regions if r.status == "failed"]
     if state.apply_error:
-        errors.append(f"apply: {state.apply_error.get('Error')}: {state.apply_error.get('Cause')}")
+        errors.append(f"apply: {state.apply_error.get('Error')}: {shorten(state.apply_error.get('Cause'))}")
     for step, outcome in (
         ("control center", applied and applied.control_center),
         ("schedule", applied and applied.schedule),
@@ -92,6 +92,30 @@ def run_record(request: FinalizeRequest, now: datetime) -> RunRecord:
         schedule=applied.schedule if applied else None,
         errors=errors,
     )
+
+
+MAX_MESSAGE = 300  # the status item keeps 20 runs: error text must not grow it towards DynamoDB's 400 KB
+
+
+def shorten(cause: object) -> str:
+    """A Lambda error's message without its stack trace (the Cause is the error JSON), capped in length."""
+    text = str(cause or "")
+    try:
+        found = json.loads(text)
+    except ValueError:
+        found = None
+    if isinstance(found, dict) and "errorMessage" in found:
+        text = str(found["errorMessage"])
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
+
+
+def _readable(result: RegionResult) -> RegionResult:
+    if result.status != "failed" or not result.error_message:
+        return result
+    code, message = result.error_code, shorten(result.error_message)
+    if code == "RegionThrottled":  # still throttled after the workflow's retries: report the AWS code
+        code, _, message = message.partition(": ")
+    return result.model_copy(update={"error_code": code, "error_message": message})
 
 
 def _status(state: FinalState, errors: list[str]) -> RunStatus:

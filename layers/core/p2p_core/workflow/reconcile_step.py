@@ -6,6 +6,7 @@ from p2p_core.aws.clients import ClientFactory
 from p2p_core.bootstrap.userdata import render_user_data
 from p2p_core.config import parse_config
 from p2p_core.deployment import Deployment
+from p2p_core.reconciler.errors import is_retryable
 from p2p_core.reconciler.region import reconcile_region
 from p2p_core.results import RegionResult
 from p2p_core.workflow.events import RegionTask
@@ -16,3 +17,13 @@ def reconcile_step(task: RegionTask, deployment: Deployment, clients: ClientFact
     config = parse_config(task.config)
     user_data = render_user_data(config, deployment.control_center_urls)
     return reconcile_region(clients, deployment, config, task.region_plan, user_data=user_data)
+
+
+class RegionThrottled(Exception):
+    """The region failed in a way a later attempt may get past; the workflow's Retry tries it again."""
+
+
+def raise_if_retryable(result: RegionResult) -> None:
+    """Throttling (beyond botocore's own retries) and connection errors go back to Step Functions' Retry."""
+    if result.status == "failed" and is_retryable(result.error_code or ""):
+        raise RegionThrottled(f"{result.error_code}: {result.error_message}")

@@ -20,6 +20,7 @@ from p2p_core.workflow.events import StepOutcome
 
 STATUS_KEY = "status"
 RECENT_RUNS = 20
+WRITE_ATTEMPTS = 8
 RunStatus = Literal["ok", "failed", "skipped", "noop"]
 
 
@@ -54,6 +55,7 @@ class Status(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
+    revision: int = Field(0, description="bumped by every write; record_run writes conditional on it")
     managed_regions: list[str] = Field(default_factory=list)
     first_seen: dict[str, str] = Field(default_factory=dict, description="config digest -> RFC 3339 time")
     last_run: RunRecord | None = None
@@ -82,8 +84,8 @@ class StatusStore:
         found = self._db.update_item(
             TableName=self._table,
             Key={"pk": {"S": STATUS_KEY}},
-            UpdateExpression="SET first_seen = if_not_exists(first_seen, :empty)",
-            ExpressionAttributeValues={":empty": {"M": {}}},
+            UpdateExpression="SET first_seen = if_not_exists(first_seen, :empty) ADD revision :one",
+            ExpressionAttributeValues={":empty": {"M": {}}, ":one": {"N": "1"}},
             ReturnValues="ALL_NEW",
         )
         seen = from_dynamodb(found["Attributes"]).get("first_seen", {})
@@ -92,9 +94,9 @@ class StatusStore:
         self._db.update_item(
             TableName=self._table,
             Key={"pk": {"S": STATUS_KEY}},
-            UpdateExpression="SET first_seen.#d = if_not_exists(first_seen.#d, :t)",
+            UpdateExpression="SET first_seen.#d = if_not_exists(first_seen.#d, :t) ADD revision :one",
             ExpressionAttributeNames={"#d": digest},
-            ExpressionAttributeValues={":t": {"S": format_time(moment)}},
+            ExpressionAttributeValues={":t": {"S": format_time(moment)}, ":one": {"N": "1"}},
         )
         return moment
 
@@ -103,25 +105,37 @@ class StatusStore:
 
         `keep_digest` prunes `first_seen` to the config content in force, so the item never grows.
         """
-        status = self.load()
-        recent = [run, *status.recent_runs][:RECENT_RUNS]
-        fields: dict[str, Any] = {
-            "last_run": run.model_dump(mode="json", exclude_none=True),
-            "recent_runs": [r.model_dump(mode="json", exclude_none=True) for r in recent],
-        }
-        if managed_regions is not None:
-            fields["managed_regions"] = sorted(managed_regions)
-        if keep_digest is not None:
-            fields["first_seen"] = {k: v for k, v in status.first_seen.items() if k == keep_digest}
-        names = {f"#{i}": name for i, name in enumerate(fields)}
-        values = {f":{i}": value for i, value in enumerate(fields.values())}
-        self._db.update_item(
-            TableName=self._table,
-            Key={"pk": {"S": STATUS_KEY}},
-            UpdateExpression="SET " + ", ".join(f"#{i} = :{i}" for i in range(len(fields))),
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=to_dynamodb(values),
-        )
+        for _ in range(WRITE_ATTEMPTS):
+            status = self.load()
+            recent = [run, *status.recent_runs][:RECENT_RUNS]
+            fields: dict[str, Any] = {
+                "last_run": run.model_dump(mode="json", exclude_none=True),
+                "recent_runs": [r.model_dump(mode="json", exclude_none=True) for r in recent],
+                "revision": status.revision + 1,
+            }
+            if managed_regions is not None:
+                fields["managed_regions"] = sorted(managed_regions)
+            if keep_digest is not None:
+                fields["first_seen"] = {k: v for k, v in status.first_seen.items() if k == keep_digest}
+            names = {f"#{i}": name for i, name in enumerate(fields)}
+            values = {f":{i}": value for i, value in enumerate(fields.values())}
+            # read-modify-write: only if nobody wrote since our read, else read again (runs may finish together)
+            values[":read"] = status.revision
+            try:
+                self._db.update_item(
+                    TableName=self._table,
+                    Key={"pk": {"S": STATUS_KEY}},
+                    UpdateExpression="SET " + ", ".join(f"#{i} = :{i}" for i in range(len(fields))),
+                    ConditionExpression="attribute_not_exists(revision) OR revision = :read"
+                    if status.revision == 0
+                    else "revision = :read",
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=to_dynamodb(values),
+                )
+                return
+            except self._db.exceptions.ConditionalCheckFailedException:
+                continue
+        raise RuntimeError(f"status item kept changing: run {run.execution} not recorded after {WRITE_ATTEMPTS} tries")
 
     def note_follow_up(self, execution: str, follow_up: str) -> None:
         """Say on the last run (if it is still `execution`) which run it started for a newer config."""
@@ -130,7 +144,7 @@ class StatusStore:
             self._db.update_item(
                 TableName=self._table,
                 Key={"pk": {"S": STATUS_KEY}},
-                UpdateExpression="SET last_run.follow_up = :f",
+                UpdateExpression="SET last_run.follow_up = :f ADD revision :one",
                 ConditionExpression="last_run.execution = :e",
-                ExpressionAttributeValues={":f": {"S": follow_up}, ":e": {"S": execution}},
+                ExpressionAttributeValues={":f": {"S": follow_up}, ":e": {"S": execution}, ":one": {"N": "1"}},
             )
