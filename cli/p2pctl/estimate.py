@@ -30,6 +30,7 @@ class Estimate:
     """Fleet cost over its window (or a month when it never stops) and the control plane's monthly cost."""
 
     fleet: FleetCost
+    per_day: FleetCost
     hours_label: str
     control_plane: ControlPlaneCost
     naive: ControlPlaneCost
@@ -46,6 +47,7 @@ class Estimate:
                 "instance_cost_usd": round(fleet.instance_cost, 4),
                 "ebs_cost_usd": round(fleet.ebs_cost, 4),
                 "total_usd": round(fleet.total, 4),
+                "per_day_usd": round(self.per_day.total, 4),
                 "regions": {
                     line.region: {"instances": line.instances, "usd": round(line.total, 4)} for line in fleet.lines
                 },
@@ -70,7 +72,11 @@ class Estimate:
             )
         table.title = f"fleet: {fleet.instance_type}, {fleet.volume_gb} GB {fleet.volume_type}, {self.hours_label}"
         console.print(table)
-        console.print(f"fleet total: ${fleet.total:.2f} ({fleet.instances} instances)", highlight=False)
+        console.print(
+            f"fleet: ${self.per_day.total:.2f} per day while running; ${fleet.total:.2f} {self.hours_label} "
+            f"({fleet.instances} instances)",
+            highlight=False,
+        )
         plane = Table("item", "quantity", "unit", "$")
         for item in self.control_plane.items:
             plane.add_row(item.name, f"{item.quantity:,.6g}", item.unit, f"{item.cost:.4f}")
@@ -88,7 +94,7 @@ def estimate(config: ConfigItem, now: datetime) -> Estimate:
     window = effective_window(config, anchor_time(config, None, now))
     if window.stop is not None:
         hours = max(0.0, (window.stop - window.start).total_seconds() / 3600)
-        label = f"{hours:g} hours (its window)"
+        label = f"for its {hours:g}-hour window"
     else:
         hours, label = HOURS_PER_MONTH, "per month (no stop set)"
     regions = config.selected_regions()
@@ -96,11 +102,13 @@ def estimate(config: ConfigItem, now: datetime) -> Estimate:
     instance = config.instance
     try:
         fleet = fleet_cost(instance.type, capacity, hours, instance.volume_size, instance.volume_type)
+        per_day = fleet_cost(instance.type, capacity, 24.0, instance.volume_size, instance.volume_type)
         runs = runs_per_month(config.schedule_expression)
     except CostError as exc:
         raise CliError(str(exc), "choose a priced instance type, or estimate by hand for this one") from None
     return Estimate(
         fleet=fleet,
+        per_day=per_day,
         hours_label=label,
         control_plane=control_plane_cost(runs, len(regions)),
         naive=naive_control_plane_cost(runs, len(regions)),
