@@ -154,7 +154,7 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def _current(cli: CliContext) -> tuple[dict[str, Any], int]:
+def current_item(cli: CliContext) -> tuple[dict[str, Any], int]:
     from p2p_core.config_store import ConfigStore
 
     raw = ConfigStore(cli.client("dynamodb"), cli.config_table()).load_raw() or {}
@@ -173,7 +173,7 @@ def set_value(
 ) -> None:
     """Change one field of the config item (validated; conditional on the version read)."""
     cli: CliContext = ctx.obj
-    raw, version = _current(cli)
+    raw, version = current_item(cli)
     if key.split(".")[0] in _BOOKKEEPING:
         raise CliError(f"{key} is kept by p2pctl, not set by hand", "set a config field instead")
     written = write_item(
@@ -195,7 +195,7 @@ def put(
     """Replace the whole config item with a file's content (validated; conditional on the version read)."""
     cli: CliContext = ctx.obj
     new_fields = load_file(file)
-    _, version = _current(cli)
+    _, version = current_item(cli)
     written = write_item(cli, new_fields, version if expect_version is None else expect_version)
     console.print(f"config version {written.version} written from {file}", highlight=False, markup=False)
     console.print(summary(written), highlight=False, markup=False)
@@ -205,7 +205,7 @@ def put(
 def edit(ctx: typer.Context) -> None:
     """Edit the item in $EDITOR as YAML; written only if valid and nobody changed it meanwhile."""
     cli: CliContext = ctx.obj
-    raw, version = _current(cli)
+    raw, version = current_item(cli)
     shown = {k: v for k, v in raw.items() if k not in _BOOKKEEPING}
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", prefix="p2p-config-", delete=False) as handle:
         handle.write(f"# p2p config item, version {version}. Save and quit to apply; empty file to cancel.\n")

@@ -129,17 +129,17 @@ class Demo:
         return sorted(runs, key=lambda r: r["startDate"])
 
     def set_config(self, key: str, value: Any) -> datetime:
-        from p2pctl.config_cmd import _current, with_value, write_item
+        from p2pctl.config_cmd import current_item, with_value, write_item
 
-        raw, version = _current(self.cli)
+        raw, version = current_item(self.cli)
         written = write_item(self.cli, with_value(raw, key, value), version)
         console.print(f"  config v{written.version}: {key} = {json.dumps(value, default=str)}", highlight=False)
         return datetime.now(UTC)
 
     def put_config(self, fields: dict[str, Any]) -> None:
-        from p2pctl.config_cmd import _current, write_item
+        from p2pctl.config_cmd import current_item, write_item
 
-        _, version = _current(self.cli)
+        _, version = current_item(self.cli)
         written = write_item(self.cli, fields, version)
         console.print(f"  config v{written.version} written: {len(DEMO_REGIONS)} regions", highlight=False)
 

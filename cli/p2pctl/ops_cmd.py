@@ -122,13 +122,15 @@ def _short(text: str | None, limit: int = 400) -> str:
 
 def follow_run(sfn: Any, arn: str, timeout: float, *, quiet: bool = False) -> dict[str, Any]:
     """Wait for an execution, printing each region's result as its Map iteration ends."""
+    from p2pctl.emulator.runs import execution_history
+
     began, seen, shown = time.monotonic(), 0, 0
     status = "RUNNING"
     with console.status("run in progress", spinner="dots") as spinner:
         while True:
             found = sfn.describe_execution(executionArn=arn)
             status = found["status"]
-            events = _history(sfn, arn)
+            events = execution_history(sfn, arn)
             for event in events[seen:]:
                 details = event.get("stateExitedEventDetails") or {}
                 if details.get("name") == "ReconcileRegion" and not quiet:
@@ -142,7 +144,7 @@ def follow_run(sfn: Any, arn: str, timeout: float, *, quiet: bool = False) -> di
             if time.monotonic() - began > timeout:
                 raise CliError(f"run still {status} after {timeout:.0f} s: {arn}", "wait longer with --timeout")
             time.sleep(0.2)
-    entered = [e for e in _history(sfn, arn) if e["type"].endswith("StateEntered")]
+    entered = [e for e in execution_history(sfn, arn) if e["type"].endswith("StateEntered")]
     outcome = {
         "name": found["name"],
         "execution_arn": arn,
@@ -156,17 +158,6 @@ def follow_run(sfn: Any, arn: str, timeout: float, *, quiet: bool = False) -> di
     if not quiet:
         console.print(f"run {found['name']}: {status} in {outcome['seconds']} s, {len(entered)} state transitions")
     return outcome
-
-
-def _history(sfn: Any, arn: str) -> list[dict[str, Any]]:
-    events: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"executionArn": arn, "maxResults": 1000}
-    while True:
-        page = sfn.get_execution_history(**kwargs)
-        events += page["events"]
-        if not page.get("nextToken"):
-            return events
-        kwargs["nextToken"] = page["nextToken"]
 
 
 def _region_line(result: dict[str, Any]) -> str:
@@ -293,13 +284,13 @@ def teardown(
     """Remove every agent, ASG and network the stack made, in every region (the stack itself stays)."""
     from p2p_core.regions import commercial_regions
     from p2p_core.workflow.teardown import sweep_regions
-    from p2pctl.config_cmd import _current, write_item
+    from p2pctl.config_cmd import current_item, write_item
     from p2pctl.emulator.runs import run_name, start_run
 
     cli = _ctx(ctx)
     if not yes and not typer.confirm(f"Remove every managed resource of stack {cli.stack_name!r} in every region?"):
         raise CliError("teardown cancelled", "pass --yes to skip the question")
-    raw, version = _current(cli)
+    raw, version = current_item(cli)
     if raw.get("regions") != []:
         written = write_item(cli, {**raw, "regions": []}, version)  # so no run brings the fleet back
         console.print(f"config version {written.version}: regions = [] (the schedule keeps nothing running)")

@@ -59,14 +59,7 @@ def wait_run(sfn: Any, execution_arn: str, timeout: float = 300.0, poll: float =
         if time.monotonic() - began > timeout:
             raise TimeoutError(f"execution {execution_arn} still {found['status']} after {timeout:.0f} s")
         time.sleep(poll)
-    events: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
-    while True:
-        page = sfn.get_execution_history(**kwargs)
-        events += page["events"]
-        if not page.get("nextToken"):
-            break
-        kwargs["nextToken"] = page["nextToken"]
+    events = execution_history(sfn, execution_arn)
     return RunOutcome(
         execution_arn=execution_arn,
         name=found["name"],
@@ -77,3 +70,15 @@ def wait_run(sfn: Any, execution_arn: str, timeout: float = 300.0, poll: float =
         events=events,
         seconds=time.monotonic() - began,
     )
+
+
+def execution_history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
+    """Every event of an execution, oldest first (all pages)."""
+    events: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
+    while True:
+        page = sfn.get_execution_history(**kwargs)
+        events += page["events"]
+        if not page.get("nextToken"):
+            return events
+        kwargs["nextToken"] = page["nextToken"]
