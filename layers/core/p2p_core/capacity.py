@@ -52,13 +52,20 @@ class CapacitySpec:
         return out
 
 
+def _whole(value: int | Decimal | float) -> bool:
+    try:
+        return bool(value == int(value))
+    except (OverflowError, ValueError):  # infinity, NaN
+        return False
+
+
 def _level(value: Any, path: str, found: list[tuple[str, str]]) -> Level | None:
     if value == LEAVE:
         return "-"
     if isinstance(value, bool):
         found.append((path, f"must be a whole number >= 0 or '-', got {show_value(value)}"))
         return None
-    if isinstance(value, (int, Decimal, float)) and value == int(value) and value >= 0:
+    if isinstance(value, (int, Decimal, float)) and _whole(value) and value >= 0:
         return int(value)
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip())

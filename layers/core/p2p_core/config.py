@@ -39,6 +39,10 @@ VOLUME_TYPES = ("gp2", "gp3", "io1", "io2", "st1", "sc1", "standard")
 
 
 def _reject_control_chars(value: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (JSON "\ud800"): not text any header can carry
+        raise problem(f"must be valid unicode text (lone surrogate), got {show_value(value)}") from None
     for char, name in (("\r", "CR"), ("\n", "LF"), ("\0", "NUL")):
         if char in value:
             raise problem(f"must not contain {name} (header values are one line), got {show_value(value)}")
@@ -181,7 +185,8 @@ class NetworkSettings(_Section):
         found: list[tuple[str, str]] = []
         out: list[str] = []
         for i, item in enumerate(value):
-            text = str(int(item)) if isinstance(item, (int, float)) and not isinstance(item, bool) else item
+            whole = isinstance(item, int) or (isinstance(item, float) and item.is_integer())  # not inf/NaN/443.5
+            text = str(int(item)) if whole and not isinstance(item, bool) else item
             match = _PORTS.match(text) if isinstance(text, str) else None
             low, high = (int(match.group(1)), int(match.group(2) or match.group(1))) if match else (1, 0)
             if not match or not 0 <= low <= high <= 65535:

@@ -62,8 +62,13 @@ def problem(message: str, subpath: str = "") -> PydanticCustomError:
     return problems([(subpath, message)])
 
 
-def _join(loc: Iterable[Any], subpath: str = "") -> str:
-    parts = [str(p) for p in loc if not _is_union_tag(p)]
+def _join(loc: Iterable[Any], subpath: str = "", *, key_last: bool = False) -> str:
+    """Dotted path of an error; with `key_last` the last part is a key the user wrote, kept verbatim."""
+    found = list(loc)
+    last = found.pop() if key_last and found else None
+    parts = [str(p) for p in found if not _is_union_tag(p)]
+    if last is not None:
+        parts.append(str(last) if str(last) else "''")
     if subpath:
         parts.append(subpath)
     return ".".join(parts) or "(item)"
@@ -91,5 +96,5 @@ def from_validation_error(exc: ValidationError) -> ConfigError:
             message = "is required"
         else:
             message = f"{message[0].lower()}{message[1:]} (got {show_value(value)})"
-        found.append(FieldError(_join(err["loc"]), value, message))
+        found.append(FieldError(_join(err["loc"], key_last=err["type"] == "extra_forbidden"), value, message))
     return ConfigError(found)

@@ -35,7 +35,10 @@ def check_headers(headers: Mapping[str, str]) -> None:
         for char, label in _FORBIDDEN:
             if char in value:
                 raise ControlCenterError(f"header {name}: value contains {label}, got {value[:40]!r}")
-        size += len(name.encode()) + 2 + len(value.encode()) + 2  # "name: value\r\n"
+        try:
+            size += len(name.encode()) + 2 + len(value.encode()) + 2  # "name: value\r\n"
+        except UnicodeEncodeError:
+            raise ControlCenterError(f"header {name}: value is not valid unicode, got {value[:40]!r}") from None
     if size > MAX_HEADER_BYTES:
         raise ControlCenterError(f"headers total {size} bytes, over CloudFront's {MAX_HEADER_BYTES}-byte limit")
 
