@@ -41,3 +41,7 @@ def local(
     finally:
         runtime.stop()
     print("p2pctl local: stopped", file=sys.stderr)
+    sys.stderr.flush()
+    # executions still running inside the emulator's engine (non-daemon threads) would keep retrying
+    # their Lambda calls against the stopped server for their whole Retry budget: end the process now
+    os._exit(0)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from p2pctl import config_cmd, ops_cmd
+from p2pctl import config_cmd, ops_cmd, run_cmd
 from p2pctl.context import CliContext
 from p2pctl.errors import CliError
 from p2pctl.local_cmd import local
@@ -21,6 +21,7 @@ cli = typer.Typer(
     add_completion=False,
 )
 cli.add_typer(config_cmd.app, name="config")
+run_cmd.register(cli)
 ops_cmd.register(cli)
 cli.command()(local)
 

@@ -6,11 +6,11 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from p2p_core.workflow.control_center_step import control_center_step
 from p2p_core.workflow.events import ControlCenterTask
-from p2p_core.workflow.parsing import parsed_event
 from p2p_core.workflow.runtime import clients_for, current_deployment
 
 logger = Logger()
@@ -19,7 +19,7 @@ metrics = Metrics()
 
 @logger.inject_lambda_context(correlation_id_path="run_id")
 @metrics.log_metrics
-@parsed_event(ControlCenterTask)
+@event_parser(model=ControlCenterTask)
 def handler(event: ControlCenterTask, context: LambdaContext) -> dict[str, Any]:
     """Return what was done (the secret path is never logged)."""
     deployment = current_deployment()

@@ -7,11 +7,11 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from p2p_core.workflow.events import FinalizeRequest
 from p2p_core.workflow.finalize_step import RunFailed, failure_message, finalize_step
-from p2p_core.workflow.parsing import parsed_event
 from p2p_core.workflow.runtime import clients_for, current_deployment
 
 logger = Logger()
@@ -20,7 +20,7 @@ metrics = Metrics()
 
 @logger.inject_lambda_context(correlation_id_path="execution")
 @metrics.log_metrics
-@parsed_event(FinalizeRequest)
+@event_parser(model=FinalizeRequest)
 def handler(event: FinalizeRequest, context: LambdaContext) -> dict[str, Any]:
     """Record the run; raise RunFailed (after recording) when a region or step failed."""
     deployment = current_deployment()

@@ -6,11 +6,11 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from p2p_core.errors import ConfigError
 from p2p_core.workflow.events import PlanRequest
-from p2p_core.workflow.parsing import parsed_event
 from p2p_core.workflow.plan_step import plan_step, plan_summary
 from p2p_core.workflow.runtime import clients_for, current_deployment
 
@@ -24,7 +24,7 @@ class ConfigInvalid(Exception):
 
 @logger.inject_lambda_context(correlation_id_path="execution")
 @metrics.log_metrics
-@parsed_event(PlanRequest)
+@event_parser(model=PlanRequest)
 def handler(event: PlanRequest, context: LambdaContext) -> dict[str, Any]:
     """Return the plan as the state's output; raise ConfigInvalid for a bad config item."""
     deployment = current_deployment()

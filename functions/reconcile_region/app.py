@@ -6,10 +6,10 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, single_metric
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from p2p_core.workflow.events import RegionTask
-from p2p_core.workflow.parsing import parsed_event
 from p2p_core.workflow.reconcile_step import raise_if_retryable, reconcile_step
 from p2p_core.workflow.runtime import clients_for, current_deployment
 
@@ -19,7 +19,7 @@ metrics = Metrics()
 
 @logger.inject_lambda_context(correlation_id_path="run_id")
 @metrics.log_metrics
-@parsed_event(RegionTask)
+@event_parser(model=RegionTask)
 def handler(event: RegionTask, context: LambdaContext) -> dict[str, Any]:
     """Return the region's result; AWS errors are a failed result, not an exception."""
     deployment = current_deployment()

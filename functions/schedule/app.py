@@ -6,10 +6,10 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from p2p_core.workflow.events import ScheduleTask
-from p2p_core.workflow.parsing import parsed_event
 from p2p_core.workflow.runtime import clients_for, current_deployment
 from p2p_core.workflow.schedule_step import schedule_step
 
@@ -19,7 +19,7 @@ metrics = Metrics()
 
 @logger.inject_lambda_context(correlation_id_path="run_id")
 @metrics.log_metrics
-@parsed_event(ScheduleTask)
+@event_parser(model=ScheduleTask)
 def handler(event: ScheduleTask, context: LambdaContext) -> dict[str, Any]:
     """Return what was done."""
     deployment = current_deployment()

@@ -190,6 +190,9 @@ def test_plan_run_status_headers_and_cost(local: Local) -> None:
     assert json.loads(local.p2pctl("plan", "--json").stdout)["nothing_to_do"] is True
     headers = local.json("headers")
     assert headers["cc-w-s-expression"] == "rate(30 minutes)"
+    # the run changed its own cadence (UpdateSchedule) from schedule_expression
+    schedule = local.client("scheduler").get_schedule(Name=f"{STACK}-reconcile")
+    assert schedule["ScheduleExpression"] == "rate(30 minutes)"
     assert json.loads(headers["cc-a-desired-capacity"])["aws"]["eu-west-1"] in {5, 6}
     cost = local.json("cost")
     assert set(cost["fleet"]["regions"]) == {"eu-west-1", "sa-east-1", "us-east-1"}

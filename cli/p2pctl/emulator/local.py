@@ -121,17 +121,32 @@ class LocalRuntime:
             "control_center_url": self.control_center_url,
         }
 
-    def stop(self) -> None:
-        """Stop the stand-ins, the control center and the emulator."""
+    def stop(self, drain_seconds: float = 5.0) -> None:
+        """Stop the stand-ins, let running executions finish (a few seconds at most), stop the servers."""
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=5)
+        self._drain(drain_seconds)
         if self._control_center is not None:
             self._control_center.stop()
         if self._server is not None:
             self._server.stop()
         if getattr(self, "_workdir", None) is not None:
             self._workdir.cleanup()
+
+    def _drain(self, seconds: float) -> None:
+        if self.stack is None:
+            return
+        sfn = self._clients.client("stepfunctions", self.region)
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                found = sfn.list_executions(stateMachineArn=self.stack.state_machine_arn, statusFilter="RUNNING")
+            except Exception:  # the emulator is going away anyway
+                return
+            if not found["executions"]:
+                return
+            time.sleep(0.1)
 
     def _spawn(self, name: str, target: Callable[[], None]) -> None:
         thread = threading.Thread(target=self._guarded, args=(name, target), name=name, daemon=True)

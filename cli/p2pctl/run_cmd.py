@@ -1,0 +1,213 @@
+"""Operator commands about runs: plan (read-only), run [--wait] with per-region progress, status."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from p2pctl.context import CliContext
+from p2pctl.errors import CliError
+from p2pctl.output import console, print_json
+
+FAILED_EXIT = 1
+
+
+def cli_context(ctx: typer.Context) -> CliContext:
+    """The options every command shares (set by the root callback)."""
+    cli: CliContext = ctx.obj
+    return cli
+
+
+def now() -> datetime:
+    """The current time, to the second (what a run started now would use)."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+# ------------------------------------------------------------------------------------------------ plan
+
+
+def plan(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="print the plan as JSON")] = False,
+) -> None:
+    """Show what a run started now would change, per region (reads only; takes no lease)."""
+    from p2p_core.errors import ConfigError
+    from p2p_core.workflow.plan_step import preview_plan
+
+    cli = cli_context(ctx)
+    try:
+        result = preview_plan(cli.deployment(), cli.clients, now())
+    except ConfigError as exc:
+        raise CliError(exc.summary(), "fix the config item with 'p2pctl config set' or 'config edit'") from None
+    if as_json:
+        print_json(result.model_dump(mode="json", exclude={"config"}))
+        return
+    window = result.window
+    stop = window.stop.isoformat() if window and window.stop else "never"
+    console.print(f"window {window.start.isoformat() if window else '-'} → {stop}  (phase: {result.phase})")
+    if result.nothing_to_do:
+        console.print(f"nothing to do: {len(result.unchanged_regions)} region(s) match the config")
+        return
+    table = Table("region", "change", "why", title="drifted regions")
+    for region in result.regions:
+        change = "decommission" if region.decommission else _describe_region_plan(region)
+        table.add_row(region.region, change, "; ".join(region.reasons))
+    console.print(table)
+    others = []
+    if result.update_control_center:
+        others.append("control-center function")
+    if result.update_schedule:
+        others.append(f"schedule → {result.schedule_expression}")
+    console.print(f"unchanged: {len(result.unchanged_regions)} region(s); also: {', '.join(others) or 'nothing'}")
+    for region, error in result.observe_errors.items():
+        console.print(f"[yellow]could not observe {region}: {error}[/]")
+
+
+def _describe_region_plan(region: Any) -> str:
+    parts = []
+    if region.ensure_infrastructure:
+        parts.append("create/update infrastructure")
+    if region.capacity is not None:
+        c = region.capacity
+        parts.append(f"capacity {c.min_size}/{c.desired_capacity}/{c.max_size}")
+    parts += [f"put {a.name} at {a.start_time.isoformat()}" for a in region.put_actions]
+    parts += [f"delete {name}" for name in region.delete_actions]
+    return ", ".join(parts) or "-"
+
+
+# ------------------------------------------------------------------------------------------------ run
+
+
+def run(
+    ctx: typer.Context,
+    wait: Annotated[bool, typer.Option("--wait", help="wait for the run and show each region as it finishes")] = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="seconds to wait")] = 900.0,
+    as_json: Annotated[bool, typer.Option("--json", help="print the outcome as JSON")] = False,
+) -> None:
+    """Start a run of the workflow now (as the schedule would)."""
+    from p2pctl.emulator.runs import run_name, start_run
+
+    cli = cli_context(ctx)
+    sfn = cli.client("stepfunctions")
+    arn = start_run(sfn, cli.output("StateMachineArn"), source="manual", name=run_name("manual"))
+    if not wait:
+        print_json({"execution_arn": arn}) if as_json else console.print(f"started {arn}")
+        return
+    outcome = follow_run(sfn, arn, timeout, quiet=as_json)
+    if as_json:
+        print_json(outcome)
+    if outcome["status"] != "SUCCEEDED":
+        raise CliError(
+            f"run {outcome['name']} {outcome['status']}: {outcome.get('error')}: {_short(outcome.get('cause'))}",
+            "see 'p2pctl status' for the failed regions; the next run retries them",
+            FAILED_EXIT,
+        )
+
+
+def _short(text: str | None, limit: int = 400) -> str:
+    if not text:
+        return ""
+    with contextlib.suppress(ValueError, AttributeError):
+        text = json.loads(text).get("errorMessage", text)
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def follow_run(sfn: Any, arn: str, timeout: float, *, quiet: bool = False) -> dict[str, Any]:
+    """Wait for an execution, printing each region's result as its Map iteration ends."""
+    from p2pctl.emulator.runs import execution_history
+
+    began, seen, shown = time.monotonic(), 0, 0
+    status = "RUNNING"
+    with console.status("run in progress", spinner="dots") as spinner:
+        while True:
+            found = sfn.describe_execution(executionArn=arn)
+            status = found["status"]
+            events = execution_history(sfn, arn)
+            for event in events[seen:]:
+                details = event.get("stateExitedEventDetails") or {}
+                if details.get("name") == "ReconcileRegion" and not quiet:
+                    result = json.loads(details.get("output") or "{}")
+                    shown += 1
+                    console.print(_region_line(result), highlight=False)
+            seen = len(events)
+            spinner.update(f"run in progress: {shown} region(s) done, {seen} events")
+            if status != "RUNNING":
+                break
+            if time.monotonic() - began > timeout:
+                raise CliError(f"run still {status} after {timeout:.0f} s: {arn}", "wait longer with --timeout")
+            time.sleep(0.2)
+    entered = [e for e in execution_history(sfn, arn) if e["type"].endswith("StateEntered")]
+    outcome = {
+        "name": found["name"],
+        "execution_arn": arn,
+        "status": status,
+        "transitions": len(entered),
+        "seconds": round(time.monotonic() - began, 2),
+        "error": found.get("error"),
+        "cause": found.get("cause"),
+        "output": json.loads(found["output"]) if found.get("output") else None,
+    }
+    if not quiet:
+        console.print(f"run {found['name']}: {status} in {outcome['seconds']} s, {len(entered)} state transitions")
+    return outcome
+
+
+def _region_line(result: dict[str, Any]) -> str:
+    region = result.get("region", "?")
+    if result.get("status") == "failed":
+        return f"  ✗ {region}: {result.get('error_code')}: {result.get('error_message')}"
+    actions = result.get("actions") or ["no change"]
+    return f"  ✓ {region}: {'; '.join(actions[:4])}{' …' if len(actions) > 4 else ''}"
+
+
+# ------------------------------------------------------------------------------------------------ status
+
+
+def status(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="print the status item as JSON")] = False,
+    runs: Annotated[int, typer.Option("--runs", help="recent runs to list")] = 5,
+) -> None:
+    """The last run per region, recent runs, and the regions under management."""
+    from p2p_core.workflow.status import StatusStore
+
+    cli = cli_context(ctx)
+    found = StatusStore(cli.client("dynamodb"), cli.config_table()).load()
+    if as_json:
+        print_json(found.model_dump(mode="json"))
+        return
+    console.print(f"managed regions ({len(found.managed_regions)}): {', '.join(found.managed_regions) or 'none'}")
+    last = found.last_run
+    if last is None:
+        console.print("no run recorded yet: start one with 'p2pctl run --wait'")
+        return
+    console.print(
+        f"last run {last.execution} ({last.source}): {last.status}, config v{last.config_version}, "
+        f"finished {last.finished_at}"
+    )
+    table = Table("region", "status", "changes", "mutating calls", "error", title="last run, per region")
+    for result in last.regions:
+        error = f"{result.error_code}: {result.error_message}" if result.error_code else ""
+        table.add_row(result.region, result.status, "; ".join(result.actions) or "-", str(result.mutating_calls), error)
+    for name in last.unchanged_regions:
+        table.add_row(name, "unchanged", "-", "0", "")
+    console.print(table)
+    for error in last.errors:
+        console.print(f"[red]{error}[/]")
+    recent = Table("run", "source", "status", "regions changed", "finished", title="recent runs")
+    for record in found.recent_runs[:runs]:
+        recent.add_row(record.execution, record.source, record.status, str(len(record.regions)), record.finished_at)
+    console.print(recent)
+
+
+def register(cli: typer.Typer) -> None:
+    """Add the run commands to the root command."""
+    for command in (plan, run, status):
+        cli.command()(command)
