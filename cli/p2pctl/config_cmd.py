@@ -100,10 +100,22 @@ CONFLICT_EXIT = 3
 _BOOKKEEPING = ("version", "updated_at", "updated_by")
 
 
+class _TimesAsText(yaml.SafeLoader):
+    """YAML without its timestamp type: `2026-12-01T08:00:00Z` stays the RFC 3339 text the config expects."""
+
+
+_TimesAsText.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def parse_value(text: str) -> Any:
     """A command-line value as YAML: `3` is a number, `[a, b]` a list, `{all: 1}` a map, `null` removes."""
+    if text.strip() in ("", "-"):  # "-" is "leave alone" in the capacity grammar, not a YAML list item
+        return text.strip()
     try:
-        return yaml.safe_load(text) if text.strip() else text
+        return yaml.load(text, Loader=_TimesAsText)  # a SafeLoader subclass: no arbitrary objects
     except yaml.YAMLError:
         return text  # not YAML: take it as the literal string
 
