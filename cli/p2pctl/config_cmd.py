@@ -19,6 +19,7 @@ import yaml
 
 from p2p_core.config import config_json_schema, parse_config
 from p2p_core.errors import ConfigError, show_value
+from p2p_core.workflow.deliverable import TYPICAL_DEPLOYMENT, check_deliverable
 from p2pctl.context import CliContext
 from p2pctl.errors import CliError
 from p2pctl.output import console, print_json, print_yaml
@@ -62,6 +63,7 @@ def validate(
     raw = load_file(file)
     try:
         config = parse_config(raw)
+        check_deliverable(config, TYPICAL_DEPLOYMENT, datetime.now(UTC))
     except ConfigError as exc:
         if as_json:
             print_json({"valid": False, "errors": exc.as_dicts()})
@@ -143,6 +145,13 @@ def with_value(item: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
     return changed
 
 
+def _deployment_or_typical(cli: CliContext) -> Any:
+    try:
+        return cli.deployment()
+    except CliError:  # --table without a stack: assume typical URL and path lengths
+        return TYPICAL_DEPLOYMENT
+
+
 def _who() -> str:
     return f"p2pctl:{getpass.getuser()}@{socket.gethostname()}"
 
@@ -153,6 +162,7 @@ def write_item(cli: CliContext, new_fields: dict[str, Any], expected_version: in
 
     try:
         config = parse_config({k: v for k, v in new_fields.items() if k not in _BOOKKEEPING})
+        check_deliverable(config, _deployment_or_typical(cli), _now())
     except ConfigError as exc:
         raise CliError(exc.summary(), "the stored item is unchanged; fix the value and run the command again") from None
     store = ConfigStore(cli.client("dynamodb"), cli.config_table())

@@ -73,3 +73,15 @@ def test_schema_is_a_json_schema_of_every_top_level_field() -> None:
     assert schema["additionalProperties"] is False
     for field in ("regions", "desired_capacity", "start_time", "run_duration", "instance", "network", "agent"):
         assert field in schema["properties"]
+
+
+def test_a_config_the_control_center_or_user_data_cannot_carry_is_invalid(tmp_path: Path) -> None:
+    big = {f"cc-x-{i}": "v" * 900 for i in range(12)}  # over the CloudFront Function's 10 KB
+    keys = ["ssh-ed25519 " + "A" * 700 + f" op{i}@example" for i in range(25)]  # over EC2's 16 KB user data
+    file = tmp_path / "big.json"
+    file.write_text(json.dumps({"control_center": {"extra_headers": big}, "network": {"public_keys": keys}}))
+    done = p2pctl("config", "validate", str(file))
+    assert done.returncode == 1
+    assert "control_center: control center code is" in done.stderr and "10240-byte function limit" in done.stderr
+    assert "network.public_keys: user data is" in done.stderr and "16384-byte limit" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from p2p_core.aws.clients import ClientFactory
-from p2p_core.bootstrap.userdata import render_user_data
 from p2p_core.config import ConfigItem
 from p2p_core.config_store import ConfigStore
 from p2p_core.control_center.render import ControlCenterError
@@ -19,6 +18,7 @@ from p2p_core.planner import plan
 from p2p_core.reconciler.region import observe_region
 from p2p_core.timemodel import anchor_time, effective_window
 from p2p_core.workflow.control_center_step import live_code, render_control_center
+from p2p_core.workflow.deliverable import check_deliverable
 from p2p_core.workflow.events import PlanRequest, PlanResult, WindowModel
 from p2p_core.workflow.lease import Lease
 from p2p_core.workflow.schedule_step import current_expression
@@ -39,10 +39,7 @@ def plan_step(
     """The Plan state. Raises ConfigError (nothing touched) when the config item is invalid."""
     db = clients.client("dynamodb", deployment.home_region)
     config = ConfigStore(db, deployment.config_table).load()  # invalid -> raise before taking the lease
-    try:
-        render_user_data(config, deployment.control_center_urls)
-    except ValueError as exc:  # over EC2's limit: say so now, not in every region's launch template call
-        raise ConfigError([FieldError("network.public_keys", len(config.network.public_keys), str(exc))]) from None
+    check_deliverable(config, deployment, request.started_at)  # over AWS limits: say so now, not per region
     lease = Lease(db, deployment.config_table, timedelta(seconds=deployment.lease_seconds))
     source = str(request.input.get("source", "manual"))
     if not lease.acquire(request.execution, clock()):

@@ -1,0 +1,36 @@
+"""A config that validates but cannot be delivered (user data or control center over AWS limits) is invalid too."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from p2p_core.bootstrap.userdata import render_user_data
+from p2p_core.config import ConfigItem
+from p2p_core.control_center.render import ControlCenterError
+from p2p_core.deployment import Deployment
+from p2p_core.errors import ConfigError, FieldError
+from p2p_core.timemodel import anchor_time, effective_window
+from p2p_core.workflow.control_center_step import render_control_center
+
+# what the CLI assumes when it cannot read the stack: a UUID secret path and two CloudFront URLs
+TYPICAL_DEPLOYMENT = Deployment(
+    control_center_path="/" + "0" * 36,
+    control_center_urls=["https://d0000000000000.cloudfront.net/" + "0" * 36] * 2,
+    control_center_function="control-center",
+)
+
+
+def check_deliverable(config: ConfigItem, deployment: Deployment, now: datetime) -> None:
+    """Raise ConfigError naming the field when EC2's 16 KB user data or CloudFront's limits would be exceeded."""
+    found: list[FieldError] = []
+    try:
+        render_user_data(config, deployment.control_center_urls)
+    except ValueError as exc:
+        found.append(FieldError("network.public_keys", len(config.network.public_keys), str(exc)))
+    window = effective_window(config, anchor_time(config, None, now))
+    try:
+        render_control_center(config, window, deployment)
+    except ControlCenterError as exc:
+        found.append(FieldError("control_center", "(rendered function)", str(exc)))
+    if found:
+        raise ConfigError(found)
