@@ -30,6 +30,17 @@ from p2pctl.emulator import shims
 from p2pctl.emulator.seed import seed_ami_parameters
 
 REGIONS = ["ap-southeast-2", "eu-central-1", "us-east-1"]
+# what one healthy region holds with the default config (az_number 3, logs on), instances aside
+ONE_FLEET = {
+    "vpc": 1,
+    "igw": 1,
+    "subnet": 3,
+    "route_table": 1,
+    "security_group": 1,
+    "launch_template": 1,
+    "log_group": 1,
+    "asg": 1,
+}
 STACK = "p2p-test"
 USER_DATA = "#!/bin/bash\necho agent\n"
 MANAGED = [{"Name": f"tag:{STACK_TAG}", "Values": [STACK]}, {"Name": f"tag:{MANAGED_TAG}", "Values": ["true"]}]

@@ -6,20 +6,17 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.reconciler_fixtures import Interrupted, World, aws_world, make_config, managed_resources
+from tests.integration.reconciler_fixtures import (
+    ONE_FLEET,
+    Interrupted,
+    World,
+    aws_world,
+    make_config,
+    managed_resources,
+)
 from tests.integration.test_reconciler import FRESH_REGION_MUTATIONS
 
-ONE_OF_EACH = {
-    "vpc": 1,
-    "igw": 1,
-    "subnet": 3,
-    "route_table": 1,
-    "security_group": 1,
-    "launch_template": 1,
-    "log_group": 1,
-    "asg": 1,
-    "instance": 2,
-}
+ONE_OF_EACH = {**ONE_FLEET, "instance": 2}
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from p2p_core.workflow.lease import LEASE_KEY
 from p2p_core.workflow.runtime import clients_for
 from p2p_core.workflow.status import RunRecord, StatusStore
 from p2pctl.emulator.runs import run_name, start_run, wait_run
+from tests.integration.reconciler_fixtures import ONE_FLEET
 from tests.integration.test_workflow import CLOUDFRONT, RUNNING, mutations_outside_own_table
 from tests.integration.workflow_world import FIVE_REGIONS, WorkflowWorld
 
@@ -25,17 +26,6 @@ Hook = Callable[..., Any]
 # a fresh region: VPC, IGW + attach, 3 subnets + 3 public-IP switches, route table + route + 3 associations,
 # security group + ingress, log group + retention, launch template, ASG (created at capacity, with its tags)
 FRESH_REGION_MUTATIONS = 20
-# what one healthy region holds with the default config (az_number 3, logs on)
-ONE_FLEET = {
-    "vpc": 1,
-    "igw": 1,
-    "subnet": 3,
-    "route_table": 1,
-    "security_group": 1,
-    "launch_template": 1,
-    "log_group": 1,
-    "asg": 1,
-}
 
 
 class Crash(Exception):
