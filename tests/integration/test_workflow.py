@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from p2p_core.timestamps import format_time
 from p2pctl.emulator import shims
 from p2pctl.emulator.runs import wait_run
@@ -112,11 +114,16 @@ def test_one_failing_region_does_not_stop_the_others_and_is_named_in_the_status(
     assert world.asg("sa-east-1") is not None
 
 
-def test_an_edit_during_a_run_gets_a_follow_up_run_instead_of_waiting_for_the_schedule(world: WorkflowWorld) -> None:
-    """Injected: a config edit while ReconcileRegion runs (its own run would find the lease taken).
-    Checked: Finalize starts a follow-up run, which applies the edit."""
+@pytest.mark.parametrize("writer", ["p2pctl", "any-dynamodb-client"])
+def test_an_edit_during_a_run_gets_a_follow_up_run_instead_of_waiting_for_the_schedule(
+    world: WorkflowWorld, writer: str
+) -> None:
+    """Injected: a config edit while ReconcileRegion runs (its own run would find the lease taken), by a
+    versioned writer or by a plain put_item without `version`. Checked: Finalize starts a follow-up run,
+    which applies the edit."""
     world.put_config(**RUNNING)
     edited = {**RUNNING, "desired_capacity": 3}
+    put = world.put_config if writer == "p2pctl" else lambda **item: world.put_raw_config(item)
 
     edits: list[str] = []
     lock = threading.Lock()
@@ -125,7 +132,7 @@ def test_an_edit_during_a_run_gets_a_follow_up_run_instead_of_waiting_for_the_sc
         with lock:  # Map iterations run in parallel: edit exactly once
             if function == "ReconcileRegionFunction" and not edits:
                 edits.append(str(event.get("region_plan")))
-                world.put_config(**edited)
+                put(**edited)
         return None
 
     shims.add_fault(edit_once)

@@ -10,6 +10,7 @@ from typing import Any
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.config_store import ConfigStore
 from p2p_core.deployment import Deployment
+from p2p_core.errors import ConfigError
 from p2p_core.results import RegionResult
 from p2p_core.timestamps import format_time
 from p2p_core.workflow.events import FinalizeRequest, FinalState
@@ -48,10 +49,13 @@ def _follow_up_if_edited(
     request: FinalizeRequest, deployment: Deployment, clients: ClientFactory, db: Any, now: datetime
 ) -> str | None:
     state = request.plan
-    if request.state_machine is None or state.config_version is None:
+    if request.state_machine is None:
         return None
-    stored = ConfigStore(db, deployment.config_table).load_raw() or {}
-    if int(stored.get("version", 0) or 0) == state.config_version:
+    try:
+        stored = ConfigStore(db, deployment.config_table).load().to_item()
+    except ConfigError:
+        stored = None  # an invalid edit: the follow-up run fails in Plan and says why, now
+    if stored == state.config:  # writers without `version` (any DynamoDB client) are compared by content
         return None
     name = f"follow-up-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     sfn = clients.client("stepfunctions", deployment.home_region)
