@@ -156,6 +156,11 @@ def follow_run(sfn: Any, arn: str, timeout: float, *, quiet: bool = False) -> di
     }
     if not quiet:
         console.print(f"run {found['name']}: {status} in {outcome['seconds']} s, {len(entered)} state transitions")
+        record = outcome["output"] or {}
+        if record.get("status") == "skipped":
+            console.print(f"skipped: {record.get('skip_reason')}", highlight=False, markup=False)
+        if record.get("follow_up"):
+            console.print(f"the config changed meanwhile: follow-up run {record['follow_up']} started")
     return outcome
 
 
@@ -201,6 +206,8 @@ def status(
     console.print(table)
     for error in last.errors:
         console.print(f"[red]{error}[/]")
+    if last.follow_up:
+        console.print(f"the config changed during that run: follow-up run {last.follow_up}", highlight=False)
     recent = Table("run", "source", "status", "regions changed", "finished", title="recent runs")
     for record in found.recent_runs[:runs]:
         recent.add_row(record.execution, record.source, record.status, str(len(record.regions)), record.finished_at)
