@@ -100,7 +100,8 @@ class Demo:
 
     def ok(self, message: str) -> None:
         self.verified.append(message)
-        console.print(f"[green]✓[/] {message}", highlight=False)
+        console.print("✓", style="green", end=" ")
+        console.print(message, highlight=False, markup=False)
 
     def asg(self, region: str) -> dict[str, Any] | None:
         filters = [{"Name": f"tag:{STACK_TAG}", "Values": [self.cli.stack_name]}]
@@ -133,7 +134,8 @@ class Demo:
 
         raw, version = current_item(self.cli)
         written = write_item(self.cli, with_value(raw, key, value), version)
-        console.print(f"  config v{written.version}: {key} = {json.dumps(value, default=str)}", highlight=False)
+        shown = json.dumps(value, default=str)
+        console.print(f"  config v{written.version}: {key} = {shown}", highlight=False, markup=False)
         return datetime.now(UTC)
 
     def put_config(self, fields: dict[str, Any]) -> None:

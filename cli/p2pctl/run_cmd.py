@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from p2pctl.context import CliContext
@@ -57,7 +58,7 @@ def plan(
     table = Table("region", "change", "why", title="drifted regions")
     for region in result.regions:
         change = "decommission" if region.decommission else _describe_region_plan(region)
-        table.add_row(region.region, change, "; ".join(region.reasons))
+        table.add_row(region.region, escape(change), escape("; ".join(region.reasons)))
     console.print(table)
     others = []
     if result.update_control_center:
@@ -66,7 +67,7 @@ def plan(
         others.append(f"schedule → {result.schedule_expression}")
     console.print(f"unchanged: {len(result.unchanged_regions)} region(s); also: {', '.join(others) or 'nothing'}")
     for region, error in result.observe_errors.items():
-        console.print(f"[yellow]could not observe {region}: {error}[/]")
+        console.print(f"could not observe {region}: {error}", style="yellow", markup=False, highlight=False)
 
 
 def _describe_region_plan(region: Any) -> str:
@@ -200,12 +201,13 @@ def status(
     table = Table("region", "status", "changes", "mutating calls", "error", title="last run, per region")
     for result in last.regions:
         error = f"{result.error_code}: {result.error_message}" if result.error_code else ""
-        table.add_row(result.region, result.status, "; ".join(result.actions) or "-", str(result.mutating_calls), error)
+        changes = escape("; ".join(result.actions) or "-")
+        table.add_row(result.region, result.status, changes, str(result.mutating_calls), escape(error))
     for name in last.unchanged_regions:
         table.add_row(name, "unchanged", "-", "0", "")
     console.print(table)
     for error in last.errors:
-        console.print(f"[red]{error}[/]")
+        console.print(error, style="red", markup=False, highlight=False)  # AWS text may hold [brackets]
     if last.follow_up:
         console.print(f"the config changed during that run: follow-up run {last.follow_up}", highlight=False)
     recent = Table("run", "source", "status", "regions changed", "finished", title="recent runs")
