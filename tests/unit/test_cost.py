@@ -146,10 +146,11 @@ def test_runs_per_month_of_rates_uses_a_730_hour_month(expression, runs):
         ("cron(5 */6 * * ? *)", 4),
         ("cron(0-9/3 0,12 * * ? *)", 4 * 2),
         ("cron(* * * * ? *)", 1440),
-        ("cron(0 9 ? * MON-FRI *)", 1),  # day-of-week is read as every day: an upper bound
+        ("cron(0 9 ? * MON-FRI *)", 261 / 365),  # the weekdays of a 365-day year
+        ("cron(0 9 1 * ? *)", 12 / 365),  # the first of each month
     ],
 )
-def test_runs_per_month_of_cron_counts_minutes_times_hours_per_day(expression, runs_per_day):
+def test_runs_per_month_of_cron_counts_its_fires_per_day(expression, runs_per_day):
     assert runs_per_month(expression) == pytest.approx(runs_per_day * 730 / 24)
 
 

@@ -27,6 +27,7 @@ from moto.server import ThreadedMotoServer
 
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.control_center import publish
+from p2p_core.cron import Cron
 from p2p_core.durations import schedule_period
 from p2p_core.regions import commercial_regions
 from p2pctl.emulator import shims
@@ -36,7 +37,7 @@ from p2pctl.emulator.seed import seed_ami_parameters
 from p2pctl.emulator.stack import EmulatedStack, PipeSpec, deploy_stack
 
 EMULATOR_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
-CRON_FALLBACK_SECONDS = 900.0  # cron(...) schedules fire every 15 minutes locally unless --tick says otherwise
+CRON_FALLBACK_SECONDS = 900.0  # for cron(...) features the ticker does not model (L, W, #)
 
 
 @dataclass
@@ -184,25 +185,39 @@ class LocalRuntime:
     def _scheduler_loop(self) -> None:
         assert self.stack is not None
         scheduler = self._clients.client("scheduler", self.region)
-        next_at = time.monotonic() + self._period(scheduler)
-        while not self._stop.wait(0.2):
+        expression = self._expression(scheduler)
+        next_at = time.monotonic() + self._period(expression)
+        while not self._stop.wait(1.0 if self.tick is None else min(1.0, self.tick / 4)):
+            now_expression = self._expression(scheduler)
+            if now_expression != expression:  # a run changed its own cadence (UpdateSchedule)
+                expression, next_at = now_expression, time.monotonic() + self._period(now_expression)
             if time.monotonic() < next_at:
                 continue
             schedule = scheduler.get_schedule(Name=self.stack.schedule_name, GroupName=self.stack.schedule_group)
             if schedule.get("State", "ENABLED") == "ENABLED":
                 source = json.loads(schedule["Target"].get("Input") or "{}").get("source", "schedule")
                 self._start_run(str(source))
-            next_at = time.monotonic() + self._period(scheduler)
+            next_at = time.monotonic() + self._period(expression)
 
-    def _period(self, scheduler: Any) -> float:
+    def _expression(self, scheduler: Any) -> str:
+        assert self.stack is not None
+        found = scheduler.get_schedule(Name=self.stack.schedule_name, GroupName=self.stack.schedule_group)
+        return str(found["ScheduleExpression"])
+
+    def _period(self, expression: str) -> float:
+        """Seconds until the schedule fires next: --tick, the rate, or the cron's next time."""
         if self.tick is not None:
             return self.tick
-        assert self.stack is not None
-        expression = scheduler.get_schedule(Name=self.stack.schedule_name, GroupName=self.stack.schedule_group)[
-            "ScheduleExpression"
-        ]
         period = schedule_period(expression)
-        return period.total_seconds() if period is not None else CRON_FALLBACK_SECONDS
+        if period is not None:
+            return period.total_seconds()
+        try:
+            now = datetime.now(UTC)
+            fire = Cron.parse(expression).next_after(now)
+        except ValueError as exc:  # L, W, # are not modelled: fire on a fixed cadence instead
+            self.log(f"scheduler: {exc}; firing every {CRON_FALLBACK_SECONDS:.0f} s")
+            return CRON_FALLBACK_SECONDS
+        return (fire - now).total_seconds() if fire is not None else float("inf")
 
     # ------------------------------------------------------------ Pipe: config edits start a run
 

@@ -9,10 +9,11 @@ few percent per type, so every regional figure here is an approximation for plan
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 
+from p2p_core.cron import Cron
 from p2p_core.durations import normalize_schedule, schedule_period
 from p2p_core.errors import show_value
 
@@ -319,43 +320,16 @@ def naive_control_plane_cost(
     )
 
 
-_CRON_STEP = re.compile(r"^(\*|\d+(?:-\d+)?)(?:/(\d+))?$")
-
-
-def _cron_values(field: str, text: str, highest: int) -> set[int]:
-    """The values of one cron minutes/hours field: `*`, `n`, `a-b`, `*/n`, `a/n`, `a-b/n`, and lists."""
-    values: set[int] = set()
-    for part in text.split(","):
-        match = _CRON_STEP.match(part)
-        if match is None:
-            raise ValueError(f"{field} {show_value(text)} is not '*', 'n', 'a-b', 'a/n' or a list of them")
-        base, step = match.group(1), int(match.group(2) or 1)
-        if base == "*":
-            low, high = 0, highest
-        else:
-            first, _, last = base.partition("-")
-            low = int(first)
-            # `a/n` runs from a to the end of the field's range; a bare `a` is just a.
-            high = int(last) if last else (highest if match.group(2) else low)
-        if not 0 <= low <= high <= highest or step < 1:
-            raise ValueError(f"{field} {show_value(text)} is outside 0-{highest} or has a zero step")
-        values.update(range(low, high + 1, step))
-    return values
-
-
 def runs_per_month(schedule_expression: str) -> float:
-    """How many runs a schedule gives in a 730-hour month.
-
-    For `cron(...)` only the minutes and hours fields are counted; day-of-month, month, day-of-week
-    and year are read as every day, so a weekday-only cron is over-estimated (an upper bound).
-    """
+    """How many runs a schedule gives in a 730-hour month (a cron's weekday/month fields counted over a year)."""
     try:
         expression = normalize_schedule(schedule_expression)
         period = schedule_period(expression)
         if period is not None:
             return HOURS_PER_MONTH * 3600 / period.total_seconds()
-        minutes, hours = expression[len("cron(") : -1].split()[:2]
-        per_day = len(_cron_values("minutes", minutes, 59)) * len(_cron_values("hours", hours, 23))
+        cron = replace(Cron.parse(expression), years=frozenset(range(1970, 2200)))  # any year: a typical month
     except ValueError as exc:
         raise CostError("schedule_expression", schedule_expression, str(exc)) from exc
-    return per_day * HOURS_PER_MONTH / 24
+    first = datetime(2027, 1, 1, tzinfo=UTC)
+    share = sum(cron.matches_day(first + timedelta(days=d)) for d in range(365)) / 365
+    return len(cron.minutes) * len(cron.hours) * share * HOURS_PER_MONTH / 24
