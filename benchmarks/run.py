@@ -24,7 +24,6 @@ from typing import Any
 
 from moto import mock_aws
 
-from p2p_core import STACK_TAG
 from p2p_core.aws.clients import ClientFactory, is_mutating
 from p2p_core.config import parse_config
 from p2p_core.config_store import ConfigStore
@@ -36,6 +35,7 @@ from p2pctl.emulator.local import EMULATOR_CONFIG
 from p2pctl.emulator.runs import RunOutcome, run_name, start_run, wait_run
 from p2pctl.emulator.seed import seed_ami_parameters
 from p2pctl.emulator.stack import EmulatedStack, deploy_stack
+from p2pctl.fleet import managed_asg
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "latest.json"
@@ -186,8 +186,8 @@ def stream_latency(edits: int = 5) -> dict[str, Any]:
         asg = boto3.client("autoscaling", region_name="eu-west-1", **kwargs)
 
         def desired() -> int | None:
-            groups = asg.describe_auto_scaling_groups(Filters=[{"Name": f"tag:{STACK_TAG}", "Values": ["p2p-bench"]}])
-            return groups["AutoScalingGroups"][0]["DesiredCapacity"] if groups["AutoScalingGroups"] else None
+            group = managed_asg(asg, "p2p-bench")
+            return group["DesiredCapacity"] if group else None
 
         def put(count: int) -> float:
             item = {

@@ -26,6 +26,7 @@ from p2p_core import STACK_TAG
 from p2p_core.timestamps import format_time
 from p2pctl.context import CliContext
 from p2pctl.errors import CliError
+from p2pctl.fleet import managed_asg, scheduled_actions
 from p2pctl.output import console
 
 DEMO_REGIONS = ["ap-southeast-1", "eu-central-1", "eu-west-1", "sa-east-1", "us-east-1"]
@@ -104,19 +105,10 @@ class Demo:
         console.print(message, highlight=False, markup=False)
 
     def asg(self, region: str) -> dict[str, Any] | None:
-        filters = [{"Name": f"tag:{STACK_TAG}", "Values": [self.cli.stack_name]}]
-        groups = self.cli.client("autoscaling", region).describe_auto_scaling_groups(Filters=filters)
-        found: list[dict[str, Any]] = groups["AutoScalingGroups"]
-        return found[0] if found else None
+        return managed_asg(self.cli.client("autoscaling", region), str(self.cli.stack_name))
 
     def actions(self, region: str) -> dict[str, dict[str, Any]]:
-        group = self.asg(region)
-        if group is None:
-            return {}
-        found = self.cli.client("autoscaling", region).describe_scheduled_actions(
-            AutoScalingGroupName=group["AutoScalingGroupName"]
-        )["ScheduledUpdateGroupActions"]
-        return {a["ScheduledActionName"]: a for a in found}
+        return scheduled_actions(self.cli.client("autoscaling", region), str(self.cli.stack_name))
 
     def settle(self) -> list[dict[str, Any]]:
         """Wait until no run is in progress; the runs of this step, oldest first."""

@@ -18,6 +18,7 @@ import pytest
 
 from p2p_core import MANAGED_TAG, STACK_TAG
 from p2p_core.regions import commercial_regions
+from p2pctl.fleet import managed_asg
 
 STACK = "p2p-cli-test"
 P2PCTL = [sys.executable, "-m", "p2pctl.main"]
@@ -57,9 +58,7 @@ class Local:
         )
 
     def asg(self, region: str) -> dict[str, Any] | None:
-        filters = [{"Name": f"tag:{STACK_TAG}", "Values": [STACK]}]
-        groups = self.client("autoscaling", region).describe_auto_scaling_groups(Filters=filters)["AutoScalingGroups"]
-        return groups[0] if groups else None
+        return managed_asg(self.client("autoscaling", region), STACK)
 
 
 def eventually(check: Callable[[], Any], timeout: float = 60.0) -> Any:

@@ -13,12 +13,14 @@ from p2p_core import MANAGED_TAG, STACK_TAG
 from p2p_core.aws.clients import ClientFactory, is_mutating
 from p2p_core.config import parse_config
 from p2p_core.config_store import ConfigStore, to_dynamodb
+from p2p_core.control_center.publish import live_code
 from p2p_core.workflow.runtime import clients_for, reset_clients
 from p2p_core.workflow.status import Status, StatusStore
 from p2pctl.emulator import shims
 from p2pctl.emulator.runs import RunOutcome, run_name, start_run, wait_run
 from p2pctl.emulator.seed import seed_ami_parameters
 from p2pctl.emulator.stack import EmulatedStack, deploy_stack
+from p2pctl.fleet import managed_asg, scheduled_actions
 
 HOME = "eu-central-1"
 FIVE_REGIONS = ["ap-northeast-1", "ap-southeast-2", "eu-central-1", "sa-east-1", "us-east-1"]
@@ -67,28 +69,17 @@ class WorkflowWorld:
 
     def live_code(self) -> str:
         """The control center's LIVE function code."""
-        cloudfront = self.clients.client("cloudfront", "us-east-1")
-        code: bytes = cloudfront.get_function(Name=self.stack.control_center_function, Stage="LIVE")[
-            "FunctionCode"
-        ].read()
-        return code.decode()
+        code = live_code(self.clients.client("cloudfront", "us-east-1"), self.stack.control_center_function)
+        assert code is not None, "the control center was never published"
+        return code
 
     def asg(self, region: str) -> dict[str, Any] | None:
         """The managed Auto Scaling group in `region`, or None."""
-        filters = [{"Name": f"tag:{STACK_TAG}", "Values": [self.stack.stack_name]}]
-        groups = self.clients.client("autoscaling", region).describe_auto_scaling_groups(Filters=filters)
-        found = groups["AutoScalingGroups"]
-        return found[0] if found else None
+        return managed_asg(self.clients.client("autoscaling", region), self.stack.stack_name)
 
     def scheduled_actions(self, region: str) -> dict[str, dict[str, Any]]:
         """The ASG's scheduled actions by name."""
-        group = self.asg(region)
-        if group is None:
-            return {}
-        actions = self.clients.client("autoscaling", region).describe_scheduled_actions(
-            AutoScalingGroupName=group["AutoScalingGroupName"]
-        )["ScheduledUpdateGroupActions"]
-        return {a["ScheduledActionName"]: a for a in actions}
+        return scheduled_actions(self.clients.client("autoscaling", region), self.stack.stack_name)
 
     def managed_vpcs(self, region: str) -> list[str]:
         """VPC ids tagged as managed by this stack in `region`."""
