@@ -29,7 +29,7 @@ from p2p_core.config import parse_config
 from p2p_core.config_store import ConfigStore
 from p2p_core.cost import control_plane_cost, naive_control_plane_cost, runs_per_month
 from p2p_core.regions import commercial_regions
-from p2p_core.workflow.runtime import clients_for, reset_clients
+from p2p_core.workflow.runtime import add_client_hook, remove_client_hook, reset_clients
 from p2pctl.emulator import shims
 from p2pctl.emulator.local import EMULATOR_CONFIG
 from p2pctl.emulator.runs import RunOutcome, run_name, start_run, wait_run
@@ -54,8 +54,10 @@ class Bench:
         self.sfn = self.clients.client("stepfunctions", HOME)
         self.db = self.clients.client("dynamodb", HOME)
         self.calls: list[tuple[str, str, str]] = []
-        handlers = clients_for(next(iter(stack.functions.values())).deployment)
-        handlers.register("before-call", self._record)
+        add_client_hook("before-call", self._record)
+
+    def close(self) -> None:
+        remove_client_hook("before-call", self._record)
 
     def _record(self, model: Any, context: dict[str, Any], **_: Any) -> None:
         service = model.service_model.endpoint_prefix
@@ -94,7 +96,11 @@ def emulated(regions: list[str], workdir: Path) -> Iterator[Bench]:
         for region in regions:
             seed_ami_parameters(clients, region, images)
         stack = deploy_stack(clients, stack_name="p2p-bench", region=HOME, control_center_bases=["http://127.0.0.1:9"])
-        yield Bench(stack)
+        bench = Bench(stack)
+        try:
+            yield bench
+        finally:
+            bench.close()
 
 
 def config_for(regions: list[str], capacity: Any = 2) -> dict[str, Any]:
@@ -159,15 +165,17 @@ def fresh_with_api_latency(workdir: Path, regions: list[str]) -> float:
     fan-out would take `regions` times as long as one region, a parallel one about as long.
     """
     with emulated(regions, workdir) as bench:
-        handlers = clients_for(next(iter(bench.stack.functions.values())).deployment)
 
         def network(model: Any, **_: Any) -> None:
             if model.service_model.endpoint_prefix not in CONTROL_PLANE_SERVICES:
                 time.sleep(API_LATENCY)
 
-        handlers.register("before-call", network)
-        bench.put_config(**config_for(regions))
-        return bench.run(f"latency-{len(regions)}").seconds
+        add_client_hook("before-call", network)
+        try:
+            bench.put_config(**config_for(regions))
+            return bench.run(f"latency-{len(regions)}").seconds
+        finally:
+            remove_client_hook("before-call", network)
 
 
 def stream_latency(edits: int = 5) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from p2p_core import MANAGED_TAG, STACK_TAG
 from p2p_core.aws.clients import ClientFactory, is_mutating
 from p2p_core.workflow.lease import LEASE_KEY
-from p2p_core.workflow.runtime import clients_for
+from p2p_core.workflow.runtime import add_client_hook, clients_for, remove_client_hook
 from p2p_core.workflow.status import RunRecord, StatusStore
 from p2pctl.emulator.runs import run_name, start_run, wait_run
 from tests.integration.reconciler_fixtures import ONE_FLEET
@@ -32,23 +32,19 @@ class Crash(Exception):
     """Stands in for the Lambda dying (timeout, OOM) in the middle of a region's reconcile."""
 
 
-def handler_clients(world: WorkflowWorld) -> ClientFactory:
-    """The client factory every in-process handler uses (the one WorkflowWorld records calls on)."""
-    return clients_for(next(iter(world.stack.functions.values())).deployment)
+def handler_clients(world: WorkflowWorld, function: str = "ReconcileRegionFunction") -> ClientFactory:
+    """The client factory the in-process handler of `function` (a logical id) uses."""
+    return clients_for(world.stack.functions[function].deployment)
 
 
 @contextmanager
 def hooked(world: WorkflowWorld, hook: Hook, event: str = "before-call") -> Iterator[None]:
     """`hook` on every handler client (made now or later) for the duration of the block."""
-    factory = handler_clients(world)
-    factory.register(event, hook)
+    add_client_hook(event, hook)
     try:
         yield
     finally:
-        # ClientFactory has no unregister: take it off every client it made, and out of its list
-        factory._hooks.remove((event, hook))
-        for made in list(factory._clients.values()):
-            made.meta.events.unregister(event, hook)
+        remove_client_hook(event, hook)
 
 
 def failing(region: str, operation: str, code: str, message: str = "injected") -> Hook:

@@ -14,7 +14,7 @@ from p2p_core.aws.clients import ClientFactory, is_mutating
 from p2p_core.config import parse_config
 from p2p_core.config_store import ConfigStore, to_dynamodb
 from p2p_core.control_center.publish import live_code
-from p2p_core.workflow.runtime import clients_for, reset_clients
+from p2p_core.workflow.runtime import add_client_hook, remove_client_hook, reset_clients
 from p2p_core.workflow.status import Status, StatusStore
 from p2pctl.emulator import shims
 from p2pctl.emulator.runs import RunOutcome, run_name, start_run, wait_run
@@ -36,9 +36,12 @@ class WorkflowWorld:
         self.sfn = self.clients.client("stepfunctions", HOME)
         self.db = self.clients.client("dynamodb", HOME)
         self.calls: list[tuple[str, str]] = []
-        # the handlers share one client factory per endpoint: every AWS call they make is seen here
-        handlers = clients_for(next(iter(stack.functions.values())).deployment)
-        handlers.register("before-call", self._record)
+        # on every handler's clients (one factory per function): every AWS call they make is seen here
+        add_client_hook("before-call", self._record)
+
+    def close(self) -> None:
+        """Stop recording the handlers' calls."""
+        remove_client_hook("before-call", self._record)
 
     def _record(self, model: Any, context: dict[str, Any], **_: Any) -> None:
         self.calls.append((context.get("client_region", "?"), model.name))
@@ -110,5 +113,9 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[WorkflowWorld]:
         for region in FIVE_REGIONS:
             seed_ami_parameters(clients, region, dict(shims.UBUNTU_IMAGES))
         stack = deploy_stack(clients, stack_name="p2p-it", region=HOME, control_center_bases=["http://127.0.0.1:9"])
-        yield WorkflowWorld(stack)
-        shims.clear_faults()
+        world = WorkflowWorld(stack)
+        try:
+            yield world
+        finally:
+            world.close()
+            shims.clear_faults()

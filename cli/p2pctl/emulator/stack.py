@@ -286,6 +286,7 @@ def _register_handlers(
         env = {k: str(v) for k, v in conf.get("Environment", {}).get("Variables", {}).items()}
         # what only the emulator knows: its endpoint and where its control center really listens
         env.update({"AWS_REGION": stack.region, "AWS_ENDPOINT_URL": stack.endpoint_url or ""})
+        env["AWS_LAMBDA_FUNCTION_NAME"] = conf["FunctionName"]  # Lambda sets it: one client factory per function
         env.update(
             {
                 "P2P_CONTROL_CENTER_URLS": ",".join(control_center_urls),

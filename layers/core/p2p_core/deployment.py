@@ -25,6 +25,7 @@ class Deployment(BaseModel):
     lease_seconds: int = Field(900, ge=60, description="how long a run's lease lasts")
     max_concurrency: int = Field(10, ge=1, description="regions reconciled at once (the Map's MaxConcurrency)")
     endpoint_url: str | None = Field(None, description="AWS endpoint override (the local emulator)")
+    function_name: str | None = Field(None, description="the Lambda function running this code (None: the CLI)")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Deployment:
@@ -44,4 +45,5 @@ class Deployment(BaseModel):
             lease_seconds=int(env.get("P2P_LEASE_SECONDS", "900")),
             max_concurrency=int(env.get("P2P_MAX_CONCURRENCY", "10")),
             endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+            function_name=env.get("AWS_LAMBDA_FUNCTION_NAME") or None,
         )

@@ -59,6 +59,14 @@ class ClientFactory:
             for made in self._clients.values():
                 made.meta.events.register(event, handler)
 
+    def unregister(self, event: str, handler: Handler) -> None:
+        """Remove a handler `register` added, from every client."""
+        with self._lock:
+            if (event, handler) in self._hooks:
+                self._hooks.remove((event, handler))
+            for made in self._clients.values():
+                made.meta.events.unregister(event, handler)
+
     def calls(self, region: str) -> tuple[int, int]:
         """(read calls, mutating calls) made so far in `region`."""
         return self._counts[(region, False)], self._counts[(region, True)]
