@@ -12,12 +12,12 @@ from p2p_core.config import ConfigItem
 from p2p_core.config_store import ConfigStore
 from p2p_core.control_center.render import ControlCenterError
 from p2p_core.deployment import Deployment
-from p2p_core.errors import ConfigError, FieldError
+from p2p_core.errors import ConfigError
 from p2p_core.observed import Observed, ObservedRegion
 from p2p_core.planner import plan
 from p2p_core.reconciler.region import observe_region
 from p2p_core.timemodel import effective_window, window_anchor
-from p2p_core.workflow.control_center_step import live_code, render_control_center
+from p2p_core.workflow.control_center_step import blame, live_code, render_control_center
 from p2p_core.workflow.deliverable import check_deliverable
 from p2p_core.workflow.events import PlanRequest, PlanResult, WindowModel
 from p2p_core.workflow.lease import Lease
@@ -88,7 +88,7 @@ def _plan_with_lease(
     try:
         code = render_control_center(config, window, deployment) if deployment.control_center_function else None
     except ControlCenterError as exc:  # a config the control center cannot serve is an invalid config
-        raise ConfigError([FieldError("control_center", "(rendered function)", str(exc))]) from None
+        raise ConfigError([blame(exc)]) from None
     observed = Observed(
         regions=observe_regions(clients, deployment, config, regions),
         managed_regions=status.managed_regions,
