@@ -23,7 +23,7 @@ def _cli_client_config() -> Any:
     from botocore.config import Config
 
     # a person is waiting: 2 s to connect and one retry, so nothing listening fails in seconds, not a minute
-    return Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=2, read_timeout=30)
+    return Config(retries={"total_max_attempts": 2, "mode": "standard"}, connect_timeout=2, read_timeout=30)
 
 
 def samconfig_defaults(path: Path = Path("samconfig.toml")) -> dict[str, Any]:

@@ -7,7 +7,6 @@ import urllib.request
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 
 from p2pctl.errors import CliError
@@ -159,7 +158,7 @@ def teardown(
 def _confirmed(question: str) -> bool:
     try:
         return typer.confirm(question, default=False)
-    except click.exceptions.Abort:  # no answer (Ctrl-C, or no terminal): nothing happens
+    except typer.Abort:  # no answer (Ctrl-C, or no terminal): nothing happens
         return False
 
 

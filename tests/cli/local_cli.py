@@ -21,6 +21,7 @@ from p2p_core.workflow.status import Status, StatusStore
 from p2pctl.fleet import managed_asg
 
 STACK = "p2p-cli-test"
+SETTLE_SECONDS = 180.0  # a first provisioning on a busy 2-CPU machine can take a minute
 P2PCTL = [sys.executable, "-m", "p2pctl.main"]
 
 
@@ -117,7 +118,7 @@ class Local:
             last = self.status().last_run
             return version is None or (last is not None and last.config_version >= version)
 
-        eventually(idle)
+        eventually(idle, timeout=SETTLE_SECONDS)
 
     def asg(self, region: str) -> dict[str, Any] | None:
         return managed_asg(self.client("autoscaling", region), STACK)

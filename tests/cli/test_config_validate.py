@@ -21,7 +21,9 @@ def test_valid_file_exits_zero_with_a_one_line_summary(tmp_path: Path) -> None:
     done = p2pctl("config", "validate", str(path))
     assert done.returncode == 0, done.stderr
     lines = done.stdout.strip().splitlines()
-    assert lines == ["valid: 2 region(s) (eu-central-1, us-east-1), desired 2/3, schedule rate(15 minutes)"]
+    assert lines == [
+        "valid: 2 region(s) (eu-central-1, us-east-1); instances per region: 2 to 3; runs rate(15 minutes)"
+    ]
 
 
 def test_invalid_file_exits_one_naming_every_bad_field_without_traceback(tmp_path: Path) -> None:
@@ -48,7 +50,7 @@ def test_empty_file_is_the_all_defaults_config(tmp_path: Path) -> None:
     path.write_text("")
     done = p2pctl("config", "validate", str(path))
     assert done.returncode == 0
-    assert "1 region(s) (eu-central-1), desired 1" in done.stdout
+    assert "1 region(s) (eu-central-1); instances per region: 1;" in done.stdout
 
 
 def test_missing_and_malformed_files_are_one_line_errors(tmp_path: Path) -> None:

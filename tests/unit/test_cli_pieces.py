@@ -10,12 +10,12 @@ import pytest
 
 from p2p_core.config import parse_config
 from p2p_core.workflow.finalize_step import MAX_MESSAGE, shorten
-from p2pctl.values import ValueSyntaxError, parse_value, with_value
 from p2pctl.emulator.local import pipe_matches
 from p2pctl.emulator.stack import TEMPLATE, PipeSpec
 from p2pctl.emulator.template import load_template
 from p2pctl.errors import CliError
 from p2pctl.estimate import estimate
+from p2pctl.values import ValueSyntaxError, parse_value, with_value
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
