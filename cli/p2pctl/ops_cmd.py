@@ -27,7 +27,7 @@ def headers(
     try:
         found = fetch_headers(target)
     except NotServed as exc:
-        raise _why_not_served(cli, target, exc.status) from None
+        raise _why_not_served(cli, exc) from None
     if as_json:
         print_json(found)
         return
@@ -35,11 +35,11 @@ def headers(
         console.print(f"{name}: {value}", highlight=False, markup=False)
 
 
-class NotServed(Exception):
+class NotServed(CliError):
     """The control center answered with an HTTP error status."""
 
-    def __init__(self, status: int) -> None:
-        super().__init__(f"HTTP {status}")
+    def __init__(self, url: str, status: int) -> None:
+        super().__init__(f"control center {url} answered {status}", "check the URL and the path (stack output)")
         self.status = status
 
 
@@ -50,13 +50,13 @@ def fetch_headers(url: str, timeout: float = 10.0) -> dict[str, str]:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             pairs = response.headers.items()
     except urllib.error.HTTPError as exc:
-        raise NotServed(exc.code) from None
+        raise NotServed(url, exc.code) from None
     except (urllib.error.URLError, OSError) as exc:
         raise CliError(f"control center {url} did not answer: {exc}", "is the stack (or p2pctl local) up?") from None
     return {k.lower(): v.encode("latin-1").decode("utf-8", "replace") for k, v in pairs if k.lower().startswith("cc-")}
 
 
-def _why_not_served(cli: Any, url: str, status: int) -> CliError:
+def _why_not_served(cli: Any, answer: NotServed) -> CliError:
     """Why the control center answers an error: never published, switched off, or the URL is wrong."""
     from p2p_core.control_center.publish import live_code
     from p2p_core.control_center.render import serving_state
@@ -74,7 +74,7 @@ def _why_not_served(cli: Any, url: str, status: int) -> CliError:
             "the control center is switched off (control_center.enabled is false): agents get 404",
             "p2pctl config set control_center.enabled true",
         )
-    return CliError(f"control center {url} answered {status}", "check the URL and the path (stack output)")
+    return answer
 
 
 # ------------------------------------------------------------------------------------------------ cost
@@ -98,9 +98,7 @@ def cost(
         try:
             config = parse_config(load_file(file))
         except ConfigError as exc:
-            raise CliError(
-                exc.summary(), f"fix the file; 'p2pctl config validate {file}' shows the same errors"
-            ) from None
+            raise CliError(exc.summary(), "fix the fields above; 'p2pctl config schema' lists every field") from None
     else:
         config = stored_config(cli)
     report = estimate(config, now())

@@ -196,7 +196,7 @@ def with_value(item: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
         if not isinstance(child, dict):
             raise CliError(
                 f"{above} is {show_value(child)}, not a map: cannot set {key}",
-                "p2pctl config schema  (lists which fields have fields of their own)",
+                "see 'p2pctl config schema' for the fields that have fields of their own",
             )
         node = child
     if value is None and not null_is_a_value(key):

@@ -99,6 +99,16 @@ def test_headers_before_the_first_publish_say_the_function_is_not_published(loca
     assert local.json("headers")["cc-a-main-run"] == "main.yml"
 
 
+def test_headers_of_a_switched_off_control_center_say_so(local: Local) -> None:
+    version = local.reset(**ONE_REGION, control_center={"enabled": False})
+    done = local.p2pctl("headers")
+    assert done.returncode == 1
+    assert "control_center.enabled is false" in done.stderr
+    local.follow_fix(done.stderr)
+    local.settle(version + 1)
+    assert local.json("headers")["cc-a-main-run"] == "main.yml"
+
+
 def test_global_options_work_before_or_after_the_command(local: Local) -> None:
     env = {k: v for k, v in local.env.items() if k != "AWS_ENDPOINT_URL"}
     url = local.info["endpoint_url"]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from p2pctl.context import CliContext
-from tests.cli.local_cli import p2pctl
+from tests.cli.local_cli import fix_commands, p2pctl
 
 NOT_A_MAP = "- 1\n- 2\n"
 
@@ -50,6 +50,25 @@ def test_a_file_is_read_as_yaml_1_2_keeping_text_as_typed(tmp_path: Path) -> Non
         "post_run": "010",
         "delay": 10,
     }
+
+
+@pytest.mark.parametrize(
+    ("command", "content"),
+    [
+        (["config", "validate"], '{"regions": ["mars-north-1"]}'),
+        (["config", "validate"], "[1, 2]"),
+        (["cost", "--file"], '{"min_size": -1}'),
+    ],
+)
+def test_fix_lines_of_file_errors_name_commands_that_work(tmp_path: Path, command: list[str], content: str) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(content)
+    done = p2pctl(*command, str(path))
+    assert done.returncode == 1
+    commands = fix_commands(done.stderr)
+    assert commands, done.stderr
+    for fix in commands:
+        assert p2pctl(*fix).returncode == 0, fix
 
 
 def test_oversized_user_data_names_the_field_that_made_it_big(tmp_path: Path) -> None:
