@@ -75,6 +75,11 @@ def test_schema_is_a_json_schema_of_every_top_level_field() -> None:
     assert schema["additionalProperties"] is False
     for field in ("regions", "desired_capacity", "start_time", "run_duration", "instance", "network", "agent"):
         assert field in schema["properties"]
+    # defaults are written in the item's own grammar, so they can be typed back
+    assert (schema["properties"]["run_duration"]["default"], schema["properties"]["start_offset"]["default"]) == (
+        "7 days",
+        "15 minutes",
+    )
 
 
 def test_a_config_the_control_center_or_user_data_cannot_carry_is_invalid(tmp_path: Path) -> None:

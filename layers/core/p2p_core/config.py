@@ -296,8 +296,9 @@ class ConfigItem(_Section):
     min_size: int = Field(0, ge=0)
     max_size: int = Field(30, ge=0)
     start_time: StartTime = "now"
-    start_offset: Duration = timedelta(minutes=15)
-    run_duration: Duration | None = timedelta(days=7)
+    # the schema's default in the item's own grammar (pydantic would write ISO 8601 "PT15M")
+    start_offset: Duration = Field(timedelta(minutes=15), json_schema_extra={"default": "15 minutes"})
+    run_duration: Duration | None = Field(timedelta(days=7), json_schema_extra={"default": "7 days"})
     stop_time: Timestamp | None = None
     window_version: int = Field(
         0, ge=0, description="bump to restart the run window: 'now' becomes the next run's start (restart-window)"
