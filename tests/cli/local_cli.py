@@ -115,8 +115,8 @@ class Local:
             runs = sfn.list_executions(stateMachineArn=self.info["state_machine_arn"])["executions"]
             if any(r["status"] == "RUNNING" for r in runs):
                 return False
-            last = self.status().last_run
-            return version is None or (last is not None and last.config_version >= version)
+            # any recent run: a run skipped for the lease (config version 0) may finish last
+            return version is None or any(r.config_version >= version for r in self.status().recent_runs)
 
         eventually(idle, timeout=SETTLE_SECONDS)
 
