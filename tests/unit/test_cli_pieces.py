@@ -15,6 +15,7 @@ from p2pctl.emulator.stack import TEMPLATE, PipeSpec
 from p2pctl.emulator.template import load_template
 from p2pctl.errors import CliError
 from p2pctl.estimate import estimate
+from p2pctl.main import hoist_global_options
 from p2pctl.values import ValueSyntaxError, parse_value, with_value
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -141,3 +142,16 @@ def test_failure_text_in_the_status_item_drops_stack_traces_and_is_capped() -> N
     assert shorten(cause) == "'Subnets'"
     assert len(shorten("x" * 5000)) == MAX_MESSAGE
     assert shorten(None) == ""
+
+
+@pytest.mark.parametrize(
+    ("typed", "parsed"),
+    [
+        (["status", "--endpoint-url", "U", "--json"], ["--endpoint-url", "U", "status", "--json"]),
+        (["config", "show", "--stack-name=S", "--debug"], ["--stack-name=S", "--debug", "config", "show"]),
+        (["config", "set", "--", "agent.main_run", "--debug"], ["config", "set", "--", "agent.main_run", "--debug"]),
+        (["status", "--region"], ["status", "--region"]),  # no value: left for the usage error
+    ],
+)
+def test_global_options_are_taken_anywhere_but_never_after_a_double_dash(typed: list[str], parsed: list[str]) -> None:
+    assert hoist_global_options(typed) == parsed
