@@ -20,7 +20,7 @@ from samtranslator.translator.transform import transform
 
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.deployment import Deployment
-from p2pctl.emulator import shims
+from p2pctl.emulator import iam, shims
 from p2pctl.emulator.template import Resolver, load_template, replace_resources
 
 ACCOUNT_ID = "123456789012"
@@ -55,6 +55,7 @@ class EmulatedStack:
     control_center_path: str
     pipe: PipeSpec
     functions: dict[str, shims.HandlerTarget] = field(default_factory=dict)
+    principals: dict[str, iam.Principal] = field(default_factory=dict)  # by function logical id, when enforced
 
 
 class _NoManagedPolicies:
@@ -73,8 +74,12 @@ def deploy_stack(
     control_center_bases: list[str] | None = None,
     parameters: dict[str, str] | None = None,
     template_path: Path = TEMPLATE,
+    enforce_iam: bool = True,
 ) -> EmulatedStack:
-    """Transform template.yaml with samtranslator, create it in moto, and fill in what moto skips."""
+    """Transform template.yaml with samtranslator, create it in moto, and fill in what moto skips.
+
+    With `enforce_iam` every AWS call a handler makes is authorized against its role (emulator/iam).
+    """
     shims.install()
     template = load_template(template_path)
     params = {name: str(p.get("Default", "")) for name, p in template.get("Parameters", {}).items()}
@@ -141,7 +146,20 @@ def deploy_stack(
     )
     urls = [base.rstrip("/") + emulated.control_center_path for base in control_center_bases or []]
     _register_handlers(clients, emulated, code_dirs, physical, urls)
+    if enforce_iam:
+        _enforce_roles(emulated, for_moto, resolve)
     return emulated
+
+
+def _enforce_roles(stack: EmulatedStack, template: dict[str, Any], resolve: Resolver) -> None:
+    """Authorize each function's calls against its role as the (transformed) template defines it."""
+    names = {logical: target.function_arn.split(":")[-1] for logical, target in stack.functions.items()}
+    resources = template["Resources"]
+    roles = {k: resolve({"Fn::GetAtt": [k, "Arn"]}) for k, r in resources.items() if r["Type"] == "AWS::IAM::Role"}
+    principals = iam.function_principals(template, resolve, names, roles, shims.aws_managed_policy)
+    iam.enforce(principals)
+    by_name = {p.function_name: p for p in principals}
+    stack.principals = {logical: by_name[name] for logical, name in names.items()}
 
 
 def _first(template: dict[str, Any], kind: str) -> dict[str, Any]:
