@@ -189,9 +189,12 @@ def test_a_live_lease_of_another_run_makes_the_run_skip_without_touching_anythin
     assert lease_item(world) == item
 
 
-def test_two_finalizes_at_the_same_moment_both_land_in_recent_runs(world: WorkflowWorld) -> None:
-    """Injected: two Finalizes interleaved as concurrent runs make them (seen live with three executions
-    started at once): B loads the status item, A writes its run, B writes its run.
+def test_a_status_write_from_a_stale_read_is_retried_so_two_runs_finishing_together_both_land(
+    world: WorkflowWorld,
+) -> None:
+    """Injected (on the status store Finalize uses, not through Finalize itself): the interleaving two
+    concurrent runs' Finalizes make (seen live with three executions started at once): B loads the
+    status item, A writes its run, B writes its run.
 
     Checked: `recent_runs` keeps both runs: B's write is conditional on the revision it read, fails,
     and B reads again (before the fix, B wrote `[B, *what B loaded]` and A's record was lost).
@@ -243,8 +246,9 @@ FAULTS = {
     "vpc-denied": (failing(FAULTY, "CreateVpc", "UnauthorizedOperation"), "UnauthorizedOperation", "permission"),
     "opt-in": (failing(FAULTY, "DescribeVpcs", "OptInRequired"), "OptInRequired", "region not enabled"),
     "not-offered": (no_offerings(FAULTY), "InstanceTypeNotOffered", "not offered in any zone"),
-    # what botocore raises once its own retries (10 attempts) are spent
-    "throttled-for-good": (
+    # raised by the hook itself, i.e. what botocore raises once its own retries (10 attempts) are spent;
+    # botocore's retries are not exercised here (the next test does that with a real throttling answer)
+    "throttling-raised-as-after-botocore-retries": (
         failing(FAULTY, "CreateSubnet", "RequestLimitExceeded"),
         "RequestLimitExceeded",
         "throttled",
@@ -291,7 +295,7 @@ def test_an_aws_fault_in_one_region_fails_only_that_region_and_the_next_run_heal
         if e["type"] == "LambdaFunctionFailed" and e["lambdaFunctionFailedEventDetails"]["error"] == "RegionThrottled"
     ]
     # throttling goes back to the Map's Retry (RegionThrottled): the first try and 2 retries of that region
-    assert len(throttled) == (3 if fault == "throttled-for-good" else 0)
+    assert len(throttled) == (3 if fault.startswith("throttling") else 0)
 
     healed = world.run(f"{fault}-healed")
     assert healed.status == "SUCCEEDED", healed.cause
