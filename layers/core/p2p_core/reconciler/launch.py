@@ -59,7 +59,7 @@ def ensure_launch_template(
     token = _token(ctx, infrastructure_hash)
     if existing is None:
         made = ctx.ec2.create_launch_template(
-            LaunchTemplateName=ctx.name,
+            LaunchTemplateName=ctx.launch_template_name,
             ClientToken=token,
             VersionDescription=infrastructure_hash,
             LaunchTemplateData=data,
