@@ -190,7 +190,9 @@ def test_plan_run_status_headers_and_cost(local: Local) -> None:
     headers = local.json("headers")
     assert headers["cc-w-s-expression"] == "rate(30 minutes)"
     # the run changed its own cadence (UpdateSchedule) from schedule_expression
-    schedule = local.client("scheduler").get_schedule(Name=f"{STACK}-reconcile")
+    stack = local.client("cloudformation").describe_stacks(StackName=STACK)["Stacks"][0]
+    name = next(o["OutputValue"] for o in stack["Outputs"] if o["OutputKey"] == "ScheduleName")
+    schedule = local.client("scheduler").get_schedule(Name=name)
     assert schedule["ScheduleExpression"] == "rate(30 minutes)"
     assert json.loads(headers["cc-a-desired-capacity"])["aws"]["eu-west-1"] in {5, 6}
     cost = local.json("cost")

@@ -116,6 +116,24 @@ def test_launch_template_requires_imdsv2_encrypts_the_volume_and_tags_instances(
     assert data["ImageId"] == shims.UBUNTU_IMAGES["x86_64"]  # from the public SSM parameter, default arch
 
 
+def _root_volumes(world: World, operation: str) -> list[dict[str, object]]:
+    return [c["LaunchTemplateData"]["BlockDeviceMappings"][0]["Ebs"] for c in world.sent(operation)]
+
+
+def test_provisioned_iops_reach_the_root_volume(world: World) -> None:
+    # desired 0: moto drops a template's Iops when it launches, so it cannot boot io1/io2 (AWS can)
+    world.run(make_config(desired_capacity=0, instance={"volume_size": 20, "volume_type": "io2", "iops": 5000}))
+    assert [(v["VolumeType"], v["Iops"]) for v in _root_volumes(world, "CreateLaunchTemplate")] == [("io2", 5000)] * 3
+
+
+def test_a_root_volume_without_iops_sends_none(world: World) -> None:
+    world.run(make_config(instance={"volume_size": 20, "volume_type": "gp3", "iops": 6000}))
+    assert [(v["VolumeType"], v["Iops"]) for v in _root_volumes(world, "CreateLaunchTemplate")] == [("gp3", 6000)] * 3
+    world.run(make_config(instance={"volume_size": 20, "volume_type": "gp2"}))
+    versions = _root_volumes(world, "CreateLaunchTemplateVersion")
+    assert [(v["VolumeType"], "Iops" in v) for v in versions] == [("gp2", False)] * 3
+
+
 def test_log_group_has_the_configured_retention(world: World) -> None:
     world.run(make_config(logs={"retention_days": 30}))
 

@@ -245,7 +245,8 @@ FAULTS = {
     "asg-quota": (failing(FAULTY, "CreateAutoScalingGroup", "LimitExceeded"), "LimitExceeded", "account limit"),
     "vpc-denied": (failing(FAULTY, "CreateVpc", "UnauthorizedOperation"), "UnauthorizedOperation", "permission"),
     "opt-in": (failing(FAULTY, "DescribeVpcs", "OptInRequired"), "OptInRequired", "region not enabled"),
-    "not-offered": (no_offerings(FAULTY), "InstanceTypeNotOffered", "not offered in any zone"),
+    # Plan's offerings check refuses the region before the reconciler would find no zone
+    "not-offered": (no_offerings(FAULTY), "InstanceTypeNotOffered", "instance.type 't3.micro' is not offered in"),
     # raised by the hook itself, i.e. what botocore raises once its own retries (10 attempts) are spent;
     # botocore's retries are not exercised here (the next test does that with a real throttling answer)
     "throttling-raised-as-after-botocore-retries": (
@@ -263,8 +264,8 @@ def test_an_aws_fault_in_one_region_fails_only_that_region_and_the_next_run_heal
     """Injected: one AWS API call of the reconciler in sa-east-1 answers with an AWS error (a botocore
     before-call hook on the handlers' shared clients): ASG quota (LimitExceeded on CreateAutoScalingGroup),
     no permission (UnauthorizedOperation on CreateVpc), region not
-    enabled (OptInRequired on DescribeVpcs, in Plan's observe too), instance type offered in no zone (an
-    empty DescribeInstanceTypeOfferings), throttling that outlasted botocore's retries.
+    enabled (OptInRequired on DescribeVpcs, in Plan's observe too), instance type not offered (an empty
+    DescribeInstanceTypeOfferings, which Plan's check reads first), throttling that outlasted botocore's retries.
 
     Checked: the execution fails with RunFailed naming sa-east-1 (as Finalize does when a region failed);
     the status item records sa-east-1 as failed with the error code and an operator-readable message; the

@@ -101,6 +101,15 @@ def test_invalid_config_fails_in_plan_naming_the_field_and_changes_nothing(world
     assert all(world.asg(r) is None for r in FIVE_REGIONS)
 
 
+def test_a_cron_eventbridge_refuses_fails_the_run_in_plan_not_in_update_schedule(world: WorkflowWorld) -> None:
+    world.put_raw_config({"regions": ["eu-central-1"], "schedule_expression": "cron(0/15 * * * * *)"})
+    run = world.run("bad-cron")
+    assert run.status == "FAILED" and run.error == "ConfigInvalid"
+    assert "schedule_expression: cron needs '?' in exactly one of day-of-month and day-of-week" in (run.cause or "")
+    assert run.states_entered == ["Plan"]
+    assert world.mutating_calls() == []
+
+
 def test_one_failing_region_does_not_stop_the_others_and_is_named_in_the_status(world: WorkflowWorld) -> None:
     def sa_east_crashes(function: str, event: dict[str, object]) -> Exception | None:
         plan = event.get("region_plan")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -100,6 +101,13 @@ def _now() -> datetime:
 @pytest.fixture
 def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[WorkflowWorld]:
     """A fresh emulator account with the stack deployed and AMI parameters seeded in five regions."""
+    with deployed_world(monkeypatch) as deployed:
+        yield deployed
+
+
+@contextmanager
+def deployed_world(monkeypatch: pytest.MonkeyPatch, stack_name: str = "p2p-it") -> Iterator[WorkflowWorld]:
+    """The `world` fixture's world, under any stack name."""
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(key, "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", HOME)
@@ -112,7 +120,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[WorkflowWorld]:
         clients = ClientFactory()
         for region in FIVE_REGIONS:
             seed_ami_parameters(clients, region, dict(shims.UBUNTU_IMAGES))
-        stack = deploy_stack(clients, stack_name="p2p-it", region=HOME, control_center_bases=["http://127.0.0.1:9"])
+        stack = deploy_stack(clients, stack_name=stack_name, region=HOME, control_center_bases=["http://127.0.0.1:9"])
         world = WorkflowWorld(stack)
         try:
             yield world

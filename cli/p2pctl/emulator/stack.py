@@ -20,12 +20,14 @@ from samtranslator.translator.transform import transform
 
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.deployment import Deployment
+from p2p_core.names import fit_name
 from p2pctl.emulator import iam, shims
-from p2pctl.emulator.template import Resolver, load_template, replace_resources
+from p2pctl.emulator.template import Resolver, check_rules, load_template, replace_resources
 
 ACCOUNT_ID = "123456789012"
 ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE = ROOT / "template.yaml"
+BUCKET_NAME_LIMIT = 63
 
 
 @dataclass(frozen=True)
@@ -84,10 +86,13 @@ def deploy_stack(
     template = load_template(template_path)
     params = {name: str(p.get("Default", "")) for name, p in template.get("Parameters", {}).items()}
     params.update(parameters or {})
+    check_rules(template, {**params, "AWS::Region": region, "AWS::StackName": stack_name})  # as CloudFormation does
     prepared, code_dirs = _package(clients, template, template_path.parent, stack_name, region)
     transformed = transform(prepared, params, _NoManagedPolicies())  # type: ignore[arg-type]
+    transformed.pop("Rules", None)  # checked above; moto's CloudFormation does not evaluate them
     supplied = {k for k, r in transformed["Resources"].items() if _supplied_by_harness(r["Type"])}
-    for_moto = replace_resources(transformed, supplied, _Supplied(transformed, stack_name, region))
+    supplier = _Supplied(transformed, region)
+    for_moto = replace_resources(transformed, supplied, supplier)
     cfn = clients.client("cloudformation", region)
     cfn.create_stack(
         StackName=stack_name,
@@ -100,10 +105,9 @@ def deploy_stack(
         r["LogicalResourceId"]: r["PhysicalResourceId"]
         for r in cfn.list_stack_resources(StackName=stack_name)["StackResourceSummaries"]
     }
-    supplier = _Supplied(transformed, stack_name, region)
-    names = {
+    attributes = _Attributes(clients, region, physical)
+    known = {
         **params,
-        **{logical: supplier(logical, None) for logical in supplied},
         **physical,
         "AWS::StackName": stack_name,
         "AWS::Region": region,
@@ -112,10 +116,13 @@ def deploy_stack(
         "AWS::StackId": stack["StackId"],
         "AWS::URLSuffix": "amazonaws.com",
     }
-    resolve = Resolver(names, _Attributes(clients, region, physical))
+    # what the harness supplies is named from the stack's id, known only now that the stack exists
+    resolve_known = Resolver(known, attributes)
+    names = {**known, **{logical: str(resolve_known(supplier(logical, None))) for logical in supplied}}
+    resolve = Resolver(names, attributes)
     resources: dict[str, Any] = transformed["Resources"]
     machine_id = next(k for k, r in resources.items() if r["Type"] == "AWS::StepFunctions::StateMachine")
-    machine_arn = supplier(machine_id, None)
+    machine_arn = names[machine_id]
     _create_state_machine(clients, region, resources[machine_id]["Properties"], resolve)
     _create_schedule(clients, region, _first(template, "AWS::Scheduler::Schedule"), resolve)
     cc_props = _first(template, "AWS::CloudFront::Function")
@@ -172,7 +179,7 @@ def _package(
 ) -> tuple[dict[str, Any], dict[str, Path]]:
     """Upload every CodeUri/ContentUri as a zip to the emulator's S3 and inline the ASL (as `sam package` would)."""
     s3 = clients.client("s3", region)
-    bucket = f"{stack_name.lower()}-artifacts"
+    bucket = fit_name(f"{stack_name.lower()}-artifacts", BUCKET_NAME_LIMIT)
     location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
     s3.create_bucket(Bucket=bucket, **location)
     prepared = copy.deepcopy(template)
@@ -207,28 +214,34 @@ def _supplied_by_harness(resource_type: str) -> bool:
 
 
 class _Supplied:
-    """Values the harness gives references to resources it creates itself instead of moto's CloudFormation."""
+    """Values the harness gives references to resources it creates itself instead of moto's CloudFormation.
 
-    def __init__(self, template: dict[str, Any], stack_name: str, region: str) -> None:
+    A name is the template's own expression (CloudFormation resolves it from the stack's id), so moto
+    resolves it where a reference stays in the template, and the harness once the stack exists.
+    """
+
+    def __init__(self, template: dict[str, Any], region: str) -> None:
         self._template = template
-        self._stack_name = stack_name
         self._region = region
 
-    def _name(self, resource: dict[str, Any]) -> str:
+    def _name(self, resource: dict[str, Any]) -> Any:
         props = resource["Properties"]
-        name = props.get("Name") or props["StateMachineName"]
-        return str(name["Fn::Sub"]).replace("${AWS::StackName}", self._stack_name)
+        return props.get("Name") or props["StateMachineName"]
 
-    def __call__(self, logical: str, attribute: str | None) -> str:
+    def __call__(self, logical: str, attribute: str | None) -> Any:
         resource = self._template["Resources"].get(logical, {})
         if resource.get("Type") == "AWS::CloudFront::Function":
             name = self._name(resource)
-            return name if attribute is None else f"arn:aws:cloudfront::{ACCOUNT_ID}:function/{name}"
+            return name if attribute is None else _joined(f"arn:aws:cloudfront::{ACCOUNT_ID}:function/", name)
         if resource.get("Type") == "AWS::StepFunctions::StateMachine":
-            return f"arn:aws:states:{self._region}:{ACCOUNT_ID}:stateMachine:{self._name(resource)}"
+            return _joined(f"arn:aws:states:{self._region}:{ACCOUNT_ID}:stateMachine:", self._name(resource))
         if resource.get("Type") == "AWS::CloudFront::Distribution" and attribute == "DomainName":
             return "control-center.emulator.invalid"  # the local runtime serves the control center itself
         return f"emulated-{logical}" if attribute is None else f"emulated-{logical}-{attribute}"
+
+
+def _joined(prefix: str, name: Any) -> dict[str, Any]:
+    return {"Fn::Join": ["", [prefix, name]]}
 
 
 class _Attributes:

@@ -26,6 +26,7 @@ class RegionPlan(BaseModel):
     put_actions: list[ScheduledAction] = Field(default_factory=list)
     delete_actions: list[str] = Field(default_factory=list)
     reasons: list[str] = Field(default_factory=list)
+    refused: str | None = Field(None, description="why Plan refuses to build this region: it fails, untouched")
 
     @property
     def changes(self) -> bool:

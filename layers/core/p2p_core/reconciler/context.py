@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from p2p_core import MANAGED_TAG, REGION_TAG, STACK_TAG
+from p2p_core import MANAGED_TAG, REGION_TAG, STACK_TAG, names
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.deployment import Deployment
 
@@ -38,13 +38,23 @@ class RegionContext:
 
     @property
     def name(self) -> str:
-        """Base name of the region's resources (ASG, launch template, Name tags)."""
-        return f"{self.stack}-agents"
+        """Name of the region's Auto Scaling group, and the `Name` tag of its resources."""
+        return names.agents_name(self.stack)
+
+    @property
+    def launch_template_name(self) -> str:
+        """The region's launch template."""
+        return names.launch_template_name(self.stack)
+
+    @property
+    def security_group_name(self) -> str:
+        """The agents' security group."""
+        return names.security_group_name(self.stack)
 
     @property
     def log_group(self) -> str:
         """The agents' CloudWatch log group."""
-        return f"/p2p/{self.stack}/agents"
+        return names.agents_log_group(self.stack)
 
     def tag_map(self, name: str | None = None) -> dict[str, str]:
         """The tags every managed resource carries."""

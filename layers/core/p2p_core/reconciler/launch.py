@@ -6,7 +6,8 @@ import base64
 import hashlib
 from typing import Any
 
-from p2p_core.config import ConfigItem, InstanceSettings, LogSettings
+from p2p_core.config import ConfigItem, LogSettings
+from p2p_core.instance import InstanceSettings
 from p2p_core.reconciler.context import RegionContext
 from p2p_core.reconciler.observe import Found
 
@@ -59,7 +60,7 @@ def ensure_launch_template(
     token = _token(ctx, infrastructure_hash)
     if existing is None:
         made = ctx.ec2.create_launch_template(
-            LaunchTemplateName=ctx.name,
+            LaunchTemplateName=ctx.launch_template_name,
             ClientToken=token,
             VersionDescription=infrastructure_hash,
             LaunchTemplateData=data,
@@ -103,12 +104,7 @@ def template_data(
         "BlockDeviceMappings": [
             {
                 "DeviceName": image.get("RootDeviceName", "/dev/sda1"),
-                "Ebs": {
-                    "VolumeSize": instance.volume_size,
-                    "VolumeType": instance.volume_type,
-                    "Encrypted": True,
-                    "DeleteOnTermination": True,
-                },
+                "Ebs": root_volume(instance),
             }
         ],
         "TagSpecifications": [{"ResourceType": kind, "Tags": ctx.tags()} for kind in TAGGED_AT_LAUNCH],
@@ -117,3 +113,16 @@ def template_data(
     if instance_profile_arn:
         data["IamInstanceProfile"] = {"Arn": instance_profile_arn}
     return data
+
+
+def root_volume(instance: InstanceSettings) -> dict[str, Any]:
+    """The root volume's Ebs settings: encrypted, deleted with the instance, provisioned IOPS when set."""
+    ebs: dict[str, Any] = {
+        "VolumeSize": instance.volume_size,
+        "VolumeType": instance.volume_type,
+        "Encrypted": True,
+        "DeleteOnTermination": True,
+    }
+    if instance.iops is not None:
+        ebs["Iops"] = instance.iops
+    return ebs

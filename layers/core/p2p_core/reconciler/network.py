@@ -134,7 +134,7 @@ def _security_group(ctx: RegionContext, found: Found, vpc_id: str, network: Netw
         group_id, existing = str(groups[0]["GroupId"]), _rules(groups[0].get("IpPermissions", []))
     else:
         group_id = ctx.ec2.create_security_group(
-            GroupName=ctx.name,
+            GroupName=ctx.security_group_name,
             Description=f"p2p agents of {ctx.stack}",
             VpcId=vpc_id,
             TagSpecifications=ctx.tag_spec("security-group"),

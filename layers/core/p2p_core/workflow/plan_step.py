@@ -20,6 +20,7 @@ from p2p_core.timemodel import anchor_time, effective_window
 from p2p_core.workflow.control_center_step import live_code, render_control_center
 from p2p_core.workflow.deliverable import check_deliverable
 from p2p_core.workflow.events import PlanRequest, PlanResult, WindowModel
+from p2p_core.workflow.instance_type_check import check_instance_type
 from p2p_core.workflow.lease import Lease
 from p2p_core.workflow.schedule_step import current_expression
 from p2p_core.workflow.status import StatusStore
@@ -96,7 +97,7 @@ def _plan_with_lease(
         schedule_expression=current_expression(clients, deployment),
         control_center_code=live_code(clients, deployment) if code is not None else None,
     )
-    the_plan = plan(config, observed, now, control_center_code=code)
+    the_plan = check_instance_type(clients, deployment, config, plan(config, observed, now, control_center_code=code))
     drifted = the_plan.drifted
     return PlanResult(
         run_id=request.execution,
