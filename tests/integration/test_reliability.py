@@ -345,11 +345,14 @@ ANCHOR = "ap-southeast-2"  # stays selected throughout
 
 
 def crash_after(region: str, k: int) -> tuple[Hook, list[str]]:
-    """An after-call hook: right after the k-th mutating call in `region` took effect, raise Crash."""
+    """An after-call hook: right after the k-th mutating call in `region` took effect, raise Crash.
+
+    Error answers (a NotFound while AWS propagates a new resource) changed nothing and are not counted.
+    """
     done: list[str] = []
 
-    def hook(model: Any, context: dict[str, Any], **_: Any) -> None:
-        if context.get("client_region") == region and is_mutating(model.name):
+    def hook(model: Any, context: dict[str, Any], http_response: Any, **_: Any) -> None:
+        if context.get("client_region") == region and is_mutating(model.name) and http_response.status_code < 300:
             done.append(model.name)
             if len(done) == k:
                 raise Crash(f"crashed after mutating call {k} ({model.name})")

@@ -26,6 +26,7 @@ from p2pctl.emulator.iam.evaluate import Decision, Request, decide
 from p2pctl.emulator.iam.live import LiveState
 from p2pctl.emulator.iam.reference import UnknownToReference
 from p2pctl.emulator.iam.requests import AUTOSCALING_SERVICE, Call, Unresolvable, requests_for
+from p2pctl.emulator.shims.wire import INTERNAL_HEADER
 
 _PARAMS = "p2p_iam_params"
 _AFTER = "p2p_iam_after"
@@ -104,7 +105,9 @@ class Enforcer:
     def _live_state(self, endpoint_url: str | None) -> LiveState:
         with self._lock:
             if endpoint_url not in self._live:
-                self._live[endpoint_url] = LiveState(ClientFactory(endpoint_url=endpoint_url))
+                reads = ClientFactory(endpoint_url=endpoint_url)
+                reads.register("before-sign", _mark_internal)
+                self._live[endpoint_url] = LiveState(reads)
             return self._live[endpoint_url]
 
     def _authorize(
@@ -146,6 +149,11 @@ class Enforcer:
 def evaluate(principal: Principal, request: Request) -> Decision:
     """One request against every statement of the principal's role."""
     return decide(((s.name, s.body) for s in principal.statements), request)
+
+
+def _mark_internal(request: Any, **_: Any) -> None:
+    # IAM's reads of live tags are AWS reading its own state: no emulated behaviour (consistency, faults) applies
+    request.headers[INTERNAL_HEADER] = "1"
 
 
 def _keep_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:

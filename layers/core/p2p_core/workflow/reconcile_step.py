@@ -24,7 +24,7 @@ def reconcile_step(task: RegionTask, deployment: Deployment, clients: ClientFact
         )
     config = parse_config(task.config)
     user_data = render_user_data(config, deployment.control_center_urls)
-    return reconcile_region(clients, deployment, config, task.region_plan, user_data=user_data)
+    return reconcile_region(clients, deployment, config, task.region_plan, user_data=user_data, run_id=task.run_id)
 
 
 class RegionThrottled(Exception):
