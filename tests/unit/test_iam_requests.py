@@ -171,3 +171,11 @@ def test_an_action_the_reference_does_not_know_is_refused() -> None:
 def test_a_required_resource_the_call_does_not_name_is_refused_not_guessed() -> None:
     with pytest.raises(Unresolvable, match="which vpc ec2:DeleteVpc acts on"):
         requests("ec2", "DeleteVpc")
+
+
+def test_tagging_a_group_is_authorized_on_the_group_each_tag_names() -> None:
+    tag = {"ResourceId": "p2p-agents", "ResourceType": "auto-scaling-group", "Key": "p2p:infrastructure", "Value": "h"}
+    (only,) = requests("autoscaling", "CreateOrUpdateTags", Tags=[tag])
+    assert only.resource.endswith(":autoScalingGroup:uuid-1:autoScalingGroupName/p2p-agents")
+    assert only.value("aws:ResourceTag/p2p:stack") == "p2p"
+    assert only.value("aws:RequestTag/p2p:infrastructure") == "h"

@@ -195,14 +195,18 @@ def _launch_template(call: Call, live: LiveState) -> list[Target]:
 
 
 def _auto_scaling_group(call: Call, live: LiveState) -> list[Target]:
-    name = call.params.get("AutoScalingGroupName")
-    if not name:
-        return []
-    group = live.auto_scaling_group(call.region, name)
-    if group is None:
-        return [Target(arn(call, "autoscaling", "autoScalingGroup", "*", name))]
-    tags = {t["Key"]: t["Value"] for t in group.get("Tags", [])}
-    return [Target(group["AutoScalingGroupARN"], tags)]
+    names = _ids(call.params, "AutoScalingGroupName", "AutoScalingGroupNames")
+    # CreateOrUpdateTags / DeleteTags name their groups in each tag
+    names += sorted({t["ResourceId"] for t in call.params.get("Tags", []) if isinstance(t, dict) and "ResourceId" in t})
+    targets = []
+    for name in names:
+        group = live.auto_scaling_group(call.region, name)
+        if group is None:
+            targets.append(Target(arn(call, "autoscaling", "autoScalingGroup", "*", name)))
+        else:
+            tags = {t["Key"]: t["Value"] for t in group.get("Tags", [])}
+            targets.append(Target(group["AutoScalingGroupARN"], tags))
+    return targets
 
 
 def _log_group(call: Call, live: LiveState) -> list[Target]:
