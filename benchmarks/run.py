@@ -90,6 +90,8 @@ def emulated(regions: list[str], workdir: Path) -> Iterator[Bench]:
     os.environ.pop("AWS_ENDPOINT_URL", None)
     with mock_aws(config=EMULATOR_CONFIG):
         shims.clear_faults()
+        shims.install()
+        shims.reset_behaviours()  # the default emulated account, as the tests and p2pctl local have it
         reset_clients()
         images = shims.use_small_image_catalogue(workdir)
         shims.complete_instance_type_offerings(regions)

@@ -30,8 +30,9 @@ from p2pctl.fleet import managed_asg, scheduled_actions
 from p2pctl.output import console
 
 DEMO_REGIONS = ["ap-southeast-1", "eu-central-1", "eu-west-1", "sa-east-1", "us-east-1"]
+NOT_ENABLED = "ap-east-1"  # an opt-in region the demo's emulated account has not enabled
 DEMO_CONFIG: dict[str, Any] = {
-    "regions": DEMO_REGIONS,
+    "regions": [*DEMO_REGIONS, NOT_ENABLED],
     "desired_capacity": {"all": 2, "aws": {"us-east-1": 3}},
     "start_time": "now",
     "start_offset": "0 minutes",
@@ -57,7 +58,16 @@ class Local:
 
 def start_local(log: Path, stack_name: str) -> Local:
     """Start `p2pctl local` and read its JSON line."""
-    command = [sys.executable, "-m", "p2pctl.main", "--stack-name", stack_name, "local"]
+    command = [
+        sys.executable,
+        "-m",
+        "p2pctl.main",
+        "--stack-name",
+        stack_name,
+        "local",
+        "--disable-region",
+        NOT_ENABLED,
+    ]
     with log.open("w") as errors:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True)
     assert process.stdout is not None
@@ -136,12 +146,12 @@ class Demo:
 
         _, version = current_item(self.cli)
         written = write_item(self.cli, fields, version)
-        console.print(f"  config v{written.version} written: {len(DEMO_REGIONS)} regions", highlight=False)
+        console.print(f"  config v{written.version} written: {len(fields['regions'])} regions", highlight=False)
 
     # ------------------------------------------------------------------------------------------- steps
 
     def provision(self) -> None:
-        console.rule("1. a config item for 5 regions; the table's stream starts the run")
+        console.rule(f"1. a config item for 5 regions and {NOT_ENABLED}, which the account has not enabled")
         self.put_config(DEMO_CONFIG)
         expected = {r: 3 if r == "us-east-1" else 2 for r in DEMO_REGIONS}
 
@@ -156,7 +166,20 @@ class Demo:
             if vpcs != 1:
                 raise DemoFailed(f"{region}: {vpcs} managed VPCs, expected exactly 1", "see 'p2pctl status'")
         self.ok("each region has exactly one managed VPC and one Auto Scaling group")
+        self.not_enabled_region()
         self.region_table()
+
+    def not_enabled_region(self) -> None:
+        from p2p_core.workflow.status import StatusStore
+
+        status = StatusStore(self.cli.client("dynamodb"), self.cli.config_table()).load()
+        last = status.last_run
+        found = [r for r in (last.regions if last else []) if r.region == NOT_ENABLED]
+        if not last or last.status == "failed" or [r.status for r in found] != ["skipped"]:
+            raise DemoFailed(f"{NOT_ENABLED} is not recorded as skipped: {found}", "see 'p2pctl status'")
+        if NOT_ENABLED in status.managed_regions:
+            raise DemoFailed(f"{NOT_ENABLED} was recorded as managed", "see 'p2pctl status'")
+        self.ok(f"{NOT_ENABLED} (opt-in, not enabled in this account) ended skipped: {found[0].error_message}")
 
     def _managed(self, service: str, region: str) -> int:
         filters = [{"Name": f"tag:{STACK_TAG}", "Values": [str(self.cli.stack_name)]}]

@@ -32,6 +32,20 @@ def local(
     tick: Annotated[
         float | None, typer.Option("--tick", help="seconds between scheduled runs (default: the schedule's rate)")
     ] = None,
+    disable_region: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--disable-region",
+            help="an opt-in region the emulated account has not enabled (repeatable; 'opt-in' = all 17)",
+        ),
+    ] = None,
+    fail_launches: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fail-launches",
+            help="REGION[=CODE]: instance launches there fail (default InsufficientInstanceCapacity; repeatable)",
+        ),
+    ] = None,
 ) -> None:
     """Start the emulated AWS account with the stack deployed; print one JSON line; run until stopped.
 
@@ -42,12 +56,22 @@ def local(
 
     cli: CliContext = ctx.obj
     assert cli.stack_name is not None and cli.region is not None
-    runtime = LocalRuntime(stack_name=cli.stack_name, region=cli.region, port=port, tick=tick)
+    runtime = LocalRuntime(
+        stack_name=cli.stack_name,
+        region=cli.region,
+        port=port,
+        tick=tick,
+        disabled_regions=tuple(disable_region or ()),
+        failing_launches=_failures(fail_launches or []),
+    )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     try:
-        info = runtime.start()
+        try:
+            info = runtime.start()
+        except ValueError as exc:  # a switch the emulator cannot honour, e.g. disabling eu-central-1
+            raise CliError(str(exc), "see 'p2pctl local --help'") from None
         sys.stdout.write(json.dumps(info) + "\n")
         sys.stdout.flush()
         # from here on, handler logs (Powertools writes to stdout) go to stderr: stdout held one JSON line
@@ -65,3 +89,12 @@ def local(
     # executions still running inside the emulator's engine (non-daemon threads) would keep retrying
     # their Lambda calls against the stopped server for their whole Retry budget: end the process now
     os._exit(0)
+
+
+def _failures(options: list[str]) -> dict[str, str]:
+    """`REGION[=CODE]` options as region -> EC2 error code of the failing launches."""
+    found = {}
+    for option in options:
+        region, _, code = option.partition("=")
+        found[region] = code or "InsufficientInstanceCapacity"
+    return found

@@ -55,6 +55,7 @@ def plan(
     _print_window(result.window, result.phase)
     if result.nothing_to_do:
         console.print(f"nothing to do: {len(result.unchanged_regions)} region(s) match the config")
+        _print_skipped(result.skipped_regions)
         return
     console.print(f"drifted regions ({len(result.regions)}):")
     for region in result.regions:
@@ -67,6 +68,7 @@ def plan(
     if result.update_schedule:
         others.append(f"schedule → {result.schedule_expression}")
     console.print(f"unchanged: {len(result.unchanged_regions)} region(s); also: {', '.join(others) or 'nothing'}")
+    _print_skipped(result.skipped_regions)
     for region, error in result.observe_errors.items():
         console.print(f"could not observe {region}: {error}", style="yellow", markup=False, highlight=False)
 
@@ -93,10 +95,19 @@ def _print_window(window: Any, phase: str) -> None:
         say(f"  'now' means {format_time(window.anchor)}, when the window fields took their values")
 
 
+def _print_skipped(regions: list[str]) -> None:
+    from p2p_core.workflow.enabled import SKIP_REASON
+
+    if regions:
+        console.print(f"skipped ({SKIP_REASON}): {', '.join(regions)}", style="yellow", highlight=False)
+
+
 def _describe_region_plan(region: Any) -> str:
     parts = []
     if region.ensure_infrastructure:
         parts.append("create/update infrastructure")
+    if region.check_launches:
+        parts.append("read why instances are missing")
     if region.capacity is not None:
         c = region.capacity
         parts.append(f"min/desired/max {c.min_size}/{c.desired_capacity}/{c.max_size}")
@@ -183,15 +194,30 @@ def follow_run(sfn: Any, arn: str, timeout: float, *, quiet: bool = False) -> di
         record = outcome["output"] or {}
         if record.get("status") == "skipped":
             console.print(f"skipped: {record.get('skip_reason')}", highlight=False, markup=False)
+        for result in record.get("regions") or []:
+            if result.get("status") == "skipped":  # never reaches the Map: not enabled in the account
+                console.print(_region_line(result), highlight=False, markup=False)
+        if record.get("status") == "degraded":
+            degraded = [r["region"] for r in record.get("regions") or [] if r.get("status") == "degraded"]
+            console.print(
+                f"degraded: launches fail in {', '.join(degraded)} (AWS's reason above; 'p2pctl status' keeps it)",
+                style="yellow",
+                highlight=False,
+                markup=False,
+            )
         if record.get("follow_up"):
             console.print(f"the config changed meanwhile: follow-up run {record['follow_up']} started")
     return outcome
 
 
 def _region_line(result: dict[str, Any]) -> str:
-    region = result.get("region", "?")
-    if result.get("status") == "failed":
+    region, status = result.get("region", "?"), result.get("status")
+    if status == "failed":
         return f"  ✗ {region}: {result.get('error_code')}: {result.get('error_message')}"
+    if status == "degraded":
+        return f"  ⚠ {region}: degraded: {result.get('error_message')}"
+    if status == "skipped":
+        return f"  - {region}: skipped: {result.get('error_message')}"
     actions = result.get("actions") or ["no change"]
     return f"  ✓ {region}: {'; '.join(actions[:4])}{' …' if len(actions) > 4 else ''}"
 
@@ -219,21 +245,26 @@ def status(
         return
     say(f"last run {last.execution} ({last.source}): {last.status}, config v{last.config_version}")
     say(f"  finished {last.finished_at}")
-    table = Table("region", "status", "AWS writes", "changes", box=None, pad_edge=False)
+    table = Table("region", "status", "AWS writes", "changes or reason", box=None, pad_edge=False)
     for column in table.columns[:3]:
         column.no_wrap = True
     for result in last.regions:
-        table.add_row(result.region, result.status, str(result.mutating_calls), escape(capped(result.actions)))
+        why = f"{result.error_code}: {result.error_message}" if result.error_code else capped(result.actions)
+        table.add_row(result.region, result.status, str(result.mutating_calls), escape(why))
     for name in last.unchanged_regions:
         table.add_row(name, "unchanged", "0", "-")
     console.print(table)
     for error in last.errors:
         console.print(error, style="red", markup=False, highlight=False)  # AWS text may hold [brackets]
+    for result in last.degraded_regions:
+        line = f"{result.region} degraded: {result.error_message}"
+        console.print(line, style="yellow", markup=False, highlight=False)
     if last.follow_up:
         say(f"the config changed during that run: follow-up run {last.follow_up}")
     say("recent runs (finished, status, run, source, regions changed):")
     for record in found.recent_runs[:runs]:
-        say(f"  {record.finished_at}  {record.status:<7} {record.execution}  {record.source}, {len(record.regions)}")
+        changed = len(record.regions) - len(record.skipped_regions)
+        say(f"  {record.finished_at}  {record.status:<7} {record.execution}  {record.source}, {changed}")
 
 
 def register(cli: typer.Typer) -> None:

@@ -25,12 +25,15 @@ def handler(event: FinalizeRequest, context: LambdaContext) -> dict[str, Any]:
     """Record the run; raise RunFailed (after recording) when a region or step failed."""
     deployment = current_deployment()
     run = finalize_step(event, deployment, clients_for(deployment), datetime.now(UTC))
-    failed = run.failed_regions
+    failed, degraded, skipped = run.failed_regions, run.degraded_regions, run.skipped_regions
     metrics.add_metric(name="RunsFailed", unit=MetricUnit.Count, value=int(run.status == "failed"))
     metrics.add_metric(name="RunsSkipped", unit=MetricUnit.Count, value=int(run.status == "skipped"))
     metrics.add_metric(name="RegionsFailed", unit=MetricUnit.Count, value=len(failed))
-    metrics.add_metric(name="RegionsChanged", unit=MetricUnit.Count, value=len(run.regions) - len(failed))
-    logger.info("run finished", extra={"status": run.status, "errors": run.errors})
+    metrics.add_metric(name="DegradedRegions", unit=MetricUnit.Count, value=len(degraded))  # alarmed in template.yaml
+    changed = len(run.regions) - len(failed) - len(degraded) - len(skipped)
+    metrics.add_metric(name="RegionsChanged", unit=MetricUnit.Count, value=changed)
+    degraded_reasons = {r.region: r.error_message for r in degraded}
+    logger.info("run finished", extra={"status": run.status, "errors": run.errors, "degraded": degraded_reasons})
     if run.status == "failed":
         raise RunFailed(failure_message(run))
     return run.model_dump(mode="json")

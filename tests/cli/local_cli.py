@@ -134,12 +134,12 @@ def eventually(check: Callable[[], Any], timeout: float = 60.0) -> Any:
     raise AssertionError(f"not true after {timeout} s: {check}")
 
 
-def running_local(log: Path) -> Iterator[Local]:
+def running_local(log: Path, *switches: str) -> Iterator[Local]:
     """Start `p2pctl local` (no scheduled runs during the tests), yield it, stop it with SIGTERM (exit 0)."""
     env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
     with log.open("w") as errors:
         process = subprocess.Popen(
-            [*P2PCTL, "--stack-name", STACK, "local", "--tick", "3600"],
+            [*P2PCTL, "--stack-name", STACK, "local", "--tick", "3600", *switches],
             stdout=subprocess.PIPE,
             stderr=errors,
             text=True,

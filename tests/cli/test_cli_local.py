@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -11,7 +13,16 @@ import pytest
 
 from p2p_core import MANAGED_TAG, STACK_TAG
 from p2p_core.regions import commercial_regions
-from tests.cli.local_cli import STACK, Local, eventually
+from tests.cli.local_cli import P2PCTL, STACK, Local, eventually, running_local
+
+NOT_ENABLED, NO_CAPACITY = "ap-east-1", "ca-central-1"
+SWITCHES = ["--disable-region", NOT_ENABLED, "--fail-launches", f"{NO_CAPACITY}=InsufficientInstanceCapacity"]
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
+    """`p2pctl local` for this module, modelling an account without one opt-in region and one region out of capacity."""
+    yield from running_local(tmp_path_factory.mktemp("local") / "local.log", *SWITCHES)
 
 
 def test_local_prints_one_json_line_with_everything_a_client_needs(local: Local) -> None:
@@ -117,7 +128,9 @@ def test_plan_run_status_headers_and_cost(local: Local) -> None:
     headers = local.json("headers")
     assert headers["cc-w-s-expression"] == "rate(30 minutes)"
     # the run changed its own cadence (UpdateSchedule) from schedule_expression
-    schedule = local.client("scheduler").get_schedule(Name=f"{STACK}-reconcile")
+    stack = local.client("cloudformation").describe_stacks(StackName=STACK)["Stacks"][0]
+    name = next(o["OutputValue"] for o in stack["Outputs"] if o["OutputKey"] == "ScheduleName")
+    schedule = local.client("scheduler").get_schedule(Name=name)
     assert schedule["ScheduleExpression"] == "rate(30 minutes)"
     assert json.loads(headers["cc-a-desired-capacity"]) == {"aws": {"eu-west-1": 5}}
     cost = local.json("cost")
@@ -135,13 +148,53 @@ def test_errors_are_one_line_with_a_fix_and_no_traceback(local: Local) -> None:
     assert "Traceback" in debug.stderr
 
 
+def idle(local: Local) -> bool:
+    """No run in progress (config edits start runs through the stream)."""
+    sfn = local.client("stepfunctions")
+    return not sfn.list_executions(stateMachineArn=local.info["state_machine_arn"], statusFilter="RUNNING")[
+        "executions"
+    ]
+
+
+def test_degraded_and_skipped_regions_are_shown_by_run_wait_and_status(local: Local) -> None:
+    """`p2pctl local --disable-region ap-east-1 --fail-launches ca-central-1=...`: an operator sees both."""
+    assert local.p2pctl("config", "set", "desired_capacity", "1").returncode == 0
+    done = local.p2pctl("config", "set", "regions", f"[eu-west-1, {NO_CAPACITY}, {NOT_ENABLED}]")
+    assert done.returncode == 0, done.stderr
+    eventually(lambda: idle(local) and local.asg(NO_CAPACITY) is not None)
+    eventually(lambda: idle(local))
+
+    ran = local.p2pctl("run", "--wait")
+    assert ran.returncode == 0, ran.stderr  # degraded is not the control plane's failure
+    assert (
+        f"⚠ {NO_CAPACITY}: degraded: instances below desired (0/1): We currently do not have sufficient" in ran.stdout
+    )
+    assert f"- {NOT_ENABLED}: skipped: not enabled in this account" in ran.stdout
+    status = local.p2pctl("status")
+    assert f"{NO_CAPACITY} degraded: instances below desired (0/1)" in " ".join(status.stdout.split())
+    assert "not enabled in this account" in status.stdout
+    found = local.json("status")
+    assert found["last_run"]["status"] == "degraded"
+    assert NOT_ENABLED not in found["managed_regions"] and NO_CAPACITY in found["managed_regions"]
+
+
+def test_local_refuses_to_disable_a_region_every_account_has() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
+    done = subprocess.run(
+        [*P2PCTL, "--stack-name", STACK, "local", "--disable-region", "eu-central-1"],
+        capture_output=True, text=True, timeout=60, env=env, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "'eu-central-1' is not an opt-in region" in done.stderr and "Traceback" not in done.stderr
+
+
 def test_teardown_leaves_nothing_managed_in_any_region(local: Local) -> None:
     local.reset(**TWO_REGIONS)
     assert local.asg("us-east-1") is not None
     done = local.p2pctl("teardown", "--yes")
     assert done.returncode == 0, done.stderr + done.stdout
     managed = [{"Name": f"tag:{STACK_TAG}", "Values": [STACK]}, {"Name": f"tag:{MANAGED_TAG}", "Values": ["true"]}]
-    for region in commercial_regions():
+    for region in set(commercial_regions()) - {NOT_ENABLED}:  # the account cannot even look there
         ec2 = local.client("ec2", region)
         assert ec2.describe_vpcs(Filters=managed)["Vpcs"] == [], region
         assert local.asg(region) is None, region

@@ -92,3 +92,15 @@ def test_a_config_the_control_center_or_user_data_cannot_carry_is_invalid(tmp_pa
     assert "control_center.extra_headers.cc-x-" in done.stderr and "10240-byte function limit" in done.stderr
     assert "network.public_keys: user data is" in done.stderr and "16384-byte limit" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_cron_eventbridge_would_refuse_is_invalid_at_validate(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("schedule_expression: cron(0/15 * * * * *)\n")
+    done = p2pctl("config", "validate", str(path))
+    assert done.returncode == 1
+    assert "schedule_expression: cron needs '?' in exactly one of day-of-month and day-of-week" in done.stderr
+    path.write_text("schedule_expression: cron(0/15 * * * ? *)\n")
+    fixed = p2pctl("config", "validate", str(path))
+    assert fixed.returncode == 0, fixed.stderr
+    assert "schedule cron(0/15 * * * ? *)" in fixed.stdout

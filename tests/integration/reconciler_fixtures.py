@@ -6,6 +6,7 @@ sees the API parameters, so tests can assert on every StartTime sent and inject 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -111,10 +112,13 @@ class World:
         """One workflow run: reconcile every drifted region; the call log starts afresh."""
         self.calls.clear()
         now = now or self.now
+        run_id = f"run-{uuid.uuid4().hex[:8]}"  # each run its own idempotency tokens, as each execution
         results = {}
         for step in self.plan(config, now).drifted:
             self.managed_regions.add(step.region)
-            result = reconcile_region(self.clients, self.deployment, config, step, user_data=USER_DATA, now=now)
+            result = reconcile_region(
+                self.clients, self.deployment, config, step, user_data=USER_DATA, now=now, run_id=run_id
+            )
             if result.decommissioned:
                 self.managed_regions.discard(step.region)
             results[step.region] = result
@@ -164,6 +168,8 @@ def aws_world() -> Iterator[World]:
         env.delenv("AWS_ENDPOINT_URL", raising=False)
         env.delenv("AWS_PROFILE", raising=False)
         with mock_aws():
+            shims.install()
+            shims.reset_behaviours()  # the default account: eventual consistency on, a Local Zone in us-east-1
             for region in REGIONS:
                 seed_ami_parameters(ClientFactory(), region, dict(shims.UBUNTU_IMAGES))
             yield World()

@@ -100,8 +100,14 @@ def test_first_url_down_falls_back_to_the_second(tmp_path: Path, server: Control
 
 def test_wrong_path_answers_404_and_the_next_url_is_tried(tmp_path: Path, server: ControlCenterServer) -> None:
     done = run_agent(tmp_path, [server.url + "/guess", server.url + SECRET])
-    assert f"control center {server.url}/guess" in done.stdout
-    assert "ipfs.yml" in done.stdout
+    assert done.returncode == 0, done.stderr
+    assert f"control center {server.url}/guess answered 404" in done.stdout
+    assert f"control center {server.url}{SECRET} answered\n" in done.stdout
+    # ipfs.yml is only served (baked-in is baked.yml): the second URL's headers were used
+    assert (
+        dry_run_commands(done.stdout)[-1]
+        == "ansible-pull -U https://github.com/example/ipfs-agent.git ipfs.yml --only-if-changed"
+    )
 
 
 def test_all_urls_down_uses_baked_in_defaults(tmp_path: Path, dead_url: str) -> None:
@@ -119,6 +125,8 @@ def test_dash_and_empty_values_fall_back_to_defaults_and_force_run_drops_only_if
     served = {"agent": {"repository": "-", "main_run": "fleet.yml", "force_run": True}}
     with ControlCenterServer(lambda: code_for(served), runner=node) as running:
         done = run_agent(tmp_path, [running.url + SECRET])
+    assert done.returncode == 0, done.stderr
+    assert f"control center {running.url}{SECRET} answered\n" in done.stdout
     assert dry_run_commands(done.stdout) == ["ansible-pull -U https://github.com/example/baked.git fleet.yml"]
 
 
@@ -126,6 +134,8 @@ def test_shell_type_runs_main_run_with_bash(tmp_path: Path, node: NodeFunctionRu
     served = {"agent": {"type": "shell", "main_run": "systemctl restart ipfs", "post_run": "echo done"}}
     with ControlCenterServer(lambda: code_for(served), runner=node) as running:
         done = run_agent(tmp_path, [running.url + SECRET])
+    assert done.returncode == 0, done.stderr
+    assert f"control center {running.url}{SECRET} answered\n" in done.stdout
     assert dry_run_commands(done.stdout) == ["bash -c 'systemctl restart ipfs'", "bash -c 'echo done'"]
 
 

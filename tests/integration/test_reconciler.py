@@ -116,6 +116,24 @@ def test_launch_template_requires_imdsv2_encrypts_the_volume_and_tags_instances(
     assert data["ImageId"] == shims.UBUNTU_IMAGES["x86_64"]  # from the public SSM parameter, default arch
 
 
+def _root_volumes(world: World, operation: str) -> list[dict[str, object]]:
+    return [c["LaunchTemplateData"]["BlockDeviceMappings"][0]["Ebs"] for c in world.sent(operation)]
+
+
+def test_provisioned_iops_reach_the_root_volume(world: World) -> None:
+    # desired 0: moto drops a template's Iops when it launches, so it cannot boot io1/io2 (AWS can)
+    world.run(make_config(desired_capacity=0, instance={"volume_size": 20, "volume_type": "io2", "iops": 5000}))
+    assert [(v["VolumeType"], v["Iops"]) for v in _root_volumes(world, "CreateLaunchTemplate")] == [("io2", 5000)] * 3
+
+
+def test_a_root_volume_without_iops_sends_none(world: World) -> None:
+    world.run(make_config(instance={"volume_size": 20, "volume_type": "gp3", "iops": 6000}))
+    assert [(v["VolumeType"], v["Iops"]) for v in _root_volumes(world, "CreateLaunchTemplate")] == [("gp3", 6000)] * 3
+    world.run(make_config(instance={"volume_size": 20, "volume_type": "gp2"}))
+    versions = _root_volumes(world, "CreateLaunchTemplateVersion")
+    assert [(v["VolumeType"], "Iops" in v) for v in versions] == [("gp2", False)] * 3
+
+
 def test_log_group_has_the_configured_retention(world: World) -> None:
     world.run(make_config(logs={"retention_days": 30}))
 
@@ -202,21 +220,32 @@ def test_start_within_a_minute_is_applied_directly(world: World) -> None:
     assert group["DesiredCapacity"] == 2
 
 
-def test_guard_refuses_a_scheduled_action_in_the_past(world: World) -> None:
-    config = make_config(regions=["eu-central-1"])
-    world.run(config)
-    stale = ScheduledAction(
+def test_a_start_that_fell_inside_the_margin_between_plan_and_apply_is_applied_directly(world: World) -> None:
+    config = make_config(
+        regions=["eu-central-1"], start_time=later(world, hours=1).isoformat(), start_offset="0 minutes"
+    )
+    world.run(config)  # desired 0 and p2p-start in an hour
+    due = ScheduledAction(
         name="p2p-start",
-        start_time=later(world, seconds=59),
+        start_time=later(world, seconds=59),  # planned when it was 61 s away; 2 s passed before the apply
         capacity=CapacityTarget(min_size=0, max_size=30, desired_capacity=2),
     )
-    step = RegionPlan(region="eu-central-1", infrastructure_hash=infrastructure_hash(config), put_actions=[stale])
+    step = RegionPlan(
+        region="eu-central-1",
+        infrastructure_hash=infrastructure_hash(config),
+        put_actions=[due],
+        existing_actions=["p2p-start"],
+    )
     world.calls.clear()
 
     result = reconcile_region(world.clients, world.deployment, config, step, user_data=USER_DATA, now=world.now)
 
-    assert (result.status, result.error_code) == ("failed", "ScheduleInPast")
-    assert world.mutating() == []
+    assert result.status == "ok", result
+    assert world.sent("PutScheduledUpdateGroupAction") == []  # AWS would refuse it: never sent
+    assert sorted(world.mutating()) == ["DeleteScheduledAction", "UpdateAutoScalingGroup"]
+    group = boto3.client("autoscaling", "eu-central-1").describe_auto_scaling_groups()["AutoScalingGroups"][0]
+    assert group["DesiredCapacity"] == 2
+    assert boto3.client("autoscaling", "eu-central-1").describe_scheduled_actions()["ScheduledUpdateGroupActions"] == []
 
 
 def test_changed_infrastructure_makes_a_new_template_version_the_asg_follows(world: World) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,18 +38,23 @@ class WorkflowWorld:
         self.sfn = self.clients.client("stepfunctions", HOME)
         self.db = self.clients.client("dynamodb", HOME)
         self.calls: list[tuple[str, str]] = []
+        self.refused: list[tuple[str, str, str]] = []
         # on every handler's clients (one factory per function): every AWS call they make is seen here
-        add_client_hook("before-call", self._record)
+        add_client_hook("after-call", self._record)
 
     def close(self) -> None:
         """Stop recording the handlers' calls."""
-        remove_client_hook("before-call", self._record)
+        remove_client_hook("after-call", self._record)
 
-    def _record(self, model: Any, context: dict[str, Any], **_: Any) -> None:
-        self.calls.append((context.get("client_region", "?"), model.name))
+    def _record(self, model: Any, context: dict[str, Any], http_response: Any, parsed: Any, **_: Any) -> None:
+        region = context.get("client_region", "?")
+        if http_response.status_code < 300:
+            self.calls.append((region, model.name))
+        else:  # e.g. a NotFound while AWS propagates a resource the run just created
+            self.refused.append((region, model.name, parsed.get("Error", {}).get("Code", "")))
 
     def mutating_calls(self) -> list[tuple[str, str]]:
-        """(region, operation) of every mutating call the handlers made since the last `run`."""
+        """(region, operation) of every mutating call the handlers made, that AWS carried out, since the last `run`."""
         return [(region, op) for region, op in self.calls if is_mutating(op)]
 
     def put_config(self, **fields: Any) -> None:
@@ -70,6 +76,7 @@ class WorkflowWorld:
     def run(self, prefix: str = "run") -> RunOutcome:
         """One execution, started and waited for."""
         self.calls.clear()
+        self.refused.clear()
         arn = start_run(self.sfn, self.stack.state_machine_arn, name=run_name(prefix))
         return wait_run(self.sfn, arn, timeout=120)
 
@@ -107,6 +114,13 @@ def _now() -> datetime:
 @pytest.fixture
 def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[WorkflowWorld]:
     """A fresh emulator account with the stack deployed and AMI parameters seeded in five regions."""
+    with deployed_world(monkeypatch) as deployed:
+        yield deployed
+
+
+@contextmanager
+def deployed_world(monkeypatch: pytest.MonkeyPatch, stack_name: str = "p2p-it") -> Iterator[WorkflowWorld]:
+    """The `world` fixture's world, under any stack name."""
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(key, "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", HOME)
@@ -115,14 +129,17 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[WorkflowWorld]:
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "P2PTest")
     with mock_aws(config=EMULATOR_CONFIG):
         shims.clear_faults()
+        shims.install()
+        shims.reset_behaviours()  # the default account: eventual consistency on, a Local Zone in us-east-1
         reset_clients()
         clients = ClientFactory()
         for region in FIVE_REGIONS:
             seed_ami_parameters(clients, region, dict(shims.UBUNTU_IMAGES))
-        stack = deploy_stack(clients, stack_name="p2p-it", region=HOME, control_center_bases=["http://127.0.0.1:9"])
+        stack = deploy_stack(clients, stack_name=stack_name, region=HOME, control_center_bases=["http://127.0.0.1:9"])
         world = WorkflowWorld(stack)
         try:
             yield world
         finally:
             world.close()
             shims.clear_faults()
+            shims.reset_behaviours()

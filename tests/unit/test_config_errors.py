@@ -100,7 +100,7 @@ def test_errors_have_a_json_form_for_the_workflow_cause() -> None:
     assert caught.value.as_dicts() == [
         {
             "field": "desired_capacity.aws.eu-centrl-1",
-            "value": "{'aws': {'eu-centrl-1': 2}}",
+            "value": "2",
             "message": "unknown region 'eu-centrl-1'",
         }
     ]

@@ -304,3 +304,61 @@ def test_control_center_code_is_compared_with_the_live_code() -> None:
     assert plan(config, observed, NOW, control_center_code="new").update_control_center
     assert not plan(config, observed, NOW, control_center_code="old").update_control_center
     assert not plan(config, observed, NOW).update_control_center
+
+
+# --- regions the account has not enabled (opt-in) ---------------------------------------------------
+
+
+def test_a_selected_region_not_enabled_is_skipped_not_planned() -> None:
+    observed = Observed(enabled_regions=["eu-central-1"])
+    p = plan(parse_config(item(regions=["eu-central-1", "ap-east-1"])), observed, NOW)
+    assert [r.region for r in p.regions] == ["eu-central-1"] and p.skipped_regions == ["ap-east-1"]
+
+
+def test_removing_a_region_not_enabled_from_the_config_is_a_no_op() -> None:
+    observed, _ = converged(item(regions=["eu-central-1"]))
+    disabled = observed.model_copy(update={"enabled_regions": ["eu-central-1"]})
+    before = plan(parse_config(item(regions=["eu-central-1", "ap-east-1"])), disabled, NOW)
+    after = plan(parse_config(item(regions=["eu-central-1"])), disabled, NOW)
+    assert before.nothing_to_do and after.nothing_to_do and after.skipped_regions == []
+
+
+def test_a_managed_region_no_longer_enabled_is_skipped_not_decommissioned() -> None:
+    observed = Observed(managed_regions=["ap-east-1"], enabled_regions=["eu-central-1"])
+    p = plan(parse_config(item(regions=["eu-central-1"])), observed, NOW)
+    assert p.skipped_regions == ["ap-east-1"] and not any(r.decommission for r in p.regions)
+
+
+def test_all_regions_with_the_opt_in_ones_disabled_plans_the_seventeen_others() -> None:
+    from p2p_core.regions import commercial_regions, is_opt_in
+
+    enabled = [r for r in commercial_regions() if not is_opt_in(r)]
+    p = plan(parse_config(item(regions="all")), Observed(enabled_regions=enabled), NOW)
+    assert len(p.regions) == len(p.skipped_regions) == 17
+    assert all(is_opt_in(r) for r in p.skipped_regions)
+
+
+# --- groups below their desired count ------------------------------------------------------------
+
+
+def test_a_group_below_its_desired_count_sends_the_region_to_read_why() -> None:
+    observed, _ = converged(item(desired_capacity=3))
+    seen = observed.regions["eu-central-1"]
+    assert seen.asg is not None
+    short = seen.model_copy(update={"asg": seen.asg.model_copy(update={"instances": 1})})
+    p = plan(
+        parse_config(item(desired_capacity=3)), observed.model_copy(update={"regions": {"eu-central-1": short}}), NOW
+    )
+    step = region(p, "eu-central-1")
+    assert step.check_launches and step.capacity is None and "instances below desired (1/3)" in step.reasons
+
+
+def test_a_group_with_its_instances_is_a_no_op() -> None:
+    observed, _ = converged(item(desired_capacity=3))
+    seen = observed.regions["eu-central-1"]
+    assert seen.asg is not None
+    full = seen.model_copy(update={"asg": seen.asg.model_copy(update={"instances": 3})})
+    p = plan(
+        parse_config(item(desired_capacity=3)), observed.model_copy(update={"regions": {"eu-central-1": full}}), NOW
+    )
+    assert p.nothing_to_do

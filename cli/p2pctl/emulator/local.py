@@ -58,6 +58,8 @@ class LocalRuntime:
     port: int = 0
     tick: float | None = None
     seed_regions: tuple[str, ...] = field(default_factory=commercial_regions)
+    disabled_regions: tuple[str, ...] = ()  # opt-in regions the emulated account has not enabled
+    failing_launches: dict[str, str] = field(default_factory=dict)  # region -> EC2 error code of its launches
     log: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr, flush=True))
     stack: EmulatedStack | None = None
     runs: list[LocalRun] = field(default_factory=list)
@@ -84,6 +86,7 @@ class LocalRuntime:
             os.environ.setdefault(key, "testing")
         os.environ["AWS_DEFAULT_REGION"] = self.region
         shims.install()
+        self._model_account()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per emulated API call
         self._workdir = tempfile.TemporaryDirectory(prefix="p2p-local-")
         images = shims.use_small_image_catalogue(Path(self._workdir.name))
@@ -112,6 +115,17 @@ class LocalRuntime:
         self._open_shards(iterators, "LATEST")
         self._spawn("config-stream", lambda: self._stream_loop(iterators))
         return self.info()
+
+    def _model_account(self) -> None:
+        """The default emulated account (eventual consistency, a Local Zone), plus the chosen switches."""
+        shims.reset_behaviours()
+        disabled = shims.disable_regions(self.disabled_regions)
+        for region, code in self.failing_launches.items():
+            shims.fail_launches(region, code)
+        if disabled:
+            self.log(f"regions not enabled in the emulated account: {', '.join(disabled)}")
+        for region, code in self.failing_launches.items():
+            self.log(f"instance launches in {region} fail with {code}")
 
     def info(self) -> dict[str, str]:
         """The JSON line `p2pctl local` prints."""

@@ -6,7 +6,7 @@ from collections import defaultdict
 from typing import get_args
 
 from p2p_core.aws.clients import ClientFactory
-from p2p_core.config import InstanceSettings
+from p2p_core.instance import InstanceSettings
 from p2p_core.reconciler.launch import ami_parameter
 from p2pctl.emulator import shims
 

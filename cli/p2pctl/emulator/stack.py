@@ -20,12 +20,14 @@ from samtranslator.translator.transform import transform
 
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.deployment import Deployment
-from p2pctl.emulator import shims
-from p2pctl.emulator.template import Resolver, load_template, replace_resources
+from p2p_core.names import fit_name
+from p2pctl.emulator import iam, shims
+from p2pctl.emulator.template import Resolver, check_rules, load_template, replace_resources
 
 ACCOUNT_ID = "123456789012"
 ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE = ROOT / "template.yaml"
+BUCKET_NAME_LIMIT = 63
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class EmulatedStack:
     control_center_path: str
     pipe: PipeSpec
     functions: dict[str, shims.HandlerTarget] = field(default_factory=dict)
+    principals: dict[str, iam.Principal] = field(default_factory=dict)  # by function logical id, when enforced
 
 
 class _NoManagedPolicies:
@@ -73,16 +76,23 @@ def deploy_stack(
     control_center_bases: list[str] | None = None,
     parameters: dict[str, str] | None = None,
     template_path: Path = TEMPLATE,
+    enforce_iam: bool = True,
 ) -> EmulatedStack:
-    """Transform template.yaml with samtranslator, create it in moto, and fill in what moto skips."""
+    """Transform template.yaml with samtranslator, create it in moto, and fill in what moto skips.
+
+    With `enforce_iam` every AWS call a handler makes is authorized against its role (emulator/iam).
+    """
     shims.install()
     template = load_template(template_path)
     params = {name: str(p.get("Default", "")) for name, p in template.get("Parameters", {}).items()}
     params.update(parameters or {})
+    check_rules(template, {**params, "AWS::Region": region, "AWS::StackName": stack_name})  # as CloudFormation does
     prepared, code_dirs = _package(clients, template, template_path.parent, stack_name, region)
     transformed = transform(prepared, params, _NoManagedPolicies())  # type: ignore[arg-type]
+    transformed.pop("Rules", None)  # checked above; moto's CloudFormation does not evaluate them
     supplied = {k for k, r in transformed["Resources"].items() if _supplied_by_harness(r["Type"])}
-    for_moto = replace_resources(transformed, supplied, _Supplied(transformed, stack_name, region))
+    supplier = _Supplied(transformed, region)
+    for_moto = replace_resources(transformed, supplied, supplier)
     cfn = clients.client("cloudformation", region)
     cfn.create_stack(
         StackName=stack_name,
@@ -95,10 +105,9 @@ def deploy_stack(
         r["LogicalResourceId"]: r["PhysicalResourceId"]
         for r in cfn.list_stack_resources(StackName=stack_name)["StackResourceSummaries"]
     }
-    supplier = _Supplied(transformed, stack_name, region)
-    names = {
+    attributes = _Attributes(clients, region, physical)
+    known = {
         **params,
-        **{logical: supplier(logical, None) for logical in supplied},
         **physical,
         "AWS::StackName": stack_name,
         "AWS::Region": region,
@@ -107,10 +116,13 @@ def deploy_stack(
         "AWS::StackId": stack["StackId"],
         "AWS::URLSuffix": "amazonaws.com",
     }
-    resolve = Resolver(names, _Attributes(clients, region, physical))
+    # what the harness supplies is named from the stack's id, known only now that the stack exists
+    resolve_known = Resolver(known, attributes)
+    names = {**known, **{logical: str(resolve_known(supplier(logical, None))) for logical in supplied}}
+    resolve = Resolver(names, attributes)
     resources: dict[str, Any] = transformed["Resources"]
     machine_id = next(k for k, r in resources.items() if r["Type"] == "AWS::StepFunctions::StateMachine")
-    machine_arn = supplier(machine_id, None)
+    machine_arn = names[machine_id]
     _create_state_machine(clients, region, resources[machine_id]["Properties"], resolve)
     _create_schedule(clients, region, _first(template, "AWS::Scheduler::Schedule"), resolve)
     cc_props = _first(template, "AWS::CloudFront::Function")
@@ -141,7 +153,20 @@ def deploy_stack(
     )
     urls = [base.rstrip("/") + emulated.control_center_path for base in control_center_bases or []]
     _register_handlers(clients, emulated, code_dirs, physical, urls)
+    if enforce_iam:
+        _enforce_roles(emulated, for_moto, resolve)
     return emulated
+
+
+def _enforce_roles(stack: EmulatedStack, template: dict[str, Any], resolve: Resolver) -> None:
+    """Authorize each function's calls against its role as the (transformed) template defines it."""
+    names = {logical: target.function_arn.split(":")[-1] for logical, target in stack.functions.items()}
+    resources = template["Resources"]
+    roles = {k: resolve({"Fn::GetAtt": [k, "Arn"]}) for k, r in resources.items() if r["Type"] == "AWS::IAM::Role"}
+    principals = iam.function_principals(template, resolve, names, roles, shims.aws_managed_policy)
+    iam.enforce(principals)
+    by_name = {p.function_name: p for p in principals}
+    stack.principals = {logical: by_name[name] for logical, name in names.items()}
 
 
 def _first(template: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -154,7 +179,7 @@ def _package(
 ) -> tuple[dict[str, Any], dict[str, Path]]:
     """Upload every CodeUri/ContentUri as a zip to the emulator's S3 and inline the ASL (as `sam package` would)."""
     s3 = clients.client("s3", region)
-    bucket = f"{stack_name.lower()}-artifacts"
+    bucket = fit_name(f"{stack_name.lower()}-artifacts", BUCKET_NAME_LIMIT)
     location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
     s3.create_bucket(Bucket=bucket, **location)
     prepared = copy.deepcopy(template)
@@ -189,28 +214,34 @@ def _supplied_by_harness(resource_type: str) -> bool:
 
 
 class _Supplied:
-    """Values the harness gives references to resources it creates itself instead of moto's CloudFormation."""
+    """Values the harness gives references to resources it creates itself instead of moto's CloudFormation.
 
-    def __init__(self, template: dict[str, Any], stack_name: str, region: str) -> None:
+    A name is the template's own expression (CloudFormation resolves it from the stack's id), so moto
+    resolves it where a reference stays in the template, and the harness once the stack exists.
+    """
+
+    def __init__(self, template: dict[str, Any], region: str) -> None:
         self._template = template
-        self._stack_name = stack_name
         self._region = region
 
-    def _name(self, resource: dict[str, Any]) -> str:
+    def _name(self, resource: dict[str, Any]) -> Any:
         props = resource["Properties"]
-        name = props.get("Name") or props["StateMachineName"]
-        return str(name["Fn::Sub"]).replace("${AWS::StackName}", self._stack_name)
+        return props.get("Name") or props["StateMachineName"]
 
-    def __call__(self, logical: str, attribute: str | None) -> str:
+    def __call__(self, logical: str, attribute: str | None) -> Any:
         resource = self._template["Resources"].get(logical, {})
         if resource.get("Type") == "AWS::CloudFront::Function":
             name = self._name(resource)
-            return name if attribute is None else f"arn:aws:cloudfront::{ACCOUNT_ID}:function/{name}"
+            return name if attribute is None else _joined(f"arn:aws:cloudfront::{ACCOUNT_ID}:function/", name)
         if resource.get("Type") == "AWS::StepFunctions::StateMachine":
-            return f"arn:aws:states:{self._region}:{ACCOUNT_ID}:stateMachine:{self._name(resource)}"
+            return _joined(f"arn:aws:states:{self._region}:{ACCOUNT_ID}:stateMachine:", self._name(resource))
         if resource.get("Type") == "AWS::CloudFront::Distribution" and attribute == "DomainName":
             return "control-center.emulator.invalid"  # the local runtime serves the control center itself
         return f"emulated-{logical}" if attribute is None else f"emulated-{logical}-{attribute}"
+
+
+def _joined(prefix: str, name: Any) -> dict[str, Any]:
+    return {"Fn::Join": ["", [prefix, name]]}
 
 
 class _Attributes:

@@ -76,6 +76,14 @@ class Resolver:
         if key == "Fn::Split":
             separator, text = arg
             return str(self(text)).split(separator)
+        if key == "Fn::Equals":
+            left, right = arg
+            return str(self(left)) == str(self(right))
+        if key == "Fn::Not":
+            return not self(arg[0])
+        if key in ("Fn::And", "Fn::Or"):
+            results = [bool(self(item)) for item in arg]
+            return all(results) if key == "Fn::And" else any(results)
         return {k: self(v) for k, v in value.items()}
 
     def _sub(self, arg: Any) -> str:
@@ -100,7 +108,7 @@ class Resolver:
 
 
 def replace_resources(
-    template: dict[str, Any], removed: set[str], value_for: Callable[[str, str | None], str]
+    template: dict[str, Any], removed: set[str], value_for: Callable[[str, str | None], Any]
 ) -> dict[str, Any]:
     """Drop the `removed` resources, replacing each Ref/GetAtt/${...} to them with `value_for(logical, attribute)`.
 
@@ -121,12 +129,17 @@ def replace_resources(
                 if logical in removed:
                     return value_for(logical, attribute)
             if key == "Fn::Sub":
-                text, extra = (arg, None) if isinstance(arg, str) else (arg[0], arg[1])
+                text, extra = (arg, {}) if isinstance(arg, str) else (arg[0], walk(arg[1]))
                 for name in removed:
                     for found in _sub_refs(text, name):
                         logical, _, attribute = found.partition(".")
-                        text = text.replace("${" + found + "}", value_for(logical, attribute or None))
-                return {"Fn::Sub": text if extra is None else [text, walk(extra)]}
+                        value = value_for(logical, attribute or None)
+                        if not isinstance(value, str):  # an expression: pass it as one of the Sub's variables
+                            variable = f"Supplied{len(extra)}"
+                            extra = {**extra, variable: value}
+                            value = "${" + variable + "}"
+                        text = text.replace("${" + found + "}", value)
+                return {"Fn::Sub": [text, extra] if extra else text}
         return {k: walk(v) for k, v in value.items()}
 
     kept = {k: v for k, v in template["Resources"].items() if k not in removed}
@@ -142,3 +155,22 @@ def _sub_refs(text: str, logical: str) -> list[str]:
             found.append(name)
         i = end + 1
     return found
+
+
+class TemplateRuleFailed(ValueError):
+    """A template `Rules` assertion failed: CloudFormation refuses the deploy before creating anything."""
+
+
+def check_rules(template: dict[str, Any], values: Mapping[str, str]) -> None:
+    """Evaluate the template's Rules against parameter (and pseudo-parameter) values, as CloudFormation does."""
+    resolve = Resolver(values, _no_attributes)
+    for name, rule in template.get("Rules", {}).items():
+        if "RuleCondition" in rule and not resolve(rule["RuleCondition"]):
+            continue
+        for assertion in rule.get("Assertions", []):
+            if not resolve(assertion["Assert"]):
+                raise TemplateRuleFailed(f"template rule {name}: {assertion.get('AssertDescription', 'failed')}")
+
+
+def _no_attributes(logical: str, attribute: str) -> str:
+    raise KeyError(f"a template rule cannot read {logical}.{attribute}")

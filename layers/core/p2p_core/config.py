@@ -25,17 +25,16 @@ from pydantic import (
 from p2p_core.capacity import CAPACITY_JSON_SCHEMA, CapacitySpec, parse_capacity
 from p2p_core.durations import format_duration, normalize_schedule, parse_duration
 from p2p_core.errors import ConfigError, FieldError, from_validation_error, problem, problems, show_value
+from p2p_core.instance import InstanceSettings
 from p2p_core.regions import commercial_regions, is_known_region
 from p2p_core.timestamps import format_time, parse_time
 
 CONFIG_KEY = "config"
 _HEADER_NAME = re.compile(r"^cc-[a-z0-9-]+$")
-_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9-]+$")
 _PORTS = re.compile(r"^(\d{1,5})(?:-(\d{1,5}))?$")
 _SSH_KEY = re.compile(r"^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp(256|384|521)|sk-\S+) [A-Za-z0-9+/=]+( .*)?$")
 LOG_RETENTION_DAYS: tuple[int, ...] = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731)
 LOG_RETENTION_DAYS += (1096, 1827, 2192, 2557, 2922, 3288, 3653)
-VOLUME_TYPES = ("gp2", "gp3", "io1", "io2", "st1", "sc1", "standard")
 
 
 def _reject_control_chars(value: str) -> str:
@@ -134,29 +133,6 @@ ScheduleExpression = Annotated[
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
-
-
-class InstanceSettings(_Section):
-    """Launch template settings."""
-
-    type: str = "t3.micro"
-    os: Literal["ubuntu-24.04", "ubuntu-22.04"] = "ubuntu-24.04"
-    architecture: Literal["x86_64", "arm64"] = "x86_64"
-    volume_size: int = Field(8, ge=8, le=16384, description="root volume, GiB")
-    volume_type: Literal["gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"] = "gp3"
-
-    @field_validator("type")
-    @classmethod
-    def _instance_type(cls, value: str) -> str:
-        if not _INSTANCE_TYPE.match(value):
-            raise problem(f"not an instance type like 't3.micro', got {show_value(value)}")
-        return value
-
-    @field_validator("os", mode="before")
-    @classmethod
-    def _os_spelling(cls, value: Any) -> Any:
-        # the seed writes "ubuntu 24.04"; store one spelling
-        return value.strip().lower().replace(" ", "-") if isinstance(value, str) else value
 
 
 class NetworkSettings(_Section):

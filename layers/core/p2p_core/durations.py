@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from p2p_core.cron import normalize_cron
 from p2p_core.errors import show_value
 
 _UNITS = {
@@ -50,13 +51,8 @@ def normalize_schedule(text: str) -> str:
         if count < 1:
             raise ValueError(f"rate must be at least 1, got {show_value(text)}")
         return _rate(count, match.group(2))
-    if (match := _CRON.match(text)) is not None:
-        fields = match.group(1).split()
-        if len(fields) != 6:
-            raise ValueError(
-                f"cron needs 6 fields (minutes hours day-of-month month day-of-week year), got {show_value(text)}"
-            )
-        return f"cron({' '.join(fields)})"
+    if _CRON.match(text) is not None:
+        return normalize_cron(text)  # EventBridge's cron rules live in p2p_core.cron
     if text.startswith(("rate", "cron")):
         raise ValueError(
             f"not a schedule expression {show_value(text)}: use 'rate(15 minutes)' or 'cron(0/15 * * * ? *)'"

@@ -79,6 +79,19 @@ def _is_union_tag(part: Any) -> bool:
     return isinstance(part, str) and ("[" in part or part in {"str", "int", "list", "dict", "float", "bool"})
 
 
+def _value_at(value: Any, subpath: str) -> Any:
+    """The part of `value` a problem's sub-path names (`aws.eu-west-1`, `0`); the whole value if it names none."""
+    found = value
+    for part in subpath.split(".") if subpath else []:
+        if isinstance(found, dict) and part in found:
+            found = found[part]
+        elif isinstance(found, list) and part.isdigit() and int(part) < len(found):
+            found = found[int(part)]
+        else:
+            return value
+    return found
+
+
 def from_validation_error(exc: ValidationError) -> ConfigError:
     """Turn pydantic's errors into field errors with operator-facing wording."""
     found: list[FieldError] = []
@@ -87,7 +100,7 @@ def from_validation_error(exc: ValidationError) -> ConfigError:
         ctx = err.get("ctx") or {}
         if err["type"] == "p2p_problems":
             for subpath, message in ctx["problems"]:
-                found.append(FieldError(_join(err["loc"], subpath), value, message))
+                found.append(FieldError(_join(err["loc"], subpath), _value_at(value, subpath), message))
             continue
         message = err["msg"]
         if err["type"] == "extra_forbidden":

@@ -37,6 +37,7 @@ class ObservedAsg(_Model):
 
     capacity: CapacityTarget
     scheduled_actions: list[ScheduledAction] = Field(default_factory=list)
+    instances: int | None = Field(None, description="InService + Pending instances; None = not read")
 
 
 class ObservedRegion(_Model):
@@ -62,9 +63,14 @@ class Observed(_Model):
 
     regions: dict[str, ObservedRegion] = Field(default_factory=dict)
     managed_regions: list[str] = Field(default_factory=list, description="regions provisioned before (status item)")
+    enabled_regions: list[str] | None = Field(None, description="regions the account can use; None = all")
     window_anchor: WindowAnchor | None = Field(None, description="as recorded in the status item")
     schedule_expression: str | None = None
     control_center_code: str | None = None
+
+    def enabled(self, name: str) -> bool:
+        """True when the account can use `name` (opt-in regions must be enabled first)."""
+        return self.enabled_regions is None or name in self.enabled_regions
 
     def region(self, name: str) -> ObservedRegion:
         """The region as observed, or an empty one."""

@@ -25,13 +25,21 @@ class RegionPlan(BaseModel):
     )
     put_actions: list[ScheduledAction] = Field(default_factory=list)
     delete_actions: list[str] = Field(default_factory=list)
+    existing_actions: list[str] = Field(default_factory=list, description="p2p actions on the group at Plan time")
+    check_launches: bool = Field(False, description="the group had fewer instances than desired: read why")
     reasons: list[str] = Field(default_factory=list)
+    refused: str | None = Field(None, description="why Plan refuses to build this region: it fails, untouched")
 
     @property
     def changes(self) -> bool:
         """True when the reconciler has something to do here."""
         return bool(
-            self.decommission or self.ensure_infrastructure or self.capacity or self.put_actions or self.delete_actions
+            self.decommission
+            or self.ensure_infrastructure
+            or self.capacity
+            or self.put_actions
+            or self.delete_actions
+            or self.check_launches
         )
 
 
@@ -50,6 +58,7 @@ class Plan(BaseModel):
     phase: str
     regions: list[RegionPlan]
     selected_regions: list[str]
+    skipped_regions: list[str] = Field(default_factory=list, description="selected or managed, not enabled")
     schedule_expression: str
     update_schedule: bool = False
     update_control_center: bool = False

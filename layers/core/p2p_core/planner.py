@@ -27,10 +27,13 @@ def plan(config: ConfigItem, observed: Observed, now: datetime, *, control_cente
     """
     anchor = window_anchor(config, observed.window_anchor, now)
     window = effective_window(config, anchor.since)
-    selected = config.selected_regions()
+    chosen = config.selected_regions()
+    # a region the account has not enabled is skipped: never touched, so never managed; leaving it is a no-op
+    skipped = sorted({r for r in (*chosen, *observed.managed_regions) if not observed.enabled(r)})
+    selected = [r for r in chosen if r not in skipped]
     infra = infrastructure_hash(config)
     region_plans = [_region_plan(config, observed.region(r), window, now, infra) for r in selected]
-    leaving = sorted((set(observed.managed_regions) | set(observed.regions)) - set(selected))
+    leaving = sorted((set(observed.managed_regions) | set(observed.regions)) - set(chosen) - set(skipped))
     region_plans += [_decommission(observed.region(r)) for r in leaving if _may_exist(observed, r)]
     return Plan(
         now=now,
@@ -43,6 +46,7 @@ def plan(config: ConfigItem, observed: Observed, now: datetime, *, control_cente
         phase=window.phase(now).value,
         regions=region_plans,
         selected_regions=selected,
+        skipped_regions=skipped,
         schedule_expression=config.schedule_expression,
         update_schedule=observed.schedule_expression != config.schedule_expression,
         update_control_center=control_center_code is not None and control_center_code != observed.control_center_code,
@@ -88,6 +92,10 @@ def _region_plan(config: ConfigItem, seen: ObservedRegion, window: Window, now: 
         reasons.append("create infrastructure")
     elif ensure:
         reasons.append("adopt or update infrastructure")
+    short = _instances_short(seen)
+    if short:
+        reasons.append(short)
+    existing = {a.name: a for a in (seen.asg.scheduled_actions if seen.asg else [])}
     count = config.desired_capacity.resolve(seen.region)
     if count is None:  # "-": leave this region's capacity and schedules alone
         return RegionPlan(
@@ -95,6 +103,8 @@ def _region_plan(config: ConfigItem, seen: ObservedRegion, window: Window, now: 
             ensure_infrastructure=ensure or bool(seen.error),
             infrastructure_hash=infra,
             initial_capacity=stopped_capacity(config),
+            existing_actions=sorted(existing),
+            check_launches=bool(short),
             reasons=reasons,
         )
     capacity, actions = wanted_state(config, count, window, now)
@@ -102,7 +112,6 @@ def _region_plan(config: ConfigItem, seen: ObservedRegion, window: Window, now: 
     set_capacity = capacity if current != capacity else None
     if set_capacity is not None:
         reasons.append(_capacity_reason(current, capacity))
-    existing = {a.name: a for a in (seen.asg.scheduled_actions if seen.asg else [])}
     put = [a for a in actions if existing.get(a.name) != a]
     delete = sorted(set(existing) - {a.name for a in actions})
     reasons += [f"schedule {a.name} at {format_time(a.start_time)} ({a.capacity.desired_capacity})" for a in put]
@@ -115,8 +124,18 @@ def _region_plan(config: ConfigItem, seen: ObservedRegion, window: Window, now: 
         initial_capacity=capacity,
         put_actions=put,
         delete_actions=delete,
+        existing_actions=sorted(existing),
+        check_launches=bool(short),
         reasons=reasons,
     )
+
+
+def _instances_short(seen: ObservedRegion) -> str | None:
+    # a group below its desired count has launches failing (or just starting): ReconcileRegion reads why
+    asg = seen.asg
+    if asg is None or asg.instances is None or asg.instances >= asg.capacity.desired_capacity:
+        return None
+    return f"instances below desired ({asg.instances}/{asg.capacity.desired_capacity})"
 
 
 def _capacity_reason(current: CapacityTarget | None, wanted: CapacityTarget) -> str:

@@ -8,12 +8,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class RegionResult(BaseModel):
-    """What ReconcileRegion did in one region, or the error that stopped it."""
+    """What ReconcileRegion did in one region, or the error that stopped it.
+
+    `degraded`: the group accepted its capacity but launches fail (AWS's reason in error_message);
+    `skipped`: the region is not enabled in the account (never touched, never managed).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     region: str
-    status: Literal["ok", "failed", "skipped"]
+    status: Literal["ok", "degraded", "failed", "skipped"]
     actions: list[str] = Field(default_factory=list, description="what was changed, in operator words")
     mutating_calls: int = 0
     duration_seconds: float = 0.0

@@ -50,7 +50,7 @@ class ClientFactory:
                 made = self._session.client(
                     service, region_name=region, endpoint_url=self.endpoint_url, config=self._config
                 )
-                made.meta.events.register("before-call", self._counter(region))
+                made.meta.events.register("after-call", self._counter(region))
                 for event, handler in self._hooks:
                     made.meta.events.register(event, handler)
                 self._clients[key] = made
@@ -72,11 +72,13 @@ class ClientFactory:
                 made.meta.events.unregister(event, handler)
 
     def calls(self, region: str) -> tuple[int, int]:
-        """(read calls, mutating calls) made so far in `region`."""
+        """(read calls, mutating calls) that AWS carried out so far in `region` (error answers not counted)."""
         return self._counts[(region, False)], self._counts[(region, True)]
 
     def _counter(self, region: str) -> Handler:
-        def count(model: Any, **_: Any) -> None:
-            self._counts[(region, is_mutating(model.name))] += 1
+        def count(model: Any, http_response: Any = None, **_: Any) -> None:
+            # an error answer (a NotFound while AWS propagates a new resource, a denial) changed nothing
+            if http_response is None or http_response.status_code < 300:
+                self._counts[(region, is_mutating(model.name))] += 1
 
         return count

@@ -51,6 +51,8 @@ def poll(urls: list[str], timeout: float) -> dict[str, str] | None:
                     log(f"control center {url} answered")
                     return {k.lower(): _utf8(v) for k, v in response.headers.items() if k.lower().startswith(PREFIX)}
                 log(f"control center {url} answered {response.status}")
+        except urllib.error.HTTPError as exc:  # it answered, with an error status (urllib raises for 4xx/5xx)
+            log(f"control center {url} answered {exc.code}")
         except (urllib.error.URLError, OSError, ValueError) as exc:
             log(f"control center {url} did not answer: {exc}")
     return None

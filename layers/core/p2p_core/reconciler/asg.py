@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from p2p_core.observed import CapacityTarget, ScheduledAction
+from p2p_core.plan import RegionPlan
 from p2p_core.reconciler.context import INFRA_TAG, RegionContext, tag_dict
-from p2p_core.reconciler.errors import ReconcileError
 from p2p_core.reconciler.network import Network
 from p2p_core.timemodel import SCHEDULE_MARGIN
 from p2p_core.timestamps import format_time
@@ -65,18 +65,31 @@ def set_capacity(ctx: RegionContext, name: str, capacity: CapacityTarget) -> Non
     ctx.did(f"set capacity {_words(capacity)}")
 
 
-def apply_schedule(
-    ctx: RegionContext, name: str, put: list[ScheduledAction], delete: list[str], now: datetime | None = None
-) -> None:
-    """Delete the p2p actions no longer wanted, then put the wanted ones (never in the past)."""
-    # checked before sending any: AWS rejects a past StartTime, moto would accept it silently
+def settle_due_actions(step: RegionPlan, now: datetime | None = None) -> RegionPlan:
+    """The plan as of `now`: actions whose time fell within the margin since Plan are applied directly.
+
+    AWS rejects a scheduled action whose StartTime has passed (moto would accept it), and Plan ran
+    a moment before this apply: an action now due is never sent. The latest due action's capacity
+    is set now instead, and an older action of the same name still on the group is removed.
+    """
     horizon = (now or datetime.now(UTC)) + SCHEDULE_MARGIN
-    for action in put:
-        if action.start_time <= horizon:
-            raise ReconcileError(
-                "ScheduleInPast",
-                f"refusing {action.name} at {format_time(action.start_time)}: not after {format_time(horizon)}",
-            )
+    due = sorted((a for a in step.put_actions if a.start_time <= horizon), key=lambda a: a.start_time)
+    if not due:
+        return step
+    stale = {a.name for a in due} & set(step.existing_actions)
+    return step.model_copy(
+        update={
+            "capacity": due[-1].capacity,
+            "initial_capacity": due[-1].capacity,
+            "put_actions": [a for a in step.put_actions if a not in due],
+            "delete_actions": sorted(set(step.delete_actions) | stale),
+            "reasons": [*step.reasons, *(f"{a.name} due by now: applied directly" for a in due)],
+        }
+    )
+
+
+def apply_schedule(ctx: RegionContext, name: str, put: list[ScheduledAction], delete: list[str]) -> None:
+    """Delete the p2p actions no longer wanted, then put the wanted ones (all after the margin: settle_due_actions)."""
     for action_name in delete:
         ctx.autoscaling.delete_scheduled_action(AutoScalingGroupName=name, ScheduledActionName=action_name)
         ctx.did(f"removed {action_name}")

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from p2p_core import MANAGED_TAG, REGION_TAG, STACK_TAG
+from p2p_core import MANAGED_TAG, REGION_TAG, STACK_TAG, names
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.deployment import Deployment
+from p2p_core.reconciler.propagation import PropagationAware
 
 INFRA_TAG = "p2p:infrastructure"
 
 
 @dataclass
 class RegionContext:
-    """Clients and naming for one stack in one region; `actions` collects what was changed."""
+    """Clients and naming for one stack in one region; `actions` collects what was changed.
+
+    EC2 and Auto Scaling calls that name a resource this context created are retried while AWS
+    propagates it (`propagation`): `created` holds those ids.
+    """
 
     region: str
     stack: str
@@ -23,28 +29,43 @@ class RegionContext:
     logs: Any
     ssm: Any
     actions: list[str] = field(default_factory=list)
+    created: set[str] = field(default_factory=set)
+    run_id: str = ""
 
     @classmethod
-    def build(cls, clients: ClientFactory, deployment: Deployment, region: str) -> RegionContext:
-        """Clients for `region` from the factory."""
+    def build(cls, clients: ClientFactory, deployment: Deployment, region: str, run_id: str = "") -> RegionContext:
+        """Clients for `region` from the factory; `run_id` scopes the idempotency tokens to this run."""
+        created: set[str] = set()
         return cls(
             region=region,
             stack=deployment.stack_name,
-            ec2=clients.client("ec2", region),
-            autoscaling=clients.client("autoscaling", region),
+            ec2=PropagationAware(clients.client("ec2", region), created),
+            autoscaling=PropagationAware(clients.client("autoscaling", region), created),
             logs=clients.client("logs", region),
             ssm=clients.client("ssm", region),
+            created=created,
+            run_id=run_id,
         )
 
     @property
     def name(self) -> str:
-        """Base name of the region's resources (ASG, launch template, Name tags)."""
-        return f"{self.stack}-agents"
+        """Name of the region's Auto Scaling group, and the `Name` tag of its resources."""
+        return names.agents_name(self.stack)
+
+    @property
+    def launch_template_name(self) -> str:
+        """The region's launch template."""
+        return names.launch_template_name(self.stack)
+
+    @property
+    def security_group_name(self) -> str:
+        """The agents' security group."""
+        return names.security_group_name(self.stack)
 
     @property
     def log_group(self) -> str:
         """The agents' CloudWatch log group."""
-        return f"/p2p/{self.stack}/agents"
+        return names.agents_log_group(self.stack)
 
     def tag_map(self, name: str | None = None) -> dict[str, str]:
         """The tags every managed resource carries."""
@@ -63,6 +84,18 @@ class RegionContext:
         """Describe filters that find only this stack's managed resources in this region."""
         wanted = {STACK_TAG: self.stack, REGION_TAG: self.region, MANAGED_TAG: "true"}
         return [{"Name": f"tag:{k}", "Values": [v]} for k, v in wanted.items()]
+
+    def token(self, *intent: object) -> str:
+        """The ClientToken of one intended create: the same for a retry of it in this run, else new.
+
+        `intent` names what is made from what (kind, parent ids, AMI, template version, content
+        digest). AWS answers a reused token with the first request's result, even for a resource
+        deleted since, or IdempotentParameterMismatch if the parameters differ: so a token is never
+        shared by two resources (a region decommissioned and added back, edits A -> B -> A, a
+        resource deleted by hand), while a Lambda retry within the run reuses it.
+        """
+        text = "/".join(str(part) for part in (self.stack, self.region, self.run_id, *intent))
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
 
     def did(self, action: str) -> None:
         """Record a change in operator words."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
 _DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedAccess"}
@@ -11,6 +13,10 @@ _THROTTLED = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooM
 _QUOTA = {"LimitExceeded", "LimitExceededException", "VcpuLimitExceeded", "VpcLimitExceeded"}
 _GONE_SUFFIXES = ("NotFound", "NotFoundException")
 _GONE = {"Gateway.NotAttached", "InvalidLaunchTemplateName.NotFoundException"}
+
+
+# AWS's access-denied text: "... User: <caller> is not authorized to perform: <action> on resource: <arn> because ..."
+_DENIAL = re.compile(r"not authorized to perform: (?P<action>\S+) on resource: (?P<resource>\S+)(?P<rest>.*)$")
 
 
 class ReconcileError(Exception):
@@ -54,7 +60,7 @@ def describe_failure(exc: BaseException) -> tuple[str, str]:
     detail = exc.response.get("Error", {}).get("Message", "") or str(exc)
     operation = exc.operation_name
     if code in _DENIED:
-        return code, f"permission denied for {operation}: {detail}"
+        return code, f"permission denied for {operation}: {_denial(detail)}"
     if code in _NOT_ENABLED:
         return code, f"region not enabled for this account (opt-in region?) at {operation}: {detail}"
     if code in _THROTTLED:
@@ -64,3 +70,14 @@ def describe_failure(exc: BaseException) -> tuple[str, str]:
     if code == "InvalidParameterValue" and "instance type" in detail.lower():
         return code, f"instance type not offered here ({operation}): {detail}"
     return code or "ClientError", f"{operation} failed: {detail}"
+
+
+def _denial(detail: str) -> str:
+    """The part of an access-denied message an operator acts on: which action on which resource, and why."""
+    found = _DENIAL.search(detail)
+    if found is None:
+        return detail
+    why = found["rest"].split(". Encoded authorization failure message")[0].strip().removeprefix("because ")
+    return f"not authorized to perform: {found['action']} on resource: {found['resource']}" + (
+        f": {why}" if why else ""
+    )

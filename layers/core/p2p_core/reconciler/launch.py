@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from typing import Any
 
-from p2p_core.config import ConfigItem, InstanceSettings, LogSettings
+from p2p_core.config import ConfigItem, LogSettings
+from p2p_core.instance import InstanceSettings
 from p2p_core.reconciler.context import RegionContext
 from p2p_core.reconciler.observe import Found
 
@@ -56,30 +58,26 @@ def ensure_launch_template(
         if latest.get("VersionDescription") == infrastructure_hash:
             return str(existing["LaunchTemplateId"]), int(latest["VersionNumber"])
     data = template_data(ctx, config, security_group_id, user_data, instance_profile_arn)
-    token = _token(ctx, infrastructure_hash)
+    content = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
     if existing is None:
         made = ctx.ec2.create_launch_template(
-            LaunchTemplateName=ctx.name,
-            ClientToken=token,
+            LaunchTemplateName=ctx.launch_template_name,
+            ClientToken=ctx.token("launch-template", security_group_id, data["ImageId"], content),
             VersionDescription=infrastructure_hash,
             LaunchTemplateData=data,
             TagSpecifications=ctx.tag_spec("launch-template"),
         )["LaunchTemplate"]
         ctx.did(f"created launch template {made['LaunchTemplateId']}")
         return str(made["LaunchTemplateId"]), int(made["LatestVersionNumber"])
+    next_version = int(latest["VersionNumber"]) + 1
     version = ctx.ec2.create_launch_template_version(
         LaunchTemplateId=existing["LaunchTemplateId"],
-        ClientToken=token,
+        ClientToken=ctx.token(existing["LaunchTemplateId"], next_version, data["ImageId"], content),
         VersionDescription=infrastructure_hash,
         LaunchTemplateData=data,
     )["LaunchTemplateVersion"]
     ctx.did(f"created launch template version {version['VersionNumber']}")
     return str(existing["LaunchTemplateId"]), int(version["VersionNumber"])
-
-
-def _token(ctx: RegionContext, infrastructure_hash: str) -> str:
-    # same stack, region and settings give the same token: EC2 turns a retried create into a no-op
-    return hashlib.sha256(f"{ctx.stack}/{ctx.region}/{infrastructure_hash}".encode()).hexdigest()[:32]
 
 
 def template_data(
@@ -103,12 +101,7 @@ def template_data(
         "BlockDeviceMappings": [
             {
                 "DeviceName": image.get("RootDeviceName", "/dev/sda1"),
-                "Ebs": {
-                    "VolumeSize": instance.volume_size,
-                    "VolumeType": instance.volume_type,
-                    "Encrypted": True,
-                    "DeleteOnTermination": True,
-                },
+                "Ebs": root_volume(instance),
             }
         ],
         "TagSpecifications": [{"ResourceType": kind, "Tags": ctx.tags()} for kind in TAGGED_AT_LAUNCH],
@@ -117,3 +110,16 @@ def template_data(
     if instance_profile_arn:
         data["IamInstanceProfile"] = {"Arn": instance_profile_arn}
     return data
+
+
+def root_volume(instance: InstanceSettings) -> dict[str, Any]:
+    """The root volume's Ebs settings: encrypted, deleted with the instance, provisioned IOPS when set."""
+    ebs: dict[str, Any] = {
+        "VolumeSize": instance.volume_size,
+        "VolumeType": instance.volume_type,
+        "Encrypted": True,
+        "DeleteOnTermination": True,
+    }
+    if instance.iops is not None:
+        ebs["Iops"] = instance.iops
+    return ebs

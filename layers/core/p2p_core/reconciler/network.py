@@ -62,11 +62,23 @@ def _internet_gateway(ctx: RegionContext, found: Found, vpc_id: str) -> str:
 
 
 def offered_zones(ctx: RegionContext, instance_type: str) -> list[str]:
-    """Availability zones of the region that offer the instance type, sorted."""
+    """Availability zones of the region that offer the instance type, sorted.
+
+    Offerings by "availability-zone" include Local and Wavelength Zones the account opted into;
+    a fleet never goes there (other prices, fewer services), so only zones of type
+    `availability-zone` count.
+    """
     pages = ctx.ec2.get_paginator("describe_instance_type_offerings").paginate(
         LocationType="availability-zone", Filters=[{"Name": "instance-type", "Values": [instance_type]}]
     )
-    return sorted({o["Location"] for page in pages for o in page["InstanceTypeOfferings"]})
+    offered = {o["Location"] for page in pages for o in page["InstanceTypeOfferings"]}
+    return sorted(offered & availability_zones(ctx))
+
+
+def availability_zones(ctx: RegionContext) -> set[str]:
+    """The region's zones of type `availability-zone` (no Local or Wavelength Zones)."""
+    found = ctx.ec2.describe_availability_zones(Filters=[{"Name": "zone-type", "Values": ["availability-zone"]}])
+    return {z["ZoneName"] for z in found["AvailabilityZones"] if z.get("ZoneType") == "availability-zone"}
 
 
 def _subnets(ctx: RegionContext, found: Found, vpc: dict[str, Any], config: ConfigItem) -> list[str]:
@@ -110,7 +122,9 @@ def _route_table(ctx: RegionContext, found: Found, vpc_id: str, igw_id: str, sub
         table = tables[0]
     else:
         table = ctx.ec2.create_route_table(
-            VpcId=vpc_id, ClientToken=f"{ctx.stack}-{vpc_id}-rt"[:64], TagSpecifications=ctx.tag_spec("route-table")
+            VpcId=vpc_id,
+            ClientToken=ctx.token("route-table", vpc_id, igw_id),
+            TagSpecifications=ctx.tag_spec("route-table"),
         )["RouteTable"]
         ctx.did(f"created route table {table['RouteTableId']}")
     table_id = table["RouteTableId"]
@@ -134,7 +148,7 @@ def _security_group(ctx: RegionContext, found: Found, vpc_id: str, network: Netw
         group_id, existing = str(groups[0]["GroupId"]), _rules(groups[0].get("IpPermissions", []))
     else:
         group_id = ctx.ec2.create_security_group(
-            GroupName=ctx.name,
+            GroupName=ctx.security_group_name,
             Description=f"p2p agents of {ctx.stack}",
             VpcId=vpc_id,
             TagSpecifications=ctx.tag_spec("security-group"),

@@ -7,6 +7,7 @@ from typing import Any
 
 from p2p_core.observed import START_ACTION, STOP_ACTION, CapacityTarget, ObservedAsg, ScheduledAction
 from p2p_core.reconciler.context import RegionContext
+from p2p_core.reconciler.launches import live_instances
 
 DELETING = "Delete in progress"
 
@@ -70,12 +71,16 @@ def _sorted_by(items: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
 
 
 def read_asg(ctx: RegionContext, asg: dict[str, Any]) -> ObservedAsg:
-    """The ASG's capacity and its p2p scheduled actions (one describe call)."""
+    """The ASG's capacity, live instances and p2p scheduled actions (one describe call)."""
     response = ctx.autoscaling.describe_scheduled_actions(
         AutoScalingGroupName=asg["AutoScalingGroupName"], ScheduledActionNames=[START_ACTION, STOP_ACTION]
     )
     actions = [a for a in (_action(raw) for raw in response["ScheduledUpdateGroupActions"]) if a is not None]
-    return ObservedAsg(capacity=capacity_of(asg), scheduled_actions=sorted(actions, key=lambda a: a.name))
+    return ObservedAsg(
+        capacity=capacity_of(asg),
+        scheduled_actions=sorted(actions, key=lambda a: a.name),
+        instances=live_instances(asg),
+    )
 
 
 def capacity_of(raw: dict[str, Any]) -> CapacityTarget:

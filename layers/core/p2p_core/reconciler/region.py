@@ -20,11 +20,12 @@ from p2p_core.config import ConfigItem
 from p2p_core.deployment import Deployment
 from p2p_core.observed import ObservedRegion
 from p2p_core.plan import RegionPlan
-from p2p_core.reconciler.asg import apply_schedule, ensure_asg, set_capacity
+from p2p_core.reconciler.asg import apply_schedule, ensure_asg, set_capacity, settle_due_actions
 from p2p_core.reconciler.context import INFRA_TAG, RegionContext, tag_dict
 from p2p_core.reconciler.decommission import decommission
 from p2p_core.reconciler.errors import ReconcileError, describe_failure
 from p2p_core.reconciler.launch import ensure_launch_template, ensure_log_group
+from p2p_core.reconciler.launches import LaunchCheck, check_launches, read_group
 from p2p_core.reconciler.network import ensure_network
 from p2p_core.reconciler.observe import discover, find_asgs, live_asgs, read_asg
 from p2p_core.results import RegionResult
@@ -68,14 +69,23 @@ def reconcile_region(
     *,
     user_data: str,
     now: datetime | None = None,
+    run_id: str = "",
 ) -> RegionResult:
-    """Apply one region's plan; any AWS error ends as a failed RegionResult naming it."""
+    """Apply one region's plan; an AWS error ends as a failed RegionResult naming it, failing launches as degraded.
+
+    `run_id` makes the run's idempotency tokens its own (a Lambda retry of this run reuses them).
+    """
     region = region_plan.region
-    ctx = RegionContext.build(clients, deployment, region)
+    ctx = RegionContext.build(clients, deployment, region, run_id)
     started, (_, mutations_before) = time.monotonic(), clients.calls(region)
     status, code, message, gone = "ok", None, None, False
     try:
-        gone = _apply(ctx, deployment, config, region_plan, user_data, now)
+        gone, launches = _apply(ctx, deployment, config, region_plan, user_data, now)
+        if launches is not None and launches.degraded:
+            status, message = "degraded", launches.summary
+            code = "LaunchFailed" if launches.state == "failing" else "NoLaunchInProgress"
+        elif launches is not None and launches.state == "launching":
+            ctx.did(f"{launches.desired - launches.live} instance(s) launching")
     except _FAILURES as exc:
         status, (code, message) = "failed", describe_failure(exc)
     return RegionResult(
@@ -98,11 +108,13 @@ def _apply(
     step: RegionPlan,
     user_data: str,
     now: datetime | None,
-) -> bool:
-    """Carry out the plan; True when the region was decommissioned completely."""
+) -> tuple[bool, LaunchCheck | None]:
+    """Carry out the plan: (decommissioned completely, how the group's launches stand when it should have any)."""
     if step.decommission:
-        return decommission(ctx, discover(ctx))
+        return decommission(ctx, discover(ctx)), None
+    step = settle_due_actions(step, now)
     capacity = step.capacity
+    scaled = capacity is not None
     if step.ensure_infrastructure:
         found = discover(ctx)
         network = ensure_network(ctx, found, config)
@@ -118,6 +130,7 @@ def _apply(
         )
         live = live_asgs(found.asgs)
         existing = live[0] if live else None
+        scaled = scaled or existing is None
         # a new ASG starts at the planned capacity, so no separate capacity call follows
         name = ensure_asg(
             ctx,
@@ -136,5 +149,8 @@ def _apply(
         name = live[0]["AutoScalingGroupName"]
     if capacity is not None:
         set_capacity(ctx, name, capacity)
-    apply_schedule(ctx, name, step.put_actions, step.delete_actions, now)
-    return False
+    apply_schedule(ctx, name, step.put_actions, step.delete_actions)
+    if not (scaled or step.check_launches):
+        return False, None
+    group = read_group(ctx, name)
+    return False, check_launches(ctx, group, wait=scaled) if group else None

@@ -48,6 +48,7 @@ class PlanResult(_Event):
     phase: str = ""
     regions: list[RegionPlan] = Field(default_factory=list, description="only the drifted regions")
     unchanged_regions: list[str] = Field(default_factory=list)
+    skipped_regions: list[str] = Field(default_factory=list, description="not enabled in the account: not touched")
     update_control_center: bool = False
     update_schedule: bool = False
     schedule_expression: str = ""

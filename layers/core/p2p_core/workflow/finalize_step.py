@@ -13,6 +13,7 @@ from p2p_core.deployment import Deployment
 from p2p_core.errors import ConfigError
 from p2p_core.results import RegionResult
 from p2p_core.timestamps import format_time
+from p2p_core.workflow.enabled import SKIP_REASON
 from p2p_core.workflow.events import FinalizeRequest, FinalState
 from p2p_core.workflow.lease import Lease
 from p2p_core.workflow.status import RunRecord, RunStatus, StatusStore
@@ -70,6 +71,7 @@ def run_record(request: FinalizeRequest, now: datetime) -> RunRecord:
     state = request.plan
     applied = state.applied
     regions = [_readable(r) for r in applied.regions] if applied else []
+    regions += [skipped_region(name) for name in state.skipped_regions]
     errors = [f"{r.region}: {r.error_code}: {r.error_message}" for r in regions if r.status == "failed"]
     if state.apply_error:
         errors.append(f"apply: {state.apply_error.get('Error')}: {shorten(state.apply_error.get('Cause'))}")
@@ -111,8 +113,13 @@ def shorten(cause: object) -> str:
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
 
 
+def skipped_region(region: str) -> RegionResult:
+    """A selected region the account has not enabled: recorded, never touched."""
+    return RegionResult(region=region, status="skipped", error_code="RegionNotEnabled", error_message=SKIP_REASON)
+
+
 def _readable(result: RegionResult) -> RegionResult:
-    if result.status != "failed" or not result.error_message:
+    if result.status not in ("failed", "degraded") or not result.error_message:
         return result
     code, message = result.error_code, shorten(result.error_message)
     if code == "RegionThrottled":  # still throttled after the workflow's retries: report the AWS code
@@ -125,6 +132,8 @@ def _status(state: FinalState, errors: list[str]) -> RunStatus:
         return "skipped"
     if errors:
         return "failed"
+    if state.applied and any(r.status == "degraded" for r in state.applied.regions):
+        return "degraded"  # launches fail: not the control plane's error, never shown as ok
     return "noop" if state.nothing_to_do else "ok"
 
 

@@ -19,7 +19,9 @@ from p2p_core.reconciler.region import observe_region
 from p2p_core.timemodel import effective_window, window_anchor
 from p2p_core.workflow.control_center_step import blame, live_code, render_control_center
 from p2p_core.workflow.deliverable import check_deliverable
+from p2p_core.workflow.enabled import enabled_regions
 from p2p_core.workflow.events import PlanRequest, PlanResult, WindowModel
+from p2p_core.workflow.instance_type_check import check_instance_type
 from p2p_core.workflow.lease import Lease
 from p2p_core.workflow.schedule_step import current_expression
 from p2p_core.workflow.status import StatusStore
@@ -83,7 +85,8 @@ def _plan_with_lease(
     anchor = window_anchor(config, recorded, now)
     if remember and anchor != status.window_anchor:  # new window fields (or a legacy anchor): record it once
         anchor = store.remember_anchor(anchor)
-    regions = sorted(set(config.selected_regions()) | set(status.managed_regions))
+    enabled = enabled_regions(clients, deployment)
+    regions = sorted((set(config.selected_regions()) | set(status.managed_regions)) & set(enabled))
     window = effective_window(config, anchor.since)
     try:
         code = render_control_center(config, window, deployment) if deployment.control_center_function else None
@@ -92,11 +95,12 @@ def _plan_with_lease(
     observed = Observed(
         regions=observe_regions(clients, deployment, config, regions),
         managed_regions=status.managed_regions,
+        enabled_regions=enabled,
         window_anchor=anchor,
         schedule_expression=current_expression(clients, deployment),
         control_center_code=live_code(clients, deployment) if code is not None else None,
     )
-    the_plan = plan(config, observed, now, control_center_code=code)
+    the_plan = check_instance_type(clients, deployment, config, plan(config, observed, now, control_center_code=code))
     drifted = the_plan.drifted
     return PlanResult(
         run_id=request.execution,
@@ -109,6 +113,7 @@ def _plan_with_lease(
         phase=the_plan.phase,
         regions=drifted,
         unchanged_regions=sorted({r.region for r in the_plan.regions} - {r.region for r in drifted}),
+        skipped_regions=the_plan.skipped_regions,
         update_control_center=the_plan.update_control_center,
         update_schedule=the_plan.update_schedule and deployment.schedule_name is not None,
         schedule_expression=the_plan.schedule_expression,
@@ -139,6 +144,7 @@ def plan_summary(result: PlanResult) -> dict[str, Any]:
         "nothing_to_do": result.nothing_to_do,
         "drifted": [r.region for r in result.regions],
         "unchanged": len(result.unchanged_regions),
+        "not_enabled": result.skipped_regions,
         "update_control_center": result.update_control_center,
         "update_schedule": result.update_schedule,
     }

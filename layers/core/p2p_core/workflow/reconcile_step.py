@@ -10,13 +10,21 @@ from p2p_core.reconciler.errors import is_retryable
 from p2p_core.reconciler.region import reconcile_region
 from p2p_core.results import RegionResult
 from p2p_core.workflow.events import RegionTask
+from p2p_core.workflow.instance_type_check import NOT_OFFERED
 
 
 def reconcile_step(task: RegionTask, deployment: Deployment, clients: ClientFactory) -> RegionResult:
     """One Map item; AWS errors come back as a failed RegionResult, not an exception."""
+    if task.region_plan.refused:  # Plan found the region cannot be built as configured: touch nothing
+        return RegionResult(
+            region=task.region_plan.region,
+            status="failed",
+            error_code=NOT_OFFERED,
+            error_message=task.region_plan.refused,
+        )
     config = parse_config(task.config)
     user_data = render_user_data(config, deployment.control_center_urls)
-    return reconcile_region(clients, deployment, config, task.region_plan, user_data=user_data)
+    return reconcile_region(clients, deployment, config, task.region_plan, user_data=user_data, run_id=task.run_id)
 
 
 class RegionThrottled(Exception):

@@ -22,7 +22,7 @@ from p2p_core.workflow.events import StepOutcome
 STATUS_KEY = "status"
 RECENT_RUNS = 20
 WRITE_ATTEMPTS = 8
-RunStatus = Literal["ok", "failed", "skipped", "noop"]
+RunStatus = Literal["ok", "degraded", "failed", "skipped", "noop"]
 
 
 class RunRecord(BaseModel):
@@ -49,6 +49,16 @@ class RunRecord(BaseModel):
     def failed_regions(self) -> list[RegionResult]:
         """Regions whose reconcile failed."""
         return [r for r in self.regions if r.status == "failed"]
+
+    @property
+    def degraded_regions(self) -> list[RegionResult]:
+        """Regions whose group accepted its capacity but whose launches fail."""
+        return [r for r in self.regions if r.status == "degraded"]
+
+    @property
+    def skipped_regions(self) -> list[RegionResult]:
+        """Selected regions the account has not enabled."""
+        return [r for r in self.regions if r.status == "skipped"]
 
 
 class Status(BaseModel):

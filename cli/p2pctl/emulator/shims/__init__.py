@@ -7,6 +7,14 @@
 2. CloudFront Functions: moto stores a function but has no UpdateFunction / PublishFunction and only
    one stage. We add both operations and a LIVE stage, with ETag checks, so the workflow's publish
    path runs unchanged against the emulator.
+3. AWS behaviours moto lacks, modelled at moto's side so every client sees the same AWS (the modules
+   of this package, each with its switch): eventual consistency after creates (`consistency`),
+   launches failing after the group accepted capacity and scaling activities (`launches`), regions
+   not enabled in the account (`regions`), Local Zones (`zones`), ClientToken idempotency
+   (`idempotency`), DynamoDB's atomic conditional writes (`wire.atomic`). `wire` is the one hook on
+   moto's request dispatch they share.
+   `reset_behaviours()` gives the default account: eventual consistency on (1 failing use), the
+   us-east-1 Local Zone, every region enabled, launches succeeding.
 """
 
 from __future__ import annotations
@@ -17,7 +25,8 @@ import os
 import threading
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -33,6 +42,14 @@ from moto.core.responses import ActionResult
 
 from p2p_core.deployment import Deployment
 from p2p_core.workflow.runtime import deployment_scope
+from p2pctl.emulator.shims import consistency, idempotency, launches, regions, wire, zones
+from p2pctl.emulator.shims.consistency import eventual_consistency as eventual_consistency
+from p2pctl.emulator.shims.launches import LAUNCH_FAILURES as LAUNCH_FAILURES
+from p2pctl.emulator.shims.launches import clear_launch_failures as clear_launch_failures
+from p2pctl.emulator.shims.launches import fail_launches as fail_launches
+from p2pctl.emulator.shims.regions import disable_regions as disable_regions
+from p2pctl.emulator.shims.regions import disabled_regions as disabled_regions
+from p2pctl.emulator.shims.zones import add_local_zone as add_local_zone
 
 # A fault hook sees (function logical id, event) and returns an exception to raise instead of running.
 FaultHook = Callable[[str, dict[str, Any]], Exception | None]
@@ -68,9 +85,11 @@ class LambdaContext:
 
 
 _targets: dict[str, HandlerTarget] = {}
-_modules: dict[Path, ModuleType] = {}
+# idle execution environments per handler file: one loaded module each, used by one invoke at a time
+_environments: dict[Path, list[ModuleType]] = {}
 _faults: list[FaultHook] = []
 _lock = threading.Lock()
+_cold_start = threading.Lock()
 _installed = False
 _original_invoke = LambdaSimpleBackend.invoke
 
@@ -83,7 +102,19 @@ def install() -> None:
             return
         LambdaSimpleBackend.invoke = _invoke  # type: ignore[method-assign]
         _install_cloudfront_functions()
+        wire.install()
+        wire.atomic("dynamodb", "PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems")
+        for behaviour in (regions, consistency, idempotency, launches, zones):  # rules run in this order
+            behaviour.install()
         _installed = True
+
+
+def reset_behaviours() -> None:
+    """The default emulated account: eventual consistency (1 failing use), all regions enabled, launches ok."""
+    eventual_consistency(consistency.DEFAULT_UNSEEN_USES)
+    disable_regions([])
+    clear_launch_failures()
+    idempotency.forget_tokens()
 
 
 def register_function(name: str, target: HandlerTarget) -> None:
@@ -118,13 +149,12 @@ def _invoke(
             if fault is not None:
                 raise fault
         _process_settings(target)
-        handler = _handler(target)
         context = LambdaContext(
             function_name=function_name.split(":")[-1],
             invoked_function_arn=target.function_arn,
             aws_request_id=str(uuid.uuid4()),
         )
-        with deployment_scope(target.deployment):
+        with _environment(target) as handler, deployment_scope(target.deployment):
             result = handler(event, context)
         return json.dumps(result).encode()
     except Exception as exc:  # what Lambda does with an unhandled exception
@@ -145,20 +175,49 @@ def _process_settings(target: HandlerTarget) -> None:
             os.environ.setdefault(key, value)
 
 
-def _handler(target: HandlerTarget) -> Callable[[dict[str, Any], LambdaContext], Any]:
+@contextmanager
+def _environment(target: HandlerTarget) -> Iterator[Callable[[dict[str, Any], LambdaContext], Any]]:
+    """A handler from an idle execution environment, or a new one (a cold start), as Lambda does.
+
+    Lambda runs one invoke at a time per environment, so module-level state (Powertools' Metrics,
+    cached clients) is never shared by concurrent invokes; in-process, each concurrent invoke gets
+    its own copy of the handler module.
+    """
     module_name, _, attr = target.handler.rpartition(".")
     path = (target.code_dir / f"{module_name.replace('.', '/')}.py").resolve()
     with _lock:
-        module = _modules.get(path)
-        if module is None:
+        idle = _environments.setdefault(path, [])
+        module = idle.pop() if idle else None
+    if module is None:
+        with _cold_start:  # Powertools configures its shared logger on import: one import at a time
             spec = importlib.util.spec_from_file_location(f"p2p_function_{target.code_dir.name}", path)
             if spec is None or spec.loader is None:
                 raise ImportError(f"cannot load handler {target.handler} from {target.code_dir}")
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
-            _modules[path] = module
-    handler: Callable[[dict[str, Any], LambdaContext], Any] = getattr(module, attr)
-    return handler
+            _own_metrics(module)
+    try:
+        yield getattr(module, attr)
+    finally:
+        with _lock:
+            _environments[path].append(module)
+
+
+def _own_metrics(module: ModuleType) -> None:
+    """Give the environment's Powertools Metrics their own metric sets.
+
+    Powertools shares them between Metrics instances through class attributes, which is right for
+    one Lambda process but mixes (and races on) the metrics of concurrent in-process invokes.
+    """
+    from aws_lambda_powertools import Metrics
+
+    for value in vars(module).values():
+        if isinstance(value, Metrics):
+            provider = value.provider
+            provider.metric_set, provider.metadata_set = {}, {}
+            provider.dimension_set = dict(provider.dimension_set)
+            value.metric_set, value.metadata_set = provider.metric_set, provider.metadata_set
+            value.dimension_set = provider.dimension_set
 
 
 # ---------------------------------------------------------------- CloudFront Functions: update, publish, LIVE
@@ -257,6 +316,23 @@ def set_stack_output(stack_name: str, region: str, key: str, value: str) -> None
 
 
 ACCOUNT = "123456789012"
+
+
+# ---------------------------------------------------------------- IAM: AWS managed policies
+
+
+def aws_managed_policy(arn: str) -> dict[str, Any] | None:
+    """The document of an AWS managed policy (`arn:aws:iam::aws:policy/...`) from moto's copy, or None."""
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    prefix = "arn:aws:iam::aws:policy/"
+    if not arn.startswith(prefix):
+        return None
+    found = json.loads(aws_managed_policies_data).get(arn.rsplit("/", 1)[-1])
+    if found is None or arn.removeprefix(prefix) != (found["Path"].lstrip("/") + arn.rsplit("/", 1)[-1]):
+        return None
+    document: dict[str, Any] = found["Document"]
+    return document
 
 
 # ---------------------------------------------------------------- EC2 + SSM: Ubuntu images and their public parameters

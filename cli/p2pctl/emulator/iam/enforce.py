@@ -1,0 +1,199 @@
+"""Every AWS call a Lambda handler makes is authorized against that function's role before moto runs it.
+
+The emulator gives each function's client factory (one per function, as each Lambda function has
+its own role) two botocore hooks: `before-parameter-build` keeps the API parameters, `before-call`
+evaluates every authorization request the call makes (requests.py) against the role's policies
+(evaluate.py) and, on a denial, answers with the error AWS returns — EC2's `UnauthorizedOperation`,
+`AccessDeniedException` for JSON APIs, `AccessDenied` otherwise — so the step or region fails as it
+would on AWS. The operator's own calls (the CLI, the tests' checks) are not enforced.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.awsrequest import AWSResponse
+from botocore.model import OperationModel
+
+from p2p_core.aws.clients import ClientFactory
+from p2p_core.deployment import Deployment
+from p2p_core.workflow import runtime
+from p2pctl.emulator.iam.evaluate import Decision, Request, decide
+from p2pctl.emulator.iam.live import LiveState
+from p2pctl.emulator.iam.reference import UnknownToReference
+from p2pctl.emulator.iam.requests import AUTOSCALING_SERVICE, Call, Unresolvable, requests_for
+from p2pctl.emulator.shims.wire import INTERNAL_HEADER
+
+_PARAMS = "p2p_iam_params"
+_AFTER = "p2p_iam_after"
+# botocore's signing name -> IAM service prefix, where they differ
+_PREFIX = {"monitoring": "cloudwatch"}
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement of a role's policies, named `policy/Sid` (or `policy#index`) for messages."""
+
+    name: str
+    body: Mapping[str, Any]
+
+
+@dataclass
+class Principal:
+    """A Lambda function's role as template.yaml defines it: its ARN and every statement of its policies."""
+
+    function_name: str
+    role_arn: str
+    statements: list[Statement]
+
+    @property
+    def assumed_role(self) -> str:
+        """The caller as AWS names it in an access-denied message."""
+        account = self.role_arn.split(":")[4]
+        return f"arn:aws:sts::{account}:assumed-role/{self.role_arn.rsplit('/', 1)[-1]}/{self.function_name}"
+
+    def without(self, statement_name: str) -> Principal:
+        """The same role with one statement removed (tests: which step needs it)."""
+        kept = [s for s in self.statements if s.name != statement_name]
+        if len(kept) == len(self.statements):
+            raise KeyError(f"{self.function_name} has no statement {statement_name!r}")
+        return Principal(self.function_name, self.role_arn, kept)
+
+
+@dataclass(frozen=True)
+class Denial:
+    """A call the emulator refused, as recorded for tests and logs."""
+
+    function_name: str
+    action: str
+    resource: str
+    reason: str
+
+
+@dataclass
+class Enforcer:
+    """The principals of the deployed functions and the denials so far."""
+
+    principals: dict[str, Principal] = field(default_factory=dict)
+    denials: list[Denial] = field(default_factory=list)
+    _live: dict[str | None, LiveState] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def attach(self, deployment: Deployment, factory: ClientFactory) -> None:
+        """Runtime hook: enforce the calls of a function's client factory (functions only, never the CLI)."""
+        name = deployment.function_name
+        if name is None or name not in self.principals:
+            return
+        live = self._live_state(deployment.endpoint_url)
+        factory.register("before-parameter-build", _keep_params)
+        factory.register("before-call", lambda **kw: self._authorize(name, live, **kw))
+        factory.register("after-call", lambda **kw: _side_effects(live, **kw))
+
+    def revoke(self, statement_name: str) -> list[str]:
+        """Remove a statement from every role that has it (as editing a shared managed policy would)."""
+        touched = [n for n, p in self.principals.items() if any(s.name == statement_name for s in p.statements)]
+        if not touched:
+            raise KeyError(f"no deployed role has a statement {statement_name!r}")
+        for name in touched:
+            self.principals[name] = self.principals[name].without(statement_name)
+        return touched
+
+    def _live_state(self, endpoint_url: str | None) -> LiveState:
+        with self._lock:
+            if endpoint_url not in self._live:
+                reads = ClientFactory(endpoint_url=endpoint_url)
+                reads.register("before-sign", _mark_internal)
+                self._live[endpoint_url] = LiveState(reads)
+            return self._live[endpoint_url]
+
+    def _authorize(
+        self, function_name: str, live: LiveState, model: OperationModel, context: dict[str, Any], **_: Any
+    ) -> tuple[AWSResponse, dict[str, Any]] | None:
+        principal = self.principals[function_name]
+        service = model.service_model.signing_name
+        call = Call(
+            service=_PREFIX.get(service, service),
+            operation=model.name,
+            params=context.get(_PARAMS, {}),
+            region=str(context.get("client_region")),
+            account=principal.role_arn.split(":")[4],
+        )
+        try:
+            requests = requests_for(call, live)
+        except (UnknownToReference, Unresolvable) as exc:
+            return self._deny(principal, model, Request(f"{call.service}:{call.operation}", "*"), str(exc))
+        for request in requests:
+            decision = evaluate(principal, request)
+            if not decision.allowed:
+                return self._deny(principal, model, request, decision.reason)
+        if any(r.action == "iam:CreateServiceLinkedRole" for r in requests):
+            context[_AFTER] = AUTOSCALING_SERVICE
+        return None
+
+    def _deny(
+        self, principal: Principal, model: OperationModel, request: Request, reason: str
+    ) -> tuple[AWSResponse, dict[str, Any]]:
+        self.denials.append(Denial(principal.function_name, request.action, request.resource, reason))
+        implied = f" ({request.why})" if request.why else ""
+        message = (
+            f"User: {principal.assumed_role} is not authorized to perform: {request.action} "
+            f"on resource: {request.resource} because {reason}{implied}"
+        )
+        return _error_response(model, message)
+
+
+def evaluate(principal: Principal, request: Request) -> Decision:
+    """One request against every statement of the principal's role."""
+    return decide(((s.name, s.body) for s in principal.statements), request)
+
+
+def _mark_internal(request: Any, **_: Any) -> None:
+    # IAM's reads of live tags are AWS reading its own state: no emulated behaviour (consistency, faults) applies
+    request.headers[INTERNAL_HEADER] = "1"
+
+
+def _keep_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    context[_PARAMS] = dict(params)
+
+
+def _side_effects(live: LiveState, http_response: Any, context: dict[str, Any], **_: Any) -> None:
+    # AWS creates a service's linked role on the first use by a caller allowed to create it
+    if context.get(_AFTER) and http_response.status_code < 300:
+        live.create_service_linked_role(context[_AFTER])
+
+
+def _error_response(model: OperationModel, message: str) -> tuple[AWSResponse, dict[str, Any]]:
+    service = model.service_model
+    if service.endpoint_prefix == "ec2":
+        code, message = "UnauthorizedOperation", f"You are not authorized to perform this operation. {message}"
+    elif service.protocol in ("json", "rest-json"):
+        code = "AccessDeniedException"
+    else:
+        code = "AccessDenied"
+    request_id = str(uuid.uuid4())
+    parsed = {
+        "Error": {"Code": code, "Message": message},
+        "ResponseMetadata": {"HTTPStatusCode": 403, "RequestId": request_id, "HTTPHeaders": {}, "RetryAttempts": 0},
+    }
+    return AWSResponse("https://emulator.invalid/iam", 403, {}, None), parsed
+
+
+ENFORCER = Enforcer()
+_installed = False
+_install_lock = threading.Lock()
+
+
+def enforce(principals: list[Principal]) -> Enforcer:
+    """Authorize every call of these functions from now on; returns the process's enforcer."""
+    global _installed
+    with _install_lock:
+        if not _installed:
+            runtime.on_new_factory(ENFORCER.attach)
+            _installed = True
+        for principal in principals:
+            ENFORCER.principals[principal.function_name] = principal
+    return ENFORCER

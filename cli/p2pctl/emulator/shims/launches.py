@@ -1,0 +1,163 @@
+"""Auto Scaling launches as AWS runs them: they can fail after the group accepted the capacity.
+
+On AWS, UpdateAutoScalingGroup succeeds and the group then launches instances in the background;
+a launch that fails (no capacity in the zone, vCPU limit, unsupported type or architecture, a bad
+volume) leaves the group below its desired capacity and says why only in its scaling activities,
+and the group keeps trying. moto launches synchronously, never fails, and answers
+DescribeScalingActivities with nothing. The emulator:
+
+- records a scaling activity for every launch (`Successful`, or `Failed` with AWS's reason);
+- `fail_launches(region, code)`: launches in that region fail with that reason until cleared;
+- keeps trying: a group below its desired capacity launches the difference (when launches no
+  longer fail) the next time it is described, as the group's own retries would by then;
+- fixes moto 5.2.5's crash (HTTP 500) when a group scales after a new launch template version
+  with UserData: CreateLaunchTemplateVersion stored UserData as plain text where every reader
+  expects moto's base64 type (CreateLaunchTemplate converts it; the version path did not).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from moto.autoscaling.models import FakeAutoScalingGroup, autoscaling_backends
+from moto.core.common_types import TYPE_RESPONSE
+from moto.ec2.models.launch_templates import LaunchTemplate
+from moto.ec2.utils import parse_user_data
+
+from p2pctl.emulator.shims import wire
+
+# StatusMessage of a failed launch activity, as AWS writes it, per EC2 error code
+LAUNCH_FAILURES = {
+    "InsufficientInstanceCapacity": (
+        "We currently do not have sufficient {type} capacity in the Availability Zone you requested ({zone}). "
+        "Our system will be working on provisioning additional capacity."
+    ),
+    "VcpuLimitExceeded": (
+        "You have requested more vCPU capacity than your current vCPU limit of 0 allows for the instance bucket "
+        "that the specified instance type belongs to. Please visit http://aws.amazon.com/contact-us/ec2-request "
+        "to request an adjustment to this limit."
+    ),
+    "Unsupported": (
+        "The requested configuration is currently not supported. Please check the documentation for supported "
+        "configurations."
+    ),
+    "InvalidParameterValue": (
+        "The architecture 'arm64' of the specified instance type does not match the architecture 'x86_64' of "
+        "the specified AMI. Specify an instance type and an AMI that have matching architectures, and try again."
+    ),
+    "InvalidBlockDeviceMapping": "Volume of size 1GB is smaller than snapshot, expect size >= 8GB",
+}
+ACTIVITIES_KEPT = 50
+
+_failing: dict[str, str] = {}  # region -> EC2 error code
+_lock = threading.Lock()
+_original_launch = FakeAutoScalingGroup.replace_autoscaling_group_instances
+_original_create_version = LaunchTemplate.create_version
+
+
+def fail_launches(region: str, code: str = "InsufficientInstanceCapacity") -> None:
+    """Launches in `region` fail with `code`'s reason (see LAUNCH_FAILURES) until `clear_launch_failures`."""
+    if code not in LAUNCH_FAILURES:
+        raise ValueError(f"unknown launch failure {code!r}; one of {sorted(LAUNCH_FAILURES)}")
+    with _lock:
+        _failing[region] = code
+
+
+def clear_launch_failures(region: str | None = None) -> None:
+    """Let launches succeed again (in `region`, or everywhere)."""
+    with _lock:
+        if region is None:
+            _failing.clear()
+        else:
+            _failing.pop(region, None)
+
+
+def install() -> None:
+    """Patch moto's group launches and launch template versions; answer DescribeScalingActivities."""
+    FakeAutoScalingGroup.replace_autoscaling_group_instances = _launch  # type: ignore[method-assign]
+    LaunchTemplate.create_version = _create_version  # type: ignore[method-assign]
+    wire.rule(before=_keep_trying)
+    wire.rule(before=_describe_scaling_activities)
+
+
+def _create_version(self: LaunchTemplate, data: dict[str, Any], description: str) -> Any:
+    if isinstance(data.get("UserData"), str):
+        data = {**data, "UserData": parse_user_data(data["UserData"])}  # invalid base64: AWS's own error
+    return _original_create_version(self, data, description)
+
+
+def _launch(self: FakeAutoScalingGroup, count_needed: int, propagated_tags: dict[str, str]) -> None:
+    before = len(self.instance_states)
+    cause = (
+        f"At {_now():%Y-%m-%dT%H:%M:%SZ} an instance was started in response to a difference between desired "
+        f"and actual capacity, increasing the capacity from {before} to {before + count_needed}."
+    )
+    with _lock:
+        code = _failing.get(self.region)
+    if code is not None:
+        zone = sorted(self.availability_zones or [f"{self.region}a"])[0]
+        reason = LAUNCH_FAILURES[code].format(type=self.instance_type, zone=zone) + " Launching EC2 instance failed."
+        _record(self, "Launching a new EC2 instance.  Status Reason: " + reason, cause, "Failed", reason, zone)
+        return
+    _original_launch(self, count_needed, propagated_tags)
+    for state in self.instance_states[before:]:
+        description = f"Launching a new EC2 instance: {state.instance.id}"
+        _record(self, description, cause, "Successful", None, state.availability_zone)
+
+
+def _record(
+    group: FakeAutoScalingGroup, description: str, cause: str, status: str, message: str | None, zone: str
+) -> None:
+    activity: dict[str, Any] = {
+        "ActivityId": str(uuid.uuid4()),
+        "AutoScalingGroupName": group.name,
+        "Description": description,
+        "Cause": cause,
+        "StartTime": _now(),
+        "EndTime": _now(),
+        "StatusCode": status,
+        "Progress": 100,
+        "Details": json.dumps({"Availability Zone": zone}),
+    }
+    if message is not None:
+        activity["StatusMessage"] = message
+    activities = [activity, *getattr(group, "p2p_activities", [])][:ACTIVITIES_KEPT]
+    group.p2p_activities = activities  # type: ignore[attr-defined]
+
+
+def _groups(request: wire.Request) -> dict[str, FakeAutoScalingGroup]:
+    groups: dict[str, FakeAutoScalingGroup] = autoscaling_backends[request.account][request.region].autoscaling_groups
+    return groups
+
+
+def _keep_trying(request: wire.Request) -> TYPE_RESPONSE | None:
+    if request.service != "autoscaling" or request.action != "DescribeAutoScalingGroups":
+        return None
+    with _lock:
+        failing = request.region in _failing
+    if not failing:
+        for group in list(_groups(request).values()):
+            if len(group.active_instances()) < (group.desired_capacity or 0):
+                group.set_desired_capacity(group.desired_capacity)
+    return None
+
+
+def _describe_scaling_activities(request: wire.Request) -> TYPE_RESPONSE | None:
+    if request.service != "autoscaling" or request.action != "DescribeScalingActivities":
+        return None
+    params = request.params()
+    name = params.get("AutoScalingGroupName", [None])[0]
+    limit = int(params.get("MaxRecords", ["100"])[0])
+    groups = [g for g in _groups(request).values() if name in (None, g.name)]
+    found = sorted(
+        (a for g in groups for a in getattr(g, "p2p_activities", [])), key=lambda a: a["StartTime"], reverse=True
+    )
+    return request.answer({"Activities": found[:limit]})
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,128 @@
+"""`instance`: the launch template's settings, with EC2's limits on the root volume checked up front.
+
+The root volume must be a type an instance can boot from (not `st1`/`sc1`), of a size the type allows,
+and `io1`/`io2` need provisioned IOPS (`instance.iops`, also allowed for `gp3`) within EC2's range and
+its IOPS-per-GiB ratio. Whether the instance type runs `instance.architecture` and is offered in a
+region is known only to EC2: Plan checks that (p2p_core.workflow.instance_type_check).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
+
+from p2p_core.errors import problem, problems, show_value
+
+_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9-]+$")
+BOOTABLE_VOLUME_TYPES = ("gp3", "gp2", "io1", "io2", "standard")
+NOT_BOOTABLE_VOLUME_TYPES = ("st1", "sc1")  # throughput HDDs: EC2 refuses them as a root volume
+SMALLEST_ROOT_VOLUME = 8  # GiB: the Ubuntu images' root snapshot
+
+
+@dataclass(frozen=True)
+class VolumeLimits:
+    """What EC2 accepts for one volume type (EC2 API reference, LaunchTemplateEbsBlockDeviceRequest)."""
+
+    max_size: int  # GiB
+    iops: tuple[int, int] | None = None  # (min, max) provisioned IOPS; None: IOPS cannot be set
+    iops_per_gib: int = 0  # the largest IOPS per GiB of volume size
+    iops_required: bool = False
+
+
+VOLUME_LIMITS: dict[str, VolumeLimits] = {
+    "gp3": VolumeLimits(max_size=65_536, iops=(3_000, 80_000), iops_per_gib=500),
+    "gp2": VolumeLimits(max_size=16_384),
+    "io1": VolumeLimits(max_size=16_384, iops=(100, 64_000), iops_per_gib=50, iops_required=True),
+    "io2": VolumeLimits(max_size=65_536, iops=(100, 256_000), iops_per_gib=1_000, iops_required=True),
+    "standard": VolumeLimits(max_size=1_024),
+}
+
+
+class InstanceSettings(BaseModel):
+    """Launch template settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    type: str = "t3.micro"
+    os: Literal["ubuntu-24.04", "ubuntu-22.04"] = "ubuntu-24.04"
+    architecture: Literal["x86_64", "arm64"] = "x86_64"
+    volume_size: int = Field(8, ge=SMALLEST_ROOT_VOLUME, le=65_536, description="root volume, GiB")
+    volume_type: Literal["gp3", "gp2", "io1", "io2", "standard"] = "gp3"
+    iops: int | None = Field(None, description="provisioned IOPS of the root volume: required for io1/io2, gp3 only")
+
+    @field_validator("type")
+    @classmethod
+    def _instance_type(cls, value: str) -> str:
+        if not _INSTANCE_TYPE.match(value):
+            raise problem(f"not an instance type like 't3.micro', got {show_value(value)}")
+        return value
+
+    @field_validator("os", mode="before")
+    @classmethod
+    def _os_spelling(cls, value: Any) -> Any:
+        # the seed writes "ubuntu 24.04"; store one spelling
+        return value.strip().lower().replace(" ", "-") if isinstance(value, str) else value
+
+    @field_validator("volume_type", mode="before")
+    @classmethod
+    def _bootable(cls, value: Any) -> Any:
+        if value in NOT_BOOTABLE_VOLUME_TYPES:
+            raise problem(
+                f"{value} cannot be a root volume: EC2 boots only from {', '.join(BOOTABLE_VOLUME_TYPES)} "
+                f"(got {show_value(value)})"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _volume_fits_its_type(self) -> InstanceSettings:
+        found = volume_problems(self.volume_type, self.volume_size, self.iops)
+        if found:
+            raise problems(found)
+        return self
+
+    @model_serializer(mode="wrap")
+    def _without_unset_iops(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # an unset `iops` is left out, so configs written before the field existed keep their hashes
+        data: dict[str, Any] = handler(self)
+        if self.iops is None:
+            data.pop("iops", None)
+        return data
+
+
+def volume_problems(volume_type: str, size: int, iops: int | None) -> list[tuple[str, str]]:
+    """(field, message) for each EC2 limit the root volume breaks."""
+    limits = VOLUME_LIMITS[volume_type]
+    found: list[tuple[str, str]] = []
+    if size > limits.max_size:
+        found.append(("volume_size", f"{volume_type} volumes are at most {limits.max_size} GiB, got {size}"))
+    if limits.iops is None:
+        if iops is not None:
+            settable = ", ".join(t for t, lim in VOLUME_LIMITS.items() if lim.iops)
+            found.append(("iops", f"IOPS can be set for {settable} only, not {volume_type} (got {iops})"))
+        return found
+    low, high = limits.iops
+    if iops is None:
+        if limits.iops_required:
+            found.append(("iops", f"{volume_type} needs provisioned IOPS: set instance.iops ({low}-{high})"))
+        return found
+    ceiling = min(high, max(low, limits.iops_per_gib * size))
+    if not low <= iops <= ceiling:
+        found.append(
+            (
+                "iops",
+                f"{volume_type} takes {low}-{ceiling} IOPS at {size} GiB ({limits.iops_per_gib} per GiB, "
+                f"at most {high}), got {iops}",
+            )
+        )
+    return found

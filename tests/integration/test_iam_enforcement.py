@@ -1,0 +1,130 @@
+"""IAM as AWS enforces it, through the real workflow: each handler's call is authorized against its own role.
+
+The emulator reads each function's role from template.yaml (after the SAM transform) and denies what
+AWS would deny (emulator/iam). These tests take one statement out of the deployed roles and show
+which step of a fresh region then fails — so every statement of the reconciler's policies is needed,
+and the policy as it stood before the `CreateInOwnVpc` fix fails every region at `CreateSubnet`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from p2p_core.timestamps import format_time
+from p2pctl.emulator.iam import ENFORCER
+from tests.integration.workflow_world import HOME, WorkflowWorld
+
+
+def fresh_region_with_a_future_start(world: WorkflowWorld) -> None:
+    """A fresh region whose agents start in two hours: every kind of resource and a scheduled action."""
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
+    world.put_config(regions=[HOME], desired_capacity=1, start_time=format_time(start), start_offset="0 minutes")
+
+
+def region_error(world: WorkflowWorld) -> tuple[str, str]:
+    last = world.status().last_run
+    assert last is not None
+    (result,) = [r for r in last.regions if r.region == HOME]
+    assert result.status == "failed", result
+    return str(result.error_code), str(result.error_message)
+
+
+def test_with_every_statement_a_fresh_region_is_provisioned_and_nothing_is_denied(world: WorkflowWorld) -> None:
+    denied_before = len(ENFORCER.denials)
+    fresh_region_with_a_future_start(world)
+    run = world.run()
+    assert run.status == "SUCCEEDED", run.cause
+    assert ENFORCER.denials[denied_before:] == []
+    assert set(world.scheduled_actions(HOME)) == {"p2p-start", "p2p-stop"}  # the default 7-day run
+    assert world.stack.principals["ReconcileRegionFunction"].statements  # enforcement was on
+
+
+def test_the_policy_before_the_fix_fails_a_fresh_region_at_create_subnet_on_its_vpc(world: WorkflowWorld) -> None:
+    # Before: CreateSubnet was allowed only with aws:RequestTag/p2p:stack, which the VPC it names never carries.
+    ENFORCER.revoke("ReconcileRegionsPolicy/CreateInOwnVpc")
+    fresh_region_with_a_future_start(world)
+    run = world.run()
+    assert run.status == "FAILED"
+    code, message = region_error(world)
+    assert code == "UnauthorizedOperation"
+    assert "permission denied for CreateSubnet" in message
+    assert "ec2:CreateSubnet on resource: arn:aws:ec2:eu-central-1:123456789012:vpc/vpc-" in message
+    assert len(world.managed_vpcs(HOME)) == 1  # the VPC itself was allowed; the next run resumes from it
+
+
+# statement -> (the API operation of the reconciler that fails, the IAM action AWS names in its answer)
+RECONCILER_STATEMENTS = {
+    # Plan's first read is which regions the account has enabled: the run fails in its first step
+    "ObserveRegionsPolicy/#0": ("Plan", "ec2:DescribeRegions"),
+    "ObserveRegionsPolicy/#1": ("GetParameter", "ssm:GetParameter"),
+    "ReconcileRegionsPolicy/CreateTaggedNetworkAndTemplates": ("CreateVpc", "ec2:CreateVpc"),
+    "ReconcileRegionsPolicy/CreateInOwnVpc": ("CreateSubnet", "ec2:CreateSubnet"),
+    "ReconcileRegionsPolicy/TagOnlyWhileCreating": ("CreateVpc", "ec2:CreateTags"),
+    "ReconcileRegionsPolicy/ChangeOwnNetworkAndTemplates": ("AttachInternetGateway", "ec2:AttachInternetGateway"),
+    "ReconcileRegionsPolicy/LaunchOnlyFromOwnTemplates": ("CreateAutoScalingGroup", "ec2:RunInstances"),
+    "ReconcileRegionsPolicy/LaunchResourcesOnlyThroughATemplate": ("CreateAutoScalingGroup", "ec2:RunInstances"),
+    "ReconcileRegionsPolicy/CreateTaggedGroups": ("CreateAutoScalingGroup", "autoscaling:CreateAutoScalingGroup"),
+    "ReconcileRegionsPolicy/ChangeOwnGroups": (
+        "PutScheduledUpdateGroupAction",
+        "autoscaling:PutScheduledUpdateGroupAction",
+    ),
+    "ReconcileRegionsPolicy/AutoScalingServiceRoleOnFirstUse": (
+        "CreateAutoScalingGroup",
+        "iam:CreateServiceLinkedRole",
+    ),
+    "ReconcileRegionsPolicy/PassAgentRole": ("CreateAutoScalingGroup", "iam:PassRole"),
+    # AWSLambdaBasicExecutionRole already allows logs:CreateLogGroup on "*"; tagging it at creation is ours
+    "ReconcileRegionsPolicy/AgentLogGroups": ("CreateLogGroup", "logs:TagResource"),
+}
+
+
+def test_every_statement_of_the_reconcilers_policies_is_listed_here(world: WorkflowWorld) -> None:
+    reconciler = world.stack.principals["ReconcileRegionFunction"].statements
+    ours = {s.name for s in reconciler if s.name.startswith(("ObserveRegionsPolicy/", "ReconcileRegionsPolicy/"))}
+    assert ours == set(RECONCILER_STATEMENTS)
+
+
+@pytest.mark.parametrize(("statement", "failure"), RECONCILER_STATEMENTS.items(), ids=list(RECONCILER_STATEMENTS))
+def test_without_a_reconciler_statement_a_named_step_fails(
+    world: WorkflowWorld, statement: str, failure: tuple[str, str]
+) -> None:
+    operation, action = failure
+    ENFORCER.revoke(statement)
+    fresh_region_with_a_future_start(world)
+    run = world.run()
+    assert run.status == "FAILED"
+    if operation == "Plan":
+        assert run.states_entered == ["Plan"]
+        assert f"not authorized to perform: {action} " in str(run.cause)
+        return
+    code, message = region_error(world)
+    assert code in {"UnauthorizedOperation", "AccessDenied", "AccessDeniedException"}, message
+    assert f"permission denied for {operation}:" in message
+    assert f"not authorized to perform: {action} " in message
+
+
+def test_a_denied_control_center_publish_fails_its_branch_with_accessdenied_and_the_regions_still_finish(
+    world: WorkflowWorld,
+) -> None:
+    ENFORCER.revoke("ControlCenterUpdateFunctionRolePolicy0/#0")
+    fresh_region_with_a_future_start(world)
+    run = world.run()
+    assert run.status == "FAILED"
+    last = world.status().last_run
+    assert last is not None and last.control_center is not None
+    assert last.control_center.status == "failed"
+    assert "AccessDenied" in str(last.control_center.error_code) + str(last.control_center.error_message)
+    assert [r.status for r in last.regions] == ["ok"]  # CloudFront's REST-XML answer: AccessDenied
+
+
+def test_plan_without_its_table_permissions_fails_the_run_in_its_first_step(world: WorkflowWorld) -> None:
+    ENFORCER.revoke("PlanFunctionRolePolicy0/#0")  # SAM's DynamoDBCrudPolicy on the config table
+    fresh_region_with_a_future_start(world)
+    run = world.run()
+    assert run.status == "FAILED"
+    assert run.states_entered == ["Plan"]
+    assert "AccessDeniedException" in str(run.cause)  # DynamoDB's JSON answer
+    assert "dynamodb:GetItem" in str(run.cause)
+    assert world.managed_vpcs(HOME) == []

@@ -1,0 +1,85 @@
+"""`instance`: root volume settings EC2 would refuse are invalid config, naming the field and the value."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from p2p_core.config import parse_config
+from p2p_core.errors import ConfigError
+from p2p_core.infrastructure import infrastructure_hash
+
+VALID = [
+    {},
+    {"volume_type": "gp2", "volume_size": 16_384},
+    {"volume_type": "gp3", "volume_size": 65_536, "iops": 80_000},
+    {"volume_type": "gp3", "iops": 3_000},
+    {"volume_type": "gp3", "volume_size": 8, "iops": 4_000},  # 500 IOPS per GiB
+    {"volume_type": "io1", "volume_size": 8, "iops": 400},  # 50 per GiB
+    {"volume_type": "io1", "volume_size": 2_000, "iops": 64_000},
+    {"volume_type": "io2", "volume_size": 8, "iops": 8_000},  # 1000 per GiB
+    {"volume_type": "io2", "volume_size": 65_536, "iops": 256_000},
+    {"volume_type": "standard", "volume_size": 1_024},
+]
+
+
+@pytest.mark.parametrize("instance", VALID, ids=lambda i: ",".join(f"{k}={v}" for k, v in i.items()) or "defaults")
+def test_root_volumes_ec2_boots_from(instance: dict[str, Any]) -> None:
+    settings = parse_config({"instance": instance}).instance
+    assert settings.iops == instance.get("iops")
+
+
+INVALID = [
+    ({"volume_type": "st1"}, "instance.volume_type", "st1 cannot be a root volume"),
+    ({"volume_type": "sc1", "volume_size": 500}, "instance.volume_type", "sc1 cannot be a root volume"),
+    ({"volume_type": "io1"}, "instance.iops", "io1 needs provisioned IOPS: set instance.iops (100-64000)"),
+    ({"volume_type": "io2", "volume_size": 100}, "instance.iops", "io2 needs provisioned IOPS"),
+    ({"volume_type": "io1", "iops": 99}, "instance.iops", "io1 takes 100-400 IOPS at 8 GiB"),
+    ({"volume_type": "io1", "iops": 401}, "instance.iops", "io1 takes 100-400 IOPS at 8 GiB (50 per GiB"),
+    ({"volume_type": "io1", "volume_size": 4_000, "iops": 64_001}, "instance.iops", "at most 64000), got 64001"),
+    ({"volume_type": "io2", "iops": 8_001}, "instance.iops", "io2 takes 100-8000 IOPS at 8 GiB"),
+    ({"volume_type": "gp3", "iops": 2_999}, "instance.iops", "gp3 takes 3000-4000 IOPS at 8 GiB"),
+    ({"volume_type": "gp3", "volume_size": 200, "iops": 80_001}, "instance.iops", "gp3 takes 3000-80000 IOPS"),
+    ({"volume_type": "gp2", "iops": 3_000}, "instance.iops", "IOPS can be set for gp3, io1, io2 only, not gp2"),
+    ({"volume_type": "standard", "iops": 100}, "instance.iops", "not standard"),
+    ({"volume_type": "standard", "volume_size": 1_025}, "instance.volume_size", "standard volumes are at most 1024"),
+    ({"volume_type": "gp2", "volume_size": 16_385}, "instance.volume_size", "gp2 volumes are at most 16384 GiB"),
+    ({"volume_type": "io1", "volume_size": 16_385, "iops": 100}, "instance.volume_size", "io1 volumes are at most"),
+    ({"volume_size": 7}, "instance.volume_size", "greater than or equal to 8"),
+    ({"volume_size": 65_537}, "instance.volume_size", "less than or equal to 65536"),
+]
+
+
+@pytest.mark.parametrize(("instance", "field", "message"), INVALID, ids=lambda v: str(v))
+def test_root_volumes_ec2_refuses_are_invalid_naming_the_field(
+    instance: dict[str, Any], field: str, message: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"instance": instance})
+    found = {e.field: e.message for e in caught.value.errors}
+    assert field in found, found
+    assert message in found[field]
+
+
+def test_the_error_names_the_volume_type_and_its_value() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"instance": {"volume_type": "st1"}})
+    (error,) = caught.value.errors
+    assert (error.field, error.value) == ("instance.volume_type", "st1")
+    assert str(error) == (
+        "instance.volume_type: st1 cannot be a root volume: EC2 boots only from gp3, gp2, io1, io2, standard"
+        " (got 'st1')"
+    )
+
+
+def test_an_unset_iops_leaves_the_stored_item_and_the_infrastructure_hash_as_before() -> None:
+    # configs written before `iops` existed must not look changed (that would rebuild every region)
+    config = parse_config({"instance": {"type": "t3.small"}})
+    assert "iops" not in config.to_item()["instance"]
+    assert "iops" not in config.model_dump(mode="json")["instance"]
+    # the values the code gave these configs before `iops` existed
+    assert infrastructure_hash(config) == "08f2682c8711f6ca"
+    assert parse_config({}).content_digest() == "3ab1ac1c1157c796"
+    with_iops = parse_config({"instance": {"type": "t3.small", "volume_type": "gp3", "iops": 3_000}})
+    assert infrastructure_hash(with_iops) != infrastructure_hash(config)

@@ -1,0 +1,54 @@
+"""template.yaml's alarms watch metrics the handlers really emit, and the reads they need are allowed."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from p2pctl.emulator.template import load_template
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = load_template(ROOT / "template.yaml")
+RESOURCES: dict[str, dict[str, Any]] = TEMPLATE["Resources"]
+SETTINGS = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+
+
+def emitted_metrics() -> set[str]:
+    """Names every handler passes to Powertools' add_metric / single_metric."""
+    names: set[str] = set()
+    for app in (ROOT / "functions").glob("*/app.py"):
+        names |= set(re.findall(r'metric\(name="(\w+)"', app.read_text()))
+    return names
+
+
+def own_metric_alarms() -> dict[str, dict[str, Any]]:
+    return {
+        name: r["Properties"]
+        for name, r in RESOURCES.items()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+        and r["Properties"]["Namespace"] == SETTINGS["POWERTOOLS_METRICS_NAMESPACE"]
+    }
+
+
+def test_degraded_regions_are_alarmed_to_the_alarm_topic() -> None:
+    alarm = own_metric_alarms()["DegradedRegionsAlarm"]
+    assert alarm["MetricName"] == "DegradedRegions"
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold" and alarm["Threshold"] == 1
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_each_alarm_on_our_namespace_watches_an_emitted_metric_with_powertools_service_dimension() -> None:
+    assert own_metric_alarms()
+    for name, alarm in own_metric_alarms().items():
+        assert alarm["MetricName"] in emitted_metrics(), name
+        assert alarm["Dimensions"] == [{"Name": "service", "Value": SETTINGS["POWERTOOLS_SERVICE_NAME"]}], name
+
+
+def test_plan_and_reconcile_may_read_enabled_regions_and_scaling_activities() -> None:
+    reads = RESOURCES["ObserveRegionsPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]["Action"]
+    assert {"ec2:DescribeRegions", "autoscaling:DescribeScalingActivities", "ec2:DescribeAvailabilityZones"} <= set(
+        reads
+    )
+    for function in ("PlanFunction", "ReconcileRegionFunction"):
+        assert {"Ref": "ObserveRegionsPolicy"} in RESOURCES[function]["Properties"]["Policies"], function
