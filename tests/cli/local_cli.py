@@ -22,6 +22,7 @@ from p2pctl.fleet import managed_asg
 
 STACK = "p2p-cli-test"
 SETTLE_SECONDS = 180.0  # a first provisioning on a busy 2-CPU machine can take a minute
+STOP_SECONDS = 90.0  # SIGTERM lets running executions finish; slow when the machine is busy
 P2PCTL = [sys.executable, "-m", "p2pctl.main"]
 
 
@@ -120,6 +121,11 @@ class Local:
 
         eventually(idle, timeout=SETTLE_SECONDS)
 
+    def output(self, key: str) -> str:
+        """One of the stack's outputs (resource names derive from the stack id)."""
+        stack = self.client("cloudformation").describe_stacks(StackName=STACK)["Stacks"][0]
+        return str(next(o["OutputValue"] for o in stack["Outputs"] if o["OutputKey"] == key))
+
     def asg(self, region: str) -> dict[str, Any] | None:
         return managed_asg(self.client("autoscaling", region), STACK)
 
@@ -150,4 +156,4 @@ def running_local(log: Path, *switches: str) -> Iterator[Local]:
     assert line, log.read_text()
     yield Local(process, json.loads(line), log)
     process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=30) == 0, log.read_text()[-2000:]
+    assert process.wait(timeout=STOP_SECONDS) == 0, log.read_text()[-2000:]

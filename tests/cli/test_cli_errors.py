@@ -91,7 +91,7 @@ def test_a_cancelled_teardown_changes_nothing_and_is_not_an_error(local: Local, 
 def test_headers_before_the_first_publish_say_the_function_is_not_published(local: Local) -> None:
     local.reset(**ONE_REGION)
     placeholder = 'function handler(event) {\n  return { statusCode: 404, statusDescription: "Not Found" };\n}\n'
-    publish_function(local.client("cloudfront", "us-east-1"), f"{STACK}-control-center", placeholder)
+    publish_function(local.client("cloudfront", "us-east-1"), local.output("ControlCenterFunctionName"), placeholder)
     done = local.p2pctl("headers")
     assert done.returncode == 1
     assert "is not published yet" in done.stderr and "fix: p2pctl run --wait" in done.stderr

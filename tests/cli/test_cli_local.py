@@ -128,9 +128,7 @@ def test_plan_run_status_headers_and_cost(local: Local) -> None:
     headers = local.json("headers")
     assert headers["cc-w-s-expression"] == "rate(30 minutes)"
     # the run changed its own cadence (UpdateSchedule) from schedule_expression
-    stack = local.client("cloudformation").describe_stacks(StackName=STACK)["Stacks"][0]
-    name = next(o["OutputValue"] for o in stack["Outputs"] if o["OutputKey"] == "ScheduleName")
-    schedule = local.client("scheduler").get_schedule(Name=name)
+    schedule = local.client("scheduler").get_schedule(Name=local.output("ScheduleName"))
     assert schedule["ScheduleExpression"] == "rate(30 minutes)"
     assert json.loads(headers["cc-a-desired-capacity"]) == {"aws": {"eu-west-1": 5}}
     cost = local.json("cost")

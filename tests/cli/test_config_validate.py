@@ -103,4 +103,4 @@ def test_a_cron_eventbridge_would_refuse_is_invalid_at_validate(tmp_path: Path) 
     path.write_text("schedule_expression: cron(0/15 * * * ? *)\n")
     fixed = p2pctl("config", "validate", str(path))
     assert fixed.returncode == 0, fixed.stderr
-    assert "schedule cron(0/15 * * * ? *)" in fixed.stdout
+    assert "runs cron(0/15 * * * ? *)" in fixed.stdout

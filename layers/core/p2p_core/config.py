@@ -350,7 +350,10 @@ class ConfigItem(_Section):
 
     def content_digest(self) -> str:
         """Hash of what the item asks for, without the writer's bookkeeping fields."""
-        return _digest(self.model_dump(mode="json", exclude={"version", "updated_at", "updated_by"}))
+        exclude = {"version", "updated_at", "updated_by"}
+        if not self.window_version:  # added later: a config that never restarted its window keeps its digest
+            exclude.add("window_version")
+        return _digest(self.model_dump(mode="json", exclude=exclude))
 
     def window_digest(self) -> str:
         """Hash of the window fields' values (not their spelling): the run window restarts only when it changes."""

@@ -83,8 +83,6 @@ def _plan_with_lease(
     status = store.load()
     recorded = status.recorded_anchor(config)
     anchor = window_anchor(config, recorded, now)
-    if remember and anchor != status.window_anchor:  # new window fields (or a legacy anchor): record it once
-        anchor = store.remember_anchor(anchor)
     enabled = enabled_regions(clients, deployment)
     regions = sorted((set(config.selected_regions()) | set(status.managed_regions)) & set(enabled))
     window = effective_window(config, anchor.since)
@@ -101,6 +99,8 @@ def _plan_with_lease(
         control_center_code=live_code(clients, deployment) if code is not None else None,
     )
     the_plan = check_instance_type(clients, deployment, config, plan(config, observed, now, control_center_code=code))
+    if remember and anchor != status.window_anchor:  # new window fields (or a legacy anchor): recorded once planned
+        store.remember_anchor(anchor)  # only the lease holder records, so this is the anchor in force
     drifted = the_plan.drifted
     return PlanResult(
         run_id=request.execution,

@@ -100,7 +100,10 @@ class StatusStore:
         return Status.model_validate(from_dynamodb(found.get("Item", {})))
 
     def remember_anchor(self, anchor: WindowAnchor) -> WindowAnchor:
-        """Record `anchor` unless one for the same window digest is there already; return the one in force."""
+        """Record `anchor` unless one for the same window digest is there already; return the one in force.
+
+        Plan records it once its plan is made (a Plan that fails writes nothing but its lease).
+        """
         value = {"digest": anchor.digest, "since": format_time(anchor.since)}
         try:
             self._db.update_item(
