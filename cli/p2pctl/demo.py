@@ -150,6 +150,22 @@ class Demo:
 
     # ------------------------------------------------------------------------------------------- steps
 
+    def deployed(self, stack_name: str) -> None:
+        """The stack, its state machine, config table and schedule exist as template.yaml made them."""
+        stack = self.cli.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
+        if stack["StackStatus"] != "CREATE_COMPLETE":
+            raise DemoFailed(f"stack {stack_name} is {stack['StackStatus']}", "see the p2pctl local log")
+        machine = self.sfn.describe_state_machine(stateMachineArn=self.info["state_machine_arn"])
+        table = self.cli.client("dynamodb").describe_table(TableName=self.info["config_table"])["Table"]
+        if machine.get("status", "ACTIVE") != "ACTIVE" or table["TableStatus"] != "ACTIVE":
+            raise DemoFailed(f"state machine {machine.get('status')}, table {table['TableStatus']}", "")
+        if not table.get("StreamSpecification", {}).get("StreamEnabled"):
+            raise DemoFailed(f"table {self.info['config_table']} has no stream: edits would start no run", "")
+        self.ok(
+            f"stack {stack_name} {stack['StackStatus']} from template.yaml: state machine {machine['name']}, "
+            f"config table with its stream"
+        )
+
     def provision(self) -> None:
         console.rule(f"1. a config item for 5 regions and {NOT_ENABLED}, which the account has not enabled")
         self.put_config(DEMO_CONFIG)
@@ -281,7 +297,7 @@ def run_demo(stack_name: str = "p2p-demo") -> None:
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
         cli = CliContext(endpoint_url=local.info["endpoint_url"], region=local.info["region"], stack_name=stack_name)
         demo = Demo(cli, local.info)
-        demo.ok(f"stack {stack_name} deployed from template.yaml into the emulator")
+        demo.deployed(stack_name)
         demo.provision()
         latency = demo.edit_capacity()
         start = demo.future_start()

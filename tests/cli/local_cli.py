@@ -140,12 +140,16 @@ def eventually(check: Callable[[], Any], timeout: float = 60.0) -> Any:
     raise AssertionError(f"not true after {timeout} s: {check}")
 
 
-def running_local(log: Path, *switches: str) -> Iterator[Local]:
-    """Start `p2pctl local` (no scheduled runs during the tests), yield it, stop it with SIGTERM (exit 0)."""
+def running_local(log: Path, *switches: str, tick: str | None = "3600") -> Iterator[Local]:
+    """Start `p2pctl local` (by default no scheduled runs during the tests), yield it, stop it with SIGTERM (exit 0).
+
+    `tick=None` leaves the ticker at the schedule's own expression, as `p2pctl local` runs for a user.
+    """
     env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
+    ticker = [] if tick is None else ["--tick", tick]
     with log.open("w") as errors:
         process = subprocess.Popen(
-            [*P2PCTL, "--stack-name", STACK, "local", "--tick", "3600", *switches],
+            [*P2PCTL, "--stack-name", STACK, "local", *ticker, *switches],
             stdout=subprocess.PIPE,
             stderr=errors,
             text=True,
