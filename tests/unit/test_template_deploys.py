@@ -19,6 +19,8 @@ from cfnlint.schema.manager import PROVIDER_SCHEMA_MANAGER
 from samtranslator.translator.transform import transform
 
 from p2p_core import names
+from p2p_core.deployment import LEASE_SECONDS, MAX_CONCURRENCY, Deployment
+from p2p_core.workflow.events import PlanResult
 from p2pctl.emulator.stack import ACCOUNT_ID
 from p2pctl.emulator.template import Resolver, TemplateRuleFailed, check_rules, load_template
 
@@ -342,3 +344,9 @@ def test_names_that_fit_are_kept_and_long_ones_stay_unique_per_stack() -> None:
     assert names.launch_template_name(first) != names.launch_template_name(second)
     assert names.launch_template_name(first).endswith("-agents")
     assert len(names.launch_template_name(first)) == names.LAUNCH_TEMPLATE_NAME_LIMIT
+
+
+def test_the_code_defaults_are_the_template_defaults() -> None:
+    assert PARAMETERS["MaxConcurrency"]["Default"] == MAX_CONCURRENCY == Deployment().max_concurrency
+    assert PARAMETERS["LeaseSeconds"]["Default"] == LEASE_SECONDS == Deployment().lease_seconds
+    assert PlanResult(run_id="r", nothing_to_do=True).max_concurrency == MAX_CONCURRENCY

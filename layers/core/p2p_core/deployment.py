@@ -7,6 +7,10 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# the template's parameter defaults (MaxConcurrency, LeaseSeconds); tests hold template.yaml to these
+MAX_CONCURRENCY = 34
+LEASE_SECONDS = 900
+
 
 class Deployment(BaseModel):
     """Settings every handler and the CLI share; Lambda gets them as environment variables."""
@@ -22,8 +26,10 @@ class Deployment(BaseModel):
     schedule_name: str | None = None
     schedule_group: str = "default"
     control_center_path: str = Field("/control-center", description="the secret path agents poll")
-    lease_seconds: int = Field(900, ge=60, description="how long a run's lease lasts")
-    max_concurrency: int = Field(10, ge=1, description="regions reconciled at once (the Map's MaxConcurrency)")
+    lease_seconds: int = Field(LEASE_SECONDS, ge=60, description="how long a run's lease lasts")
+    max_concurrency: int = Field(
+        MAX_CONCURRENCY, ge=1, description="regions reconciled at once (the Map's MaxConcurrency)"
+    )
     endpoint_url: str | None = Field(None, description="AWS endpoint override (the local emulator)")
     function_name: str | None = Field(None, description="the Lambda function running this code (None: the CLI)")
 
@@ -42,8 +48,8 @@ class Deployment(BaseModel):
             schedule_name=env.get("P2P_SCHEDULE_NAME") or None,
             schedule_group=env.get("P2P_SCHEDULE_GROUP", "default"),
             control_center_path=env.get("P2P_CONTROL_CENTER_PATH", "/control-center"),
-            lease_seconds=int(env.get("P2P_LEASE_SECONDS", "900")),
-            max_concurrency=int(env.get("P2P_MAX_CONCURRENCY", "10")),
+            lease_seconds=int(env.get("P2P_LEASE_SECONDS", str(LEASE_SECONDS))),
+            max_concurrency=int(env.get("P2P_MAX_CONCURRENCY", str(MAX_CONCURRENCY))),
             endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
             function_name=env.get("AWS_LAMBDA_FUNCTION_NAME") or None,
         )

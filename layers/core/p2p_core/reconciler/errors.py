@@ -8,7 +8,7 @@ from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionEr
 
 _DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedAccess"}
 # a region that is not enabled for the account answers with these (opt-in regions)
-_NOT_ENABLED = {"OptInRequired", "AuthFailure", "UnrecognizedClientException", "InvalidClientTokenId"}
+NOT_ENABLED_CODES = frozenset({"OptInRequired", "AuthFailure", "UnrecognizedClientException", "InvalidClientTokenId"})
 _THROTTLED = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"}
 _QUOTA = {"LimitExceeded", "LimitExceededException", "VcpuLimitExceeded", "VpcLimitExceeded"}
 _GONE_SUFFIXES = ("NotFound", "NotFoundException")
@@ -61,7 +61,7 @@ def describe_failure(exc: BaseException) -> tuple[str, str]:
     operation = exc.operation_name
     if code in _DENIED:
         return code, f"permission denied for {operation}: {_denial(detail)}"
-    if code in _NOT_ENABLED:
+    if code in NOT_ENABLED_CODES:
         return code, f"region not enabled for this account (opt-in region?) at {operation}: {detail}"
     if code in _THROTTLED:
         return code, f"throttled beyond retries at {operation}: {detail}"

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from p2p_core.deployment import MAX_CONCURRENCY
 from p2p_core.plan import RegionPlan
 from p2p_core.results import RegionResult
 
@@ -52,7 +53,7 @@ class PlanResult(_Event):
     update_control_center: bool = False
     update_schedule: bool = False
     schedule_expression: str = ""
-    max_concurrency: int = 10
+    max_concurrency: int = MAX_CONCURRENCY
     observe_errors: dict[str, str] = Field(default_factory=dict)
 
 

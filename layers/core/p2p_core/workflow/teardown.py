@@ -9,12 +9,12 @@ from p2p_core.aws.clients import ClientFactory
 from p2p_core.config import ConfigItem
 from p2p_core.deployment import Deployment
 from p2p_core.plan import RegionPlan
+from p2p_core.reconciler.errors import NOT_ENABLED_CODES
 from p2p_core.reconciler.region import observe_region, reconcile_region
 from p2p_core.results import RegionResult
 
 THREADS = 34
 # a region the account cannot use holds nothing of ours
-_NOT_ENABLED = ("OptInRequired", "AuthFailure", "UnrecognizedClientException", "InvalidClientTokenId")
 
 
 def sweep_regions(
@@ -31,7 +31,7 @@ def sweep_regions(
     def one(region: str) -> RegionResult:
         seen = observe_region(clients, deployment, None, region)
         code, _, message = (seen.error or "").partition(": ")
-        if seen.error and code not in _NOT_ENABLED:
+        if seen.error and code not in NOT_ENABLED_CODES:
             result = RegionResult(region=region, status="failed", error_code=code, error_message=message)
         elif seen.error or not seen.exists:
             result = RegionResult(region=region, status="skipped")
