@@ -33,10 +33,10 @@ from p2p_core.regions import commercial_regions
 from p2p_core.workflow.runtime import add_client_hook, remove_client_hook, reset_clients
 from p2pctl.emulator import shims
 from p2pctl.emulator.local import EMULATOR_CONFIG
-from p2pctl.emulator.runs import RunOutcome, run_name, start_run, wait_run
 from p2pctl.emulator.seed import seed_ami_parameters
 from p2pctl.emulator.stack import EmulatedStack, deploy_stack
 from p2pctl.fleet import managed_asg
+from p2pctl.runs import RunOutcome, run_name, start_run, wait_run
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "latest.json"

@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from p2p_core.config import ConfigItem, parse_config
+from p2p_core.deployment import Deployment
 from p2p_core.errors import ConfigError, FieldError
-from p2p_core.workflow.deliverable import TYPICAL_DEPLOYMENT, check_deliverable
+from p2p_core.workflow.deliverable import check_deliverable
 from p2pctl.context import CliContext
 from p2pctl.errors import CliError
 from p2pctl.values import null_is_a_value, value_at
@@ -23,13 +24,20 @@ from p2pctl.values import null_is_a_value, value_at
 CONFLICT_EXIT = 3
 BOOKKEEPING = ("version", "updated_at", "updated_by")
 
+# what the CLI assumes when it cannot read the stack: a UUID secret path and two CloudFront URLs
+TYPICAL_DEPLOYMENT = Deployment(
+    control_center_path="/" + "0" * 36,
+    control_center_urls=["https://d0000000000000.cloudfront.net/" + "0" * 36] * 2,
+    control_center_function="control-center",
+)
+
 
 def now() -> datetime:
     """The current time, to the second."""
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def validate(fields: Mapping[str, Any], deployment: Any = TYPICAL_DEPLOYMENT) -> ConfigItem:
+def validate(fields: Mapping[str, Any], deployment: Deployment = TYPICAL_DEPLOYMENT) -> ConfigItem:
     """The config the fields make, checked as the workflow will (AWS limits included); raises ConfigError."""
     config = parse_config({k: v for k, v in fields.items() if k not in BOOKKEEPING})
     check_deliverable(config, deployment, now())

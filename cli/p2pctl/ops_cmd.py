@@ -123,7 +123,7 @@ def teardown(
     """
     from p2p_core.regions import commercial_regions
     from p2p_core.workflow.teardown import sweep_regions
-    from p2pctl.emulator.runs import run_name, start_run
+    from p2pctl.runs import run_name, start_run
 
     cli = cli_context(ctx)
     if not yes and not _confirmed(f"Remove every managed resource of stack {cli.stack_name!r} in every region?"):

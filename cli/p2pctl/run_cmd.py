@@ -126,7 +126,7 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="print the outcome as JSON")] = False,
 ) -> None:
     """Start a run of the workflow now (as the schedule would)."""
-    from p2pctl.emulator.runs import run_name, start_run
+    from p2pctl.runs import run_name, start_run
 
     cli = cli_context(ctx)
     sfn = cli.client("stepfunctions")
@@ -156,7 +156,7 @@ def _short(text: str | None, limit: int = 400) -> str:
 
 def follow_run(sfn: Any, arn: str, timeout: float, *, quiet: bool = False) -> dict[str, Any]:
     """Wait for an execution, printing each region's result as its Map iteration ends."""
-    from p2pctl.emulator.runs import execution_history
+    from p2pctl.runs import execution_history
 
     began, seen, shown = time.monotonic(), 0, 0
     status = "RUNNING"

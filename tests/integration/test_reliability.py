@@ -17,7 +17,7 @@ from p2p_core.aws.clients import ClientFactory, is_mutating
 from p2p_core.workflow.lease import LEASE_KEY
 from p2p_core.workflow.runtime import add_client_hook, clients_for, remove_client_hook
 from p2p_core.workflow.status import RunRecord, StatusStore
-from p2pctl.emulator.runs import run_name, start_run, wait_run
+from p2pctl.runs import run_name, start_run, wait_run
 from tests.integration.reconciler_fixtures import ONE_FLEET
 from tests.integration.test_workflow import CLOUDFRONT, RUNNING, mutations_outside_own_table
 from tests.integration.workflow_world import FIVE_REGIONS, WorkflowWorld

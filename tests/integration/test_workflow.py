@@ -10,7 +10,7 @@ import pytest
 
 from p2p_core.timestamps import format_time
 from p2pctl.emulator import shims
-from p2pctl.emulator.runs import wait_run
+from p2pctl.runs import wait_run
 from tests.integration.workflow_world import FIVE_REGIONS, WorkflowWorld
 
 RUNNING = {"regions": FIVE_REGIONS, "desired_capacity": 2, "start_time": "2020-01-01T00:00:00Z", "run_duration": None}

@@ -19,10 +19,10 @@ from p2p_core.observed import WindowAnchor
 from p2p_core.workflow.runtime import add_client_hook, remove_client_hook, reset_clients
 from p2p_core.workflow.status import Status, StatusStore
 from p2pctl.emulator import shims
-from p2pctl.emulator.runs import RunOutcome, run_name, start_run, wait_run
 from p2pctl.emulator.seed import seed_ami_parameters
 from p2pctl.emulator.stack import EmulatedStack, deploy_stack
 from p2pctl.fleet import managed_asg, scheduled_actions
+from p2pctl.runs import RunOutcome, run_name, start_run, wait_run
 
 HOME = "eu-central-1"
 FIVE_REGIONS = ["ap-northeast-1", "ap-southeast-2", "eu-central-1", "sa-east-1", "us-east-1"]

@@ -32,9 +32,9 @@ from p2p_core.durations import schedule_period
 from p2p_core.regions import commercial_regions
 from p2pctl.emulator import shims
 from p2pctl.emulator.cloudfront import ControlCenterServer
-from p2pctl.emulator.runs import run_name, start_run
 from p2pctl.emulator.seed import seed_ami_parameters
 from p2pctl.emulator.stack import EmulatedStack, PipeSpec, deploy_stack
+from p2pctl.runs import run_name, start_run
 
 EMULATOR_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 CRON_FALLBACK_SECONDS = 900.0  # for cron(...) features the ticker does not model (L, W, #)

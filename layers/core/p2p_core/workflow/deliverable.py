@@ -12,13 +12,6 @@ from p2p_core.errors import ConfigError, FieldError
 from p2p_core.timemodel import effective_window
 from p2p_core.workflow.control_center_step import blame, render_control_center
 
-# what the CLI assumes when it cannot read the stack: a UUID secret path and two CloudFront URLs
-TYPICAL_DEPLOYMENT = Deployment(
-    control_center_path="/" + "0" * 36,
-    control_center_urls=["https://d0000000000000.cloudfront.net/" + "0" * 36] * 2,
-    control_center_function="control-center",
-)
-
 
 def check_deliverable(config: ConfigItem, deployment: Deployment, now: datetime) -> None:
     """Raise ConfigError naming the field when EC2's 16 KB user data or CloudFront's limits would be exceeded."""
