@@ -127,7 +127,7 @@ def follow_lease_holders(sfn: Any, outcome: dict[str, Any], timeout: float, *, q
         except sfn.exceptions.ExecutionDoesNotExist:
             raise CliError(
                 f"the lease is held by {following!r}, which is not a run of this state machine",
-                "the lease expires on its own (see 'p2pctl status'); run 'p2pctl run --wait' again after that",
+                "the lease expires on its own (LeaseSeconds after it was taken): run 'p2pctl run --wait' again then",
             ) from None
     return outcome
 

@@ -35,14 +35,16 @@ def status(
         _print_last_run(last)
     _print_last_skipped(found)
     _print_regions(found)
-    say("recent runs (finished, status, run, source, regions changed):")
+    say("recent runs (finished, status, regions changed, run and what started it):")
     for record in found.recent_runs[:runs]:
         changed = len(record.regions) - len(record.skipped_regions)
-        say(f"  {record.finished_at}  {record.status:<7} {record.execution}  {record.source}, {changed}")
+        when = _short_time(record.finished_at)
+        say(f"  {when}  {record.status:<7} {changed:>2}  {record.execution} ({record.source})")
 
 
 def _print_last_run(last: RunRecord) -> None:
-    say(f"last run {last.execution} ({last.source}): {last.status}, config v{last.config_version}")
+    applied = "" if last.stopped_by else f", config v{last.config_version}"  # stopped in Plan: none applied
+    say(f"last run {last.execution} ({last.source}): {last.status}{applied}")
     say(f"  finished {last.finished_at}")
     if last.stopped_by:
         say(f"  stopped in Plan ({last.stopped_by}): nothing was changed, every region keeps its last result")
