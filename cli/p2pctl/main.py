@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from p2pctl import config_cmd, ops_cmd, run_cmd
+from p2pctl import config_cmd, ops_cmd, run_cmd, status_cmd
 from p2pctl.config_write import CONFLICT_EXIT
 from p2pctl.context import CliContext
 from p2pctl.errors import CliError
@@ -25,6 +25,7 @@ cli = typer.Typer(
 )
 cli.add_typer(config_cmd.app, name="config")
 run_cmd.register(cli)
+status_cmd.register(cli)
 ops_cmd.register(cli)
 cli.command()(local)
 

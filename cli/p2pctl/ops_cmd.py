@@ -10,8 +10,9 @@ from typing import Annotated, Any
 import typer
 
 from p2pctl.errors import CliError
+from p2pctl.follow import follow_run
 from p2pctl.output import console, print_json
-from p2pctl.run_cmd import cli_context, follow_run, now
+from p2pctl.run_cmd import cli_context, now
 
 # ------------------------------------------------------------------------------------------------ headers
 

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from p2p_core.workflow.events import FinalizeRequest
-from p2p_core.workflow.finalize_step import RunFailed, failure_message, finalize_step
+from p2p_core.workflow.finalize_step import finalize_step, run_failure
 from p2p_core.workflow.runtime import clients_for, current_deployment
 
 logger = Logger()
@@ -22,7 +22,7 @@ metrics = Metrics()
 @metrics.log_metrics
 @event_parser(model=FinalizeRequest)
 def handler(event: FinalizeRequest, context: LambdaContext) -> dict[str, Any]:
-    """Record the run; raise RunFailed (after recording) when a region or step failed."""
+    """Record the run; raise RunFailed (ConfigInvalid for a bad item) after recording, when anything failed."""
     deployment = current_deployment()
     run = finalize_step(event, deployment, clients_for(deployment), datetime.now(UTC))
     failed, degraded, skipped = run.failed_regions, run.degraded_regions, run.skipped_regions
@@ -35,5 +35,5 @@ def handler(event: FinalizeRequest, context: LambdaContext) -> dict[str, Any]:
     degraded_reasons = {r.region: r.error_message for r in degraded}
     logger.info("run finished", extra={"status": run.status, "errors": run.errors, "degraded": degraded_reasons})
     if run.status == "failed":
-        raise RunFailed(failure_message(run))
+        raise run_failure(run)
     return run.model_dump(mode="json")

@@ -10,16 +10,12 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from p2p_core.errors import ConfigError
-from p2p_core.workflow.events import PlanRequest
+from p2p_core.workflow.events import ConfigInvalid, PlanRequest
 from p2p_core.workflow.plan_step import plan_step, plan_summary
 from p2p_core.workflow.runtime import clients_for, current_deployment
 
 logger = Logger()
 metrics = Metrics()
-
-
-class ConfigInvalid(Exception):
-    """The config item failed validation; the message names every bad field and its value."""
 
 
 @logger.inject_lambda_context(correlation_id_path="execution")

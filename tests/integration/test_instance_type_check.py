@@ -39,8 +39,8 @@ def plan_checks() -> Iterator[list[tuple[str, str]]]:
 
 
 def _only_the_lease_was_written(world: WorkflowWorld) -> bool:
-    """Plan took and released its lease; nothing else was written anywhere."""
-    return sorted(op for _, op in world.mutating_calls()) == ["DeleteItem", "PutItem"]
+    """Plan took and released its lease, Finalize recorded the failed run; nothing else was written anywhere."""
+    return sorted(op for _, op in world.mutating_calls()) == ["DeleteItem", "PutItem", "UpdateItem"]
 
 
 def test_a_type_for_another_architecture_fails_the_run_in_plan_naming_both_fields(world: WorkflowWorld) -> None:
@@ -48,7 +48,7 @@ def test_a_type_for_another_architecture_fails_the_run_in_plan_naming_both_field
     run = world.run("wrong-arch")
     assert (run.status, run.error) == ("FAILED", "ConfigInvalid")
     assert "instance.type: 't4g.micro' runs arm64, not instance.architecture 'x86_64'" in (run.cause or "")
-    assert run.states_entered == ["Plan"]
+    assert run.states_entered == ["Plan", "Finalize"]
     assert _only_the_lease_was_written(world)
     assert world.asg("eu-central-1") is None
 

@@ -181,9 +181,9 @@ def test_a_live_lease_of_another_run_makes_the_run_skip_without_touching_anythin
     run = world.run("blocked")
     assert run.status == "SUCCEEDED", run.cause
     assert run.states_entered == ["Plan", "NothingToDo", "Finalize"]
-    last = world.status().last_run
-    assert last is not None and last.status == "skipped"
-    assert last.skip_reason == "another run holds the lease: other-run"
+    skipped = world.status().last_skipped
+    assert skipped is not None and skipped.status == "skipped" and skipped.held_by == "other-run"
+    assert skipped.skip_reason == "another run holds the lease: other-run"
     assert mutations_outside_own_table(world) == []
     assert all(world.asg(region) is None for region in FIVE_REGIONS)
     assert lease_item(world) == item

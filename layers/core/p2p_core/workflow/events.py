@@ -41,6 +41,7 @@ class PlanResult(_Event):
     source: str = "manual"
     skipped: bool = False
     skip_reason: str | None = None
+    held_by: str | None = Field(None, description="a skipped run: the execution holding the lease")
     nothing_to_do: bool
     config: dict[str, Any] = Field(default_factory=dict)
     config_version: int = 0
@@ -101,10 +102,20 @@ class Applied(_Event):
 
 
 class FinalState(PlanResult):
-    """The state Finalize receives: the plan plus what the Parallel state did."""
+    """The state Finalize receives: the plan plus what the Parallel state did.
 
+    When Plan fails, its Catch hands Finalize the run's input with `plan_error` (no plan): hence the defaults.
+    """
+
+    run_id: str = ""
+    nothing_to_do: bool = True
     applied: Applied | None = None
     apply_error: dict[str, Any] | None = None
+    plan_error: dict[str, Any] | None = Field(None, description="Error and Cause of a failed Plan (Catch)")
+
+
+class ConfigInvalid(Exception):
+    """The config item failed validation; the message names every bad field and its value (the run's error)."""
 
 
 class FinalizeRequest(_Event):

@@ -14,7 +14,7 @@ from p2p_core.errors import ConfigError
 from p2p_core.results import RegionResult
 from p2p_core.timestamps import format_time
 from p2p_core.workflow.enabled import SKIP_REASON
-from p2p_core.workflow.events import FinalizeRequest, FinalState
+from p2p_core.workflow.events import ConfigInvalid, FinalizeRequest, FinalState
 from p2p_core.workflow.lease import Lease
 from p2p_core.workflow.status import RunRecord, RunStatus, StatusStore
 
@@ -32,9 +32,14 @@ def finalize_step(request: FinalizeRequest, deployment: Deployment, clients: Cli
     if state.skipped:
         store.record_run(run, managed_regions=None)
         return run
+    lease = Lease(db, deployment.config_table, timedelta(seconds=deployment.lease_seconds))
+    if state.plan_error is not None:  # stopped in Plan: nothing was planned, so no region changed hands
+        store.record_run(run, managed_regions=None)
+        lease.release(request.execution)  # a Plan that timed out holding it did not give it back
+        return run  # no follow-up: a run started now would stop in Plan the same way
     previous = store.load()
     store.record_run(run, managed_regions=managed_after(previous.managed_regions, state))
-    Lease(db, deployment.config_table, timedelta(seconds=deployment.lease_seconds)).release(request.execution)
+    lease.release(request.execution)
     # Released first, then read: an edit whose own run found the lease taken is seen here, or its run
     # got the lease. Either way no edit waits for the next scheduled run.
     follow_up = _follow_up_if_edited(request, deployment, clients, db, now)
@@ -71,8 +76,10 @@ def run_record(request: FinalizeRequest, now: datetime) -> RunRecord:
     state = request.plan
     applied = state.applied
     regions = [_readable(r) for r in applied.regions] if applied else []
+    regions += _unreported(state, {r.region for r in regions})
     regions += [skipped_region(name) for name in state.skipped_regions]
-    errors = [f"{r.region}: {r.error_code}: {r.error_message}" for r in regions if r.status == "failed"]
+    errors = [_plan_failure(state.plan_error, _stopped_by(state))] if state.plan_error else []
+    errors += [f"{r.region}: {r.error_code}: {r.error_message}" for r in regions if r.status == "failed"]
     if state.apply_error:
         errors.append(f"apply: {state.apply_error.get('Error')}: {shorten(state.apply_error.get('Cause'))}")
     for step, outcome in (
@@ -90,6 +97,8 @@ def run_record(request: FinalizeRequest, now: datetime) -> RunRecord:
         config_version=state.config_version,
         config_digest=state.config_digest,
         skip_reason=state.skip_reason,
+        held_by=state.held_by,
+        stopped_by=_stopped_by(state) if state.plan_error else None,
         regions=regions,
         unchanged_regions=state.unchanged_regions,
         control_center=applied.control_center if applied else None,
@@ -99,9 +108,10 @@ def run_record(request: FinalizeRequest, now: datetime) -> RunRecord:
 
 
 MAX_MESSAGE = 300  # the status item keeps 20 runs: error text must not grow it towards DynamoDB's 400 KB
+MAX_PLAN_MESSAGE = 1500  # one per run, and it names every bad field of the config item
 
 
-def shorten(cause: object) -> str:
+def shorten(cause: object, limit: int = MAX_MESSAGE) -> str:
     """A Lambda error's message without its stack trace (the Cause is the error JSON), capped in length."""
     text = str(cause or "")
     try:
@@ -110,7 +120,25 @@ def shorten(cause: object) -> str:
         found = None
     if isinstance(found, dict) and "errorMessage" in found:
         text = str(found["errorMessage"])
-    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _plan_failure(error: dict[str, Any], stopped_by: str) -> str:
+    return f"plan: {stopped_by}: {shorten(error.get('Cause'), MAX_PLAN_MESSAGE)}"
+
+
+def _stopped_by(state: FinalState) -> str:
+    return str((state.plan_error or {}).get("Error") or "PlanFailed")
+
+
+def _unreported(state: FinalState, reported: set[str]) -> list[RegionResult]:
+    """Planned regions the Apply state never reported on (it failed as a whole): failed, not silently ok."""
+    if state.apply_error is None:
+        return []
+    code = str(state.apply_error.get("Error") or "ApplyFailed")
+    why = "not reconciled: the run's Apply state failed before this region reported"
+    missing = [r.region for r in state.regions if r.region not in reported]
+    return [RegionResult(region=name, status="failed", error_code=code, error_message=why) for name in missing]
 
 
 def skipped_region(region: str) -> RegionResult:
@@ -149,3 +177,10 @@ def managed_after(before: list[str], state: FinalState) -> list[str]:
 def failure_message(run: RunRecord) -> str:
     """The execution's error cause when the run failed."""
     return f"run {run.execution} failed: " + "; ".join(run.errors)
+
+
+def run_failure(run: RunRecord) -> Exception:
+    """What Finalize raises for a failed run: an invalid config keeps Plan's error name, so alarms and `run` say so."""
+    if run.stopped_by == ConfigInvalid.__name__:
+        return ConfigInvalid(run.errors[0].removeprefix(f"plan: {ConfigInvalid.__name__}: "))
+    return RunFailed(failure_message(run))

@@ -51,6 +51,7 @@ def plan_step(
             source=source,
             skipped=True,
             skip_reason=f"another run holds the lease: {holder.get('owner', 'unknown')}",
+            held_by=holder.get("owner"),
             nothing_to_do=True,
         )
     try:

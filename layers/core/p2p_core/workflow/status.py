@@ -3,6 +3,11 @@
 It is the workflow's memory between runs: `managed_regions` tells Plan where to look for regions that
 left the selection, and `window_anchor` records when the window fields took their current values, so
 `start_time: "now"` stays put whoever edits the item and whatever else changes (SPEC §3).
+
+Every run is recorded, and a skipped one never hides a real result: `last_run` is the last run that
+did work (including one that stopped in Plan on an invalid config), `last_skipped` the last run that
+found the lease taken (naming the holder), `regions` the last known result of every region across
+runs, and `recent_runs` the last runs of any kind, newest first.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ STATUS_KEY = "status"
 RECENT_RUNS = 20
 WRITE_ATTEMPTS = 8
 RunStatus = Literal["ok", "degraded", "failed", "skipped", "noop"]
+RegionStatus = Literal["ok", "degraded", "failed", "skipped", "unchanged"]
 
 
 class RunRecord(BaseModel):
@@ -38,6 +44,8 @@ class RunRecord(BaseModel):
     config_version: int = 0
     config_digest: str = ""
     skip_reason: str | None = None
+    held_by: str | None = Field(None, description="a skipped run: the execution that held the lease")
+    stopped_by: str | None = Field(None, description="the error that stopped the run in Plan, e.g. ConfigInvalid")
     regions: list[RegionResult] = Field(default_factory=list)
     unchanged_regions: list[str] = Field(default_factory=list)
     control_center: StepOutcome | None = None
@@ -61,6 +69,36 @@ class RunRecord(BaseModel):
         return [r for r in self.regions if r.status == "skipped"]
 
 
+class RegionRecord(BaseModel):
+    """A region's last known result, and the run that found it (`unchanged`: it matched the config then)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    status: RegionStatus
+    run: str
+    finished_at: str
+    actions: list[str] = Field(default_factory=list)
+    mutating_calls: int = 0
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+def remember_regions(
+    before: dict[str, RegionRecord], run: RunRecord, managed_regions: list[str] | None
+) -> dict[str, RegionRecord]:
+    """Each region's last known result after `run`; regions neither managed nor selected any more are dropped."""
+    found = dict(before)
+    for name in run.unchanged_regions:
+        found[name] = RegionRecord(status="unchanged", run=run.execution, finished_at=run.finished_at)
+    for result in run.regions:
+        fields = result.model_dump(include={"status", "actions", "mutating_calls", "error_code", "error_message"})
+        found[result.region] = RegionRecord(**fields, run=run.execution, finished_at=run.finished_at)
+    if managed_regions is None:  # the run stopped before it knew the regions: keep what earlier runs found
+        return found
+    kept = set(managed_regions) | {r.region for r in run.skipped_regions}  # selected, but not enabled
+    return {name: record for name, record in sorted(found.items()) if name in kept}
+
+
 class Status(BaseModel):
     """The status item's fields."""
 
@@ -72,8 +110,14 @@ class Status(BaseModel):
     first_seen: dict[str, str] = Field(
         default_factory=dict, description="before window anchors: config digest -> RFC 3339 time (read once, removed)"
     )
-    last_run: RunRecord | None = None
-    recent_runs: list[RunRecord] = Field(default_factory=list)
+    last_run: RunRecord | None = Field(None, description="the last run that did work (never a skipped one)")
+    last_skipped: RunRecord | None = Field(None, description="the last run that found the lease taken")
+    regions: dict[str, RegionRecord] = Field(default_factory=dict, description="last known result per region")
+    recent_runs: list[RunRecord] = Field(default_factory=list, description="runs of any kind, newest first")
+
+    def run(self, execution: str) -> RunRecord | None:
+        """The recorded run of that execution name, if it is among the recent ones."""
+        return next((r for r in self.recent_runs if r.execution == execution), None)
 
     def recorded_anchor(self, config: ConfigItem) -> WindowAnchor | None:
         """The recorded window anchor; for a control plane upgraded from the `updated_at` model, the anchor it used."""
@@ -119,15 +163,19 @@ class StatusStore:
         return anchor
 
     def record_run(self, run: RunRecord, managed_regions: list[str] | None) -> None:
-        """Store `run` as the last run (and in the recent list); update managed regions when given."""
+        """Store `run` in the recent list and as the last (or last skipped) run; update managed regions when given."""
         for _ in range(WRITE_ATTEMPTS):
             status = self.load()
             recent = [run, *status.recent_runs][:RECENT_RUNS]
+            as_last = "last_skipped" if run.status == "skipped" else "last_run"  # a skip never hides a real result
             fields: dict[str, Any] = {
-                "last_run": run.model_dump(mode="json", exclude_none=True),
+                as_last: run.model_dump(mode="json", exclude_none=True),
                 "recent_runs": [r.model_dump(mode="json", exclude_none=True) for r in recent],
                 "revision": status.revision + 1,
             }
+            if run.status != "skipped":
+                regions = remember_regions(status.regions, run, managed_regions)
+                fields["regions"] = {name: r.model_dump(mode="json", exclude_none=True) for name, r in regions.items()}
             if managed_regions is not None:
                 fields["managed_regions"] = sorted(managed_regions)
             names = {f"#{i}": name for i, name in enumerate(fields)}

@@ -1,0 +1,100 @@
+"""`p2pctl status`: the last run that did work, the last skipped one, and every region's last known result."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from p2p_core.workflow.status import RegionRecord, RunRecord, Status, remember_regions
+from p2pctl.output import console, print_json
+from p2pctl.run_cmd import capped, cli_context, say
+
+
+def status(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="print the status item as JSON")] = False,
+    runs: Annotated[int, typer.Option("--runs", help="recent runs to list")] = 5,
+) -> None:
+    """Every region's last known result, the last run (and the last skipped one), and the recent runs."""
+    from p2p_core.workflow.status import StatusStore
+
+    cli = cli_context(ctx)
+    found = StatusStore(cli.client("dynamodb"), cli.config_table()).load()
+    if as_json:
+        print_json(found.model_dump(mode="json"))
+        return
+    say(f"managed regions ({len(found.managed_regions)}): {', '.join(found.managed_regions) or 'none'}")
+    last = found.last_run
+    if last is None and found.last_skipped is None:
+        say("no run recorded yet: start one with 'p2pctl run --wait'")
+        return
+    if last is not None:
+        _print_last_run(last)
+    _print_last_skipped(found)
+    _print_regions(found)
+    say("recent runs (finished, status, regions changed, run and what started it):")
+    for record in found.recent_runs[:runs]:
+        changed = len(record.regions) - len(record.skipped_regions)
+        when = _short_time(record.finished_at)
+        say(f"  {when}  {record.status:<7} {changed:>2}  {record.execution} ({record.source})")
+
+
+def _print_last_run(last: RunRecord) -> None:
+    applied = "" if last.stopped_by else f", config v{last.config_version}"  # stopped in Plan: none applied
+    say(f"last run {last.execution} ({last.source}): {last.status}{applied}")
+    say(f"  finished {last.finished_at}")
+    if last.stopped_by:
+        say(f"  stopped in Plan ({last.stopped_by}): nothing was changed, every region keeps its last result")
+    for error in last.errors:
+        console.print(error, style="red", markup=False, highlight=False)  # AWS text may hold [brackets]
+    for result in last.degraded_regions:
+        line = f"{result.region} degraded: {result.error_message}"
+        console.print(line, style="yellow", markup=False, highlight=False)
+    gone = [r.region for r in last.regions if r.decommissioned and r.status == "ok"]
+    if gone:
+        say(f"  decommissioned (no longer managed): {', '.join(gone)}")
+    if last.follow_up:
+        say(f"the config changed during that run: follow-up run {last.follow_up}")
+
+
+def _print_last_skipped(found: Status) -> None:
+    skipped, last = found.last_skipped, found.last_run
+    if skipped is None or (last is not None and skipped.finished_at < last.finished_at):
+        return  # a skip older than the last real run is history (recent runs list it)
+    say(f"last skipped run {skipped.execution} ({skipped.source}), {skipped.finished_at}:")
+    say(f"  {skipped.skip_reason or 'skipped'}")
+
+
+def _print_regions(found: Status) -> None:
+    last = found.last_run
+    # a status item written before per-region results were kept: the last run's regions are what is known
+    regions = found.regions or (remember_regions({}, last, None) if last else {})
+    if not regions:
+        return
+    say("regions (each one's last known result, from whichever run found it):")
+    table = Table("region", "status", "writes", "as of", "changes or reason", box=None, pad_edge=False)
+    for column in table.columns[:4]:
+        column.no_wrap = True
+    for name, record in regions.items():
+        as_of = "last run" if last is not None and record.run == last.execution else _short_time(record.finished_at)
+        table.add_row(name, record.status, str(record.mutating_calls), as_of, escape(_why(record)))
+    console.print(table)
+
+
+def _why(record: RegionRecord) -> str:
+    if record.error_code:
+        return f"{record.error_code}: {record.error_message}"
+    return "-" if record.status == "unchanged" else capped(record.actions)
+
+
+def _short_time(finished_at: str) -> str:
+    """`2026-11-26T07:40:00Z` as `11-26 07:40` (the run's full time is in the recent runs list)."""
+    return finished_at[5:16].replace("T", " ")
+
+
+def register(cli: typer.Typer) -> None:
+    """Add the status command to the root command."""
+    cli.command()(status)
