@@ -35,11 +35,10 @@ def status(
         _print_last_run(last)
     _print_last_skipped(found)
     _print_regions(found)
-    say("recent runs (finished, status, regions changed, run and what started it):")
+    say("recent runs (finished, status, regions changed, run):")
     for record in found.recent_runs[:runs]:
         changed = len(record.regions) - len(record.skipped_regions)
-        when = _short_time(record.finished_at)
-        say(f"  {when}  {record.status:<7} {changed:>2}  {record.execution} ({record.source})")
+        say(f"  {record.finished_at}  {record.status:<7} {changed:>2}  {record.execution}")
 
 
 def _print_last_run(last: RunRecord) -> None:

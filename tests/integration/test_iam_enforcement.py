@@ -96,7 +96,7 @@ def test_without_a_reconciler_statement_a_named_step_fails(
     run = world.run()
     assert run.status == "FAILED"
     if operation == "Plan":
-        assert run.states_entered == ["Plan"]
+        assert run.states_entered == ["Plan", "Finalize"]  # Plan's Catch: Finalize records the failure
         assert f"not authorized to perform: {action} " in str(run.cause)
         return
     code, message = region_error(world)
@@ -124,7 +124,7 @@ def test_plan_without_its_table_permissions_fails_the_run_in_its_first_step(worl
     fresh_region_with_a_future_start(world)
     run = world.run()
     assert run.status == "FAILED"
-    assert run.states_entered == ["Plan"]
+    assert run.states_entered == ["Plan", "Finalize"]  # Plan's Catch: Finalize records the failure
     assert "AccessDeniedException" in str(run.cause)  # DynamoDB's JSON answer
     assert "dynamodb:GetItem" in str(run.cause)
     assert world.managed_vpcs(HOME) == []
