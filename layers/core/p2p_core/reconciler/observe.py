@@ -1,15 +1,57 @@
-"""Find a region's managed resources by tags, and read the ASG into the planner's model."""
+"""Find a region's managed resources by tags, and read them into the planner's model (`p2p_core.observed`).
+
+`read_region` is Plan's view, cheap enough for every run: with the group there, one read per
+resource type — the group (tag filter; its launch template, subnets, sizes, tags and instances come
+with it), its scheduled actions, subnets, route tables (routes and associations included),
+security groups (rules included), the launch template versions the group and the default use, and
+the log group when logs are on: 7 reads. Why the VPC and the internet gateway need no read of their
+own is in `p2p_core.verify`. Without the group the region is being created or was damaged: every
+kind is described (`discover`), as the reconciler does before it changes anything.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from p2p_core.observed import START_ACTION, STOP_ACTION, CapacityTarget, ObservedAsg, ScheduledAction
-from p2p_core.reconciler.context import RegionContext
+from botocore.exceptions import ClientError
+
+from p2p_core.observed import (
+    START_ACTION,
+    STOP_ACTION,
+    CapacityTarget,
+    ObservedAsg,
+    ObservedInternetGateway,
+    ObservedLaunchTemplate,
+    ObservedLogGroup,
+    ObservedNetwork,
+    ObservedRegion,
+    ObservedRoute,
+    ObservedRouteTable,
+    ObservedSecurityGroup,
+    ObservedSubnet,
+    ObservedTemplateVersion,
+    ObservedVpc,
+    ScheduledAction,
+    SecurityRule,
+)
+from p2p_core.reconciler.context import RegionContext, tag_dict
+from p2p_core.reconciler.errors import is_gone
 from p2p_core.reconciler.launches import live_instances
 
 DELETING = "Delete in progress"
+_ROUTE_TARGETS = (
+    "GatewayId",
+    "NatGatewayId",
+    "TransitGatewayId",
+    "VpcPeeringConnectionId",
+    "NetworkInterfaceId",
+    "InstanceId",
+    "EgressOnlyInternetGatewayId",
+    "CarrierGatewayId",
+    "LocalGatewayId",
+    "CoreNetworkArn",
+)
 
 
 @dataclass
@@ -30,12 +72,6 @@ class Found:
         """True when any managed resource is left in the region."""
         return any(vars(self).values())
 
-    def complete(self, logs_enabled: bool) -> bool:
-        """True when every resource a running region needs is there."""
-        needed = [self.vpcs, self.igws, self.subnets, self.route_tables, self.security_groups]
-        needed += [self.launch_templates, live_asgs(self.asgs)]
-        return all(needed) and (self.log_groups != [] or not logs_enabled)
-
 
 def live_asgs(asgs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """ASGs not already being deleted."""
@@ -48,10 +84,9 @@ def find_asgs(ctx: RegionContext) -> list[dict[str, Any]]:
     return sorted((g for page in pages for g in page["AutoScalingGroups"]), key=lambda g: g["AutoScalingGroupName"])
 
 
-def discover(ctx: RegionContext) -> Found:
-    """Describe every kind of managed resource (the thorough, adopt-and-resume path)."""
+def discover(ctx: RegionContext, asgs: list[dict[str, Any]] | None = None) -> Found:
+    """Describe every kind of managed resource (the thorough, adopt-and-resume path); `asgs` if already read."""
     ec2, flt = ctx.ec2, ctx.filters()
-    groups = ctx.logs.describe_log_groups(logGroupNamePrefix=ctx.log_group)["logGroups"]
     by_id = _sorted_by
     return Found(
         vpcs=by_id(ec2.describe_vpcs(Filters=flt)["Vpcs"], "VpcId"),
@@ -60,8 +95,8 @@ def discover(ctx: RegionContext) -> Found:
         route_tables=by_id(ec2.describe_route_tables(Filters=flt)["RouteTables"], "RouteTableId"),
         security_groups=by_id(ec2.describe_security_groups(Filters=flt)["SecurityGroups"], "GroupId"),
         launch_templates=by_id(ec2.describe_launch_templates(Filters=flt)["LaunchTemplates"], "LaunchTemplateId"),
-        log_groups=[g for g in groups if g["logGroupName"] == ctx.log_group],
-        asgs=find_asgs(ctx),
+        log_groups=_log_groups(ctx),
+        asgs=find_asgs(ctx) if asgs is None else asgs,
     )
 
 
@@ -70,17 +105,194 @@ def _sorted_by(items: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
     return sorted(items, key=lambda item: str(item[key]))
 
 
+def _log_groups(ctx: RegionContext) -> list[dict[str, Any]]:
+    groups = ctx.logs.describe_log_groups(logGroupNamePrefix=ctx.log_group)["logGroups"]
+    return [g for g in groups if g["logGroupName"] == ctx.log_group]
+
+
+def read_region(ctx: RegionContext, logs_enabled: bool) -> ObservedRegion:
+    """The region as Plan verifies it (see the module docstring for what is read)."""
+    groups = find_asgs(ctx)
+    live = live_asgs(groups)
+    if not live:
+        return found_region(ctx.region, discover(ctx, groups))
+    group, ec2, flt = live[0], ctx.ec2, ctx.filters()
+    network = ObservedNetwork(
+        subnets=[subnet_of(s) for s in ec2.describe_subnets(Filters=flt)["Subnets"]],
+        route_tables=[route_table_of(t) for t in ec2.describe_route_tables(Filters=flt)["RouteTables"]],
+        security_groups=[security_group_of(g) for g in ec2.describe_security_groups(Filters=flt)["SecurityGroups"]],
+    )
+    logs = _log_groups(ctx) if logs_enabled else []
+    return ObservedRegion(
+        region=ctx.region,
+        exists=True,
+        asg=read_asg(ctx, group),
+        network=network,
+        launch_template=read_template(ctx, group),
+        log_group=log_group_of(logs[0]) if logs else None,
+    )
+
+
+def found_region(region: str, found: Found) -> ObservedRegion:
+    """What `discover` found, in the planner's model."""
+    live = live_asgs(found.asgs)
+    network = ObservedNetwork(
+        vpcs=[ObservedVpc(vpc_id=v["VpcId"], cidr_block=v.get("CidrBlock")) for v in found.vpcs],
+        internet_gateways=[gateway_of(g) for g in found.igws],
+        subnets=[subnet_of(s) for s in found.subnets],
+        route_tables=[route_table_of(t) for t in found.route_tables],
+        security_groups=[security_group_of(g) for g in found.security_groups],
+    )
+    templates = [
+        ObservedLaunchTemplate(
+            template_id=t["LaunchTemplateId"],
+            name=t["LaunchTemplateName"],
+            default_version=t.get("DefaultVersionNumber"),
+        )
+        for t in found.launch_templates
+    ]
+    return ObservedRegion(
+        region=region,
+        exists=found.exists,
+        asg=asg_of(live[0]) if live else None,
+        network=network,
+        launch_template=templates[0] if templates else None,
+        log_group=log_group_of(found.log_groups[0]) if found.log_groups else None,
+    )
+
+
 def read_asg(ctx: RegionContext, asg: dict[str, Any]) -> ObservedAsg:
-    """The ASG's capacity, live instances and p2p scheduled actions (one describe call)."""
+    """The group with its p2p scheduled actions (one describe call)."""
     response = ctx.autoscaling.describe_scheduled_actions(
         AutoScalingGroupName=asg["AutoScalingGroupName"], ScheduledActionNames=[START_ACTION, STOP_ACTION]
     )
     actions = [a for a in (_action(raw) for raw in response["ScheduledUpdateGroupActions"]) if a is not None]
+    return asg_of(asg).model_copy(update={"scheduled_actions": sorted(actions, key=lambda a: a.name)})
+
+
+def asg_of(raw: dict[str, Any]) -> ObservedAsg:
+    """A DescribeAutoScalingGroups entry (its scheduled actions are read apart)."""
+    template = raw.get("LaunchTemplate") or {}
     return ObservedAsg(
-        capacity=capacity_of(asg),
-        scheduled_actions=sorted(actions, key=lambda a: a.name),
-        instances=live_instances(asg),
+        capacity=capacity_of(raw),
+        instances=live_instances(raw),
+        name=raw["AutoScalingGroupName"],
+        template_id=template.get("LaunchTemplateId"),
+        template_name=template.get("LaunchTemplateName"),
+        template_version=template.get("Version"),
+        subnet_ids=sorted(s for s in raw.get("VPCZoneIdentifier", "").split(",") if s),
+        tags=tag_dict(raw.get("Tags")),
     )
+
+
+def read_template(ctx: RegionContext, asg: dict[str, Any]) -> ObservedLaunchTemplate | None:
+    """The group's launch template: its default version and the version the group uses, with their content."""
+    spec = asg.get("LaunchTemplate") or {}
+    if "LaunchTemplateId" not in spec:
+        return None
+    wanted = list(dict.fromkeys(["$Default", str(spec.get("Version") or "$Default")]))
+    attempts = [wanted] if wanted == ["$Default"] else [wanted, ["$Default"]]
+    for versions in attempts:  # the group's version may have been deleted by hand
+        try:
+            found = ctx.ec2.describe_launch_template_versions(
+                LaunchTemplateId=spec["LaunchTemplateId"], Versions=versions
+            )
+        except ClientError as exc:
+            if not is_gone(exc):
+                raise
+            continue
+        read = found["LaunchTemplateVersions"]
+        if read:
+            return template_of(read)
+    return None
+
+
+def template_of(versions: list[dict[str, Any]]) -> ObservedLaunchTemplate:
+    """DescribeLaunchTemplateVersions entries of one template."""
+    observed = {
+        int(v["VersionNumber"]): ObservedTemplateVersion(
+            number=int(v["VersionNumber"]),
+            description=v.get("VersionDescription") or "",
+            default=bool(v.get("DefaultVersion")),
+            data=v.get("LaunchTemplateData") or {},
+        )
+        for v in versions
+    }
+    default = next((n for n, v in observed.items() if v.default), None)
+    return ObservedLaunchTemplate(
+        template_id=versions[0]["LaunchTemplateId"],
+        name=versions[0]["LaunchTemplateName"],
+        default_version=default,
+        versions=sorted(observed.values(), key=lambda v: v.number),
+    )
+
+
+def subnet_of(raw: dict[str, Any]) -> ObservedSubnet:
+    """A DescribeSubnets entry."""
+    return ObservedSubnet(
+        subnet_id=raw["SubnetId"],
+        vpc_id=raw["VpcId"],
+        zone=raw["AvailabilityZone"],
+        cidr_block=raw["CidrBlock"],
+        public=bool(raw.get("MapPublicIpOnLaunch")),
+    )
+
+
+def gateway_of(raw: dict[str, Any]) -> ObservedInternetGateway:
+    """A DescribeInternetGateways entry with the VPCs it is attached to."""
+    attached = [
+        a["VpcId"] for a in raw.get("Attachments", []) if a.get("State", "available") in ("available", "attached")
+    ]
+    return ObservedInternetGateway(gateway_id=raw["InternetGatewayId"], vpc_ids=attached)
+
+
+def route_table_of(raw: dict[str, Any]) -> ObservedRouteTable:
+    """A DescribeRouteTables entry with its routes and explicit subnet associations."""
+    routes = []
+    for route in raw.get("Routes", []):
+        destination = (
+            route.get("DestinationCidrBlock")
+            or route.get("DestinationIpv6CidrBlock")
+            or route.get("DestinationPrefixListId")
+        )
+        target = next((str(route[k]) for k in _ROUTE_TARGETS if route.get(k)), "unknown")
+        state, origin = route.get("State", "active"), route.get("Origin", "CreateRoute")
+        routes.append(ObservedRoute(destination=str(destination), target=target, state=state, origin=origin))
+    subnets = sorted(a["SubnetId"] for a in raw.get("Associations", []) if a.get("SubnetId"))
+    return ObservedRouteTable(
+        route_table_id=raw["RouteTableId"], vpc_id=raw["VpcId"], routes=routes, subnet_ids=subnets
+    )
+
+
+def security_group_of(raw: dict[str, Any]) -> ObservedSecurityGroup:
+    """A DescribeSecurityGroups entry with its ingress and egress rules, one per peer."""
+    return ObservedSecurityGroup(
+        group_id=raw["GroupId"],
+        vpc_id=raw.get("VpcId", ""),
+        ingress=rules_of(raw.get("IpPermissions", [])),
+        egress=rules_of(raw.get("IpPermissionsEgress", [])),
+    )
+
+
+def rules_of(permissions: list[dict[str, Any]]) -> list[SecurityRule]:
+    """IpPermissions as one rule per (protocol, ports, peer)."""
+    rules: set[SecurityRule] = set()
+    for perm in permissions:
+        ports = {
+            "protocol": str(perm["IpProtocol"]),
+            "from_port": perm.get("FromPort", -1),
+            "to_port": perm.get("ToPort", -1),
+        }
+        peers = [p["GroupId"] for p in perm.get("UserIdGroupPairs", [])]
+        peers += [r["CidrIp"] for r in perm.get("IpRanges", [])] + [r["CidrIpv6"] for r in perm.get("Ipv6Ranges", [])]
+        peers += [p["PrefixListId"] for p in perm.get("PrefixListIds", [])]
+        rules |= {SecurityRule(**ports, peer=peer) for peer in peers}
+    return sorted(rules, key=lambda r: (r.protocol, r.from_port, r.to_port, r.peer))
+
+
+def log_group_of(raw: dict[str, Any]) -> ObservedLogGroup:
+    """A DescribeLogGroups entry."""
+    return ObservedLogGroup(name=raw["logGroupName"], retention_days=raw.get("retentionInDays"))
 
 
 def capacity_of(raw: dict[str, Any]) -> CapacityTarget:
