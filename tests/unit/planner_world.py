@@ -21,6 +21,7 @@ from p2p_core.observed import (
     ObservedSubnet,
     ObservedTemplateVersion,
     ScheduledAction,
+    WindowAnchor,
 )
 from p2p_core.plan import Plan, RegionPlan
 from p2p_core.wanted import (
@@ -128,6 +129,6 @@ def apply_plan(observed: Observed, plan: Plan, config: ConfigItem) -> Observed:
             "regions": regions,
             "managed_regions": sorted(managed),
             "schedule_expression": plan.schedule_expression,
-            "config_first_seen": observed.config_first_seen or plan.anchor,
+            "window_anchor": WindowAnchor(digest=plan.window_digest, since=plan.anchor),  # as Plan records it
         }
     )
