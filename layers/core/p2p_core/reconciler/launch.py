@@ -16,8 +16,9 @@ from p2p_core.config import ConfigItem, LogSettings
 from p2p_core.instance import InstanceSettings
 from p2p_core.observed import ObservedTemplateVersion
 from p2p_core.reconciler.context import RegionContext
+from p2p_core.reconciler.described import template_of
 from p2p_core.reconciler.errors import is_gone
-from p2p_core.reconciler.observe import Found, template_of
+from p2p_core.reconciler.observe import Found
 from p2p_core.verify_template import template_differences
 from p2p_core.wanted import BuildInputs, ami_parameter, template_data, template_digest, template_settings
 

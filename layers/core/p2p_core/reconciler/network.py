@@ -15,8 +15,9 @@ from botocore.exceptions import ClientError
 from p2p_core.config import ConfigItem, NetworkSettings
 from p2p_core.observed import ObservedNetwork, ObservedVpc, SecurityRule
 from p2p_core.reconciler.context import RegionContext
+from p2p_core.reconciler.described import route_table_of, security_group_of, subnet_of
 from p2p_core.reconciler.errors import ReconcileError, error_code, is_gone
-from p2p_core.reconciler.observe import Found, route_table_of, security_group_of, subnet_of
+from p2p_core.reconciler.observe import Found
 from p2p_core.verify import BLACKHOLE, NO_ROOM_FOR_SUBNETS, cidr_refusal, fleet_subnets, rule_changes, sorted_rules
 from p2p_core.wanted import ANYWHERE, WANTED_EGRESS, choose_zones, free_blocks, wanted_ingress
 
