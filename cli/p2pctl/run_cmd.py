@@ -51,6 +51,9 @@ def plan(
         return
     console.print(f"drifted regions ({len(result.regions)}):")
     for region in result.regions:
+        if region.refused:  # a change AWS cannot make in place: the run fails this region, untouched
+            say(f"  {region.region}: refused: {region.refused}")
+            continue
         change = "decommission" if region.decommission else _describe_region_plan(region)
         say(f"  {region.region}: {change}")
         say(f"      why: {capped(region.reasons)}")

@@ -27,6 +27,7 @@ from p2p_core.plan import Plan
 from p2p_core.planner import plan
 from p2p_core.reconciler import observe_region, reconcile_region
 from p2p_core.results import RegionResult
+from p2p_core.wanted import BuildInputs
 from p2pctl.emulator import shims
 from p2pctl.emulator.seed import seed_ami_parameters
 
@@ -106,7 +107,8 @@ class World:
 
     def plan(self, config: ConfigItem, now: datetime | None = None) -> Plan:
         """The planner's answer for the world as it is."""
-        return plan(config, self.observe(config), now or self.now)
+        build = BuildInputs(stack=STACK, user_data=USER_DATA, instance_profile_arn=self.deployment.instance_profile_arn)
+        return plan(config, self.observe(config), now or self.now, build=build)
 
     def run(self, config: ConfigItem, now: datetime | None = None) -> dict[str, RegionResult]:
         """One workflow run: reconcile every drifted region; the call log starts afresh."""

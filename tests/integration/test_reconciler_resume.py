@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import boto3
 import pytest
 
 from tests.integration.reconciler_fixtures import (
@@ -17,6 +18,8 @@ from tests.integration.reconciler_fixtures import (
 from tests.integration.test_reconciler import FRESH_REGION_MUTATIONS
 
 ONE_OF_EACH = {**ONE_FLEET, "instance": 2}
+# a new instance type: template version, made the default, the group follows it, its tags
+TEMPLATE_UPDATE_MUTATIONS = 4
 
 
 @pytest.fixture
@@ -50,7 +53,26 @@ def test_interrupted_template_update_is_finished_without_a_second_version(world:
 
     world.run(changed)
 
-    assert world.mutating() == ["UpdateAutoScalingGroup", "CreateOrUpdateTags"]
+    # the version the interrupted run made is adopted: made the default, followed by the group
+    assert world.mutating() == ["ModifyLaunchTemplate", "UpdateAutoScalingGroup", "CreateOrUpdateTags"]
+    assert world.run(changed) == {}
+
+
+@pytest.mark.parametrize("done", range(TEMPLATE_UPDATE_MUTATIONS))
+def test_template_update_interrupted_after_each_step_ends_on_one_new_default_version(world: World, done: int) -> None:
+    world.run(make_config(regions=["eu-central-1"]))
+    changed = make_config(regions=["eu-central-1"], instance={"type": "t3.small"})
+    with world.interrupt_after(done), pytest.raises(Interrupted):
+        world.run(changed)
+
+    assert world.run(changed)["eu-central-1"].status == "ok"
+
+    ec2 = boto3.client("ec2", "eu-central-1")
+    template_id = managed_resources("eu-central-1")["launch_template"][0]
+    template = ec2.describe_launch_templates(LaunchTemplateIds=[template_id])["LaunchTemplates"][0]
+    group = boto3.client("autoscaling", "eu-central-1").describe_auto_scaling_groups()["AutoScalingGroups"][0]
+    assert (template["LatestVersionNumber"], template["DefaultVersionNumber"]) == (2, 2)
+    assert group["LaunchTemplate"]["Version"] == "2"
     assert world.run(changed) == {}
 
 

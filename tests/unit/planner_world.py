@@ -1,38 +1,123 @@
-"""A pure stand-in for AWS: applies a Plan to an Observed, as a perfect reconciler would."""
+"""A pure stand-in for AWS: a region exactly as the reconciler leaves it, and a Plan applied to an Observed."""
 
 from __future__ import annotations
 
-from p2p_core.observed import Observed, ObservedAsg, ObservedRegion, WindowAnchor
+from collections.abc import Sequence
+
+from p2p_core import names
+from p2p_core.config import ConfigItem
+from p2p_core.infrastructure import infrastructure_hash
+from p2p_core.observed import (
+    CapacityTarget,
+    Observed,
+    ObservedAsg,
+    ObservedLaunchTemplate,
+    ObservedLogGroup,
+    ObservedNetwork,
+    ObservedRegion,
+    ObservedRoute,
+    ObservedRouteTable,
+    ObservedSecurityGroup,
+    ObservedSubnet,
+    ObservedTemplateVersion,
+    ScheduledAction,
+    WindowAnchor,
+)
 from p2p_core.plan import Plan, RegionPlan
+from p2p_core.wanted import (
+    ANYWHERE,
+    WANTED_EGRESS,
+    BuildInputs,
+    free_blocks,
+    group_tags,
+    template_data,
+    template_digest,
+    template_settings,
+    wanted_ingress,
+)
+
+BUILD = BuildInputs(stack="p2p", user_data="#!/bin/bash\necho agent\n")
+VPC, IGW, TABLE, GROUP, TEMPLATE = "vpc-1", "igw-1", "rtb-1", "sg-1", "lt-1"
 
 
-def apply_region(seen: ObservedRegion, step: RegionPlan) -> ObservedRegion | None:
-    """The region after the reconciler carried out `step`; None when decommissioned."""
-    if step.decommission:
-        return None
-    asg = seen.asg
-    if step.ensure_infrastructure and asg is None:
-        asg = ObservedAsg(capacity=step.initial_capacity)
-    assert asg is not None, "a region plan that needs an ASG must ensure infrastructure"
-    capacity = step.capacity or asg.capacity
-    kept = {a.name: a for a in asg.scheduled_actions if a.name not in step.delete_actions}
-    kept.update({a.name: a for a in step.put_actions})
-    actions = sorted(kept.values(), key=lambda a: a.name)
+def healthy_region(
+    config: ConfigItem,
+    region: str,
+    capacity: CapacityTarget,
+    actions: Sequence[ScheduledAction] = (),
+    build: BuildInputs = BUILD,
+) -> ObservedRegion:
+    """`region` as Plan reads it right after the reconciler built it for `config` (zones a, b, c...)."""
+    network = config.network
+    zones = [f"{region}{letter}" for letter in "abcdef"[: network.az_number]]
+    blocks = free_blocks(network.cidr_block, network.az_number, set())
+    subnets = [
+        ObservedSubnet(subnet_id=f"subnet-{zone}", vpc_id=VPC, zone=zone, cidr_block=block, public=True)
+        for zone, block in zip(zones, blocks, strict=False)
+    ]
+    routes = [
+        ObservedRoute(destination=network.cidr_block, target="local", origin="CreateRouteTable"),
+        ObservedRoute(destination=ANYWHERE, target=IGW),
+    ]
+    table = ObservedRouteTable(
+        route_table_id=TABLE, vpc_id=VPC, routes=routes, subnet_ids=[s.subnet_id for s in subnets]
+    )
+    group = ObservedSecurityGroup(
+        group_id=GROUP, vpc_id=VPC, ingress=list(wanted_ingress(GROUP, network)), egress=list(WANTED_EGRESS)
+    )
+    settings = template_settings(config, build, region, GROUP)
+    version = ObservedTemplateVersion(
+        number=1,
+        description=template_digest(settings, config.instance),
+        default=True,
+        data=template_data(settings, "ami-1", "/dev/sda1"),
+    )
+    template = ObservedLaunchTemplate(
+        template_id=TEMPLATE, name=names.launch_template_name(build.stack), default_version=1, versions=[version]
+    )
+    asg = ObservedAsg(
+        capacity=capacity,
+        scheduled_actions=sorted(actions, key=lambda a: a.name),
+        name=names.agents_name(build.stack),
+        template_id=TEMPLATE,
+        template_name=template.name,
+        template_version="1",
+        subnet_ids=[s.subnet_id for s in subnets],
+        tags=group_tags(build.stack, region, infrastructure_hash(config), [s.zone for s in subnets]),
+    )
+    logs = config.logs
     return ObservedRegion(
-        region=seen.region,
+        region=region,
         exists=True,
-        complete=True,
-        infrastructure_hash=step.infrastructure_hash if step.ensure_infrastructure else seen.infrastructure_hash,
-        asg=ObservedAsg(capacity=capacity, scheduled_actions=actions),
+        asg=asg,
+        network=ObservedNetwork(subnets=subnets, route_tables=[table], security_groups=[group]),
+        launch_template=template,
+        log_group=ObservedLogGroup(name=names.agents_log_group(build.stack), retention_days=logs.retention_days)
+        if logs.enabled
+        else None,
     )
 
 
-def apply_plan(observed: Observed, plan: Plan) -> Observed:
+def apply_region(config: ConfigItem, seen: ObservedRegion, step: RegionPlan) -> ObservedRegion | None:
+    """The region after the reconciler carried out `step`; None when decommissioned."""
+    if step.decommission:
+        return None
+    if step.refused:
+        return seen
+    asg = seen.asg
+    assert asg is not None or step.ensure_infrastructure, "a region plan that needs an ASG must ensure infrastructure"
+    capacity = step.capacity or (asg.capacity if asg else step.initial_capacity)
+    kept = {a.name: a for a in (asg.scheduled_actions if asg else []) if a.name not in step.delete_actions}
+    kept.update({a.name: a for a in step.put_actions})
+    return healthy_region(config, seen.region, capacity, list(kept.values()))
+
+
+def apply_plan(observed: Observed, plan: Plan, config: ConfigItem) -> Observed:
     """Observed after every drifted region was reconciled and the schedule/control center updated."""
     regions = dict(observed.regions)
     managed = set(observed.managed_regions)
     for step in plan.drifted:
-        after = apply_region(observed.region(step.region), step)
+        after = apply_region(config, observed.region(step.region), step)
         if after is None:
             regions.pop(step.region, None)
             managed.discard(step.region)

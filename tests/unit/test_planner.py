@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
+from p2p_core import planner
 from p2p_core.config import parse_config
-from p2p_core.infrastructure import infrastructure_hash
-from p2p_core.observed import (
-    CapacityTarget,
-    Observed,
-    ObservedAsg,
-    ObservedRegion,
-    ScheduledAction,
-    WindowAnchor,
-)
+from p2p_core.observed import CapacityTarget, Observed, ObservedRegion, ScheduledAction, WindowAnchor
 from p2p_core.plan import Plan, RegionPlan
-from p2p_core.planner import plan
 
-from .planner_world import apply_plan
+from .planner_world import BUILD, apply_plan, healthy_region
+
+plan = partial(planner.plan, build=BUILD)
 
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
 PAST = "2026-11-20T12:00:00Z"
@@ -45,7 +40,7 @@ def desired(plan_: Plan, name: str) -> int | None:
 def converged(raw: dict[str, Any], now: datetime = NOW) -> tuple[Observed, Plan]:
     """Observed after one perfect run, and the plan of the next run at the same moment."""
     config = parse_config(raw)
-    after = apply_plan(Observed(), plan(config, Observed(), now))
+    after = apply_plan(Observed(), plan(config, Observed(), now), config)
     return after, plan(config, after, now)
 
 
@@ -83,13 +78,8 @@ def test_keys_of_other_clouds_are_kept_and_ignored() -> None:
 
 
 def _running(region_name: str, count: int) -> ObservedRegion:
-    config = parse_config(item())
-    return ObservedRegion(
-        region=region_name,
-        exists=True,
-        complete=True,
-        infrastructure_hash=infrastructure_hash(config),
-        asg=ObservedAsg(capacity=CapacityTarget(min_size=0, max_size=30, desired_capacity=count)),
+    return healthy_region(
+        parse_config(item()), region_name, CapacityTarget(min_size=0, max_size=30, desired_capacity=count)
     )
 
 
@@ -236,9 +226,10 @@ def test_reaching_the_start_time_after_aws_ran_the_action_needs_nothing() -> Non
     # AWS runs p2p-start at S: desired becomes 4 and the one-time action is gone
     seen = observed.region("eu-central-1")
     assert seen.asg is not None
-    ran = seen.model_copy(
-        update={"asg": ObservedAsg(capacity=CapacityTarget(min_size=0, max_size=30, desired_capacity=4))}
+    ran_asg = seen.asg.model_copy(
+        update={"capacity": CapacityTarget(min_size=0, max_size=30, desired_capacity=4), "scheduled_actions": []}
     )
+    ran = seen.model_copy(update={"asg": ran_asg})
     later = plan(
         parse_config(raw), observed.model_copy(update={"regions": {"eu-central-1": ran}}), NOW + timedelta(hours=3)
     )

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from p2p_core import planner
 from p2p_core.config import ConfigItem, parse_config
 from p2p_core.observed import CapacityTarget, Observed, ObservedAsg, ObservedRegion, ScheduledAction, WindowAnchor
-from p2p_core.planner import plan
 from p2p_core.timemodel import SCHEDULE_MARGIN
 
-from .planner_world import apply_plan
+from .planner_world import BUILD, apply_plan, healthy_region
+
+plan = partial(planner.plan, build=BUILD)
 
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
 REGIONS = ["eu-central-1", "eu-west-1", "us-east-1", "ap-south-1"]
@@ -83,17 +86,13 @@ def worlds(draw: st.DrawFn) -> Observed:
             )
             for n in draw(st.lists(st.sampled_from(["p2p-start", "p2p-stop"]), unique=True))
         ]
-        asg = ObservedAsg(
-            capacity=CapacityTarget(min_size=0, max_size=10, desired_capacity=draw(st.integers(0, 10))),
-            scheduled_actions=actions,
-        )
-        regions[name] = ObservedRegion(
-            region=name,
-            exists=True,
-            complete=draw(st.booleans()),
-            infrastructure_hash=draw(st.sampled_from([None, "stale"])),
-            asg=draw(st.sampled_from([None, asg])),
-        )
+        capacity = CapacityTarget(min_size=0, max_size=10, desired_capacity=draw(st.integers(0, 10)))
+        kind = draw(st.sampled_from(["healthy", "group only", "empty"]))
+        if kind == "healthy":  # built for the default settings: the config drawn may differ from them
+            regions[name] = healthy_region(parse_config({}), name, capacity, actions)
+        else:
+            asg = ObservedAsg(capacity=capacity, scheduled_actions=actions) if kind == "group only" else None
+            regions[name] = ObservedRegion(region=name, exists=True, asg=asg)
     return Observed(regions=regions, managed_regions=sorted(regions))
 
 
@@ -105,7 +104,7 @@ def test_applying_a_plan_then_planning_again_changes_nothing(
     config = parse_config(raw)
     world = anchored(world, config, since)
     first = plan(config, world, NOW)
-    again = plan(config, apply_plan(world, first), NOW)
+    again = plan(config, apply_plan(world, first, config), NOW)
     assert again.nothing_to_do, [r.reasons for r in again.drifted]
 
 

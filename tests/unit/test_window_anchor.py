@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from p2p_core import planner
 from p2p_core.config import LOG_RETENTION_DAYS, parse_config
 from p2p_core.observed import Observed, WindowAnchor
-from p2p_core.planner import plan
 from p2p_core.timemodel import window_anchor
 from p2p_core.workflow.status import RunRecord, Status
 
-from .planner_world import apply_plan
+from .planner_world import BUILD, apply_plan
+
+plan = partial(planner.plan, build=BUILD)
 
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
 REGIONS = ["eu-central-1", "eu-west-1", "us-east-1"]
@@ -149,11 +152,13 @@ def running_configs(draw: st.DrawFn) -> dict[str, Any]:
 def test_no_sequence_of_edits_that_keeps_the_window_fields_moves_start_or_stop(
     raw: dict[str, Any], steps: list[tuple[Edit, int]]
 ) -> None:
-    first = plan(parse_config(raw), Observed(), NOW)
-    world, now = apply_plan(Observed(), first), NOW
+    config = parse_config(raw)
+    first = plan(config, Observed(), NOW)
+    world, now = apply_plan(Observed(), first, config), NOW
     for edit, seconds in steps:
         now += timedelta(seconds=seconds)
         raw = edit(raw, now)
-        again = plan(parse_config(raw), world, now)
+        config = parse_config(raw)
+        again = plan(config, world, now)
         assert (again.anchor, again.start, again.stop) == (first.anchor, first.start, first.stop)
-        world = apply_plan(world, again)
+        world = apply_plan(world, again, config)

@@ -6,3 +6,6 @@ Shared by the Lambda handlers (as a layer), the operator CLI and the tests.
 STACK_TAG = "p2p:stack"
 REGION_TAG = "p2p:region"
 MANAGED_TAG = "p2p:managed"
+# on the Auto Scaling group: the hash of the settings the region was last built from, and the zones it uses
+INFRA_TAG = "p2p:infrastructure"
+ZONES_TAG = "p2p:zones"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,11 +33,126 @@ class ScheduledAction(_Model):
 
 
 class ObservedAsg(_Model):
-    """The managed Auto Scaling group as it is."""
+    """The managed Auto Scaling group as it is: sizes, schedules, and what it is built on."""
 
     capacity: CapacityTarget
     scheduled_actions: list[ScheduledAction] = Field(default_factory=list)
     instances: int | None = Field(None, description="InService + Pending instances; None = not read")
+    name: str = ""
+    template_id: str | None = Field(None, description="the launch template the group launches from")
+    template_name: str | None = None
+    template_version: str | None = Field(None, description="as set on the group: a number, $Default or $Latest")
+    subnet_ids: list[str] = Field(default_factory=list, description="VPCZoneIdentifier")
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
+class SecurityRule(_Model):
+    """One permission of a security group: protocol (`tcp`, `udp`, `-1` = all), ports and the peer."""
+
+    protocol: str
+    from_port: int = -1
+    to_port: int = -1
+    peer: str = Field(description="a security group id (sg-...) or a CIDR")
+
+    def words(self, direction: str, own_group: str) -> str:
+        """'22/tcp from 0.0.0.0/0' (ingress), 'all traffic to 0.0.0.0/0' (egress), '4001/udp from the group itself'."""
+        if self.protocol == "-1":
+            what = "all traffic"
+        else:
+            ports = str(self.from_port) if self.from_port == self.to_port else f"{self.from_port}-{self.to_port}"
+            what = f"{ports}/{self.protocol}"
+        peer = "the group itself" if self.peer == own_group else self.peer
+        return f"{what} {'from' if direction == 'ingress' else 'to'} {peer}"
+
+
+class ObservedVpc(_Model):
+    """The managed VPC."""
+
+    vpc_id: str
+    cidr_block: str | None = Field(None, description="None when read only through what it holds")
+
+
+class ObservedInternetGateway(_Model):
+    """The managed internet gateway and the VPCs it is attached to."""
+
+    gateway_id: str
+    vpc_ids: list[str] = Field(default_factory=list)
+
+
+class ObservedSubnet(_Model):
+    """A managed subnet."""
+
+    subnet_id: str
+    vpc_id: str
+    zone: str
+    cidr_block: str
+    public: bool = Field(description="MapPublicIpOnLaunch")
+
+
+class ObservedRoute(_Model):
+    """One route: destination, target (gateway id or other target id), AWS's state of it and who made it."""
+
+    destination: str
+    target: str
+    state: str = "active"
+    origin: str = "CreateRoute"
+
+
+class ObservedRouteTable(_Model):
+    """A managed route table with its routes and explicit subnet associations."""
+
+    route_table_id: str
+    vpc_id: str
+    routes: list[ObservedRoute] = Field(default_factory=list)
+    subnet_ids: list[str] = Field(default_factory=list)
+
+
+class ObservedSecurityGroup(_Model):
+    """The managed security group and its exact rules."""
+
+    group_id: str
+    vpc_id: str
+    ingress: list[SecurityRule] = Field(default_factory=list)
+    egress: list[SecurityRule] = Field(default_factory=list)
+
+
+class ObservedNetwork(_Model):
+    """The region's managed network. `vpcs`/`internet_gateways` None: not read (the route table tells)."""
+
+    vpcs: list[ObservedVpc] | None = None
+    internet_gateways: list[ObservedInternetGateway] | None = None
+    subnets: list[ObservedSubnet] = Field(default_factory=list)
+    route_tables: list[ObservedRouteTable] = Field(default_factory=list)
+    security_groups: list[ObservedSecurityGroup] = Field(default_factory=list)
+
+
+class ObservedTemplateVersion(_Model):
+    """One launch template version: its number, description and LaunchTemplateData as EC2 returns them."""
+
+    number: int
+    description: str = ""
+    default: bool = False
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class ObservedLaunchTemplate(_Model):
+    """The managed launch template and the versions read (the default one and the one the group uses)."""
+
+    template_id: str
+    name: str
+    default_version: int | None = None
+    versions: list[ObservedTemplateVersion] = Field(default_factory=list)
+
+    def version(self, number: int | None) -> ObservedTemplateVersion | None:
+        """The version `number` if it was read."""
+        return next((v for v in self.versions if v.number == number), None)
+
+
+class ObservedLogGroup(_Model):
+    """The agents' log group."""
+
+    name: str
+    retention_days: int | None = None
 
 
 class ObservedRegion(_Model):
@@ -45,9 +160,10 @@ class ObservedRegion(_Model):
 
     region: str
     exists: bool = False
-    complete: bool = False
-    infrastructure_hash: str | None = None
     asg: ObservedAsg | None = None
+    network: ObservedNetwork = Field(default_factory=ObservedNetwork)
+    launch_template: ObservedLaunchTemplate | None = None
+    log_group: ObservedLogGroup | None = None
     error: str | None = None
 
 

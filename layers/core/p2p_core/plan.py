@@ -29,12 +29,14 @@ class RegionPlan(BaseModel):
     check_launches: bool = Field(False, description="the group had fewer instances than desired: read why")
     reasons: list[str] = Field(default_factory=list)
     refused: str | None = Field(None, description="why Plan refuses to build this region: it fails, untouched")
+    refused_code: str | None = Field(None, description="the error code the refused region fails with")
 
     @property
     def changes(self) -> bool:
         """True when the reconciler has something to do here."""
         return bool(
             self.decommission
+            or self.refused
             or self.ensure_infrastructure
             or self.capacity
             or self.put_actions

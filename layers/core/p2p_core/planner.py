@@ -17,11 +17,22 @@ from p2p_core.observed import (
 from p2p_core.plan import Plan, RegionPlan
 from p2p_core.timemodel import Phase, Window, effective_window, window_anchor
 from p2p_core.timestamps import format_time
+from p2p_core.verify import refusal, region_drifts
+from p2p_core.wanted import BuildInputs
 
 
-def plan(config: ConfigItem, observed: Observed, now: datetime, *, control_center_code: str | None = None) -> Plan:
+def plan(
+    config: ConfigItem,
+    observed: Observed,
+    now: datetime,
+    *,
+    build: BuildInputs,
+    control_center_code: str | None = None,
+) -> Plan:
     """Compare what the config asks for at `now` with what is observed.
 
+    `build` is what regions are built from beside the config (stack name, user data, instance
+    profile); every managed resource is verified against it (`p2p_core.verify`).
     `control_center_code` is the rendered CloudFront Function; when given it is compared with the
     LIVE code in `observed`.
     """
@@ -32,7 +43,7 @@ def plan(config: ConfigItem, observed: Observed, now: datetime, *, control_cente
     skipped = sorted({r for r in (*chosen, *observed.managed_regions) if not observed.enabled(r)})
     selected = [r for r in chosen if r not in skipped]
     infra = infrastructure_hash(config)
-    region_plans = [_region_plan(config, observed.region(r), window, now, infra) for r in selected]
+    region_plans = [_region_plan(config, observed.region(r), window, now, infra, build) for r in selected]
     leaving = sorted((set(observed.managed_regions) | set(observed.regions)) - set(chosen) - set(skipped))
     region_plans += [_decommission(observed.region(r)) for r in leaving if _may_exist(observed, r)]
     return Plan(
@@ -83,24 +94,36 @@ def wanted_state(
     return off, [ScheduledAction(name=START_ACTION, start_time=window.start, capacity=on), *stop]
 
 
-def _region_plan(config: ConfigItem, seen: ObservedRegion, window: Window, now: datetime, infra: str) -> RegionPlan:
+def _region_plan(
+    config: ConfigItem, seen: ObservedRegion, window: Window, now: datetime, infra: str, build: BuildInputs
+) -> RegionPlan:
     reasons: list[str] = []
     if seen.error:
         reasons.append(f"observe failed: {seen.error}")
-    ensure = not seen.complete or seen.infrastructure_hash != infra or seen.asg is None
+    drifts = region_drifts(config, seen, build, infra)
+    refused = refusal(config, seen, infra)
+    ensure = not seen.exists or bool(drifts) or bool(seen.error)
     if not seen.exists:
         reasons.append("create infrastructure")
-    elif ensure:
-        reasons.append("adopt or update infrastructure")
+    reasons += drifts
     short = _instances_short(seen)
     if short:
         reasons.append(short)
+    if refused is not None:
+        reasons.append(refused.message)
+        return RegionPlan(
+            region=seen.region,
+            infrastructure_hash=infra,
+            refused=refused.message,
+            refused_code=refused.code,
+            reasons=reasons,
+        )
     existing = {a.name: a for a in (seen.asg.scheduled_actions if seen.asg else [])}
     count = config.desired_capacity.resolve(seen.region)
     if count is None:  # "-": leave this region's capacity and schedules alone
         return RegionPlan(
             region=seen.region,
-            ensure_infrastructure=ensure or bool(seen.error),
+            ensure_infrastructure=ensure,
             infrastructure_hash=infra,
             initial_capacity=stopped_capacity(config),
             existing_actions=sorted(existing),
@@ -118,7 +141,7 @@ def _region_plan(config: ConfigItem, seen: ObservedRegion, window: Window, now: 
     reasons += [f"remove {name}" for name in delete]
     return RegionPlan(
         region=seen.region,
-        ensure_infrastructure=ensure or bool(seen.error),
+        ensure_infrastructure=ensure,
         infrastructure_hash=infra,
         capacity=set_capacity,
         initial_capacity=capacity,
@@ -139,8 +162,13 @@ def _instances_short(seen: ObservedRegion) -> str | None:
 
 
 def _capacity_reason(current: CapacityTarget | None, wanted: CapacityTarget) -> str:
-    was = "none" if current is None else f"{current.min_size}/{current.desired_capacity}/{current.max_size}"
-    return f"capacity {was} -> {wanted.min_size}/{wanted.desired_capacity}/{wanted.max_size} (min/desired/max)"
+    if current is None:
+        return f"capacity min {wanted.min_size}, desired {wanted.desired_capacity}, max {wanted.max_size}"
+    sizes = [("min", current.min_size, wanted.min_size), ("desired", current.desired_capacity, wanted.desired_capacity)]
+    sizes.append(("max", current.max_size, wanted.max_size))
+    return "Auto Scaling group: " + ", ".join(
+        f"{name} {have}, want {want}" for name, have, want in sizes if have != want
+    )
 
 
 def _decommission(seen: ObservedRegion) -> RegionPlan:

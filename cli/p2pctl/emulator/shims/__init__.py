@@ -11,7 +11,8 @@
    of this package, each with its switch): eventual consistency after creates (`consistency`),
    launches failing after the group accepted capacity and scaling activities (`launches`), regions
    not enabled in the account (`regions`), Local Zones (`zones`), ClientToken idempotency
-   (`idempotency`), DynamoDB's atomic conditional writes (`wire.atomic`). `wire` is the one hook on
+   (`idempotency`), blackhole routes and subnets in use (`network`), DynamoDB's atomic conditional
+   writes (`wire.atomic`). `wire` is the one hook on
    moto's request dispatch they share.
    `reset_behaviours()` gives the default account: eventual consistency on (1 failing use), the
    us-east-1 Local Zone, every region enabled, launches succeeding.
@@ -42,7 +43,7 @@ from moto.core.responses import ActionResult
 
 from p2p_core.deployment import Deployment
 from p2p_core.workflow.runtime import deployment_scope
-from p2pctl.emulator.shims import consistency, idempotency, launches, regions, wire, zones
+from p2pctl.emulator.shims import consistency, idempotency, launches, network, regions, wire, zones
 from p2pctl.emulator.shims.consistency import eventual_consistency as eventual_consistency
 from p2pctl.emulator.shims.launches import LAUNCH_FAILURES as LAUNCH_FAILURES
 from p2pctl.emulator.shims.launches import clear_launch_failures as clear_launch_failures
@@ -104,7 +105,7 @@ def install() -> None:
         _install_cloudfront_functions()
         wire.install()
         wire.atomic("dynamodb", "PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems")
-        for behaviour in (regions, consistency, idempotency, launches, zones):  # rules run in this order
+        for behaviour in (regions, consistency, idempotency, launches, zones, network):  # rules run in this order
             behaviour.install()
         _installed = True
 

@@ -7,10 +7,11 @@ from typing import Any
 
 from p2p_core.observed import CapacityTarget, ScheduledAction
 from p2p_core.plan import RegionPlan
-from p2p_core.reconciler.context import INFRA_TAG, RegionContext, tag_dict
+from p2p_core.reconciler.context import RegionContext, tag_dict
 from p2p_core.reconciler.network import Network
 from p2p_core.timemodel import SCHEDULE_MARGIN
 from p2p_core.timestamps import format_time
+from p2p_core.wanted import group_tags
 
 
 def ensure_asg(
@@ -23,7 +24,7 @@ def ensure_asg(
     initial: CapacityTarget,
     capacity: CapacityTarget | None,
 ) -> str:
-    """The ASG on the current template version and subnets; its hash tag is written last (the 'complete' mark)."""
+    """The ASG on the template version, in the subnets, with its tags; the settings hash is tagged last."""
     template_id, version = template
     spec = {"LaunchTemplateId": template_id, "Version": str(version)}
     zones = ",".join(network.subnet_ids)
@@ -33,7 +34,7 @@ def ensure_asg(
             LaunchTemplate=spec,
             VPCZoneIdentifier=zones,
             **_sizes(capacity or initial),
-            Tags=_asg_tags(ctx, {**ctx.tag_map(), INFRA_TAG: infrastructure_hash}),
+            Tags=_asg_tags(ctx, group_tags(ctx.stack, ctx.region, infrastructure_hash, network.zones)),
         )
         ctx.did(f"created Auto Scaling group {ctx.name} ({_words(capacity or initial)})")
         return ctx.name
@@ -52,10 +53,10 @@ def ensure_asg(
     if update:
         ctx.autoscaling.update_auto_scaling_group(AutoScalingGroupName=name, **update)
     tags = tag_dict(existing.get("Tags"))
-    wanted = {**ctx.tag_map(), INFRA_TAG: infrastructure_hash}
+    wanted = group_tags(ctx.stack, ctx.region, infrastructure_hash, network.zones)
     if missing := {k: v for k, v in wanted.items() if tags.get(k) != v}:
         ctx.autoscaling.create_or_update_tags(Tags=_asg_tags(ctx, missing, name))
-        ctx.did(f"marked Auto Scaling group as built from {infrastructure_hash}")
+        ctx.did(f"tagged Auto Scaling group: {', '.join(sorted(missing))}")
     return name
 
 

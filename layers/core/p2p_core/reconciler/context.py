@@ -6,12 +6,11 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from p2p_core import MANAGED_TAG, REGION_TAG, STACK_TAG, names
+from p2p_core import names
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.deployment import Deployment
 from p2p_core.reconciler.propagation import PropagationAware
-
-INFRA_TAG = "p2p:infrastructure"
+from p2p_core.wanted import managed_tags
 
 
 @dataclass
@@ -69,8 +68,7 @@ class RegionContext:
 
     def tag_map(self, name: str | None = None) -> dict[str, str]:
         """The tags every managed resource carries."""
-        tags = {STACK_TAG: self.stack, REGION_TAG: self.region, MANAGED_TAG: "true", "Name": name or self.name}
-        return tags
+        return managed_tags(self.stack, self.region, name)
 
     def tags(self, name: str | None = None) -> list[dict[str, str]]:
         """The tags as an EC2-style Key/Value list."""
@@ -82,8 +80,8 @@ class RegionContext:
 
     def filters(self) -> list[dict[str, Any]]:
         """Describe filters that find only this stack's managed resources in this region."""
-        wanted = {STACK_TAG: self.stack, REGION_TAG: self.region, MANAGED_TAG: "true"}
-        return [{"Name": f"tag:{k}", "Values": [v]} for k, v in wanted.items()]
+        wanted = self.tag_map()
+        return [{"Name": f"tag:{k}", "Values": [v]} for k, v in wanted.items() if k != "Name"]
 
     def token(self, *intent: object) -> str:
         """The ClientToken of one intended create: the same for a retry of it in this run, else new.

@@ -1,28 +1,36 @@
-"""VPC, internet gateway, public subnets, route table and security group: adopted by tag or created."""
+"""VPC, internet gateway, public subnets, route table and security group: adopted by tag or created.
+
+Each is compared with what `p2p_core.wanted` says and changed only where it differs: a gateway
+detached by hand is attached again, a route or rule added by hand is removed, a missing one added,
+a deleted subnet recreated in its zone, a subnet the fleet no longer uses deleted once it is empty.
+"""
 
 from __future__ import annotations
 
-import ipaddress
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from p2p_core.config import ConfigItem, NetworkSettings
-from p2p_core.reconciler.context import RegionContext
-from p2p_core.reconciler.errors import ReconcileError
-from p2p_core.reconciler.observe import Found
+from botocore.exceptions import ClientError
 
-ANYWHERE = "0.0.0.0/0"
-Rule = tuple[str, int, int, str]  # protocol, from port, to port, source (sg-... or a CIDR)
+from p2p_core.config import ConfigItem, NetworkSettings
+from p2p_core.observed import ObservedNetwork, ObservedVpc, SecurityRule
+from p2p_core.reconciler.context import RegionContext
+from p2p_core.reconciler.described import route_table_of, security_group_of, subnet_of
+from p2p_core.reconciler.errors import ReconcileError, error_code, is_gone
+from p2p_core.reconciler.observe import Found
+from p2p_core.verify import BLACKHOLE, NO_ROOM_FOR_SUBNETS, cidr_refusal, fleet_subnets, rule_changes, sorted_rules
+from p2p_core.wanted import ANYWHERE, WANTED_EGRESS, choose_zones, free_blocks, wanted_ingress
 
 
 @dataclass(frozen=True)
 class Network:
-    """What the launch template and the ASG need from the network."""
+    """What the launch template and the ASG need from the network, and the subnets to delete after."""
 
     vpc_id: str
     subnet_ids: list[str]
     security_group_id: str
+    zones: list[str] = field(default_factory=list)
+    surplus_subnet_ids: list[str] = field(default_factory=list)
 
 
 def ensure_network(ctx: RegionContext, found: Found, config: ConfigItem) -> Network:
@@ -30,19 +38,28 @@ def ensure_network(ctx: RegionContext, found: Found, config: ConfigItem) -> Netw
     vpc = _vpc(ctx, found, config.network.cidr_block)
     vpc_id = vpc["VpcId"]
     igw_id = _internet_gateway(ctx, found, vpc_id)
-    subnet_ids = _subnets(ctx, found, vpc, config)
+    subnets, surplus = _subnets(ctx, found, vpc, config)
+    subnet_ids = sorted(subnets.values())
     _route_table(ctx, found, vpc_id, igw_id, subnet_ids)
     sg_id = _security_group(ctx, found, vpc_id, config.network)
-    return Network(vpc_id=vpc_id, subnet_ids=subnet_ids, security_group_id=sg_id)
+    return Network(
+        vpc_id=vpc_id, subnet_ids=subnet_ids, security_group_id=sg_id, zones=sorted(subnets), surplus_subnet_ids=surplus
+    )
 
 
 def _vpc(ctx: RegionContext, found: Found, cidr: str) -> dict[str, Any]:
-    # an adopted VPC keeps its CIDR (AWS cannot change it in place); subnets are carved from what it has
     if found.vpcs:
-        return found.vpcs[0]
-    vpc: dict[str, Any] = ctx.ec2.create_vpc(CidrBlock=cidr, TagSpecifications=ctx.tag_spec("vpc"))["Vpc"]
-    ctx.did(f"created VPC {vpc['VpcId']} ({cidr})")
-    return vpc
+        vpc = found.vpcs[0]
+        # Plan refuses this region; a plan made before the edit must not build on the old block either
+        refused = cidr_refusal(
+            NetworkSettings(cidr_block=cidr), ObservedVpc(vpc_id=vpc["VpcId"], cidr_block=vpc["CidrBlock"]), ctx.region
+        )
+        if refused is not None:
+            raise ReconcileError(refused.code, refused.message)
+        return vpc
+    created: dict[str, Any] = ctx.ec2.create_vpc(CidrBlock=cidr, TagSpecifications=ctx.tag_spec("vpc"))["Vpc"]
+    ctx.did(f"created VPC {created['VpcId']} ({cidr})")
+    return created
 
 
 def _internet_gateway(ctx: RegionContext, found: Found, vpc_id: str) -> str:
@@ -81,16 +98,26 @@ def availability_zones(ctx: RegionContext) -> set[str]:
     return {z["ZoneName"] for z in found["AvailabilityZones"] if z.get("ZoneType") == "availability-zone"}
 
 
-def _subnets(ctx: RegionContext, found: Found, vpc: dict[str, Any], config: ConfigItem) -> list[str]:
-    zones = offered_zones(ctx, config.instance.type)
-    if not zones:
+def _subnets(
+    ctx: RegionContext, found: Found, vpc: dict[str, Any], config: ConfigItem
+) -> tuple[dict[str, str], list[str]]:
+    """({zone: subnet id} the fleet uses, ids of managed subnets it no longer uses)."""
+    offered = offered_zones(ctx, config.instance.type)
+    if not offered:
         raise ReconcileError("InstanceTypeNotOffered", f"{config.instance.type} is not offered in any zone")
     wanted = config.network.az_number
-    mine = [s for s in found.subnets if s["VpcId"] == vpc["VpcId"]]
-    kept = [s for s in mine if s["AvailabilityZone"] in zones][:wanted]
-    used_zones = {s["AvailabilityZone"] for s in kept}
-    missing = [z for z in zones if z not in used_zones][: wanted - len(kept)]
-    free = _free_blocks(vpc["CidrBlock"], wanted, {s["CidrBlock"] for s in mine})
+    raw = {s["SubnetId"]: s for s in found.subnets if s["VpcId"] == vpc["VpcId"]}
+    mine = ObservedNetwork(subnets=[subnet_of(s) for s in raw.values()])
+    zones = choose_zones(offered, [s.zone for s in mine.subnets], wanted)
+    used = {zone: subnet.subnet_id for zone, subnet in fleet_subnets(mine, vpc["VpcId"], zones).items()}
+    missing = [z for z in zones if z not in used]
+    free = free_blocks(vpc["CidrBlock"], wanted, {s.cidr_block for s in mine.subnets})
+    if len(free) < len(missing):
+        raise ReconcileError(
+            NO_ROOM_FOR_SUBNETS,
+            f"network.az_number {wanted}: the VPC's {vpc['CidrBlock']} has room for {len(free)} more subnet(s), "
+            f"{len(missing)} needed in {', '.join(missing)}",
+        )
     for zone, block in zip(missing, free, strict=False):
         created = ctx.ec2.create_subnet(
             VpcId=vpc["VpcId"],
@@ -99,21 +126,28 @@ def _subnets(ctx: RegionContext, found: Found, vpc: dict[str, Any], config: Conf
             TagSpecifications=ctx.tag_spec("subnet", f"{ctx.name}-{zone}"),
         )["Subnet"]
         ctx.did(f"created subnet {created['SubnetId']} in {zone} ({block})")
-        kept.append(created)
-    for subnet in kept:
-        if not subnet.get("MapPublicIpOnLaunch"):
+        used[zone] = created["SubnetId"]
+    for subnet_id in sorted(used.values()):
+        if not raw.get(subnet_id, {}).get("MapPublicIpOnLaunch"):  # a new subnet is private until told
             # public subnets: agents reach the internet through the IGW without NAT
-            ctx.ec2.modify_subnet_attribute(SubnetId=subnet["SubnetId"], MapPublicIpOnLaunch={"Value": True})
-            ctx.did(f"enabled public IPs on subnet {subnet['SubnetId']}")
-    return sorted(s["SubnetId"] for s in kept)
+            ctx.ec2.modify_subnet_attribute(SubnetId=subnet_id, MapPublicIpOnLaunch={"Value": True})
+            ctx.did(f"enabled public IPs on subnet {subnet_id}")
+    return used, sorted(set(raw) - set(used.values()))
 
 
-def _free_blocks(vpc_cidr: str, zones: int, used: set[str]) -> list[str]:
-    net = ipaddress.IPv4Network(vpc_cidr)
-    # at least one split so a later larger az_number still finds room; AWS subnets stop at /28
-    prefix = min(28, net.prefixlen + max(1, math.ceil(math.log2(max(zones, 1)))))
-    taken = [ipaddress.IPv4Network(c) for c in used]
-    return [str(b) for b in net.subnets(new_prefix=prefix) if not any(b.overlaps(t) for t in taken)]
+def remove_surplus_subnets(ctx: RegionContext, network: Network) -> None:
+    """Delete managed subnets the fleet left (after the group moved off them); one still in use waits."""
+    for subnet_id in network.surplus_subnet_ids:
+        try:
+            ctx.ec2.delete_subnet(SubnetId=subnet_id)
+        except ClientError as exc:
+            if is_gone(exc):
+                continue
+            if error_code(exc) != "DependencyViolation":
+                raise
+            ctx.did(f"waiting: subnet {subnet_id} still has instances; the next run deletes it")
+            continue
+        ctx.did(f"deleted subnet {subnet_id}, no longer used by the fleet")
 
 
 def _route_table(ctx: RegionContext, found: Found, vpc_id: str, igw_id: str, subnet_ids: list[str]) -> None:
@@ -128,24 +162,38 @@ def _route_table(ctx: RegionContext, found: Found, vpc_id: str, igw_id: str, sub
         )["RouteTable"]
         ctx.did(f"created route table {table['RouteTableId']}")
     table_id = table["RouteTableId"]
-    default = [r for r in table.get("Routes", []) if r.get("DestinationCidrBlock") == ANYWHERE]
-    if not default:
+    seen = route_table_of(table)
+    default = next((r for r in seen.routes if r.destination == ANYWHERE), None)
+    if default is None:
         ctx.ec2.create_route(RouteTableId=table_id, DestinationCidrBlock=ANYWHERE, GatewayId=igw_id)
         ctx.did(f"added default route to {igw_id}")
-    elif default[0].get("GatewayId") != igw_id:
+    elif default.target != igw_id or default.state == BLACKHOLE:
         ctx.ec2.replace_route(RouteTableId=table_id, DestinationCidrBlock=ANYWHERE, GatewayId=igw_id)
         ctx.did(f"pointed default route at {igw_id}")
-    associated = {a.get("SubnetId") for a in table.get("Associations", [])}
+    for route in table.get("Routes", []):
+        if route.get("Origin") == "CreateRoute" and route.get("GatewayId") != "local":
+            _remove_extra_route(ctx, table_id, route)
+    associated = set(seen.subnet_ids)
     for subnet_id in subnet_ids:
         if subnet_id not in associated:
             ctx.ec2.associate_route_table(RouteTableId=table_id, SubnetId=subnet_id)
             ctx.did(f"associated route table with {subnet_id}")
 
 
+def _remove_extra_route(ctx: RegionContext, table_id: str, route: dict[str, Any]) -> None:
+    keys = ("DestinationCidrBlock", "DestinationIpv6CidrBlock", "DestinationPrefixListId")
+    destination = {k: route[k] for k in keys if route.get(k)}
+    if destination.get("DestinationCidrBlock") == ANYWHERE:
+        return
+    ctx.ec2.delete_route(RouteTableId=table_id, **destination)
+    ctx.did(f"removed route {next(iter(destination.values()))} added by hand")
+
+
 def _security_group(ctx: RegionContext, found: Found, vpc_id: str, network: NetworkSettings) -> str:
     groups = [g for g in found.security_groups if g["VpcId"] == vpc_id]
     if groups:
-        group_id, existing = str(groups[0]["GroupId"]), _rules(groups[0].get("IpPermissions", []))
+        seen = security_group_of(groups[0])
+        group_id, ingress, egress = seen.group_id, seen.ingress, seen.egress
     else:
         group_id = ctx.ec2.create_security_group(
             GroupName=ctx.security_group_name,
@@ -153,43 +201,44 @@ def _security_group(ctx: RegionContext, found: Found, vpc_id: str, network: Netw
             VpcId=vpc_id,
             TagSpecifications=ctx.tag_spec("security-group"),
         )["GroupId"]
-        existing = set()
+        ingress, egress = [], list(WANTED_EGRESS)  # a new group allows all egress
         ctx.did(f"created security group {group_id}")
-    wanted = wanted_rules(group_id, network)
-    if missing := wanted - existing:
-        ctx.ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=_permissions(missing))
-        ctx.did(f"opened {len(missing)} ingress rule(s)")
-    if extra := existing - wanted:
-        ctx.ec2.revoke_security_group_ingress(GroupId=group_id, IpPermissions=_permissions(extra))
-        ctx.did(f"closed {len(extra)} ingress rule(s)")
+    ec2 = ctx.ec2
+    for direction, have, wanted, add, revoke in (
+        (
+            "ingress",
+            ingress,
+            wanted_ingress(group_id, network),
+            ec2.authorize_security_group_ingress,
+            ec2.revoke_security_group_ingress,
+        ),
+        ("egress", egress, WANTED_EGRESS, ec2.authorize_security_group_egress, ec2.revoke_security_group_egress),
+    ):
+        missing, extra = rule_changes(have, wanted)
+        if missing:
+            add(GroupId=group_id, IpPermissions=permissions(missing))
+            ctx.did(f"opened {direction} " + ", ".join(r.words(direction, group_id) for r in sorted_rules(missing)))
+        if extra:
+            revoke(GroupId=group_id, IpPermissions=permissions(extra))
+            ctx.did(f"closed {direction} " + ", ".join(r.words(direction, group_id) for r in sorted_rules(extra)))
     return group_id
 
 
-def wanted_rules(group_id: str, network: NetworkSettings) -> set[Rule]:
-    """open_ports TCP+UDP between members of the group; SSH only from allow_ssh."""
-    rules = {(proto, low, high, group_id) for low, high in network.port_ranges() for proto in ("tcp", "udp")}
-    return rules | {("tcp", 22, 22, cidr) for cidr in network.allow_ssh}
-
-
-def _rules(permissions: list[dict[str, Any]]) -> set[Rule]:
-    rules: set[Rule] = set()
-    for perm in permissions:
-        key = (perm["IpProtocol"], perm.get("FromPort", -1), perm.get("ToPort", -1))
-        sources = [p["GroupId"] for p in perm.get("UserIdGroupPairs", [])]
-        sources += [r["CidrIp"] for r in perm.get("IpRanges", [])] + [r["CidrIpv6"] for r in perm.get("Ipv6Ranges", [])]
-        rules |= {(*key, source) for source in sources}
-    return rules
-
-
-def _permissions(rules: set[Rule]) -> list[dict[str, Any]]:
+def permissions(rules: set[SecurityRule]) -> list[dict[str, Any]]:
+    """Rules as IpPermissions, one per rule."""
     out = []
-    for proto, low, high, source in sorted(rules):
-        perm: dict[str, Any] = {"IpProtocol": proto, "FromPort": low, "ToPort": high}
-        if source.startswith("sg-"):
-            perm["UserIdGroupPairs"] = [{"GroupId": source}]
-        elif ":" in source:
-            perm["Ipv6Ranges"] = [{"CidrIpv6": source}]
+    for rule in sorted_rules(rules):
+        perm: dict[str, Any] = {"IpProtocol": rule.protocol}
+        if rule.protocol != "-1":
+            perm |= {"FromPort": rule.from_port, "ToPort": rule.to_port}
+        peer = rule.peer
+        if peer.startswith("sg-"):
+            perm["UserIdGroupPairs"] = [{"GroupId": peer}]
+        elif peer.startswith("pl-"):
+            perm["PrefixListIds"] = [{"PrefixListId": peer}]
+        elif ":" in peer:
+            perm["Ipv6Ranges"] = [{"CidrIpv6": peer}]
         else:
-            perm["IpRanges"] = [{"CidrIp": source}]
+            perm["IpRanges"] = [{"CidrIp": peer}]
         out.append(perm)
     return out

@@ -1,17 +1,17 @@
-"""ReconcileRegion: observe one region cheaply, and carry out its RegionPlan.
+"""ReconcileRegion: observe one region (Plan's verification), and carry out its RegionPlan.
 
-Cost trade-off of `observe_region`: the ASG's `p2p:infrastructure` tag is written only after every
-other resource was ensured for that hash, so an ASG carrying it is trusted as "complete" and a
-no-op region costs two reads (the ASG by tag filter, its scheduled actions). A resource deleted by
-hand behind the ASG's back is therefore not noticed until the next infrastructure change; the
-thorough `discover` (every describe) runs only when the ASG or its mark is missing, and always
-before the reconciler changes infrastructure, so adoption never relies on the mark.
+`observe_region` reads every managed resource cheaply (`observe.read_region`: one describe per
+resource type) so the planner can verify each against the config (`p2p_core.verify`); nothing is
+trusted from a previous run. Carrying out a plan that repairs or changes infrastructure describes
+every kind again first (`discover`), so adoption never relies on what Plan saw, and changes only
+what differs.
 """
 
 from __future__ import annotations
 
 import time
 from datetime import datetime
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -21,14 +21,15 @@ from p2p_core.deployment import Deployment
 from p2p_core.observed import ObservedRegion
 from p2p_core.plan import RegionPlan
 from p2p_core.reconciler.asg import apply_schedule, ensure_asg, set_capacity, settle_due_actions
-from p2p_core.reconciler.context import INFRA_TAG, RegionContext, tag_dict
+from p2p_core.reconciler.context import RegionContext
 from p2p_core.reconciler.decommission import decommission
 from p2p_core.reconciler.errors import ReconcileError, describe_failure
 from p2p_core.reconciler.launch import ensure_launch_template, ensure_log_group
 from p2p_core.reconciler.launches import LaunchCheck, check_launches, read_group
-from p2p_core.reconciler.network import ensure_network
-from p2p_core.reconciler.observe import discover, find_asgs, live_asgs, read_asg
+from p2p_core.reconciler.network import ensure_network, remove_surplus_subnets
+from p2p_core.reconciler.observe import discover, find_asgs, live_asgs, read_region
 from p2p_core.results import RegionResult
+from p2p_core.wanted import BuildInputs
 
 _FAILURES = (ClientError, BotoCoreError, ReconcileError)
 
@@ -36,26 +37,10 @@ _FAILURES = (ClientError, BotoCoreError, ReconcileError)
 def observe_region(
     clients: ClientFactory, deployment: Deployment, config: ConfigItem | None, region: str
 ) -> ObservedRegion:
-    """The region's managed resources as the planner sees them; an AWS error becomes `error`."""
+    """The region's managed resources as the planner verifies them; an AWS error becomes `error`."""
     ctx = RegionContext.build(clients, deployment, region)
     try:
-        asgs = live_asgs(find_asgs(ctx))
-        asg = asgs[0] if asgs else None
-        infra = tag_dict(asg.get("Tags")).get(INFRA_TAG) if asg else None
-        observed_asg = read_asg(ctx, asg) if asg else None
-        if infra:
-            return ObservedRegion(
-                region=region, exists=True, complete=True, infrastructure_hash=infra, asg=observed_asg
-            )
-        found = discover(ctx)
-        logs = config.logs.enabled if config else False
-        return ObservedRegion(
-            region=region,
-            exists=found.exists,
-            complete=found.complete(logs),
-            infrastructure_hash=None,
-            asg=observed_asg,
-        )
+        return read_region(ctx, logs_enabled=config.logs.enabled if config else False)
     except _FAILURES as exc:
         code, message = describe_failure(exc)
         return ObservedRegion(region=region, error=f"{code}: {message}")
@@ -119,17 +104,14 @@ def _apply(
         found = discover(ctx)
         network = ensure_network(ctx, found, config)
         ensure_log_group(ctx, found, config.logs)
-        template = ensure_launch_template(
-            ctx,
-            found,
-            config,
-            security_group_id=network.security_group_id,
-            infrastructure_hash=step.infrastructure_hash,
-            user_data=user_data,
-            instance_profile_arn=deployment.instance_profile_arn,
-        )
         live = live_asgs(found.asgs)
         existing = live[0] if live else None
+        build = BuildInputs(
+            stack=deployment.stack_name, user_data=user_data, instance_profile_arn=deployment.instance_profile_arn
+        )
+        template = ensure_launch_template(
+            ctx, found, config, build, security_group_id=network.security_group_id, in_use=_version_in_use(existing)
+        )
         scaled = scaled or existing is None
         # a new ASG starts at the planned capacity, so no separate capacity call follows
         name = ensure_asg(
@@ -141,6 +123,7 @@ def _apply(
             initial=step.initial_capacity,
             capacity=capacity if existing is not None else None,
         )
+        remove_surplus_subnets(ctx, network)  # the group has moved off them
         capacity = None
     else:
         live = live_asgs(find_asgs(ctx))
@@ -154,3 +137,9 @@ def _apply(
         return False, None
     group = read_group(ctx, name)
     return False, check_launches(ctx, group, wait=scaled) if group else None
+
+
+def _version_in_use(group: dict[str, Any] | None) -> str | None:
+    """The launch template version the group launches (None: no group yet)."""
+    spec = (group or {}).get("LaunchTemplate") or {}
+    return str(spec["Version"]) if spec.get("Version") else None

@@ -30,7 +30,7 @@ _THREADS = 34  # one offerings call per rebuilt region, all at once like Plan's 
 
 def check_instance_type(clients: ClientFactory, deployment: Deployment, config: ConfigItem, the_plan: Plan) -> Plan:
     """The plan with regions that do not offer the type refused; raises ConfigError for a wrong type."""
-    rebuilt = [r.region for r in the_plan.regions if r.ensure_infrastructure and not r.decommission]
+    rebuilt = [r.region for r in the_plan.regions if r.ensure_infrastructure and not (r.decommission or r.refused)]
     if not rebuilt:
         return the_plan
     kind = config.instance.type
@@ -45,7 +45,8 @@ def check_instance_type(clients: ClientFactory, deployment: Deployment, config: 
 
     def refuse(region_plan: RegionPlan) -> RegionPlan:
         reason = not_offered_reason(kind, region_plan.region)
-        return region_plan.model_copy(update={"refused": reason, "reasons": [*region_plan.reasons, reason]})
+        update = {"refused": reason, "refused_code": NOT_OFFERED, "reasons": [*region_plan.reasons, reason]}
+        return region_plan.model_copy(update=update)
 
     regions = [refuse(r) if r.region in refused else r for r in the_plan.regions]
     return the_plan.model_copy(update={"regions": regions})

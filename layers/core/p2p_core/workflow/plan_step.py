@@ -17,6 +17,7 @@ from p2p_core.observed import Observed, ObservedRegion
 from p2p_core.planner import plan
 from p2p_core.reconciler.region import observe_region
 from p2p_core.timemodel import effective_window, window_anchor
+from p2p_core.wanted import build_inputs
 from p2p_core.workflow.control_center_step import blame, live_code, render_control_center
 from p2p_core.workflow.deliverable import check_deliverable
 from p2p_core.workflow.enabled import enabled_regions
@@ -99,7 +100,8 @@ def _plan_with_lease(
         schedule_expression=current_expression(clients, deployment),
         control_center_code=live_code(clients, deployment) if code is not None else None,
     )
-    the_plan = check_instance_type(clients, deployment, config, plan(config, observed, now, control_center_code=code))
+    planned = plan(config, observed, now, build=build_inputs(config, deployment), control_center_code=code)
+    the_plan = check_instance_type(clients, deployment, config, planned)
     if remember and anchor != status.window_anchor:  # new window fields (or a legacy anchor): recorded once planned
         store.remember_anchor(anchor)  # only the lease holder records, so this is the anchor in force
     drifted = the_plan.drifted

@@ -15,11 +15,11 @@ from p2p_core.workflow.instance_type_check import NOT_OFFERED
 
 def reconcile_step(task: RegionTask, deployment: Deployment, clients: ClientFactory) -> RegionResult:
     """One Map item; AWS errors come back as a failed RegionResult, not an exception."""
-    if task.region_plan.refused:  # Plan found the region cannot be built as configured: touch nothing
+    if task.region_plan.refused:  # Plan found the region cannot be built (or changed) as configured: touch nothing
         return RegionResult(
             region=task.region_plan.region,
             status="failed",
-            error_code=NOT_OFFERED,
+            error_code=task.region_plan.refused_code or NOT_OFFERED,
             error_message=task.region_plan.refused,
         )
     config = parse_config(task.config)

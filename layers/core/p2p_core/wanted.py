@@ -1,0 +1,159 @@
+"""What a region's resources should be, computed from the config alone: tags, rules, subnets, template.
+
+Pure: the planner compares these with what it observed (`p2p_core.verify`), and the reconciler
+builds from the same functions, so "what Plan checks" and "what ReconcileRegion makes" cannot drift
+apart.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import ipaddress
+import json
+import math
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from p2p_core import INFRA_TAG, MANAGED_TAG, REGION_TAG, STACK_TAG, ZONES_TAG, names
+from p2p_core.bootstrap.userdata import render_user_data
+from p2p_core.config import ConfigItem, NetworkSettings
+from p2p_core.deployment import Deployment
+from p2p_core.instance import InstanceSettings
+from p2p_core.observed import SecurityRule
+
+ANYWHERE = "0.0.0.0/0"
+# what a new security group allows out, and what the agents need: everything, anywhere
+WANTED_EGRESS = frozenset({SecurityRule(protocol="-1", peer=ANYWHERE)})
+TAGGED_AT_LAUNCH = ("instance", "volume", "network-interface")
+_UBUNTU = "/aws/service/canonical/ubuntu/server/{release}/stable/current/{arch}/hvm/{disk}/ami-id"
+# Canonical publishes 24.04 on gp3 root volumes and 22.04 on gp2
+_DISK = {"24.04": "ebs-gp3", "22.04": "ebs-gp2"}
+_ARCH = {"x86_64": "amd64", "arm64": "arm64"}
+SMALLEST_SUBNET_PREFIX = 28  # AWS subnets stop at /28
+
+
+class BuildInputs(BaseModel):
+    """What a region is built from beside the config: the stack's name, the user data, the instance profile."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    stack: str
+    user_data: str
+    instance_profile_arn: str | None = None
+
+
+def build_inputs(config: ConfigItem, deployment: Deployment) -> BuildInputs:
+    """What this deployment builds regions from for `config` (the user data is rendered here)."""
+    return BuildInputs(
+        stack=deployment.stack_name,
+        user_data=render_user_data(config, deployment.control_center_urls),
+        instance_profile_arn=deployment.instance_profile_arn,
+    )
+
+
+def managed_tags(stack: str, region: str, name: str | None = None) -> dict[str, str]:
+    """The tags every managed resource carries (`name` defaults to the agents' name)."""
+    return {STACK_TAG: stack, REGION_TAG: region, MANAGED_TAG: "true", "Name": name or names.agents_name(stack)}
+
+
+def group_tags(stack: str, region: str, infrastructure_hash: str, zones: list[str]) -> dict[str, str]:
+    """The Auto Scaling group's tags: the managed ones, the settings it was built from and its zones."""
+    return {**managed_tags(stack, region), INFRA_TAG: infrastructure_hash, ZONES_TAG: " ".join(sorted(zones))}
+
+
+def wanted_ingress(group_id: str, network: NetworkSettings) -> frozenset[SecurityRule]:
+    """open_ports TCP+UDP between members of the group; SSH only from allow_ssh."""
+    rules = {
+        SecurityRule(protocol=proto, from_port=low, to_port=high, peer=group_id)
+        for low, high in network.port_ranges()
+        for proto in ("tcp", "udp")
+    }
+    return frozenset(
+        rules | {SecurityRule(protocol="tcp", from_port=22, to_port=22, peer=c) for c in network.allow_ssh}
+    )
+
+
+def choose_zones(offered: list[str], existing: list[str], az_number: int) -> list[str]:
+    """Up to `az_number` offered zones, those that already have a subnet first (so none is moved)."""
+    kept = sorted(z for z in set(existing) if z in offered)[:az_number]
+    return sorted(kept + [z for z in sorted(offered) if z not in kept][: az_number - len(kept)])
+
+
+def free_blocks(vpc_cidr: str, az_number: int, used: set[str]) -> list[str]:
+    """Blocks of the VPC's CIDR for new subnets, not overlapping `used`, in address order.
+
+    The size leaves at least one spare block, so a later larger az_number still finds room.
+    """
+    net = ipaddress.IPv4Network(vpc_cidr)
+    prefix = min(SMALLEST_SUBNET_PREFIX, net.prefixlen + max(1, math.ceil(math.log2(max(az_number, 1)))))
+    if prefix < net.prefixlen:
+        return []
+    taken = [ipaddress.IPv4Network(c) for c in used]
+    return [str(b) for b in net.subnets(new_prefix=prefix) if not any(b.overlaps(t) for t in taken)]
+
+
+def ami_parameter(instance: InstanceSettings) -> str:
+    """The public SSM parameter that names the current AMI for the OS and architecture."""
+    release = instance.os.removeprefix("ubuntu-")
+    return _UBUNTU.format(release=release, arch=_ARCH[instance.architecture], disk=_DISK[release])
+
+
+def root_volume(instance: InstanceSettings) -> dict[str, Any]:
+    """The root volume's Ebs settings: encrypted, deleted with the instance, provisioned IOPS when set."""
+    ebs: dict[str, Any] = {
+        "VolumeSize": instance.volume_size,
+        "VolumeType": instance.volume_type,
+        "Encrypted": True,
+        "DeleteOnTermination": True,
+    }
+    if instance.iops is not None:
+        ebs["Iops"] = instance.iops
+    return ebs
+
+
+def template_settings(config: ConfigItem, build: BuildInputs, region: str, security_group_id: str) -> dict[str, Any]:
+    """LaunchTemplateData as the config asks for it, except the AMI id and the root device name.
+
+    Those two only EC2 and SSM know (the current AMI of the OS); `template_data` adds them.
+    IMDSv2 with instance tags, encrypted root volume, the agents' tags at launch, the user data.
+    """
+    tags = [{"Key": k, "Value": v} for k, v in managed_tags(build.stack, region).items()]
+    settings: dict[str, Any] = {
+        "InstanceType": config.instance.type,
+        "SecurityGroupIds": [security_group_id],
+        "MetadataOptions": {
+            "HttpTokens": "required",
+            "HttpEndpoint": "enabled",
+            "InstanceMetadataTags": "enabled",
+            # 2 hops so containers on the agent can still reach IMDS
+            "HttpPutResponseHopLimit": 2,
+        },
+        "BlockDeviceMappings": [{"Ebs": root_volume(config.instance)}],
+        "TagSpecifications": [{"ResourceType": kind, "Tags": tags} for kind in TAGGED_AT_LAUNCH],
+        "UserData": _b64(build.user_data),
+    }
+    if build.instance_profile_arn:
+        settings["IamInstanceProfile"] = {"Arn": build.instance_profile_arn}
+    return settings
+
+
+def template_data(settings: dict[str, Any], image_id: str, root_device: str) -> dict[str, Any]:
+    """The LaunchTemplateData to send: the settings with the AMI and its root device name."""
+    mappings = [{"DeviceName": root_device, **m} for m in settings["BlockDeviceMappings"]]
+    return {"ImageId": image_id, **settings, "BlockDeviceMappings": mappings}
+
+
+def template_digest(settings: dict[str, Any], instance: InstanceSettings) -> str:
+    """The version description of a version built from `settings` and the AMI of `instance`'s OS.
+
+    EC2 versions are immutable, so a version carrying the digest was made from exactly this content
+    (the AMI as SSM named it when the version was made).
+    """
+    text = json.dumps({"settings": settings, "ami": ami_parameter(instance)}, sort_keys=True)
+    return "p2p " + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
