@@ -38,6 +38,17 @@ class ObservedAsg(_Model):
     capacity: CapacityTarget
     scheduled_actions: list[ScheduledAction] = Field(default_factory=list)
     instances: int | None = Field(None, description="InService + Pending instances; None = not read")
+    template_version: str | None = Field(None, description="the launch template version the group launches")
+    instance_versions: dict[str, int] = Field(
+        default_factory=dict, description="live instances per launch template version they were launched from"
+    )
+
+    @property
+    def outdated_versions(self) -> dict[str, int]:
+        """Live instances on another launch template version than the group's, per version."""
+        if self.template_version is None or not self.template_version.isdigit():
+            return {}  # "$Latest"/"$Default" (never set by the reconciler): nothing to compare
+        return {v: n for v, n in self.instance_versions.items() if v != self.template_version}
 
 
 class ObservedRegion(_Model):

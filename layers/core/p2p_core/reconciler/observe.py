@@ -8,6 +8,7 @@ from typing import Any
 from p2p_core.observed import START_ACTION, STOP_ACTION, CapacityTarget, ObservedAsg, ScheduledAction
 from p2p_core.reconciler.context import RegionContext
 from p2p_core.reconciler.launches import live_instances
+from p2p_core.reconciler.refresh import group_version, instance_versions
 
 DELETING = "Delete in progress"
 
@@ -71,7 +72,7 @@ def _sorted_by(items: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
 
 
 def read_asg(ctx: RegionContext, asg: dict[str, Any]) -> ObservedAsg:
-    """The ASG's capacity, live instances and p2p scheduled actions (one describe call)."""
+    """The ASG's capacity, live instances and their template versions, p2p scheduled actions (one describe call)."""
     response = ctx.autoscaling.describe_scheduled_actions(
         AutoScalingGroupName=asg["AutoScalingGroupName"], ScheduledActionNames=[START_ACTION, STOP_ACTION]
     )
@@ -80,6 +81,8 @@ def read_asg(ctx: RegionContext, asg: dict[str, Any]) -> ObservedAsg:
         capacity=capacity_of(asg),
         scheduled_actions=sorted(actions, key=lambda a: a.name),
         instances=live_instances(asg),
+        template_version=group_version(asg),
+        instance_versions=instance_versions(asg),
     )
 
 
