@@ -85,6 +85,8 @@ def _describe_region_plan(region: Any) -> str:
         parts.append("create/update infrastructure")
     if region.check_launches:
         parts.append("read why instances are missing")
+    if region.roll_instances:
+        parts.append("refresh instances")
     if region.capacity is not None:
         c = region.capacity
         parts.append(f"capacity {c.min_size}/{c.desired_capacity}/{c.max_size}")
@@ -196,7 +198,11 @@ def _region_line(result: dict[str, Any]) -> str:
     if status == "skipped":
         return f"  - {region}: skipped: {result.get('error_message')}"
     actions = result.get("actions") or ["no change"]
-    return f"  ✓ {region}: {'; '.join(actions[:4])}{' …' if len(actions) > 4 else ''}"
+    line = f"  ✓ {region}: {'; '.join(actions[:4])}{' …' if len(actions) > 4 else ''}"
+    from p2p_core.results import RefreshProgress
+
+    refresh = RefreshProgress.model_validate(result["refresh"]) if result.get("refresh") else None
+    return f"{line}\n      {refresh.summary}" if refresh else line
 
 
 # ------------------------------------------------------------------------------------------------ status
@@ -237,6 +243,9 @@ def status(
     for result in last.degraded_regions:
         line = f"{result.region} degraded: {result.error_message}"
         console.print(line, style="yellow", markup=False, highlight=False)
+    for result in last.regions:
+        if result.refresh is not None:  # AWS replaces instances in the background: the next run reports on
+            console.print(f"{result.region}: {result.refresh.summary}", markup=False, highlight=False)
     if last.follow_up:
         console.print(f"the config changed during that run: follow-up run {last.follow_up}", highlight=False)
     recent = Table("run", "source", "status", "regions changed", "finished", title="recent runs")

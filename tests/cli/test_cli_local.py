@@ -24,6 +24,7 @@ STACK = "p2p-cli-test"
 P2PCTL = [sys.executable, "-m", "p2pctl.main"]
 NOT_ENABLED, NO_CAPACITY = "ap-east-1", "ca-central-1"
 SWITCHES = ["--disable-region", NOT_ENABLED, "--fail-launches", f"{NO_CAPACITY}=InsufficientInstanceCapacity"]
+SWITCHES += ["--refresh-seconds", "3600"]  # an instance refresh stays in progress while the tests look at it
 
 
 class Local:
@@ -240,6 +241,31 @@ def test_degraded_and_skipped_regions_are_shown_by_run_wait_and_status(local: Lo
     found = local.json("status")
     assert found["last_run"]["status"] == "degraded"
     assert NOT_ENABLED not in found["managed_regions"] and NO_CAPACITY in found["managed_regions"]
+
+
+def test_a_template_change_on_running_agents_shows_its_instance_refresh_in_run_wait_and_status(local: Local) -> None:
+    for key, value in (
+        ("regions", "[eu-west-1]"),
+        ("desired_capacity", "2"),
+        ("run_duration", "null"),
+        ("start_time", "2020-01-01T00:00:00Z"),
+    ):
+        done = local.p2pctl("config", "set", key, value)
+        assert done.returncode == 0, done.stderr
+    eventually(lambda: idle(local) and len((local.asg("eu-west-1") or {}).get("Instances", [])) == 2)
+    eventually(lambda: idle(local))
+    assert local.p2pctl("config", "set", "agent.delay", "30").returncode == 0  # new user data: version 2
+    eventually(lambda: idle(local) and (local.asg("eu-west-1") or {})["LaunchTemplate"]["Version"] != "1")
+    eventually(lambda: idle(local))
+
+    ran = local.p2pctl("run", "--wait")  # the agents are still on version 1: the refresh is reported
+    assert ran.returncode == 0, ran.stderr
+    assert "✓ eu-west-1: no change" in ran.stdout
+    assert "instance refresh to template version 2: InProgress, 0% (2 to update)" in ran.stdout
+    status = local.p2pctl("status")
+    assert "eu-west-1: instance refresh to template version 2: InProgress, 0% (2 to update)" in status.stdout
+    plan = local.p2pctl("plan")
+    assert "2 instance(s) on launch template version 1, want 2: instance refresh" in " ".join(plan.stdout.split())
 
 
 def test_local_refuses_to_disable_a_region_every_account_has() -> None:
