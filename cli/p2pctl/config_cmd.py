@@ -1,42 +1,52 @@
-"""`p2pctl config ...`: show, schema, validate, set and edit the config item."""
+"""`p2pctl config ...`: show, schema, validate, set, unset, put, edit and restart-window."""
 
 from __future__ import annotations
 
-import copy
-import getpass
-import json
+import functools
 import os
 import shlex
-import socket
 import subprocess
+import sys
 import tempfile
-from datetime import UTC, datetime
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 
-from p2p_core.config import config_json_schema, parse_config
-from p2p_core.errors import ConfigError, show_value
-from p2p_core.workflow.deliverable import TYPICAL_DEPLOYMENT, check_deliverable
+from p2p_core.config import WINDOW_FIELDS, ConfigItem, config_json_schema
+from p2p_core.errors import ConfigError
+from p2pctl.config_write import BOOKKEEPING, current_item, stored_config, validate, write_item
 from p2pctl.context import CliContext
 from p2pctl.errors import CliError
-from p2pctl.output import console, print_json, print_yaml
+from p2pctl.output import console, print_json
+from p2pctl.values import (
+    ValueSyntaxError,
+    as_flow,
+    as_yaml,
+    field_schema,
+    parse_value,
+    read_item,
+    value_at,
+    with_value,
+    without_key,
+)
 
-app = typer.Typer(help="Show, validate and change the config item.", no_args_is_help=True)
+app = typer.Typer(help="Show, validate and change the config item.", no_args_is_help=True, rich_markup_mode=None)
+EXPECT_VERSION_HELP = "write only if the stored version is still N (default: the version read; for put: the file's)"
 
 
 def load_file(path: Path) -> dict[str, Any]:
-    """A config file (JSON or YAML) as a mapping, or a CliError naming the file."""
+    """A config file (JSON or YAML 1.2) as a mapping, or a CliError naming the file, line and column."""
     try:
         text = path.read_text()
     except OSError as exc:
         raise CliError(f"cannot read {path}: {exc.strerror}", "pass the path of a JSON or YAML file") from None
     try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise CliError(f"{path} is not valid JSON/YAML: {exc}".splitlines()[0], "fix the syntax") from None
+        data = read_item(text, json_text=path.suffix == ".json")
+    except ValueSyntaxError as exc:
+        kind = "JSON" if path.suffix == ".json" else "YAML"
+        raise CliError(f"{path}: {exc} (not valid {kind})", f"fix the syntax at {exc.where or 'that place'}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -45,25 +55,35 @@ def load_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def summary(config: Any) -> str:
-    """One line saying what a config asks for."""
+def summary(config: ConfigItem) -> str:
+    """One line saying what a config asks for, each number labelled."""
     regions = config.selected_regions()
     shown = ", ".join(regions[:4]) + (f" and {len(regions) - 4} more" if len(regions) > 4 else "")
-    counts = {config.desired_capacity.resolve(r) for r in regions}
-    count = "unchanged" if counts == {None} else "/".join(str(c) for c in sorted(c for c in counts if c is not None))
-    return f"valid: {len(regions)} region(s) ({shown}), desired {count}, schedule {config.schedule_expression}"
+    counts = sorted({c for r in regions if (c := config.desired_capacity.resolve(r)) is not None})
+    left = sum(1 for r in regions if config.desired_capacity.resolve(r) is None)
+    if not counts:
+        instances = "left as they are"
+    else:
+        instances = str(counts[0]) if len(counts) == 1 else f"{counts[0]} to {counts[-1]}"
+        instances += f" ({left} region(s) left as they are)" if left else ""
+    return (
+        f"valid: {len(regions)} region(s) ({shown or 'none'}); instances per region: {instances}; "
+        f"runs {config.schedule_expression}"
+    )
 
 
-@app.command()
-def validate(
-    file: Annotated[Path, typer.Argument(help="JSON or YAML file with the item's fields (no pk)")],
-    as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+@app.command("validate")
+def validate_file(
+    file: Annotated[Path, typer.Argument(help="JSON or YAML file with the item's fields (no pk)", metavar="FILE")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON (always, even for errors)")] = False,
 ) -> None:
     """Check a config file; exit 0 with a summary, or 1 with every bad field."""
-    raw = load_file(file)
     try:
-        config = parse_config(raw)
-        check_deliverable(config, TYPICAL_DEPLOYMENT, datetime.now(UTC))
+        config = validate(load_file(file))
+    except CliError as exc:
+        if as_json:
+            print_json({"valid": False, "errors": [{"field": "(file)", "value": str(file), "message": exc.message}]})
+        raise
     except ConfigError as exc:
         if as_json:
             print_json({"valid": False, "errors": exc.as_dicts()})
@@ -86,139 +106,113 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of YAML")] = False,
     effective: Annotated[bool, typer.Option("--effective", help="with every default filled in")] = False,
 ) -> None:
-    """Print the stored config item (YAML, or JSON with --json)."""
-    from p2p_core.config_store import ConfigStore
-
+    """Print the stored config item (YAML, or JSON with --json); `config put` accepts it back."""
     cli: CliContext = ctx.obj
-    store = ConfigStore(cli.client("dynamodb"), cli.config_table())
-    raw = store.load_raw()
-    data: dict[str, Any] = raw or {}
-    if effective:
-        data = store.load().to_item()
-    (print_json if as_json else print_yaml)(data)
-
-
-CONFLICT_EXIT = 3
-_BOOKKEEPING = ("version", "updated_at", "updated_by")
-
-
-class _TimesAsText(yaml.SafeLoader):
-    """YAML without its timestamp type: `2026-12-01T08:00:00Z` stays the RFC 3339 text the config expects."""
-
-
-_TimesAsText.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def parse_value(text: str) -> Any:
-    """A command-line value as YAML: `3` is a number, `[a, b]` a list, `{all: 1}` a map, `null` removes."""
-    if text.strip() in ("", "-"):  # "-" is "leave alone" in the capacity grammar, not a YAML list item
-        return text.strip()
-    try:
-        return yaml.load(text, Loader=_TimesAsText)  # a SafeLoader subclass: no arbitrary objects
-    except yaml.YAMLError:
-        return text  # not YAML: take it as the literal string
-
-
-def with_value(item: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
-    """A copy of `item` with the dotted `key` set (or removed when value is None)."""
-    changed = copy.deepcopy(item)
-    *parents, leaf = key.split(".")
-    node = changed
-    for index, part in enumerate(parents):
-        child = node.get(part)
-        if child is None:
-            child = node[part] = {}
-        if not isinstance(child, dict):
-            above = ".".join(parents[: index + 1])
-            raise CliError(
-                f"{above} is {show_value(child)}, not a map: cannot set {key}",
-                f"set {above} as a whole, e.g. p2pctl config set {above} '{{{leaf}: ...}}'",
-            )
-        node = child
-    if value is None:
-        node.pop(leaf, None)
+    raw, _ = current_item(cli)
+    data = stored_config(cli).effective_item() if effective else raw
+    if as_json:
+        print_json(data)
     else:
-        node[leaf] = value
-    return changed
+        sys.stdout.write(as_yaml(data))
 
 
-def _deployment_or_typical(cli: CliContext) -> Any:
+def _confirm(written: ConfigItem, key: str, before: dict[str, Any]) -> None:
+    found, stored = value_at(written.to_item(), key)
+    default = " (its default applies)" if field_schema(key) is not None else ""
+    said = f"{key} = {as_flow(stored)}" if found else f"{key} removed{default}"
+    console.print(f"config version {written.version}: {said}", highlight=False, markup=False)
+    console.print(summary(written), highlight=False, markup=False)
     try:
-        return cli.deployment()
-    except CliError:  # --table without a stack: assume typical URL and path lengths
-        return TYPICAL_DEPLOYMENT
+        moved = validate(before).window_digest() != written.window_digest()
+    except ConfigError:
+        moved = key.split(".")[0] in WINDOW_FIELDS
+    if moved:
+        console.print("the run window restarts: start and stop are counted from the next run", highlight=False)
 
 
-def _who() -> str:
-    return f"p2pctl:{getpass.getuser()}@{socket.gethostname()}"
-
-
-def write_item(cli: CliContext, new_fields: dict[str, Any], expected_version: int) -> Any:
-    """Validate and write the item conditional on `expected_version`; the item is untouched on any error."""
-    from p2p_core.config_store import ConfigConflict, ConfigStore
-
-    try:
-        config = parse_config({k: v for k, v in new_fields.items() if k not in _BOOKKEEPING})
-        check_deliverable(config, _deployment_or_typical(cli), _now())
-    except ConfigError as exc:
-        raise CliError(exc.summary(), "the stored item is unchanged; fix the value and run the command again") from None
-    store = ConfigStore(cli.client("dynamodb"), cli.config_table())
-    try:
-        return store.save(config, expected_version=expected_version, updated_by=_who(), now=_now())
-    except ConfigConflict as exc:
-        raise CliError(str(exc), "run 'p2pctl config show' and apply the change again", CONFLICT_EXIT) from None
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-def current_item(cli: CliContext) -> tuple[dict[str, Any], int]:
-    from p2p_core.config_store import ConfigStore
-
-    raw = ConfigStore(cli.client("dynamodb"), cli.config_table()).load_raw() or {}
-    return raw, int(raw.get("version", 0) or 0)
+def _apply(
+    cli: CliContext, keys: list[str], change: Callable[[dict[str, Any]], dict[str, Any]], expect_version: int | None
+) -> tuple[ConfigItem, dict[str, Any]]:
+    """Apply `change` to the stored fields and write the result; returns it and the fields before."""
+    for key in keys:
+        if key.split(".")[0] in BOOKKEEPING:
+            raise CliError(f"{key} is kept by p2pctl, not set by hand", "set a config field instead")
+    raw, version = current_item(cli)
+    expected = version if expect_version is None else expect_version
+    return write_item(cli, change(raw), expected, before=raw, changed=keys), raw
 
 
 @app.command("set")
 def set_value(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="dotted field, e.g. desired_capacity.aws.eu-west-1")],
-    value: Annotated[str, typer.Argument(help="YAML value: 3, '[eu-west-1, us-east-1]', '{all: 2}', null")],
-    expect_version: Annotated[
-        int | None, typer.Option("--expect-version", help="write only if the stored version is still this")
-    ] = None,
+    key: Annotated[str, typer.Argument(help="dotted field, e.g. desired_capacity.aws.eu-west-1", metavar="KEY")],
+    value: Annotated[
+        str, typer.Argument(help="YAML 1.2: 3, [eu-west-1, us-east-1], {all: 2}; null = no value", metavar="VALUE")
+    ],
+    expect_version: Annotated[int | None, typer.Option("--expect-version", help=EXPECT_VERSION_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the written item as JSON")] = False,
 ) -> None:
     """Change one field of the config item (validated; conditional on the version read)."""
-    cli: CliContext = ctx.obj
-    raw, version = current_item(cli)
-    if key.split(".")[0] in _BOOKKEEPING:
-        raise CliError(f"{key} is kept by p2pctl, not set by hand", "set a config field instead")
-    written = write_item(
-        cli, with_value(raw, key, parse_value(value)), version if expect_version is None else expect_version
-    )
+    try:
+        parsed = parse_value(key, value)
+    except ValueSyntaxError as exc:
+        raise CliError(f"{key}: the value is not YAML ({exc})", "quote it, e.g. '\"your text\"'") from None
+    written, before = _apply(ctx.obj, [key], lambda raw: with_value(raw, key, parsed), expect_version)
     if as_json:
         print_json(written.to_item())
     else:
-        console.print(f"config version {written.version}: {key} = {value}", highlight=False, markup=False)
-        console.print(summary(written), highlight=False, markup=False)
+        _confirm(written, key, before)
+
+
+@app.command()
+def unset(
+    ctx: typer.Context,
+    keys: Annotated[list[str], typer.Argument(help="dotted fields to remove (their defaults apply)", metavar="KEY...")],
+    expect_version: Annotated[int | None, typer.Option("--expect-version", help=EXPECT_VERSION_HELP)] = None,
+) -> None:
+    """Remove fields from the config item, so their defaults apply (several at once, validated together)."""
+    written, _ = _apply(ctx.obj, keys, lambda raw: functools.reduce(without_key, keys, raw), expect_version)
+    console.print(f"config version {written.version}: removed {', '.join(keys)}", highlight=False, markup=False)
+    console.print(summary(written), highlight=False, markup=False)
+
+
+@app.command("restart-window")
+def restart_window(
+    ctx: typer.Context,
+    expect_version: Annotated[int | None, typer.Option("--expect-version", help=EXPECT_VERSION_HELP)] = None,
+) -> None:
+    """Restart the run window: start_time 'now' becomes the next run's start (bumps window_version)."""
+
+    def bump(raw: dict[str, Any]) -> dict[str, Any]:
+        return with_value(raw, "window_version", int(raw.get("window_version", 0) or 0) + 1)
+
+    written, _ = _apply(ctx.obj, ["window_version"], bump, expect_version)
+    console.print(f"config version {written.version}: window_version = {written.window_version}", highlight=False)
+    if written.start_time == "now":
+        offset = as_flow(written.effective_item()["start_offset"])
+        console.print(f"the run window restarts: agents start {offset} after the next run begins", highlight=False)
+    else:
+        console.print("start_time is a fixed time: the window stays where it is (a restart moves only 'now')")
 
 
 @app.command()
 def put(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="JSON or YAML file with the whole item's fields")],
-    expect_version: Annotated[int | None, typer.Option("--expect-version")] = None,
+    file: Annotated[Path, typer.Argument(help="JSON or YAML file with the whole item's fields", metavar="FILE")],
+    expect_version: Annotated[int | None, typer.Option("--expect-version", help=EXPECT_VERSION_HELP)] = None,
 ) -> None:
-    """Replace the whole config item with a file's content (validated; conditional on the version read)."""
+    """Replace the whole config item with a file's content (validated; conditional on the file's version)."""
     cli: CliContext = ctx.obj
     new_fields = load_file(file)
-    _, version = current_item(cli)
-    written = write_item(cli, new_fields, version if expect_version is None else expect_version)
+    _, stored_version = current_item(cli)
+    from_file = new_fields.get("version")
+    if expect_version is not None:
+        expected = expect_version
+    elif isinstance(from_file, int) and not isinstance(from_file, bool):
+        expected = from_file  # the version `config show` wrote into the file: someone else's write since is a conflict
+    else:
+        expected = stored_version
+    written = write_item(cli, new_fields, expected)
     console.print(f"config version {written.version} written from {file}", highlight=False, markup=False)
     console.print(summary(written), highlight=False, markup=False)
 
@@ -228,10 +222,10 @@ def edit(ctx: typer.Context) -> None:
     """Edit the item in $EDITOR as YAML; written only if valid and nobody changed it meanwhile."""
     cli: CliContext = ctx.obj
     raw, version = current_item(cli)
-    shown = {k: v for k, v in raw.items() if k not in _BOOKKEEPING}
+    shown = {k: v for k, v in raw.items() if k not in BOOKKEEPING}
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", prefix="p2p-config-", delete=False) as handle:
         handle.write(f"# p2p config item, version {version}. Save and quit to apply; empty file to cancel.\n")
-        yaml.safe_dump(shown, handle, sort_keys=False, allow_unicode=True)
+        handle.write(as_yaml(shown) if shown else "")
         path = Path(handle.name)
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
     if subprocess.run([*shlex.split(editor), str(path)], check=False).returncode != 0:

@@ -13,6 +13,17 @@ from p2pctl.errors import CliError
 
 DEFAULT_STACK = "p2p-control-plane"
 DEFAULT_REGION = "eu-central-1"
+STACK_FIX = (
+    "pass the stack's region with --region (or set region in samconfig.toml) and its name with --stack-name; "
+    "no stack yet: sam deploy --guided, or the local emulator: p2pctl local"
+)
+
+
+def _cli_client_config() -> Any:
+    from botocore.config import Config
+
+    # a person is waiting: 2 s to connect and one retry, so nothing listening fails in seconds, not a minute
+    return Config(retries={"total_max_attempts": 2, "mode": "standard"}, connect_timeout=2, read_timeout=30)
 
 
 def samconfig_defaults(path: Path = Path("samconfig.toml")) -> dict[str, Any]:
@@ -36,11 +47,22 @@ class CliContext:
     debug: bool = False
     _outputs: dict[str, str] | None = field(default=None, repr=False)
 
+    region_source: str = "default"
+
     def __post_init__(self) -> None:
         defaults = samconfig_defaults()
         self.endpoint_url = self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
-        self.region = self.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-        self.region = self.region or defaults.get("region") or DEFAULT_REGION
+        # the stack's own region (samconfig.toml) wins over the shell's general default region
+        for source, value in (
+            ("--region", self.region),
+            (f"samconfig.toml in {Path.cwd()}", defaults.get("region")),
+            ("AWS_REGION", os.environ.get("AWS_REGION")),
+            ("AWS_DEFAULT_REGION", os.environ.get("AWS_DEFAULT_REGION")),
+            ("default", DEFAULT_REGION),
+        ):
+            if value:
+                self.region, self.region_source = str(value), source
+                break
         self.stack_name = self.stack_name or os.environ.get("P2P_STACK_NAME") or defaults.get("stack_name")
         self.stack_name = self.stack_name or DEFAULT_STACK
         if self.endpoint_url:
@@ -50,7 +72,14 @@ class CliContext:
 
     @cached_property
     def clients(self) -> Any:
-        """The one client factory for this invocation (imported late: `config validate` needs no boto3)."""
+        """Clients for the CLI's own calls: short connect timeout, few retries, so a dead endpoint fails fast."""
+        from p2p_core.aws.clients import ClientFactory
+
+        return ClientFactory(endpoint_url=self.endpoint_url, config=_cli_client_config())
+
+    @cached_property
+    def fleet_clients(self) -> Any:
+        """Clients for work across every region (plan, teardown sweep), with the handlers' retry policy."""
         from p2p_core.aws.clients import ClientFactory
 
         return ClientFactory(endpoint_url=self.endpoint_url)
@@ -73,10 +102,10 @@ class CliContext:
                 stacks = cfn.describe_stacks(StackName=self.stack_name)["Stacks"]
             except cfn.exceptions.ClientError as exc:
                 raise CliError(
-                    f"stack {self.stack_name!r} not found in {self.region}"
+                    f"stack {self.stack_name!r} not found in {self.region} (region from {self.region_source})"
                     + (f" at {self.endpoint_url}" if self.endpoint_url else "")
                     + f" ({exc.response['Error'].get('Message', 'error')})",
-                    "deploy it with 'sam deploy --guided', start 'p2pctl local', or pass --stack-name/--region",
+                    STACK_FIX,
                 ) from None
             self._outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
         return self._outputs
@@ -97,8 +126,9 @@ class CliContext:
             found = cfn.describe_stack_resource(StackName=self.stack_name, LogicalResourceId="PlanFunction")
         except cfn.exceptions.ClientError as exc:
             raise CliError(
-                f"cannot read the stack {self.stack_name!r}: {exc.response['Error'].get('Message', 'error')}",
-                "deploy it with 'sam deploy --guided', start 'p2pctl local', or pass --stack-name/--region",
+                f"cannot read the stack {self.stack_name!r} in {self.region} (region from {self.region_source}): "
+                + exc.response["Error"].get("Message", "error"),
+                STACK_FIX,
             ) from None
         name = found["StackResourceDetail"]["PhysicalResourceId"]
         conf = self.client("lambda").get_function_configuration(FunctionName=name)

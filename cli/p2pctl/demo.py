@@ -132,7 +132,8 @@ class Demo:
         return sorted(runs, key=lambda r: r["startDate"])
 
     def set_config(self, key: str, value: Any) -> datetime:
-        from p2pctl.config_cmd import current_item, with_value, write_item
+        from p2pctl.config_write import current_item, write_item
+        from p2pctl.values import with_value
 
         raw, version = current_item(self.cli)
         written = write_item(self.cli, with_value(raw, key, value), version)
@@ -141,7 +142,7 @@ class Demo:
         return datetime.now(UTC)
 
     def put_config(self, fields: dict[str, Any]) -> None:
-        from p2pctl.config_cmd import current_item, write_item
+        from p2pctl.config_write import current_item, write_item
 
         _, version = current_item(self.cli)
         written = write_item(self.cli, fields, version)

@@ -21,7 +21,7 @@ from p2p_core.cost import (
     naive_control_plane_cost,
     runs_per_month,
 )
-from p2p_core.timemodel import anchor_time, effective_window
+from p2p_core.timemodel import effective_window
 from p2pctl.errors import CliError
 
 
@@ -91,7 +91,7 @@ class Estimate:
 
 def estimate(config: ConfigItem, now: datetime) -> Estimate:
     """The estimate for `config` if it were first seen `now`."""
-    window = effective_window(config, anchor_time(config, None, now))
+    window = effective_window(config, now)
     if window.stop is not None:
         hours = max(0.0, (window.stop - window.start).total_seconds() / 3600)
         label = f"for its {hours:g}-hour window"

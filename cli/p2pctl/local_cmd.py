@@ -14,6 +14,17 @@ import typer
 from p2pctl.context import CliContext
 from p2pctl.errors import CliError
 
+LOCAL_EXTRA = "pip install 'p2p-control-plane[local]'"
+
+
+def require_local_extra() -> None:
+    """Import the emulator; without the `local` extra, one line saying how to install it."""
+    try:
+        import p2pctl.emulator.local  # noqa: F401  (moto, requests, samtranslator)
+    except ImportError as exc:
+        missing = exc.name or "a package"
+        raise CliError(f"the local emulator needs the 'local' extra ({missing} is missing): {LOCAL_EXTRA}") from None
+
 
 def local(
     ctx: typer.Context,
@@ -44,7 +55,11 @@ def local(
         ),
     ] = None,
 ) -> None:
-    """Start the emulated AWS account with the stack deployed; print one JSON line; run until stopped."""
+    """Start the emulated AWS account with the stack deployed; print one JSON line; run until stopped.
+
+    Everything lives in this process's memory: stopping it forgets the config, runs and resources.
+    """
+    require_local_extra()
     from p2pctl.emulator.local import LocalRuntime
 
     cli: CliContext = ctx.obj
@@ -70,7 +85,11 @@ def local(
         sys.stdout.flush()
         # from here on, handler logs (Powertools writes to stdout) go to stderr: stdout held one JSON line
         os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-        print(f"p2pctl local: up; try  p2pctl --endpoint-url {info['endpoint_url']} status", file=sys.stderr)
+        print(
+            "p2pctl local: up. Everything (config, runs, regions) lives in memory and is gone when it stops; "
+            f"try  p2pctl --endpoint-url {info['endpoint_url']} status",
+            file=sys.stderr,
+        )
         stop.wait()
     finally:
         runtime.stop()

@@ -8,17 +8,20 @@ from typing import Annotated
 import typer
 
 from p2pctl import config_cmd, ops_cmd, run_cmd
+from p2pctl.config_write import CONFLICT_EXIT
 from p2pctl.context import CliContext
 from p2pctl.errors import CliError
-from p2pctl.local_cmd import local
+from p2pctl.local_cmd import local, require_local_extra
 from p2pctl.output import errors
 
 cli = typer.Typer(
     name="p2pctl",
-    help="Run fleets of P2P agents on AWS by editing one config item.",
+    help="Run fleets of P2P agents on AWS by editing one config item. "
+    "Global options work before or after the command. Exit codes: 0 ok, 1 error, 2 usage, 3 conflict.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,  # plain help: values like [eu-west-1] are text, flags show no <bool>
 )
 cli.add_typer(config_cmd.app, name="config")
 run_cmd.register(cli)
@@ -33,6 +36,7 @@ def demo(
     """Run the whole product locally (emulated AWS) and verify every step; exit 0 only if all held."""
     from p2pctl.demo import run_demo
 
+    require_local_extra()
     run_demo(stack_name)
 
 
@@ -51,15 +55,43 @@ def options(
     ctx.obj = CliContext(endpoint_url=endpoint_url, region=region, stack_name=stack_name, table=table, debug=debug)
 
 
+GLOBAL_VALUE_OPTIONS = ("--endpoint-url", "--region", "--stack-name", "--table")
+GLOBAL_FLAGS = ("--debug",)
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """Global options anywhere on the line (as the aws CLI takes them), moved in front of the command."""
+    front: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        name = arg.split("=", 1)[0]
+        if arg == "--":  # everything after "--" is a value
+            rest += argv[index:]
+            break
+        if arg in GLOBAL_FLAGS or (name in GLOBAL_VALUE_OPTIONS and "=" in arg):
+            front.append(arg)
+        elif arg in GLOBAL_VALUE_OPTIONS and index + 1 < len(argv):
+            front += argv[index : index + 2]
+            index += 1
+        else:
+            rest.append(arg)
+        index += 1
+    return front + rest
+
+
 def app() -> None:
     """Console-script entry: run the CLI, turning known failures into one line plus the fix."""
-    debug = "--debug" in sys.argv
+    argv = hoist_global_options(sys.argv[1:])
+    debug = "--debug" in argv
     try:
-        cli()
+        cli(args=argv, prog_name="p2pctl")
     except CliError as exc:
         _fail(exc.message, exc.fix, exc.exit_code, debug)
     except Exception as exc:
-        _fail_unexpected(exc, debug)
+        _fail_known(exc, debug)
+        _fail(f"{type(exc).__name__}: {exc}", "re-run with --debug and report the traceback", 1, debug)
 
 
 def _fail(message: str, fix: str, code: int, debug: bool) -> None:
@@ -73,16 +105,31 @@ def _fail(message: str, fix: str, code: int, debug: bool) -> None:
     raise SystemExit(code)
 
 
-def _fail_unexpected(exc: Exception, debug: bool) -> None:
-    from botocore.exceptions import BotoCoreError, ClientError
+def _fail_known(exc: Exception, debug: bool) -> None:
+    """Operator errors that reach the top: one line and the fix, never "report the traceback"."""
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, PartialCredentialsError
 
+    from p2p_core.config_store import ConfigConflict
+    from p2p_core.errors import ConfigError
+
+    if isinstance(exc, ConfigError):
+        _fail(exc.summary(), "see 'p2pctl config show' and 'p2pctl config schema'", 1, debug)
+    if isinstance(exc, ConfigConflict):
+        _fail(str(exc), "run 'p2pctl config show' and apply the change again", CONFLICT_EXIT, debug)
+    if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
+        _fail(f"no AWS credentials: {exc}", CREDENTIALS_FIX, 1, debug)
     if isinstance(exc, ClientError):
         err = exc.response.get("Error", {})
         fix = "check credentials, region and --endpoint-url"
         _fail(f"AWS said {err.get('Code')}: {err.get('Message')}", fix, 1, debug)
     if isinstance(exc, BotoCoreError):
         _fail(str(exc), "check --endpoint-url / AWS_ENDPOINT_URL and your network", 1, debug)
-    _fail(f"{type(exc).__name__}: {exc}", "re-run with --debug and report the traceback", 1, debug)
+
+
+CREDENTIALS_FIX = (
+    "set AWS_PROFILE (a profile from 'aws configure'), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; "
+    "for the local emulator pass --endpoint-url (any credentials work there)"
+)
 
 
 if __name__ == "__main__":

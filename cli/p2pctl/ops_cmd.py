@@ -5,7 +5,7 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -24,7 +24,10 @@ def headers(
     """The headers an agent sees when it polls the control center (HEAD, as agents do)."""
     cli = cli_context(ctx)
     target = url or cli.output("ControlCenterUrl")
-    found = fetch_headers(target)
+    try:
+        found = fetch_headers(target)
+    except NotServed as exc:
+        raise _why_not_served(cli, exc) from None
     if as_json:
         print_json(found)
         return
@@ -32,19 +35,46 @@ def headers(
         console.print(f"{name}: {value}", highlight=False, markup=False)
 
 
+class NotServed(CliError):
+    """The control center answered with an HTTP error status."""
+
+    def __init__(self, url: str, status: int) -> None:
+        super().__init__(f"control center {url} answered {status}", "check the URL and the path (stack output)")
+        self.status = status
+
+
 def fetch_headers(url: str, timeout: float = 10.0) -> dict[str, str]:
-    """The `cc-*` headers served at `url`, decoded as UTF-8."""
+    """The `cc-*` headers served at `url`, decoded as UTF-8; NotServed for an HTTP error status."""
     request = urllib.request.Request(url, method="HEAD")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             pairs = response.headers.items()
     except urllib.error.HTTPError as exc:
-        raise CliError(
-            f"control center {url} answered {exc.code}", "check the URL and the path (stack output)"
-        ) from None
+        raise NotServed(url, exc.code) from None
     except (urllib.error.URLError, OSError) as exc:
         raise CliError(f"control center {url} did not answer: {exc}", "is the stack (or p2pctl local) up?") from None
     return {k.lower(): v.encode("latin-1").decode("utf-8", "replace") for k, v in pairs if k.lower().startswith("cc-")}
+
+
+def _why_not_served(cli: Any, answer: NotServed) -> CliError:
+    """Why the control center answers an error: never published, switched off, or the URL is wrong."""
+    from p2p_core.control_center.publish import live_code
+    from p2p_core.control_center.render import serving_state
+    from p2p_core.workflow.control_center_step import CLOUDFRONT_REGION
+
+    function = cli.deployment().control_center_function
+    state = serving_state(live_code(cli.client("cloudfront", CLOUDFRONT_REGION), function) if function else None)
+    if state == "unpublished":
+        return CliError(
+            f"the control center function {function} is not published yet (no run has rendered it from the config)",
+            "p2pctl run --wait",
+        )
+    if state == "switched off":
+        return CliError(
+            "the control center is switched off (control_center.enabled is false): agents get 404",
+            "p2pctl config set control_center.enabled true",
+        )
+    return answer
 
 
 # ------------------------------------------------------------------------------------------------ cost
@@ -56,8 +86,8 @@ def cost(
     as_json: Annotated[bool, typer.Option("--json", help="print the estimate as JSON")] = False,
 ) -> None:
     """Estimated cost of the configured fleet for its window, and of the control plane per month."""
-    from p2p_core.config_store import ConfigStore
     from p2pctl.config_cmd import load_file
+    from p2pctl.config_write import stored_config
     from p2pctl.estimate import estimate
 
     cli = cli_context(ctx)
@@ -68,9 +98,9 @@ def cost(
         try:
             config = parse_config(load_file(file))
         except ConfigError as exc:
-            raise CliError(exc.summary(), "fix the file; 'p2pctl config validate' shows the same errors") from None
+            raise CliError(exc.summary(), "fix the fields above; 'p2pctl config schema' lists every field") from None
     else:
-        config = ConfigStore(cli.client("dynamodb"), cli.config_table()).load()
+        config = stored_config(cli)
     report = estimate(config, now())
     if as_json:
         print_json(report.as_dict())
@@ -86,25 +116,27 @@ def teardown(
     yes: Annotated[bool, typer.Option("--yes", help="do not ask for confirmation")] = False,
     timeout: Annotated[float, typer.Option("--timeout", help="seconds to wait for the run")] = 900.0,
 ) -> None:
-    """Remove every agent, ASG and network the stack made, in every region (the stack itself stays)."""
+    """Remove every agent, ASG and network the stack made, in every region (the stack itself stays).
+
+    Works whatever else the config item holds: it writes only `regions: []`, and when the item has a bad
+    field (so a run would stop in Plan) the sweep of every region does the removing.
+    """
     from p2p_core.regions import commercial_regions
     from p2p_core.workflow.teardown import sweep_regions
-    from p2pctl.config_cmd import current_item, write_item
     from p2pctl.emulator.runs import run_name, start_run
 
     cli = cli_context(ctx)
-    if not yes and not typer.confirm(f"Remove every managed resource of stack {cli.stack_name!r} in every region?"):
-        raise CliError("teardown cancelled", "pass --yes to skip the question")
-    raw, version = current_item(cli)
-    if raw.get("regions") != []:
-        written = write_item(cli, {**raw, "regions": []}, version)  # so no run brings the fleet back
-        console.print(f"config version {written.version}: regions = [] (the schedule keeps nothing running)")
-    sfn = cli.client("stepfunctions")
-    arn = start_run(sfn, cli.output("StateMachineArn"), source="teardown", name=run_name("teardown"))
-    outcome = follow_run(sfn, arn, timeout)
+    if not yes and not _confirmed(f"Remove every managed resource of stack {cli.stack_name!r} in every region?"):
+        console.print("teardown cancelled: nothing was changed", highlight=False)
+        raise typer.Exit(1)
+    bad_fields = _select_no_regions(cli)
+    outcome: dict[str, Any] = {"status": "SUCCEEDED"}
+    if bad_fields is None:  # a valid item: the workflow decommissions the regions it manages
+        sfn = cli.client("stepfunctions")
+        arn = start_run(sfn, cli.output("StateMachineArn"), source="teardown", name=run_name("teardown"))
+        outcome = follow_run(sfn, arn, timeout)
     console.print("sweeping every region for anything still tagged with the stack…")
-    deployment = cli.deployment()
-    results = sweep_regions(cli.clients, deployment, list(commercial_regions()))
+    results = sweep_regions(cli.fleet_clients, cli.deployment(), list(commercial_regions()))
     removed = [r.region for r in results if r.decommissioned]
     failed = [r for r in results if r.status == "failed"]
     console.print(f"swept {len(results)} regions: {len(removed)} had leftovers, removed ({', '.join(removed) or '-'})")
@@ -112,6 +144,39 @@ def teardown(
         names = ", ".join(f"{r.region} ({r.error_code})" for r in failed) or outcome["status"]
         raise CliError(f"teardown incomplete: {names}", "run 'p2pctl teardown --yes' again once the cause is fixed")
     console.print("teardown complete: nothing tagged p2p:managed remains")
+    if bad_fields is not None:
+        console.print(
+            f"the config item still has a bad field, so scheduled runs fail until it is removed: {bad_fields}",
+            style="yellow",
+            highlight=False,
+            markup=False,
+        )
+
+
+def _confirmed(question: str) -> bool:
+    try:
+        return typer.confirm(question, default=False)
+    except typer.Abort:  # no answer (Ctrl-C, or no terminal): nothing happens
+        return False
+
+
+def _select_no_regions(cli: Any) -> str | None:
+    """Write `regions: []` unless it is there; returns the command removing the item's bad fields, if any."""
+    from p2p_core.config import parse_config
+    from p2p_core.config_store import ConfigStore
+    from p2p_core.errors import ConfigError
+    from p2pctl.config_write import current_item, now, removal_fix, who
+
+    raw, version = current_item(cli)
+    if raw.get("regions") != []:
+        store = ConfigStore(cli.client("dynamodb"), cli.config_table())
+        store.select_no_regions(expected_version=version, updated_by=who(), now=now())  # so no run brings agents back
+        console.print(f"config version {version + 1}: regions = [] (the schedule keeps nothing running)")
+    try:
+        parse_config({**raw, "regions": []})
+    except ConfigError as exc:
+        return removal_fix(raw, exc.errors)
+    return None
 
 
 def register(cli: typer.Typer) -> None:

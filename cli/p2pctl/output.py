@@ -6,7 +6,6 @@ import json
 import sys
 from typing import Any
 
-import yaml
 from rich.console import Console
 
 console = Console(soft_wrap=True)
@@ -16,8 +15,3 @@ errors = Console(stderr=True, soft_wrap=True)
 def print_json(data: Any) -> None:
     """One JSON document on stdout, no colour, stable key order."""
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
-
-
-def print_yaml(data: Any) -> None:
-    """A human-readable YAML rendering on stdout."""
-    sys.stdout.write(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))

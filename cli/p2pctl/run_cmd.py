@@ -12,6 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from p2p_core.timestamps import format_time
 from p2pctl.context import CliContext
 from p2pctl.errors import CliError
 from p2pctl.output import console, print_json
@@ -40,27 +41,27 @@ def plan(
     """Show what a run started now would change, per region (reads only; takes no lease)."""
     from p2p_core.errors import ConfigError
     from p2p_core.workflow.plan_step import preview_plan
+    from p2pctl.config_write import stored_config
 
     cli = cli_context(ctx)
     try:
-        result = preview_plan(cli.deployment(), cli.clients, now())
-    except ConfigError as exc:
-        raise CliError(exc.summary(), "fix the config item with 'p2pctl config set' or 'config edit'") from None
+        result = preview_plan(cli.deployment(), cli.fleet_clients, now())
+    except ConfigError:
+        stored_config(cli)  # names the stored item's bad fields and the command that removes them
+        raise
     if as_json:
         print_json(result.model_dump(mode="json", exclude={"config"}))
         return
-    window = result.window
-    stop = window.stop.isoformat() if window and window.stop else "never"
-    console.print(f"window {window.start.isoformat() if window else '-'} → {stop}  (phase: {result.phase})")
+    _print_window(result.window, result.phase)
     if result.nothing_to_do:
         console.print(f"nothing to do: {len(result.unchanged_regions)} region(s) match the config")
         _print_skipped(result.skipped_regions)
         return
-    table = Table("region", "change", "why", title="drifted regions")
+    console.print(f"drifted regions ({len(result.regions)}):")
     for region in result.regions:
         change = "decommission" if region.decommission else _describe_region_plan(region)
-        table.add_row(region.region, escape(change), escape("; ".join(region.reasons)))
-    console.print(table)
+        say(f"  {region.region}: {change}")
+        say(f"      why: {capped(region.reasons)}")
     others = []
     if result.update_control_center:
         others.append("control-center function")
@@ -70,6 +71,28 @@ def plan(
     _print_skipped(result.skipped_regions)
     for region, error in result.observe_errors.items():
         console.print(f"could not observe {region}: {error}", style="yellow", markup=False, highlight=False)
+
+
+def say(text: str) -> None:
+    """One line as is (AWS and config text is never rich markup)."""
+    console.print(text, highlight=False, markup=False)
+
+
+def capped(items: list[str], limit: int = 3) -> str:
+    """At most `limit` items joined; the rest counted (all of them are in --json)."""
+    shown = "; ".join(items[:limit]) or "-"
+    return shown + (f"; … and {len(items) - limit} more (--json lists all)" if len(items) > limit else "")
+
+
+def _print_window(window: Any, phase: str) -> None:
+    if window is None:
+        return
+    stop = format_time(window.stop) if window.stop else "never"
+    say(f"window: start {format_time(window.start)}, stop {stop} (phase: {phase})")
+    if window.restarted:
+        say("  the window fields changed since the last run: 'now' will be that run's start")
+    elif window.anchor is not None:
+        say(f"  'now' means {format_time(window.anchor)}, when the window fields took their values")
 
 
 def _print_skipped(regions: list[str]) -> None:
@@ -89,8 +112,8 @@ def _describe_region_plan(region: Any) -> str:
         parts.append("refresh instances")
     if region.capacity is not None:
         c = region.capacity
-        parts.append(f"capacity {c.min_size}/{c.desired_capacity}/{c.max_size}")
-    parts += [f"put {a.name} at {a.start_time.isoformat()}" for a in region.put_actions]
+        parts.append(f"min/desired/max {c.min_size}/{c.desired_capacity}/{c.max_size}")
+    parts += [f"put {a.name} at {format_time(a.start_time)}" for a in region.put_actions]
     parts += [f"delete {name}" for name in region.delete_actions]
     return ", ".join(parts) or "-"
 
@@ -221,22 +244,21 @@ def status(
     if as_json:
         print_json(found.model_dump(mode="json"))
         return
-    console.print(f"managed regions ({len(found.managed_regions)}): {', '.join(found.managed_regions) or 'none'}")
+    say(f"managed regions ({len(found.managed_regions)}): {', '.join(found.managed_regions) or 'none'}")
     last = found.last_run
     if last is None:
-        console.print("no run recorded yet: start one with 'p2pctl run --wait'")
+        say("no run recorded yet: start one with 'p2pctl run --wait'")
         return
-    console.print(
-        f"last run {last.execution} ({last.source}): {last.status}, config v{last.config_version}, "
-        f"finished {last.finished_at}"
-    )
-    table = Table("region", "status", "changes", "mutating calls", "error or reason", title="last run, per region")
+    say(f"last run {last.execution} ({last.source}): {last.status}, config v{last.config_version}")
+    say(f"  finished {last.finished_at}")
+    table = Table("region", "status", "AWS writes", "changes or reason", box=None, pad_edge=False)
+    for column in table.columns[:3]:
+        column.no_wrap = True
     for result in last.regions:
-        error = f"{result.error_code}: {result.error_message}" if result.error_code else ""
-        changes = escape("; ".join(result.actions) or "-")
-        table.add_row(result.region, result.status, changes, str(result.mutating_calls), escape(error))
+        why = f"{result.error_code}: {result.error_message}" if result.error_code else capped(result.actions)
+        table.add_row(result.region, result.status, str(result.mutating_calls), escape(why))
     for name in last.unchanged_regions:
-        table.add_row(name, "unchanged", "-", "0", "")
+        table.add_row(name, "unchanged", "0", "-")
     console.print(table)
     for error in last.errors:
         console.print(error, style="red", markup=False, highlight=False)  # AWS text may hold [brackets]
@@ -245,14 +267,13 @@ def status(
         console.print(line, style="yellow", markup=False, highlight=False)
     for result in last.regions:
         if result.refresh is not None:  # AWS replaces instances in the background: the next run reports on
-            console.print(f"{result.region}: {result.refresh.summary}", markup=False, highlight=False)
+            say(f"{result.region}: {result.refresh.summary}")
     if last.follow_up:
-        console.print(f"the config changed during that run: follow-up run {last.follow_up}", highlight=False)
-    recent = Table("run", "source", "status", "regions changed", "finished", title="recent runs")
+        say(f"the config changed during that run: follow-up run {last.follow_up}")
+    say("recent runs (finished, status, run, source, regions changed):")
     for record in found.recent_runs[:runs]:
         changed = len(record.regions) - len(record.skipped_regions)
-        recent.add_row(record.execution, record.source, record.status, str(changed), record.finished_at)
-    console.print(recent)
+        say(f"  {record.finished_at}  {record.status:<7} {record.execution}  {record.source}, {changed}")
 
 
 def register(cli: typer.Typer) -> None:

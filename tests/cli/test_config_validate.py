@@ -21,7 +21,9 @@ def test_valid_file_exits_zero_with_a_one_line_summary(tmp_path: Path) -> None:
     done = p2pctl("config", "validate", str(path))
     assert done.returncode == 0, done.stderr
     lines = done.stdout.strip().splitlines()
-    assert lines == ["valid: 2 region(s) (eu-central-1, us-east-1), desired 2/3, schedule rate(15 minutes)"]
+    assert lines == [
+        "valid: 2 region(s) (eu-central-1, us-east-1); instances per region: 2 to 3; runs rate(15 minutes)"
+    ]
 
 
 def test_invalid_file_exits_one_naming_every_bad_field_without_traceback(tmp_path: Path) -> None:
@@ -48,7 +50,7 @@ def test_empty_file_is_the_all_defaults_config(tmp_path: Path) -> None:
     path.write_text("")
     done = p2pctl("config", "validate", str(path))
     assert done.returncode == 0
-    assert "1 region(s) (eu-central-1), desired 1" in done.stdout
+    assert "1 region(s) (eu-central-1); instances per region: 1;" in done.stdout
 
 
 def test_missing_and_malformed_files_are_one_line_errors(tmp_path: Path) -> None:
@@ -73,6 +75,11 @@ def test_schema_is_a_json_schema_of_every_top_level_field() -> None:
     assert schema["additionalProperties"] is False
     for field in ("regions", "desired_capacity", "start_time", "run_duration", "instance", "network", "agent"):
         assert field in schema["properties"]
+    # defaults are written in the item's own grammar, so they can be typed back
+    assert (schema["properties"]["run_duration"]["default"], schema["properties"]["start_offset"]["default"]) == (
+        "7 days",
+        "15 minutes",
+    )
 
 
 def test_a_config_the_control_center_or_user_data_cannot_carry_is_invalid(tmp_path: Path) -> None:
@@ -82,7 +89,7 @@ def test_a_config_the_control_center_or_user_data_cannot_carry_is_invalid(tmp_pa
     file.write_text(json.dumps({"control_center": {"extra_headers": big}, "network": {"public_keys": keys}}))
     done = p2pctl("config", "validate", str(file))
     assert done.returncode == 1
-    assert "control_center: control center code is" in done.stderr and "10240-byte function limit" in done.stderr
+    assert "control_center.extra_headers.cc-x-" in done.stderr and "10240-byte function limit" in done.stderr
     assert "network.public_keys: user data is" in done.stderr and "16384-byte limit" in done.stderr
     assert "Traceback" not in done.stderr
 
@@ -96,4 +103,4 @@ def test_a_cron_eventbridge_would_refuse_is_invalid_at_validate(tmp_path: Path) 
     path.write_text("schedule_expression: cron(0/15 * * * ? *)\n")
     fixed = p2pctl("config", "validate", str(path))
     assert fixed.returncode == 0, fixed.stderr
-    assert "schedule cron(0/15 * * * ? *)" in fixed.stdout
+    assert "runs cron(0/15 * * * ? *)" in fixed.stdout

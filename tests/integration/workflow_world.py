@@ -15,6 +15,7 @@ from p2p_core.aws.clients import ClientFactory, is_mutating
 from p2p_core.config import parse_config
 from p2p_core.config_store import ConfigStore, to_dynamodb
 from p2p_core.control_center.publish import live_code
+from p2p_core.observed import WindowAnchor
 from p2p_core.workflow.runtime import add_client_hook, remove_client_hook, reset_clients
 from p2p_core.workflow.status import Status, StatusStore
 from p2pctl.emulator import shims
@@ -65,6 +66,12 @@ class WorkflowWorld:
     def put_raw_config(self, item: dict[str, Any]) -> None:
         """Write the item as any DynamoDB client could, unvalidated."""
         self.db.put_item(TableName=self.stack.config_table, Item=to_dynamodb({"pk": "config", **item}))
+
+    def anchor_window(self, since: datetime) -> None:
+        """Record, as Plan would have, that the stored window fields took their values at `since`."""
+        config = ConfigStore(self.db, self.stack.config_table).load()
+        anchor = WindowAnchor(digest=config.window_digest(), since=since)
+        assert StatusStore(self.db, self.stack.config_table).remember_anchor(anchor) == anchor
 
     def run(self, prefix: str = "run") -> RunOutcome:
         """One execution, started and waited for."""

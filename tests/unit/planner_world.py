@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from p2p_core.observed import Observed, ObservedAsg, ObservedRegion
+from p2p_core.observed import Observed, ObservedAsg, ObservedRegion, WindowAnchor
 from p2p_core.plan import Plan, RegionPlan
 
 
@@ -44,6 +44,6 @@ def apply_plan(observed: Observed, plan: Plan) -> Observed:
             "regions": regions,
             "managed_regions": sorted(managed),
             "schedule_expression": plan.schedule_expression,
-            "config_first_seen": observed.config_first_seen or plan.anchor,
+            "window_anchor": WindowAnchor(digest=plan.window_digest, since=plan.anchor),  # as Plan records it
         }
     )

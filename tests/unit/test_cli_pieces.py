@@ -10,33 +10,50 @@ import pytest
 
 from p2p_core.config import parse_config
 from p2p_core.workflow.finalize_step import MAX_MESSAGE, shorten
-from p2pctl.config_cmd import parse_value, with_value
 from p2pctl.emulator.local import pipe_matches
 from p2pctl.emulator.stack import TEMPLATE, PipeSpec
 from p2pctl.emulator.template import load_template
 from p2pctl.errors import CliError
 from p2pctl.estimate import estimate
+from p2pctl.main import hoist_global_options
+from p2pctl.values import ValueSyntaxError, parse_value, with_value
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
-    ("text", "value"),
+    ("key", "text", "value"),
     [
-        ("3", 3),
-        ("[eu-west-1, us-east-1]", ["eu-west-1", "us-east-1"]),
-        ("{all: 2, aws: {us-east-1: 4}}", {"all": 2, "aws": {"us-east-1": 4}}),
-        ("null", None),
-        ("-", "-"),
-        ("rate(30 minutes)", "rate(30 minutes)"),
-        ("2026-12-01T08:00:00Z", "2026-12-01T08:00:00Z"),
-        ("2026-12-01", "2026-12-01"),
-        ("", ""),
-        ("{unclosed", "{unclosed"),
+        ("desired_capacity", "3", 3),
+        ("regions", "[eu-west-1, us-east-1]", ["eu-west-1", "us-east-1"]),
+        ("desired_capacity", "{all: 2, aws: {us-east-1: 4}}", {"all": 2, "aws": {"us-east-1": 4}}),
+        ("run_duration", "null", None),
+        ("desired_capacity", "-", "-"),
+        ("schedule_expression", "rate(30 minutes)", "rate(30 minutes)"),
+        ("stop_time", "2026-12-01T08:00:00Z", "2026-12-01T08:00:00Z"),
+        ("agent.main_run", "2026-12-01", "2026-12-01"),
+        ("agent.main_run", "", ""),
+        ("agent.main_run", "{unclosed", "{unclosed"),  # a text field takes any text
+        # YAML 1.2, and text fields keep the text typed: no `no` -> false, `010` -> 8, `0x10` -> 16
+        ("agent.main_run", "no", "no"),
+        ("agent.main_run", "010", "010"),
+        ("agent.main_run", "0x10", "0x10"),
+        ("agent.main_run", "true", "true"),
+        ("agent.main_run", "'quoted: yes'", "quoted: yes"),
+        ("agent.delay", "010", 10),
+        ("agent.force_run", "true", True),
+        ("agent", "{main_run: 0x10, delay: 30}", {"main_run": "0x10", "delay": 30}),
+        ("control_center.extra_headers", "{cc-x: yes, cc-y: 1.5}", {"cc-x": "yes", "cc-y": "1.5"}),
+        ("desired_capcity", "2", 2),  # no such field: YAML decides
     ],
 )
-def test_set_values_are_read_as_yaml_and_timestamps_stay_text(text: str, value: Any) -> None:
-    assert parse_value(text) == value
+def test_set_values_are_yaml_1_2_and_text_fields_keep_what_was_typed(key: str, text: str, value: Any) -> None:
+    assert parse_value(key, text) == value
+
+
+def test_a_value_that_is_not_yaml_for_a_field_that_is_not_text_is_a_syntax_error() -> None:
+    with pytest.raises(ValueSyntaxError, match="line 1, column"):
+        parse_value("desired_capacity", "{all: 2")
 
 
 def test_a_dotted_key_creates_the_maps_it_needs_and_leaves_the_original_alone() -> None:
@@ -50,15 +67,26 @@ def test_a_dotted_key_creates_the_maps_it_needs_and_leaves_the_original_alone() 
     assert item == {"desired_capacity": 2}
 
 
-def test_null_removes_the_field_so_its_default_applies_again() -> None:
-    assert with_value({"run_duration": "2 hours", "regions": ["eu-west-1"]}, "run_duration", None) == {
-        "regions": ["eu-west-1"]
-    }
+def test_null_removes_a_field_unless_null_is_a_value_there() -> None:
+    item = {"run_duration": "2 hours", "stop_time": "2027-01-01T00:00:00Z", "regions": ["eu-west-1"]}
+    assert with_value(item, "stop_time", None) == {"run_duration": "2 hours", "regions": ["eu-west-1"]}
+    assert with_value(item, "run_duration", None)["run_duration"] is None  # "run until changed", not the default
+    assert with_value({"desired_capcity": 2}, "desired_capcity", None) == {}
+
+
+@pytest.mark.parametrize(("stored", "count"), [(2, 2), ("-", "-"), (None, None)])
+def test_a_region_key_under_a_bare_capacity_turns_it_into_a_map(stored: Any, count: Any) -> None:
+    item = {} if stored is None else {"desired_capacity": stored}
+    changed = with_value(item, "desired_capacity.aws.eu-west-1", 3)
+    assert changed["desired_capacity"] == {**({"all": count} if stored is not None else {}), "aws": {"eu-west-1": 3}}
+    config = parse_config(changed)
+    assert config.desired_capacity.resolve("eu-west-1") == 3
+    assert config.desired_capacity.resolve("us-east-1") == (1 if stored is None else None if stored == "-" else 2)
 
 
 def test_setting_inside_a_value_that_is_not_a_map_names_the_path() -> None:
-    with pytest.raises(CliError, match=r"desired_capacity is 2, not a map: cannot set desired_capacity\.aws"):
-        with_value({"desired_capacity": 2}, "desired_capacity.aws.eu-west-1", 3)
+    with pytest.raises(CliError, match=r"agent\.main_run is 'x', not a map: cannot set agent\.main_run\.y"):
+        with_value({"agent": {"main_run": "x"}}, "agent.main_run.y", 3)
 
 
 def pipe() -> PipeSpec:
@@ -114,3 +142,16 @@ def test_failure_text_in_the_status_item_drops_stack_traces_and_is_capped() -> N
     assert shorten(cause) == "'Subnets'"
     assert len(shorten("x" * 5000)) == MAX_MESSAGE
     assert shorten(None) == ""
+
+
+@pytest.mark.parametrize(
+    ("typed", "parsed"),
+    [
+        (["status", "--endpoint-url", "U", "--json"], ["--endpoint-url", "U", "status", "--json"]),
+        (["config", "show", "--stack-name=S", "--debug"], ["--stack-name=S", "--debug", "config", "show"]),
+        (["config", "set", "--", "agent.main_run", "--debug"], ["config", "set", "--", "agent.main_run", "--debug"]),
+        (["status", "--region"], ["status", "--region"]),  # no value: left for the usage error
+    ],
+)
+def test_global_options_are_taken_anywhere_but_never_after_a_double_dash(typed: list[str], parsed: list[str]) -> None:
+    assert hoist_global_options(typed) == parsed

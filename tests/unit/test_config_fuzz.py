@@ -22,7 +22,7 @@ from p2p_core.control_center.headers import control_center_headers
 from p2p_core.control_center.render import MAX_CODE_BYTES, MAX_HEADER_BYTES, ControlCenterError, render_function
 from p2p_core.errors import ConfigError
 from p2p_core.regions import commercial_regions
-from p2p_core.timemodel import anchor_time, effective_window
+from p2p_core.timemodel import effective_window
 from p2pctl.emulator.cloudfront import NodeFunctionRunner, response_headers, viewer_request_event
 
 SECRET = "/secret"
@@ -201,7 +201,7 @@ def test_valid_config_headers_are_served_exactly_on_the_secret_path(
     node: NodeFunctionRunner, item: dict[str, Any]
 ) -> None:
     config = parse_config(item)
-    window = effective_window(config, anchor_time(config, None, NOW))
+    window = effective_window(config, NOW)
     headers = control_center_headers(config, window)
     try:
         code = render_function(headers, SECRET)

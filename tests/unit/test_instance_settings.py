@@ -126,10 +126,11 @@ def test_refresh_settings_never_make_a_new_template_version() -> None:
 
 def test_default_refresh_settings_leave_stored_items_and_digests_as_before() -> None:
     # configs written before `refresh` existed keep their digest: an upgrade moves no "now" anchor
-    assert "refresh" not in parse_config({}).to_item()["instance"]
+    assert "refresh" not in parse_config({"instance": {"type": "t3.small"}}).to_item()["instance"]
     assert parse_config({"instance": {"refresh": {"enabled": True}}}).content_digest() == "3ab1ac1c1157c796"
+    assert parse_config({}).content_digest() == "3ab1ac1c1157c796"
     stored = parse_config({"instance": {"refresh": {"min_healthy_percentage": 50}}}).to_item()["instance"]
-    assert stored["refresh"] == {"enabled": True, "min_healthy_percentage": 50}
+    assert stored["refresh"] == {"min_healthy_percentage": 50}  # only what was set is stored
 
 
 def test_the_config_schema_describes_the_refresh_settings() -> None:

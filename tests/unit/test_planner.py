@@ -7,7 +7,14 @@ from typing import Any
 
 from p2p_core.config import parse_config
 from p2p_core.infrastructure import infrastructure_hash
-from p2p_core.observed import CapacityTarget, Observed, ObservedAsg, ObservedRegion, ScheduledAction
+from p2p_core.observed import (
+    CapacityTarget,
+    Observed,
+    ObservedAsg,
+    ObservedRegion,
+    ScheduledAction,
+    WindowAnchor,
+)
 from p2p_core.plan import Plan, RegionPlan
 from p2p_core.planner import plan
 
@@ -133,23 +140,17 @@ def test_start_in_the_past_sets_desired_directly_without_scheduled_actions() -> 
     assert step.put_actions == []
 
 
-def test_start_now_with_offset_starts_offset_after_updated_at() -> None:
-    raw = {
-        "start_time": "now",
-        "start_offset": "15 minutes",
-        "updated_at": at(timedelta(minutes=-5)),
-        "run_duration": None,
-    }
-    p = plan(parse_config(raw), Observed(), NOW)
+def test_start_now_with_offset_starts_offset_after_the_recorded_anchor() -> None:
+    config = parse_config({"start_time": "now", "start_offset": "15 minutes", "run_duration": None})
+    recorded = WindowAnchor(digest=config.window_digest(), since=NOW - timedelta(minutes=5))
+    p = plan(config, Observed(window_anchor=recorded), NOW)
     assert p.start == NOW + timedelta(minutes=10)
     assert [a.name for a in region(p, "eu-central-1").put_actions] == ["p2p-start"]
 
 
-def test_start_now_without_updated_at_uses_when_the_content_was_first_seen() -> None:
-    first_seen = NOW - timedelta(hours=1)
-    raw = {"start_time": "now", "start_offset": "15 minutes", "run_duration": None}
-    p = plan(parse_config(raw), Observed(config_first_seen=first_seen), NOW)
-    assert p.anchor == first_seen and p.phase == "running"
+def test_start_now_ignores_updated_at() -> None:
+    raw = {"start_time": "now", "start_offset": "15 minutes", "updated_at": at(timedelta(hours=-1))}
+    assert plan(parse_config(raw), Observed(), NOW).anchor == NOW
 
 
 def test_start_now_never_seen_before_anchors_at_this_run() -> None:

@@ -115,7 +115,10 @@ class LocalRuntime:
         )
         shims.set_stack_output(self.stack_name, self.region, "ControlCenterUrl", self.control_center_url)
         self._spawn("scheduler", self._scheduler_loop)
-        self._spawn("config-stream", self._stream_loop)
+        # read from here on before saying "up": an edit made right after the JSON line must start a run
+        iterators: dict[str, str | None] = {}
+        self._open_shards(iterators, "LATEST")
+        self._spawn("config-stream", lambda: self._stream_loop(iterators))
         return self.info()
 
     def _model_account(self) -> None:
@@ -241,18 +244,22 @@ class LocalRuntime:
 
     # ------------------------------------------------------------ Pipe: config edits start a run
 
-    def _stream_loop(self) -> None:
+    def _open_shards(self, iterators: dict[str, str | None], position: str) -> None:
+        """An iterator at `position` for every shard of the config stream not read yet."""
+        assert self.stack is not None
+        streams = self._clients.client("dynamodbstreams", self.region)
+        arn = self.stack.pipe.source_stream_arn
+        for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+            if shard["ShardId"] not in iterators:
+                found = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType=position)
+                iterators[shard["ShardId"]] = found["ShardIterator"]
+
+    def _stream_loop(self, iterators: dict[str, str | None]) -> None:
         assert self.stack is not None
         pipe = self.stack.pipe
         streams = self._clients.client("dynamodbstreams", self.region)
-        iterators: dict[str, str | None] = {}
         while not self._stop.is_set():
-            for shard in streams.describe_stream(StreamArn=pipe.source_stream_arn)["StreamDescription"]["Shards"]:
-                shard_id = shard["ShardId"]
-                if shard_id not in iterators:
-                    iterators[shard_id] = streams.get_shard_iterator(
-                        StreamArn=pipe.source_stream_arn, ShardId=shard_id, ShardIteratorType="LATEST"
-                    )["ShardIterator"]
+            self._open_shards(iterators, "TRIM_HORIZON")  # a shard opened since start holds only new edits
             for shard_id, iterator in list(iterators.items()):
                 if iterator is None:
                     continue

@@ -52,6 +52,11 @@ class CapacitySpec:
         return out
 
 
+def as_map(level: Any) -> dict[str, Any]:
+    """A bare level (`3`, `"-"`) in the map form `{"all": level}`, to which region keys can be added."""
+    return {"all": level}
+
+
 def _whole(value: int | Decimal | float) -> bool:
     try:
         return bool(value == int(value))

@@ -48,7 +48,9 @@ def _reject_control_chars(value: str) -> str:
     return value
 
 
-HeaderValue = Annotated[str, PlainValidator(lambda v: _reject_control_chars(_as_text(v)))]
+HeaderValue = Annotated[
+    str, PlainValidator(lambda v: _reject_control_chars(_as_text(v))), WithJsonSchema({"type": "string"})
+]
 
 
 def _as_text(value: Any) -> str:
@@ -270,9 +272,13 @@ class ConfigItem(_Section):
     min_size: int = Field(0, ge=0)
     max_size: int = Field(30, ge=0)
     start_time: StartTime = "now"
-    start_offset: Duration = timedelta(minutes=15)
-    run_duration: Duration | None = timedelta(days=7)
+    # the schema's default in the item's own grammar (pydantic would write ISO 8601 "PT15M")
+    start_offset: Duration = Field(timedelta(minutes=15), json_schema_extra={"default": "15 minutes"})
+    run_duration: Duration | None = Field(timedelta(days=7), json_schema_extra={"default": "7 days"})
     stop_time: Timestamp | None = None
+    window_version: int = Field(
+        0, ge=0, description="bump to restart the run window: 'now' becomes the next run's start (restart-window)"
+    )
     schedule_expression: ScheduleExpression = "rate(15 minutes)"
     instance: InstanceSettings = Field(default_factory=InstanceSettings)
     network: NetworkSettings = Field(default_factory=NetworkSettings)
@@ -326,19 +332,41 @@ class ConfigItem(_Section):
         return None if self.stop_time is not None else self.run_duration
 
     def to_item(self) -> dict[str, Any]:
-        """Native form for DynamoDB / JSON (durations as text, times RFC 3339).
+        """The stored form: only the fields someone set (normalized: durations as text, times RFC 3339).
 
-        Unset optional fields are left out, except `run_duration: null`, which means "run until changed".
+        Defaults stay out of the item, so a default never conflicts with a field set later
+        (`stop_time` with the default `run_duration`); `run_duration: null` is kept ("run until changed").
         """
+        return self.model_dump(mode="json", exclude_unset=True)
+
+    def effective_item(self) -> dict[str, Any]:
+        """Every field with its default filled in, as the workflow reads it (`config show --effective`)."""
         item = self.model_dump(mode="json", exclude_none=True)
-        if self.run_duration is None:
-            item["run_duration"] = None
+        if self.stop_after() is None and self.stop_time is None:
+            item["run_duration"] = None  # no stop: say so rather than leave the field out
+        elif self.stop_time is not None:
+            item.pop("run_duration", None)  # the stop time decides; the default duration does not apply
         return item
 
     def content_digest(self) -> str:
         """Hash of what the item asks for, without the writer's bookkeeping fields."""
-        body = self.model_dump(mode="json", exclude={"version", "updated_at", "updated_by"})
-        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
+        exclude = {"version", "updated_at", "updated_by"}
+        if not self.window_version:  # added later: a config that never restarted its window keeps its digest
+            exclude.add("window_version")
+        return _digest(self.model_dump(mode="json", exclude=exclude))
+
+    def window_digest(self) -> str:
+        """Hash of the window fields' values (not their spelling): the run window restarts only when it changes."""
+        body = self.model_dump(mode="json", include={"start_time", "start_offset", "stop_time", "window_version"})
+        body["run_duration"] = format_duration(after) if (after := self.stop_after()) is not None else None
+        return _digest(body)
+
+
+WINDOW_FIELDS = ("start_time", "start_offset", "run_duration", "stop_time", "window_version")
+
+
+def _digest(body: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def parse_config(raw: Mapping[str, Any]) -> ConfigItem:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from p2p_core.config import CONFIG_KEY, ConfigItem, parse_config
+from p2p_core.timestamps import format_time
 
 _SERIALIZER = TypeSerializer()
 _DESERIALIZER = TypeDeserializer()
@@ -74,22 +76,44 @@ class ConfigStore:
             update={"version": expected_version + 1, "updated_at": now, "updated_by": updated_by}
         )
         item = {"pk": CONFIG_KEY, **written.to_item()}
-        # version 0 is "never written": the item may be absent, or written by hand without a version
-        condition = (
-            "version = :v"
-            if expected_version
-            else "attribute_not_exists(pk) OR attribute_not_exists(version) OR version = :v"
-        )
-        try:
+        with self._conflict_if_moved(expected_version):
             self._db.put_item(
                 TableName=self._table,
                 Item=to_dynamodb(item),
-                ConditionExpression=condition,
+                ConditionExpression=_version_is(expected_version),
                 ExpressionAttributeValues={":v": {"N": str(expected_version)}},
             )
+        return written
+
+    def select_no_regions(self, *, expected_version: int, updated_by: str, now: datetime) -> None:
+        """Write `regions: []` and nothing else, whatever the other fields hold (teardown's emergency exit).
+
+        The rest of the item is left as it is, valid or not: a bad field written by another client must
+        not keep the fleet running. Conditional on the version like every write.
+        """
+        values = {":r": [], ":n": expected_version + 1, ":t": format_time(now), ":b": updated_by}
+        with self._conflict_if_moved(expected_version):
+            self._db.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": CONFIG_KEY}},
+                UpdateExpression="SET regions = :r, version = :n, updated_at = :t, updated_by = :b",
+                ConditionExpression=_version_is(expected_version),
+                ExpressionAttributeValues=to_dynamodb({**values, ":v": expected_version}),
+            )
+
+    @contextmanager
+    def _conflict_if_moved(self, expected_version: int) -> Iterator[None]:
+        try:
+            yield
         except self._db.exceptions.ConditionalCheckFailedException:
             raise ConfigConflict(
                 f"config changed since version {expected_version} was read (someone else wrote it); "
                 "re-read with 'p2pctl config show' and apply your change again"
             ) from None
-        return written
+
+
+def _version_is(expected_version: int) -> str:
+    # version 0 is "never written": the item may be absent, or written by hand without a version
+    if expected_version:
+        return "version = :v"
+    return "attribute_not_exists(pk) OR attribute_not_exists(version) OR version = :v"

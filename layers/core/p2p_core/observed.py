@@ -62,13 +62,20 @@ class ObservedRegion(_Model):
     error: str | None = None
 
 
+class WindowAnchor(_Model):
+    """When the control plane first saw the window fields with these values (`digest`): what "now" means."""
+
+    digest: str
+    since: datetime
+
+
 class Observed(_Model):
     """Everything the planner needs to know about the world."""
 
     regions: dict[str, ObservedRegion] = Field(default_factory=dict)
     managed_regions: list[str] = Field(default_factory=list, description="regions provisioned before (status item)")
     enabled_regions: list[str] | None = Field(None, description="regions the account can use; None = all")
-    config_first_seen: datetime | None = None
+    window_anchor: WindowAnchor | None = Field(None, description="as recorded in the status item")
     schedule_expression: str | None = None
     control_center_code: str | None = None
 

@@ -15,7 +15,7 @@ from p2p_core.observed import (
     ScheduledAction,
 )
 from p2p_core.plan import Plan, RegionPlan
-from p2p_core.timemodel import Phase, Window, anchor_time, effective_window
+from p2p_core.timemodel import Phase, Window, effective_window, window_anchor
 from p2p_core.timestamps import format_time
 
 
@@ -25,8 +25,8 @@ def plan(config: ConfigItem, observed: Observed, now: datetime, *, control_cente
     `control_center_code` is the rendered CloudFront Function; when given it is compared with the
     LIVE code in `observed`.
     """
-    anchor = anchor_time(config, observed.config_first_seen, now)
-    window = effective_window(config, anchor)
+    anchor = window_anchor(config, observed.window_anchor, now)
+    window = effective_window(config, anchor.since)
     chosen = config.selected_regions()
     # a region the account has not enabled is skipped: never touched, so never managed; leaving it is a no-op
     skipped = sorted({r for r in (*chosen, *observed.managed_regions) if not observed.enabled(r)})
@@ -39,7 +39,8 @@ def plan(config: ConfigItem, observed: Observed, now: datetime, *, control_cente
         now=now,
         config_version=config.version,
         config_digest=config.content_digest(),
-        anchor=anchor,
+        anchor=anchor.since,
+        window_digest=anchor.digest,
         start=window.start,
         stop=window.stop,
         phase=window.phase(now).value,

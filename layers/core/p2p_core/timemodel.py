@@ -1,8 +1,11 @@
 """The time model of SPEC §3: effective start S, stop E, and what holds at a given moment.
 
-Level-triggered: the answer depends only on the config, its anchor time and `now`, so re-running
-never changes it. A boundary within `SCHEDULE_MARGIN` of now counts as reached, because AWS rejects
-scheduled actions in the past and we never send one that close to it.
+Level-triggered: the answer depends only on the config, its anchor and `now`, so re-running never
+changes it. `start_time: "now"` means the moment the window fields (`start_time`, `start_offset`,
+`run_duration`, `stop_time`, `window_version`) took their current values, as the control plane first
+saw them: no other edit, and no writer's bookkeeping (`updated_at`), moves S or E.
+A boundary within `SCHEDULE_MARGIN` of now counts as reached, because AWS rejects scheduled actions
+in the past and we never send one that close to it.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from p2p_core.config import ConfigItem
+from p2p_core.observed import WindowAnchor
 
 SCHEDULE_MARGIN = timedelta(seconds=60)
 
@@ -45,11 +49,12 @@ class Window:
         return moment > now + SCHEDULE_MARGIN
 
 
-def anchor_time(config: ConfigItem, first_seen: datetime | None, now: datetime) -> datetime:
-    """What `start_time: "now"` means: updated_at, else when this content was first seen, else now."""
-    if config.updated_at is not None:
-        return config.updated_at
-    return first_seen if first_seen is not None else now
+def window_anchor(config: ConfigItem, recorded: WindowAnchor | None, now: datetime) -> WindowAnchor:
+    """What `start_time: "now"` means: the recorded moment while the window fields keep their values, else now."""
+    digest = config.window_digest()
+    if recorded is not None and recorded.digest == digest:
+        return recorded
+    return WindowAnchor(digest=digest, since=now.replace(microsecond=0))
 
 
 def effective_window(config: ConfigItem, anchor: datetime) -> Window:

@@ -71,14 +71,20 @@ def _service(service: str) -> dict[str, Any]:
     return found
 
 
+def _entry(service: str, table: str, name: str, what: str) -> tuple[str, dict[str, Any]]:
+    """(canonical name, entry) from one of a service's tables, matching names case-insensitively as IAM does."""
+    entries = _service(service)
+    canonical = entries.get(f"{table}_lower_name", {}).get(name.lower(), name)
+    found: dict[str, Any] | None = entries[table].get(canonical)
+    if found is None:
+        raise UnknownToReference(f"{what} {service}:{name} is not in the {source()}")
+    return str(canonical), found
+
+
 @cache
 def action(service: str, name: str) -> ActionSpec:
-    """The reference's entry for `service:name` (names are matched case-insensitively, as IAM does)."""
-    entries = _service(service)
-    canonical = entries.get("privileges_lower_name", {}).get(name.lower(), name)
-    entry = entries["privileges"].get(canonical)
-    if entry is None:
-        raise UnknownToReference(f"action {service}:{name} is not in the {source()}")
+    """The reference's entry for the action `service:name`."""
+    canonical, entry = _entry(service, "privileges", name, "action")
     kinds = entry["resource_types"]
     request = kinds.get("", {}).get("condition_keys", [])
     specs = tuple(
@@ -97,9 +103,4 @@ def action(service: str, name: str) -> ActionSpec:
 @cache
 def arn_format(service: str, resource_type: str) -> str:
     """The ARN template of a resource type, e.g. `arn:${Partition}:ec2:${Region}:${Account}:vpc/${VpcId}`."""
-    entries = _service(service)
-    canonical = entries.get("resources_lower_name", {}).get(resource_type.lower(), resource_type)
-    found = entries["resources"].get(canonical)
-    if found is None:
-        raise UnknownToReference(f"resource type {service}:{resource_type} is not in the {source()}")
-    return str(found["arn"])
+    return str(_entry(service, "resources", resource_type, "resource type")[1]["arn"])

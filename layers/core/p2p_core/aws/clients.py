@@ -14,7 +14,7 @@ Handler = Callable[..., Any]
 READ_PREFIXES = ("Describe", "Get", "List")
 
 # standard mode retries throttling and transient errors with backoff; 10 attempts rides out bursts
-_CONFIG = Config(retries={"max_attempts": 10, "mode": "standard"}, connect_timeout=5, read_timeout=30)
+HANDLER_CONFIG = Config(retries={"max_attempts": 10, "mode": "standard"}, connect_timeout=5, read_timeout=30)
 
 
 def is_mutating(operation: str) -> bool:
@@ -31,8 +31,10 @@ class ClientFactory:
         session: boto3.Session | None = None,
         *,
         event_hooks: Iterable[tuple[str, Handler]] = (),
+        config: Config = HANDLER_CONFIG,
     ) -> None:
         self.endpoint_url = endpoint_url
+        self._config = config  # the handlers' retry policy unless a caller (the CLI) wants to fail fast
         self._session: Any = session or boto3.Session()  # untyped on purpose: clients are Any here
         self._hooks: list[tuple[str, Handler]] = list(event_hooks)
         self._clients: dict[tuple[str, str], Any] = {}
@@ -45,7 +47,9 @@ class ClientFactory:
         key = (service, region)
         with self._lock:
             if key not in self._clients:
-                made = self._session.client(service, region_name=region, endpoint_url=self.endpoint_url, config=_CONFIG)
+                made = self._session.client(
+                    service, region_name=region, endpoint_url=self.endpoint_url, config=self._config
+                )
                 made.meta.events.register("after-call", self._counter(region))
                 for event, handler in self._hooks:
                     made.meta.events.register(event, handler)

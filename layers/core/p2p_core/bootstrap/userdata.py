@@ -76,5 +76,31 @@ def render_user_data(config: ConfigItem, control_center_urls: list[str]) -> str:
     )
     size = len(script.encode())
     if size > MAX_USER_DATA_BYTES:
-        raise ValueError(f"user data is {size} bytes, over EC2's {MAX_USER_DATA_BYTES}-byte limit: fewer public_keys?")
+        field, added = max(field_sizes(config).items(), key=lambda pair: pair[1])
+        limit = f"over EC2's {MAX_USER_DATA_BYTES}-byte limit"
+        raise UserDataTooLarge(field, f"user data is {size} bytes, {limit} ({field} adds about {added} bytes)")
     return script
+
+
+class UserDataTooLarge(ValueError):
+    """The user data would exceed EC2's limit; `field` is the config field that adds the most to it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _base64_size(size: int) -> int:
+    return 4 * ((size + 2) // 3)
+
+
+def field_sizes(config: ConfigItem) -> dict[str, int]:
+    """Bytes each configurable field adds to the user data, as encoded there."""
+    agent = config.agent
+    sizes = {
+        f"agent.{name}": _base64_size(len(json.dumps(getattr(agent, name)).encode()))  # in the defaults JSON
+        for name in ("main_run", "pre_run", "post_run", "repository")
+    }
+    sizes["network.public_keys"] = sum(_base64_size(len(key.encode())) + 64 for key in config.network.public_keys)
+    sizes["agent.cron"] = len(agent.cron.encode())
+    return sizes

@@ -5,9 +5,10 @@ from __future__ import annotations
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.config import ConfigItem, parse_config
 from p2p_core.control_center import publish
-from p2p_core.control_center.headers import control_center_headers
-from p2p_core.control_center.render import render_function
+from p2p_core.control_center.headers import control_center_headers, header_field
+from p2p_core.control_center.render import ControlCenterError, render_function
 from p2p_core.deployment import Deployment
+from p2p_core.errors import FieldError
 from p2p_core.timemodel import Window
 from p2p_core.workflow.events import ControlCenterTask, StepOutcome
 
@@ -19,6 +20,11 @@ def render_control_center(config: ConfigItem, window: Window, deployment: Deploy
     """The function code agents will be served by, for this config and window."""
     headers = control_center_headers(config, window)
     return render_function(headers, deployment.control_center_path, enabled=config.control_center.enabled)
+
+
+def blame(exc: ControlCenterError) -> FieldError:
+    """A control-center limit as a config error on the field that made it big (or bad)."""
+    return FieldError(header_field(exc.header), "(rendered function)", str(exc))
 
 
 def live_code(clients: ClientFactory, deployment: Deployment) -> str | None:

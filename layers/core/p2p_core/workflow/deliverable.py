@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from p2p_core.bootstrap.userdata import render_user_data
+from p2p_core.bootstrap.userdata import UserDataTooLarge, render_user_data
 from p2p_core.config import ConfigItem
 from p2p_core.control_center.render import ControlCenterError
 from p2p_core.deployment import Deployment
 from p2p_core.errors import ConfigError, FieldError
-from p2p_core.timemodel import anchor_time, effective_window
-from p2p_core.workflow.control_center_step import render_control_center
+from p2p_core.timemodel import effective_window
+from p2p_core.workflow.control_center_step import blame, render_control_center
 
 # what the CLI assumes when it cannot read the stack: a UUID secret path and two CloudFront URLs
 TYPICAL_DEPLOYMENT = Deployment(
@@ -25,12 +25,12 @@ def check_deliverable(config: ConfigItem, deployment: Deployment, now: datetime)
     found: list[FieldError] = []
     try:
         render_user_data(config, deployment.control_center_urls)
-    except ValueError as exc:
-        found.append(FieldError("network.public_keys", len(config.network.public_keys), str(exc)))
-    window = effective_window(config, anchor_time(config, None, now))
+    except UserDataTooLarge as exc:
+        found.append(FieldError(exc.field, "(user data)", str(exc)))
+    window = effective_window(config, now)  # the anchor moves S and E, never their length
     try:
         render_control_center(config, window, deployment)
     except ControlCenterError as exc:
-        found.append(FieldError("control_center", "(rendered function)", str(exc)))
+        found.append(blame(exc))
     if found:
         raise ConfigError(found)

@@ -29,6 +29,8 @@ class WindowModel(_Event):
 
     start: datetime
     stop: datetime | None = None
+    anchor: datetime | None = Field(None, description="what start_time 'now' means: when the window took its values")
+    restarted: bool = Field(False, description="the window fields changed since the last run: anchored at this run")
 
 
 class PlanResult(_Event):

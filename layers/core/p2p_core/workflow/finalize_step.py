@@ -33,9 +33,7 @@ def finalize_step(request: FinalizeRequest, deployment: Deployment, clients: Cli
         store.record_run(run, managed_regions=None)
         return run
     previous = store.load()
-    store.record_run(
-        run, managed_regions=managed_after(previous.managed_regions, state), keep_digest=state.config_digest
-    )
+    store.record_run(run, managed_regions=managed_after(previous.managed_regions, state))
     Lease(db, deployment.config_table, timedelta(seconds=deployment.lease_seconds)).release(request.execution)
     # Released first, then read: an edit whose own run found the lease taken is seen here, or its run
     # got the lease. Either way no edit waits for the next scheduled run.

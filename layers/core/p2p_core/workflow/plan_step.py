@@ -12,12 +12,12 @@ from p2p_core.config import ConfigItem
 from p2p_core.config_store import ConfigStore
 from p2p_core.control_center.render import ControlCenterError
 from p2p_core.deployment import Deployment
-from p2p_core.errors import ConfigError, FieldError
+from p2p_core.errors import ConfigError
 from p2p_core.observed import Observed, ObservedRegion
 from p2p_core.planner import plan
 from p2p_core.reconciler.region import observe_region
-from p2p_core.timemodel import anchor_time, effective_window
-from p2p_core.workflow.control_center_step import live_code, render_control_center
+from p2p_core.timemodel import effective_window, window_anchor
+from p2p_core.workflow.control_center_step import blame, live_code, render_control_center
 from p2p_core.workflow.deliverable import check_deliverable
 from p2p_core.workflow.enabled import enabled_regions
 from p2p_core.workflow.events import PlanRequest, PlanResult, WindowModel
@@ -81,26 +81,26 @@ def _plan_with_lease(
     db = clients.client("dynamodb", deployment.home_region)
     store = StatusStore(db, deployment.config_table)
     status = store.load()
-    digest = config.content_digest()
-    first_seen = status.first_seen_at(digest)
-    if first_seen is None and config.updated_at is None:
-        first_seen = store.remember_first_seen(digest, now) if remember else now
+    recorded = status.recorded_anchor(config)
+    anchor = window_anchor(config, recorded, now)
     enabled = enabled_regions(clients, deployment)
     regions = sorted((set(config.selected_regions()) | set(status.managed_regions)) & set(enabled))
-    window = effective_window(config, anchor_time(config, first_seen, now))
+    window = effective_window(config, anchor.since)
     try:
         code = render_control_center(config, window, deployment) if deployment.control_center_function else None
     except ControlCenterError as exc:  # a config the control center cannot serve is an invalid config
-        raise ConfigError([FieldError("control_center", "(rendered function)", str(exc))]) from None
+        raise ConfigError([blame(exc)]) from None
     observed = Observed(
         regions=observe_regions(clients, deployment, config, regions),
         managed_regions=status.managed_regions,
         enabled_regions=enabled,
-        config_first_seen=first_seen,
+        window_anchor=anchor,
         schedule_expression=current_expression(clients, deployment),
         control_center_code=live_code(clients, deployment) if code is not None else None,
     )
     the_plan = check_instance_type(clients, deployment, config, plan(config, observed, now, control_center_code=code))
+    if remember and anchor != status.window_anchor:  # new window fields (or a legacy anchor): recorded once planned
+        store.remember_anchor(anchor)  # only the lease holder records, so this is the anchor in force
     drifted = the_plan.drifted
     return PlanResult(
         run_id=request.execution,
@@ -108,8 +108,8 @@ def _plan_with_lease(
         nothing_to_do=the_plan.nothing_to_do,
         config=config.to_item(),
         config_version=config.version,
-        config_digest=digest,
-        window=WindowModel(start=window.start, stop=window.stop),
+        config_digest=config.content_digest(),
+        window=WindowModel(start=window.start, stop=window.stop, anchor=anchor.since, restarted=anchor != recorded),
         phase=the_plan.phase,
         regions=drifted,
         unchanged_regions=sorted({r.region for r in the_plan.regions} - {r.region for r in drifted}),

@@ -1,19 +1,20 @@
-"""The status item (`pk = "status"`): what the last runs did, which regions hold resources, and anchors.
+"""The status item (`pk = "status"`): what the last runs did, which regions hold resources, and the window anchor.
 
 It is the workflow's memory between runs: `managed_regions` tells Plan where to look for regions that
-left the selection, and `first_seen` keeps `start_time: "now"` stable for items written without
-`updated_at` (SPEC §3).
+left the selection, and `window_anchor` records when the window fields took their current values, so
+`start_time: "now"` stays put whoever edits the item and whatever else changes (SPEC §3).
 """
 
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from p2p_core.config import ConfigItem
 from p2p_core.config_store import from_dynamodb, to_dynamodb
+from p2p_core.observed import WindowAnchor
 from p2p_core.results import RegionResult
 from p2p_core.timestamps import format_time, parse_time
 from p2p_core.workflow.events import StepOutcome
@@ -67,14 +68,23 @@ class Status(BaseModel):
 
     revision: int = Field(0, description="bumped by every write; record_run writes conditional on it")
     managed_regions: list[str] = Field(default_factory=list)
-    first_seen: dict[str, str] = Field(default_factory=dict, description="config digest -> RFC 3339 time")
+    window_anchor: WindowAnchor | None = None
+    first_seen: dict[str, str] = Field(
+        default_factory=dict, description="before window anchors: config digest -> RFC 3339 time (read once, removed)"
+    )
     last_run: RunRecord | None = None
     recent_runs: list[RunRecord] = Field(default_factory=list)
 
-    def first_seen_at(self, digest: str) -> datetime | None:
-        """When this config content was first seen, if ever."""
-        seen = self.first_seen.get(digest)
-        return parse_time(seen) if seen else None
+    def recorded_anchor(self, config: ConfigItem) -> WindowAnchor | None:
+        """The recorded window anchor; for a control plane upgraded from the `updated_at` model, the anchor it used."""
+        if self.window_anchor is not None or self.last_run is None:
+            return self.window_anchor
+        # the previous model anchored "now" at updated_at, else at when the content was first seen: keep that
+        # instant for the window in force, so upgrading does not restart a running fleet
+        legacy = config.updated_at
+        if legacy is None and len(self.first_seen) == 1:
+            legacy = parse_time(next(iter(self.first_seen.values())))
+        return WindowAnchor(digest=config.window_digest(), since=legacy) if legacy is not None else None
 
 
 class StatusStore:
@@ -89,32 +99,27 @@ class StatusStore:
         found = self._db.get_item(TableName=self._table, Key={"pk": {"S": STATUS_KEY}}, ConsistentRead=True)
         return Status.model_validate(from_dynamodb(found.get("Item", {})))
 
-    def remember_first_seen(self, digest: str, moment: datetime) -> datetime:
-        """Record when `digest` was first seen (only the first writer wins) and return that time."""
-        found = self._db.update_item(
-            TableName=self._table,
-            Key={"pk": {"S": STATUS_KEY}},
-            UpdateExpression="SET first_seen = if_not_exists(first_seen, :empty) ADD revision :one",
-            ExpressionAttributeValues={":empty": {"M": {}}, ":one": {"N": "1"}},
-            ReturnValues="ALL_NEW",
-        )
-        seen = from_dynamodb(found["Attributes"]).get("first_seen", {})
-        if digest in seen:
-            return parse_time(seen[digest])
-        self._db.update_item(
-            TableName=self._table,
-            Key={"pk": {"S": STATUS_KEY}},
-            UpdateExpression="SET first_seen.#d = if_not_exists(first_seen.#d, :t) ADD revision :one",
-            ExpressionAttributeNames={"#d": digest},
-            ExpressionAttributeValues={":t": {"S": format_time(moment)}, ":one": {"N": "1"}},
-        )
-        return moment
+    def remember_anchor(self, anchor: WindowAnchor) -> WindowAnchor:
+        """Record `anchor` unless one for the same window digest is there already; return the one in force.
 
-    def record_run(self, run: RunRecord, managed_regions: list[str] | None, keep_digest: str | None = None) -> None:
-        """Store `run` as the last run (and in the recent list); update managed regions when given.
-
-        `keep_digest` prunes `first_seen` to the config content in force, so the item never grows.
+        Plan records it once its plan is made (a Plan that fails writes nothing but its lease).
         """
+        value = {"digest": anchor.digest, "since": format_time(anchor.since)}
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": STATUS_KEY}},
+                UpdateExpression="SET window_anchor = :a REMOVE first_seen ADD revision :one",
+                ConditionExpression="attribute_not_exists(window_anchor) OR window_anchor.digest <> :d",
+                ExpressionAttributeValues=to_dynamodb({":a": value, ":d": anchor.digest, ":one": 1}),
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            recorded = self.load().window_anchor  # the same window was recorded first by another run
+            return recorded if recorded is not None else anchor
+        return anchor
+
+    def record_run(self, run: RunRecord, managed_regions: list[str] | None) -> None:
+        """Store `run` as the last run (and in the recent list); update managed regions when given."""
         for _ in range(WRITE_ATTEMPTS):
             status = self.load()
             recent = [run, *status.recent_runs][:RECENT_RUNS]
@@ -125,8 +130,6 @@ class StatusStore:
             }
             if managed_regions is not None:
                 fields["managed_regions"] = sorted(managed_regions)
-            if keep_digest is not None:
-                fields["first_seen"] = {k: v for k, v in status.first_seen.items() if k == keep_digest}
             names = {f"#{i}": name for i, name in enumerate(fields)}
             values = {f":{i}": value for i, value in enumerate(fields.values())}
             # read-modify-write: only if nobody wrote since our read, else read again (runs may finish together)

@@ -1,0 +1,159 @@
+"""`p2pctl` as a user runs it: a subprocess against `p2pctl local`, itself a subprocess (one per test module)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from p2p_core.config_store import ConfigStore, to_dynamodb
+from p2p_core.workflow.status import Status, StatusStore
+from p2pctl.fleet import managed_asg
+
+STACK = "p2p-cli-test"
+SETTLE_SECONDS = 180.0  # a first provisioning on a busy 2-CPU machine can take a minute
+STOP_SECONDS = 90.0  # SIGTERM lets running executions finish; slow when the machine is busy
+P2PCTL = [sys.executable, "-m", "p2pctl.main"]
+
+
+def p2pctl(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the CLI as a subprocess, as an operator would."""
+    return subprocess.run(
+        [*P2PCTL, *args], capture_output=True, text=True, timeout=180, env=env, cwd=cwd, input=stdin, check=False
+    )
+
+
+def fix_commands(stderr: str) -> list[list[str]]:
+    """The p2pctl commands the `fix:` lines tell the operator to run: a whole line, or a 'quoted' command."""
+    found: list[list[str]] = []
+    for line in stderr.splitlines():
+        if not line.startswith("fix: "):
+            continue
+        fix = line.removeprefix("fix: ")
+        commands = [fix] if fix.startswith("p2pctl ") else re.findall(r"'(p2pctl [^']+)'", fix)
+        found += [shlex.split(command)[1:] for command in commands]
+    return found
+
+
+class Local:
+    """The running `p2pctl local` and a way to run `p2pctl` commands against it."""
+
+    def __init__(self, process: subprocess.Popen[str], info: dict[str, str], log: Path) -> None:
+        self.process = process
+        self.info = info
+        self.log = log
+        self.env = {
+            **os.environ,
+            "AWS_ENDPOINT_URL": info["endpoint_url"],
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "COLUMNS": "200",
+        }
+
+    def p2pctl(self, *args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> Any:
+        return p2pctl("--stack-name", STACK, *args, env=env or self.env, stdin=stdin)
+
+    def ok(self, *args: str) -> subprocess.CompletedProcess[str]:
+        done = self.p2pctl(*args)
+        assert done.returncode == 0, f"p2pctl {' '.join(args)}: {done.stdout}\n{done.stderr}"
+        return done
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self.ok(*args, "--json").stdout)
+
+    def follow_fix(self, stderr: str) -> list[subprocess.CompletedProcess[str]]:
+        """Run every command the error's `fix:` line names; each must succeed."""
+        commands = fix_commands(stderr)
+        assert commands, f"no command in the fix line: {stderr}"
+        return [self.ok(*command) for command in commands]
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        return boto3.client(
+            service,
+            region_name=region or self.info["region"],
+            endpoint_url=self.info["endpoint_url"],
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    def put_item(self, item: dict[str, Any]) -> None:
+        """Replace the config item as any DynamoDB client can (no validation, no bookkeeping)."""
+        table = self.info["config_table"]
+        self.client("dynamodb").put_item(TableName=table, Item=to_dynamodb({"pk": "config", **item}))
+
+    def stored(self) -> dict[str, Any]:
+        """The config item's fields as stored."""
+        return ConfigStore(self.client("dynamodb"), self.info["config_table"]).load_raw() or {}
+
+    def status(self) -> Status:
+        """The status item."""
+        return StatusStore(self.client("dynamodb"), self.info["config_table"]).load()
+
+    def reset(self, **fields: Any) -> int:
+        """Replace the item with `fields` at a new version and wait for the run it starts; returns that version."""
+        version = int(self.stored().get("version", 0)) + 1
+        self.put_item({**fields, "version": version})
+        self.settle(version)
+        return version
+
+    def settle(self, version: int | None = None) -> None:
+        """Wait until no run is in progress and, with `version`, until a run has recorded that config version."""
+        sfn = self.client("stepfunctions")
+
+        def idle() -> bool:
+            runs = sfn.list_executions(stateMachineArn=self.info["state_machine_arn"])["executions"]
+            if any(r["status"] == "RUNNING" for r in runs):
+                return False
+            # any recent run: a run skipped for the lease (config version 0) may finish last
+            return version is None or any(r.config_version >= version for r in self.status().recent_runs)
+
+        eventually(idle, timeout=SETTLE_SECONDS)
+
+    def output(self, key: str) -> str:
+        """One of the stack's outputs (resource names derive from the stack id)."""
+        stack = self.client("cloudformation").describe_stacks(StackName=STACK)["Stacks"][0]
+        return str(next(o["OutputValue"] for o in stack["Outputs"] if o["OutputKey"] == key))
+
+    def asg(self, region: str) -> dict[str, Any] | None:
+        return managed_asg(self.client("autoscaling", region), STACK)
+
+
+def eventually(check: Callable[[], Any], timeout: float = 60.0) -> Any:
+    began = time.monotonic()
+    while time.monotonic() - began < timeout:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"not true after {timeout} s: {check}")
+
+
+def running_local(log: Path, *switches: str) -> Iterator[Local]:
+    """Start `p2pctl local` (no scheduled runs during the tests), yield it, stop it with SIGTERM (exit 0)."""
+    env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
+    with log.open("w") as errors:
+        process = subprocess.Popen(
+            [*P2PCTL, "--stack-name", STACK, "local", "--tick", "3600", *switches],
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+            env=env,
+        )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert line, log.read_text()
+    yield Local(process, json.loads(line), log)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=STOP_SECONDS) == 0, log.read_text()[-2000:]

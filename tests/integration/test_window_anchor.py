@@ -1,0 +1,143 @@
+"""Through the real ASL: an edit that leaves the window fields alone never restarts running agents (SPEC §3).
+
+`start_time: "now"` is the moment the control plane first saw the window fields' values; it is kept in
+the status item, so neither the writer (p2pctl stamps `updated_at`, a plain put_item may not) nor any other
+field moves the start S, the stop E, the `p2p-*` scheduled actions or the `cc-a-start`/`cc-a-stop` headers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from p2p_core.config_store import ConfigStore
+from p2p_core.timestamps import format_time
+from p2p_core.workflow.runtime import add_client_hook, remove_client_hook
+from tests.integration.workflow_world import WorkflowWorld
+
+REGIONS = ["eu-central-1", "us-east-1"]
+RUNNING = {"regions": REGIONS, "desired_capacity": 2, "start_offset": "2 minutes"}
+SCHEDULE_CALLS = {"PutScheduledUpdateGroupAction", "DeleteScheduledAction"}
+SIZES = {"MinSize", "MaxSize", "DesiredCapacity"}
+
+
+def served_headers(world: WorkflowWorld) -> dict[str, str]:
+    """The headers the LIVE control center function serves."""
+    found = re.search(r"^var HEADERS = (.*);$", world.live_code(), re.MULTILINE)
+    assert found is not None
+    return dict(json.loads(found.group(1)))
+
+
+def fleet(world: WorkflowWorld) -> dict[str, Any]:
+    """Per region: desired capacity and the p2p scheduled actions' times."""
+    found: dict[str, Any] = {}
+    for region in REGIONS:
+        group = world.asg(region)
+        assert group is not None, region
+        actions = {name: a["StartTime"].astimezone(UTC) for name, a in world.scheduled_actions(region).items()}
+        found[region] = (group["DesiredCapacity"], actions)
+    return found
+
+
+@pytest.fixture
+def resizes() -> Iterator[list[dict[str, Any]]]:
+    """Every UpdateAutoScalingGroup a handler sends that sets Min, Max or Desired."""
+    found: list[dict[str, Any]] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        if SIZES & set(params):
+            found.append(params)
+
+    event = "provide-client-params.auto-scaling.UpdateAutoScalingGroup"
+    add_client_hook(event, record)
+    yield found
+    remove_client_hook(event, record)
+
+
+def capacity_calls(world: WorkflowWorld, resizes: list[dict[str, Any]]) -> list[Any]:
+    """Calls since the last run that changed capacity or its schedule (a new template version is not one)."""
+    return [*resizes, *(call for call in world.mutating_calls() if call[1] in SCHEDULE_CALLS)]
+
+
+def agents_running_for_an_hour(world: WorkflowWorld) -> datetime:
+    """The config written by p2pctl, its window first seen an hour ago, one run: agents run. Returns S."""
+    world.put_config(**RUNNING)
+    since = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    world.anchor_window(since)
+    run = world.run("first")
+    assert run.status == "SUCCEEDED", run.cause
+    start = since + timedelta(minutes=2)
+    assert fleet(world) == {r: (2, {"p2p-stop": start + timedelta(days=7)}) for r in REGIONS}
+    assert served_headers(world)["cc-a-start"] == format_time(start)
+    return start
+
+
+def edit_logs_by_p2pctl(world: WorkflowWorld) -> None:
+    world.put_config(**RUNNING, logs={"retention_days": 7})  # the same value as the default: only bookkeeping moves
+
+
+def edit_agent_by_boto3_keeping_updated_at(world: WorkflowWorld) -> None:
+    raw = ConfigStore(world.db, world.stack.config_table).load_raw()
+    assert raw is not None and "updated_at" in raw
+    world.put_raw_config({**raw, "agent": {"main_run": "site.yml"}})
+
+
+def edit_agent_by_boto3_without_bookkeeping(world: WorkflowWorld) -> None:
+    world.put_raw_config({**RUNNING, "agent": {"main_run": "site.yml"}, "desired_capacity": 2})
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [edit_logs_by_p2pctl, edit_agent_by_boto3_keeping_updated_at, edit_agent_by_boto3_without_bookkeeping],
+)
+def test_an_unrelated_edit_never_restarts_running_agents(
+    world: WorkflowWorld, resizes: list[dict[str, Any]], edit: Any
+) -> None:
+    start = agents_running_for_an_hour(world)
+    before = fleet(world)
+    resizes.clear()
+    edit(world)
+    run = world.run("after-edit")
+    assert run.status == "SUCCEEDED", run.cause
+    assert capacity_calls(world, resizes) == []  # no desired 0, no p2p-start, no moved p2p-stop
+    assert fleet(world) == before
+    headers = served_headers(world)
+    assert (headers["cc-a-start"], headers["cc-a-stop"]) == (format_time(start), format_time(start + timedelta(days=7)))
+
+
+def restarted_window(world: WorkflowWorld, **window: Any) -> tuple[datetime, datetime]:
+    """Write `window` fields, run, and return the earliest and latest moment the run could have anchored at."""
+    world.put_config(**{**RUNNING, **window})
+    began = datetime.now(UTC).replace(microsecond=0)
+    run = world.run("window-changed")
+    assert run.status == "SUCCEEDED", run.cause
+    return began, datetime.now(UTC)
+
+
+@pytest.mark.parametrize(
+    ("window", "offset"),
+    [({"start_offset": "3 minutes"}, timedelta(minutes=3)), ({"window_version": 1}, timedelta(minutes=2))],
+    ids=["a-window-field-changed", "restart-window"],
+)
+def test_changing_the_window_or_restarting_it_anchors_now_at_the_run(
+    world: WorkflowWorld, resizes: list[dict[str, Any]], window: dict[str, Any], offset: timedelta
+) -> None:
+    agents_running_for_an_hour(world)
+    began, ended = restarted_window(world, **window)
+    for region in REGIONS:
+        desired, actions = fleet(world)[region]
+        assert desired == 0, region  # before the new start: stopped, and started again by the schedule
+        assert began + offset <= actions["p2p-start"] <= ended + offset, region
+    start = fleet(world)[REGIONS[0]][1]["p2p-start"]
+    assert served_headers(world)["cc-a-start"] == format_time(start)
+    anchor = world.status().window_anchor
+    assert anchor is not None and anchor.since == start - offset
+    assert [call["DesiredCapacity"] for call in resizes] == [0, 0]  # what the hook sees when capacity changes
+    resizes.clear()
+    again = world.run("same-window")  # the next run keeps the new anchor
+    assert capacity_calls(world, resizes) == [] and again.status == "SUCCEEDED"
