@@ -7,6 +7,7 @@ import json
 import time
 from typing import Any
 
+from p2p_core.results import RefreshProgress
 from p2p_core.workflow.finalize_step import MAX_MESSAGE, shorten
 from p2pctl.context import CliContext
 from p2pctl.errors import CliError
@@ -48,7 +49,9 @@ def region_line(result: dict[str, Any]) -> str:
     if status == "skipped":
         return f"  - {region}: skipped: {message}"
     actions = result.get("actions") or ["no change"]
-    return f"  ✓ {region}: {'; '.join(actions[:4])}{' …' if len(actions) > 4 else ''}"
+    line = f"  ✓ {region}: {'; '.join(actions[:4])}{' …' if len(actions) > 4 else ''}"
+    refresh = RefreshProgress.model_validate(result["refresh"]) if result.get("refresh") else None
+    return f"{line}\n      {refresh.summary}" if refresh else line
 
 
 def follow_run(sfn: Any, arn: str, timeout: float, *, quiet: bool = False) -> dict[str, Any]:

@@ -46,6 +46,14 @@ def local(
             help="REGION[=CODE]: instance launches there fail (default InsufficientInstanceCapacity; repeatable)",
         ),
     ] = None,
+    refresh_seconds: Annotated[
+        float | None,
+        typer.Option(
+            "--refresh-seconds",
+            min=0,
+            help="seconds between two batches of an instance refresh (default 10; 0: all at the next look)",
+        ),
+    ] = None,
 ) -> None:
     """Start the emulated AWS account with the stack deployed; print one JSON line; run until stopped.
 
@@ -63,6 +71,7 @@ def local(
         tick=tick,
         disabled_regions=tuple(disable_region or ()),
         failing_launches=_failures(fail_launches or []),
+        **({} if refresh_seconds is None else {"refresh_seconds": refresh_seconds}),
     )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

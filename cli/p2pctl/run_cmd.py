@@ -103,6 +103,8 @@ def _describe_region_plan(region: Any) -> str:
         parts.append("create/update infrastructure")
     if region.check_launches:
         parts.append("read why instances are missing")
+    if region.roll_instances:
+        parts.append("refresh instances")
     if region.capacity is not None:
         c = region.capacity
         parts.append(f"min/desired/max {c.min_size}/{c.desired_capacity}/{c.max_size}")

@@ -52,6 +52,9 @@ def _print_last_run(last: RunRecord) -> None:
     for result in last.degraded_regions:
         line = f"{result.region} degraded: {result.error_message}"
         console.print(line, style="yellow", markup=False, highlight=False)
+    for result in last.regions:
+        if result.refresh is not None:  # AWS replaces instances in the background: the next run reports on
+            say(f"{result.region}: {result.refresh.summary}")
     gone = [r.region for r in last.regions if r.decommissioned and r.status == "ok"]
     if gone:
         say(f"  decommissioned (no longer managed): {', '.join(gone)}")

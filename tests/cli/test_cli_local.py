@@ -17,6 +17,7 @@ from tests.cli.local_cli import P2PCTL, STACK, Local, eventually, running_local
 
 NOT_ENABLED, NO_CAPACITY = "ap-east-1", "ca-central-1"
 SWITCHES = ["--disable-region", NOT_ENABLED, "--fail-launches", f"{NO_CAPACITY}=InsufficientInstanceCapacity"]
+SWITCHES += ["--refresh-seconds", "3600"]  # an instance refresh stays in progress while the tests look at it
 
 
 @pytest.fixture(scope="module")
@@ -174,6 +175,37 @@ def test_degraded_and_skipped_regions_are_shown_by_run_wait_and_status(local: Lo
     found = local.json("status")
     assert found["last_run"]["status"] == "degraded"
     assert NOT_ENABLED not in found["managed_regions"] and NO_CAPACITY in found["managed_regions"]
+
+
+def test_a_template_change_on_running_agents_shows_its_instance_refresh_in_run_wait_and_status(local: Local) -> None:
+    """`p2pctl local --refresh-seconds 3600`: the refresh stays in progress while the operator looks at it."""
+    running = {
+        "regions": ["eu-west-1"],
+        "desired_capacity": 2,
+        "run_duration": None,
+        "start_time": "2020-01-01T00:00:00Z",
+    }
+    version = local.reset(**running)
+    eventually(lambda: len((local.asg("eu-west-1") or {}).get("Instances", [])) == 2)
+    old = (local.asg("eu-west-1") or {})["LaunchTemplate"]["Version"]
+    local.ok("config", "set", "agent.delay", "30")  # new user data: a new launch template version
+    local.settle(version + 1)
+    new = (local.asg("eu-west-1") or {})["LaunchTemplate"]["Version"]
+    assert new != old
+
+    ran = local.ok("run", "--wait")  # the agents still run the old version: the refresh is reported, not restarted
+    progress = f"instance refresh to template version {new}: InProgress, 0% (2 to update)"
+    assert "✓ eu-west-1: no change" in ran.stdout and progress in ran.stdout
+    status = local.ok("status")
+    assert f"eu-west-1: {progress}" in status.stdout
+    (result,) = [r for r in local.json("status")["last_run"]["regions"] if r["region"] == "eu-west-1"]
+    assert (result["refresh"]["status"], result["refresh"]["percentage_complete"]) == ("InProgress", 0)
+    refreshes = local.client("autoscaling", "eu-west-1").describe_instance_refreshes(
+        AutoScalingGroupName=(local.asg("eu-west-1") or {})["AutoScalingGroupName"]
+    )["InstanceRefreshes"]
+    assert [r["Status"] for r in refreshes].count("InProgress") == 1  # never a second one
+    plan = " ".join(local.ok("plan").stdout.split())
+    assert f"want {new}: instance refresh" in plan
 
 
 def test_local_refuses_to_disable_a_region_every_account_has() -> None:

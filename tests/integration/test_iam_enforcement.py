@@ -8,11 +8,13 @@ and the policy as it stood before the `CreateInOwnVpc` fix fails every region at
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from p2p_core.timestamps import format_time
+from p2pctl.emulator import shims
 from p2pctl.emulator.iam import ENFORCER
 from tests.integration.workflow_world import HOME, WorkflowWorld
 
@@ -80,10 +82,16 @@ RECONCILER_STATEMENTS = {
 }
 
 
+# statements only a change on running agents needs (a fresh region has no instance to refresh)
+ROLLING_STATEMENTS = {
+    "ReconcileRegionsPolicy/RefreshOwnGroups": ("StartInstanceRefresh", "autoscaling:StartInstanceRefresh"),
+}
+
+
 def test_every_statement_of_the_reconcilers_policies_is_listed_here(world: WorkflowWorld) -> None:
     reconciler = world.stack.principals["ReconcileRegionFunction"].statements
     ours = {s.name for s in reconciler if s.name.startswith(("ObserveRegionsPolicy/", "ReconcileRegionsPolicy/"))}
-    assert ours == set(RECONCILER_STATEMENTS)
+    assert ours == set(RECONCILER_STATEMENTS) | set(ROLLING_STATEMENTS)
 
 
 @pytest.mark.parametrize(("statement", "failure"), RECONCILER_STATEMENTS.items(), ids=list(RECONCILER_STATEMENTS))
@@ -101,6 +109,44 @@ def test_without_a_reconciler_statement_a_named_step_fails(
         return
     code, message = region_error(world)
     assert code in {"UnauthorizedOperation", "AccessDenied", "AccessDeniedException"}, message
+    assert f"permission denied for {operation}:" in message
+    assert f"not authorized to perform: {action} " in message
+
+
+RUNNING = {"regions": [HOME], "desired_capacity": 2, "start_time": "2020-01-01T00:00:00Z", "run_duration": None}
+
+
+def running_agents_then_new_user_data(world: WorkflowWorld, between: Callable[[], object] = lambda: None) -> None:
+    """Two agents running on template version 1; then `between`; then a user data change (version 2)."""
+    world.put_config(**RUNNING)
+    assert world.run("running").status == "SUCCEEDED"
+    between()
+    world.put_config(**RUNNING, agent={"delay": 30})
+
+
+def test_rolling_running_agents_onto_new_versions_is_allowed_and_nothing_is_denied(world: WorkflowWorld) -> None:
+    shims.refresh_pace(None)  # the refresh still runs when the next version supersedes it: start, cancel, start
+    denied_before = len(ENFORCER.denials)
+    running_agents_then_new_user_data(world)
+    assert world.run("v2").status == "SUCCEEDED"
+    world.put_config(**RUNNING, agent={"delay": 45})
+    superseded = world.run("v3")
+    assert superseded.status == "SUCCEEDED", superseded.cause
+    assert ENFORCER.denials[denied_before:] == []
+    operations = {op for _, op in world.calls}
+    assert {"DescribeInstanceRefreshes", "CancelInstanceRefresh", "StartInstanceRefresh"} <= operations
+
+
+@pytest.mark.parametrize(("statement", "failure"), ROLLING_STATEMENTS.items(), ids=list(ROLLING_STATEMENTS))
+def test_without_a_rolling_statement_a_change_on_running_agents_fails_at_its_refresh(
+    world: WorkflowWorld, statement: str, failure: tuple[str, str]
+) -> None:
+    operation, action = failure
+    running_agents_then_new_user_data(world, between=lambda: ENFORCER.revoke(statement))
+    run = world.run()
+    assert run.status == "FAILED"
+    code, message = region_error(world)
+    assert code == "AccessDenied", message
     assert f"permission denied for {operation}:" in message
     assert f"not authorized to perform: {action} " in message
 

@@ -151,6 +151,30 @@ def test_a_capacity_change_is_authorized_on_the_group_only() -> None:
     assert found[0].value("aws:ResourceTag/p2p:stack") == "p2p"
 
 
+def test_a_refresh_onto_a_launch_template_checks_the_callers_launch_from_it_on_the_groups_subnets() -> None:
+    found = requests(
+        "autoscaling",
+        "StartInstanceRefresh",
+        AutoScalingGroupName="p2p-agents",
+        Strategy="Rolling",
+        DesiredConfiguration={"LaunchTemplate": {"LaunchTemplateId": "lt-1", "Version": "2"}},
+        Preferences={"MinHealthyPercentage": 90, "SkipMatching": True},
+    )
+    actions = [(r.action, r.resource.rsplit(":", 1)[-1]) for r in found]
+    assert actions[0] == ("autoscaling:StartInstanceRefresh", "autoScalingGroupName/p2p-agents")
+    assert found[0].value("aws:ResourceTag/p2p:stack") == "p2p"
+    launched = {resource for action, resource in actions if action == "ec2:RunInstances"}
+    assert {"launch-template/lt-1", "instance/*", "subnet/subnet-1", "security-group/sg-1"} <= launched
+    assert ("iam:PassRole", AGENT_ROLE.rsplit(":", 1)[-1]) in actions
+
+
+def test_a_refresh_without_a_desired_configuration_is_authorized_on_the_group_only() -> None:
+    for operation in ("StartInstanceRefresh", "CancelInstanceRefresh"):
+        found = requests("autoscaling", operation, AutoScalingGroupName="p2p-agents")
+        assert [r.action for r in found] == [f"autoscaling:{operation}"]
+        assert found[0].value("aws:ResourceTag/p2p:stack") == "p2p"
+
+
 def test_aws_public_parameters_have_no_account_in_their_arn() -> None:
     name = "/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id"
     (only,) = requests("ssm", "GetParameter", Name=name)

@@ -83,3 +83,60 @@ def test_an_unset_iops_leaves_the_stored_item_and_the_infrastructure_hash_as_bef
     assert parse_config({}).content_digest() == "3ab1ac1c1157c796"
     with_iops = parse_config({"instance": {"type": "t3.small", "volume_type": "gp3", "iops": 3_000}})
     assert infrastructure_hash(with_iops) != infrastructure_hash(config)
+
+
+# --- instance.refresh ---------------------------------------------------------------------------------
+
+
+def test_refresh_is_on_by_default_keeping_90_percent_in_service() -> None:
+    refresh = parse_config({}).instance.refresh
+    assert (refresh.enabled, refresh.min_healthy_percentage) == (True, 90)
+    chosen = parse_config({"instance": {"refresh": {"enabled": False, "min_healthy_percentage": 0}}}).instance.refresh
+    assert (chosen.enabled, chosen.min_healthy_percentage) == (False, 0)
+    assert parse_config({"instance": {"refresh": {"min_healthy_percentage": 100}}}).instance.refresh.enabled
+
+
+BAD_REFRESH = [
+    ({"min_healthy_percentage": 101}, "instance.refresh.min_healthy_percentage", "less than or equal to 100", 101),
+    ({"min_healthy_percentage": -1}, "instance.refresh.min_healthy_percentage", "greater than or equal to 0", -1),
+    ({"min_healthy_percentage": "most"}, "instance.refresh.min_healthy_percentage", "valid integer", "most"),
+    ({"enabled": "maybe"}, "instance.refresh.enabled", "valid boolean", "maybe"),
+    ({"batch": 2}, "instance.refresh.batch", "unknown field", 2),
+]
+
+
+@pytest.mark.parametrize(("refresh", "field", "message", "value"), BAD_REFRESH, ids=lambda v: str(v))
+def test_bad_refresh_settings_name_the_field_and_the_value(
+    refresh: dict[str, Any], field: str, message: str, value: Any
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"instance": {"refresh": refresh}})
+    (error,) = caught.value.errors
+    assert (error.field, error.value) == (field, value)
+    assert message in error.message
+
+
+def test_refresh_settings_never_make_a_new_template_version() -> None:
+    # how running instances follow a version is not what a version holds: no new version, no refresh
+    plain = parse_config({"instance": {"type": "t3.small"}})
+    rolled = parse_config({"instance": {"type": "t3.small", "refresh": {"enabled": False}}})
+    assert infrastructure_hash(rolled) == infrastructure_hash(plain) == "08f2682c8711f6ca"
+    assert rolled.content_digest() != plain.content_digest()  # still an edit of the item
+
+
+def test_default_refresh_settings_leave_stored_items_and_digests_as_before() -> None:
+    # configs written before `refresh` existed keep their digest: an upgrade moves no "now" anchor
+    assert "refresh" not in parse_config({"instance": {"type": "t3.small"}}).to_item()["instance"]
+    assert parse_config({"instance": {"refresh": {"enabled": True}}}).content_digest() == "3ab1ac1c1157c796"
+    assert parse_config({}).content_digest() == "3ab1ac1c1157c796"
+    stored = parse_config({"instance": {"refresh": {"min_healthy_percentage": 50}}}).to_item()["instance"]
+    assert stored["refresh"] == {"min_healthy_percentage": 50}  # only what was set is stored
+
+
+def test_the_config_schema_describes_the_refresh_settings() -> None:
+    from p2p_core.config import config_json_schema
+
+    schema = config_json_schema()
+    refresh = schema["$defs"]["RefreshSettings"]["properties"]
+    assert refresh["enabled"]["default"] is True
+    assert (refresh["min_healthy_percentage"]["minimum"], refresh["min_healthy_percentage"]["maximum"]) == (0, 100)

@@ -353,3 +353,59 @@ def test_a_group_with_its_instances_is_a_no_op() -> None:
         parse_config(item(desired_capacity=3)), observed.model_copy(update={"regions": {"eu-central-1": full}}), NOW
     )
     assert p.nothing_to_do
+
+
+# --- instances on an older launch template version ------------------------------------------------------
+
+
+def _with_instances(raw: dict[str, Any], group_version: str, versions: dict[str, int]) -> tuple[Observed, Plan]:
+    """A converged region whose group launches `group_version` while its instances run `versions`."""
+    observed, _ = converged(raw)
+    seen = observed.regions["eu-central-1"]
+    assert seen.asg is not None
+    asg = seen.asg.model_copy(
+        update={"template_version": group_version, "instance_versions": versions, "instances": sum(versions.values())}
+    )
+    after = observed.model_copy(update={"regions": {"eu-central-1": seen.model_copy(update={"asg": asg})}})
+    return after, plan(parse_config(raw), after, NOW)
+
+
+def test_instances_on_an_older_template_version_are_drift_that_a_refresh_repairs() -> None:
+    _, p = _with_instances(item(desired_capacity=3), "3", {"2": 3})
+    step = region(p, "eu-central-1")
+    assert step.roll_instances and step.changes and not step.ensure_infrastructure and step.capacity is None
+    assert step.reasons == ["3 instance(s) on launch template version 2, want 3: instance refresh"]
+
+
+def test_instances_on_several_older_versions_are_named_in_version_order() -> None:
+    _, p = _with_instances(item(desired_capacity=4), "12", {"9": 1, "10": 1, "12": 2})
+    assert region(p, "eu-central-1").reasons == [
+        "2 instance(s) on launch template versions 9, 10, want 12: instance refresh"
+    ]
+
+
+def test_instances_on_the_groups_version_need_no_refresh() -> None:
+    _, p = _with_instances(item(desired_capacity=3), "3", {"3": 3})
+    assert p.nothing_to_do
+
+
+def test_with_refresh_disabled_instances_on_an_older_version_are_left_alone() -> None:
+    _, p = _with_instances(item(desired_capacity=3, instance={"refresh": {"enabled": False}}), "3", {"2": 3})
+    assert p.nothing_to_do
+
+
+def test_a_group_going_to_zero_is_not_refreshed() -> None:
+    raw = item(desired_capacity=3)
+    observed, _ = _with_instances(raw, "3", {"2": 3})
+    p = plan(parse_config({**raw, "desired_capacity": 0}), observed, NOW)
+    step = region(p, "eu-central-1")
+    assert not step.roll_instances and step.capacity is not None and step.capacity.desired_capacity == 0
+
+
+def test_a_region_whose_capacity_is_left_alone_still_rolls_its_instances() -> None:
+    raw = item(desired_capacity=3)
+    observed, _ = _with_instances(raw, "3", {"2": 1, "3": 2})
+    p = plan(parse_config({**raw, "desired_capacity": "-"}), observed, NOW)
+    step = region(p, "eu-central-1")
+    assert step.roll_instances
+    assert step.reasons == ["1 instance(s) on launch template version 2, want 3: instance refresh"]

@@ -49,6 +49,10 @@ class LocalRun:
     started: float
 
 
+# an instance refresh replaces a batch every this many seconds (AWS: after each new instance's warmup)
+REFRESH_SECONDS = 10.0
+
+
 @dataclass
 class LocalRuntime:
     """The emulator, the deployed stack and the three stand-ins, started and stopped together."""
@@ -60,6 +64,7 @@ class LocalRuntime:
     seed_regions: tuple[str, ...] = field(default_factory=commercial_regions)
     disabled_regions: tuple[str, ...] = ()  # opt-in regions the emulated account has not enabled
     failing_launches: dict[str, str] = field(default_factory=dict)  # region -> EC2 error code of its launches
+    refresh_seconds: float = REFRESH_SECONDS  # between two batches of an instance refresh
     log: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr, flush=True))
     stack: EmulatedStack | None = None
     runs: list[LocalRun] = field(default_factory=list)
@@ -126,6 +131,7 @@ class LocalRuntime:
             self.log(f"regions not enabled in the emulated account: {', '.join(disabled)}")
         for region, code in self.failing_launches.items():
             self.log(f"instance launches in {region} fail with {code}")
+        shims.refresh_pace(self.refresh_seconds)
 
     def info(self) -> dict[str, str]:
         """The JSON line `p2pctl local` prints."""

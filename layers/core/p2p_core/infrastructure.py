@@ -16,7 +16,8 @@ def infrastructure_settings(config: ConfigItem) -> dict[str, Any]:
     """The parts of the config that shape VPC, SG, launch template and log group."""
     return {
         "layout": LAYOUT_VERSION,
-        "instance": config.instance.model_dump(mode="json"),
+        # how running instances follow a new version is no part of what a version holds
+        "instance": config.instance.model_dump(mode="json", exclude={"refresh"}),
         "network": config.network.model_dump(mode="json"),
         "logs": config.logs.model_dump(mode="json"),
         "agent": config.agent.model_dump(mode="json"),

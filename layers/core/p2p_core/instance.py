@@ -4,6 +4,10 @@ The root volume must be a type an instance can boot from (not `st1`/`sc1`), of a
 and `io1`/`io2` need provisioned IOPS (`instance.iops`, also allowed for `gp3`) within EC2's range and
 its IOPS-per-GiB ratio. Whether the instance type runs `instance.architecture` and is offered in a
 region is known only to EC2: Plan checks that (p2p_core.workflow.instance_type_check).
+
+`instance.refresh` says how running instances reach a new launch template version (an Auto Scaling
+instance refresh, p2p_core.reconciler.refresh). It shapes no resource, so it is not part of the
+infrastructure hash: changing it never makes a new template version.
 """
 
 from __future__ import annotations
@@ -49,6 +53,20 @@ VOLUME_LIMITS: dict[str, VolumeLimits] = {
 }
 
 
+class RefreshSettings(BaseModel):
+    """`instance.refresh`: roll running instances onto a new launch template version."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = Field(True, description="replace instances running an older template version")
+    min_healthy_percentage: int = Field(
+        90,
+        ge=0,
+        le=100,
+        description="share of the desired capacity kept in service while instances are replaced (100: one at a time)",
+    )
+
+
 class InstanceSettings(BaseModel):
     """Launch template settings."""
 
@@ -60,6 +78,7 @@ class InstanceSettings(BaseModel):
     volume_size: int = Field(8, ge=SMALLEST_ROOT_VOLUME, le=65_536, description="root volume, GiB")
     volume_type: Literal["gp3", "gp2", "io1", "io2", "standard"] = "gp3"
     iops: int | None = Field(None, description="provisioned IOPS of the root volume: required for io1/io2, gp3 only")
+    refresh: RefreshSettings = Field(default_factory=RefreshSettings)
 
     @field_validator("type")
     @classmethod
@@ -92,11 +111,14 @@ class InstanceSettings(BaseModel):
         return self
 
     @model_serializer(mode="wrap")
-    def _without_unset_iops(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # an unset `iops` is left out, so configs written before the field existed keep their hashes
+    def _without_later_defaults(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # fields added later are left out while unset or default, so configs written before they
+        # existed keep their hashes and content digests (an upgrade restarts nothing)
         data: dict[str, Any] = handler(self)
         if self.iops is None:
             data.pop("iops", None)
+        if self.refresh == RefreshSettings():
+            data.pop("refresh", None)
         return data
 
 

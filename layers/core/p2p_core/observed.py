@@ -44,6 +44,16 @@ class ObservedAsg(_Model):
     template_version: str | None = Field(None, description="as set on the group: a number, $Default or $Latest")
     subnet_ids: list[str] = Field(default_factory=list, description="VPCZoneIdentifier")
     tags: dict[str, str] = Field(default_factory=dict)
+    instance_versions: dict[str, int] = Field(
+        default_factory=dict, description="live instances per launch template version they were launched from"
+    )
+
+    @property
+    def outdated_versions(self) -> dict[str, int]:
+        """Live instances on another launch template version than the group's, per version."""
+        if self.template_version is None or not self.template_version.isdigit():
+            return {}  # "$Latest"/"$Default" (never set by the reconciler): nothing to compare
+        return {v: n for v, n in self.instance_versions.items() if v != self.template_version}
 
 
 class SecurityRule(_Model):

@@ -27,6 +27,7 @@ class RegionPlan(BaseModel):
     delete_actions: list[str] = Field(default_factory=list)
     existing_actions: list[str] = Field(default_factory=list, description="p2p actions on the group at Plan time")
     check_launches: bool = Field(False, description="the group had fewer instances than desired: read why")
+    roll_instances: bool = Field(False, description="instances run an older launch template version: refresh them")
     reasons: list[str] = Field(default_factory=list)
     refused: str | None = Field(None, description="why Plan refuses to build this region: it fails, untouched")
     refused_code: str | None = Field(None, description="the error code the refused region fails with")
@@ -42,6 +43,7 @@ class RegionPlan(BaseModel):
             or self.put_actions
             or self.delete_actions
             or self.check_launches
+            or self.roll_instances
         )
 
 

@@ -121,6 +121,7 @@ def _region_plan(
     existing = {a.name: a for a in (seen.asg.scheduled_actions if seen.asg else [])}
     count = config.desired_capacity.resolve(seen.region)
     if count is None:  # "-": leave this region's capacity and schedules alone
+        outdated = _outdated_instances(config, seen, seen.asg.capacity.desired_capacity if seen.asg else 0)
         return RegionPlan(
             region=seen.region,
             ensure_infrastructure=ensure,
@@ -128,7 +129,8 @@ def _region_plan(
             initial_capacity=stopped_capacity(config),
             existing_actions=sorted(existing),
             check_launches=bool(short),
-            reasons=reasons,
+            roll_instances=bool(outdated),
+            reasons=[*reasons, *([outdated] if outdated else [])],
         )
     capacity, actions = wanted_state(config, count, window, now)
     current = seen.asg.capacity if seen.asg else None
@@ -139,6 +141,9 @@ def _region_plan(
     delete = sorted(set(existing) - {a.name for a in actions})
     reasons += [f"schedule {a.name} at {format_time(a.start_time)} ({a.capacity.desired_capacity})" for a in put]
     reasons += [f"remove {name}" for name in delete]
+    outdated = _outdated_instances(config, seen, capacity.desired_capacity)
+    if outdated:
+        reasons.append(outdated)
     return RegionPlan(
         region=seen.region,
         ensure_infrastructure=ensure,
@@ -149,7 +154,22 @@ def _region_plan(
         delete_actions=delete,
         existing_actions=sorted(existing),
         check_launches=bool(short),
+        roll_instances=bool(outdated),
         reasons=reasons,
+    )
+
+
+def _outdated_instances(config: ConfigItem, seen: ObservedRegion, desired: int) -> str | None:
+    # instances on an older template version while the group keeps running: a refresh replaces them
+    # (one that failed or was cancelled is started again); nothing to roll for a group going to 0
+    old = seen.asg.outdated_versions if seen.asg else {}
+    if not old or not config.instance.refresh.enabled or desired == 0 or seen.asg is None:
+        return None
+    versions = ", ".join(sorted(old, key=lambda v: (len(v), v)))  # numeric order for version numbers
+    plural = "s" if len(old) > 1 else ""
+    return (
+        f"{sum(old.values())} instance(s) on launch template version{plural} {versions}, "
+        f"want {seen.asg.template_version}: instance refresh"
     )
 
 

@@ -4,9 +4,10 @@ The action's resource types and the condition keys each supports come from the S
 Authorization Reference (reference.py). What is ours is where each resource is named in the API
 parameters, and AWS's documented extra checks ("implied" requests):
 - an EC2 create with `TagSpecifications` also authorizes `ec2:CreateTags` with `ec2:CreateAction`;
-- creating or updating an Auto Scaling group with a launch template authorizes `ec2:RunInstances`
-  for the template and what it launches, `iam:PassRole` for its instance profile's role, and, on an
-  account's first group, `iam:CreateServiceLinkedRole`;
+- creating or updating an Auto Scaling group with a launch template, or starting an instance refresh
+  whose desired configuration names one, authorizes `ec2:RunInstances` for the template and what it
+  launches, `iam:PassRole` for its instance profile's role, and, on an account's first group,
+  `iam:CreateServiceLinkedRole`;
 - a Scheduler target role is passed (`iam:PassRole`); a log group created with tags is tagged.
 
 Request tags (`aws:RequestTag/*`, `aws:TagKeys`) are given only to the resource the call creates;
@@ -285,7 +286,7 @@ def _mentions(params: Mapping[str, Any], resource_type: str) -> bool:
 def _implied(call: Call, live: LiveState) -> Iterator[Request]:
     if call.service == "ec2" and call.operation != "CreateTags":
         yield from _tag_on_create(call, call.operation, call.params.get("TagSpecifications", []))
-    if call.service == "autoscaling" and call.operation in ("CreateAutoScalingGroup", "UpdateAutoScalingGroup"):
+    if call.service == "autoscaling" and call.operation in _LAUNCHING:
         yield from _launch_checks(call, live)
     if call.service == "scheduler" and "RoleArn" in call.params.get("Target", {}):
         yield _pass_role(call.params["Target"]["RoleArn"], "scheduler.amazonaws.com", call)
@@ -303,8 +304,14 @@ def _tag_on_create(call: Call, action: str, specs: list[dict[str, Any]]) -> Iter
         yield Request("ec2:CreateTags", target, context, why=f"implied by ec2:{action} with TagSpecifications")
 
 
+# Auto Scaling calls that make the group launch from a launch template the caller names: AWS checks
+# the caller's own right to launch from it ("You are not authorized to use launch template")
+_LAUNCHING = ("CreateAutoScalingGroup", "UpdateAutoScalingGroup", "StartInstanceRefresh")
+
+
 def _launch_checks(call: Call, live: LiveState) -> Iterator[Request]:
-    params = call.params
+    # StartInstanceRefresh names its template in DesiredConfiguration, the group calls at the top level
+    params = call.params.get("DesiredConfiguration") or call.params
     spec = params.get("LaunchTemplate") or (
         params.get("MixedInstancesPolicy", {}).get("LaunchTemplate", {}).get("LaunchTemplateSpecification")
     )

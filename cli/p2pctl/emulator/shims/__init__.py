@@ -12,10 +12,11 @@
    launches failing after the group accepted capacity and scaling activities (`launches`), regions
    not enabled in the account (`regions`), Local Zones (`zones`), ClientToken idempotency
    (`idempotency`), blackhole routes and subnets in use (`network`), DynamoDB's atomic conditional
-   writes (`wire.atomic`). `wire` is the one hook on
+   writes (`wire.atomic`), Auto Scaling instance refreshes and each instance's launch template
+   version (`refresh`). `wire` is the one hook on
    moto's request dispatch they share.
    `reset_behaviours()` gives the default account: eventual consistency on (1 failing use), the
-   us-east-1 Local Zone, every region enabled, launches succeeding.
+   us-east-1 Local Zone, every region enabled, launches succeeding, refreshes done at the first look.
 """
 
 from __future__ import annotations
@@ -43,11 +44,13 @@ from moto.core.responses import ActionResult
 
 from p2p_core.deployment import Deployment
 from p2p_core.workflow.runtime import deployment_scope
-from p2pctl.emulator.shims import consistency, idempotency, launches, network, regions, wire, zones
+from p2pctl.emulator.shims import consistency, idempotency, launches, network, refresh, regions, wire, zones
 from p2pctl.emulator.shims.consistency import eventual_consistency as eventual_consistency
 from p2pctl.emulator.shims.launches import LAUNCH_FAILURES as LAUNCH_FAILURES
 from p2pctl.emulator.shims.launches import clear_launch_failures as clear_launch_failures
 from p2pctl.emulator.shims.launches import fail_launches as fail_launches
+from p2pctl.emulator.shims.refresh import advance_refreshes as advance_refreshes
+from p2pctl.emulator.shims.refresh import refresh_pace as refresh_pace
 from p2pctl.emulator.shims.regions import disable_regions as disable_regions
 from p2pctl.emulator.shims.regions import disabled_regions as disabled_regions
 from p2pctl.emulator.shims.zones import add_local_zone as add_local_zone
@@ -105,7 +108,15 @@ def install() -> None:
         _install_cloudfront_functions()
         wire.install()
         wire.atomic("dynamodb", "PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems")
-        for behaviour in (regions, consistency, idempotency, launches, zones, network):  # rules run in this order
+        for behaviour in (
+            regions,
+            consistency,
+            idempotency,
+            launches,
+            zones,
+            network,
+            refresh,
+        ):  # rules run in this order
             behaviour.install()
         _installed = True
 
@@ -115,6 +126,7 @@ def reset_behaviours() -> None:
     eventual_consistency(consistency.DEFAULT_UNSEEN_USES)
     disable_regions([])
     clear_launch_failures()
+    refresh_pace(0)
     idempotency.forget_tokens()
 
 

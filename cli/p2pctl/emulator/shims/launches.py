@@ -12,7 +12,10 @@ DescribeScalingActivities with nothing. The emulator:
   longer fail) the next time it is described, as the group's own retries would by then;
 - fixes moto 5.2.5's crash (HTTP 500) when a group scales after a new launch template version
   with UserData: CreateLaunchTemplateVersion stored UserData as plain text where every reader
-  expects moto's base64 type (CreateLaunchTemplate converts it; the version path did not).
+  expects moto's base64 type (CreateLaunchTemplate converts it; the version path did not);
+- records the launch template version each instance was launched from, as AWS reports it in
+  DescribeAutoScalingGroups and the instance's `aws:ec2launchtemplate:version` tag (moto reports
+  every instance on the template's default version, whatever launched it).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from moto.autoscaling.models import FakeAutoScalingGroup, autoscaling_backends
+from moto.autoscaling.models import FakeAutoScalingGroup, InstanceState, autoscaling_backends
 from moto.core.common_types import TYPE_RESPONSE
 from moto.ec2.models.launch_templates import LaunchTemplate
 from moto.ec2.utils import parse_user_data
@@ -57,6 +60,7 @@ _failing: dict[str, str] = {}  # region -> EC2 error code
 _lock = threading.Lock()
 _original_launch = FakeAutoScalingGroup.replace_autoscaling_group_instances
 _original_create_version = LaunchTemplate.create_version
+_original_state_init = InstanceState.__init__
 
 
 def fail_launches(region: str, code: str = "InsufficientInstanceCapacity") -> None:
@@ -80,6 +84,8 @@ def install() -> None:
     """Patch moto's group launches and launch template versions; answer DescribeScalingActivities."""
     FakeAutoScalingGroup.replace_autoscaling_group_instances = _launch  # type: ignore[method-assign]
     LaunchTemplate.create_version = _create_version  # type: ignore[method-assign]
+    InstanceState.__init__ = _state_init  # type: ignore[method-assign]
+    InstanceState.launch_template = property(_instance_template)  # type: ignore[method-assign,assignment]
     wire.rule(before=_keep_trying)
     wire.rule(before=_describe_scaling_activities)
 
@@ -88,6 +94,41 @@ def _create_version(self: LaunchTemplate, data: dict[str, Any], description: str
     if isinstance(data.get("UserData"), str):
         data = {**data, "UserData": parse_user_data(data["UserData"])}  # invalid base64: AWS's own error
     return _original_create_version(self, data, description)
+
+
+def version_number(group: FakeAutoScalingGroup, version: Any) -> str:
+    """The number of `version` ("2", "$Latest", "$Default", None) of the group's launch template."""
+    return str(group.ec2_launch_template.get_version(version or "$Default").number)
+
+
+def launched_version(state: InstanceState) -> str | None:
+    """The launch template version the group's instance was launched from."""
+    found: str | None = getattr(state, "p2p_template_version", None)
+    return found
+
+
+def _state_init(self: InstanceState, *args: Any, **kwargs: Any) -> None:
+    _original_state_init(self, *args, **kwargs)
+    group = self.auto_scaling_group
+    version = version_number(group, group.launch_template_version) if group and group.ec2_launch_template else None
+    self.p2p_template_version = version  # type: ignore[attr-defined]
+    if version is not None:
+        self.instance.add_tags({"aws:ec2launchtemplate:version": version})
+
+
+def _instance_template(self: InstanceState) -> dict[str, Any] | None:
+    group = self.auto_scaling_group
+    if group is None or group.ec2_launch_template is None:
+        return None
+    template = group.ec2_launch_template
+    version = launched_version(self) or str(template.default_version_number)
+    return {"LaunchTemplateId": template.id, "LaunchTemplateName": template.name, "Version": version}
+
+
+def last_failure(group: FakeAutoScalingGroup) -> str | None:
+    """The StatusMessage of the group's newest failed launch."""
+    failed = [a for a in getattr(group, "p2p_activities", []) if a.get("StatusCode") == "Failed"]
+    return str(failed[0].get("StatusMessage")) if failed else None
 
 
 def _launch(self: FakeAutoScalingGroup, count_needed: int, propagated_tags: dict[str, str]) -> None:

@@ -10,6 +10,7 @@ from p2p_core import names
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.deployment import Deployment
 from p2p_core.reconciler.propagation import PropagationAware
+from p2p_core.results import RefreshProgress
 from p2p_core.wanted import managed_tags
 
 
@@ -18,7 +19,8 @@ class RegionContext:
     """Clients and naming for one stack in one region; `actions` collects what was changed.
 
     EC2 and Auto Scaling calls that name a resource this context created are retried while AWS
-    propagates it (`propagation`): `created` holds those ids.
+    propagates it (`propagation`): `created` holds those ids. `refresh` is the group's instance
+    refresh as this run left it (reconciler/refresh.py).
     """
 
     region: str
@@ -30,6 +32,7 @@ class RegionContext:
     actions: list[str] = field(default_factory=list)
     created: set[str] = field(default_factory=set)
     run_id: str = ""
+    refresh: RefreshProgress | None = None
 
     @classmethod
     def build(cls, clients: ClientFactory, deployment: Deployment, region: str, run_id: str = "") -> RegionContext:

@@ -22,6 +22,7 @@ from p2p_core.observed import (
 )
 from p2p_core.reconciler.context import tag_dict
 from p2p_core.reconciler.launches import live_instances
+from p2p_core.reconciler.refresh import group_version, instance_versions
 
 _ROUTE_TARGETS = (
     "GatewayId",
@@ -46,7 +47,8 @@ def asg_of(raw: dict[str, Any]) -> ObservedAsg:
         name=raw["AutoScalingGroupName"],
         template_id=template.get("LaunchTemplateId"),
         template_name=template.get("LaunchTemplateName"),
-        template_version=template.get("Version"),
+        template_version=group_version(raw),
+        instance_versions=instance_versions(raw),
         subnet_ids=sorted(s for s in raw.get("VPCZoneIdentifier", "").split(",") if s),
         tags=tag_dict(raw.get("Tags")),
     )

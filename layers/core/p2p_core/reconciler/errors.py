@@ -13,6 +13,7 @@ _THROTTLED = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooM
 _QUOTA = {"LimitExceeded", "LimitExceededException", "VcpuLimitExceeded", "VpcLimitExceeded"}
 _GONE_SUFFIXES = ("NotFound", "NotFoundException")
 _GONE = {"Gateway.NotAttached", "InvalidLaunchTemplateName.NotFoundException"}
+STILL_CANCELLING = "InstanceRefreshCancelling"  # reconciler/refresh.py waited long enough
 
 
 # AWS's access-denied text: "... User: <caller> is not authorized to perform: <action> on resource: <arn> because ..."
@@ -43,7 +44,8 @@ def is_gone(exc: ClientError) -> bool:
 
 def is_retryable(code: str) -> bool:
     """True for codes a later attempt may get past (the workflow's Retry)."""
-    return code in _THROTTLED or code in {"EndpointConnectionError", "ConnectTimeout", "ReadTimeout"}
+    # an instance refresh still cancelling blocks the group's new template version for a few seconds more
+    return code in _THROTTLED or code in {"EndpointConnectionError", "ConnectTimeout", "ReadTimeout", STILL_CANCELLING}
 
 
 def describe_failure(exc: BaseException) -> tuple[str, str]:

@@ -58,7 +58,12 @@ class LaunchCheck:
 
 def live_instances(group: dict[str, Any]) -> int:
     """Instances of a DescribeAutoScalingGroups entry that count towards its desired capacity."""
-    return sum(1 for i in group.get("Instances", []) if i.get("LifecycleState") in _LIVE_STATES)
+    return len(live(group))
+
+
+def live(group: dict[str, Any]) -> list[dict[str, Any]]:
+    """The entries of a group's `Instances` that count towards its desired capacity."""
+    return [i for i in group.get("Instances", []) if i.get("LifecycleState") in _LIVE_STATES]
 
 
 def judge_launches(group: dict[str, Any], activities: list[dict[str, Any]]) -> LaunchCheck:

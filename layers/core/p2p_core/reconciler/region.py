@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -28,6 +27,7 @@ from p2p_core.reconciler.launch import ensure_launch_template, ensure_log_group
 from p2p_core.reconciler.launches import LaunchCheck, check_launches, read_group
 from p2p_core.reconciler.network import ensure_network, remove_surplus_subnets
 from p2p_core.reconciler.observe import discover, find_asgs, live_asgs, read_region
+from p2p_core.reconciler.refresh import Rollout, group_version
 from p2p_core.results import RegionResult
 from p2p_core.wanted import BuildInputs
 
@@ -83,6 +83,7 @@ def reconcile_region(
         error_message=message,
         infrastructure_hash=None if region_plan.decommission else region_plan.infrastructure_hash or None,
         decommissioned=gone,
+        refresh=ctx.refresh,
     )
 
 
@@ -100,6 +101,9 @@ def _apply(
     step = settle_due_actions(step, now)
     capacity = step.capacity
     scaled = capacity is not None
+    desired = capacity.desired_capacity if capacity is not None else None
+    rollout = Rollout(ctx, config.instance.refresh)  # running instances follow the group's template version
+    version: str | None
     if step.ensure_infrastructure:
         found = discover(ctx)
         network = ensure_network(ctx, found, config)
@@ -110,9 +114,12 @@ def _apply(
             stack=deployment.stack_name, user_data=user_data, instance_profile_arn=deployment.instance_profile_arn
         )
         template = ensure_launch_template(
-            ctx, found, config, build, security_group_id=network.security_group_id, in_use=_version_in_use(existing)
+            ctx, found, config, build, security_group_id=network.security_group_id, in_use=group_version(existing or {})
         )
         scaled = scaled or existing is None
+        group, version = existing, str(template[1])
+        if existing is not None:
+            rollout.before_group_follows(existing, version)
         # a new ASG starts at the planned capacity, so no separate capacity call follows
         name = ensure_asg(
             ctx,
@@ -130,16 +137,13 @@ def _apply(
         if not live:
             raise ReconcileError("AsgMissing", "the Auto Scaling group is gone; the next run recreates it")
         name = live[0]["AutoScalingGroupName"]
+        group, version = live[0], group_version(live[0])
     if capacity is not None:
         set_capacity(ctx, name, capacity)
     apply_schedule(ctx, name, step.put_actions, step.delete_actions)
+    if group is not None:
+        rollout.roll(group, version, desired)
     if not (scaled or step.check_launches):
         return False, None
     group = read_group(ctx, name)
     return False, check_launches(ctx, group, wait=scaled) if group else None
-
-
-def _version_in_use(group: dict[str, Any] | None) -> str | None:
-    """The launch template version the group launches (None: no group yet)."""
-    spec = (group or {}).get("LaunchTemplate") or {}
-    return str(spec["Version"]) if spec.get("Version") else None
