@@ -46,6 +46,14 @@ def local(
             help="REGION[=CODE]: instance launches there fail (default InsufficientInstanceCapacity; repeatable)",
         ),
     ] = None,
+    quota: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--quota",
+            help="REGION=VCPUS: the on-demand vCPU quota (L-1216C47A) there; REGION 'all' for every region "
+            "(default 32, a new account's; repeatable)",
+        ),
+    ] = None,
 ) -> None:
     """Start the emulated AWS account with the stack deployed; print one JSON line; run until stopped.
 
@@ -63,6 +71,7 @@ def local(
         tick=tick,
         disabled_regions=tuple(disable_region or ()),
         failing_launches=_failures(fail_launches or []),
+        vcpu_quotas=_quotas(quota or []),
     )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -97,4 +106,18 @@ def _failures(options: list[str]) -> dict[str, str]:
     for option in options:
         region, _, code = option.partition("=")
         found[region] = code or "InsufficientInstanceCapacity"
+    return found
+
+
+def _quotas(options: list[str]) -> dict[str, float]:
+    """`REGION=VCPUS` options as region -> on-demand vCPU quota."""
+    found = {}
+    for option in options:
+        region, _, vcpus = option.partition("=")
+        try:
+            found[region] = float(vcpus)
+        except ValueError:
+            raise CliError(
+                f"--quota {option!r}: expected REGION=VCPUS, e.g. eu-west-3=32", "see 'p2pctl local --help'"
+            ) from None
     return found

@@ -135,14 +135,32 @@ def run(
         print_json({"execution_arn": arn}) if as_json else console.print(f"started {arn}")
         return
     outcome = follow_run(sfn, arn, timeout, quiet=as_json)
+    outcome["quota_warnings"] = quota_warnings(cli)
     if as_json:
         print_json(outcome)
+    else:
+        _print_quota_warnings(outcome["quota_warnings"])
     if outcome["status"] != "SUCCEEDED":
         raise CliError(
             f"run {outcome['name']} {outcome['status']}: {outcome.get('error')}: {_short(outcome.get('cause'))}",
             "see 'p2pctl status' for the failed regions; the next run retries them",
             FAILED_EXIT,
         )
+
+
+def quota_warnings(cli: CliContext) -> list[str]:
+    """Regions whose fleet needs more on-demand vCPUs than their quota, as the last Plan recorded them."""
+    from p2p_core.quota import headroom_warnings
+    from p2p_core.workflow.status import StatusStore
+
+    return headroom_warnings(StatusStore(cli.client("dynamodb"), cli.config_table()).load().quota_headroom)
+
+
+def _print_quota_warnings(lines: list[str]) -> None:
+    for line in lines:
+        console.print(f"⚠ {line}", style="yellow", markup=False, highlight=False)
+    if lines:
+        say("  'p2pctl doctor' prints the Service Quotas request for each")
 
 
 def _short(text: str | None, limit: int = 400) -> str:
@@ -231,6 +249,7 @@ def status(
     runs: Annotated[int, typer.Option("--runs", help="recent runs to list")] = 5,
 ) -> None:
     """The last run per region, recent runs, and the regions under management."""
+    from p2p_core.quota import headroom_warnings
     from p2p_core.workflow.status import StatusStore
 
     cli = cli_context(ctx)
@@ -239,6 +258,7 @@ def status(
         print_json(found.model_dump(mode="json"))
         return
     say(f"managed regions ({len(found.managed_regions)}): {', '.join(found.managed_regions) or 'none'}")
+    _print_quota_warnings(headroom_warnings(found.quota_headroom))
     last = found.last_run
     if last is None:
         say("no run recorded yet: start one with 'p2pctl run --wait'")

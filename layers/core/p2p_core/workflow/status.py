@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from p2p_core.config import ConfigItem
 from p2p_core.config_store import from_dynamodb, to_dynamodb
 from p2p_core.observed import WindowAnchor
+from p2p_core.quota import QuotaHeadroom
 from p2p_core.results import RegionResult
 from p2p_core.timestamps import format_time, parse_time
 from p2p_core.workflow.events import StepOutcome
@@ -74,6 +75,9 @@ class Status(BaseModel):
     )
     last_run: RunRecord | None = None
     recent_runs: list[RunRecord] = Field(default_factory=list)
+    quota_headroom: dict[str, QuotaHeadroom] = Field(
+        default_factory=dict, description="per selected region: the fleet's peak vCPUs and the on-demand quota"
+    )
 
     def recorded_anchor(self, config: ConfigItem) -> WindowAnchor | None:
         """The recorded window anchor; for a control plane upgraded from the `updated_at` model, the anchor it used."""
