@@ -90,7 +90,10 @@ def local(
             f"try  p2pctl --endpoint-url {info['endpoint_url']} status",
             file=sys.stderr,
         )
-        stop.wait()
+        # wake up now and then: a signal the kernel delivers to another thread is handled only when the main
+        # thread runs Python again, and a wait without timeout could sleep through SIGTERM
+        while not stop.wait(0.5):
+            pass
     finally:
         runtime.stop()
     print("p2pctl local: stopped", file=sys.stderr)
