@@ -55,6 +55,16 @@ def load_file(path: Path) -> dict[str, Any]:
     return data
 
 
+def config_from_file(path: Path) -> ConfigItem:
+    """A config file parsed and validated, or a CliError naming every bad field."""
+    from p2p_core.config import parse_config
+
+    try:
+        return parse_config(load_file(path))
+    except ConfigError as exc:
+        raise CliError(exc.summary(), "fix the fields above; 'p2pctl config schema' lists every field") from None
+
+
 def summary(config: ConfigItem) -> str:
     """One line saying what a config asks for, each number labelled."""
     regions = config.selected_regions()

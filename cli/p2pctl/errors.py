@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+CREDENTIALS_FIX = (
+    "set AWS_PROFILE (a profile from 'aws configure'), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; "
+    "for the local emulator pass --endpoint-url (any credentials work there)"
+)
+
 
 class CliError(Exception):
     """An operator-facing failure: what went wrong and how to fix it."""

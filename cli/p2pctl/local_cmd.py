@@ -54,6 +54,14 @@ def local(
             help="seconds between two batches of an instance refresh (default 10; 0: all at the next look)",
         ),
     ] = None,
+    quota: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--quota",
+            help="REGION=VCPUS: the on-demand vCPU quota (L-1216C47A) there; REGION 'all' for every region "
+            "(default 32, a new account's; repeatable)",
+        ),
+    ] = None,
 ) -> None:
     """Start the emulated AWS account with the stack deployed; print one JSON line; run until stopped.
 
@@ -72,6 +80,7 @@ def local(
         disabled_regions=tuple(disable_region or ()),
         failing_launches=_failures(fail_launches or []),
         **({} if refresh_seconds is None else {"refresh_seconds": refresh_seconds}),
+        vcpu_quotas=_quotas(quota or []),
     )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -90,7 +99,10 @@ def local(
             f"try  p2pctl --endpoint-url {info['endpoint_url']} status",
             file=sys.stderr,
         )
-        stop.wait()
+        # wake up now and then: a signal the kernel delivers to another thread is handled only when the main
+        # thread runs Python again, and a wait without timeout could sleep through SIGTERM
+        while not stop.wait(0.5):
+            pass
     finally:
         runtime.stop()
     print("p2pctl local: stopped", file=sys.stderr)
@@ -106,4 +118,18 @@ def _failures(options: list[str]) -> dict[str, str]:
     for option in options:
         region, _, code = option.partition("=")
         found[region] = code or "InsufficientInstanceCapacity"
+    return found
+
+
+def _quotas(options: list[str]) -> dict[str, float]:
+    """`REGION=VCPUS` options as region -> on-demand vCPU quota."""
+    found = {}
+    for option in options:
+        region, _, vcpus = option.partition("=")
+        try:
+            found[region] = float(vcpus)
+        except ValueError:
+            raise CliError(
+                f"--quota {option!r}: expected REGION=VCPUS, e.g. eu-west-3=32", "see 'p2pctl local --help'"
+            ) from None
     return found

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from p2pctl import config_cmd, ops_cmd, run_cmd, status_cmd
+from p2pctl import config_cmd, doctor_cmd, ops_cmd, regions_cmd, run_cmd, status_cmd
 from p2pctl.config_write import CONFLICT_EXIT
 from p2pctl.context import CliContext
-from p2pctl.errors import CliError
+from p2pctl.errors import CREDENTIALS_FIX, CliError
 from p2pctl.local_cmd import local, require_local_extra
 from p2pctl.output import errors
 
@@ -27,6 +27,8 @@ cli.add_typer(config_cmd.app, name="config")
 run_cmd.register(cli)
 status_cmd.register(cli)
 ops_cmd.register(cli)
+regions_cmd.register(cli)
+doctor_cmd.register(cli)
 cli.command()(local)
 
 
@@ -125,12 +127,6 @@ def _fail_known(exc: Exception, debug: bool) -> None:
         _fail(f"AWS said {err.get('Code')}: {err.get('Message')}", fix, 1, debug)
     if isinstance(exc, BotoCoreError):
         _fail(str(exc), "check --endpoint-url / AWS_ENDPOINT_URL and your network", 1, debug)
-
-
-CREDENTIALS_FIX = (
-    "set AWS_PROFILE (a profile from 'aws configure'), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; "
-    "for the local emulator pass --endpoint-url (any credentials work there)"
-)
 
 
 if __name__ == "__main__":

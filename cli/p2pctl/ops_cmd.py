@@ -87,21 +87,12 @@ def cost(
     as_json: Annotated[bool, typer.Option("--json", help="print the estimate as JSON")] = False,
 ) -> None:
     """Estimated cost of the configured fleet for its window, and of the control plane per month."""
-    from p2pctl.config_cmd import load_file
+    from p2pctl.config_cmd import config_from_file
     from p2pctl.config_write import stored_config
     from p2pctl.estimate import estimate
 
     cli = cli_context(ctx)
-    if file is not None:
-        from p2p_core.config import parse_config
-        from p2p_core.errors import ConfigError
-
-        try:
-            config = parse_config(load_file(file))
-        except ConfigError as exc:
-            raise CliError(exc.summary(), "fix the fields above; 'p2pctl config schema' lists every field") from None
-    else:
-        config = stored_config(cli)
+    config = config_from_file(file) if file is not None else stored_config(cli)
     report = estimate(config, now())
     if as_json:
         print_json(report.as_dict())

@@ -138,10 +138,29 @@ def run(
         return
     outcome = follow_run(sfn, arn, timeout, quiet=as_json)
     outcome = follow_lease_holders(sfn, outcome, timeout, quiet=as_json)
+    outcome["quota_warnings"] = quota_warnings(cli)
     if as_json:
         print_json(outcome)
+    else:
+        print_quota_warnings(outcome["quota_warnings"])
     if outcome["status"] != "SUCCEEDED":
         raise run_failed(cli, outcome)
+
+
+def quota_warnings(cli: CliContext) -> list[str]:
+    """Regions whose fleet needs more on-demand vCPUs than their quota, as the last Plan recorded them."""
+    from p2p_core.quota import headroom_warnings
+    from p2p_core.workflow.status import StatusStore
+
+    return headroom_warnings(StatusStore(cli.client("dynamodb"), cli.config_table()).load().quota_headroom)
+
+
+def print_quota_warnings(lines: list[str]) -> None:
+    """The fleets over their region's on-demand vCPU quota, as warnings."""
+    for line in lines:
+        console.print(f"⚠ {line}", style="yellow", markup=False, highlight=False)
+    if lines:
+        say("  'p2pctl doctor' prints the Service Quotas request for each")
 
 
 def register(cli: typer.Typer) -> None:

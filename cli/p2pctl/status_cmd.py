@@ -8,9 +8,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from p2p_core.quota import headroom_warnings
 from p2p_core.workflow.status import RegionRecord, RunRecord, Status, remember_regions
 from p2pctl.output import console, print_json
-from p2pctl.run_cmd import capped, cli_context, say
+from p2pctl.run_cmd import capped, cli_context, print_quota_warnings, say
 
 
 def status(
@@ -27,6 +28,7 @@ def status(
         print_json(found.model_dump(mode="json"))
         return
     say(f"managed regions ({len(found.managed_regions)}): {', '.join(found.managed_regions) or 'none'}")
+    print_quota_warnings(headroom_warnings(found.quota_headroom))
     last = found.last_run
     if last is None and found.last_skipped is None:
         say("no run recorded yet: start one with 'p2pctl run --wait'")

@@ -258,3 +258,36 @@ def test_us_east_1_has_a_local_zone_that_offers_agent_types(aws: None) -> None:
         LocationType="availability-zone", Filters=[{"Name": "location", "Values": ["us-east-1-bos-1a"]}]
     )["InstanceTypeOfferings"]
     assert "t3.micro" in {o["InstanceType"] for o in offers}
+
+
+def test_the_on_demand_vcpu_quota_is_a_new_accounts_unless_set_and_other_ec2_quotas_are_unknown(aws: None) -> None:
+    shims.set_quota("eu-west-3", 8)
+    quota = {"ServiceCode": "ec2", "QuotaCode": "L-1216C47A"}
+    applied = client("service-quotas", "eu-west-3").get_service_quota(**quota)["Quota"]
+    assert (applied["Value"], applied["QuotaName"]) == (
+        8,
+        "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances",
+    )
+    assert client("service-quotas", "eu-west-3").get_aws_default_service_quota(**quota)["Quota"]["Value"] == 32
+    assert client("service-quotas").get_service_quota(**quota)["Quota"]["Value"] == 32
+    listed = client("service-quotas", "eu-west-3").list_service_quotas(ServiceCode="ec2")["Quotas"]
+    assert [(q["QuotaCode"], q["Value"]) for q in listed] == [("L-1216C47A", 8)]
+    with pytest.raises(ClientError) as refused:
+        client("service-quotas").get_service_quota(ServiceCode="ec2", QuotaCode="L-34B43A08")
+    assert code_of(refused) == "NoSuchResourceException"
+    assert client("service-quotas").get_service_quota(ServiceCode="vpc", QuotaCode="L-F678F1CE")["Quota"]["Value"] == 5
+
+
+def test_the_account_api_lists_every_region_with_its_opt_in_status(aws: None) -> None:
+    shims.disable_regions(["ap-east-1"])
+    account = client("account")
+    found = {r["RegionName"]: r["RegionOptStatus"] for r in account.list_regions()["Regions"]}
+    assert len(found) == 34
+    assert (found["ap-east-1"], found["af-south-1"], found["us-east-1"]) == (
+        "DISABLED",
+        "ENABLED",
+        "ENABLED_BY_DEFAULT",
+    )
+    disabled = account.list_regions(RegionOptStatusContains=["DISABLED"])["Regions"]
+    assert [r["RegionName"] for r in disabled] == ["ap-east-1"]
+    assert account.get_region_opt_status(RegionName="ap-east-1")["RegionOptStatus"] == "DISABLED"

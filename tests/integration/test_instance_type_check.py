@@ -88,6 +88,7 @@ def test_the_check_reads_only_in_runs_that_build_regions(world: WorkflowWorld) -
     assert sorted(checked) == [
         ("eu-central-1", "DescribeInstanceTypeOfferings"),
         ("eu-central-1", "DescribeInstanceTypes"),  # one region answers for the architecture
+        ("eu-central-1", "DescribeInstanceTypes"),  # and for its vCPUs (quota headroom: once per instance type)
         ("us-east-1", "DescribeInstanceTypeOfferings"),
     ]
     with plan_checks() as checked:

@@ -65,6 +65,7 @@ class LocalRuntime:
     disabled_regions: tuple[str, ...] = ()  # opt-in regions the emulated account has not enabled
     failing_launches: dict[str, str] = field(default_factory=dict)  # region -> EC2 error code of its launches
     refresh_seconds: float = REFRESH_SECONDS  # between two batches of an instance refresh
+    vcpu_quotas: dict[str, float] = field(default_factory=dict)  # region (or "all") -> on-demand vCPU quota
     log: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr, flush=True))
     stack: EmulatedStack | None = None
     runs: list[LocalRun] = field(default_factory=list)
@@ -127,6 +128,9 @@ class LocalRuntime:
         disabled = shims.disable_regions(self.disabled_regions)
         for region, code in self.failing_launches.items():
             shims.fail_launches(region, code)
+        for region, vcpus in self.vcpu_quotas.items():
+            shims.set_quota(region, vcpus)
+            self.log(f"on-demand vCPU quota in {region}: {vcpus:g}")
         if disabled:
             self.log(f"regions not enabled in the emulated account: {', '.join(disabled)}")
         for region, code in self.failing_launches.items():

@@ -129,6 +129,7 @@ def deploy_stack(
     _create_cloudfront_function(clients, cc_props, resolve)
     pipe_props = _first(template, "AWS::Pipes::Pipe")
     pipe_filters = pipe_props["SourceParameters"]["FilterCriteria"]["Filters"]
+    _create_pipe(clients, region, pipe_props, resolve)
     outputs = {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs", [])}
     emulated = EmulatedStack(
         stack_name=stack_name,
@@ -292,6 +293,22 @@ def _create_schedule(clients: ClientFactory, region: str, props: dict[str, Any],
         Description=props.get("Description", ""),
         Target={"Arn": target["Arn"], "RoleArn": target["RoleArn"], "Input": target.get("Input", "{}")},
     )
+
+
+def _create_pipe(clients: ClientFactory, region: str, props: dict[str, Any], resolve: Resolver) -> None:
+    """The Pipe as EventBridge Pipes lists it (RUNNING); the local runtime plays its part (stream watcher)."""
+    pipes = clients.client("pipes", region)
+    name = resolve(props["Name"])
+    pipes.create_pipe(
+        Name=name,
+        Description=props.get("Description", ""),
+        RoleArn=resolve(props["RoleArn"]),
+        Source=resolve(props["Source"]),
+        SourceParameters=props["SourceParameters"],
+        Target=resolve(props["Target"]),
+        TargetParameters=props["TargetParameters"],
+    )
+    pipes.describe_pipe(Name=name)  # moto's pipe is CREATING until first described, then RUNNING
 
 
 def _create_cloudfront_function(clients: ClientFactory, props: dict[str, Any], resolve: Resolver) -> None:

@@ -237,6 +237,11 @@ def _named(service: str, resource_type: str, key: str) -> Resolver:
     return resolve
 
 
+def _quota(call: Call, _: LiveState) -> list[Target]:
+    service, code = call.params.get("ServiceCode"), call.params.get("QuotaCode")
+    return [Target(arn(call, "servicequotas", "quota", service, code))] if service and code else []
+
+
 def _schedule(call: Call, _: LiveState) -> list[Target]:
     name, group = call.params.get("Name"), call.params.get("GroupName") or "default"
     return [Target(arn(call, "scheduler", "schedule", group, name))] if name else []
@@ -260,6 +265,7 @@ _RESOLVERS: dict[tuple[str, str], Resolver] = {
     ("states", "statemachine"): _named("states", "statemachine", "stateMachineArn"),
     ("states", "execution"): _named("states", "execution", "executionArn"),
     ("iam", "role"): _named("iam", "role", "RoleArn"),
+    ("servicequotas", "quota"): _quota,
 }
 
 

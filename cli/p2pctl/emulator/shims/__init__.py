@@ -10,13 +10,14 @@
 3. AWS behaviours moto lacks, modelled at moto's side so every client sees the same AWS (the modules
    of this package, each with its switch): eventual consistency after creates (`consistency`),
    launches failing after the group accepted capacity and scaling activities (`launches`), regions
-   not enabled in the account (`regions`), Local Zones (`zones`), ClientToken idempotency
-   (`idempotency`), blackhole routes and subnets in use (`network`), DynamoDB's atomic conditional
-   writes (`wire.atomic`), Auto Scaling instance refreshes and each instance's launch template
-   version (`refresh`). `wire` is the one hook on
+   not enabled in the account (`regions`), EC2's vCPU quota and the account's ListRegions (`quotas`),
+   Local Zones (`zones`), ClientToken idempotency (`idempotency`), blackhole routes and subnets in
+   use (`network`), DynamoDB's atomic conditional writes (`wire.atomic`), Auto Scaling instance
+   refreshes and each instance's launch template version (`refresh`). `wire` is the one hook on
    moto's request dispatch they share.
    `reset_behaviours()` gives the default account: eventual consistency on (1 failing use), the
-   us-east-1 Local Zone, every region enabled, launches succeeding, refreshes done at the first look.
+   us-east-1 Local Zone, every region enabled, a new account's vCPU quota, launches succeeding,
+   refreshes done at the first look.
 """
 
 from __future__ import annotations
@@ -44,11 +45,13 @@ from moto.core.responses import ActionResult
 
 from p2p_core.deployment import Deployment
 from p2p_core.workflow.runtime import deployment_scope
-from p2pctl.emulator.shims import consistency, idempotency, launches, network, refresh, regions, wire, zones
+from p2pctl.emulator.shims import consistency, idempotency, launches, network, quotas, refresh, regions, wire, zones
 from p2pctl.emulator.shims.consistency import eventual_consistency as eventual_consistency
 from p2pctl.emulator.shims.launches import LAUNCH_FAILURES as LAUNCH_FAILURES
 from p2pctl.emulator.shims.launches import clear_launch_failures as clear_launch_failures
 from p2pctl.emulator.shims.launches import fail_launches as fail_launches
+from p2pctl.emulator.shims.quotas import reset_quotas as reset_quotas
+from p2pctl.emulator.shims.quotas import set_quota as set_quota
 from p2pctl.emulator.shims.refresh import advance_refreshes as advance_refreshes
 from p2pctl.emulator.shims.refresh import refresh_pace as refresh_pace
 from p2pctl.emulator.shims.regions import disable_regions as disable_regions
@@ -110,6 +113,7 @@ def install() -> None:
         wire.atomic("dynamodb", "PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems")
         for behaviour in (
             regions,
+            quotas,
             consistency,
             idempotency,
             launches,
@@ -122,9 +126,11 @@ def install() -> None:
 
 
 def reset_behaviours() -> None:
-    """The default emulated account: eventual consistency (1 failing use), all regions enabled, launches ok."""
+    """The default emulated account: eventual consistency (1 failing use), all regions enabled, launches ok,
+    a new account's on-demand vCPU quota."""
     eventual_consistency(consistency.DEFAULT_UNSEEN_USES)
     disable_regions([])
+    reset_quotas()
     clear_launch_failures()
     refresh_pace(0)
     idempotency.forget_tokens()

@@ -79,22 +79,27 @@ def _internet_gateway(ctx: RegionContext, found: Found, vpc_id: str) -> str:
 
 
 def offered_zones(ctx: RegionContext, instance_type: str) -> list[str]:
-    """Availability zones of the region that offer the instance type, sorted.
+    """Availability zones of the region that offer the instance type, sorted."""
+    return zones_offering(ctx.ec2, instance_type)
+
+
+def zones_offering(ec2: Any, instance_type: str) -> list[str]:
+    """Availability zones of the client's region that offer the instance type, sorted.
 
     Offerings by "availability-zone" include Local and Wavelength Zones the account opted into;
     a fleet never goes there (other prices, fewer services), so only zones of type
     `availability-zone` count.
     """
-    pages = ctx.ec2.get_paginator("describe_instance_type_offerings").paginate(
+    pages = ec2.get_paginator("describe_instance_type_offerings").paginate(
         LocationType="availability-zone", Filters=[{"Name": "instance-type", "Values": [instance_type]}]
     )
     offered = {o["Location"] for page in pages for o in page["InstanceTypeOfferings"]}
-    return sorted(offered & availability_zones(ctx))
+    return sorted(offered & standard_zones(ec2))
 
 
-def availability_zones(ctx: RegionContext) -> set[str]:
-    """The region's zones of type `availability-zone` (no Local or Wavelength Zones)."""
-    found = ctx.ec2.describe_availability_zones(Filters=[{"Name": "zone-type", "Values": ["availability-zone"]}])
+def standard_zones(ec2: Any) -> set[str]:
+    """The client's region's zones of type `availability-zone` (no Local or Wavelength Zones)."""
+    found = ec2.describe_availability_zones(Filters=[{"Name": "zone-type", "Values": ["availability-zone"]}])
     return {z["ZoneName"] for z in found["AvailabilityZones"] if z.get("ZoneType") == "availability-zone"}
 
 

@@ -24,6 +24,7 @@ from p2p_core.workflow.enabled import enabled_regions
 from p2p_core.workflow.events import PlanRequest, PlanResult, WindowModel
 from p2p_core.workflow.instance_type_check import check_instance_type
 from p2p_core.workflow.lease import Lease
+from p2p_core.workflow.quota_headroom import record_quota_headroom
 from p2p_core.workflow.schedule_step import current_expression
 from p2p_core.workflow.status import StatusStore
 
@@ -104,6 +105,9 @@ def _plan_with_lease(
     the_plan = check_instance_type(clients, deployment, config, planned)
     if remember and anchor != status.window_anchor:  # new window fields (or a legacy anchor): recorded once planned
         store.remember_anchor(anchor)  # only the lease holder records, so this is the anchor in force
+    if remember:  # so status and run --wait warn before AWS refuses launches; a quota is read at most hourly
+        usable = sorted(set(config.selected_regions()) & set(enabled))
+        record_quota_headroom(clients, db, deployment.config_table, config, status, usable, now)
     drifted = the_plan.drifted
     return PlanResult(
         run_id=request.execution,

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from p2p_core.config import ConfigItem
 from p2p_core.config_store import from_dynamodb, to_dynamodb
 from p2p_core.observed import WindowAnchor
+from p2p_core.quota import QuotaHeadroom
 from p2p_core.results import RegionResult
 from p2p_core.timestamps import format_time, parse_time
 from p2p_core.workflow.events import StepOutcome
@@ -114,6 +115,9 @@ class Status(BaseModel):
     last_skipped: RunRecord | None = Field(None, description="the last run that found the lease taken")
     regions: dict[str, RegionRecord] = Field(default_factory=dict, description="last known result per region")
     recent_runs: list[RunRecord] = Field(default_factory=list, description="runs of any kind, newest first")
+    quota_headroom: dict[str, QuotaHeadroom] = Field(
+        default_factory=dict, description="per selected region: the fleet's peak vCPUs and the on-demand quota"
+    )
 
     def run(self, execution: str) -> RunRecord | None:
         """The recorded run of that execution name, if it is among the recent ones."""
