@@ -267,6 +267,7 @@ def test_changed_infrastructure_makes_a_new_template_version_the_asg_follows(wor
         "CreateLaunchTemplateVersion",
         "CreateOrUpdateTags",
         "ModifyLaunchTemplate",  # the new version becomes the default
+        "StartInstanceRefresh",  # the running agents follow it
         "UpdateAutoScalingGroup",
     ]
     assert results["eu-central-1"].infrastructure_hash == infrastructure_hash(changed)

@@ -53,8 +53,13 @@ def test_interrupted_template_update_is_finished_without_a_second_version(world:
 
     world.run(changed)
 
-    # the version the interrupted run made is adopted: made the default, followed by the group
-    assert world.mutating() == ["ModifyLaunchTemplate", "UpdateAutoScalingGroup", "CreateOrUpdateTags"]
+    # the version the interrupted run made is adopted: made the default, followed by the group and its agents
+    assert world.mutating() == [
+        "ModifyLaunchTemplate",
+        "UpdateAutoScalingGroup",
+        "CreateOrUpdateTags",
+        "StartInstanceRefresh",
+    ]
     assert world.run(changed) == {}
 
 

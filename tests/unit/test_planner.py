@@ -366,7 +366,12 @@ def _with_instances(raw: dict[str, Any], group_version: str, versions: dict[str,
     asg = seen.asg.model_copy(
         update={"template_version": group_version, "instance_versions": versions, "instances": sum(versions.values())}
     )
-    after = observed.model_copy(update={"regions": {"eu-central-1": seen.model_copy(update={"asg": asg})}})
+    assert seen.launch_template is not None  # the group's version is the template's default, as the reconciler sets it
+    number = int(group_version)
+    versions_read = [v.model_copy(update={"number": number}) for v in seen.launch_template.versions]
+    template = seen.launch_template.model_copy(update={"default_version": number, "versions": versions_read})
+    region_now = seen.model_copy(update={"asg": asg, "launch_template": template})
+    after = observed.model_copy(update={"regions": {"eu-central-1": region_now}})
     return after, plan(parse_config(raw), after, NOW)
 
 
