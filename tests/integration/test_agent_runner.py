@@ -172,7 +172,7 @@ def unpack(user_data: str) -> tuple[bytes, dict[str, object], str]:
 def test_user_data_installs_this_runner_its_defaults_and_cron(tmp_path: Path) -> None:
     urls = ["https://d111.cloudfront.net/cc-x", "https://backup.example/cc-x"]
     config = parse_config({**BAKED, "agent": {**BAKED["agent"], "cron": "*/5 * * * *"}})
-    user_data = render_user_data(config, urls)
+    user_data = render_user_data(config, urls, "p2p")
     runner, defaults, cron = unpack(user_data)
     assert runner == RUNNER.read_bytes()
     assert defaults == agent_defaults(config, urls)
@@ -185,11 +185,11 @@ def test_user_data_installs_this_runner_its_defaults_and_cron(tmp_path: Path) ->
 
 
 def test_shell_agents_do_not_install_ansible() -> None:
-    assert "ansible-core" not in render_user_data(parse_config({"agent": {"type": "shell"}}), [])
+    assert "ansible-core" not in render_user_data(parse_config({"agent": {"type": "shell"}}), [], "p2p")
 
 
 def test_user_data_over_16_kb_is_refused() -> None:
     key = "ssh-rsa " + "A" * 700 + " operator@example"
     config = parse_config({"network": {"public_keys": [key] * 25}})
     with pytest.raises(ValueError, match=rf"over EC2's {MAX_USER_DATA_BYTES}-byte limit"):
-        render_user_data(config, [])
+        render_user_data(config, [], "p2p")
