@@ -162,5 +162,3 @@ def test_agents_may_put_metrics_only_in_the_cwagent_namespace() -> None:
     assert _agent_may("cloudwatch:PutMetricData", "*", **{"cloudwatch:namespace": METRICS_NAMESPACE})
     assert not _agent_may("cloudwatch:PutMetricData", "*", **{"cloudwatch:namespace": "AWS/EC2"})
     assert not _agent_may("cloudwatch:PutMetricData", "*")
-
-
