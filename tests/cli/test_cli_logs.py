@@ -6,7 +6,9 @@ an instance would (stream `<instance id>/<file>`), then `p2pctl logs` merges the
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import signal
 import subprocess
 import time
@@ -15,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from p2p_core import names
+from p2p_core.bootstrap.cloudwatch import AGENT_CONFIG_PATH
 from tests.cli.local_cli import P2PCTL, STACK, Local
 
 REGIONS = ["eu-west-1", "us-east-1"]
@@ -41,6 +44,25 @@ def fleet(local: Local) -> Local:
     put(local, "eu-west-1", "i-0aaa/runner.log", 6 * minute, "finished with exit code 2: ansible-pull")
     put(local, "us-east-1", "i-0bbb/runner.log", 3 * timedelta(hours=1), "three hours ago")
     return local
+
+
+def test_the_launch_templates_ship_agent_logs_to_the_group_logs_reads(fleet: Local) -> None:
+    for region in REGIONS:
+        asg = fleet.asg(region)
+        assert asg is not None
+        ec2 = fleet.client("ec2", region)
+        template = asg["LaunchTemplate"]
+        [version] = ec2.describe_launch_template_versions(
+            LaunchTemplateId=template["LaunchTemplateId"], Versions=[template["Version"]]
+        )["LaunchTemplateVersions"]
+        user_data = base64.b64decode(version["LaunchTemplateData"]["UserData"]).decode()
+        written = re.search(
+            rf"echo '([A-Za-z0-9+/=]+)' \| base64 -d > {re.escape(AGENT_CONFIG_PATH)}$", user_data, re.M
+        )
+        assert written is not None, user_data
+        files = json.loads(base64.b64decode(written.group(1)))["logs"]["logs_collected"]["files"]["collect_list"]
+        assert {f["log_group_name"] for f in files} == {GROUP}
+        assert fleet.client("logs", region).describe_log_groups(logGroupNamePrefix=GROUP)["logGroups"]
 
 
 def test_logs_merges_every_selected_regions_events_in_time_order(fleet: Local) -> None:

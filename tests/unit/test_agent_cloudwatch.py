@@ -6,6 +6,7 @@ import base64
 import json
 import re
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,13 @@ from p2p_core.bootstrap.cloudwatch import AGENT_CONFIG_PATH, CLOUD_INIT_LOG, MET
 from p2p_core.bootstrap.userdata import MAX_USER_DATA_BYTES, render_user_data
 from p2p_core.config import parse_config
 from p2p_core.infrastructure import infrastructure_hash
+from p2p_core.observed import CapacityTarget, Observed
+from p2p_core.planner import plan
+from p2p_core.wanted import BuildInputs
 from p2pctl.emulator.iam.evaluate import Request, decide
 from p2pctl.emulator.template import Resolver, load_template
+
+from .planner_world import healthy_region
 
 STACK = "p2p-prod"
 URLS = ["https://d111.cloudfront.net/cc-x"]
@@ -117,6 +123,29 @@ def test_a_bad_logs_metrics_value_names_the_field() -> None:
         parse_config({"logs": {"metrics": "sometimes"}})
     (error,) = caught.value.errors
     assert (error.field, error.value) == ("logs.metrics", "sometimes")
+
+
+def _built_for(raw: dict[str, Any]) -> tuple[BuildInputs, Observed]:
+    """What a region is built from for `raw`, and the region as the reconciler left it."""
+    config = parse_config({"start_time": "2026-11-20T12:00:00Z", "run_duration": None, **raw})
+    build = BuildInputs(stack=STACK, user_data=render_user_data(config, URLS, STACK))
+    running = CapacityTarget(min_size=0, max_size=30, desired_capacity=1)
+    region = healthy_region(config, "eu-west-1", running, build=build)
+    return build, Observed(regions={"eu-west-1": region}, schedule_expression=config.schedule_expression)
+
+
+def test_a_region_built_with_the_agent_is_verified_as_built_and_turning_metrics_on_rebuilds_its_template() -> None:
+    now = datetime(2026, 11, 25, 12, tzinfo=UTC)
+    config = parse_config({"regions": ["eu-west-1"], "start_time": "2026-11-20T12:00:00Z", "run_duration": None})
+    build, observed = _built_for({"regions": ["eu-west-1"]})
+    assert plan(config, observed, now, build=build).nothing_to_do
+
+    metrics = parse_config({**config.to_item(), "logs": {"metrics": True}})
+    wanted = BuildInputs(stack=STACK, user_data=render_user_data(metrics, URLS, STACK))
+    [step] = plan(metrics, observed, now, build=wanted).regions
+    assert step.ensure_infrastructure
+    assert "settings changed since the region was built (instance, network, logs or agent)" in step.reasons
+    assert any("UserData differs" in reason for reason in step.reasons), step.reasons
 
 
 # ---------------------------------------------------------------- the agents' role
