@@ -25,14 +25,21 @@ def logs(
         list[str] | None,
         typer.Option(
             "--region",
+            metavar="REGION",
             help="a region to read (repeatable; default: the config's selected regions). "
             "The stack's home region goes before 'logs': p2pctl --region HOME logs --region R",
         ),
     ] = None,
-    since: Annotated[str, typer.Option("--since", help="how far back: 1h, 30m, '2 days' or an RFC 3339 time")] = "1h",
+    since: Annotated[
+        str, typer.Option("--since", metavar="WHEN", help="how far back: 1h, 30m, '2 days' or an RFC 3339 time")
+    ] = "1h",
     follow: Annotated[bool, typer.Option("--follow", "-f", help="keep polling for new events (Ctrl-C stops)")] = False,
-    grep: Annotated[str | None, typer.Option("--grep", help="only events whose message contains TEXT")] = None,
-    interval: Annotated[float, typer.Option("--interval", min=1.0, help="seconds between polls with --follow")] = 5.0,
+    grep: Annotated[
+        str | None, typer.Option("--grep", metavar="TEXT", help="only events whose message contains TEXT")
+    ] = None,
+    interval: Annotated[
+        float, typer.Option("--interval", min=1.0, metavar="SECONDS", help="seconds between polls with --follow")
+    ] = 5.0,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per event")] = False,
 ) -> None:
     """Agent log events (runner log, cloud-init output) of all regions in time order, with region and instance."""
