@@ -86,8 +86,13 @@ def test_logs_metrics_adds_memory_disk_and_cpu_in_the_cwagent_namespace() -> Non
 
 
 def test_with_logs_disabled_no_cloudwatch_agent_is_installed() -> None:
-    script = user_data({"logs": {"enabled": False, "metrics": True}})
-    assert "amazon-cloudwatch-agent" not in script
+    assert "amazon-cloudwatch-agent" not in user_data({"logs": {"enabled": False}})
+
+
+def test_metrics_without_logs_install_the_agent_shipping_no_files() -> None:
+    shipped = shipped_config(user_data({"logs": {"enabled": False, "metrics": True}}))
+    assert "logs" not in shipped  # no log group to ship to
+    assert shipped["metrics"]["namespace"] == METRICS_NAMESPACE
 
 
 @pytest.mark.parametrize("raw", [{}, {"logs": {"metrics": True}}, {"instance": {"architecture": "arm64"}}])

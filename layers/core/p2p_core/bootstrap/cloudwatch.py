@@ -1,8 +1,8 @@
 """The Amazon CloudWatch agent on every instance (`logs.enabled`): its configuration and install script.
 
-The agent ships the runner's log and cloud-init's output to the region's agents log group, one
-stream per instance and file (`<instance id>/<file>`, which `p2pctl logs` reads back), and with
-`logs.metrics` also memory, disk and CPU metrics in the `CWAgent` namespace. Retention stays the
+With `logs.enabled` the agent ships the runner's log and cloud-init's output to the region's agents
+log group, one stream per instance and file (`<instance id>/<file>`, which `p2pctl logs` reads back);
+with `logs.metrics` it sends memory, disk and CPU metrics in the `CWAgent` namespace. Retention stays the
 reconciler's: the agent never sets it (the instance role may only create streams and put events).
 """
 
@@ -56,10 +56,9 @@ def agent_config(config: ConfigItem, stack: str) -> dict[str, Any]:
         }
         for path in SHIPPED_FILES
     ]
-    body: dict[str, Any] = {
-        "agent": {"run_as_user": "root", "metrics_collection_interval": 60},
-        "logs": {"logs_collected": {"files": {"collect_list": files}}},
-    }
+    body: dict[str, Any] = {"agent": {"run_as_user": "root", "metrics_collection_interval": 60}}
+    if config.logs.enabled:
+        body["logs"] = {"logs_collected": {"files": {"collect_list": files}}}
     if config.logs.metrics:
         body["metrics"] = {
             "namespace": METRICS_NAMESPACE,
@@ -78,8 +77,8 @@ def agent_config(config: ConfigItem, stack: str) -> dict[str, Any]:
 
 
 def install_script(config: ConfigItem, stack: str) -> str:
-    """The user data lines that install and start the agent; empty when `logs.enabled` is off."""
-    if not config.logs.enabled:
+    """The user data lines that install and start the agent; empty when it would ship neither logs nor metrics."""
+    if not (config.logs.enabled or config.logs.metrics):
         return ""
     body = json.dumps(agent_config(config, stack), sort_keys=True, separators=(",", ":"))
     return _INSTALL.format(
