@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from p2pctl import config_cmd, doctor_cmd, ops_cmd, regions_cmd, run_cmd, status_cmd
+from p2pctl import config_cmd, doctor_cmd, logs_cmd, ops_cmd, regions_cmd, run_cmd, status_cmd
 from p2pctl.config_write import CONFLICT_EXIT
 from p2pctl.context import CliContext
 from p2pctl.errors import CREDENTIALS_FIX, CliError
@@ -29,6 +29,7 @@ status_cmd.register(cli)
 ops_cmd.register(cli)
 regions_cmd.register(cli)
 doctor_cmd.register(cli)
+logs_cmd.register(cli)
 cli.command()(local)
 
 
@@ -60,12 +61,16 @@ def options(
 
 GLOBAL_VALUE_OPTIONS = ("--endpoint-url", "--region", "--stack-name", "--table")
 GLOBAL_FLAGS = ("--debug",)
+# a command's own option named like a global one: after that command it is the command's
+# (`p2pctl --region HOME logs --region R`: the stack's home region, then the regions to read)
+COMMAND_OPTIONS = {"logs": frozenset({"--region"})}
 
 
 def hoist_global_options(argv: list[str]) -> list[str]:
     """Global options anywhere on the line (as the aws CLI takes them), moved in front of the command."""
     front: list[str] = []
     rest: list[str] = []
+    own: frozenset[str] = frozenset()
     index = 0
     while index < len(argv):
         arg = argv[index]
@@ -73,12 +78,16 @@ def hoist_global_options(argv: list[str]) -> list[str]:
         if arg == "--":  # everything after "--" is a value
             rest += argv[index:]
             break
-        if arg in GLOBAL_FLAGS or (name in GLOBAL_VALUE_OPTIONS and "=" in arg):
+        if name in own:
+            rest.append(arg)
+        elif arg in GLOBAL_FLAGS or (name in GLOBAL_VALUE_OPTIONS and "=" in arg):
             front.append(arg)
         elif arg in GLOBAL_VALUE_OPTIONS and index + 1 < len(argv):
             front += argv[index : index + 2]
             index += 1
         else:
+            if not rest:  # the command
+                own = COMMAND_OPTIONS.get(arg, frozenset())
             rest.append(arg)
         index += 1
     return front + rest

@@ -74,6 +74,15 @@ def run_agent(tmp_path: Path, urls: list[str], *extra: str) -> subprocess.Comple
     return subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
 
 
+def host(url: str) -> str:
+    return url.split("://", 1)[1].split("/", 1)[0]
+
+
+def test_the_log_names_control_centers_by_number_and_host_never_by_their_secret_path() -> None:
+    assert agent_runner.shown("https://d111.cloudfront.net/cc-secret", 2) == "2 (d111.cloudfront.net)"
+    assert agent_runner.shown("d111.cloudfront.net/cc-secret", 1) == "1 (not a URL)"
+
+
 def dry_run_commands(out: str) -> list[str]:
     return [line.removeprefix("DRY-RUN: ") for line in out.splitlines() if line.startswith("DRY-RUN: ")]
 
@@ -85,14 +94,16 @@ def test_runner_executes_what_the_control_center_serves(tmp_path: Path, server: 
         "bash -c 'echo '\"'\"'pre ☃'\"'\"''",
         "ansible-pull -U https://github.com/example/ipfs-agent.git ipfs.yml --only-if-changed",
     ]
-    assert f"control center {server.url}{SECRET} answered" in done.stdout
+    assert f"control center 1 ({host(server.url)}) answered" in done.stdout
+    assert SECRET not in done.stdout  # the log is shipped to CloudWatch: never the secret path
     assert re.search(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ settings: ", done.stdout, re.M)  # timestamped log
 
 
 def test_first_url_down_falls_back_to_the_second(tmp_path: Path, server: ControlCenterServer, dead_url: str) -> None:
     done = run_agent(tmp_path, [dead_url, server.url + SECRET])
     assert done.returncode == 0, done.stderr
-    assert f"control center {dead_url} did not answer" in done.stdout
+    assert f"control center 1 ({host(dead_url)}) did not answer" in done.stdout
+    assert f"control center 2 ({host(server.url)}) answered\n" in done.stdout
     assert "ansible-pull -U https://github.com/example/ipfs-agent.git ipfs.yml --only-if-changed" in dry_run_commands(
         done.stdout
     )
@@ -101,8 +112,8 @@ def test_first_url_down_falls_back_to_the_second(tmp_path: Path, server: Control
 def test_wrong_path_answers_404_and_the_next_url_is_tried(tmp_path: Path, server: ControlCenterServer) -> None:
     done = run_agent(tmp_path, [server.url + "/guess", server.url + SECRET])
     assert done.returncode == 0, done.stderr
-    assert f"control center {server.url}/guess answered 404" in done.stdout
-    assert f"control center {server.url}{SECRET} answered\n" in done.stdout
+    assert f"control center 1 ({host(server.url)}) answered 404" in done.stdout
+    assert f"control center 2 ({host(server.url)}) answered\n" in done.stdout
     # ipfs.yml is only served (baked-in is baked.yml): the second URL's headers were used
     assert (
         dry_run_commands(done.stdout)[-1]
@@ -126,7 +137,7 @@ def test_dash_and_empty_values_fall_back_to_defaults_and_force_run_drops_only_if
     with ControlCenterServer(lambda: code_for(served), runner=node) as running:
         done = run_agent(tmp_path, [running.url + SECRET])
     assert done.returncode == 0, done.stderr
-    assert f"control center {running.url}{SECRET} answered\n" in done.stdout
+    assert f"control center 1 ({host(running.url)}) answered\n" in done.stdout
     assert dry_run_commands(done.stdout) == ["ansible-pull -U https://github.com/example/baked.git fleet.yml"]
 
 
@@ -135,7 +146,7 @@ def test_shell_type_runs_main_run_with_bash(tmp_path: Path, node: NodeFunctionRu
     with ControlCenterServer(lambda: code_for(served), runner=node) as running:
         done = run_agent(tmp_path, [running.url + SECRET])
     assert done.returncode == 0, done.stderr
-    assert f"control center {running.url}{SECRET} answered\n" in done.stdout
+    assert f"control center 1 ({host(running.url)}) answered\n" in done.stdout
     assert dry_run_commands(done.stdout) == ["bash -c 'systemctl restart ipfs'", "bash -c 'echo done'"]
 
 
@@ -172,7 +183,7 @@ def unpack(user_data: str) -> tuple[bytes, dict[str, object], str]:
 def test_user_data_installs_this_runner_its_defaults_and_cron(tmp_path: Path) -> None:
     urls = ["https://d111.cloudfront.net/cc-x", "https://backup.example/cc-x"]
     config = parse_config({**BAKED, "agent": {**BAKED["agent"], "cron": "*/5 * * * *"}})
-    user_data = render_user_data(config, urls)
+    user_data = render_user_data(config, urls, "p2p")
     runner, defaults, cron = unpack(user_data)
     assert runner == RUNNER.read_bytes()
     assert defaults == agent_defaults(config, urls)
@@ -185,11 +196,11 @@ def test_user_data_installs_this_runner_its_defaults_and_cron(tmp_path: Path) ->
 
 
 def test_shell_agents_do_not_install_ansible() -> None:
-    assert "ansible-core" not in render_user_data(parse_config({"agent": {"type": "shell"}}), [])
+    assert "ansible-core" not in render_user_data(parse_config({"agent": {"type": "shell"}}), [], "p2p")
 
 
 def test_user_data_over_16_kb_is_refused() -> None:
     key = "ssh-rsa " + "A" * 700 + " operator@example"
     config = parse_config({"network": {"public_keys": [key] * 25}})
     with pytest.raises(ValueError, match=rf"over EC2's {MAX_USER_DATA_BYTES}-byte limit"):
-        render_user_data(config, [])
+        render_user_data(config, [], "p2p")

@@ -151,6 +151,10 @@ def test_failure_text_in_the_status_item_drops_stack_traces_and_is_capped() -> N
         (["config", "show", "--stack-name=S", "--debug"], ["--stack-name=S", "--debug", "config", "show"]),
         (["config", "set", "--", "agent.main_run", "--debug"], ["config", "set", "--", "agent.main_run", "--debug"]),
         (["status", "--region"], ["status", "--region"]),  # no value: left for the usage error
+        # `logs --region` names the regions to read; the home region goes before `logs`
+        (["--region", "H", "logs", "--region", "R", "--json"], ["--region", "H", "logs", "--region", "R", "--json"]),
+        (["logs", "--region=R", "--stack-name", "S"], ["--stack-name", "S", "logs", "--region=R"]),
+        (["--stack-name", "logs", "status", "--region", "H"], ["--stack-name", "logs", "--region", "H", "status"]),
     ],
 )
 def test_global_options_are_taken_anywhere_but_never_after_a_double_dash(typed: list[str], parsed: list[str]) -> None:

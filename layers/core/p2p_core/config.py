@@ -16,9 +16,11 @@ from pydantic import (
     Field,
     PlainSerializer,
     PlainValidator,
+    SerializerFunctionWrapHandler,
     ValidationError,
     WithJsonSchema,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -250,10 +252,11 @@ class ControlCenterSettings(_Section):
 
 
 class LogSettings(_Section):
-    """Per-region CloudWatch log group."""
+    """Per-region CloudWatch log group; when enabled, agents ship their logs to it (CloudWatch agent)."""
 
-    enabled: bool = True
+    enabled: bool = Field(True, description="agents ship the runner's log and cloud-init output to CloudWatch Logs")
     retention_days: int = 7
+    metrics: bool = Field(False, description="agents also send memory, disk and CPU metrics (namespace CWAgent)")
 
     @field_validator("retention_days")
     @classmethod
@@ -261,6 +264,14 @@ class LogSettings(_Section):
         if value not in LOG_RETENTION_DAYS:
             raise problem(f"CloudWatch accepts {', '.join(map(str, LOG_RETENTION_DAYS))}; got {show_value(value)}")
         return value
+
+    @model_serializer(mode="wrap")
+    def _without_later_defaults(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # `metrics` came later: left out while off, so configs written before it keep their hashes and digests
+        data: dict[str, Any] = handler(self)
+        if not self.metrics:
+            data.pop("metrics", None)
+        return data
 
 
 class ConfigItem(_Section):

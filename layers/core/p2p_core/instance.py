@@ -67,6 +67,10 @@ class RefreshSettings(BaseModel):
     )
 
 
+# EC2's architecture names as Ubuntu (AMIs, .deb packages) spells them
+UBUNTU_ARCH = {"x86_64": "amd64", "arm64": "arm64"}
+
+
 class InstanceSettings(BaseModel):
     """Launch template settings."""
 

@@ -20,7 +20,7 @@ from p2p_core import INFRA_TAG, MANAGED_TAG, REGION_TAG, STACK_TAG, ZONES_TAG, n
 from p2p_core.bootstrap.userdata import render_user_data
 from p2p_core.config import ConfigItem, NetworkSettings
 from p2p_core.deployment import Deployment
-from p2p_core.instance import InstanceSettings
+from p2p_core.instance import UBUNTU_ARCH, InstanceSettings
 from p2p_core.observed import SecurityRule
 
 ANYWHERE = "0.0.0.0/0"
@@ -30,7 +30,6 @@ TAGGED_AT_LAUNCH = ("instance", "volume", "network-interface")
 _UBUNTU = "/aws/service/canonical/ubuntu/server/{release}/stable/current/{arch}/hvm/{disk}/ami-id"
 # Canonical publishes 24.04 on gp3 root volumes and 22.04 on gp2
 _DISK = {"24.04": "ebs-gp3", "22.04": "ebs-gp2"}
-_ARCH = {"x86_64": "amd64", "arm64": "arm64"}
 SMALLEST_SUBNET_PREFIX = 28  # AWS subnets stop at /28
 
 
@@ -48,7 +47,7 @@ def build_inputs(config: ConfigItem, deployment: Deployment) -> BuildInputs:
     """What this deployment builds regions from for `config` (the user data is rendered here)."""
     return BuildInputs(
         stack=deployment.stack_name,
-        user_data=render_user_data(config, deployment.control_center_urls),
+        user_data=render_user_data(config, deployment.control_center_urls, deployment.stack_name),
         instance_profile_arn=deployment.instance_profile_arn,
     )
 
@@ -97,7 +96,7 @@ def free_blocks(vpc_cidr: str, az_number: int, used: set[str]) -> list[str]:
 def ami_parameter(instance: InstanceSettings) -> str:
     """The public SSM parameter that names the current AMI for the OS and architecture."""
     release = instance.os.removeprefix("ubuntu-")
-    return _UBUNTU.format(release=release, arch=_ARCH[instance.architecture], disk=_DISK[release])
+    return _UBUNTU.format(release=release, arch=UBUNTU_ARCH[instance.architecture], disk=_DISK[release])
 
 
 def root_volume(instance: InstanceSettings) -> dict[str, Any]:

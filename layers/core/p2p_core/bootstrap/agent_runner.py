@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,20 +42,30 @@ def _utf8(value: str) -> str:
         return value
 
 
+def shown(url: str, number: int) -> str:
+    """How the log names a control-center URL: its number and host, never its path (the secret).
+
+    The log is shipped to CloudWatch Logs (`logs.enabled`), where the path must not appear.
+    """
+    host = urllib.parse.urlsplit(url).netloc if "://" in url else ""
+    return f"{number} ({host or 'not a URL'})"
+
+
 def poll(urls: list[str], timeout: float) -> dict[str, str] | None:
     """HEAD each control-center URL in turn; the cc-a-* headers of the first that answers 200."""
-    for url in urls:
+    for number, url in enumerate(urls, start=1):
+        name = shown(url, number)
         try:
             request = urllib.request.Request(url, method="HEAD")
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 if response.status == 200:
-                    log(f"control center {url} answered")
+                    log(f"control center {name} answered")
                     return {k.lower(): _utf8(v) for k, v in response.headers.items() if k.lower().startswith(PREFIX)}
-                log(f"control center {url} answered {response.status}")
+                log(f"control center {name} answered {response.status}")
         except urllib.error.HTTPError as exc:  # it answered, with an error status (urllib raises for 4xx/5xx)
-            log(f"control center {url} answered {exc.code}")
+            log(f"control center {name} answered {exc.code}")
         except (urllib.error.URLError, OSError, ValueError) as exc:
-            log(f"control center {url} did not answer: {exc}")
+            log(f"control center {name} did not answer: {str(exc).replace(url, '<url>')}")
     return None
 
 

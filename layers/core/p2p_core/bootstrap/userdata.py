@@ -7,6 +7,7 @@ import gzip
 import json
 from pathlib import Path
 
+from p2p_core.bootstrap.cloudwatch import RUNNER_LOG, install_script
 from p2p_core.config import ConfigItem
 
 MAX_USER_DATA_BYTES = 16_384  # EC2's limit on user data (before base64)
@@ -21,15 +22,16 @@ chmod 0755 /usr/local/bin/p2p-agent-runner
 echo '{defaults}' | base64 -d > /etc/p2p-agent/defaults.json
 {keys}\
 {packages}\
+{cloudwatch}\
 cat > /etc/cron.d/p2p-agent <<'P2P_CRON'
 SHELL=/bin/bash
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-{cron} root /usr/local/bin/p2p-agent-runner --state /var/lib/p2p-agent/last.json >> /var/log/p2p-agent/runner.log 2>&1
+{cron} root /usr/local/bin/p2p-agent-runner --state /var/lib/p2p-agent/last.json >> {runner_log} 2>&1
 P2P_CRON
 chmod 0644 /etc/cron.d/p2p-agent
 # first run at boot, without the random delay
 /usr/local/bin/p2p-agent-runner --no-delay --state /var/lib/p2p-agent/last.json \
-  >> /var/log/p2p-agent/runner.log 2>&1 || true
+  >> {runner_log} 2>&1 || true
 """
 _ANSIBLE = """\
 for attempt in 1 2 3 4 5; do
@@ -58,8 +60,8 @@ def agent_defaults(config: ConfigItem, control_center_urls: list[str]) -> dict[s
     return {"urls": control_center_urls, "settings": settings}
 
 
-def render_user_data(config: ConfigItem, control_center_urls: list[str]) -> str:
-    """The bash user data for the launch template; ValueError when it would exceed EC2's 16 KB."""
+def render_user_data(config: ConfigItem, control_center_urls: list[str], stack: str) -> str:
+    """The bash user data for `stack`'s launch templates; ValueError when it would exceed EC2's 16 KB."""
     defaults = json.dumps(agent_defaults(config, control_center_urls), sort_keys=True).encode()
     keys = "".join(
         f"echo '{_b64(key.encode())}' | base64 -d >> /home/ubuntu/.ssh/authorized_keys\n"
@@ -72,6 +74,8 @@ def render_user_data(config: ConfigItem, control_center_urls: list[str]) -> str:
         defaults=_b64(defaults),
         keys=keys,
         packages=_ANSIBLE if config.agent.type == "ansible" else "",
+        cloudwatch=install_script(config, stack),
+        runner_log=RUNNER_LOG,
         cron=config.agent.cron,
     )
     size = len(script.encode())
