@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from p2p_core.config import ConfigItem
+from p2p_core.deployment import Deployment
 
 MAX_USER_DATA_BYTES = 16_384  # EC2's limit on user data (before base64)
 RUNNER = Path(__file__).with_name("agent_runner.py")
@@ -43,8 +44,11 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def agent_defaults(config: ConfigItem, control_center_urls: list[str]) -> dict[str, object]:
-    """What the runner falls back to: the config's agent values when the instance was launched."""
+def agent_defaults(config: ConfigItem, deployment: Deployment) -> dict[str, object]:
+    """What the runner falls back to (the config's agent values at launch), where it polls, where its key is.
+
+    The deploy key's location (an SSM parameter name and region), never the key: the runner fetches it.
+    """
     agent = config.agent
     settings = {
         "delay": str(agent.delay),
@@ -55,12 +59,13 @@ def agent_defaults(config: ConfigItem, control_center_urls: list[str]) -> dict[s
         "repository": agent.repository,
         "type": agent.type,
     }
-    return {"urls": control_center_urls, "settings": settings}
+    deploy_key = {"parameter": deployment.deploy_key_parameter, "region": deployment.home_region}
+    return {"urls": deployment.control_center_urls, "settings": settings, "deploy_key": deploy_key}
 
 
-def render_user_data(config: ConfigItem, control_center_urls: list[str]) -> str:
+def render_user_data(config: ConfigItem, deployment: Deployment) -> str:
     """The bash user data for the launch template; ValueError when it would exceed EC2's 16 KB."""
-    defaults = json.dumps(agent_defaults(config, control_center_urls), sort_keys=True).encode()
+    defaults = json.dumps(agent_defaults(config, deployment), sort_keys=True).encode()
     keys = "".join(
         f"echo '{_b64(key.encode())}' | base64 -d >> /home/ubuntu/.ssh/authorized_keys\n"
         for key in config.network.public_keys
