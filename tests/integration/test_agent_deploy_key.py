@@ -73,7 +73,9 @@ def store_key(ssm: Any) -> str:
     return private_key
 
 
-def run_agent(tmp_path: Path, endpoint: str, repository: str = PRIVATE_REPO) -> subprocess.CompletedProcess[str]:
+def run_agent(
+    tmp_path: Path, endpoint: str, repository: str = PRIVATE_REPO, credentials: dict[str, str] = CREDENTIALS
+) -> subprocess.CompletedProcess[str]:
     """One cron run of the runner: no control center answers, so the baked-in defaults (repository) apply."""
     baked = parse_config({"agent": {"repository": repository, "main_run": "site.yml"}})
     defaults = tmp_path / "defaults.json"
@@ -81,7 +83,8 @@ def run_agent(tmp_path: Path, endpoint: str, repository: str = PRIVATE_REPO) -> 
     args = [sys.executable, str(RUNNER), "--defaults", str(defaults), "--lock", str(tmp_path / "lock")]
     args += ["--dry-run", "--no-delay", "--timeout", "5", "--url", f"http://127.0.0.1:{free_port()}/cc"]
     args += ["--deploy-key-file", str(tmp_path / "deploy-key"), "--ssm-endpoint", endpoint]
-    env = {"PATH": "/usr/bin:/bin", **CREDENTIALS}
+    args += ["--imds-endpoint", endpoint.rstrip("/")]  # the emulator answers IMDSv2 as an instance's would
+    env = {"PATH": "/usr/bin:/bin", **credentials}
     return subprocess.run(args, capture_output=True, text=True, timeout=60, check=False, env=env)
 
 
@@ -105,6 +108,14 @@ def test_an_ssh_repository_is_pulled_with_the_deploy_key_fetched_from_the_home_r
     assert key_file.read_text() == private_key
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert pulls(done.stdout) == [with_key(key_file)]
+
+
+def test_on_an_instance_the_role_credentials_come_from_imdsv2(tmp_path: Path, ssm: Any, ssm_endpoint: str) -> None:
+    private_key = store_key(ssm)
+    done = run_agent(tmp_path, ssm_endpoint, credentials={})  # no credentials in the environment, as under cron
+    assert done.returncode == 0, done.stderr
+    assert "deploy key fetched from SSM parameter" in done.stdout
+    assert (tmp_path / "deploy-key").read_text() == private_key
 
 
 def test_the_runner_log_never_holds_the_key(tmp_path: Path, ssm: Any, ssm_endpoint: str) -> None:

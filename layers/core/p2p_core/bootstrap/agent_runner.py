@@ -110,7 +110,7 @@ def commands(settings: dict[str, str], key_file: str | None = None) -> list[list
     return steps
 
 
-def role_credentials(timeout: float) -> dict[str, str]:
+def role_credentials(timeout: float, imds: str = IMDS) -> dict[str, str]:
     """The instance role's credentials from IMDSv2 (AWS_ACCESS_KEY_ID & co. first: tests, hosts off EC2)."""
     if os.environ.get("AWS_ACCESS_KEY_ID") and os.environ.get("AWS_SECRET_ACCESS_KEY"):
         return {
@@ -119,10 +119,10 @@ def role_credentials(timeout: float) -> dict[str, str]:
             "Token": os.environ.get("AWS_SESSION_TOKEN", ""),
         }
     ttl = {"X-aws-ec2-metadata-token-ttl-seconds": "300"}
-    ask = urllib.request.Request(IMDS + "/latest/api/token", method="PUT", headers=ttl)
+    ask = urllib.request.Request(imds + "/latest/api/token", method="PUT", headers=ttl)
     with urllib.request.urlopen(ask, timeout=timeout) as got:
         token = {"X-aws-ec2-metadata-token": got.read().decode()}
-    roles = IMDS + "/latest/meta-data/iam/security-credentials/"
+    roles = imds + "/latest/meta-data/iam/security-credentials/"
     with urllib.request.urlopen(urllib.request.Request(roles, headers=token), timeout=timeout) as got:
         role = got.read().decode().split()[0]
     with urllib.request.urlopen(urllib.request.Request(roles + role, headers=token), timeout=timeout) as got:
@@ -175,7 +175,9 @@ def write_private(path: Path, text: str) -> None:
     os.replace(new, path)
 
 
-def fetch_deploy_key(location: dict[str, str], key_file: Path, endpoint: str | None, timeout: float) -> Path | None:
+def fetch_deploy_key(
+    location: dict[str, str], key_file: Path, endpoints: argparse.Namespace, timeout: float
+) -> Path | None:
     """Read the deploy key from SSM into `key_file`; the file to use, or None (no key: git tries without)."""
     name, region = location.get("parameter", ""), location.get("region", "")
     if not name or not region:
@@ -183,9 +185,9 @@ def fetch_deploy_key(location: dict[str, str], key_file: Path, endpoint: str | N
         return None
     where = f"SSM parameter {name} in {region}"
     try:
-        request = get_parameter_request(
-            name, region, role_credentials(timeout), endpoint, datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        )
+        credentials = role_credentials(timeout, endpoints.imds_endpoint)
+        now = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        request = get_parameter_request(name, region, credentials, endpoints.ssm_endpoint, now)
         with urllib.request.urlopen(request, timeout=timeout) as response:
             value = str(json.loads(response.read())["Parameter"]["Value"])
     except urllib.error.HTTPError as exc:
@@ -244,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-delay", action="store_true", help="skip the random delay")
     parser.add_argument("--deploy-key-file", default="/var/lib/p2p-agent/deploy-key", help="where the key is kept")
     parser.add_argument("--ssm-endpoint", default=None, help="SSM endpoint override (tests)")
+    parser.add_argument("--imds-endpoint", default=IMDS, help="instance metadata endpoint override (tests)")
     args = parser.parse_args(argv)
     baked: dict[str, Any] = json.loads(Path(args.defaults).read_text())
     defaults = {k: str(v) for k, v in baked.get("settings", {}).items()}
@@ -270,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     key_file = None
     if settings["type"] == "ansible" and is_ssh_repository(settings["repository"]):
         location = {k: str(v) for k, v in baked.get("deploy_key", {}).items()}
-        key_file = fetch_deploy_key(location, Path(args.deploy_key_file), args.ssm_endpoint, args.timeout)
+        key_file = fetch_deploy_key(location, Path(args.deploy_key_file), args, args.timeout)
     return run(commands(settings, str(key_file) if key_file else None), args.dry_run)
 
 
