@@ -13,9 +13,11 @@ import socket
 import stat
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import boto3
 import pytest
@@ -160,6 +162,40 @@ def test_when_ssm_does_not_answer_the_key_fetched_earlier_is_used(tmp_path: Path
     assert "using the deploy key fetched earlier" in done.stdout
     assert (tmp_path / "deploy-key").read_text() == private_key
     assert pulls(done.stdout) == [with_key(tmp_path / "deploy-key")]
+
+
+class RefusingSsm(BaseHTTPRequestHandler):
+    """SSM answering AccessDenied (the role lacks the permission), or a proxy answering an HTML page."""
+
+    answers: ClassVar[dict[str, tuple[int, bytes]]] = {
+        "/denied/": (400, b'{"__type":"com.amazonaws#AccessDeniedException","message":"not authorized"}'),
+        "/proxy/": (403, b"<html>Forbidden</html>"),
+    }
+
+    def do_POST(self) -> None:
+        status, body = self.answers[self.path]
+        self.send_response(status)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+@pytest.mark.parametrize(("path", "logged"), [("/denied/", "AccessDeniedException"), ("/proxy/", "403")])
+def test_a_refused_read_is_logged_with_aws_reason_and_the_pull_runs_without_a_key(
+    tmp_path: Path, path: str, logged: str
+) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), RefusingSsm)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        done = run_agent(tmp_path, f"http://127.0.0.1:{server.server_address[1]}{path}", credentials=CREDENTIALS)
+    finally:
+        server.shutdown()
+    assert done.returncode == 0, done.stderr
+    assert f"deploy key not read from SSM parameter {PARAMETER} in {HOME}: {logged}" in done.stdout
+    assert pulls(done.stdout) == [f"ansible-pull -U {PRIVATE_REPO} site.yml --only-if-changed"]
 
 
 @pytest.mark.parametrize("repository", ["https://github.com/example/public-agent.git", "-"])

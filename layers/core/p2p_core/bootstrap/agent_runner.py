@@ -176,7 +176,7 @@ def write_private(path: Path, text: str) -> None:
 
 
 def fetch_deploy_key(
-    location: dict[str, str], key_file: Path, endpoints: argparse.Namespace, timeout: float
+    location: dict[str, str], key_file: Path, timeout: float, ssm_endpoint: str | None = None, imds: str = IMDS
 ) -> Path | None:
     """Read the deploy key from SSM into `key_file`; the file to use, or None (no key: git tries without)."""
     name, region = location.get("parameter", ""), location.get("region", "")
@@ -185,25 +185,34 @@ def fetch_deploy_key(
         return None
     where = f"SSM parameter {name} in {region}"
     try:
-        credentials = role_credentials(timeout, endpoints.imds_endpoint)
+        credentials = role_credentials(timeout, imds)
         now = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        request = get_parameter_request(name, region, credentials, endpoints.ssm_endpoint, now)
+        request = get_parameter_request(name, region, credentials, ssm_endpoint, now)
         with urllib.request.urlopen(request, timeout=timeout) as response:
             value = str(json.loads(response.read())["Parameter"]["Value"])
     except urllib.error.HTTPError as exc:
-        code = str(json.loads(exc.read() or b"{}").get("__type", exc.code)).rsplit("#", 1)[-1]
+        code = _error_code(exc)
         if code == "ParameterNotFound":
             log(f"no deploy key: {where} does not exist (p2pctl deploy-key create): cloning without a key")
             key_file.unlink(missing_ok=True)  # a deleted key stops being used
             return None
         log(f"deploy key not read from {where}: {code}")
         return _earlier(key_file)
-    except (urllib.error.URLError, OSError, ValueError, KeyError) as exc:
-        log(f"deploy key not read from {where}: {exc}")
+    except (urllib.error.URLError, OSError, ValueError, KeyError, IndexError) as exc:
+        log(f"deploy key not read from {where}: {type(exc).__name__}: {exc}")
         return _earlier(key_file)
     write_private(key_file, value)
     log(f"deploy key fetched from {where}, written to {key_file} (mode 0600)")
     return key_file
+
+
+def _error_code(error: urllib.error.HTTPError) -> str:
+    """AWS's error code from a JSON error body (`__type`), else the HTTP status."""
+    try:
+        found = json.loads(error.read() or b"{}").get("__type")
+    except (ValueError, AttributeError, OSError):
+        found = None
+    return str(found or error.code).rsplit("#", 1)[-1]
 
 
 def _earlier(key_file: Path) -> Path | None:
@@ -273,7 +282,9 @@ def main(argv: list[str] | None = None) -> int:
     key_file = None
     if settings["type"] == "ansible" and is_ssh_repository(settings["repository"]):
         location = {k: str(v) for k, v in baked.get("deploy_key", {}).items()}
-        key_file = fetch_deploy_key(location, Path(args.deploy_key_file), args, args.timeout)
+        key_file = fetch_deploy_key(
+            location, Path(args.deploy_key_file), args.timeout, args.ssm_endpoint, args.imds_endpoint
+        )
     return run(commands(settings, str(key_file) if key_file else None), args.dry_run)
 
 
