@@ -96,6 +96,7 @@ class DeployKeyStore:
             self.ssm.put_parameter(**settings, Tags=[{"Key": "p2p:stack", "Value": self.stack}])
 
     def describe(self, public_key: str) -> dict[str, str]:
+        """What the commands print: where the private key is, and the public key with its fingerprint."""
         return {
             "parameter": self.name,
             "region": self.region,
@@ -104,6 +105,7 @@ class DeployKeyStore:
         }
 
     def missing(self) -> CliError:
+        """The error for a command that needs a key when there is none."""
         return CliError(
             f"no deploy key for stack {self.stack!r}: SSM parameter {self.name} does not exist in {self.region}",
             "p2pctl deploy-key create",
