@@ -24,6 +24,8 @@ typecheck: venv
 
 cfn: venv
 	$(BIN)/cfn-lint template.yaml
+	$(BIN)/cfn-lint template.yaml --parameters ControlCenterDomainName=cc.example.com \
+	  ControlCenterCertificateArn=arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-000000000000
 	PATH=$(BIN):$$PATH $(BIN)/sam validate --lint --template template.yaml --region eu-central-1
 
 security:

@@ -62,6 +62,13 @@ def local(
             "(default 32, a new account's; repeatable)",
         ),
     ] = None,
+    control_center_domain: Annotated[
+        str,
+        typer.Option(
+            "--control-center-domain",
+            help="deploy with ControlCenterDomainName (and a test certificate); a second local listener serves it",
+        ),
+    ] = "",
 ) -> None:
     """Start the emulated AWS account with the stack deployed; print one JSON line; run until stopped.
 
@@ -81,6 +88,7 @@ def local(
         failing_launches=_failures(fail_launches or []),
         **({} if refresh_seconds is None else {"refresh_seconds": refresh_seconds}),
         vcpu_quotas=_quotas(quota or []),
+        control_center_domain=control_center_domain,
     )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from p2pctl import config_cmd, doctor_cmd, logs_cmd, ops_cmd, regions_cmd, run_cmd, status_cmd
+from p2pctl import config_cmd, deploy_key_cmd, doctor_cmd, logs_cmd, ops_cmd, regions_cmd, run_cmd, status_cmd
 from p2pctl.config_write import CONFLICT_EXIT
 from p2pctl.context import CliContext
 from p2pctl.errors import CREDENTIALS_FIX, CliError
@@ -24,6 +24,7 @@ cli = typer.Typer(
     rich_markup_mode=None,  # plain help: values like [eu-west-1] are text, flags show no <bool>
 )
 cli.add_typer(config_cmd.app, name="config")
+cli.add_typer(deploy_key_cmd.app, name="deploy-key")
 run_cmd.register(cli)
 status_cmd.register(cli)
 ops_cmd.register(cli)

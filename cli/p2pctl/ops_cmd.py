@@ -118,7 +118,7 @@ def teardown(
     from p2pctl.runs import run_name, start_run
 
     cli = cli_context(ctx)
-    if not yes and not _confirmed(f"Remove every managed resource of stack {cli.stack_name!r} in every region?"):
+    if not yes and not confirmed(f"Remove every managed resource of stack {cli.stack_name!r} in every region?"):
         console.print("teardown cancelled: nothing was changed", highlight=False)
         raise typer.Exit(1)
     bad_fields = _select_no_regions(cli)
@@ -145,7 +145,8 @@ def teardown(
         )
 
 
-def _confirmed(question: str) -> bool:
+def confirmed(question: str) -> bool:
+    """Ask yes/no on the terminal; no answer is no."""
     try:
         return typer.confirm(question, default=False)
     except typer.Abort:  # no answer (Ctrl-C, or no terminal): nothing happens

@@ -21,6 +21,7 @@ from p2p_core.bootstrap.userdata import MAX_USER_DATA_BYTES, agent_defaults, ren
 from p2p_core.config import parse_config
 from p2p_core.control_center.headers import control_center_headers
 from p2p_core.control_center.render import render_function
+from p2p_core.deployment import Deployment
 from p2p_core.timemodel import Window
 from p2pctl.emulator.cloudfront import ControlCenterServer, NodeFunctionRunner
 
@@ -66,7 +67,7 @@ def dead_url() -> str:
 
 def run_agent(tmp_path: Path, urls: list[str], *extra: str) -> subprocess.CompletedProcess[str]:
     defaults = tmp_path / "defaults.json"
-    defaults.write_text(json.dumps(agent_defaults(parse_config(BAKED), [])))
+    defaults.write_text(json.dumps(agent_defaults(parse_config(BAKED), Deployment())))
     args = [sys.executable, str(RUNNER), "--defaults", str(defaults), "--lock", str(tmp_path / "lock")]
     args += ["--dry-run", "--no-delay", "--timeout", "2", *extra]
     for url in urls:
@@ -163,7 +164,9 @@ def test_a_failing_step_stops_the_run_with_its_exit_code(tmp_path: Path, node: N
     served = {"agent": {"type": "shell", "pre_run": "exit 3", "main_run": "echo never"}}
     with ControlCenterServer(lambda: code_for(served), runner=node) as running:
         defaults = tmp_path / "defaults.json"
-        defaults.write_text(json.dumps(agent_defaults(parse_config({}), [running.url + SECRET])))
+        defaults.write_text(
+            json.dumps(agent_defaults(parse_config({}), Deployment(control_center_urls=[running.url + SECRET])))
+        )
         args = [sys.executable, str(RUNNER), "--defaults", str(defaults), "--lock", str(tmp_path / "lock")]
         done = subprocess.run([*args, "--no-delay"], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 3
@@ -183,10 +186,14 @@ def unpack(user_data: str) -> tuple[bytes, dict[str, object], str]:
 def test_user_data_installs_this_runner_its_defaults_and_cron(tmp_path: Path) -> None:
     urls = ["https://d111.cloudfront.net/cc-x", "https://backup.example/cc-x"]
     config = parse_config({**BAKED, "agent": {**BAKED["agent"], "cron": "*/5 * * * *"}})
-    user_data = render_user_data(config, urls, "p2p")
+    deployment = Deployment(stack_name="fleet", home_region="eu-west-1", control_center_urls=urls)
+    user_data = render_user_data(config, deployment)
     runner, defaults, cron = unpack(user_data)
     assert runner == RUNNER.read_bytes()
-    assert defaults == agent_defaults(config, urls)
+    assert defaults == agent_defaults(config, deployment)
+    assert defaults["urls"] == urls
+    # where the deploy key is, never the key: the runner fetches it with the instance role
+    assert defaults["deploy_key"] == {"parameter": "/p2p/fleet/deploy-key", "region": "eu-west-1"}
     assert cron == "*/5 * * * *"
     assert "ansible-core" in user_data
     assert len(user_data.encode()) < MAX_USER_DATA_BYTES
@@ -196,11 +203,11 @@ def test_user_data_installs_this_runner_its_defaults_and_cron(tmp_path: Path) ->
 
 
 def test_shell_agents_do_not_install_ansible() -> None:
-    assert "ansible-core" not in render_user_data(parse_config({"agent": {"type": "shell"}}), [], "p2p")
+    assert "ansible-core" not in render_user_data(parse_config({"agent": {"type": "shell"}}), Deployment())
 
 
 def test_user_data_over_16_kb_is_refused() -> None:
     key = "ssh-rsa " + "A" * 700 + " operator@example"
     config = parse_config({"network": {"public_keys": [key] * 25}})
     with pytest.raises(ValueError, match=rf"over EC2's {MAX_USER_DATA_BYTES}-byte limit"):
-        render_user_data(config, [], "p2p")
+        render_user_data(config, Deployment())

@@ -16,23 +16,25 @@ from p2p_core import names
 from p2p_core.bootstrap.cloudwatch import AGENT_CONFIG_PATH, CLOUD_INIT_LOG, METRICS_NAMESPACE, RUNNER_LOG
 from p2p_core.bootstrap.userdata import MAX_USER_DATA_BYTES, render_user_data
 from p2p_core.config import parse_config
+from p2p_core.deployment import Deployment
 from p2p_core.infrastructure import infrastructure_hash
 from p2p_core.observed import CapacityTarget, Observed
 from p2p_core.planner import plan
 from p2p_core.wanted import BuildInputs
 from p2pctl.emulator.iam.evaluate import Request, decide
-from p2pctl.emulator.template import Resolver, load_template
 
 from .planner_world import healthy_region
+from .test_template_agent_role import agent_role_statements
 
 STACK = "p2p-prod"
 URLS = ["https://d111.cloudfront.net/cc-x"]
+DEPLOYMENT = Deployment(stack_name=STACK, control_center_urls=URLS)
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"
 
 
 def user_data(raw: dict[str, Any]) -> str:
-    return render_user_data(parse_config(raw), URLS, STACK)
+    return render_user_data(parse_config(raw), DEPLOYMENT)
 
 
 def shipped_config(script: str) -> dict[str, Any]:
@@ -97,7 +99,9 @@ def test_metrics_without_logs_install_the_agent_shipping_no_files() -> None:
 
 @pytest.mark.parametrize("raw", [{}, {"logs": {"metrics": True}}, {"instance": {"architecture": "arm64"}}])
 def test_user_data_with_the_agent_is_valid_bash_under_16_kb(raw: dict[str, Any], tmp_path: Path) -> None:
-    script = render_user_data(parse_config(raw), URLS, "s" * 128)  # the longest stack name CloudFormation allows
+    script = render_user_data(
+        parse_config(raw), Deployment(stack_name="s" * 128, control_center_urls=URLS)
+    )  # the longest stack name CloudFormation allows
     assert len(script.encode()) < MAX_USER_DATA_BYTES
     path = tmp_path / "user-data.sh"
     path.write_text(script)
@@ -133,7 +137,7 @@ def test_a_bad_logs_metrics_value_names_the_field() -> None:
 def _built_for(raw: dict[str, Any]) -> tuple[BuildInputs, Observed]:
     """What a region is built from for `raw`, and the region as the reconciler left it."""
     config = parse_config({"start_time": "2026-11-20T12:00:00Z", "run_duration": None, **raw})
-    build = BuildInputs(stack=STACK, user_data=render_user_data(config, URLS, STACK))
+    build = BuildInputs(stack=STACK, user_data=render_user_data(config, DEPLOYMENT))
     running = CapacityTarget(min_size=0, max_size=30, desired_capacity=1)
     region = healthy_region(config, "eu-west-1", running, build=build)
     return build, Observed(regions={"eu-west-1": region}, schedule_expression=config.schedule_expression)
@@ -146,7 +150,7 @@ def test_a_region_built_with_the_agent_is_verified_as_built_and_turning_metrics_
     assert plan(config, observed, now, build=build).nothing_to_do
 
     metrics = parse_config({**config.to_item(), "logs": {"metrics": True}})
-    wanted = BuildInputs(stack=STACK, user_data=render_user_data(metrics, URLS, STACK))
+    wanted = BuildInputs(stack=STACK, user_data=render_user_data(metrics, DEPLOYMENT))
     [step] = plan(metrics, observed, now, build=wanted).regions
     assert step.ensure_infrastructure
     assert "settings changed since the region was built (instance, network, logs or agent)" in step.reasons
@@ -156,19 +160,7 @@ def test_a_region_built_with_the_agent_is_verified_as_built_and_turning_metrics_
 # ---------------------------------------------------------------- the agents' role
 
 
-def _agent_role_statements() -> list[tuple[str, dict[str, Any]]]:
-    template = load_template(ROOT / "template.yaml")
-    values = {"AWS::Partition": "aws", "AWS::AccountId": ACCOUNT, "AWS::StackName": STACK}
-    resolve = Resolver(values, lambda logical, attribute: f"{logical}.{attribute}")
-    role = template["Resources"]["AgentRole"]["Properties"]
-    found = []
-    for policy in role["Policies"]:
-        for index, statement in enumerate(resolve(policy["PolicyDocument"])["Statement"]):
-            found.append((f"{policy['PolicyName']}#{index}", statement))
-    return found
-
-
-AGENT_ROLE = _agent_role_statements()
+AGENT_ROLE = agent_role_statements(STACK)  # with the managed policies: what the instance may really do
 
 
 def _agent_may(action: str, resource: str, **context: str) -> bool:
@@ -188,7 +180,7 @@ def test_agents_may_only_create_streams_and_put_events_in_their_stacks_log_group
     assert not _agent_may("logs:PutLogEvents", f"{other}:log-stream:i-0abc/runner.log")
     for action in ("logs:CreateLogGroup", "logs:PutRetentionPolicy", "logs:DeleteLogGroup", "logs:DescribeLogStreams"):
         assert not _agent_may(action, _log_arn(group)), action
-    logs_policy = [s for label, s in AGENT_ROLE if label.startswith("agent-logs#")]
+    logs_policy = [s for label, s in AGENT_ROLE if label == "agent-logs"]
     actions = {a for s in logs_policy for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
     assert actions == {"logs:CreateLogStream", "logs:PutLogEvents", "cloudwatch:PutMetricData"}
 

@@ -49,6 +49,10 @@ class LocalRun:
     started: float
 
 
+# what `p2pctl local --control-center-domain` deploys with (CloudFront reads certificates in us-east-1)
+EMULATED_CERTIFICATE = {
+    "ControlCenterCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-000000000000"
+}
 # an instance refresh replaces a batch every this many seconds (AWS: after each new instance's warmup)
 REFRESH_SECONDS = 10.0
 
@@ -66,11 +70,14 @@ class LocalRuntime:
     failing_launches: dict[str, str] = field(default_factory=dict)  # region -> EC2 error code of its launches
     refresh_seconds: float = REFRESH_SECONDS  # between two batches of an instance refresh
     vcpu_quotas: dict[str, float] = field(default_factory=dict)  # region (or "all") -> on-demand vCPU quota
+    control_center_domain: str = ""  # ControlCenterDomainName: a second listener stands in for it
     log: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr, flush=True))
     stack: EmulatedStack | None = None
     runs: list[LocalRun] = field(default_factory=list)
+    control_center_urls: list[str] = field(default_factory=list)  # as agents get them, once started
     _server: ThreadedMotoServer | None = None
     _control_center: ControlCenterServer | None = None
+    _custom_domain: ControlCenterServer | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -107,14 +114,25 @@ class LocalRuntime:
         for region in self.seed_regions:
             seed_ami_parameters(clients, region, images)
         self._control_center = ControlCenterServer(self._live_code).start()
+        bases, parameters = [self._control_center.url], {}
+        if self.control_center_domain:  # the distribution under its alias too: agents try the custom domain first
+            self._custom_domain = ControlCenterServer(self._live_code).start()
+            bases.insert(0, self._custom_domain.url)
+            parameters = {"ControlCenterDomainName": self.control_center_domain, **EMULATED_CERTIFICATE}
         self.stack = deploy_stack(
             clients,
             stack_name=self.stack_name,
             region=self.region,
             endpoint_url=self.endpoint_url,
-            control_center_bases=[self._control_center.url],
+            control_center_bases=bases,
+            parameters=parameters,
         )
         shims.set_stack_output(self.stack_name, self.region, "ControlCenterUrl", self.control_center_url)
+        self.control_center_urls = [base + self.stack.control_center_path for base in bases]
+        if self._custom_domain is not None:
+            custom = self.control_center_urls[0]
+            shims.set_stack_output(self.stack_name, self.region, "ControlCenterCustomUrl", custom)
+            self.log(f"control center on {self.control_center_domain} (ControlCenterDomainName) served at {custom}")
         self._spawn("scheduler", self._scheduler_loop)
         # read from here on before saying "up": an edit made right after the JSON line must start a run
         iterators: dict[str, str | None] = {}
@@ -147,6 +165,7 @@ class LocalRuntime:
             "config_table": self.stack.config_table,
             "state_machine_arn": self.stack.state_machine_arn,
             "control_center_url": self.control_center_url,
+            "control_center_urls": ",".join(self.control_center_urls),  # as agents get them: custom domain first
         }
 
     def stop(self, drain_seconds: float = 5.0) -> None:
@@ -155,8 +174,9 @@ class LocalRuntime:
         for thread in self._threads:
             thread.join(timeout=5)
         self._drain(drain_seconds)
-        if self._control_center is not None:
-            self._control_center.stop()
+        for control_center in (self._control_center, self._custom_domain):
+            if control_center is not None:
+                control_center.stop()
         if self._server is not None:
             self._server.stop()
         if getattr(self, "_workdir", None) is not None:

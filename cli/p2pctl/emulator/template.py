@@ -47,9 +47,15 @@ def load_template(path: Path) -> dict[str, Any]:
 class Resolver:
     """Resolves Ref / Sub / GetAtt / Join / Select / Split against known names; enough for the harness's needs."""
 
-    def __init__(self, names: Mapping[str, str], attributes: Callable[[str, str], str]) -> None:
+    def __init__(
+        self,
+        names: Mapping[str, Any],
+        attributes: Callable[[str, str], str],
+        conditions: Mapping[str, Any] | None = None,
+    ) -> None:
         self._names = names
         self._attributes = attributes
+        self._conditions = conditions or {}  # the template's Conditions, for Fn::If and Condition
 
     def __call__(self, value: Any) -> Any:
         """The value with every intrinsic function evaluated."""
@@ -76,6 +82,11 @@ class Resolver:
         if key == "Fn::Split":
             separator, text = arg
             return str(self(text)).split(separator)
+        if key == "Fn::If":
+            condition, when_true, when_false = arg
+            return self(when_true if self(self._conditions[condition]) else when_false)
+        if key == "Condition":
+            return bool(self(self._conditions[arg]))
         if key == "Fn::Equals":
             left, right = arg
             return str(self(left)) == str(self(right))

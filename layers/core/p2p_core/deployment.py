@@ -33,6 +33,11 @@ class Deployment(BaseModel):
     endpoint_url: str | None = Field(None, description="AWS endpoint override (the local emulator)")
     function_name: str | None = Field(None, description="the Lambda function running this code (None: the CLI)")
 
+    @property
+    def deploy_key_parameter(self) -> str:
+        """The SSM SecureString holding the private repository's deploy key (in the home region)."""
+        return deploy_key_parameter(self.stack_name)
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Deployment:
         """Read P2P_* variables (and AWS_ENDPOINT_URL) from the environment."""
@@ -53,3 +58,8 @@ class Deployment(BaseModel):
             endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
             function_name=env.get("AWS_LAMBDA_FUNCTION_NAME") or None,
         )
+
+
+def deploy_key_parameter(stack_name: str) -> str:
+    """The deploy key's parameter name; template.yaml grants the agents' role GetParameter on exactly this."""
+    return f"/p2p/{stack_name}/deploy-key"

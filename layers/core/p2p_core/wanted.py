@@ -47,7 +47,7 @@ def build_inputs(config: ConfigItem, deployment: Deployment) -> BuildInputs:
     """What this deployment builds regions from for `config` (the user data is rendered here)."""
     return BuildInputs(
         stack=deployment.stack_name,
-        user_data=render_user_data(config, deployment.control_center_urls, deployment.stack_name),
+        user_data=render_user_data(config, deployment),
         instance_profile_arn=deployment.instance_profile_arn,
     )
 

@@ -330,7 +330,7 @@ def set_stack_output(stack_name: str, region: str, key: str, value: str) -> None
     for stack in cloudformation_backends[ACCOUNT][region].stacks.values():
         if stack.name == stack_name:
             for output in stack.output_map.values():
-                if output.key == key:
+                if output is not None and output.key == key:  # None: an output whose Condition is false
                     output.value = value
 
 

@@ -5,14 +5,23 @@ Installed on every agent by the launch template's user data and run by cron. Pyt
 library only (Ubuntu ships it). `--dry-run` prints the commands instead of running them, so the
 runner can be tested off-cloud against a local HTTP server that serves what the CloudFront
 Function returns.
+
+A repository reached over SSH (`git@host:org/repo.git`, `ssh://...`) gets the stack's deploy key:
+before each main run the runner reads it from SSM Parameter Store in the stack's home region with
+the instance role (a SigV4-signed GetParameter, standard library only), writes it with mode 0600
+and hands it to git through GIT_SSH_COMMAND. The key itself is never printed.
 """
 
 from __future__ import annotations
 
 import argparse
 import fcntl
+import hashlib
+import hmac
 import json
+import os
 import random
+import re
 import shlex
 import subprocess
 import sys
@@ -27,6 +36,8 @@ from typing import Any
 PREFIX = "cc-a-"
 NOT_SET = ("", "-")
 SETTINGS = ("delay", "force-run", "main-run", "pre-run", "post-run", "repository", "type")
+SSH_REPOSITORY = re.compile(r"^(ssh://|git\+ssh://|[\w.-]+@[\w.-]+:)")  # ssh:// or scp-like user@host:path
+IMDS = "http://169.254.169.254"
 
 
 def log(message: str) -> None:
@@ -79,8 +90,18 @@ def effective(headers: dict[str, str] | None, defaults: dict[str, str]) -> dict[
     return chosen
 
 
-def commands(settings: dict[str, str]) -> list[list[str]]:
-    """The commands of one run, in order: pre-run, main run, post-run."""
+def is_ssh_repository(repository: str) -> bool:
+    """True for a repository git reaches over SSH (and so needs the deploy key)."""
+    return bool(SSH_REPOSITORY.match(repository))
+
+
+def git_ssh_command(key_file: str) -> str:
+    """How git runs ssh with the deploy key: only that key, a new host's key accepted and remembered."""
+    return shlex.join(["ssh", "-i", key_file, "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=accept-new"])
+
+
+def commands(settings: dict[str, str], key_file: str | None = None) -> list[list[str]]:
+    """The commands of one run, in order: pre-run, main run (with the deploy key, if given), post-run."""
     steps: list[list[str]] = []
     if settings["pre-run"] not in NOT_SET:
         steps.append(["bash", "-c", settings["pre-run"]])
@@ -90,12 +111,125 @@ def commands(settings: dict[str, str]) -> list[list[str]]:
             log("no repository configured: main run skipped")
         elif main not in NOT_SET:
             pull = ["ansible-pull", "-U", settings["repository"], main]
-            steps.append(pull if settings["force-run"] == "true" else [*pull, "--only-if-changed"])
+            pull = pull if settings["force-run"] == "true" else [*pull, "--only-if-changed"]
+            steps.append(["env", f"GIT_SSH_COMMAND={git_ssh_command(key_file)}", *pull] if key_file else pull)
     elif main not in NOT_SET:
         steps.append(["bash", "-c", main])
     if settings["post-run"] not in NOT_SET:
         steps.append(["bash", "-c", settings["post-run"]])
     return steps
+
+
+def role_credentials(timeout: float, imds: str = IMDS) -> dict[str, str]:
+    """The instance role's credentials from IMDSv2 (AWS_ACCESS_KEY_ID & co. first: tests, hosts off EC2)."""
+    if os.environ.get("AWS_ACCESS_KEY_ID") and os.environ.get("AWS_SECRET_ACCESS_KEY"):
+        return {
+            "AccessKeyId": os.environ["AWS_ACCESS_KEY_ID"],
+            "SecretAccessKey": os.environ["AWS_SECRET_ACCESS_KEY"],
+            "Token": os.environ.get("AWS_SESSION_TOKEN", ""),
+        }
+    ttl = {"X-aws-ec2-metadata-token-ttl-seconds": "300"}
+    ask = urllib.request.Request(imds + "/latest/api/token", method="PUT", headers=ttl)
+    with urllib.request.urlopen(ask, timeout=timeout) as got:
+        token = {"X-aws-ec2-metadata-token": got.read().decode()}
+    roles = imds + "/latest/meta-data/iam/security-credentials/"
+    with urllib.request.urlopen(urllib.request.Request(roles, headers=token), timeout=timeout) as got:
+        role = got.read().decode().split()[0]
+    with urllib.request.urlopen(urllib.request.Request(roles + role, headers=token), timeout=timeout) as got:
+        found: dict[str, str] = json.loads(got.read())
+    return found
+
+
+def _hmac(key: bytes, message: str) -> bytes:
+    return hmac.new(key, message.encode(), hashlib.sha256).digest()
+
+
+def get_parameter_request(
+    name: str, region: str, credentials: dict[str, str], endpoint: str | None, amz_date: str
+) -> urllib.request.Request:
+    """SSM GetParameter (decrypted) signed with Signature Version 4, as botocore would sign it."""
+    url = endpoint or f"https://ssm.{region}.amazonaws.com/"
+    parts = urllib.parse.urlsplit(url)
+    body = json.dumps({"Name": name, "WithDecryption": True}).encode()
+    headers = {
+        "content-type": "application/x-amz-json-1.1",
+        "host": parts.netloc,
+        "x-amz-date": amz_date,
+        "x-amz-target": "AmazonSSM.GetParameter",
+    }
+    if credentials.get("Token"):
+        headers["x-amz-security-token"] = credentials["Token"]
+    signed = ";".join(sorted(headers))
+    lines = ["POST", parts.path or "/", "", *(f"{k}:{headers[k]}" for k in sorted(headers)), "", signed]
+    canonical = "\n".join([*lines, hashlib.sha256(body).hexdigest()])
+    scope = f"{amz_date[:8]}/{region}/ssm/aws4_request"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+    key = ("AWS4" + credentials["SecretAccessKey"]).encode()
+    for part in (amz_date[:8], region, "ssm", "aws4_request"):
+        key = _hmac(key, part)
+    signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    headers["authorization"] = (
+        f"AWS4-HMAC-SHA256 Credential={credentials['AccessKeyId']}/{scope}, SignedHeaders={signed}, "
+        f"Signature={signature}"
+    )
+    return urllib.request.Request(url, data=body, headers=headers, method="POST")
+
+
+def write_private(path: Path, text: str) -> None:
+    """Replace `path` with `text`, readable by its owner only (mode 0600 from the first byte)."""
+    new = path.with_name(path.name + ".new")
+    descriptor = os.open(new, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text if text.endswith("\n") else text + "\n")
+    os.chmod(new, 0o600)  # even if an older file had other bits
+    os.replace(new, path)
+
+
+def fetch_deploy_key(
+    location: dict[str, str], key_file: Path, timeout: float, ssm_endpoint: str | None = None, imds: str = IMDS
+) -> Path | None:
+    """Read the deploy key from SSM into `key_file`; the file to use, or None (no key: git tries without)."""
+    name, region = location.get("parameter", ""), location.get("region", "")
+    if not name or not region:
+        log("no deploy key location in the defaults: cloning without a key")
+        return None
+    where = f"SSM parameter {name} in {region}"
+    try:
+        credentials = role_credentials(timeout, imds)
+        now = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        request = get_parameter_request(name, region, credentials, ssm_endpoint, now)
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            value = str(json.loads(response.read())["Parameter"]["Value"])
+    except urllib.error.HTTPError as exc:
+        code = _error_code(exc)
+        if code == "ParameterNotFound":
+            log(f"no deploy key: {where} does not exist (p2pctl deploy-key create): cloning without a key")
+            key_file.unlink(missing_ok=True)  # a deleted key stops being used
+            return None
+        log(f"deploy key not read from {where}: {code}")
+        return _earlier(key_file)
+    except (urllib.error.URLError, OSError, ValueError, KeyError, IndexError) as exc:
+        log(f"deploy key not read from {where}: {type(exc).__name__}: {exc}")
+        return _earlier(key_file)
+    write_private(key_file, value)
+    log(f"deploy key fetched from {where}, written to {key_file} (mode 0600)")
+    return key_file
+
+
+def _error_code(error: urllib.error.HTTPError) -> str:
+    """AWS's error code from a JSON error body (`__type`), else the HTTP status."""
+    try:
+        found = json.loads(error.read() or b"{}").get("__type")
+    except (ValueError, AttributeError, OSError):
+        found = None
+    return str(found or error.code).rsplit("#", 1)[-1]
+
+
+def _earlier(key_file: Path) -> Path | None:
+    if key_file.is_file():
+        log(f"using the deploy key fetched earlier: {key_file}")
+        return key_file
+    return None
 
 
 def run(steps: list[list[str]], dry_run: bool) -> int:
@@ -129,6 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state", default="", help="file remembering the last headers seen (delay)")
     parser.add_argument("--dry-run", action="store_true", help="print the commands instead of running them")
     parser.add_argument("--no-delay", action="store_true", help="skip the random delay")
+    parser.add_argument("--deploy-key-file", default="/var/lib/p2p-agent/deploy-key", help="where the key is kept")
+    parser.add_argument("--ssm-endpoint", default=None, help="SSM endpoint override (tests)")
+    parser.add_argument("--imds-endpoint", default=IMDS, help="instance metadata endpoint override (tests)")
     args = parser.parse_args(argv)
     baked: dict[str, Any] = json.loads(Path(args.defaults).read_text())
     defaults = {k: str(v) for k, v in baked.get("settings", {}).items()}
@@ -152,7 +289,13 @@ def main(argv: list[str] | None = None) -> int:
     if state:
         state.write_text(json.dumps(settings))
     log("settings: " + json.dumps(settings, sort_keys=True))
-    return run(commands(settings), args.dry_run)
+    key_file = None
+    if settings["type"] == "ansible" and is_ssh_repository(settings["repository"]):
+        location = {k: str(v) for k, v in baked.get("deploy_key", {}).items()}
+        key_file = fetch_deploy_key(
+            location, Path(args.deploy_key_file), args.timeout, args.ssm_endpoint, args.imds_endpoint
+        )
+    return run(commands(settings, str(key_file) if key_file else None), args.dry_run)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from p2p_core.bootstrap.cloudwatch import RUNNER_LOG, install_script
 from p2p_core.config import ConfigItem
+from p2p_core.deployment import Deployment
 
 MAX_USER_DATA_BYTES = 16_384  # EC2's limit on user data (before base64)
 RUNNER = Path(__file__).with_name("agent_runner.py")
@@ -45,8 +46,11 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def agent_defaults(config: ConfigItem, control_center_urls: list[str]) -> dict[str, object]:
-    """What the runner falls back to: the config's agent values when the instance was launched."""
+def agent_defaults(config: ConfigItem, deployment: Deployment) -> dict[str, object]:
+    """What the runner falls back to (the config's agent values at launch), where it polls, where its key is.
+
+    The deploy key's location (an SSM parameter name and region), never the key: the runner fetches it.
+    """
     agent = config.agent
     settings = {
         "delay": str(agent.delay),
@@ -57,12 +61,13 @@ def agent_defaults(config: ConfigItem, control_center_urls: list[str]) -> dict[s
         "repository": agent.repository,
         "type": agent.type,
     }
-    return {"urls": control_center_urls, "settings": settings}
+    deploy_key = {"parameter": deployment.deploy_key_parameter, "region": deployment.home_region}
+    return {"urls": deployment.control_center_urls, "settings": settings, "deploy_key": deploy_key}
 
 
-def render_user_data(config: ConfigItem, control_center_urls: list[str], stack: str) -> str:
-    """The bash user data for `stack`'s launch templates; ValueError when it would exceed EC2's 16 KB."""
-    defaults = json.dumps(agent_defaults(config, control_center_urls), sort_keys=True).encode()
+def render_user_data(config: ConfigItem, deployment: Deployment) -> str:
+    """The bash user data for the launch template; ValueError when it would exceed EC2's 16 KB."""
+    defaults = json.dumps(agent_defaults(config, deployment), sort_keys=True).encode()
     keys = "".join(
         f"echo '{_b64(key.encode())}' | base64 -d >> /home/ubuntu/.ssh/authorized_keys\n"
         for key in config.network.public_keys
@@ -74,7 +79,7 @@ def render_user_data(config: ConfigItem, control_center_urls: list[str], stack: 
         defaults=_b64(defaults),
         keys=keys,
         packages=_ANSIBLE if config.agent.type == "ansible" else "",
-        cloudwatch=install_script(config, stack),
+        cloudwatch=install_script(config, deployment.stack_name),
         runner_log=RUNNER_LOG,
         cron=config.agent.cron,
     )

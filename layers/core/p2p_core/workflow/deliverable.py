@@ -17,7 +17,7 @@ def check_deliverable(config: ConfigItem, deployment: Deployment, now: datetime)
     """Raise ConfigError naming the field when EC2's 16 KB user data or CloudFront's limits would be exceeded."""
     found: list[FieldError] = []
     try:
-        render_user_data(config, deployment.control_center_urls, deployment.stack_name)
+        render_user_data(config, deployment)
     except UserDataTooLarge as exc:
         found.append(FieldError(exc.field, "(user data)", str(exc)))
     window = effective_window(config, now)  # the anchor moves S and E, never their length

@@ -23,7 +23,7 @@ def reconcile_step(task: RegionTask, deployment: Deployment, clients: ClientFact
             error_message=task.region_plan.refused,
         )
     config = parse_config(task.config)
-    user_data = render_user_data(config, deployment.control_center_urls, deployment.stack_name)
+    user_data = render_user_data(config, deployment)
     return reconcile_region(clients, deployment, config, task.region_plan, user_data=user_data, run_id=task.run_id)
 
 
