@@ -337,7 +337,8 @@ def _register_handlers(
         env["AWS_LAMBDA_FUNCTION_NAME"] = conf["FunctionName"]  # Lambda sets it: one client factory per function
         env.update(
             {
-                "P2P_CONTROL_CENTER_URLS": ",".join(control_center_urls),
+                "P2P_CONTROL_CENTER_URLS": ",".join(control_center_urls),  # the custom domain's stand-in included
+                "P2P_CONTROL_CENTER_DOMAIN": "",
                 "P2P_CONTROL_CENTER_PATH": stack.control_center_path,
                 "P2P_CONTROL_CENTER_FUNCTION": stack.control_center_function,
                 "P2P_SCHEDULE_NAME": stack.schedule_name,
