@@ -27,9 +27,9 @@ from moto import mock_aws
 
 from p2p_core.aws.clients import ClientFactory, is_mutating
 from p2p_core.config import parse_config
-from p2p_core.config_store import ConfigStore
 from p2p_core.cost import control_plane_cost, naive_control_plane_cost, runs_per_month
 from p2p_core.regions import commercial_regions
+from p2p_core.storage.config import ConfigStore
 from p2p_core.workflow.runtime import add_client_hook, remove_client_hook, reset_clients
 from p2pctl.emulator import shims
 from p2pctl.emulator.local import EMULATOR_CONFIG

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from p2p_core.quota import headroom_warnings
-from p2p_core.workflow.status import RegionRecord, RunRecord, Status, remember_regions
+from p2p_core.storage.status import RegionRecord, RunRecord, Status, remember_regions
 from p2pctl.output import console, print_json
 from p2pctl.run_cmd import capped, cli_context, print_quota_warnings, say
 
@@ -20,7 +20,7 @@ def status(
     runs: Annotated[int, typer.Option("--runs", help="recent runs to list")] = 5,
 ) -> None:
     """Every region's last known result, the last run (and the last skipped one), and the recent runs."""
-    from p2p_core.workflow.status import StatusStore
+    from p2p_core.storage.status import StatusStore
 
     cli = cli_context(ctx)
     found = StatusStore(cli.client("dynamodb"), cli.config_table()).load()

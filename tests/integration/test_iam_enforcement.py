@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from p2p_core.timestamps import format_time
+from p2p_core.rfc3339 import format_time
 from p2pctl.emulator import shims
 from p2pctl.emulator.iam import ENFORCER
 from tests.integration.workflow_world import HOME, WorkflowWorld

@@ -10,8 +10,8 @@ import pytest
 
 from p2p_core import MANAGED_TAG, REGION_TAG, STACK_TAG
 from p2p_core.infrastructure import infrastructure_hash
-from p2p_core.observed import CapacityTarget, ScheduledAction
-from p2p_core.plan import RegionPlan
+from p2p_core.models.observed import CapacityTarget, ScheduledAction
+from p2p_core.models.plan import RegionPlan
 from p2p_core.reconciler import reconcile_region
 from p2pctl.emulator import shims
 from tests.integration.reconciler_fixtures import (

@@ -46,7 +46,9 @@ def test_region_not_enabled_fails_observe_and_reconcile_with_opt_in_words(world:
         observed = world.observe(make_config())
         results = world.run(make_config())
 
-    assert (observed.regions["ap-southeast-2"].error or "").startswith("OptInRequired: region not enabled")
+    error = observed.regions["ap-southeast-2"].error
+    assert error is not None and error.code == "OptInRequired"
+    assert error.message.startswith("region not enabled")
     assert (results["ap-southeast-2"].status, results["ap-southeast-2"].error_code) == ("failed", "OptInRequired")
     assert results["eu-central-1"].status == "ok"
 

@@ -14,9 +14,9 @@ from botocore.exceptions import ClientError
 
 from p2p_core import MANAGED_TAG, STACK_TAG
 from p2p_core.aws.clients import ClientFactory, is_mutating
-from p2p_core.workflow.lease import LEASE_KEY
+from p2p_core.storage.lease import LEASE_KEY
+from p2p_core.storage.status import RunRecord, StatusStore
 from p2p_core.workflow.runtime import add_client_hook, clients_for, remove_client_hook
-from p2p_core.workflow.status import RunRecord, StatusStore
 from p2pctl.runs import run_name, start_run, wait_run
 from tests.integration.reconciler_fixtures import ONE_FLEET
 from tests.integration.test_workflow import CLOUDFRONT, RUNNING, mutations_outside_own_table

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from p2p_core.regions import commercial_regions, is_opt_in
-from p2p_core.timestamps import format_time
+from p2p_core.rfc3339 import format_time
 from p2pctl.emulator import shims
 from p2pctl.emulator.seed import seed_ami_parameters
 from tests.integration.reconciler_fixtures import ONE_FLEET

@@ -13,11 +13,11 @@ from moto import mock_aws
 from p2p_core import MANAGED_TAG, STACK_TAG
 from p2p_core.aws.clients import ClientFactory, is_mutating
 from p2p_core.config import parse_config
-from p2p_core.config_store import ConfigStore, to_dynamodb
 from p2p_core.control_center.publish import live_code
-from p2p_core.observed import WindowAnchor
+from p2p_core.models.observed import WindowAnchor
+from p2p_core.storage.config import ConfigStore, to_dynamodb
+from p2p_core.storage.status import Status, StatusStore
 from p2p_core.workflow.runtime import add_client_hook, remove_client_hook, reset_clients
-from p2p_core.workflow.status import Status, StatusStore
 from p2pctl.emulator import shims
 from p2pctl.emulator.seed import seed_ami_parameters
 from p2pctl.emulator.stack import EmulatedStack, deploy_stack

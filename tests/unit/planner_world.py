@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from p2p_core import names
 from p2p_core.config import ConfigItem
 from p2p_core.infrastructure import infrastructure_hash
-from p2p_core.observed import (
+from p2p_core.models.observed import (
     CapacityTarget,
     Observed,
     ObservedAsg,
@@ -23,7 +23,7 @@ from p2p_core.observed import (
     ScheduledAction,
     WindowAnchor,
 )
-from p2p_core.plan import Plan, RegionPlan
+from p2p_core.models.plan import Plan, RegionPlan
 from p2p_core.wanted import (
     ANYWHERE,
     WANTED_EGRESS,

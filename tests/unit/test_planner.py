@@ -8,8 +8,15 @@ from typing import Any
 
 from p2p_core import planner
 from p2p_core.config import parse_config
-from p2p_core.observed import CapacityTarget, Observed, ObservedRegion, ScheduledAction, WindowAnchor
-from p2p_core.plan import Plan, RegionPlan
+from p2p_core.models.observed import (
+    CapacityTarget,
+    Observed,
+    ObservedRegion,
+    ObserveError,
+    ScheduledAction,
+    WindowAnchor,
+)
+from p2p_core.models.plan import Plan, RegionPlan
 
 from .planner_world import BUILD, apply_plan, healthy_region
 
@@ -270,9 +277,15 @@ def test_changed_instance_settings_ask_for_infrastructure_update() -> None:
 
 
 def test_region_that_failed_to_observe_is_reconciled_with_the_reason() -> None:
-    observed = Observed(regions={"eu-central-1": ObservedRegion(region="eu-central-1", error="AccessDenied")})
+    observed = Observed(
+        regions={
+            "eu-central-1": ObservedRegion(
+                region="eu-central-1", error=ObserveError(code="AccessDenied", message="not authorized")
+            )
+        }
+    )
     step = region(plan(parse_config(item()), observed, NOW), "eu-central-1")
-    assert step.changes and "observe failed: AccessDenied" in step.reasons
+    assert step.changes and "observe failed: AccessDenied: not authorized" in step.reasons
 
 
 # --- whole-run decisions ------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 from p2p_core import INFRA_TAG, ZONES_TAG
 from p2p_core.config import ConfigItem, parse_config
 from p2p_core.infrastructure import infrastructure_hash
-from p2p_core.observed import (
+from p2p_core.models.observed import (
     CapacityTarget,
     ObservedInternetGateway,
     ObservedNetwork,

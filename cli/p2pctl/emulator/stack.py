@@ -19,7 +19,7 @@ from typing import Any
 from samtranslator.translator.transform import transform
 
 from p2p_core.aws.clients import ClientFactory
-from p2p_core.deployment import Deployment
+from p2p_core.models.deployment import Deployment
 from p2p_core.names import fit_name
 from p2pctl.emulator import iam, shims
 from p2pctl.emulator.template import Resolver, check_rules, load_template, replace_resources

@@ -13,9 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from p2p_core.cron import Cron
-from p2p_core.durations import normalize_schedule, schedule_period
-from p2p_core.errors import show_value
+from p2p_core.schedule_expression import Cron, normalize_schedule, schedule_period
+from p2p_core.validation import show_value
 
 PRICES_AS_OF = "2026-11-01"
 PRICES_SOURCE = (

@@ -3,7 +3,7 @@
 The root volume must be a type an instance can boot from (not `st1`/`sc1`), of a size the type allows,
 and `io1`/`io2` need provisioned IOPS (`instance.iops`, also allowed for `gp3`) within EC2's range and
 its IOPS-per-GiB ratio. Whether the instance type runs `instance.architecture` and is offered in a
-region is known only to EC2: Plan checks that (p2p_core.workflow.instance_type_check).
+region is known only to EC2: Plan checks that (p2p_core.checks.instance_types).
 
 `instance.refresh` says how running instances reach a new launch template version (an Auto Scaling
 instance refresh, p2p_core.reconciler.refresh). It shapes no resource, so it is not part of the
@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from p2p_core.errors import problem, problems, show_value
+from p2p_core.validation import problem, problems, show_value
 
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9-]+$")
 BOOTABLE_VOLUME_TYPES = ("gp3", "gp2", "io1", "io2", "standard")

@@ -21,8 +21,7 @@ from dataclasses import dataclass
 
 from p2p_core import INFRA_TAG, ZONES_TAG, names
 from p2p_core.config import ConfigItem, NetworkSettings
-from p2p_core.errors import show_value
-from p2p_core.observed import (
+from p2p_core.models.observed import (
     ObservedAsg,
     ObservedNetwork,
     ObservedRegion,
@@ -31,6 +30,7 @@ from p2p_core.observed import (
     ObservedVpc,
     SecurityRule,
 )
+from p2p_core.validation import show_value
 from p2p_core.verify_template import template_drifts
 from p2p_core.wanted import ANYWHERE, WANTED_EGRESS, BuildInputs, free_blocks, managed_tags, wanted_ingress
 

@@ -20,7 +20,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.model import OperationModel
 
 from p2p_core.aws.clients import ClientFactory
-from p2p_core.deployment import Deployment
+from p2p_core.models.deployment import Deployment
 from p2p_core.workflow import runtime
 from p2pctl.emulator.iam.evaluate import Decision, Request, decide
 from p2pctl.emulator.iam.live import LiveState

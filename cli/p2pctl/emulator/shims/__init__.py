@@ -43,7 +43,7 @@ from moto.cloudfront.exceptions import CloudFrontException
 from moto.core.common_types import TYPE_RESPONSE  # noqa: F401 - documents the shape moto expects
 from moto.core.responses import ActionResult
 
-from p2p_core.deployment import Deployment
+from p2p_core.models.deployment import Deployment
 from p2p_core.workflow.runtime import deployment_scope
 from p2pctl.emulator.shims import consistency, idempotency, launches, network, quotas, refresh, regions, wire, zones
 from p2pctl.emulator.shims.consistency import eventual_consistency as eventual_consistency

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from p2p_core.observed import CapacityTarget, ScheduledAction
-from p2p_core.plan import RegionPlan
+from p2p_core.models.observed import CapacityTarget, ScheduledAction
+from p2p_core.models.plan import RegionPlan
+from p2p_core.models.window import SCHEDULE_MARGIN
 from p2p_core.reconciler.context import RegionContext, tag_dict
 from p2p_core.reconciler.network import Network
-from p2p_core.timemodel import SCHEDULE_MARGIN
-from p2p_core.timestamps import format_time
+from p2p_core.rfc3339 import format_time
 from p2p_core.wanted import group_tags
 
 

@@ -1,10 +1,10 @@
-"""Describe answers in the planner's model (`p2p_core.observed`): one pure function per resource type."""
+"""Describe answers in the planner's model (`p2p_core.models.observed`): one pure function per resource type."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from p2p_core.observed import (
+from p2p_core.models.observed import (
     START_ACTION,
     STOP_ACTION,
     CapacityTarget,

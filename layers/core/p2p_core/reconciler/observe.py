@@ -1,4 +1,4 @@
-"""Find a region's managed resources by tags, and read them into the planner's model (`p2p_core.observed`).
+"""Find a region's managed resources by tags, and read them into the planner's model (`p2p_core.models.observed`).
 
 `read_region` is Plan's view, cheap enough for every run: with the group there, one read per
 resource type — the group (tag filter; its launch template, subnets, sizes, tags and instances come
@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from p2p_core.observed import (
+from p2p_core.models.observed import (
     START_ACTION,
     STOP_ACTION,
     ObservedAsg,

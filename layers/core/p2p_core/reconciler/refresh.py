@@ -31,10 +31,10 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError
 
 from p2p_core.instance import RefreshSettings
+from p2p_core.models.results import RefreshProgress
 from p2p_core.reconciler.context import RegionContext
 from p2p_core.reconciler.errors import STILL_CANCELLING, ReconcileError, error_code
 from p2p_core.reconciler.launches import live
-from p2p_core.results import RefreshProgress
 
 # an instance refresh in these states blocks another one (and the group's launch template)
 ACTIVE = frozenset({"Pending", "InProgress", "Cancelling", "RollbackInProgress", "Baking"})

@@ -16,9 +16,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.config import ConfigItem
-from p2p_core.deployment import Deployment
-from p2p_core.observed import ObservedRegion
-from p2p_core.plan import RegionPlan
+from p2p_core.models.deployment import Deployment
+from p2p_core.models.observed import ObservedRegion, ObserveError
+from p2p_core.models.plan import RegionPlan
+from p2p_core.models.results import RegionResult
 from p2p_core.reconciler.asg import apply_schedule, ensure_asg, set_capacity, settle_due_actions
 from p2p_core.reconciler.context import RegionContext
 from p2p_core.reconciler.decommission import decommission
@@ -28,7 +29,6 @@ from p2p_core.reconciler.launches import LaunchCheck, check_launches, read_group
 from p2p_core.reconciler.network import ensure_network, remove_surplus_subnets
 from p2p_core.reconciler.observe import discover, find_asgs, live_asgs, read_region
 from p2p_core.reconciler.refresh import Rollout, group_version
-from p2p_core.results import RegionResult
 from p2p_core.wanted import BuildInputs
 
 _FAILURES = (ClientError, BotoCoreError, ReconcileError)
@@ -43,7 +43,7 @@ def observe_region(
         return read_region(ctx, logs_enabled=config.logs.enabled if config else False)
     except _FAILURES as exc:
         code, message = describe_failure(exc)
-        return ObservedRegion(region=region, error=f"{code}: {message}")
+        return ObservedRegion(region=region, error=ObserveError(code=code, message=message))
 
 
 def reconcile_region(

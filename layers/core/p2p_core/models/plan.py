@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from p2p_core.observed import CapacityTarget, ScheduledAction
+from p2p_core.models.observed import CapacityTarget, ScheduledAction
 
 
 class RegionPlan(BaseModel):

@@ -165,6 +165,16 @@ class ObservedLogGroup(_Model):
     retention_days: int | None = None
 
 
+class ObserveError(_Model):
+    """Why a region could not be read: AWS's error code and message."""
+
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
 class ObservedRegion(_Model):
     """One region's managed resources, found by tags."""
 
@@ -174,7 +184,7 @@ class ObservedRegion(_Model):
     network: ObservedNetwork = Field(default_factory=ObservedNetwork)
     launch_template: ObservedLaunchTemplate | None = None
     log_group: ObservedLogGroup | None = None
-    error: str | None = None
+    error: ObserveError | None = None
 
 
 class WindowAnchor(_Model):

@@ -19,10 +19,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.config import ConfigItem
-from p2p_core.deployment import Deployment
-from p2p_core.errors import ConfigError, FieldError, show_value
-from p2p_core.plan import Plan, RegionPlan
+from p2p_core.models.deployment import Deployment
+from p2p_core.models.plan import Plan, RegionPlan
 from p2p_core.reconciler.errors import error_code
+from p2p_core.validation import ConfigError, FieldError, show_value
 
 NOT_OFFERED = "InstanceTypeNotOffered"
 _THREADS = 34  # one offerings call per rebuilt region, all at once like Plan's observation
