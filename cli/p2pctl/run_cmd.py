@@ -64,8 +64,8 @@ def plan(
         others.append(f"schedule → {result.schedule_expression}")
     console.print(f"unchanged: {len(result.unchanged_regions)} region(s); also: {', '.join(others) or 'nothing'}")
     _print_skipped(result.skipped_regions)
-    for region, error in result.observe_errors.items():
-        console.print(f"could not observe {region}: {error}", style="yellow", markup=False, highlight=False)
+    for name, error in result.observe_errors.items():
+        console.print(f"could not observe {name}: {error}", style="yellow", markup=False, highlight=False)
 
 
 def say(text: str) -> None:

@@ -88,7 +88,7 @@ def deploy_stack(
     params.update(parameters or {})
     check_rules(template, {**params, "AWS::Region": region, "AWS::StackName": stack_name})  # as CloudFormation does
     prepared, code_dirs = _package(clients, template, template_path.parent, stack_name, region)
-    transformed = transform(prepared, params, _NoManagedPolicies())  # type: ignore[arg-type]
+    transformed = transform(prepared, params, _NoManagedPolicies())
     transformed.pop("Rules", None)  # checked above; moto's CloudFormation does not evaluate them
     supplied = {k for k, r in transformed["Resources"].items() if _supplied_by_harness(r["Type"])}
     supplier = _Supplied(transformed, region)

@@ -36,10 +36,9 @@ from types import ModuleType
 from typing import Any
 
 from moto.awslambda_simple.models import LambdaSimpleBackend
-from moto.cloudfront import models as cf_models
 from moto.cloudfront import responses as cf_responses
 from moto.cloudfront import urls as cf_urls
-from moto.cloudfront.exceptions import CloudFrontException
+from moto.cloudfront.exceptions import CloudFrontException, NoSuchFunctionExists
 from moto.core.common_types import TYPE_RESPONSE  # noqa: F401 - documents the shape moto expects
 from moto.core.responses import ActionResult
 
@@ -245,7 +244,7 @@ def _own_metrics(module: ModuleType) -> None:
 class PreconditionFailed(CloudFrontException):
     """AWS's answer to a stale If-Match ETag."""
 
-    code = 412
+    code = 412  # type: ignore[assignment]  # moto's exceptions carry the HTTP status here, typed str
 
     def __init__(self) -> None:
         super().__init__(
@@ -268,7 +267,7 @@ def _describe_function(self: Any) -> ActionResult:
     stage = self._get_param("Stage") or "DEVELOPMENT"
     code, etag = _live(function) if stage == "LIVE" else (function.code, function.etag)
     if code is None:
-        raise cf_models.NoSuchFunctionExists(function.name)
+        raise NoSuchFunctionExists(function.name)
     return ActionResult({"FunctionSummary": _summary(function, stage), "ETag": etag})
 
 
@@ -277,7 +276,7 @@ def _get_function(self: Any) -> ActionResult:
     stage = self._get_param("Stage") or "DEVELOPMENT"
     code, etag = _live(function) if stage == "LIVE" else (function.code, function.etag)
     if code is None:
-        raise cf_models.NoSuchFunctionExists(function.name)
+        raise NoSuchFunctionExists(function.name)
     return ActionResult({"FunctionCode": code, "ETag": etag, "ContentType": "application/octet-stream"})
 
 
@@ -406,7 +405,7 @@ def seed_public_parameters(region: str, values: dict[str, str]) -> None:
         if parameters.get(name):
             continue
         parameters[name].append(
-            Parameter(
+            Parameter(  # type: ignore[abstract]  # moto's concrete parameter class; its CFN hooks are unused
                 account_id=ACCOUNT,
                 name=name,
                 value=value,
@@ -414,7 +413,7 @@ def seed_public_parameters(region: str, values: dict[str, str]) -> None:
                 description=None,
                 allowed_pattern=None,
                 keyid=None,
-                last_modified_date=time.time(),
+                last_modified_date=time.time(),  # type: ignore[arg-type]  # moto stores epoch seconds here
                 version=1,
                 data_type="aws:ec2:image",
             )

@@ -27,8 +27,8 @@ import uuid
 from typing import Any
 
 from moto.autoscaling.models import FakeAutoScalingGroup, autoscaling_backends
-from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.common_types import TYPE_RESPONSE
+from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from p2pctl.emulator.shims import wire
 from p2pctl.emulator.shims.launches import launched_version, version_number
