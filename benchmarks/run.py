@@ -23,20 +23,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from moto import mock_aws
+import pytest
 
-from p2p_core.aws.clients import ClientFactory, is_mutating
+from p2p_core.aws.clients import ClientFactory
 from p2p_core.config import parse_config
 from p2p_core.cost import control_plane_cost, naive_control_plane_cost, runs_per_month
 from p2p_core.regions import commercial_regions
-from p2p_core.storage.config import ConfigStore
-from p2p_core.workflow.runtime import add_client_hook, remove_client_hook, reset_clients
+from p2p_core.workflow.runtime import add_client_hook, remove_client_hook
 from p2pctl.emulator import shims
-from p2pctl.emulator.local import EMULATOR_CONFIG
-from p2pctl.emulator.seed import seed_ami_parameters
-from p2pctl.emulator.stack import EmulatedStack, deploy_stack
 from p2pctl.fleet import managed_asg
-from p2pctl.runs import RunOutcome, run_name, start_run, wait_run
+from p2pctl.runs import RunOutcome
+from tests.integration.workflow_world import WorkflowWorld, deployed_world
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "latest.json"
@@ -47,64 +44,27 @@ CONTROL_PLANE_SERVICES = {"dynamodb", "stepfunctions", "scheduler", "cloudfront"
 ACCOUNT_READS = {"DescribeRegions"}  # once per Plan, in the home region: which regions the account enabled
 
 
-class Bench:
-    """One emulated account with the stack deployed; records every AWS call the handlers make."""
-
-    def __init__(self, stack: EmulatedStack) -> None:
-        self.stack = stack
-        self.clients = ClientFactory()
-        self.sfn = self.clients.client("stepfunctions", HOME)
-        self.db = self.clients.client("dynamodb", HOME)
-        self.calls: list[tuple[str, str, str]] = []
-        add_client_hook("before-call", self._record)
-
-    def close(self) -> None:
-        remove_client_hook("before-call", self._record)
-
-    def _record(self, model: Any, context: dict[str, Any], **_: Any) -> None:
-        service = model.service_model.endpoint_prefix
-        self.calls.append((context.get("client_region", "?"), service, model.name))
-
-    def put_config(self, **fields: Any) -> None:
-        store = ConfigStore(self.db, self.stack.config_table)
-        current = store.load()
-        now = datetime.now(UTC).replace(microsecond=0)
-        store.save(parse_config(fields), expected_version=current.version, updated_by="bench", now=now)
-
-    def run(self, prefix: str) -> RunOutcome:
-        self.calls.clear()
-        arn = start_run(self.sfn, self.stack.state_machine_arn, name=run_name(prefix))
-        outcome = wait_run(self.sfn, arn, timeout=900, poll=0.02)
-        if outcome.status != "SUCCEEDED":
-            raise RuntimeError(f"{prefix} run {outcome.status}: {outcome.cause}")
-        return outcome
-
-    def fleet_mutations(self) -> list[tuple[str, str, str]]:
-        return [c for c in self.calls if is_mutating(c[2]) and c[2] not in OWN_BOOKKEEPING]
-
-
 @contextlib.contextmanager
-def emulated(regions: list[str], workdir: Path) -> Iterator[Bench]:
-    """A fresh emulated account with the stack deployed and AMI parameters in `regions`."""
-    os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
-    os.environ["AWS_DEFAULT_REGION"] = HOME
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    with mock_aws(config=EMULATOR_CONFIG):
-        shims.clear_faults()
-        shims.install()
-        shims.reset_behaviours()  # the default emulated account, as the tests and p2pctl local have it
-        reset_clients()
-        images = shims.use_small_image_catalogue(workdir)
-        shims.complete_instance_type_offerings(regions)
-        clients = ClientFactory()
-        for region in regions:
-            seed_ami_parameters(clients, region, images)
-        stack = deploy_stack(clients, stack_name="p2p-bench", region=HOME, control_center_bases=["http://127.0.0.1:9"])
-        bench = Bench(stack)
-        try:
-            yield bench
-        finally:
-            bench.close()
+def emulated(regions: list[str], workdir: Path) -> Iterator[WorkflowWorld]:
+    """The tests' world (tests/integration/workflow_world.py): the stack deployed into a fresh emulated account,
+    AMI parameters and instance type offerings in `regions`, every AWS call the handlers make recorded."""
+    shims.use_small_image_catalogue(workdir)
+    shims.complete_instance_type_offerings(regions)
+    with pytest.MonkeyPatch.context() as patch, deployed_world(patch, "p2p-bench", regions) as world:
+        yield world
+
+
+def succeeded(world: WorkflowWorld, prefix: str) -> RunOutcome:
+    """One run of the workflow, which must succeed for its figures to count."""
+    outcome = world.run(prefix, timeout=900)
+    if outcome.status != "SUCCEEDED":
+        raise RuntimeError(f"{prefix} run {outcome.status}: {outcome.cause}")
+    return outcome
+
+
+def fleet_mutations(world: WorkflowWorld) -> list[tuple[str, str]]:
+    """(region, operation) of the last run's mutating calls on the fleet (not the lease and status item)."""
+    return [(region, op) for region, op in world.mutating_calls() if op not in OWN_BOOKKEEPING]
 
 
 def config_for(regions: list[str], capacity: Any = 2) -> dict[str, Any]:
@@ -121,21 +81,23 @@ def fleet(workdir: Path) -> dict[str, Any]:
     regions = list(commercial_regions())
     with emulated(regions, workdir) as bench:
         bench.put_config(**config_for(regions))
-        fresh = bench.run("fresh-34")
-        fresh_mutations = len(bench.fleet_mutations())
-        noop = bench.run("noop-34")
+        fresh = succeeded(bench, "fresh-34")
+        fresh_mutations = len(fleet_mutations(bench))
+        noop = succeeded(bench, "noop-34")
         per_region = Counter(
-            region
-            for region, service, op in bench.calls
-            if service not in CONTROL_PLANE_SERVICES and region in regions and op not in ACCOUNT_READS
+            call.region
+            for call in bench.calls
+            if call.service not in CONTROL_PLANE_SERVICES
+            and call.region in regions
+            and call.operation not in ACCOUNT_READS
         )
-        noop_mutations = bench.fleet_mutations()
+        noop_mutations = fleet_mutations(bench)
         bench.put_config(**config_for(regions, {"all": 2, "aws": {"sa-east-1": 4}}))
-        one = bench.run("one-region")
-        outside = [c for c in bench.fleet_mutations() if c[0] not in {"sa-east-1", "aws-global"}]
+        one = succeeded(bench, "one-region")
+        outside = [c for c in fleet_mutations(bench) if c[0] not in {"sa-east-1", "aws-global"}]
     with emulated(["eu-west-1"], workdir) as bench:
         bench.put_config(**config_for(["eu-west-1"]))
-        single = bench.run("fresh-1")
+        single = succeeded(bench, "fresh-1")
     with_latency = {n: runs_with_api_latency(workdir, regions[:n]) for n in (1, len(regions))}
     fresh_34, plan_34 = with_latency[len(regions)]
     return {
@@ -183,8 +145,8 @@ def runs_with_api_latency(workdir: Path, regions: list[str]) -> tuple[float, flo
         add_client_hook("before-call", network)
         try:
             bench.put_config(**config_for(regions))
-            fresh = bench.run(f"latency-{len(regions)}").seconds
-            noop = bench.run(f"latency-noop-{len(regions)}")
+            fresh = succeeded(bench, f"latency-{len(regions)}").seconds
+            noop = succeeded(bench, f"latency-noop-{len(regions)}")
             assert noop.states_entered == ["Plan", "NothingToDo", "Finalize"], noop.states_entered
             return fresh, state_seconds(noop.events, "Plan")
         finally:

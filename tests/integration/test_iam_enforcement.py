@@ -140,7 +140,7 @@ def test_rolling_running_agents_onto_new_versions_is_allowed_and_nothing_is_deni
     superseded = world.run("v3")
     assert superseded.status == "SUCCEEDED", superseded.cause
     assert ENFORCER.denials[denied_before:] == []
-    operations = {op for _, op in world.calls}
+    operations = {call.operation for call in world.calls}
     assert {"DescribeInstanceRefreshes", "CancelInstanceRefresh", "StartInstanceRefresh"} <= operations
 
 

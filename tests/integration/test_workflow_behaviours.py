@@ -147,7 +147,7 @@ def test_a_region_not_enabled_is_skipped_never_managed_and_dropping_it_is_a_no_o
     skipped = region_result(world, "ap-east-1")
     assert (skipped.status, skipped.error_message) == ("skipped", "not enabled in this account")
     assert world.status().managed_regions == ["eu-central-1"]
-    assert "ap-east-1" not in {region for region, _ in world.calls} | {region for region, _, _ in world.refused}
+    assert "ap-east-1" not in {c.region for c in world.calls} | {region for region, _, _ in world.refused}
 
     world.put_config(**config(regions=["eu-central-1"]))
     dropped = world.run("dropped")
