@@ -37,7 +37,7 @@ def test_three_simultaneous_runs_one_mutates_the_others_skip_and_nothing_is_dupl
     world.put_config(**RUNNING)
     world.calls.clear()
     arns = [start_run(world.sfn, world.stack.state_machine_arn, name=run_name(f"race{i}")) for i in range(3)]
-    outcomes = [wait_run(world.sfn, arn, timeout=120) for arn in arns]
+    outcomes = [wait_run(world.sfn, arn, timeout=600) for arn in arns]
     assert [o.status for o in outcomes] == ["SUCCEEDED"] * 3, [o.cause for o in outcomes]
     statuses = sorted(o.output["status"] for o in outcomes)  # type: ignore[index]
     assert statuses in (["ok", "skipped", "skipped"], ["noop", "noop", "ok"], ["noop", "ok", "skipped"])

@@ -81,7 +81,7 @@ class WorkflowWorld:
         anchor = WindowAnchor(digest=config.window_digest(), since=since)
         assert StatusStore(self.db, self.stack.config_table).remember_anchor(anchor) == anchor
 
-    def run(self, prefix: str = "run", timeout: float = 120.0) -> RunOutcome:
+    def run(self, prefix: str = "run", timeout: float = 600.0) -> RunOutcome:
         """One execution, started and waited for."""
         self.calls.clear()
         self.refused.clear()
