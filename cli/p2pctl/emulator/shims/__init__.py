@@ -45,7 +45,18 @@ from moto.core.responses import ActionResult
 
 from p2p_core.deployment import Deployment
 from p2p_core.workflow.runtime import deployment_scope
-from p2pctl.emulator.shims import consistency, idempotency, launches, network, quotas, refresh, regions, wire, zones
+from p2pctl.emulator.shims import (
+    consistency,
+    idempotency,
+    launches,
+    mixed,
+    network,
+    quotas,
+    refresh,
+    regions,
+    wire,
+    zones,
+)
 from p2pctl.emulator.shims.consistency import eventual_consistency as eventual_consistency
 from p2pctl.emulator.shims.launches import LAUNCH_FAILURES as LAUNCH_FAILURES
 from p2pctl.emulator.shims.launches import clear_launch_failures as clear_launch_failures
@@ -120,6 +131,7 @@ def install() -> None:
             zones,
             network,
             refresh,
+            mixed,
         ):  # rules run in this order
             behaviour.install()
         _installed = True
