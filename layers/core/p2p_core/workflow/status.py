@@ -92,8 +92,10 @@ def remember_regions(
     found = dict(before)
     for name in run.unchanged_regions:
         # a region left as it was keeps the warnings of how it was built (its group records them)
-        kept = before[name].warnings if name in before else []
-        found[name] = RegionRecord(status="unchanged", run=run.execution, finished_at=run.finished_at, warnings=kept)
+        warnings = before[name].warnings if name in before else []
+        found[name] = RegionRecord(
+            status="unchanged", run=run.execution, finished_at=run.finished_at, warnings=warnings
+        )
     for result in run.regions:
         include = {"status", "actions", "mutating_calls", "error_code", "error_message", "warnings"}
         fields = result.model_dump(include=include)
