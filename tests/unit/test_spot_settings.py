@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from p2p_core.config import parse_config
-from p2p_core.cost import FleetCost, FleetLine
+from p2p_core.cost import US_EAST_1_HOURLY, US_EAST_1_SPOT_HOURLY, FleetCost, FleetLine
 from p2p_core.errors import ConfigError
 from p2p_core.infrastructure import infrastructure_hash
-from p2p_core.market import purchase_drifts, region_buying
+from p2p_core.market import DEFAULT_TYPES, purchase_drifts, region_buying
 from p2p_core.spot_cost import spot_fleet_cost
 from p2p_core.wanted import template_digest
 
@@ -123,6 +123,13 @@ def test_a_region_without_some_types_buys_over_the_rest_in_order() -> None:
     want = parse_config({"instance": {"market": "spot"}}).instance.buying()
     mine = region_buying(want, ["t3a.micro"])
     assert mine is not None and mine.types == ("t3.micro", "t2.micro")
+
+
+def test_every_type_spot_may_use_by_default_has_an_on_demand_and_a_spot_price() -> None:
+    used = set(DEFAULT_TYPES) | {t for extra in DEFAULT_TYPES.values() for t in extra}
+    assert used <= set(US_EAST_1_HOURLY)
+    assert set(US_EAST_1_SPOT_HOURLY) == set(US_EAST_1_HOURLY)
+    assert all(US_EAST_1_SPOT_HOURLY[t] < US_EAST_1_HOURLY[t] for t in US_EAST_1_SPOT_HOURLY)
 
 
 def test_spot_cost_prices_the_base_on_demand_and_the_rest_at_the_spot_price() -> None:
