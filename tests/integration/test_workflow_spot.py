@@ -16,6 +16,7 @@ from p2p_core import NOT_OFFERED_TAG
 from p2p_core.workflow.events import PlanResult
 from p2p_core.workflow.plan_step import preview_plan
 from p2pctl.emulator import shims
+from tests.integration.test_reconciler import NOOP_READS
 from tests.integration.test_workflow import NOOP_STATES, mutations_outside_own_table
 from tests.integration.test_workflow_refresh import refreshes, region_result, versions
 from tests.integration.workflow_world import HOME, WorkflowWorld
@@ -159,6 +160,7 @@ def test_a_type_a_region_does_not_offer_is_dropped_with_a_warning(world: Workflo
     assert result.warnings == [warning]
     assert world.status().regions["sa-east-1"].warnings == [warning]
     assert_noop(world, "again")  # the group's record says what was dropped: no offerings read
+    assert sorted(op for region, op in world.calls if region == "sa-east-1") == sorted(NOOP_READS)  # 7 reads
     assert world.status().regions["sa-east-1"].warnings == [warning]  # still shown for the unchanged region
 
 
