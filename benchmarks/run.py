@@ -287,6 +287,18 @@ def costs() -> dict[str, Any]:
     return {"control_plane_monthly_usd": round(ours.total, 3), "naive_monthly_usd": round(naive.total, 2)}
 
 
+def spot_costs() -> dict[str, Any]:
+    """The demo's fleet per day, on-demand and on Spot (the dated price tables: no Spot price is read)."""
+    from p2pctl.demo import DEMO_CONFIG
+    from p2pctl.estimate import estimate
+
+    report = estimate(parse_config(DEMO_CONFIG), datetime.now(UTC))
+    return {
+        "demo_fleet_on_demand_usd_per_day": round(report.per_day.total, 2),
+        "demo_fleet_spot_usd_per_day": round(report.spot_per_day.total, 2),
+    }
+
+
 ROWS = [
     ("no-op run, 34 regions: state transitions", "noop_transitions", "≤ 3"),
     ("no-op run: mutating API calls", "noop_mutating_calls", "0"),
@@ -310,6 +322,8 @@ ROWS = [
     ("`p2pctl status`, nothing listening: seconds to fail", "cli_nothing_listening_seconds", "≤ 5"),
     ("control plane per month, 34 regions, 15-min cadence ($)", "control_plane_monthly_usd", "< 0.50"),
     ("naive fan-out visiting every region each run ($/month)", "naive_monthly_usd", ""),
+    ("demo fleet per day, on-demand ($, price table)", "demo_fleet_on_demand_usd_per_day", ""),
+    ("demo fleet per day, `market: spot` ($, Spot price table)", "demo_fleet_spot_usd_per_day", ""),
 ]
 
 
@@ -341,6 +355,7 @@ def main() -> None:
     results.update(import_ratio())
     results.update(cli_fail_fast())
     results.update(costs())
+    results.update(spot_costs())
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     rendered = table(results)
     update_readme(rendered)

@@ -90,10 +90,12 @@ def cost(
     from p2pctl.config_cmd import config_from_file
     from p2pctl.config_write import stored_config
     from p2pctl.estimate import estimate
+    from p2pctl.spot_prices import spot_prices
 
     cli = cli_context(ctx)
     config = config_from_file(file) if file is not None else stored_config(cli)
-    report = estimate(config, now())
+    at = now()
+    report = estimate(config, at, lambda regions, kinds: spot_prices(cli.clients, regions, kinds, at))
     if as_json:
         print_json(report.as_dict())
     else:

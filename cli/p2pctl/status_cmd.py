@@ -86,6 +86,9 @@ def _print_regions(found: Status) -> None:
         as_of = "last run" if last is not None and record.run == last.execution else _short_time(record.finished_at)
         table.add_row(name, record.status, str(record.mutating_calls), as_of, escape(_why(record)))
     console.print(table)
+    for name, record in regions.items():
+        for warning in record.warnings:  # e.g. instance types the region does not offer, dropped
+            console.print(f"⚠ {name}: {warning}", style="yellow", markup=False, highlight=False)
 
 
 def _why(record: RegionRecord) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 from p2p_core import names, planner
 from p2p_core.config import ConfigItem, parse_config
 from p2p_core.infrastructure import infrastructure_hash
+from p2p_core.market import distribution_of
 from p2p_core.models.observed import (
     CapacityTarget,
     Observed,
@@ -69,6 +70,7 @@ def healthy_region(
         group_id=GROUP, vpc_id=VPC, ingress=list(wanted_ingress(GROUP, network)), egress=list(WANTED_EGRESS)
     )
     settings = template_settings(config, build, region, GROUP)
+    buying = config.instance.buying()  # a group over several types has its MixedInstancesPolicy
     version = ObservedTemplateVersion(
         number=1,
         description=template_digest(settings, config.instance),
@@ -86,7 +88,12 @@ def healthy_region(
         template_name=template.name,
         template_version="1",
         subnet_ids=[s.subnet_id for s in subnets],
-        tags=group_tags(build.stack, region, infrastructure_hash(config), [s.zone for s in subnets]),
+        tags=group_tags(
+            build.stack, region, infrastructure_hash(config), [s.zone for s in subnets], [] if buying else None
+        ),
+        policy_types=list(buying.types) if buying else None,
+        distribution=distribution_of(buying) if buying else {},
+        capacity_rebalance=bool(buying and buying.spot),
     )
     logs = config.logs
     return ObservedRegion(

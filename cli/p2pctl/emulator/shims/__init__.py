@@ -46,6 +46,7 @@ from p2pctl.emulator.shims import (
     consistency,
     idempotency,
     launches,
+    mixed,
     network,
     quotas,
     refresh,
@@ -131,6 +132,7 @@ def install() -> None:
             zones,
             network,
             refresh,
+            mixed,
         ):  # rules run in this order
             behaviour.install()
         _installed = True

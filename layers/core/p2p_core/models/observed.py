@@ -47,6 +47,13 @@ class ObservedAsg(_Model):
     instance_versions: dict[str, int] = Field(
         default_factory=dict, description="live instances per launch template version they were launched from"
     )
+    policy_types: list[str] | None = Field(
+        None, description="the MixedInstancesPolicy's override instance types in order; None = a plain template group"
+    )
+    distribution: dict[str, Any] = Field(
+        default_factory=dict, description="the policy's InstancesDistribution fields the reconciler sets"
+    )
+    capacity_rebalance: bool = False
 
     @property
     def outdated_versions(self) -> dict[str, int]:

@@ -21,6 +21,7 @@ def reconcile_step(task: RegionTask, deployment: Deployment, clients: ClientFact
             status="failed",
             error_code=task.region_plan.refused_code or NOT_OFFERED,
             error_message=task.region_plan.refused,
+            warnings=task.region_plan.warnings,
         )
     config = parse_config(task.config)
     user_data = render_user_data(config, deployment)
