@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from p2pctl.emulator import shims
 from p2pctl.follow import finished_regions, region_line
-from tests.integration.test_reliability import lease_item, put_lease
+from tests.integration.reliability_world import lease_item, put_lease
 from tests.integration.test_workflow import PLAN_FAILED_STATES, RUNNING, mutations_outside_own_table
 from tests.integration.workflow_world import FIVE_REGIONS, WorkflowWorld
 

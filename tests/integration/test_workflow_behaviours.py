@@ -19,7 +19,7 @@ from p2p_core.rfc3339 import format_time
 from p2pctl.emulator import shims
 from p2pctl.emulator.seed import seed_ami_parameters
 from tests.integration.reconciler_fixtures import ONE_FLEET
-from tests.integration.test_reliability import FRESH_REGION_MUTATIONS, counts, managed_resources, region_result
+from tests.integration.reliability_world import FRESH_REGION_MUTATIONS, counts, managed_resources, region_result
 from tests.integration.test_workflow import RUNNING, mutations_outside_own_table
 from tests.integration.workflow_world import WorkflowWorld
 
