@@ -80,6 +80,20 @@ class WorkflowWorld:
         arn = start_run(self.sfn, self.stack.state_machine_arn, name=run_name(prefix))
         return wait_run(self.sfn, arn, timeout=120)
 
+    def scheduled_run(self, prefix: str = "schedule") -> RunOutcome:
+        """What EventBridge Scheduler does at a tick: start the schedule's target with its input; waited for."""
+        self.calls.clear()
+        self.refused.clear()
+        scheduler = self.clients.client("scheduler", HOME)
+        target = scheduler.get_schedule(Name=self.stack.schedule_name, GroupName=self.stack.schedule_group)["Target"]
+        started = self.sfn.start_execution(stateMachineArn=target["Arn"], name=run_name(prefix), input=target["Input"])
+        return wait_run(self.sfn, started["executionArn"], timeout=120)
+
+    def reconcile_runs(self) -> list[dict[str, Any]]:
+        """Every execution of the reconcile (Standard) workflow, oldest first."""
+        found = self.sfn.list_executions(stateMachineArn=self.stack.state_machine_arn)["executions"]
+        return sorted(found, key=lambda run: run["startDate"])
+
     def status(self) -> Status:
         """The status item."""
         return StatusStore(self.db, self.stack.config_table).load()

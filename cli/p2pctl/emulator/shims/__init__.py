@@ -15,6 +15,8 @@
    use (`network`), DynamoDB's atomic conditional writes (`wire.atomic`), Auto Scaling instance
    refreshes and each instance's launch template version (`refresh`). `wire` is the one hook on
    moto's request dispatch they share.
+4. Step Functions: the `states:startExecution` integration the watcher (Express) uses, which moto
+   passes to boto3 with the ASL's casing (`express`).
    `reset_behaviours()` gives the default account: eventual consistency on (1 failing use), the
    us-east-1 Local Zone, every region enabled, a new account's vCPU quota, launches succeeding,
    refreshes done at the first look.
@@ -45,7 +47,18 @@ from moto.core.responses import ActionResult
 
 from p2p_core.deployment import Deployment
 from p2p_core.workflow.runtime import deployment_scope
-from p2pctl.emulator.shims import consistency, idempotency, launches, network, quotas, refresh, regions, wire, zones
+from p2pctl.emulator.shims import (
+    consistency,
+    express,
+    idempotency,
+    launches,
+    network,
+    quotas,
+    refresh,
+    regions,
+    wire,
+    zones,
+)
 from p2pctl.emulator.shims.consistency import eventual_consistency as eventual_consistency
 from p2pctl.emulator.shims.launches import LAUNCH_FAILURES as LAUNCH_FAILURES
 from p2pctl.emulator.shims.launches import clear_launch_failures as clear_launch_failures
@@ -109,6 +122,7 @@ def install() -> None:
             return
         LambdaSimpleBackend.invoke = _invoke  # type: ignore[method-assign]
         _install_cloudfront_functions()
+        express.install()
         wire.install()
         wire.atomic("dynamodb", "PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems")
         for behaviour in (
