@@ -482,6 +482,9 @@ def table(results: dict[str, Any]) -> str:
     lines = ["| measure | result | target |", "|---|---|---|"]
     lines += [f"| {label} | {results[key]} | {target or '-'} |" for label, key, target in ROWS]
     stamp = f"Measured {results['measured_at']} on {results['machine']} by `make bench`"
+    if "watcher_measured_at" in results:  # a partial run: `python -m benchmarks.run watcher`
+        when = results["watcher_measured_at"]
+        stamp += f"; the scheduled-run and (model) rows {when} by `python -m benchmarks.run watcher`"
     return "\n".join(lines) + f"\n\n{stamp}; raw numbers in `benchmarks/results/latest.json`.\n"
 
 

@@ -251,16 +251,16 @@ class Transitions:
 class RunTimings:
     """Seconds per run that the model bills (Lambda and Express duration).
 
-    The defaults are `make bench`'s figures (benchmarks/results/latest.json, 34 regions, 80 ms per regional
-    API call, in the emulator, whose own CPU work makes them longer than on AWS); the benchmark feeds the
-    figures it measured in the same run.
+    The defaults are `make bench`'s figures of 2026-11-26 (benchmarks/results/latest.json `watcher_timings`:
+    34 regions, 80 ms per regional API call, in the emulator, whose own CPU work in the handlers' process
+    makes them longer than on AWS); the benchmark feeds the figures it measures in the same run.
     """
 
-    plan_seconds: float = 5.09  # the Plan Lambda of a no-op, every managed resource of 34 regions verified
-    finalize_seconds: float = 0.3  # the Finalize Lambda
-    reconcile_seconds: float = 5.0  # one ReconcileRegion Lambda of a drifted region
-    watcher_seconds: float = 5.5  # one scheduled no-op watcher execution (Express), Plan to Finalize
-    region_seconds: float = 0.82  # one region verified alone: the every-region design's per-region Lambda
+    plan_seconds: float = 3.69  # the Plan Lambda of a scheduled no-op, every managed resource of 34 regions verified
+    finalize_seconds: float = 2.5  # the Finalize Lambda
+    reconcile_seconds: float = 0.55  # one ReconcileRegion Lambda: one region's capacity changed
+    watcher_seconds: float = 6.21  # one scheduled no-op watcher execution (Express), Plan to Finalize
+    region_seconds: float = 1.1  # one region verified alone: the every-region design's per-region Lambda
 
 
 def _check_workload(runs: float, regions: int) -> None:
