@@ -187,3 +187,29 @@ def test_a_run_that_changes_the_cadence_keeps_the_watcher_as_the_schedules_targe
     assert schedule["ScheduleExpression"] == "rate(5 minutes)"
     assert schedule["Target"]["Arn"] == world.stack.watcher_arn
     assert world.scheduled_run().states_entered == WATCHER_NO_OP  # the new cadence is no drift any more
+
+
+def test_an_edit_during_a_scheduled_no_op_check_gets_its_follow_up_run_on_the_reconcile_workflow(
+    world: WorkflowWorld,
+) -> None:
+    """Injected: the config is edited right after the watcher's Plan read it (its own edit run would find
+    the lease taken). Checked: the check is recorded as a no-op and its Finalize starts the follow-up run
+    on the reconcile workflow, which applies the edit."""
+    provisioned(world)
+    edited: list[bool] = []
+
+    def edit_once(params: dict[str, Any], **_: Any) -> None:
+        if params.get("Item", {}).get("pk") == {"S": LEASE_KEY} and not edited:
+            edited.append(True)
+            world.put_config(**{**REGION, "desired_capacity": 2})
+
+    with hooked(world, edit_once, "before-parameter-build.dynamodb.PutItem"):
+        check = world.scheduled_run()
+    assert check.states_entered == WATCHER_NO_OP
+    assert check.output is not None and check.output["status"] == "noop"
+    follow_up = check.output["follow_up"]
+    assert follow_up and follow_up.startswith("follow-up-")
+    assert [run["name"] for run in world.reconcile_runs()][-1] == follow_up
+    assert reconcile_run(world, follow_up).status == "SUCCEEDED"
+    group = world.asg("eu-central-1")
+    assert group is not None and group["DesiredCapacity"] == 2
