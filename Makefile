@@ -21,6 +21,7 @@ lint: venv
 
 typecheck: venv
 	$(BIN)/mypy
+	$(BIN)/mypy --explicit-package-bases --namespace-packages functions
 
 cfn: venv
 	$(BIN)/cfn-lint template.yaml

@@ -24,20 +24,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from moto import mock_aws
+import pytest
 
-from p2p_core.aws.clients import ClientFactory, is_mutating
+from p2p_core.aws.clients import ClientFactory
 from p2p_core.config import parse_config
-from p2p_core.config_store import ConfigStore
 from p2p_core.cost import RunTimings, Transitions, control_plane_cost, naive_control_plane_cost, runs_per_month
 from p2p_core.regions import commercial_regions
-from p2p_core.workflow.runtime import add_client_hook, remove_client_hook, reset_clients
+from p2p_core.workflow.runtime import add_client_hook, remove_client_hook
 from p2pctl.emulator import shims
-from p2pctl.emulator.local import EMULATOR_CONFIG
-from p2pctl.emulator.seed import seed_ami_parameters
-from p2pctl.emulator.stack import EmulatedStack, deploy_stack
 from p2pctl.fleet import managed_asg
-from p2pctl.runs import RunOutcome, run_name, start_run, wait_run
+from p2pctl.runs import RunOutcome
+from tests.integration.workflow_world import WorkflowWorld, deployed_world
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "latest.json"
@@ -48,94 +45,27 @@ CONTROL_PLANE_SERVICES = {"dynamodb", "stepfunctions", "scheduler", "cloudfront"
 ACCOUNT_READS = {"DescribeRegions"}  # once per Plan, in the home region: which regions the account enabled
 
 
-class Bench:
-    """One emulated account with the stack deployed; records every AWS call the handlers make."""
-
-    def __init__(self, stack: EmulatedStack) -> None:
-        self.stack = stack
-        self.clients = ClientFactory()
-        self.sfn = self.clients.client("stepfunctions", HOME)
-        self.db = self.clients.client("dynamodb", HOME)
-        self.calls: list[tuple[str, str, str]] = []
-        add_client_hook("before-call", self._record)
-
-    def close(self) -> None:
-        remove_client_hook("before-call", self._record)
-
-    def _record(self, model: Any, context: dict[str, Any], **_: Any) -> None:
-        service = model.service_model.endpoint_prefix
-        self.calls.append((context.get("client_region", "?"), service, model.name))
-
-    def put_config(self, **fields: Any) -> None:
-        store = ConfigStore(self.db, self.stack.config_table)
-        current = store.load()
-        now = datetime.now(UTC).replace(microsecond=0)
-        store.save(parse_config(fields), expected_version=current.version, updated_by="bench", now=now)
-
-    def run(self, prefix: str) -> RunOutcome:
-        self.calls.clear()
-        arn = start_run(self.sfn, self.stack.state_machine_arn, name=run_name(prefix))
-        outcome = wait_run(self.sfn, arn, timeout=900, poll=0.02)
-        if outcome.status != "SUCCEEDED":
-            raise RuntimeError(f"{prefix} run {outcome.status}: {outcome.cause}")
-        return outcome
-
-    def scheduled(self, prefix: str) -> RunOutcome:
-        """A scheduled run as EventBridge Scheduler starts it: the schedule's target (the watcher), waited for."""
-        scheduler = self.clients.client("scheduler", HOME)
-        target = scheduler.get_schedule(Name=self.stack.schedule_name, GroupName=self.stack.schedule_group)["Target"]
-        self.calls.clear()
-        started = self.sfn.start_execution(stateMachineArn=target["Arn"], name=run_name(prefix), input=target["Input"])
-        outcome = wait_run(self.sfn, started["executionArn"], timeout=300, poll=0.02)
-        if outcome.status != "SUCCEEDED":
-            raise RuntimeError(f"{prefix} check {outcome.status}: {outcome.cause}")
-        return outcome
-
-    def reconcile_runs(self) -> list[dict[str, Any]]:
-        """Every execution of the reconcile (Standard) workflow."""
-        found: list[dict[str, Any]] = self.sfn.list_executions(stateMachineArn=self.stack.state_machine_arn)[
-            "executions"
-        ]
-        return found
-
-    def started_by(self, check: str) -> list[RunOutcome]:
-        """The reconcile runs a scheduled check started (they carry its name), ended."""
-        return [self.finished(run["name"]) for run in self.reconcile_runs() if run["name"] == check]
-
-    def finished(self, name: str) -> RunOutcome:
-        """The reconcile run of that name, once it ended."""
-        arn = self.stack.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
-        outcome = wait_run(self.sfn, arn, timeout=900, poll=0.02)
-        if outcome.status != "SUCCEEDED":
-            raise RuntimeError(f"{name} run {outcome.status}: {outcome.cause}")
-        return outcome
-
-    def fleet_mutations(self) -> list[tuple[str, str, str]]:
-        return [c for c in self.calls if is_mutating(c[2]) and c[2] not in OWN_BOOKKEEPING]
-
-
 @contextlib.contextmanager
-def emulated(regions: list[str], workdir: Path) -> Iterator[Bench]:
-    """A fresh emulated account with the stack deployed and AMI parameters in `regions`."""
-    os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
-    os.environ["AWS_DEFAULT_REGION"] = HOME
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    with mock_aws(config=EMULATOR_CONFIG):
-        shims.clear_faults()
-        shims.install()
-        shims.reset_behaviours()  # the default emulated account, as the tests and p2pctl local have it
-        reset_clients()
-        images = shims.use_small_image_catalogue(workdir)
-        shims.complete_instance_type_offerings(regions)
-        clients = ClientFactory()
-        for region in regions:
-            seed_ami_parameters(clients, region, images)
-        stack = deploy_stack(clients, stack_name="p2p-bench", region=HOME, control_center_bases=["http://127.0.0.1:9"])
-        bench = Bench(stack)
-        try:
-            yield bench
-        finally:
-            bench.close()
+def emulated(regions: list[str], workdir: Path) -> Iterator[WorkflowWorld]:
+    """The tests' world (tests/integration/workflow_world.py): the stack deployed into a fresh emulated account,
+    AMI parameters and instance type offerings in `regions`, every AWS call the handlers make recorded."""
+    shims.use_small_image_catalogue(workdir)
+    shims.complete_instance_type_offerings(regions)
+    with pytest.MonkeyPatch.context() as patch, deployed_world(patch, "p2p-bench", regions) as world:
+        yield world
+
+
+def succeeded(world: WorkflowWorld, prefix: str) -> RunOutcome:
+    """One run of the workflow, which must succeed for its figures to count."""
+    outcome = world.run(prefix, timeout=900)
+    if outcome.status != "SUCCEEDED":
+        raise RuntimeError(f"{prefix} run {outcome.status}: {outcome.cause}")
+    return outcome
+
+
+def fleet_mutations(world: WorkflowWorld) -> list[tuple[str, str]]:
+    """(region, operation) of the last run's mutating calls on the fleet (not the lease and status item)."""
+    return [(region, op) for region, op in world.mutating_calls() if op not in OWN_BOOKKEEPING]
 
 
 def config_for(regions: list[str], capacity: Any = 2) -> dict[str, Any]:
@@ -152,21 +82,23 @@ def fleet(workdir: Path) -> dict[str, Any]:
     regions = list(commercial_regions())
     with emulated(regions, workdir) as bench:
         bench.put_config(**config_for(regions))
-        fresh = bench.run("fresh-34")
-        fresh_mutations = len(bench.fleet_mutations())
-        noop = bench.run("noop-34")
+        fresh = succeeded(bench, "fresh-34")
+        fresh_mutations = len(fleet_mutations(bench))
+        noop = succeeded(bench, "noop-34")
         per_region = Counter(
-            region
-            for region, service, op in bench.calls
-            if service not in CONTROL_PLANE_SERVICES and region in regions and op not in ACCOUNT_READS
+            call.region
+            for call in bench.calls
+            if call.service not in CONTROL_PLANE_SERVICES
+            and call.region in regions
+            and call.operation not in ACCOUNT_READS
         )
-        noop_mutations = bench.fleet_mutations()
+        noop_mutations = fleet_mutations(bench)
         bench.put_config(**config_for(regions, {"all": 2, "aws": {"sa-east-1": 4}}))
-        one = bench.run("one-region")
-        outside = [c for c in bench.fleet_mutations() if c[0] not in {"sa-east-1", "aws-global"}]
+        one = succeeded(bench, "one-region")
+        outside = [c for c in fleet_mutations(bench) if c[0] not in {"sa-east-1", "aws-global"}]
     with emulated(["eu-west-1"], workdir) as bench:
         bench.put_config(**config_for(["eu-west-1"]))
-        single = bench.run("fresh-1")
+        single = succeeded(bench, "fresh-1")
     with_latency = {n: runs_with_api_latency(workdir, regions[:n]) for n in (1, len(regions))}
     fresh_34, plan_34 = with_latency[len(regions)]
     return {
@@ -214,8 +146,8 @@ def runs_with_api_latency(workdir: Path, regions: list[str]) -> tuple[float, flo
         add_client_hook("before-call", network)
         try:
             bench.put_config(**config_for(regions))
-            fresh = bench.run(f"latency-{len(regions)}").seconds
-            noop = bench.run(f"latency-noop-{len(regions)}")
+            fresh = succeeded(bench, f"latency-{len(regions)}").seconds
+            noop = succeeded(bench, f"latency-noop-{len(regions)}")
             assert noop.states_entered == ["Plan", "NothingToDo", "Finalize"], noop.states_entered
             return fresh, state_seconds(noop.events, "Plan")
         finally:
@@ -355,10 +287,18 @@ def execution_seconds(events: list[dict[str, Any]]) -> float:
     return float((events[-1]["timestamp"] - events[0]["timestamp"]).total_seconds())
 
 
+def checked(world: WorkflowWorld, prefix: str) -> RunOutcome:
+    """A scheduled run as EventBridge Scheduler starts it (the watcher), which must succeed."""
+    outcome = world.scheduled_run(prefix, timeout=300)
+    if outcome.status != "SUCCEEDED":
+        raise RuntimeError(f"{prefix} check {outcome.status}: {outcome.cause}")
+    return outcome
+
+
 def scheduled_checks(workdir: Path, regions: list[str]) -> dict[str, Any]:
     """Scheduled runs through the watcher in `regions`, 80 ms per regional API call, and the reconcile runs'
     transitions: fresh provisioning, a scheduled no-op, one region's capacity changed and found by the schedule."""
-    with emulated(regions, workdir) as bench:
+    with emulated(regions, workdir) as world:
 
         def network(model: Any, **_: Any) -> None:
             if model.service_model.endpoint_prefix not in CONTROL_PLANE_SERVICES:
@@ -366,25 +306,27 @@ def scheduled_checks(workdir: Path, regions: list[str]) -> dict[str, Any]:
 
         add_client_hook("before-call", network)
         try:
-            bench.put_config(**config_for(regions))
-            fresh = bench.run(f"watch-fresh-{len(regions)}")
-            standard = bench.run(f"watch-noop-{len(regions)}")
-            reconcile_runs = len(bench.reconcile_runs())
-            check = bench.scheduled(f"check-{len(regions)}")
+            world.put_config(**config_for(regions))
+            fresh = succeeded(world, f"watch-fresh-{len(regions)}")
+            standard = succeeded(world, f"watch-noop-{len(regions)}")
+            before = len(world.reconcile_runs())
+            check = checked(world, f"check-{len(regions)}")
             assert check.states_entered == ["Plan", "NothingToDo", "Finalize"], check.states_entered
-            standard_started = len(bench.reconcile_runs()) - reconcile_runs
-            noop_transitions = sum(run.transitions for run in bench.started_by(check.name))
-            bench.put_config(**config_for(regions, {"all": 2, "aws": {regions[-1]: 4}}))
-            drift_check = bench.scheduled(f"drift-{len(regions)}")
+            started = [run["name"] for run in world.reconcile_runs()][before:]
+            noop_transitions = sum(world.reconcile_run(name, timeout=900).transitions for name in started)
+            world.put_config(**config_for(regions, {"all": 2, "aws": {regions[-1]: 4}}))
+            drift_check = checked(world, f"drift-{len(regions)}")
             assert drift_check.states_entered[-1] == "StartReconcile", drift_check.states_entered
-            drift = bench.finished(drift_check.name)
+            drift = world.reconcile_run(drift_check.name, timeout=900)
+            if drift.status != "SUCCEEDED":
+                raise RuntimeError(f"{drift.name} run {drift.status}: {drift.cause}")
         finally:
             remove_client_hook("before-call", network)
     return {
         "fresh_transitions": fresh.transitions,
         "standard_noop_transitions": standard.transitions,
         "scheduled_noop_standard_transitions": noop_transitions,
-        "scheduled_noop_standard_executions": standard_started,
+        "scheduled_noop_standard_executions": len(started),
         "watcher_seconds": round(execution_seconds(check.events), 2),
         "plan_seconds": round(state_seconds(check.events, "Plan"), 2),
         "finalize_seconds": round(state_seconds(check.events, "Finalize"), 2),
@@ -432,6 +374,18 @@ def watcher_costs(workdir: Path) -> dict[str, Any]:
     }
 
 
+def spot_costs() -> dict[str, Any]:
+    """The demo's fleet per day, on-demand and on Spot (the dated price tables: no Spot price is read)."""
+    from p2pctl.demo import DEMO_CONFIG
+    from p2pctl.estimate import estimate
+
+    report = estimate(parse_config(DEMO_CONFIG), datetime.now(UTC))
+    return {
+        "demo_fleet_on_demand_usd_per_day": round(report.per_day.total, 2),
+        "demo_fleet_spot_usd_per_day": round(report.spot_per_day.total, 2),
+    }
+
+
 ROWS = [
     ("no-op run, 34 regions: state transitions", "noop_transitions", "≤ 3"),
     ("no-op run: mutating API calls", "noop_mutating_calls", "0"),
@@ -475,6 +429,8 @@ ROWS = [
         "",
     ),
     ("(model) naive fan-out visiting every region each run ($/month)", "naive_monthly_usd", ""),
+    ("demo fleet per day, on-demand ($, price table)", "demo_fleet_on_demand_usd_per_day", ""),
+    ("demo fleet per day, `market: spot` ($, Spot price table)", "demo_fleet_spot_usd_per_day", ""),
 ]
 
 
@@ -510,6 +466,7 @@ def main() -> None:
     results.update(cli_fail_fast())
     with tempfile.TemporaryDirectory() as workdir, contextlib.redirect_stdout(io.StringIO()):
         results.update(watcher_costs(Path(workdir)))
+    results.update(spot_costs())
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     rendered = table(results)
     update_readme(rendered)
@@ -521,6 +478,7 @@ def watcher_only() -> None:
     results: dict[str, Any] = json.loads(RESULTS.read_text())
     with tempfile.TemporaryDirectory() as workdir, contextlib.redirect_stdout(io.StringIO()):
         results.update(watcher_costs(Path(workdir)))
+    results.update(spot_costs())  # the price table's rows, so the whole table can be printed
     results["watcher_measured_at"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     rendered = table(results)

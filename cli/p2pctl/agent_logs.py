@@ -18,7 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.durations import parse_duration
-from p2p_core.timestamps import parse_time
+from p2p_core.rfc3339 import parse_time
 from p2pctl.errors import CliError
 from p2pctl.preflight import why
 

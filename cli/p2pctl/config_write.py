@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from p2p_core.checks.deliverable import check_deliverable
 from p2p_core.config import ConfigItem, parse_config
-from p2p_core.deployment import Deployment
-from p2p_core.errors import ConfigError, FieldError
-from p2p_core.workflow.deliverable import check_deliverable
+from p2p_core.models.deployment import Deployment
+from p2p_core.validation import ConfigError, FieldError
 from p2pctl.context import CliContext
 from p2pctl.errors import CliError
 from p2pctl.values import null_is_a_value, value_at
@@ -46,7 +46,7 @@ def validate(fields: Mapping[str, Any], deployment: Deployment = TYPICAL_DEPLOYM
 
 def current_item(cli: CliContext) -> tuple[dict[str, Any], int]:
     """The stored item's fields as they are (valid or not) and its version."""
-    from p2p_core.config_store import ConfigStore
+    from p2p_core.storage.config import ConfigStore
 
     raw = ConfigStore(cli.client("dynamodb"), cli.config_table()).load_raw() or {}
     return raw, int(raw.get("version", 0) or 0)
@@ -129,7 +129,7 @@ def write_item(
     With `before` (the stored fields) and `changed` (the dotted keys edited), a bad field that was already
     stored is reported as such, with the command that removes it, instead of being blamed on the edit.
     """
-    from p2p_core.config_store import ConfigConflict, ConfigStore
+    from p2p_core.storage.config import ConfigConflict, ConfigStore
 
     try:
         config = validate(new_fields, _deployment_or_typical(cli))

@@ -119,7 +119,7 @@ class CliContext:
 
     def deployment(self) -> Any:
         """The settings the stack's handlers run with, read from the Plan function's configuration."""
-        from p2p_core.deployment import Deployment
+        from p2p_core.models.deployment import Deployment
 
         cfn = self.client("cloudformation")
         try:

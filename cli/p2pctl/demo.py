@@ -23,7 +23,7 @@ from typing import Any
 from rich.table import Table
 
 from p2p_core import STACK_TAG
-from p2p_core.timestamps import format_time
+from p2p_core.rfc3339 import format_time
 from p2pctl.context import CliContext
 from p2pctl.errors import CliError
 from p2pctl.fleet import managed_asg, scheduled_actions
@@ -186,7 +186,7 @@ class Demo:
         self.region_table()
 
     def not_enabled_region(self) -> None:
-        from p2p_core.workflow.status import StatusStore
+        from p2p_core.storage.status import StatusStore
 
         status = StatusStore(self.cli.client("dynamodb"), self.cli.config_table()).load()
         last = status.last_run
@@ -258,7 +258,7 @@ class Demo:
 
     def cost(self) -> None:
         console.rule("5. what it costs")
-        from p2p_core.config_store import ConfigStore
+        from p2p_core.storage.config import ConfigStore
         from p2pctl.estimate import estimate
 
         config = ConfigStore(self.cli.client("dynamodb"), self.cli.config_table()).load()
@@ -272,8 +272,8 @@ class Demo:
 
     def teardown(self) -> None:
         console.rule("6. teardown")
+        from p2p_core.reconciler.teardown import sweep_regions
         from p2p_core.regions import commercial_regions
-        from p2p_core.workflow.teardown import sweep_regions
 
         self.set_config("regions", [])
         until("every Auto Scaling group gone", lambda: all(self.asg(r) is None for r in DEMO_REGIONS))

@@ -66,7 +66,7 @@ class DeployKeyStore:
     """The deploy key's SSM parameter in the stack's home region."""
 
     def __init__(self, cli: Any) -> None:
-        from p2p_core.deployment import deploy_key_parameter
+        from p2p_core.models.deployment import deploy_key_parameter
 
         self.stack = str(cli.stack_name)
         self.region = cli.home_region

@@ -16,7 +16,7 @@ from p2p_core import STACK_TAG
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.config import ConfigItem
 from p2p_core.quota import HEADROOM_WARNING, ON_DEMAND_QUOTA, ServiceQuota
-from p2p_core.reconciler.launch import ami_parameter
+from p2p_core.wanted import ami_parameter
 from p2pctl.preflight import AccountFacts, RegionFacts, why
 
 Mark = Literal["ok", "warn", "fail"]

@@ -18,7 +18,7 @@ import typer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from p2p_core.config import ConfigItem
-from p2p_core.durations import normalize_schedule
+from p2p_core.schedule_expression import normalize_schedule
 from p2pctl.context import CliContext
 from p2pctl.doctor_checks import SYMBOLS, Check, region_checks, service_linked_role
 from p2pctl.errors import CREDENTIALS_FIX
@@ -180,7 +180,7 @@ def _head(url: str) -> tuple[int | str, list[str]]:
 
 
 def _last_run(cli: CliContext) -> Check:
-    from p2p_core.workflow.status import StatusStore
+    from p2p_core.storage.status import StatusStore
 
     last = StatusStore(cli.client("dynamodb"), cli.config_table()).load().last_run
     if last is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,6 +14,7 @@ from p2p_core.config import ConfigItem
 from p2p_core.cost import (
     HOURS_PER_MONTH,
     PRICES_AS_OF,
+    SPOT_PRICES_AS_OF,
     ControlPlaneCost,
     CostError,
     FleetCost,
@@ -21,8 +23,12 @@ from p2p_core.cost import (
     naive_control_plane_cost,
     runs_per_month,
 )
+from p2p_core.market import Buying
+from p2p_core.spot_cost import SpotFleetCost, spot_fleet_cost
 from p2p_core.timemodel import effective_window
 from p2pctl.errors import CliError
+
+SpotPrices = Callable[[list[str], tuple[str, ...]], tuple[dict[str, dict[str, float]] | None, str]]
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,9 @@ class Estimate:
     hours_label: str
     control_plane: ControlPlaneCost
     naive: ControlPlaneCost
+    buying: Buying
+    spot: SpotFleetCost
+    spot_per_day: SpotFleetCost
 
     def as_dict(self) -> dict[str, Any]:
         fleet = self.fleet
@@ -52,6 +61,24 @@ class Estimate:
                     line.region: {"instances": line.instances, "usd": round(line.total, 4)} for line in fleet.lines
                 },
             },
+            "spot": {
+                "instance_types": list(self.buying.types),
+                "on_demand_base": self.buying.on_demand_base,
+                "spot_allocation": self.buying.spot_allocation,
+                "price_source": self.spot.price_source,
+                "spot_instances": self.spot.spot_instances,
+                "total_usd": round(self.spot.total, 4),
+                "per_day_usd": round(self.spot_per_day.total, 4),
+                "regions": {
+                    line.region: {
+                        "on_demand": line.on_demand,
+                        "spot": line.spot,
+                        "spot_hourly_usd": round(line.spot_hourly_price, 6),
+                        "usd": round(line.cost, 4),
+                    }
+                    for line in self.spot.lines
+                },
+            },
             "control_plane_monthly_usd": round(self.control_plane.total, 4),
             "naive_fan_out_monthly_usd": round(self.naive.total, 4),
             "runs_per_month": self.control_plane.runs_per_month,
@@ -60,15 +87,17 @@ class Estimate:
 
     def print(self, console: Console) -> None:
         fleet = self.fleet
-        table = Table("region", "instances", "$/hour each", "instances $", "EBS $", "total $")
-        for line in fleet.lines:
+        # on-demand and Spot side by side; each total includes the volumes (EBS, the same either way)
+        table = Table("region", "n", "on-demand $/h", "on-demand $", "Spot $/h", "od+Spot", "Spot $")
+        for line, spot in zip(fleet.lines, self.spot.lines, strict=True):
             table.add_row(
                 line.region,
                 str(line.instances),
                 f"{line.hourly_price:.4f}",
-                f"{line.instance_cost:.2f}",
-                f"{line.ebs_cost:.2f}",
                 f"{line.total:.2f}",
+                f"{spot.spot_hourly_price:.4f}",
+                f"{spot.on_demand}+{spot.spot}",
+                f"{spot.cost:.2f}",
             )
         table.title = f"fleet: {fleet.instance_type}, {fleet.volume_gb} GB {fleet.volume_type}, {self.hours_label}"
         console.print(table)
@@ -77,6 +106,12 @@ class Estimate:
             f"({fleet.instances} instances)",
             highlight=False,
         )
+        console.print(
+            f"fleet on Spot: ${self.spot_per_day.total:.2f} per day; ${self.spot.total:.2f} {self.hours_label} "
+            f"({self.buying.words()}; {self.spot.spot_instances} Spot instances)",
+            highlight=False,
+        )
+        console.print(f"Spot prices: {self.spot.price_source}", highlight=False)
         plane = Table("item", "quantity", "unit", "$")
         for item in self.control_plane.items:
             plane.add_row(item.name, f"{item.quantity:,.6g}", item.unit, f"{item.cost:.4f}")
@@ -89,8 +124,12 @@ class Estimate:
         )
 
 
-def estimate(config: ConfigItem, now: datetime) -> Estimate:
-    """The estimate for `config` if it were first seen `now`."""
+def estimate(config: ConfigItem, now: datetime, spot_prices: SpotPrices | None = None) -> Estimate:
+    """The estimate for `config` if it were first seen `now`, on-demand and on Spot side by side.
+
+    The Spot column uses the config's purchase settings, or, for an on-demand item, what `market: spot`
+    would buy; `spot_prices` reads current Spot prices (else the dated table is used).
+    """
     window = effective_window(config, now)
     if window.stop is not None:
         hours = max(0.0, (window.stop - window.start).total_seconds() / 3600)
@@ -104,12 +143,35 @@ def estimate(config: ConfigItem, now: datetime) -> Estimate:
         fleet = fleet_cost(instance.type, capacity, hours, instance.volume_size, instance.volume_type)
         per_day = fleet_cost(instance.type, capacity, 24.0, instance.volume_size, instance.volume_type)
         runs = runs_per_month(config.schedule_expression)
+        buying = spot_buying(config)
+        live, source = spot_prices(regions, buying.types) if spot_prices else (None, "")
+        source = source or f"table as of {SPOT_PRICES_AS_OF}"
+
+        def on_spot(on_demand: FleetCost) -> SpotFleetCost:
+            return spot_fleet_cost(
+                on_demand, buying.types, buying.on_demand_base, buying.spot_allocation, live=live, price_source=source
+            )
+
+        spot, spot_per_day = on_spot(fleet), on_spot(per_day)
     except CostError as exc:
         raise CliError(str(exc), "choose a priced instance type, or estimate by hand for this one") from None
     return Estimate(
+        buying=buying,
+        spot=spot,
+        spot_per_day=spot_per_day,
         fleet=fleet,
         per_day=per_day,
         hours_label=label,
         control_plane=control_plane_cost(runs, len(regions)),
         naive=naive_control_plane_cost(runs, len(regions)),
     )
+
+
+def spot_buying(config: ConfigItem) -> Buying:
+    """The purchase settings the Spot column prices: the config's, or what `market: spot` would buy."""
+    bought = config.instance.buying()
+    if bought is not None and bought.spot:
+        return bought
+    spot = config.instance.model_copy(update={"market": "spot"}).buying()
+    assert spot is not None  # market spot always buys over a MixedInstancesPolicy
+    return spot

@@ -7,7 +7,7 @@ import json
 import time
 from typing import Any
 
-from p2p_core.results import RefreshProgress
+from p2p_core.models.results import RefreshProgress
 from p2p_core.workflow.finalize_step import MAX_MESSAGE, shorten
 from p2pctl.context import CliContext
 from p2pctl.errors import CliError
@@ -142,7 +142,7 @@ def _sibling_arn(execution_arn: str, name: str) -> str:
 
 def run_failed(cli: CliContext, outcome: dict[str, Any]) -> CliError:
     """A failed run as one error line naming what failed, with a fix that is true for that failure."""
-    from p2p_core.workflow.status import StatusStore
+    from p2p_core.storage.status import StatusStore
 
     name, status = outcome["name"], outcome["status"]
     record = StatusStore(cli.client("dynamodb"), cli.config_table()).load().run(name)

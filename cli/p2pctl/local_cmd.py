@@ -75,7 +75,7 @@ def local(
     Everything lives in this process's memory: stopping it forgets the config, runs and resources.
     """
     require_local_extra()
-    from p2pctl.emulator.local import LocalRuntime
+    from p2pctl.emulator.local import REFRESH_SECONDS, LocalRuntime
 
     cli: CliContext = ctx.obj
     assert cli.stack_name is not None and cli.region is not None
@@ -86,7 +86,7 @@ def local(
         tick=tick,
         disabled_regions=tuple(disable_region or ()),
         failing_launches=_failures(fail_launches or []),
-        **({} if refresh_seconds is None else {"refresh_seconds": refresh_seconds}),
+        refresh_seconds=REFRESH_SECONDS if refresh_seconds is None else refresh_seconds,
         vcpu_quotas=_quotas(quota or []),
         control_center_domain=control_center_domain,
     )

@@ -90,10 +90,12 @@ def cost(
     from p2pctl.config_cmd import config_from_file
     from p2pctl.config_write import stored_config
     from p2pctl.estimate import estimate
+    from p2pctl.spot_prices import spot_prices
 
     cli = cli_context(ctx)
     config = config_from_file(file) if file is not None else stored_config(cli)
-    report = estimate(config, now())
+    at = now()
+    report = estimate(config, at, lambda regions, kinds: spot_prices(cli.clients, regions, kinds, at))
     if as_json:
         print_json(report.as_dict())
     else:
@@ -113,8 +115,8 @@ def teardown(
     Works whatever else the config item holds: it writes only `regions: []`, and when the item has a bad
     field (so a run would stop in Plan) the sweep of every region does the removing.
     """
+    from p2p_core.reconciler.teardown import sweep_regions
     from p2p_core.regions import commercial_regions
-    from p2p_core.workflow.teardown import sweep_regions
     from p2pctl.runs import run_name, start_run
 
     cli = cli_context(ctx)
@@ -156,8 +158,8 @@ def confirmed(question: str) -> bool:
 def _select_no_regions(cli: Any) -> str | None:
     """Write `regions: []` unless it is there; returns the command removing the item's bad fields, if any."""
     from p2p_core.config import parse_config
-    from p2p_core.config_store import ConfigStore
-    from p2p_core.errors import ConfigError
+    from p2p_core.storage.config import ConfigStore
+    from p2p_core.validation import ConfigError
     from p2pctl.config_write import current_item, now, removal_fix, who
 
     raw, version = current_item(cli)

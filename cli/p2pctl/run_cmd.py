@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from p2p_core.timestamps import format_time
+from p2p_core.rfc3339 import format_time
 from p2pctl.context import CliContext
 from p2pctl.output import console, print_json
 
@@ -31,7 +31,7 @@ def plan(
     as_json: Annotated[bool, typer.Option("--json", help="print the plan as JSON")] = False,
 ) -> None:
     """Show what a run started now would change, per region (reads only; takes no lease)."""
-    from p2p_core.errors import ConfigError
+    from p2p_core.validation import ConfigError
     from p2p_core.workflow.plan_step import preview_plan
     from p2pctl.config_write import stored_config
 
@@ -64,8 +64,8 @@ def plan(
         others.append(f"schedule → {result.schedule_expression}")
     console.print(f"unchanged: {len(result.unchanged_regions)} region(s); also: {', '.join(others) or 'nothing'}")
     _print_skipped(result.skipped_regions)
-    for region, error in result.observe_errors.items():
-        console.print(f"could not observe {region}: {error}", style="yellow", markup=False, highlight=False)
+    for name, error in result.observe_errors.items():
+        console.print(f"could not observe {name}: {error}", style="yellow", markup=False, highlight=False)
 
 
 def say(text: str) -> None:
@@ -91,7 +91,7 @@ def _print_window(window: Any, phase: str) -> None:
 
 
 def _print_skipped(regions: list[str]) -> None:
-    from p2p_core.workflow.enabled import SKIP_REASON
+    from p2p_core.checks.enabled import SKIP_REASON
 
     if regions:
         console.print(f"skipped ({SKIP_REASON}): {', '.join(regions)}", style="yellow", highlight=False)
@@ -150,7 +150,7 @@ def run(
 def quota_warnings(cli: CliContext) -> list[str]:
     """Regions whose fleet needs more on-demand vCPUs than their quota, as the last Plan recorded them."""
     from p2p_core.quota import headroom_warnings
-    from p2p_core.workflow.status import StatusStore
+    from p2p_core.storage.status import StatusStore
 
     return headroom_warnings(StatusStore(cli.client("dynamodb"), cli.config_table()).load().quota_headroom)
 

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from p2p_core.quota import headroom_warnings
-from p2p_core.workflow.status import RegionRecord, RunRecord, Status, remember_regions
+from p2p_core.storage.status import RegionRecord, RunRecord, Status, remember_regions
 from p2pctl.output import console, print_json
 from p2pctl.run_cmd import capped, cli_context, print_quota_warnings, say
 
@@ -20,7 +20,7 @@ def status(
     runs: Annotated[int, typer.Option("--runs", help="recent runs to list")] = 5,
 ) -> None:
     """Every region's last known result, the last run (and the last skipped one), and the recent runs."""
-    from p2p_core.workflow.status import StatusStore
+    from p2p_core.storage.status import StatusStore
 
     cli = cli_context(ctx)
     found = StatusStore(cli.client("dynamodb"), cli.config_table()).load()
@@ -86,6 +86,9 @@ def _print_regions(found: Status) -> None:
         as_of = "last run" if last is not None and record.run == last.execution else _short_time(record.finished_at)
         table.add_row(name, record.status, str(record.mutating_calls), as_of, escape(_why(record)))
     console.print(table)
+    for name, record in regions.items():
+        for warning in record.warnings:  # e.g. instance types the region does not offer, dropped
+            console.print(f"⚠ {name}: {warning}", style="yellow", markup=False, highlight=False)
 
 
 def _why(record: RegionRecord) -> str:

@@ -21,7 +21,7 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from p2p_core.capacity import as_map
 from p2p_core.config import config_json_schema
-from p2p_core.errors import show_value
+from p2p_core.validation import show_value
 from p2pctl.errors import CliError
 
 Schema = dict[str, Any]

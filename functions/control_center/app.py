@@ -9,8 +9,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from p2p_core.models.events import ControlCenterTask
 from p2p_core.workflow.control_center_step import control_center_step
-from p2p_core.workflow.events import ControlCenterTask
 from p2p_core.workflow.runtime import clients_for, current_deployment
 
 logger = Logger()

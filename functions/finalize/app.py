@@ -10,7 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from p2p_core.workflow.events import FinalizeRequest
+from p2p_core.models.events import FinalizeRequest
 from p2p_core.workflow.finalize_step import finalize_step, run_failure
 from p2p_core.workflow.runtime import clients_for, current_deployment
 

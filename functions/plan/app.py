@@ -9,8 +9,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from p2p_core.errors import ConfigError
-from p2p_core.workflow.events import ConfigInvalid, PlanRequest
+from p2p_core.models.events import ConfigInvalid, PlanRequest
+from p2p_core.validation import ConfigError
 from p2p_core.workflow.plan_step import plan_step, plan_summary
 from p2p_core.workflow.runtime import clients_for, current_deployment
 

@@ -9,7 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from p2p_core.workflow.events import RegionTask
+from p2p_core.models.events import RegionTask
 from p2p_core.workflow.reconcile_step import raise_if_retryable, reconcile_step
 from p2p_core.workflow.runtime import clients_for, current_deployment
 

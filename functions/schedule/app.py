@@ -9,7 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from p2p_core.workflow.events import ScheduleTask
+from p2p_core.models.events import ScheduleTask
 from p2p_core.workflow.runtime import clients_for, current_deployment
 from p2p_core.workflow.schedule_step import schedule_step
 

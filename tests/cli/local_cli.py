@@ -16,8 +16,8 @@ from typing import Any
 
 import boto3
 
-from p2p_core.config_store import ConfigStore, to_dynamodb
-from p2p_core.workflow.status import Status, StatusStore
+from p2p_core.storage.config import ConfigStore, to_dynamodb
+from p2p_core.storage.status import Status, StatusStore
 from p2pctl.fleet import managed_asg
 
 STACK = "p2p-cli-test"

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -71,5 +72,7 @@ def test_agents_user_data_lists_the_custom_domain_first_and_the_runner_polls_it(
     runner += ["--lock", str(tmp_path / "lock"), "--dry-run", "--no-delay"]
     done = subprocess.run(runner, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
-    assert f"control center {urls(local)[0]} answered\n" in done.stdout
+    custom = urlsplit(urls(local)[0])
+    assert f"control center 1 ({custom.netloc}) answered\n" in done.stdout  # the custom one, polled first
+    assert custom.path not in done.stdout  # the secret path is never logged
     assert '"main-run": "custom-domain.yml"' in done.stdout  # the served value, not the default main.yml

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from p2p_core.config_store import from_dynamodb
-from p2p_core.deployment import deploy_key_parameter
+from p2p_core.models.deployment import deploy_key_parameter
+from p2p_core.storage.config import from_dynamodb
 from p2pctl.deploy_key_cmd import fingerprint, public_key_of
 from tests.cli.local_cli import STACK, Local, running_local
 

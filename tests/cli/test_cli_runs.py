@@ -16,7 +16,7 @@ import pytest
 
 from p2p_core.config import ConfigItem
 from p2p_core.reconciler.launch import ami_parameter
-from p2p_core.workflow.lease import LEASE_KEY
+from p2p_core.storage.lease import LEASE_KEY
 from tests.cli.local_cli import Local, eventually, running_local
 
 HOME_ONLY = {"regions": ["eu-west-1"], "desired_capacity": 1, "start_offset": "0 minutes"}

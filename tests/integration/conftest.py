@@ -1,16 +1,39 @@
-"""Fixtures shared by the integration tests."""
+"""Fixtures shared by the integration tests, one name each."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from p2pctl.emulator import shims
-from tests.integration.workflow_world import world
-
-__all__ = ["world"]
+from tests.integration.reconciler_fixtures import World, aws_world
+from tests.integration.workflow_world import WorkflowWorld, deployed_world
 
 
 @pytest.fixture(autouse=True, scope="session")
 def small_image_catalogue(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Emulated regions know two Ubuntu images instead of loading moto's per-region catalogues (~1.3 s each)."""
     shims.use_small_image_catalogue(Path(tmp_path_factory.mktemp("images")))
+
+
+@pytest.fixture
+def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[WorkflowWorld]:
+    """The stack deployed into a fresh emulator account (AMI parameters in five regions): runs go through the ASL."""
+    with deployed_world(monkeypatch) as deployed:
+        yield deployed
+
+
+@pytest.fixture
+def region_world() -> Iterator[World]:
+    """A fresh emulator account for the reconciler alone: observe and reconcile regions without the workflow."""
+    with aws_world() as fresh:
+        yield fresh
+
+
+@pytest.fixture
+def built_region_world(region_world: World) -> World:
+    """`region_world` after one reconcile of the default test config (`make_config()`)."""
+    from tests.integration.reconciler_fixtures import make_config
+
+    region_world.run(make_config())
+    return region_world

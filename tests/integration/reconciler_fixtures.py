@@ -21,12 +21,12 @@ from moto import mock_aws
 from p2p_core import MANAGED_TAG, STACK_TAG
 from p2p_core.aws.clients import ClientFactory, is_mutating
 from p2p_core.config import ConfigItem, parse_config
-from p2p_core.deployment import Deployment
-from p2p_core.observed import Observed
-from p2p_core.plan import Plan
+from p2p_core.models.deployment import Deployment
+from p2p_core.models.observed import Observed
+from p2p_core.models.plan import Plan
+from p2p_core.models.results import RegionResult
 from p2p_core.planner import plan
 from p2p_core.reconciler import observe_region, reconcile_region
-from p2p_core.results import RegionResult
 from p2p_core.wanted import BuildInputs
 from p2pctl.emulator import shims
 from p2pctl.emulator.seed import seed_ami_parameters

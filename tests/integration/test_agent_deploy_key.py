@@ -29,7 +29,7 @@ from moto.server import ThreadedMotoServer
 from p2p_core.bootstrap import agent_runner
 from p2p_core.bootstrap.userdata import agent_defaults
 from p2p_core.config import parse_config
-from p2p_core.deployment import Deployment
+from p2p_core.models.deployment import Deployment
 from p2pctl.deploy_key_cmd import new_key_pair
 
 RUNNER = Path(agent_runner.__file__)

@@ -21,8 +21,8 @@ from p2p_core.bootstrap.userdata import MAX_USER_DATA_BYTES, agent_defaults, ren
 from p2p_core.config import parse_config
 from p2p_core.control_center.headers import control_center_headers
 from p2p_core.control_center.render import render_function
-from p2p_core.deployment import Deployment
-from p2p_core.timemodel import Window
+from p2p_core.models.deployment import Deployment
+from p2p_core.models.window import Window
 from p2pctl.emulator.cloudfront import ControlCenterServer, NodeFunctionRunner
 
 SECRET = "/cc-agent-test"
@@ -47,7 +47,7 @@ def node() -> Iterator[NodeFunctionRunner]:
 
 def code_for(raw: dict[str, object]) -> str:
     config = parse_config(raw)
-    return render_function(control_center_headers(config, Window(datetime(2026, 11, 25, tzinfo=UTC), None)), SECRET)
+    return render_function(control_center_headers(config, Window(start=datetime(2026, 11, 25, tzinfo=UTC))), SECRET)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from p2p_core import ZONES_TAG
-from p2p_core.workflow.events import PlanResult
+from p2p_core.models.events import PlanResult
 from p2p_core.workflow.plan_step import preview_plan
 from tests.integration.test_workflow import NOOP_STATES, mutations_outside_own_table
 from tests.integration.workflow_world import WorkflowWorld

@@ -77,6 +77,38 @@ def new_group(ec2: Any, desired: int, **template_data: Any) -> tuple[Any, str]:
     return autoscaling, lt
 
 
+# --- a group's MixedInstancesPolicy across updates that do not name it -------------------------------
+
+
+def test_an_update_that_names_no_policy_keeps_the_groups_mixed_instances_policy(aws: None) -> None:
+    """moto 5.2.5 dropped the policy on any update without one (a capacity change) and ignored CapacityRebalance."""
+    ec2, autoscaling = client("ec2"), client("autoscaling")
+    lt = template(ec2)
+    ec2.describe_launch_templates(LaunchTemplateIds=[lt])
+    policy = {
+        "LaunchTemplate": {
+            "LaunchTemplateSpecification": {"LaunchTemplateId": lt, "Version": "1"},
+            "Overrides": [{"InstanceType": "t3.micro"}, {"InstanceType": "t3a.micro"}],
+        },
+        "InstancesDistribution": {"OnDemandBaseCapacity": 1, "OnDemandPercentageAboveBaseCapacity": 0},
+    }
+    autoscaling.create_auto_scaling_group(
+        AutoScalingGroupName="agents", MixedInstancesPolicy=policy, MinSize=0, MaxSize=10, DesiredCapacity=1,
+        VPCZoneIdentifier=subnet(ec2),
+    )  # fmt: skip
+    autoscaling.update_auto_scaling_group(AutoScalingGroupName="agents", DesiredCapacity=2, CapacityRebalance=True)
+    kept = group(autoscaling)
+    assert [o["InstanceType"] for o in kept["MixedInstancesPolicy"]["LaunchTemplate"]["Overrides"]] == [
+        "t3.micro",
+        "t3a.micro",
+    ]
+    assert kept["MixedInstancesPolicy"]["InstancesDistribution"]["OnDemandBaseCapacity"] == 1
+    assert (kept["DesiredCapacity"], kept["CapacityRebalance"]) == (2, True)
+    plain = {"LaunchTemplateId": lt, "Version": "1"}  # naming a launch template replaces the policy, as on AWS
+    autoscaling.update_auto_scaling_group(AutoScalingGroupName="agents", LaunchTemplate=plain, CapacityRebalance=False)
+    assert group(autoscaling).get("MixedInstancesPolicy") is None and group(autoscaling)["CapacityRebalance"] is False
+
+
 # --- moto's crash on a scale-up after a new launch template version with UserData ---------------------
 
 

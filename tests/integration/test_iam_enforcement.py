@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from p2p_core.timestamps import format_time
+from p2p_core.rfc3339 import format_time
 from p2pctl.emulator import shims
 from p2pctl.emulator.iam import ENFORCER
 from tests.integration.workflow_world import HOME, WorkflowWorld
@@ -140,7 +140,7 @@ def test_rolling_running_agents_onto_new_versions_is_allowed_and_nothing_is_deni
     superseded = world.run("v3")
     assert superseded.status == "SUCCEEDED", superseded.cause
     assert ENFORCER.denials[denied_before:] == []
-    operations = {op for _, op in world.calls}
+    operations = {call.operation for call in world.calls}
     assert {"DescribeInstanceRefreshes", "CancelInstanceRefresh", "StartInstanceRefresh"} <= operations
 
 

@@ -25,7 +25,7 @@ def small_quota() -> Iterator[None]:
 
 
 def quota_reads(world: WorkflowWorld) -> list[str]:
-    return [region for region, op in world.calls if op == "GetServiceQuota"]
+    return [call.region for call in world.calls if call.operation == "GetServiceQuota"]
 
 
 def test_a_fleet_over_its_quota_is_recorded_with_the_warning_operators_read(

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from p2p_core.aws.clients import ClientFactory, is_mutating
 from p2p_core.reconciler.errors import describe_failure, is_gone
-from tests.integration.reconciler_fixtures import World, aws_world, client_error, make_config, managed_resources
-
-
-@pytest.fixture
-def world() -> Iterator[World]:
-    with aws_world() as w:
-        yield w
+from tests.integration.reconciler_fixtures import World, client_error, make_config, managed_resources
 
 
 @pytest.mark.parametrize(
@@ -28,11 +20,11 @@ def world() -> Iterator[World]:
     ],
 )
 def test_aws_error_in_one_region_is_a_failed_result_and_others_finish(
-    world: World, operation: str, code: str, words: str
+    region_world: World, operation: str, code: str, words: str
 ) -> None:
     message = "The instance type t3.micro is not supported" if code == "InvalidParameterValue" else "injected"
-    with world.failing("us-east-1", operation, code, message):
-        results = world.run(make_config())
+    with region_world.failing("us-east-1", operation, code, message):
+        results = region_world.run(make_config())
 
     failed = results["us-east-1"]
     assert (failed.status, failed.error_code) == ("failed", code)
@@ -41,32 +33,34 @@ def test_aws_error_in_one_region_is_a_failed_result_and_others_finish(
     assert all(results[r].status == "ok" for r in ("ap-southeast-2", "eu-central-1"))
 
 
-def test_region_not_enabled_fails_observe_and_reconcile_with_opt_in_words(world: World) -> None:
-    with world.failing("ap-southeast-2", "DescribeAutoScalingGroups", "OptInRequired"):
-        observed = world.observe(make_config())
-        results = world.run(make_config())
+def test_region_not_enabled_fails_observe_and_reconcile_with_opt_in_words(region_world: World) -> None:
+    with region_world.failing("ap-southeast-2", "DescribeAutoScalingGroups", "OptInRequired"):
+        observed = region_world.observe(make_config())
+        results = region_world.run(make_config())
 
-    assert (observed.regions["ap-southeast-2"].error or "").startswith("OptInRequired: region not enabled")
+    error = observed.regions["ap-southeast-2"].error
+    assert error is not None and error.code == "OptInRequired"
+    assert error.message.startswith("region not enabled")
     assert (results["ap-southeast-2"].status, results["ap-southeast-2"].error_code) == ("failed", "OptInRequired")
     assert results["eu-central-1"].status == "ok"
 
 
-def test_failed_region_is_completed_by_the_next_run(world: World) -> None:
-    with world.failing("eu-central-1", "CreateLaunchTemplate", "Throttling"):
-        world.run(make_config())
+def test_failed_region_is_completed_by_the_next_run(region_world: World) -> None:
+    with region_world.failing("eu-central-1", "CreateLaunchTemplate", "Throttling"):
+        region_world.run(make_config())
 
-    results = world.run(make_config())
+    results = region_world.run(make_config())
 
     assert list(results) == ["eu-central-1"]
     assert results["eu-central-1"].status == "ok"
     assert len(managed_resources("eu-central-1")["vpc"]) == 1
 
 
-def test_instance_type_offered_nowhere_fails_before_creating_subnets(world: World) -> None:
-    results = world.run(make_config(regions=["eu-central-1"], instance={"type": "zz9.nothing"}))
+def test_instance_type_offered_nowhere_fails_before_creating_subnets(region_world: World) -> None:
+    results = region_world.run(make_config(regions=["eu-central-1"], instance={"type": "zz9.nothing"}))
 
     assert (results["eu-central-1"].status, results["eu-central-1"].error_code) == ("failed", "InstanceTypeNotOffered")
-    assert "CreateSubnet" not in world.mutating()
+    assert "CreateSubnet" not in region_world.mutating()
 
 
 def test_failure_words_cover_connection_errors_and_not_found() -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import boto3
 import pytest
 
@@ -11,7 +9,6 @@ from tests.integration.reconciler_fixtures import (
     ONE_FLEET,
     Interrupted,
     World,
-    aws_world,
     make_config,
     managed_resources,
 )
@@ -22,55 +19,51 @@ ONE_OF_EACH = {**ONE_FLEET, "instance": 2}
 TEMPLATE_UPDATE_MUTATIONS = 4
 
 
-@pytest.fixture
-def world() -> Iterator[World]:
-    with aws_world() as w:
-        yield w
-
-
 def _counts(region: str) -> dict[str, int]:
     return {kind: len(ids) for kind, ids in managed_resources(region).items()}
 
 
 @pytest.mark.parametrize("done", range(FRESH_REGION_MUTATIONS))
-def test_create_interrupted_after_each_step_is_completed_by_the_next_run(world: World, done: int) -> None:
+def test_create_interrupted_after_each_step_is_completed_by_the_next_run(region_world: World, done: int) -> None:
     config = make_config(regions=["eu-central-1"])
-    with world.interrupt_after(done), pytest.raises(Interrupted):
-        world.run(config)
+    with region_world.interrupt_after(done), pytest.raises(Interrupted):
+        region_world.run(config)
 
-    results = world.run(config)
+    results = region_world.run(config)
 
     assert results["eu-central-1"].status == "ok", results["eu-central-1"]
     assert _counts("eu-central-1") == ONE_OF_EACH
-    assert world.run(config) == {}, "a third run finds nothing to do"
+    assert region_world.run(config) == {}, "a third run finds nothing to do"
 
 
-def test_interrupted_template_update_is_finished_without_a_second_version(world: World) -> None:
-    world.run(make_config(regions=["eu-central-1"]))
+def test_interrupted_template_update_is_finished_without_a_second_version(region_world: World) -> None:
+    region_world.run(make_config(regions=["eu-central-1"]))
     changed = make_config(regions=["eu-central-1"], instance={"type": "t3.small"})
-    with world.interrupt_after(1), pytest.raises(Interrupted):
-        world.run(changed)
+    with region_world.interrupt_after(1), pytest.raises(Interrupted):
+        region_world.run(changed)
 
-    world.run(changed)
+    region_world.run(changed)
 
     # the version the interrupted run made is adopted: made the default, followed by the group and its agents
-    assert world.mutating() == [
+    assert region_world.mutating() == [
         "ModifyLaunchTemplate",
         "UpdateAutoScalingGroup",
         "CreateOrUpdateTags",
         "StartInstanceRefresh",
     ]
-    assert world.run(changed) == {}
+    assert region_world.run(changed) == {}
 
 
 @pytest.mark.parametrize("done", range(TEMPLATE_UPDATE_MUTATIONS))
-def test_template_update_interrupted_after_each_step_ends_on_one_new_default_version(world: World, done: int) -> None:
-    world.run(make_config(regions=["eu-central-1"]))
+def test_template_update_interrupted_after_each_step_ends_on_one_new_default_version(
+    region_world: World, done: int
+) -> None:
+    region_world.run(make_config(regions=["eu-central-1"]))
     changed = make_config(regions=["eu-central-1"], instance={"type": "t3.small"})
-    with world.interrupt_after(done), pytest.raises(Interrupted):
-        world.run(changed)
+    with region_world.interrupt_after(done), pytest.raises(Interrupted):
+        region_world.run(changed)
 
-    assert world.run(changed)["eu-central-1"].status == "ok"
+    assert region_world.run(changed)["eu-central-1"].status == "ok"
 
     ec2 = boto3.client("ec2", "eu-central-1")
     template_id = managed_resources("eu-central-1")["launch_template"][0]
@@ -78,19 +71,19 @@ def test_template_update_interrupted_after_each_step_ends_on_one_new_default_ver
     group = boto3.client("autoscaling", "eu-central-1").describe_auto_scaling_groups()["AutoScalingGroups"][0]
     assert (template["LatestVersionNumber"], template["DefaultVersionNumber"]) == (2, 2)
     assert group["LaunchTemplate"]["Version"] == "2"
-    assert world.run(changed) == {}
+    assert region_world.run(changed) == {}
 
 
-def test_duplicate_vpc_from_a_lost_response_is_tolerated_and_decommissioned(world: World) -> None:
+def test_duplicate_vpc_from_a_lost_response_is_tolerated_and_decommissioned(region_world: World) -> None:
     config = make_config(regions=["eu-central-1"])
-    world.run(config)
-    ec2 = world.clients.client("ec2", "eu-central-1")
+    region_world.run(config)
+    ec2 = region_world.clients.client("ec2", "eu-central-1")
     tags = [{"Key": k, "Value": v} for k, v in {"p2p:stack": "p2p-test", "p2p:region": "eu-central-1"}.items()]
     ec2.create_vpc(
         CidrBlock="10.20.30.0/24",
         TagSpecifications=[{"ResourceType": "vpc", "Tags": [*tags, {"Key": "p2p:managed", "Value": "true"}]}],
     )
 
-    world.run(make_config(regions=["us-east-1"]))
+    region_world.run(make_config(regions=["us-east-1"]))
 
     assert _counts("eu-central-1") == dict.fromkeys(ONE_OF_EACH, 0)

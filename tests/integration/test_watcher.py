@@ -29,12 +29,6 @@ WATCHER_NO_OP = ["Plan", "NothingToDo", "Finalize"]
 WATCHER_DRIFT = ["Plan", "NothingToDo", "StartReconcile"]
 
 
-def reconcile_run(world: WorkflowWorld, name: str) -> Any:
-    """The reconcile execution of that name, once it ended."""
-    arn = world.stack.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
-    return wait_run(world.sfn, arn, timeout=120)
-
-
 def provisioned(world: WorkflowWorld) -> None:
     """The region provisioned by a manual run, so the next scheduled check finds nothing to do."""
     world.put_config(**REGION)
@@ -73,7 +67,7 @@ def test_a_scheduled_run_with_drift_starts_exactly_one_reconcile_run_which_recon
     assert check.states_entered == WATCHER_DRIFT
     started = [run for run in world.reconcile_runs() if run["name"] == check.name]
     assert len(started) == 1 and check.output == {"reconcile_run": started[0]["executionArn"]}
-    run = reconcile_run(world, check.name)
+    run = world.reconcile_run(check.name)
     assert run.status == "SUCCEEDED", run.cause
     assert run.output is not None and run.output["status"] == "ok" and run.output["source"] == "schedule"
     group = world.asg("eu-central-1")
@@ -123,7 +117,7 @@ def test_the_lease_passes_from_the_watcher_to_its_reconcile_run_with_no_moment_f
     ):
         check = world.scheduled_run()
         assert check.states_entered == WATCHER_DRIFT
-        run = reconcile_run(world, check.name)
+        run = world.reconcile_run(check.name)
     assert lease_puts[:2] == [check.name, check.name]
     assert len(intruder) == 1 and intruder[0].status == "SUCCEEDED"
     assert intruder[0].output["status"] == "skipped"
@@ -161,7 +155,7 @@ def test_two_scheduled_checks_at_once_start_one_reconcile_run(world: WorkflowWor
     started = [r for r in results if r.states_entered == WATCHER_DRIFT]
     assert len(started) == 1  # the other found the lease taken (or, once all was done, nothing to do)
     assert [run["name"] for run in world.reconcile_runs()] == [started[0].name]
-    assert reconcile_run(world, started[0].name).status == "SUCCEEDED"
+    assert world.reconcile_run(started[0].name).status == "SUCCEEDED"
     assert world.asg("eu-central-1") is not None
 
 
@@ -181,7 +175,7 @@ def test_an_invalid_config_stops_the_scheduled_run_in_plan_recorded_and_failed(w
 def test_a_run_that_changes_the_cadence_keeps_the_watcher_as_the_schedules_target(world: WorkflowWorld) -> None:
     world.put_config(**{**REGION, "schedule_expression": "5 minutes"})
     check = world.scheduled_run()
-    assert reconcile_run(world, check.name).status == "SUCCEEDED"
+    assert world.reconcile_run(check.name).status == "SUCCEEDED"
     scheduler = world.clients.client("scheduler", HOME)
     schedule = scheduler.get_schedule(Name=world.stack.schedule_name, GroupName=world.stack.schedule_group)
     assert schedule["ScheduleExpression"] == "rate(5 minutes)"
@@ -210,6 +204,6 @@ def test_an_edit_during_a_scheduled_no_op_check_gets_its_follow_up_run_on_the_re
     follow_up = check.output["follow_up"]
     assert follow_up and follow_up.startswith("follow-up-")
     assert [run["name"] for run in world.reconcile_runs()][-1] == follow_up
-    assert reconcile_run(world, follow_up).status == "SUCCEEDED"
+    assert world.reconcile_run(follow_up).status == "SUCCEEDED"
     group = world.asg("eu-central-1")
     assert group is not None and group["DesiredCapacity"] == 2

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from p2p_core.config_store import ConfigStore
-from p2p_core.timestamps import format_time
+from p2p_core.rfc3339 import format_time
+from p2p_core.storage.config import ConfigStore
 from p2p_core.workflow.runtime import add_client_hook, remove_client_hook
 from tests.integration.workflow_world import WorkflowWorld
 

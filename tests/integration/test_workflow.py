@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from p2p_core.timestamps import format_time
+from p2p_core.rfc3339 import format_time
 from p2pctl.emulator import shims
 from p2pctl.runs import wait_run
 from tests.integration.workflow_world import FIVE_REGIONS, WorkflowWorld
@@ -164,7 +164,7 @@ def test_an_edit_during_a_run_gets_a_follow_up_run_instead_of_waiting_for_the_sc
     follow_up = world.status().last_run.follow_up  # type: ignore[union-attr]
     assert follow_up is not None and follow_up.startswith("follow-up-")
     arn = first.execution_arn.replace(first.name, follow_up)
-    done = wait_run(world.sfn, arn, timeout=120)
+    done = wait_run(world.sfn, arn, timeout=600)
     assert done.status == "SUCCEEDED", done.cause
     assert all(world.asg(region)["DesiredCapacity"] == 3 for region in FIVE_REGIONS)  # type: ignore[index]
     assert world.status().last_run.follow_up is None  # type: ignore[union-attr]  # no edit during the follow-up

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from p2p_core.regions import commercial_regions, is_opt_in
-from p2p_core.timestamps import format_time
+from p2p_core.rfc3339 import format_time
 from p2pctl.emulator import shims
 from p2pctl.emulator.seed import seed_ami_parameters
 from tests.integration.reconciler_fixtures import ONE_FLEET
@@ -147,7 +147,7 @@ def test_a_region_not_enabled_is_skipped_never_managed_and_dropping_it_is_a_no_o
     skipped = region_result(world, "ap-east-1")
     assert (skipped.status, skipped.error_message) == ("skipped", "not enabled in this account")
     assert world.status().managed_regions == ["eu-central-1"]
-    assert "ap-east-1" not in {region for region, _ in world.calls} | {region for region, _, _ in world.refused}
+    assert "ap-east-1" not in {c.region for c in world.calls} | {region for region, _, _ in world.refused}
 
     world.put_config(**config(regions=["eu-central-1"]))
     dropped = world.run("dropped")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from p2p_core.results import RegionResult
+from p2p_core.models.results import RegionResult
 from p2pctl.emulator import shims
 from tests.integration.test_workflow import mutations_outside_own_table
 from tests.integration.workflow_world import HOME, WorkflowWorld

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from moto import mock_aws
@@ -13,11 +13,11 @@ from moto import mock_aws
 from p2p_core import MANAGED_TAG, STACK_TAG
 from p2p_core.aws.clients import ClientFactory, is_mutating
 from p2p_core.config import parse_config
-from p2p_core.config_store import ConfigStore, to_dynamodb
 from p2p_core.control_center.publish import live_code
-from p2p_core.observed import WindowAnchor
+from p2p_core.models.observed import WindowAnchor
+from p2p_core.storage.config import ConfigStore, to_dynamodb
+from p2p_core.storage.status import Status, StatusStore
 from p2p_core.workflow.runtime import add_client_hook, remove_client_hook, reset_clients
-from p2p_core.workflow.status import Status, StatusStore
 from p2pctl.emulator import shims
 from p2pctl.emulator.seed import seed_ami_parameters
 from p2pctl.emulator.stack import EmulatedStack, deploy_stack
@@ -29,6 +29,14 @@ FIVE_REGIONS = ["ap-northeast-1", "ap-southeast-2", "eu-central-1", "sa-east-1",
 EMULATOR_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 
 
+class Call(NamedTuple):
+    """One AWS call a handler made and AWS carried out."""
+
+    region: str
+    service: str
+    operation: str
+
+
 class WorkflowWorld:
     """One deployed stack; runs executions and reads back what they did."""
 
@@ -37,7 +45,7 @@ class WorkflowWorld:
         self.clients = ClientFactory()
         self.sfn = self.clients.client("stepfunctions", HOME)
         self.db = self.clients.client("dynamodb", HOME)
-        self.calls: list[tuple[str, str]] = []
+        self.calls: list[Call] = []
         self.refused: list[tuple[str, str, str]] = []
         # on every handler's clients (one factory per function): every AWS call they make is seen here
         add_client_hook("after-call", self._record)
@@ -49,13 +57,13 @@ class WorkflowWorld:
     def _record(self, model: Any, context: dict[str, Any], http_response: Any, parsed: Any, **_: Any) -> None:
         region = context.get("client_region", "?")
         if http_response.status_code < 300:
-            self.calls.append((region, model.name))
+            self.calls.append(Call(region, model.service_model.endpoint_prefix, model.name))
         else:  # e.g. a NotFound while AWS propagates a resource the run just created
             self.refused.append((region, model.name, parsed.get("Error", {}).get("Code", "")))
 
     def mutating_calls(self) -> list[tuple[str, str]]:
         """(region, operation) of every mutating call the handlers made, that AWS carried out, since the last `run`."""
-        return [(region, op) for region, op in self.calls if is_mutating(op)]
+        return [(c.region, c.operation) for c in self.calls if is_mutating(c.operation)]
 
     def put_config(self, **fields: Any) -> None:
         """Write the config item through the store, as `p2pctl config set` does."""
@@ -73,21 +81,26 @@ class WorkflowWorld:
         anchor = WindowAnchor(digest=config.window_digest(), since=since)
         assert StatusStore(self.db, self.stack.config_table).remember_anchor(anchor) == anchor
 
-    def run(self, prefix: str = "run") -> RunOutcome:
+    def run(self, prefix: str = "run", timeout: float = 600.0) -> RunOutcome:
         """One execution, started and waited for."""
         self.calls.clear()
         self.refused.clear()
         arn = start_run(self.sfn, self.stack.state_machine_arn, name=run_name(prefix))
-        return wait_run(self.sfn, arn, timeout=120)
+        return wait_run(self.sfn, arn, timeout=timeout)
 
-    def scheduled_run(self, prefix: str = "schedule") -> RunOutcome:
+    def scheduled_run(self, prefix: str = "schedule", timeout: float = 120.0) -> RunOutcome:
         """What EventBridge Scheduler does at a tick: start the schedule's target with its input; waited for."""
         self.calls.clear()
         self.refused.clear()
         scheduler = self.clients.client("scheduler", HOME)
         target = scheduler.get_schedule(Name=self.stack.schedule_name, GroupName=self.stack.schedule_group)["Target"]
         started = self.sfn.start_execution(stateMachineArn=target["Arn"], name=run_name(prefix), input=target["Input"])
-        return wait_run(self.sfn, started["executionArn"], timeout=120)
+        return wait_run(self.sfn, started["executionArn"], timeout=timeout)
+
+    def reconcile_run(self, name: str, timeout: float = 120.0) -> RunOutcome:
+        """The reconcile execution of that name (a scheduled run's), once it ended."""
+        arn = self.stack.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
+        return wait_run(self.sfn, arn, timeout=timeout)
 
     def reconcile_runs(self) -> list[dict[str, Any]]:
         """Every execution of the reconcile (Standard) workflow, oldest first."""
@@ -125,16 +138,12 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-@pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[WorkflowWorld]:
-    """A fresh emulator account with the stack deployed and AMI parameters seeded in five regions."""
-    with deployed_world(monkeypatch) as deployed:
-        yield deployed
-
-
 @contextmanager
-def deployed_world(monkeypatch: pytest.MonkeyPatch, stack_name: str = "p2p-it") -> Iterator[WorkflowWorld]:
-    """The `world` fixture's world, under any stack name."""
+def deployed_world(
+    monkeypatch: pytest.MonkeyPatch, stack_name: str = "p2p-it", regions: Sequence[str] = FIVE_REGIONS
+) -> Iterator[WorkflowWorld]:
+    """A fresh emulator account with the stack deployed and AMI parameters seeded in `regions` (the `world`
+    fixture's; the benchmarks deploy theirs here too)."""
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(key, "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", HOME)
@@ -147,7 +156,7 @@ def deployed_world(monkeypatch: pytest.MonkeyPatch, stack_name: str = "p2p-it") 
         shims.reset_behaviours()  # the default account: eventual consistency on, a Local Zone in us-east-1
         reset_clients()
         clients = ClientFactory()
-        for region in FIVE_REGIONS:
+        for region in regions:
             seed_ami_parameters(clients, region, dict(shims.UBUNTU_IMAGES))
         stack = deploy_stack(clients, stack_name=stack_name, region=HOME, control_center_bases=["http://127.0.0.1:9"])
         world = WorkflowWorld(stack)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
 
-from p2p_core import names
-from p2p_core.config import ConfigItem
+from p2p_core import names, planner
+from p2p_core.config import ConfigItem, parse_config
 from p2p_core.infrastructure import infrastructure_hash
-from p2p_core.observed import (
+from p2p_core.market import distribution_of
+from p2p_core.models.observed import (
     CapacityTarget,
     Observed,
     ObservedAsg,
@@ -23,7 +27,7 @@ from p2p_core.observed import (
     ScheduledAction,
     WindowAnchor,
 )
-from p2p_core.plan import Plan, RegionPlan
+from p2p_core.models.plan import Plan, RegionPlan
 from p2p_core.wanted import (
     ANYWHERE,
     WANTED_EGRESS,
@@ -66,6 +70,7 @@ def healthy_region(
         group_id=GROUP, vpc_id=VPC, ingress=list(wanted_ingress(GROUP, network)), egress=list(WANTED_EGRESS)
     )
     settings = template_settings(config, build, region, GROUP)
+    buying = config.instance.buying()  # a group over several types has its MixedInstancesPolicy
     version = ObservedTemplateVersion(
         number=1,
         description=template_digest(settings, config.instance),
@@ -83,7 +88,12 @@ def healthy_region(
         template_name=template.name,
         template_version="1",
         subnet_ids=[s.subnet_id for s in subnets],
-        tags=group_tags(build.stack, region, infrastructure_hash(config), [s.zone for s in subnets]),
+        tags=group_tags(
+            build.stack, region, infrastructure_hash(config), [s.zone for s in subnets], [] if buying else None
+        ),
+        policy_types=list(buying.types) if buying else None,
+        distribution=distribution_of(buying) if buying else {},
+        capacity_rebalance=bool(buying and buying.spot),
     )
     logs = config.logs
     return ObservedRegion(
@@ -131,4 +141,43 @@ def apply_plan(observed: Observed, plan: Plan, config: ConfigItem) -> Observed:
             "schedule_expression": plan.schedule_expression,
             "window_anchor": WindowAnchor(digest=plan.window_digest, since=plan.anchor),  # as Plan records it
         }
+    )
+
+
+# --- the planner as the unit tests call it ------------------------------------------------------
+
+plan = partial(planner.plan, build=BUILD)
+
+NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
+PAST = "2026-11-20T12:00:00Z"
+
+
+def at(delta: timedelta) -> str:
+    return (NOW + delta).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def item(**fields: Any) -> dict[str, Any]:
+    """A config that started in the past and runs until changed, unless the test says otherwise."""
+    return {"start_time": PAST, "start_offset": "0 minutes", "run_duration": None, **fields}
+
+
+def region(plan_: Plan, name: str) -> RegionPlan:
+    return next(r for r in plan_.regions if r.region == name)
+
+
+def desired(plan_: Plan, name: str) -> int | None:
+    step = region(plan_, name)
+    return step.capacity.desired_capacity if step.capacity else None
+
+
+def converged(raw: dict[str, Any], now: datetime = NOW) -> tuple[Observed, Plan]:
+    """Observed after one perfect run, and the plan of the next run at the same moment."""
+    config = parse_config(raw)
+    after = apply_plan(Observed(), plan(config, Observed(), now), config)
+    return after, plan(config, after, now)
+
+
+def running(region_name: str, count: int) -> ObservedRegion:
+    return healthy_region(
+        parse_config(item()), region_name, CapacityTarget(min_size=0, max_size=30, desired_capacity=count)
     )

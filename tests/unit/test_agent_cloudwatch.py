@@ -16,9 +16,9 @@ from p2p_core import names
 from p2p_core.bootstrap.cloudwatch import AGENT_CONFIG_PATH, CLOUD_INIT_LOG, METRICS_NAMESPACE, RUNNER_LOG
 from p2p_core.bootstrap.userdata import MAX_USER_DATA_BYTES, render_user_data
 from p2p_core.config import parse_config
-from p2p_core.deployment import Deployment
 from p2p_core.infrastructure import infrastructure_hash
-from p2p_core.observed import CapacityTarget, Observed
+from p2p_core.models.deployment import Deployment
+from p2p_core.models.observed import CapacityTarget, Observed
 from p2p_core.planner import plan
 from p2p_core.wanted import BuildInputs
 from p2pctl.emulator.iam.evaluate import Request, decide
@@ -126,7 +126,7 @@ def test_logs_metrics_is_stored_only_when_set_and_leaves_existing_hashes_as_befo
 
 
 def test_a_bad_logs_metrics_value_names_the_field() -> None:
-    from p2p_core.errors import ConfigError
+    from p2p_core.validation import ConfigError
 
     with pytest.raises(ConfigError) as caught:
         parse_config({"logs": {"metrics": "sometimes"}})

@@ -8,9 +8,10 @@ from decimal import Decimal
 import pytest
 
 from p2p_core.config import config_json_schema, parse_config
-from p2p_core.config_store import from_dynamodb, to_dynamodb
-from p2p_core.durations import format_duration, normalize_schedule, parse_duration, schedule_period
+from p2p_core.durations import format_duration, parse_duration
 from p2p_core.regions import commercial_regions, is_opt_in, opt_in_regions
+from p2p_core.schedule_expression import normalize_schedule, schedule_period
+from p2p_core.storage.config import from_dynamodb, to_dynamodb
 
 
 def test_empty_item_is_a_valid_config_with_the_documented_defaults() -> None:

@@ -18,7 +18,7 @@ from p2p_core.control_center.render import (
     check_headers,
     render_function,
 )
-from p2p_core.timemodel import Window
+from p2p_core.models.window import Window
 from p2pctl.emulator.cloudfront import (
     ControlCenterServer,
     NodeFunctionRunner,

@@ -28,6 +28,9 @@ from p2p_core.regions import commercial_regions
 TYPES = (
     "t4g.nano", "t4g.micro", "t4g.small", "t4g.medium", "t3.nano",
     "t3.micro", "t3.small", "t3.medium", "c7g.medium", "m7g.medium",
+    # the burstable types Spot uses beside them (p2p_core.market.DEFAULT_TYPES)
+    "t4g.large", "t3.large", "t3a.nano", "t3a.micro", "t3a.small", "t3a.medium", "t3a.large",
+    "t2.nano", "t2.micro", "t2.small", "t2.medium", "t2.large",
 )  # fmt: skip
 EVERY_15_MINUTES = 730 * 4
 

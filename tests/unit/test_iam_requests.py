@@ -168,6 +168,30 @@ def test_a_refresh_onto_a_launch_template_checks_the_callers_launch_from_it_on_t
     assert ("iam:PassRole", AGENT_ROLE.rsplit(":", 1)[-1]) in actions
 
 
+MIXED = {
+    "LaunchTemplate": {
+        "LaunchTemplateSpecification": {"LaunchTemplateId": "lt-1", "Version": "2"},
+        "Overrides": [{"InstanceType": "t3.micro"}, {"InstanceType": "t3a.micro"}],
+    },
+    "InstancesDistribution": {"OnDemandBaseCapacity": 1, "OnDemandPercentageAboveBaseCapacity": 0},
+}
+
+
+def test_a_mixed_instances_policy_is_checked_as_its_launch_template_on_create_update_and_refresh() -> None:
+    """Spot groups (issue 16 §1): the template inside the policy is what the caller must be allowed to launch."""
+    calls = {
+        "CreateAutoScalingGroup": {"MixedInstancesPolicy": MIXED, "VPCZoneIdentifier": "subnet-1", "MinSize": 0},
+        "UpdateAutoScalingGroup": {"MixedInstancesPolicy": MIXED, "CapacityRebalance": True},
+        "StartInstanceRefresh": {"DesiredConfiguration": {"MixedInstancesPolicy": MIXED}, "Strategy": "Rolling"},
+    }
+    for operation, params in calls.items():
+        found = requests("autoscaling", operation, AutoScalingGroupName="p2p-agents", **params)
+        actions = [(r.action, r.resource.rsplit(":", 1)[-1]) for r in found]
+        launched = {resource for action, resource in actions if action == "ec2:RunInstances"}
+        assert {"launch-template/lt-1", "instance/*", "subnet/subnet-1", "security-group/sg-1"} <= launched, operation
+        assert ("iam:PassRole", AGENT_ROLE.rsplit(":", 1)[-1]) in actions, operation
+
+
 def test_a_refresh_without_a_desired_configuration_is_authorized_on_the_group_only() -> None:
     for operation in ("StartInstanceRefresh", "CancelInstanceRefresh"):
         found = requests("autoscaling", operation, AutoScalingGroupName="p2p-agents")

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from p2p_core.config import parse_config
-from p2p_core.errors import ConfigError
 from p2p_core.infrastructure import infrastructure_hash
+from p2p_core.validation import ConfigError
 
 VALID = [
     {},

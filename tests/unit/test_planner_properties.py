@@ -11,8 +11,15 @@ from hypothesis import strategies as st
 
 from p2p_core import planner
 from p2p_core.config import ConfigItem, parse_config
-from p2p_core.observed import CapacityTarget, Observed, ObservedAsg, ObservedRegion, ScheduledAction, WindowAnchor
-from p2p_core.timemodel import SCHEDULE_MARGIN
+from p2p_core.models.observed import (
+    CapacityTarget,
+    Observed,
+    ObservedAsg,
+    ObservedRegion,
+    ScheduledAction,
+    WindowAnchor,
+)
+from p2p_core.models.window import SCHEDULE_MARGIN
 
 from .planner_world import BUILD, apply_plan, healthy_region
 

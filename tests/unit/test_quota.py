@@ -29,6 +29,19 @@ def test_peak_follows_the_capacity_grammar_and_leave_alone_needs_nothing() -> No
     assert [peak_instances(config, r) for r in ("eu-central-1", "eu-west-3", "us-east-1")] == [2, 40, 0]
 
 
+def test_on_spot_only_the_on_demand_base_counts_against_the_on_demand_quota() -> None:
+    spot = parse_config({"desired_capacity": 10, "instance": {"market": "spot", "on_demand_base": 2}})
+    assert peak_instances(spot, "eu-central-1") == 2
+    assert (
+        peak_instances(
+            parse_config({"desired_capacity": 1, "instance": {"market": "spot", "on_demand_base": 2}}), "eu-central-1"
+        )
+        == 1
+    )
+    several_on_demand = parse_config({"desired_capacity": 10, "instance": {"types": ["t3a.micro"]}})
+    assert peak_instances(several_on_demand, "eu-central-1") == 10
+
+
 def test_a_region_over_its_quota_gets_the_line_operators_read_and_others_none() -> None:
     def seen(instances: int, quota: float | None) -> QuotaHeadroom:
         return QuotaHeadroom(

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from p2p_core.observed import CapacityTarget, ScheduledAction
-from p2p_core.plan import RegionPlan
+from p2p_core.models.observed import CapacityTarget, ScheduledAction
+from p2p_core.models.plan import RegionPlan
 from p2p_core.reconciler.asg import settle_due_actions
 from p2p_core.reconciler.launches import LAUNCH_POLL_SECONDS, LAUNCH_WAIT_SECONDS, check_launches, judge_launches
 from p2p_core.reconciler.propagation import (

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from p2p_core.deployment import deploy_key_parameter
+from p2p_core.models.deployment import deploy_key_parameter
 from p2pctl.emulator import shims
 from p2pctl.emulator.iam.evaluate import Request, decide
 from p2pctl.emulator.template import Resolver, load_template

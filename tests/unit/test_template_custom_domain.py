@@ -16,7 +16,7 @@ import pytest
 
 from p2p_core.bootstrap.userdata import agent_defaults
 from p2p_core.config import parse_config
-from p2p_core.deployment import Deployment
+from p2p_core.models.deployment import Deployment
 from p2pctl.emulator.template import Resolver, TemplateRuleFailed, check_rules, load_template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,8 +52,10 @@ def distribution(parameters: dict[str, str]) -> dict[str, Any]:
 
 def agent_urls(parameters: dict[str, str]) -> list[str]:
     """The URLs the functions are configured with, as the reconciler bakes them into user data."""
-    setting = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["P2P_CONTROL_CENTER_URLS"]
-    deployment = Deployment.from_env({"P2P_CONTROL_CENTER_URLS": resolver(parameters)(setting)})
+    settings = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+    resolve = resolver(parameters)
+    names = ("P2P_CONTROL_CENTER_URLS", "P2P_CONTROL_CENTER_DOMAIN", "P2P_CONTROL_CENTER_PATH")
+    deployment = Deployment.from_env({name: str(resolve(settings[name])) for name in names})
     urls = agent_defaults(parse_config({}), deployment)["urls"]
     assert isinstance(urls, list)
     return urls

@@ -19,8 +19,8 @@ from cfnlint.schema.manager import PROVIDER_SCHEMA_MANAGER
 from samtranslator.translator.transform import transform
 
 from p2p_core import names
-from p2p_core.deployment import LEASE_SECONDS, MAX_CONCURRENCY, Deployment
-from p2p_core.workflow.events import PlanResult
+from p2p_core.models.deployment import LEASE_SECONDS, MAX_CONCURRENCY, Deployment
+from p2p_core.models.events import PlanResult
 from p2pctl.emulator.stack import ACCOUNT_ID
 from p2pctl.emulator.template import Resolver, TemplateRuleFailed, check_rules, load_template
 

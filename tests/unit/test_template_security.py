@@ -14,7 +14,7 @@ import samtranslator
 from samtranslator.policy_template_processor.processor import PolicyTemplatesProcessor
 
 from p2p_core.control_center.render import render_function
-from p2p_core.workflow.events import PlanResult
+from p2p_core.models.events import PlanResult
 from p2p_core.workflow.plan_step import plan_summary
 from p2pctl.emulator.template import load_template
 

@@ -10,7 +10,7 @@ import pytest
 from p2p_core import INFRA_TAG, ZONES_TAG
 from p2p_core.config import ConfigItem, parse_config
 from p2p_core.infrastructure import infrastructure_hash
-from p2p_core.observed import (
+from p2p_core.models.observed import (
     CapacityTarget,
     ObservedInternetGateway,
     ObservedNetwork,
@@ -62,6 +62,30 @@ def with_security_group(seen: ObservedRegion, **changes: Any) -> ObservedRegion:
 def test_a_region_as_the_reconciler_left_it_has_no_drift() -> None:
     assert drifts(healthy()) == []
     assert refusal(CONFIG, healthy(), infrastructure_hash(CONFIG)) is None
+
+
+def test_a_spot_region_as_the_reconciler_left_it_has_no_drift_and_a_changed_policy_is_named() -> None:
+    spot = parse_config({"instance": {"market": "spot", "on_demand_base": 1}})
+    assert drifts(healthy(spot), spot) == []
+    by_hand = with_group(healthy(spot), policy_types=["t3.micro"], capacity_rebalance=False)
+    assert drifts(by_hand, spot) == [
+        "Auto Scaling group: instance types t3.micro, want t3.micro, t3a.micro, t2.micro",
+        "Auto Scaling group: Capacity Rebalancing off, want on",
+    ]
+    assert drifts(with_group(healthy(spot), policy_types=None), spot) == [
+        "Auto Scaling group: no MixedInstancesPolicy, want Spot over t3.micro, t3a.micro, t2.micro "
+        "(1 on-demand base, price-capacity-optimized)"
+    ]
+
+
+def test_types_the_group_records_as_not_offered_are_not_drift() -> None:
+    spot = parse_config({"instance": {"market": "spot"}})
+    seen = healthy(spot)
+    assert seen.asg is not None
+    dropped = with_group(
+        seen, policy_types=["t3.micro", "t2.micro"], tags={**seen.asg.tags, "p2p:types-not-offered": "t3a.micro"}
+    )
+    assert drifts(dropped, spot) == []
 
 
 def test_a_region_that_does_not_exist_yet_has_no_drift_to_name() -> None:

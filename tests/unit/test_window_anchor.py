@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from p2p_core import planner
 from p2p_core.config import LOG_RETENTION_DAYS, parse_config
-from p2p_core.observed import Observed, WindowAnchor
+from p2p_core.models.observed import Observed, WindowAnchor
+from p2p_core.storage.status import RunRecord, Status
 from p2p_core.timemodel import window_anchor
-from p2p_core.workflow.status import RunRecord, Status
 
 from .planner_world import BUILD, apply_plan
 

@@ -27,9 +27,8 @@ from moto.server import ThreadedMotoServer
 
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.control_center import publish
-from p2p_core.cron import Cron
-from p2p_core.durations import schedule_period
 from p2p_core.regions import commercial_regions
+from p2p_core.schedule_expression import Cron, schedule_period
 from p2pctl.emulator import shims
 from p2pctl.emulator.cloudfront import ControlCenterServer
 from p2pctl.emulator.seed import seed_ami_parameters

@@ -19,7 +19,7 @@ from typing import Any
 from samtranslator.translator.transform import transform
 
 from p2p_core.aws.clients import ClientFactory
-from p2p_core.deployment import Deployment
+from p2p_core.models.deployment import Deployment
 from p2p_core.names import fit_name
 from p2pctl.emulator import iam, shims
 from p2pctl.emulator.template import Resolver, check_rules, load_template, replace_resources
@@ -89,7 +89,7 @@ def deploy_stack(
     params.update(parameters or {})
     check_rules(template, {**params, "AWS::Region": region, "AWS::StackName": stack_name})  # as CloudFormation does
     prepared, code_dirs = _package(clients, template, template_path.parent, stack_name, region)
-    transformed = transform(prepared, params, _NoManagedPolicies())  # type: ignore[arg-type]
+    transformed = transform(prepared, params, _NoManagedPolicies())
     transformed.pop("Rules", None)  # checked above; moto's CloudFormation does not evaluate them
     supplied = {k for k, r in transformed["Resources"].items() if _supplied_by_harness(r["Type"])}
     supplier = _Supplied(transformed, region)
@@ -341,7 +341,8 @@ def _register_handlers(
         env["AWS_LAMBDA_FUNCTION_NAME"] = conf["FunctionName"]  # Lambda sets it: one client factory per function
         env.update(
             {
-                "P2P_CONTROL_CENTER_URLS": ",".join(control_center_urls),
+                "P2P_CONTROL_CENTER_URLS": ",".join(control_center_urls),  # the custom domain's stand-in included
+                "P2P_CONTROL_CENTER_DOMAIN": "",
                 "P2P_CONTROL_CENTER_PATH": stack.control_center_path,
                 "P2P_CONTROL_CENTER_FUNCTION": stack.control_center_function,
                 "P2P_SCHEDULE_NAME": stack.schedule_name,

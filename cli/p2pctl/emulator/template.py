@@ -9,8 +9,10 @@ from typing import Any
 import yaml
 
 _SHORT_TAGS = ("Ref", "Condition")
-_FN_TAGS = ("Sub", "GetAtt", "Join", "Select", "Split", "If", "Equals", "Not", "And", "Or", "FindInMap", "Base64")
-_FN_TAGS += ("ImportValue", "GetAZs", "Cidr", "Transform", "Length", "ToJsonString")
+_FN_TAGS = (
+    *("Sub", "GetAtt", "Join", "Select", "Split", "If", "Equals", "Not", "And", "Or", "FindInMap", "Base64"),
+    *("ImportValue", "GetAZs", "Cidr", "Transform", "Length", "ToJsonString"),
+)
 
 
 class _CfnLoader(yaml.SafeLoader):

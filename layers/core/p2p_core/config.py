@@ -25,11 +25,12 @@ from pydantic import (
 )
 
 from p2p_core.capacity import CAPACITY_JSON_SCHEMA, CapacitySpec, parse_capacity
-from p2p_core.durations import format_duration, normalize_schedule, parse_duration
-from p2p_core.errors import ConfigError, FieldError, from_validation_error, problem, problems, show_value
+from p2p_core.durations import format_duration, parse_duration
 from p2p_core.instance import InstanceSettings
 from p2p_core.regions import commercial_regions, is_known_region
-from p2p_core.timestamps import format_time, parse_time
+from p2p_core.rfc3339 import format_time, parse_time
+from p2p_core.schedule_expression import normalize_schedule
+from p2p_core.validation import ConfigError, FieldError, from_validation_error, problem, problems, show_value
 
 CONFIG_KEY = "config"
 _HEADER_NAME = re.compile(r"^cc-[a-z0-9-]+$")

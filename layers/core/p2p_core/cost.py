@@ -13,9 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from p2p_core.cron import Cron
-from p2p_core.durations import normalize_schedule, schedule_period
-from p2p_core.errors import show_value
+from p2p_core.schedule_expression import Cron, normalize_schedule, schedule_period
+from p2p_core.validation import show_value
 
 PRICES_AS_OF = "2026-11-01"
 PRICES_SOURCE = (
@@ -35,9 +34,32 @@ US_EAST_1_HOURLY: Mapping[str, float] = {
     "t3.micro": 0.0104,
     "t3.small": 0.0208,
     "t3.medium": 0.0416,
+    "t3.large": 0.0832,
+    "t3a.nano": 0.0047,
+    "t3a.micro": 0.0094,
+    "t3a.small": 0.0188,
+    "t3a.medium": 0.0376,
+    "t3a.large": 0.0752,
+    "t2.nano": 0.0058,
+    "t2.micro": 0.0116,
+    "t2.small": 0.023,
+    "t2.medium": 0.0464,
+    "t2.large": 0.0928,
+    "t4g.large": 0.0672,
     "c7g.medium": 0.0363,
     "m7g.medium": 0.0408,
 }
+
+# Spot $/hour in us-east-1: a typical recent price (Spot prices move with supply and demand), read off
+# the Spot price history as of SPOT_PRICES_AS_OF; used when DescribeSpotPriceHistory cannot be read.
+SPOT_PRICES_AS_OF = "2026-11-01"
+US_EAST_1_SPOT_HOURLY: Mapping[str, float] = {
+    "t4g.nano": 0.0015, "t4g.micro": 0.0029, "t4g.small": 0.0058, "t4g.medium": 0.0117, "t4g.large": 0.0233,
+    "t3.nano": 0.0019, "t3.micro": 0.0037, "t3.small": 0.0073, "t3.medium": 0.0146, "t3.large": 0.0291,
+    "t3a.nano": 0.0017, "t3a.micro": 0.0034, "t3a.small": 0.0068, "t3a.medium": 0.0135, "t3a.large": 0.0270,
+    "t2.nano": 0.0017, "t2.micro": 0.0035, "t2.small": 0.0069, "t2.medium": 0.0139, "t2.large": 0.0278,
+    "c7g.medium": 0.0145, "m7g.medium": 0.0163,
+}  # fmt: skip
 
 # Regional price / us-east-1 price, from t3.micro; applied to every instance type and to EBS.
 REGION_MULTIPLIER: Mapping[str, float] = {

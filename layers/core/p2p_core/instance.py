@@ -3,7 +3,10 @@
 The root volume must be a type an instance can boot from (not `st1`/`sc1`), of a size the type allows,
 and `io1`/`io2` need provisioned IOPS (`instance.iops`, also allowed for `gp3`) within EC2's range and
 its IOPS-per-GiB ratio. Whether the instance type runs `instance.architecture` and is offered in a
-region is known only to EC2: Plan checks that (p2p_core.workflow.instance_type_check).
+region is known only to EC2: Plan checks that (p2p_core.checks.instance_types).
+
+`instance.market`, `types`, `on_demand_base` and `spot_allocation` say how the group buys its
+instances (p2p_core.market); an item that sets none of them keeps a plain launch-template group.
 
 `instance.refresh` says how running instances reach a new launch template version (an Auto Scaling
 instance refresh, p2p_core.reconciler.refresh). It shapes no resource, so it is not part of the
@@ -26,7 +29,8 @@ from pydantic import (
     model_validator,
 )
 
-from p2p_core.errors import problem, problems, show_value
+from p2p_core.market import DEFAULT_SPOT_ALLOCATION, MAX_TYPES, Buying, Market, SpotAllocation, default_types
+from p2p_core.validation import problem, problems, show_value
 
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9-]+$")
 BOOTABLE_VOLUME_TYPES = ("gp3", "gp2", "io1", "io2", "standard")
@@ -83,6 +87,16 @@ class InstanceSettings(BaseModel):
     volume_type: Literal["gp3", "gp2", "io1", "io2", "standard"] = "gp3"
     iops: int | None = Field(None, description="provisioned IOPS of the root volume: required for io1/io2, gp3 only")
     refresh: RefreshSettings = Field(default_factory=RefreshSettings)
+    market: Market = Field("on-demand", description="spot: a MixedInstancesPolicy over `types` with an on-demand base")
+    types: list[str] | None = Field(
+        None,
+        description="extra instance types of the same architecture the group may launch (spot default: same-size "
+        "burstable types of the other families, p2p_core.market)",
+    )
+    on_demand_base: int = Field(0, ge=0, description="instances always on-demand; above it, `market` decides")
+    spot_allocation: SpotAllocation = Field(
+        DEFAULT_SPOT_ALLOCATION, description="how Auto Scaling picks Spot pools (AWS's SpotAllocationStrategy)"
+    )
 
     @field_validator("type")
     @classmethod
@@ -90,6 +104,31 @@ class InstanceSettings(BaseModel):
         if not _INSTANCE_TYPE.match(value):
             raise problem(f"not an instance type like 't3.micro', got {show_value(value)}")
         return value
+
+    @field_validator("types")
+    @classmethod
+    def _instance_types(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return value
+        found = [
+            (str(i), f"not an instance type like 't3a.micro', got {show_value(kind)}")
+            for i, kind in enumerate(value)
+            if not _INSTANCE_TYPE.match(kind)
+        ]
+        found += [(str(i), f"{show_value(kind)} is listed twice") for i, kind in enumerate(value) if kind in value[:i]]
+        if len(value) >= MAX_TYPES:
+            found.append(("", f"at most {MAX_TYPES - 1} extra types (AWS takes {MAX_TYPES}), got {len(value)}"))
+        if found:
+            raise problems(found)
+        return value
+
+    def buying(self) -> Buying | None:
+        """The group's purchase settings; None when the item sets neither `market: spot` nor `types` (a plain group)."""
+        if self.market != "spot" and self.types is None:
+            return None
+        extra = default_types(self.type) if self.types is None else tuple(self.types)
+        kinds = tuple(dict.fromkeys((self.type, *extra)))
+        return Buying(kinds, self.market == "spot", self.on_demand_base, self.spot_allocation)
 
     @field_validator("os", mode="before")
     @classmethod
@@ -123,6 +162,10 @@ class InstanceSettings(BaseModel):
             data.pop("iops", None)
         if self.refresh == RefreshSettings():
             data.pop("refresh", None)
+        later = {"market": "on-demand", "types": None, "on_demand_base": 0, "spot_allocation": DEFAULT_SPOT_ALLOCATION}
+        for name, default in later.items():
+            if data.get(name, default) == default:
+                data.pop(name, None)
         return data
 
 

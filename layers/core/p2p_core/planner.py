@@ -6,7 +6,7 @@ from datetime import datetime
 
 from p2p_core.config import ConfigItem
 from p2p_core.infrastructure import infrastructure_hash
-from p2p_core.observed import (
+from p2p_core.models.observed import (
     START_ACTION,
     STOP_ACTION,
     CapacityTarget,
@@ -14,9 +14,10 @@ from p2p_core.observed import (
     ObservedRegion,
     ScheduledAction,
 )
-from p2p_core.plan import Plan, RegionPlan
-from p2p_core.timemodel import Phase, Window, effective_window, window_anchor
-from p2p_core.timestamps import format_time
+from p2p_core.models.plan import Plan, RegionPlan
+from p2p_core.models.window import Phase, Window
+from p2p_core.rfc3339 import format_time
+from p2p_core.timemodel import effective_window, window_anchor
 from p2p_core.verify import refusal, region_drifts
 from p2p_core.wanted import BuildInputs
 

@@ -73,8 +73,14 @@ def counts_as_standard(instance_type: str) -> bool:
 
 
 def peak_instances(config: ConfigItem, region: str) -> int:
-    """Instances the config runs in `region` at its peak (0 for `"-"`: the region's capacity is left alone)."""
-    return config.desired_capacity.resolve(region) or 0
+    """On-demand instances the config runs in `region` at its peak (0 for `"-"`: its capacity is left alone).
+
+    On Spot only the on-demand base counts: Spot instances come out of the separate Spot vCPU quota
+    (`L-34B43A08`), which is not checked here.
+    """
+    count = config.desired_capacity.resolve(region) or 0
+    buying = config.instance.buying()
+    return min(count, buying.on_demand_base) if buying is not None and buying.spot else count
 
 
 def over_quota_line(region: str, instances: int, instance_type: str, vcpus_each: int, quota: float) -> str:

@@ -4,49 +4,18 @@ Level-triggered: the answer depends only on the config, its anchor and `now`, so
 changes it. `start_time: "now"` means the moment the window fields (`start_time`, `start_offset`,
 `run_duration`, `stop_time`, `window_version`) took their current values, as the control plane first
 saw them: no other edit, and no writer's bookkeeping (`updated_at`), moves S or E.
+The window itself (S, E, the phase at a moment) is `p2p_core.models.window`.
 A boundary within `SCHEDULE_MARGIN` of now counts as reached, because AWS rejects scheduled actions
 in the past and we never send one that close to it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from enum import StrEnum
+from datetime import datetime
 
 from p2p_core.config import ConfigItem
-from p2p_core.observed import WindowAnchor
-
-SCHEDULE_MARGIN = timedelta(seconds=60)
-
-
-class Phase(StrEnum):
-    """Where `now` falls relative to the window [S, E)."""
-
-    BEFORE_START = "before_start"
-    RUNNING = "running"
-    STOPPED = "stopped"
-
-
-@dataclass(frozen=True)
-class Window:
-    """Effective start S and optional stop E."""
-
-    start: datetime
-    stop: datetime | None
-
-    def phase(self, now: datetime) -> Phase:
-        """The phase at `now`, treating boundaries within the margin as already reached."""
-        horizon = now + SCHEDULE_MARGIN
-        if self.stop is not None and (self.stop <= horizon or self.stop <= self.start):
-            return Phase.STOPPED
-        if self.start <= horizon:
-            return Phase.RUNNING
-        return Phase.BEFORE_START
-
-    def schedulable(self, moment: datetime, now: datetime) -> bool:
-        """A scheduled action may be created at `moment` (strictly beyond the margin)."""
-        return moment > now + SCHEDULE_MARGIN
+from p2p_core.models.observed import WindowAnchor
+from p2p_core.models.window import Window
 
 
 def window_anchor(config: ConfigItem, recorded: WindowAnchor | None, now: datetime) -> WindowAnchor:
@@ -63,6 +32,6 @@ def effective_window(config: ConfigItem, anchor: datetime) -> Window:
     assert isinstance(base, datetime)
     start = (base + config.start_offset).replace(microsecond=0)
     if config.stop_time is not None:
-        return Window(start, config.stop_time.replace(microsecond=0))
+        return Window(start=start, stop=config.stop_time.replace(microsecond=0), anchor=anchor)
     after = config.stop_after()
-    return Window(start, start + after if after is not None else None)
+    return Window(start=start, stop=start + after if after is not None else None, anchor=anchor)

@@ -12,7 +12,10 @@ is enough:
 - the internet gateway is not read either: AWS marks a route `blackhole` when its gateway is
   detached from the VPC (or deleted, which needs a detach first), so the default route's state
   tells whether the gateway still serves the VPC (a rebuild reads the gateway itself);
-- the launch template is read through the group (`p2p_core.verify_template`).
+- the launch template is read through the group (`p2p_core.verify_template`);
+- the group's purchase settings (MixedInstancesPolicy, Capacity Rebalancing) are in its own answer;
+  the instance types its region does not offer were recorded on it (p2p:types-not-offered) when
+  Plan last read the offerings, so a no-op run reads no offerings.
 """
 
 from __future__ import annotations
@@ -21,8 +24,8 @@ from dataclasses import dataclass
 
 from p2p_core import INFRA_TAG, ZONES_TAG, names
 from p2p_core.config import ConfigItem, NetworkSettings
-from p2p_core.errors import show_value
-from p2p_core.observed import (
+from p2p_core.market import purchase_drifts, recorded_not_offered, region_buying
+from p2p_core.models.observed import (
     ObservedAsg,
     ObservedNetwork,
     ObservedRegion,
@@ -31,6 +34,7 @@ from p2p_core.observed import (
     ObservedVpc,
     SecurityRule,
 )
+from p2p_core.validation import show_value
 from p2p_core.verify_template import template_drifts
 from p2p_core.wanted import ANYWHERE, WANTED_EGRESS, BuildInputs, free_blocks, managed_tags, wanted_ingress
 
@@ -79,6 +83,10 @@ def region_drifts(config: ConfigItem, seen: ObservedRegion, build: BuildInputs, 
     if not seen.exists:
         return []
     drifts = _group_drifts(seen, build, infrastructure_hash)
+    if seen.asg is not None:
+        asg = seen.asg
+        want = region_buying(config.instance.buying(), recorded_not_offered(asg.tags))
+        drifts += purchase_drifts(want, asg.policy_types, asg.distribution, asg.capacity_rebalance)
     vpc = managed_vpc(seen.network)
     if vpc is None:
         drifts.append("VPC: gone")

@@ -16,12 +16,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from p2p_core import INFRA_TAG, MANAGED_TAG, REGION_TAG, STACK_TAG, ZONES_TAG, names
+from p2p_core import INFRA_TAG, MANAGED_TAG, NOT_OFFERED_TAG, REGION_TAG, STACK_TAG, ZONES_TAG, names
 from p2p_core.bootstrap.userdata import render_user_data
 from p2p_core.config import ConfigItem, NetworkSettings
-from p2p_core.deployment import Deployment
 from p2p_core.instance import UBUNTU_ARCH, InstanceSettings
-from p2p_core.observed import SecurityRule
+from p2p_core.models.deployment import Deployment
+from p2p_core.models.observed import SecurityRule
 
 ANYWHERE = "0.0.0.0/0"
 # what a new security group allows out, and what the agents need: everything, anywhere
@@ -57,9 +57,18 @@ def managed_tags(stack: str, region: str, name: str | None = None) -> dict[str, 
     return {STACK_TAG: stack, REGION_TAG: region, MANAGED_TAG: "true", "Name": name or names.agents_name(stack)}
 
 
-def group_tags(stack: str, region: str, infrastructure_hash: str, zones: list[str]) -> dict[str, str]:
-    """The Auto Scaling group's tags: the managed ones, the settings it was built from and its zones."""
-    return {**managed_tags(stack, region), INFRA_TAG: infrastructure_hash, ZONES_TAG: " ".join(sorted(zones))}
+def group_tags(
+    stack: str, region: str, infrastructure_hash: str, zones: list[str], not_offered: list[str] | None = None
+) -> dict[str, str]:
+    """The Auto Scaling group's tags: the managed ones, the settings it was built from and its zones.
+
+    A group buying over several instance types (`not_offered` not None) also records the types its
+    region does not offer, so verification knows which overrides were dropped on purpose.
+    """
+    tags = {**managed_tags(stack, region), INFRA_TAG: infrastructure_hash, ZONES_TAG: " ".join(sorted(zones))}
+    if not_offered is not None:
+        tags[NOT_OFFERED_TAG] = " ".join(not_offered)
+    return tags
 
 
 def wanted_ingress(group_id: str, network: NetworkSettings) -> frozenset[SecurityRule]:
@@ -148,9 +157,16 @@ def template_digest(settings: dict[str, Any], instance: InstanceSettings) -> str
     """The version description of a version built from `settings` and the AMI of `instance`'s OS.
 
     EC2 versions are immutable, so a version carrying the digest was made from exactly this content
-    (the AMI as SSM named it when the version was made).
+    (the AMI as SSM named it when the version was made). With purchase settings (`instance.market`,
+    `types`, ...) the digest covers them too: the content is the same, but a change of them makes a new
+    version, so the instance refresh (SkipMatching compares versions, not markets) replaces the
+    instances bought the old way.
     """
-    text = json.dumps({"settings": settings, "ami": ami_parameter(instance)}, sort_keys=True)
+    body: dict[str, Any] = {"settings": settings, "ami": ami_parameter(instance)}
+    buying = instance.buying()
+    if buying is not None:  # so instances launched under other purchase settings are on an older version: refreshed
+        body["buying"] = [list(buying.types), buying.spot, buying.on_demand_base, buying.spot_allocation]
+    text = json.dumps(body, sort_keys=True)
     return "p2p " + hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

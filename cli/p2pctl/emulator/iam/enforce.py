@@ -16,11 +16,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.model import OperationModel
 
 from p2p_core.aws.clients import ClientFactory
-from p2p_core.deployment import Deployment
+from p2p_core.models.deployment import Deployment
 from p2p_core.workflow import runtime
 from p2pctl.emulator.iam.evaluate import Decision, Request, decide
 from p2pctl.emulator.iam.live import LiveState
@@ -179,7 +179,7 @@ def _error_response(model: OperationModel, message: str) -> tuple[AWSResponse, d
         "Error": {"Code": code, "Message": message},
         "ResponseMetadata": {"HTTPStatusCode": 403, "RequestId": request_id, "HTTPHeaders": {}, "RetryAttempts": 0},
     }
-    return AWSResponse("https://emulator.invalid/iam", 403, {}, None), parsed
+    return AWSResponse("https://emulator.invalid/iam", 403, HTTPHeaders(), None), parsed
 
 
 ENFORCER = Enforcer()

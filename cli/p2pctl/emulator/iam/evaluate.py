@@ -10,7 +10,7 @@ a message saying so.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -119,7 +119,7 @@ def arn_match(pattern: str, arn: str) -> bool:
     return len(want) == len(have) == 6 and all(glob_match(w, h) for w, h in zip(want, have, strict=True))
 
 
-_STRING = {
+_STRING: dict[str, Callable[[str, str], bool]] = {
     "StringEquals": lambda p, v: p == v,
     "StringEqualsIgnoreCase": lambda p, v: p.lower() == v.lower(),
     "StringLike": lambda p, v: glob_match(p, v),

@@ -4,9 +4,10 @@
    invoke of a function deployed from template.yaml to its real handler (`CodeUri` + `Handler`),
    in-process, with that function's settings; an exception becomes a Lambda function error, which is
    what Step Functions' Retry/Catch see in AWS.
-2. CloudFront Functions: moto stores a function but has no UpdateFunction / PublishFunction and only
-   one stage. We add both operations and a LIVE stage, with ETag checks, so the workflow's publish
-   path runs unchanged against the emulator.
+2. CloudFront Functions (`cloudfront`): moto stores a function but has no UpdateFunction / PublishFunction
+   and only one stage. We add both operations and a LIVE stage, with ETag checks, so the workflow's
+   publish path runs unchanged against the emulator. EC2 images, their public SSM parameters and the
+   instance type offerings of newer regions: `images`.
 3. AWS behaviours moto lacks, modelled at moto's side so every client sees the same AWS (the modules
    of this package, each with its switch): eventual consistency after creates (`consistency`),
    launches failing after the group accepted capacity and scaling activities (`launches`), regions
@@ -38,20 +39,17 @@ from types import ModuleType
 from typing import Any
 
 from moto.awslambda_simple.models import LambdaSimpleBackend
-from moto.cloudfront import models as cf_models
-from moto.cloudfront import responses as cf_responses
-from moto.cloudfront import urls as cf_urls
-from moto.cloudfront.exceptions import CloudFrontException
 from moto.core.common_types import TYPE_RESPONSE  # noqa: F401 - documents the shape moto expects
-from moto.core.responses import ActionResult
 
-from p2p_core.deployment import Deployment
+from p2p_core.models.deployment import Deployment
 from p2p_core.workflow.runtime import deployment_scope
 from p2pctl.emulator.shims import (
+    cloudfront,
     consistency,
     express,
     idempotency,
     launches,
+    mixed,
     network,
     quotas,
     refresh,
@@ -60,6 +58,10 @@ from p2pctl.emulator.shims import (
     zones,
 )
 from p2pctl.emulator.shims.consistency import eventual_consistency as eventual_consistency
+from p2pctl.emulator.shims.images import UBUNTU_IMAGES as UBUNTU_IMAGES
+from p2pctl.emulator.shims.images import complete_instance_type_offerings as complete_instance_type_offerings
+from p2pctl.emulator.shims.images import seed_public_parameters as seed_public_parameters
+from p2pctl.emulator.shims.images import use_small_image_catalogue as use_small_image_catalogue
 from p2pctl.emulator.shims.launches import LAUNCH_FAILURES as LAUNCH_FAILURES
 from p2pctl.emulator.shims.launches import clear_launch_failures as clear_launch_failures
 from p2pctl.emulator.shims.launches import fail_launches as fail_launches
@@ -121,7 +123,7 @@ def install() -> None:
         if _installed:
             return
         LambdaSimpleBackend.invoke = _invoke  # type: ignore[method-assign]
-        _install_cloudfront_functions()
+        cloudfront.install()
         express.install()
         wire.install()
         wire.atomic("dynamodb", "PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems")
@@ -134,6 +136,7 @@ def install() -> None:
             zones,
             network,
             refresh,
+            mixed,
         ):  # rules run in this order
             behaviour.install()
         _installed = True
@@ -253,80 +256,6 @@ def _own_metrics(module: ModuleType) -> None:
             value.dimension_set = provider.dimension_set
 
 
-# ---------------------------------------------------------------- CloudFront Functions: update, publish, LIVE
-
-
-class PreconditionFailed(CloudFrontException):
-    """AWS's answer to a stale If-Match ETag."""
-
-    code = 412
-
-    def __init__(self) -> None:
-        super().__init__(
-            "PreconditionFailed", "The precondition given in one or more of the request fields was not met."
-        )
-
-
-def _live(function: Any) -> tuple[bytes | None, str | None]:
-    return getattr(function, "live_code", None), getattr(function, "live_etag", None)
-
-
-def _summary(function: Any, stage: str) -> dict[str, Any]:
-    summary = dict(function.function_summary)
-    summary["FunctionMetadata"] = {**summary["FunctionMetadata"], "Stage": stage}
-    return summary
-
-
-def _describe_function(self: Any) -> ActionResult:
-    function = self.backend.describe_function(name=self._get_param("Name"))
-    stage = self._get_param("Stage") or "DEVELOPMENT"
-    code, etag = _live(function) if stage == "LIVE" else (function.code, function.etag)
-    if code is None:
-        raise cf_models.NoSuchFunctionExists(function.name)
-    return ActionResult({"FunctionSummary": _summary(function, stage), "ETag": etag})
-
-
-def _get_function(self: Any) -> ActionResult:
-    function = self.backend.get_function(name=self._get_param("Name"))
-    stage = self._get_param("Stage") or "DEVELOPMENT"
-    code, etag = _live(function) if stage == "LIVE" else (function.code, function.etag)
-    if code is None:
-        raise cf_models.NoSuchFunctionExists(function.name)
-    return ActionResult({"FunctionCode": code, "ETag": etag, "ContentType": "application/octet-stream"})
-
-
-def _update_function(self: Any) -> ActionResult:
-    function = self.backend.describe_function(name=self._get_param("Name"))
-    if self._get_param("IfMatch") != function.etag:
-        raise PreconditionFailed()
-    code = self._get_param("FunctionCode")
-    function.code = code.encode() if isinstance(code, str) else code
-    function.config = self._get_param("FunctionConfig") or function.config
-    function.etag = uuid.uuid4().hex[:13].upper()
-    return ActionResult({"FunctionSummary": _summary(function, "DEVELOPMENT"), "ETag": function.etag})
-
-
-def _publish_function(self: Any) -> ActionResult:
-    function = self.backend.describe_function(name=self._get_param("Name"))
-    if self._get_param("IfMatch") != function.etag:
-        raise PreconditionFailed()
-    function.live_code = function.code
-    function.live_etag = uuid.uuid4().hex[:13].upper()
-    function.status = "UNASSOCIATED"
-    return ActionResult({"FunctionSummary": _summary(function, "LIVE")})
-
-
-def _install_cloudfront_functions() -> None:
-    cf_urls.url_paths["{0}/2020-05-31/function/(?P<function_name>[^/]+)/publish$"] = (
-        cf_responses.CloudFrontResponse.dispatch
-    )
-    response = cf_responses.CloudFrontResponse
-    response.describe_function = _describe_function  # type: ignore[method-assign]
-    response.get_function = _get_function  # type: ignore[method-assign]
-    response.update_function = _update_function  # type: ignore[attr-defined]
-    response.publish_function = _publish_function  # type: ignore[attr-defined]
-
-
 # ---------------------------------------------------------------- CloudFormation: what moto can create
 
 
@@ -366,101 +295,3 @@ def aws_managed_policy(arn: str) -> dict[str, Any] | None:
         return None
     document: dict[str, Any] = found["Document"]
     return document
-
-
-# ---------------------------------------------------------------- EC2 + SSM: Ubuntu images and their public parameters
-
-# What the emulator's EC2 knows as images: one Ubuntu 24.04 per architecture. moto otherwise loads
-# thousands of "latest" AMIs the first time each region is touched (about 1.3 s per region).
-UBUNTU_IMAGES = {
-    "arm64": "ami-0a1b2c3d4e5f60718",
-    "x86_64": "ami-0c2f6b3d4e5a6b7c8",
-}
-
-
-def _image(ami_id: str, architecture: str) -> dict[str, Any]:
-    return {
-        "ami_id": ami_id,
-        "state": "available",
-        "public": True,
-        "owner_id": "099720109477",  # Canonical
-        "image_location": f"amazon/ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-{architecture}-server",
-        "root_device_type": "ebs",
-        "root_device_name": "/dev/sda1",
-        "description": f"Canonical, Ubuntu, 24.04, {architecture} noble image (emulator)",
-        "image_type": "machine",
-        "platform": None,
-        "architecture": architecture,
-        "name": f"ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-{architecture}-server-emulator",
-        "virtualization_type": "hvm",
-        "hypervisor": "xen",
-    }
-
-
-def use_small_image_catalogue(folder: Path) -> dict[str, str]:
-    """Make every emulated region know only the Ubuntu images above; returns architecture -> image id."""
-    from moto.ec2.models import amis
-
-    images = [_image(ami_id, arch) for arch, ami_id in UBUNTU_IMAGES.items()]
-    path = folder / "emulator-amis.json"
-    path.write_text(json.dumps(images))
-    os.environ["MOTO_AMIS_PATH"] = str(path)  # moto then skips its per-region "latest" catalogues
-    amis.AMIS[:] = images
-    return dict(UBUNTU_IMAGES)
-
-
-def seed_public_parameters(region: str, values: dict[str, str]) -> None:
-    """Put AWS-owned public parameters (moto refuses put_parameter under /aws/) in `region`."""
-    import time
-
-    from moto.ssm.models import Parameter, ssm_backends
-
-    parameters = ssm_backends[ACCOUNT][region]._parameters
-    for name, value in values.items():
-        if parameters.get(name):
-            continue
-        parameters[name].append(
-            Parameter(
-                account_id=ACCOUNT,
-                name=name,
-                value=value,
-                parameter_type="String",
-                description=None,
-                allowed_pattern=None,
-                keyid=None,
-                last_modified_date=time.time(),
-                version=1,
-                data_type="aws:ec2:image",
-            )
-        )
-
-
-# ---------------------------------------------------------------- EC2: instance type offerings of newer regions
-
-# moto's offering snapshot predates some regions (or lists few types there). The emulator offers these
-# common agent types in every AZ of a commercial region that lacks them, so every region can be tried.
-AGENT_TYPES = ("t3.micro", "t3.small", "t3.medium", "t4g.micro", "t4g.small", "t4g.medium", "c7g.medium", "m7g.medium")
-
-
-def complete_instance_type_offerings(regions: list[str]) -> list[str]:
-    """Add AGENT_TYPES to each region's offerings where missing; returns the regions that were completed."""
-    from moto.ec2.models.instance_types import INSTANCE_TYPE_OFFERINGS
-
-    by_zone = INSTANCE_TYPE_OFFERINGS["availability-zone"]
-    by_region = INSTANCE_TYPE_OFFERINGS["region"]
-    completed = []
-    for region in regions:
-        zone_offers = by_zone.setdefault(region, [])
-        have = {o["InstanceType"] for o in zone_offers}
-        missing = [t for t in AGENT_TYPES if t not in have]
-        if not missing:
-            continue
-        for suffix in "abc":
-            for kind in missing:
-                zone_offers.append(
-                    {"InstanceType": kind, "Location": f"{region}{suffix}", "LocationType": "availability-zone"}
-                )
-        region_offers = by_region.setdefault(region, [])
-        region_offers += [{"InstanceType": t, "Location": region, "LocationType": "region"} for t in missing]
-        completed.append(region)
-    return completed

@@ -98,7 +98,9 @@ def _create_version(self: LaunchTemplate, data: dict[str, Any], description: str
 
 def version_number(group: FakeAutoScalingGroup, version: Any) -> str:
     """The number of `version` ("2", "$Latest", "$Default", None) of the group's launch template."""
-    return str(group.ec2_launch_template.get_version(version or "$Default").number)
+    template = group.ec2_launch_template
+    assert template is not None, f"{group.name} has no launch template"
+    return str(template.get_version(version or "$Default").number)
 
 
 def launched_version(state: InstanceState) -> str | None:
@@ -147,7 +149,7 @@ def _launch(self: FakeAutoScalingGroup, count_needed: int, propagated_tags: dict
     _original_launch(self, count_needed, propagated_tags)
     for state in self.instance_states[before:]:
         description = f"Launching a new EC2 instance: {state.instance.id}"
-        _record(self, description, cause, "Successful", None, state.availability_zone)
+        _record(self, description, cause, "Successful", None, state.availability_zone or "")
 
 
 def _record(

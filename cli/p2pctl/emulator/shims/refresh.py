@@ -17,7 +17,8 @@ the three with AWS's request and response shapes and errors:
 AWS's rules it enforces: one active refresh per group (`InstanceRefreshInProgress`), cancelling
 needs one (`ActiveInstanceRefreshNotFound`), and while a refresh with a desired configuration is
 active the group's launch template cannot be changed (UpdateAutoScalingGroup's ValidationError).
-Only the `Rolling` strategy onto the group's own launch template is modelled.
+Only the `Rolling` strategy onto the group's own launch template is modelled; a desired configuration
+may name it directly or inside a MixedInstancesPolicy, which the group takes when the refresh succeeds.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ import uuid
 from typing import Any
 
 from moto.autoscaling.models import FakeAutoScalingGroup, autoscaling_backends
-from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.common_types import TYPE_RESPONSE
+from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from p2pctl.emulator.shims import wire
 from p2pctl.emulator.shims.launches import launched_version, version_number
@@ -112,7 +113,12 @@ def _start(request: wire.Request) -> TYPE_RESPONSE:
     if not 0 <= minimum <= 100:
         return request.error("ValidationError", "MinHealthyPercentage must be between 0 and 100", 400)
     desired = _param(request, "DesiredConfiguration") or None
-    template = (desired or {}).get("LaunchTemplate") or {}
+    mixed = (desired or {}).get("MixedInstancesPolicy") or {}
+    template = (
+        (desired or {}).get("LaunchTemplate")
+        or (mixed.get("LaunchTemplate") or {}).get("LaunchTemplateSpecification")
+        or {}
+    )
     with _lock:
         if active(group) is not None:
             return request.error("InstanceRefreshInProgress", IN_PROGRESS, 400)
@@ -130,14 +136,19 @@ def _start(request: wire.Request) -> TYPE_RESPONSE:
             version=version,
             min_healthy=minimum,
             preferences=answered_preferences,
-            desired_configuration={"LaunchTemplate": {**template, "Version": template.get("Version")}}
-            if template
-            else None,
+            desired_configuration=_desired_configuration(template, mixed),
             to_update=to_update,
             total=len(to_update),
         )
         group.p2p_refreshes = [refresh, *refreshes(group)]  # type: ignore[attr-defined]
     return request.answer({"InstanceRefreshId": refresh.refresh_id})
+
+
+def _desired_configuration(template: dict[str, Any], mixed: dict[str, Any]) -> dict[str, Any] | None:
+    """The DesiredConfiguration as DescribeInstanceRefreshes answers it: a template, or a whole policy."""
+    if mixed:
+        return {"MixedInstancesPolicy": mixed}
+    return {"LaunchTemplate": {**template, "Version": template.get("Version")}} if template else None
 
 
 def _describe(request: wire.Request) -> TYPE_RESPONSE:

@@ -10,6 +10,7 @@ refresh succeeds and the group takes its desired configuration.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from dataclasses import dataclass, field
@@ -123,6 +124,11 @@ def _replace(group: FakeAutoScalingGroup, refresh: EmulatedRefresh, batch: list[
 
 
 def _take_desired_configuration(group: FakeAutoScalingGroup, refresh: EmulatedRefresh) -> None:
-    template = (refresh.desired_configuration or {}).get("LaunchTemplate")
+    mixed = (refresh.desired_configuration or {}).get("MixedInstancesPolicy")
+    if mixed:  # AWS: the group takes the desired configuration, its whole policy
+        group.mixed_instances_policy = copy.deepcopy(mixed)
+    template = (refresh.desired_configuration or {}).get("LaunchTemplate") or (
+        (mixed or {}).get("LaunchTemplate") or {}
+    ).get("LaunchTemplateSpecification")
     if template and template.get("Version") and template["Version"] != group.provided_launch_template_version:
         group.launch_template_version = group.provided_launch_template_version = template["Version"]

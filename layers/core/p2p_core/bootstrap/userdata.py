@@ -9,7 +9,7 @@ from pathlib import Path
 
 from p2p_core.bootstrap.cloudwatch import RUNNER_LOG, install_script
 from p2p_core.config import ConfigItem
-from p2p_core.deployment import Deployment
+from p2p_core.models.deployment import Deployment
 
 MAX_USER_DATA_BYTES = 16_384  # EC2's limit on user data (before base64)
 RUNNER = Path(__file__).with_name("agent_runner.py")

@@ -7,8 +7,8 @@ from typing import Any
 
 from p2p_core.config import ConfigItem
 from p2p_core.durations import format_duration
-from p2p_core.timemodel import Window
-from p2p_core.timestamps import format_time
+from p2p_core.models.window import Window
+from p2p_core.rfc3339 import format_time
 
 NOT_SET = "-"  # "use your default" / "none", as in the seed project
 _FIELD_OF_HEADER = {

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from p2p_core.observed import CapacityTarget, ScheduledAction
-from p2p_core.plan import RegionPlan
+from p2p_core.market import Buying, purchase_drifts
+from p2p_core.models.observed import CapacityTarget, ScheduledAction
+from p2p_core.models.plan import RegionPlan
+from p2p_core.models.window import SCHEDULE_MARGIN
 from p2p_core.reconciler.context import RegionContext, tag_dict
+from p2p_core.reconciler.described import asg_of
 from p2p_core.reconciler.network import Network
-from p2p_core.timemodel import SCHEDULE_MARGIN
-from p2p_core.timestamps import format_time
+from p2p_core.rfc3339 import format_time
 from p2p_core.wanted import group_tags
 
 
@@ -23,27 +25,42 @@ def ensure_asg(
     infrastructure_hash: str,
     initial: CapacityTarget,
     capacity: CapacityTarget | None,
+    buying: Buying | None = None,
+    not_offered: list[str] | None = None,
 ) -> str:
-    """The ASG on the template version, in the subnets, with its tags; the settings hash is tagged last."""
+    """The ASG on the template version (in its MixedInstancesPolicy when `buying`), in the subnets, with its tags.
+
+    `buying` is the region's purchase settings (None: a plain launch-template group, as before Spot
+    existed); `not_offered` the configured types the region does not offer, recorded as a tag.
+    """
     template_id, version = template
     spec = {"LaunchTemplateId": template_id, "Version": str(version)}
     zones = ",".join(network.subnet_ids)
+    wanted = group_tags(
+        ctx.stack, ctx.region, infrastructure_hash, network.zones, (not_offered or []) if buying else None
+    )
     if existing is None:
         ctx.autoscaling.create_auto_scaling_group(
             AutoScalingGroupName=ctx.name,
-            LaunchTemplate=spec,
+            **launch_source(spec, buying),
             VPCZoneIdentifier=zones,
             **_sizes(capacity or initial),
-            Tags=_asg_tags(ctx, group_tags(ctx.stack, ctx.region, infrastructure_hash, network.zones)),
+            Tags=_asg_tags(ctx, wanted),
         )
-        ctx.did(f"created Auto Scaling group {ctx.name} ({_words(capacity or initial)})")
+        bought = f", {buying.words()}" if buying else ""
+        ctx.did(f"created Auto Scaling group {ctx.name} ({_words(capacity or initial)}{bought})")
         return ctx.name
     name = str(existing["AutoScalingGroupName"])
     update: dict[str, Any] = {}
-    current = existing.get("LaunchTemplate") or {}
-    if (current.get("LaunchTemplateId"), current.get("Version")) != (template_id, str(version)):
-        update["LaunchTemplate"] = spec
-        ctx.did(f"Auto Scaling group follows launch template version {version}")
+    seen = asg_of(existing)
+    purchase = purchase_drifts(buying, seen.policy_types, seen.distribution, seen.capacity_rebalance)
+    follows = (seen.template_id, seen.template_version) == (template_id, str(version))
+    if not follows or purchase:
+        update.update(launch_source(spec, buying, rebalancing=seen.capacity_rebalance))
+        if not follows:
+            ctx.did(f"Auto Scaling group follows launch template version {version}")
+        if purchase:
+            ctx.did(f"Auto Scaling group buys {buying.words() if buying else 'on-demand from its launch template'}")
     if set(existing.get("VPCZoneIdentifier", "").split(",")) != set(network.subnet_ids):
         update["VPCZoneIdentifier"] = zones
         ctx.did(f"Auto Scaling group spans subnets {zones}")
@@ -53,11 +70,20 @@ def ensure_asg(
     if update:
         ctx.autoscaling.update_auto_scaling_group(AutoScalingGroupName=name, **update)
     tags = tag_dict(existing.get("Tags"))
-    wanted = group_tags(ctx.stack, ctx.region, infrastructure_hash, network.zones)
     if missing := {k: v for k, v in wanted.items() if tags.get(k) != v}:
         ctx.autoscaling.create_or_update_tags(Tags=_asg_tags(ctx, missing, name))
         ctx.did(f"tagged Auto Scaling group: {', '.join(sorted(missing))}")
     return name
+
+
+def launch_source(spec: dict[str, str], buying: Buying | None, *, rebalancing: bool = False) -> dict[str, Any]:
+    """What the group launches from: the template alone (as before Spot), or a MixedInstancesPolicy over it.
+
+    Capacity Rebalancing follows Spot; a plain group has it sent (off) only when it is on.
+    """
+    if buying is None:
+        return {"LaunchTemplate": spec, **({"CapacityRebalance": False} if rebalancing else {})}
+    return {"MixedInstancesPolicy": buying.policy(spec), "CapacityRebalance": buying.spot}
 
 
 def set_capacity(ctx: RegionContext, name: str, capacity: CapacityTarget) -> None:

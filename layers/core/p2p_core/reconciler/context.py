@@ -8,9 +8,9 @@ from typing import Any
 
 from p2p_core import names
 from p2p_core.aws.clients import ClientFactory
-from p2p_core.deployment import Deployment
+from p2p_core.models.deployment import Deployment
+from p2p_core.models.results import RefreshProgress
 from p2p_core.reconciler.propagation import PropagationAware
-from p2p_core.results import RefreshProgress
 from p2p_core.wanted import managed_tags
 
 

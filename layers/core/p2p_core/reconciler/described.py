@@ -1,10 +1,11 @@
-"""Describe answers in the planner's model (`p2p_core.observed`): one pure function per resource type."""
+"""Describe answers in the planner's model (`p2p_core.models.observed`): one pure function per resource type."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from p2p_core.observed import (
+from p2p_core.market import policy_settings
+from p2p_core.models.observed import (
     START_ACTION,
     STOP_ACTION,
     CapacityTarget,
@@ -22,7 +23,7 @@ from p2p_core.observed import (
 )
 from p2p_core.reconciler.context import tag_dict
 from p2p_core.reconciler.launches import live_instances
-from p2p_core.reconciler.refresh import group_version, instance_versions
+from p2p_core.reconciler.refresh import group_version, instance_versions, launch_template_spec
 
 _ROUTE_TARGETS = (
     "GatewayId",
@@ -40,7 +41,8 @@ _ROUTE_TARGETS = (
 
 def asg_of(raw: dict[str, Any]) -> ObservedAsg:
     """A DescribeAutoScalingGroups entry (its scheduled actions are read apart)."""
-    template = raw.get("LaunchTemplate") or {}
+    template = launch_template_spec(raw)
+    mixed = policy_settings(raw.get("MixedInstancesPolicy"))
     return ObservedAsg(
         capacity=capacity_of(raw),
         instances=live_instances(raw),
@@ -51,6 +53,9 @@ def asg_of(raw: dict[str, Any]) -> ObservedAsg:
         instance_versions=instance_versions(raw),
         subnet_ids=sorted(s for s in raw.get("VPCZoneIdentifier", "").split(",") if s),
         tags=tag_dict(raw.get("Tags")),
+        policy_types=list(mixed[0]) if mixed else None,
+        distribution=mixed[1] if mixed else {},
+        capacity_rebalance=bool(raw.get("CapacityRebalance")),
     )
 
 

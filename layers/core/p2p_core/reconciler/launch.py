@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 
 from p2p_core.config import ConfigItem, LogSettings
 from p2p_core.instance import InstanceSettings
-from p2p_core.observed import ObservedTemplateVersion
+from p2p_core.models.observed import ObservedTemplateVersion
 from p2p_core.reconciler.context import RegionContext
 from p2p_core.reconciler.described import template_of
 from p2p_core.reconciler.errors import is_gone

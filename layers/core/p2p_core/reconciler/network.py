@@ -13,7 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from p2p_core.config import ConfigItem, NetworkSettings
-from p2p_core.observed import ObservedNetwork, ObservedVpc, SecurityRule
+from p2p_core.models.observed import ObservedNetwork, ObservedVpc, SecurityRule
 from p2p_core.reconciler.context import RegionContext
 from p2p_core.reconciler.described import route_table_of, security_group_of, subnet_of
 from p2p_core.reconciler.errors import ReconcileError, error_code, is_gone
@@ -78,20 +78,20 @@ def _internet_gateway(ctx: RegionContext, found: Found, vpc_id: str) -> str:
     return igw_id
 
 
-def offered_zones(ctx: RegionContext, instance_type: str) -> list[str]:
-    """Availability zones of the region that offer the instance type, sorted."""
-    return zones_offering(ctx.ec2, instance_type)
+def offered_zones(ctx: RegionContext, instance_types: tuple[str, ...]) -> list[str]:
+    """Availability zones of the region that offer any of the instance types, sorted."""
+    return zones_offering(ctx.ec2, *instance_types)
 
 
-def zones_offering(ec2: Any, instance_type: str) -> list[str]:
-    """Availability zones of the client's region that offer the instance type, sorted.
+def zones_offering(ec2: Any, instance_type: str, *more: str) -> list[str]:
+    """Availability zones of the client's region that offer the instance type (or any of `more`), sorted.
 
     Offerings by "availability-zone" include Local and Wavelength Zones the account opted into;
     a fleet never goes there (other prices, fewer services), so only zones of type
     `availability-zone` count.
     """
     pages = ec2.get_paginator("describe_instance_type_offerings").paginate(
-        LocationType="availability-zone", Filters=[{"Name": "instance-type", "Values": [instance_type]}]
+        LocationType="availability-zone", Filters=[{"Name": "instance-type", "Values": [instance_type, *more]}]
     )
     offered = {o["Location"] for page in pages for o in page["InstanceTypeOfferings"]}
     return sorted(offered & standard_zones(ec2))
@@ -107,7 +107,8 @@ def _subnets(
     ctx: RegionContext, found: Found, vpc: dict[str, Any], config: ConfigItem
 ) -> tuple[dict[str, str], list[str]]:
     """({zone: subnet id} the fleet uses, ids of managed subnets it no longer uses)."""
-    offered = offered_zones(ctx, config.instance.type)
+    buying = config.instance.buying()  # a group over several types may use a zone offering any of them
+    offered = offered_zones(ctx, buying.types if buying else (config.instance.type,))
     if not offered:
         raise ReconcileError("InstanceTypeNotOffered", f"{config.instance.type} is not offered in any zone")
     wanted = config.network.az_number

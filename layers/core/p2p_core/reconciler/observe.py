@@ -1,4 +1,4 @@
-"""Find a region's managed resources by tags, and read them into the planner's model (`p2p_core.observed`).
+"""Find a region's managed resources by tags, and read them into the planner's model (`p2p_core.models.observed`).
 
 `read_region` is Plan's view, cheap enough for every run: with the group there, one read per
 resource type — the group (tag filter; its launch template, subnets, sizes, tags and instances come
@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from p2p_core.observed import (
+from p2p_core.models.observed import (
     START_ACTION,
     STOP_ACTION,
     ObservedAsg,
@@ -37,6 +37,7 @@ from p2p_core.reconciler.described import (
     template_of,
 )
 from p2p_core.reconciler.errors import is_gone
+from p2p_core.reconciler.refresh import launch_template_spec
 
 DELETING = "Delete in progress"
 
@@ -161,7 +162,7 @@ def read_asg(ctx: RegionContext, asg: dict[str, Any]) -> ObservedAsg:
 
 def read_template(ctx: RegionContext, asg: dict[str, Any]) -> ObservedLaunchTemplate | None:
     """The group's launch template: its default version and the version the group uses, with their content."""
-    spec = asg.get("LaunchTemplate") or {}
+    spec = launch_template_spec(asg)
     if "LaunchTemplateId" not in spec:
         return None
     wanted = list(dict.fromkeys(["$Default", str(spec.get("Version") or "$Default")]))

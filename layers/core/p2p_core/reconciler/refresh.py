@@ -31,10 +31,11 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError
 
 from p2p_core.instance import RefreshSettings
+from p2p_core.market import Buying
+from p2p_core.models.results import RefreshProgress
 from p2p_core.reconciler.context import RegionContext
 from p2p_core.reconciler.errors import STILL_CANCELLING, ReconcileError, error_code
 from p2p_core.reconciler.launches import live
-from p2p_core.results import RefreshProgress
 
 # an instance refresh in these states blocks another one (and the group's launch template)
 ACTIVE = frozenset({"Pending", "InProgress", "Cancelling", "RollbackInProgress", "Baking"})
@@ -64,7 +65,7 @@ class Refresh:
     @classmethod
     def from_aws(cls, raw: dict[str, Any]) -> Refresh:
         """An InstanceRefresh of AWS's answer."""
-        template = (raw.get("DesiredConfiguration") or {}).get("LaunchTemplate") or {}
+        template = launch_template_spec(raw.get("DesiredConfiguration") or {})
         return cls(
             refresh_id=str(raw["InstanceRefreshId"]),
             status=str(raw["Status"]),
@@ -86,9 +87,15 @@ class Refresh:
         )
 
 
+def launch_template_spec(group: dict[str, Any]) -> dict[str, Any]:
+    """The launch template a group (or a refresh's DesiredConfiguration) names, directly or in its policy."""
+    mixed = ((group.get("MixedInstancesPolicy") or {}).get("LaunchTemplate") or {}).get("LaunchTemplateSpecification")
+    return dict(mixed or group.get("LaunchTemplate") or {})
+
+
 def group_version(group: dict[str, Any]) -> str | None:
     """The launch template version a DescribeAutoScalingGroups entry launches."""
-    version = (group.get("LaunchTemplate") or {}).get("Version")
+    version = launch_template_spec(group).get("Version")
     return None if version is None else str(version)
 
 
@@ -96,6 +103,15 @@ def instance_versions(group: dict[str, Any]) -> dict[str, int]:
     """Live instances of a DescribeAutoScalingGroups entry per launch template version they run."""
     versions = Counter(str((i.get("LaunchTemplate") or {}).get("Version", "?")) for i in live(group))
     return dict(sorted(versions.items()))
+
+
+def desired_configuration(template: dict[str, str], buying: Buying | None) -> dict[str, Any]:
+    """A refresh's DesiredConfiguration: the template version, inside the group's MixedInstancesPolicy when it has one.
+
+    AWS makes the group take the desired configuration when the refresh succeeds, so a group with a
+    policy must be refreshed with its whole policy (a bare launch template would replace it).
+    """
+    return {"MixedInstancesPolicy": buying.policy(template)} if buying else {"LaunchTemplate": template}
 
 
 def decide(*, enabled: bool, outdated: int, desired: int, version: str, active: Refresh | None) -> Step:
@@ -116,10 +132,11 @@ class Rollout:
         ctx: RegionContext,
         settings: RefreshSettings,
         *,
+        buying: Buying | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._ctx, self._settings = ctx, settings
+        self._ctx, self._settings, self._buying = ctx, settings, buying
         self._sleep, self._clock = sleep, clock
         self._seen: list[Refresh] | None = None
 
@@ -170,13 +187,13 @@ class Rollout:
         return next((r for r in self._refreshes(name) if r.active), None)
 
     def _start(self, name: str, group: dict[str, Any], version: str, outdated: int) -> None:
-        template = {"LaunchTemplateId": group["LaunchTemplate"]["LaunchTemplateId"], "Version": version}
+        template = {"LaunchTemplateId": launch_template_spec(group)["LaunchTemplateId"], "Version": version}
         minimum = self._settings.min_healthy_percentage
         try:
             started = self._ctx.autoscaling.start_instance_refresh(
                 AutoScalingGroupName=name,
                 Strategy="Rolling",
-                DesiredConfiguration={"LaunchTemplate": template},
+                DesiredConfiguration=desired_configuration(template, self._buying),
                 Preferences={"MinHealthyPercentage": minimum, "SkipMatching": True},
             )
         except ClientError as exc:

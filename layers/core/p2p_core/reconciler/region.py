@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.config import ConfigItem
-from p2p_core.deployment import Deployment
-from p2p_core.observed import ObservedRegion
-from p2p_core.plan import RegionPlan
+from p2p_core.market import recorded_not_offered, region_buying
+from p2p_core.models.deployment import Deployment
+from p2p_core.models.observed import ObservedRegion, ObserveError
+from p2p_core.models.plan import RegionPlan
+from p2p_core.models.results import RegionResult
 from p2p_core.reconciler.asg import apply_schedule, ensure_asg, set_capacity, settle_due_actions
-from p2p_core.reconciler.context import RegionContext
+from p2p_core.reconciler.context import RegionContext, tag_dict
 from p2p_core.reconciler.decommission import decommission
 from p2p_core.reconciler.errors import ReconcileError, describe_failure
 from p2p_core.reconciler.launch import ensure_launch_template, ensure_log_group
@@ -28,7 +31,6 @@ from p2p_core.reconciler.launches import LaunchCheck, check_launches, read_group
 from p2p_core.reconciler.network import ensure_network, remove_surplus_subnets
 from p2p_core.reconciler.observe import discover, find_asgs, live_asgs, read_region
 from p2p_core.reconciler.refresh import Rollout, group_version
-from p2p_core.results import RegionResult
 from p2p_core.wanted import BuildInputs
 
 _FAILURES = (ClientError, BotoCoreError, ReconcileError)
@@ -43,7 +45,7 @@ def observe_region(
         return read_region(ctx, logs_enabled=config.logs.enabled if config else False)
     except _FAILURES as exc:
         code, message = describe_failure(exc)
-        return ObservedRegion(region=region, error=f"{code}: {message}")
+        return ObservedRegion(region=region, error=ObserveError(code=code, message=message))
 
 
 def reconcile_region(
@@ -84,6 +86,7 @@ def reconcile_region(
         infrastructure_hash=None if region_plan.decommission else region_plan.infrastructure_hash or None,
         decommissioned=gone,
         refresh=ctx.refresh,
+        warnings=region_plan.warnings,
     )
 
 
@@ -102,7 +105,6 @@ def _apply(
     capacity = step.capacity
     scaled = capacity is not None
     desired = capacity.desired_capacity if capacity is not None else None
-    rollout = Rollout(ctx, config.instance.refresh)  # running instances follow the group's template version
     version: str | None
     if step.ensure_infrastructure:
         found = discover(ctx)
@@ -110,6 +112,10 @@ def _apply(
         ensure_log_group(ctx, found, config.logs)
         live = live_asgs(found.asgs)
         existing = live[0] if live else None
+        # Plan read the region's offerings when it planned a rebuild; else the group's record of them holds
+        not_offered = step.not_offered if step.not_offered is not None else _recorded_not_offered(existing)
+        buying = region_buying(config.instance.buying(), not_offered)
+        rollout = Rollout(ctx, config.instance.refresh, buying=buying)  # running instances follow the group
         build = BuildInputs(
             stack=deployment.stack_name, user_data=user_data, instance_profile_arn=deployment.instance_profile_arn
         )
@@ -129,6 +135,8 @@ def _apply(
             infrastructure_hash=step.infrastructure_hash,
             initial=step.initial_capacity,
             capacity=capacity if existing is not None else None,
+            buying=buying,
+            not_offered=not_offered,
         )
         remove_surplus_subnets(ctx, network)  # the group has moved off them
         capacity = None
@@ -138,6 +146,8 @@ def _apply(
             raise ReconcileError("AsgMissing", "the Auto Scaling group is gone; the next run recreates it")
         name = live[0]["AutoScalingGroupName"]
         group, version = live[0], group_version(live[0])
+        buying = region_buying(config.instance.buying(), _recorded_not_offered(group))
+        rollout = Rollout(ctx, config.instance.refresh, buying=buying)
     if capacity is not None:
         set_capacity(ctx, name, capacity)
     apply_schedule(ctx, name, step.put_actions, step.delete_actions)
@@ -147,3 +157,7 @@ def _apply(
         return False, None
     group = read_group(ctx, name)
     return False, check_launches(ctx, group, wait=scaled) if group else None
+
+
+def _recorded_not_offered(group: dict[str, Any] | None) -> list[str]:
+    return recorded_not_offered(tag_dict(group.get("Tags"))) if group else []

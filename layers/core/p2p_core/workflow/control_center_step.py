@@ -7,10 +7,10 @@ from p2p_core.config import ConfigItem, parse_config
 from p2p_core.control_center import publish
 from p2p_core.control_center.headers import control_center_headers, header_field
 from p2p_core.control_center.render import ControlCenterError, render_function
-from p2p_core.deployment import Deployment
-from p2p_core.errors import FieldError
-from p2p_core.timemodel import Window
-from p2p_core.workflow.events import ControlCenterTask, StepOutcome
+from p2p_core.models.deployment import Deployment
+from p2p_core.models.events import ControlCenterTask, StepOutcome
+from p2p_core.models.window import Window
+from p2p_core.validation import FieldError
 
 # CloudFront is a global service; its API lives in us-east-1
 CLOUDFRONT_REGION = "us-east-1"
@@ -39,7 +39,7 @@ def control_center_step(task: ControlCenterTask, deployment: Deployment, clients
     if not task.update or task.window is None or not deployment.control_center_function:
         return StepOutcome(status="skipped")
     config = parse_config(task.config)
-    code = render_control_center(config, Window(task.window.start, task.window.stop), deployment)
+    code = render_control_center(config, task.window, deployment)
     cloudfront = clients.client("cloudfront", CLOUDFRONT_REGION)
     published = publish.publish_function(cloudfront, deployment.control_center_function, code)
     return StepOutcome(status="ok", changed=published.changed, calls=list(published.calls))

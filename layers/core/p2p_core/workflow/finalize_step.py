@@ -8,15 +8,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from p2p_core.aws.clients import ClientFactory
-from p2p_core.config_store import ConfigStore
-from p2p_core.deployment import Deployment
-from p2p_core.errors import ConfigError
-from p2p_core.results import RegionResult
-from p2p_core.timestamps import format_time
-from p2p_core.workflow.enabled import SKIP_REASON
-from p2p_core.workflow.events import ConfigInvalid, FinalizeRequest, FinalState
-from p2p_core.workflow.lease import Lease
-from p2p_core.workflow.status import RunRecord, RunStatus, StatusStore
+from p2p_core.checks.enabled import SKIP_REASON
+from p2p_core.models.deployment import Deployment
+from p2p_core.models.events import ConfigInvalid, FinalizeRequest, FinalState
+from p2p_core.models.results import RegionResult
+from p2p_core.rfc3339 import format_time
+from p2p_core.storage.config import ConfigStore
+from p2p_core.storage.lease import Lease
+from p2p_core.storage.status import RunRecord, RunStatus, StatusStore
+from p2p_core.validation import ConfigError
 
 
 class RunFailed(Exception):

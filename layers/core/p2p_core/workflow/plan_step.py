@@ -8,25 +8,25 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from p2p_core.aws.clients import ClientFactory
+from p2p_core.checks.deliverable import check_deliverable
+from p2p_core.checks.enabled import enabled_regions
+from p2p_core.checks.instance_types import check_instance_type
+from p2p_core.checks.quota_headroom import record_quota_headroom
 from p2p_core.config import ConfigItem
-from p2p_core.config_store import ConfigStore
 from p2p_core.control_center.render import ControlCenterError
-from p2p_core.deployment import Deployment
-from p2p_core.errors import ConfigError
-from p2p_core.observed import Observed, ObservedRegion
+from p2p_core.models.deployment import Deployment
+from p2p_core.models.events import PlanRequest, PlanResult
+from p2p_core.models.observed import Observed, ObservedRegion
 from p2p_core.planner import plan
 from p2p_core.reconciler.region import observe_region
+from p2p_core.storage.config import ConfigStore
+from p2p_core.storage.lease import Lease
+from p2p_core.storage.status import StatusStore
 from p2p_core.timemodel import effective_window, window_anchor
+from p2p_core.validation import ConfigError
 from p2p_core.wanted import build_inputs
 from p2p_core.workflow.control_center_step import blame, live_code, render_control_center
-from p2p_core.workflow.deliverable import check_deliverable
-from p2p_core.workflow.enabled import enabled_regions
-from p2p_core.workflow.events import PlanRequest, PlanResult, WindowModel
-from p2p_core.workflow.instance_type_check import check_instance_type
-from p2p_core.workflow.lease import Lease
-from p2p_core.workflow.quota_headroom import record_quota_headroom
 from p2p_core.workflow.schedule_step import current_expression
-from p2p_core.workflow.status import StatusStore
 
 # enough threads to observe 34 regions in about the time of one; each thread mostly waits on the network
 OBSERVE_THREADS = 34
@@ -57,7 +57,7 @@ def plan_step(
             nothing_to_do=True,
         )
     try:
-        return _plan_with_lease(request, deployment, clients, config, source)
+        return _observe_and_plan(request, deployment, clients, config, source)
     except BaseException:
         lease.release(request.execution)  # a crashed Plan must not block the next run for the lease's life
         raise
@@ -68,10 +68,10 @@ def preview_plan(deployment: Deployment, clients: ClientFactory, now: datetime) 
     db = clients.client("dynamodb", deployment.home_region)
     config = ConfigStore(db, deployment.config_table).load()
     request = PlanRequest(execution="preview", started_at=now, input={"source": "preview"})
-    return _plan_with_lease(request, deployment, clients, config, "preview", remember=False)
+    return _observe_and_plan(request, deployment, clients, config, "preview", remember=False)
 
 
-def _plan_with_lease(
+def _observe_and_plan(
     request: PlanRequest,
     deployment: Deployment,
     clients: ClientFactory,
@@ -80,6 +80,8 @@ def _plan_with_lease(
     *,
     remember: bool = True,
 ) -> PlanResult:
+    """Observe the regions and plan `config`: for a run (under its lease, `remember`: records the window anchor and
+    quota headroom) or for a preview (`remember=False`: writes nothing)."""
     now = request.started_at
     db = clients.client("dynamodb", deployment.home_region)
     store = StatusStore(db, deployment.config_table)
@@ -116,7 +118,7 @@ def _plan_with_lease(
         config=config.to_item(),
         config_version=config.version,
         config_digest=config.content_digest(),
-        window=WindowModel(start=window.start, stop=window.stop, anchor=anchor.since, restarted=anchor != recorded),
+        window=window.model_copy(update={"restarted": anchor != recorded}),
         phase=the_plan.phase,
         regions=drifted,
         unchanged_regions=sorted({r.region for r in the_plan.regions} - {r.region for r in drifted}),
@@ -125,7 +127,7 @@ def _plan_with_lease(
         update_schedule=the_plan.update_schedule and deployment.schedule_name is not None,
         schedule_expression=the_plan.schedule_expression,
         max_concurrency=deployment.max_concurrency,
-        observe_errors={name: seen.error for name, seen in observed.regions.items() if seen.error},
+        observe_errors={name: str(seen.error) for name, seen in observed.regions.items() if seen.error},
     )
 
 

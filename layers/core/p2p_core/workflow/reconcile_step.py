@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.bootstrap.userdata import render_user_data
+from p2p_core.checks.instance_types import NOT_OFFERED
 from p2p_core.config import parse_config
-from p2p_core.deployment import Deployment
+from p2p_core.models.deployment import Deployment
+from p2p_core.models.events import RegionTask
+from p2p_core.models.results import RegionResult
 from p2p_core.reconciler.errors import is_retryable
 from p2p_core.reconciler.region import reconcile_region
-from p2p_core.results import RegionResult
-from p2p_core.workflow.events import RegionTask
-from p2p_core.workflow.instance_type_check import NOT_OFFERED
 
 
 def reconcile_step(task: RegionTask, deployment: Deployment, clients: ClientFactory) -> RegionResult:
@@ -21,6 +21,7 @@ def reconcile_step(task: RegionTask, deployment: Deployment, clients: ClientFact
             status="failed",
             error_code=task.region_plan.refused_code or NOT_OFFERED,
             error_message=task.region_plan.refused,
+            warnings=task.region_plan.warnings,
         )
     config = parse_config(task.config)
     user_data = render_user_data(config, deployment)

@@ -16,7 +16,7 @@ from contextvars import ContextVar
 from threading import Lock
 
 from p2p_core.aws.clients import ClientFactory, Handler
-from p2p_core.deployment import Deployment
+from p2p_core.models.deployment import Deployment
 
 FactoryHook = Callable[[Deployment, ClientFactory], None]
 

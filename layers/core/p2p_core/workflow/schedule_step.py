@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from p2p_core.aws.clients import ClientFactory
-from p2p_core.deployment import Deployment
-from p2p_core.workflow.events import ScheduleTask, StepOutcome
+from p2p_core.models.deployment import Deployment
+from p2p_core.models.events import ScheduleTask, StepOutcome
 
 # UpdateSchedule replaces the whole schedule: carry every field of the current one over
 _KEPT_FIELDS = (

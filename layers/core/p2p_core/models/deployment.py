@@ -43,6 +43,9 @@ class Deployment(BaseModel):
         """Read P2P_* variables (and AWS_ENDPOINT_URL) from the environment."""
         env = os.environ if env is None else env
         urls = [u for u in env.get("P2P_CONTROL_CENTER_URLS", "").split(",") if u]
+        path = env.get("P2P_CONTROL_CENTER_PATH", "/control-center")
+        if domain := env.get("P2P_CONTROL_CENTER_DOMAIN", "").strip():
+            urls.insert(0, f"https://{domain}{path}")  # the custom domain first, the distribution as the fallback
         return cls(
             stack_name=env.get("P2P_STACK_NAME", "p2p"),
             home_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "eu-central-1",
@@ -52,7 +55,7 @@ class Deployment(BaseModel):
             control_center_function=env.get("P2P_CONTROL_CENTER_FUNCTION") or None,
             schedule_name=env.get("P2P_SCHEDULE_NAME") or None,
             schedule_group=env.get("P2P_SCHEDULE_GROUP", "default"),
-            control_center_path=env.get("P2P_CONTROL_CENTER_PATH", "/control-center"),
+            control_center_path=path,
             lease_seconds=int(env.get("P2P_LEASE_SECONDS", str(LEASE_SECONDS))),
             max_concurrency=int(env.get("P2P_MAX_CONCURRENCY", str(MAX_CONCURRENCY))),
             endpoint_url=env.get("AWS_ENDPOINT_URL") or None,

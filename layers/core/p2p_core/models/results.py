@@ -48,3 +48,4 @@ class RegionResult(BaseModel):
     infrastructure_hash: str | None = None
     decommissioned: bool = False
     refresh: RefreshProgress | None = Field(None, description="the group's instance refresh, when one runs or ran")
+    warnings: list[str] = Field(default_factory=list, description="what Plan dropped (instance types not offered)")

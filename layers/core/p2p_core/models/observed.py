@@ -47,6 +47,13 @@ class ObservedAsg(_Model):
     instance_versions: dict[str, int] = Field(
         default_factory=dict, description="live instances per launch template version they were launched from"
     )
+    policy_types: list[str] | None = Field(
+        None, description="the MixedInstancesPolicy's override instance types in order; None = a plain template group"
+    )
+    distribution: dict[str, Any] = Field(
+        default_factory=dict, description="the policy's InstancesDistribution fields the reconciler sets"
+    )
+    capacity_rebalance: bool = False
 
     @property
     def outdated_versions(self) -> dict[str, int]:
@@ -165,6 +172,16 @@ class ObservedLogGroup(_Model):
     retention_days: int | None = None
 
 
+class ObserveError(_Model):
+    """Why a region could not be read: AWS's error code and message."""
+
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
 class ObservedRegion(_Model):
     """One region's managed resources, found by tags."""
 
@@ -174,7 +191,7 @@ class ObservedRegion(_Model):
     network: ObservedNetwork = Field(default_factory=ObservedNetwork)
     launch_template: ObservedLaunchTemplate | None = None
     log_group: ObservedLogGroup | None = None
-    error: str | None = None
+    error: ObserveError | None = None
 
 
 class WindowAnchor(_Model):

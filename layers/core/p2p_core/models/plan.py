@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from p2p_core.observed import CapacityTarget, ScheduledAction
+from p2p_core.models.observed import CapacityTarget, ScheduledAction
 
 
 class RegionPlan(BaseModel):
@@ -31,6 +31,10 @@ class RegionPlan(BaseModel):
     reasons: list[str] = Field(default_factory=list)
     refused: str | None = Field(None, description="why Plan refuses to build this region: it fails, untouched")
     refused_code: str | None = Field(None, description="the error code the refused region fails with")
+    not_offered: list[str] | None = Field(
+        None, description="configured instance types this region does not offer (dropped); None = not read this run"
+    )
+    warnings: list[str] = Field(default_factory=list, description="what Plan dropped or doubts, in operator words")
 
     @property
     def changes(self) -> bool:

@@ -17,9 +17,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.config import ConfigItem
-from p2p_core.config_store import to_dynamodb
 from p2p_core.quota import QuotaHeadroom, counts_as_standard, on_demand_vcpu_quota, peak_instances, vcpus_per_instance
-from p2p_core.workflow.status import STATUS_KEY, Status
+from p2p_core.storage.config import to_dynamodb
+from p2p_core.storage.status import STATUS_KEY, Status
 
 REFRESH = timedelta(hours=1)
 _THREADS = 34

@@ -1,5 +1,7 @@
-"""EventBridge `cron(minutes hours day-of-month month day-of-week year)`: validate, match, next fire time.
+"""Schedule expressions: a duration (`"15 minutes"`), `rate(...)` or EventBridge `cron(...)`.
 
+`normalize_schedule` turns what a person typed into EventBridge Scheduler's form; `schedule_period` gives a
+rate's period. For `cron(minutes hours day-of-month month day-of-week year)`: validate, match, next fire time.
 The one home of cron rules: `config validate`/`set`, Plan (both through the config model), the local
 ticker and the cost model all parse here, with EventBridge Scheduler's rules:
 
@@ -25,8 +27,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from p2p_core.errors import show_value
+from p2p_core.durations import UNITS, parse_duration
+from p2p_core.validation import show_value
 
+_RATE = re.compile(r"^rate\((\d+) (minute|hour|day)s?\)$")
+_CRON = re.compile(r"^cron\(([^()]+)\)$")
 _MONTHS = {
     m: i for i, m in enumerate(["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], 1)
 }
@@ -233,3 +238,39 @@ def normalize_cron(expression: str) -> str:
     """A valid `cron(...)` with single spaces between its fields; ValueError naming the bad field."""
     Cron.parse(expression)
     return f"cron({' '.join(expression.strip()[5:-1].split())})"
+
+
+def _rate(count: int, unit: str) -> str:
+    return f"rate({count} {unit}{'' if count == 1 else 's'})"
+
+
+def normalize_schedule(text: str) -> str:
+    """Accept a duration, `rate(...)` or `cron(...)`; return the EventBridge Scheduler form."""
+    text = text.strip()
+    if (match := _RATE.match(text)) is not None:
+        count = int(match.group(1))
+        if count < 1:
+            raise ValueError(f"rate must be at least 1, got {show_value(text)}")
+        return _rate(count, match.group(2))
+    if _CRON.match(text) is not None:
+        return normalize_cron(text)  # EventBridge's cron rules live in p2p_core.schedule_expression
+    if text.startswith(("rate", "cron")):
+        raise ValueError(
+            f"not a schedule expression {show_value(text)}: use 'rate(15 minutes)' or 'cron(0/15 * * * ? *)'"
+        )
+    delta = parse_duration(text)
+    minutes, rest = divmod(int(delta.total_seconds()), 60)
+    if rest or minutes < 1:
+        raise ValueError(f"schedule must be a whole number of minutes (at least 1), got {show_value(text)}")
+    for unit, size in (("day", 1440), ("hour", 60)):
+        if minutes % size == 0:
+            return _rate(minutes // size, unit)
+    return _rate(minutes, "minute")
+
+
+def schedule_period(expression: str) -> timedelta | None:
+    """The period of a `rate(...)` expression; None for cron (irregular)."""
+    match = _RATE.match(expression)
+    if match is None:
+        return None
+    return int(match.group(1)) * UNITS[match.group(2)]

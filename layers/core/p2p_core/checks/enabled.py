@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from p2p_core.aws.clients import ClientFactory
-from p2p_core.deployment import Deployment
+from p2p_core.models.deployment import Deployment
 
 NOT_ENABLED = "not-opted-in"
 SKIP_REASON = "not enabled in this account"

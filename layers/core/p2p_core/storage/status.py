@@ -18,12 +18,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from p2p_core.config import ConfigItem
-from p2p_core.config_store import from_dynamodb, to_dynamodb
-from p2p_core.observed import WindowAnchor
+from p2p_core.models.events import StepOutcome
+from p2p_core.models.observed import WindowAnchor
+from p2p_core.models.results import RegionResult
 from p2p_core.quota import QuotaHeadroom
-from p2p_core.results import RegionResult
-from p2p_core.timestamps import format_time, parse_time
-from p2p_core.workflow.events import StepOutcome
+from p2p_core.rfc3339 import format_time, parse_time
+from p2p_core.storage.config import from_dynamodb, to_dynamodb
 
 STATUS_KEY = "status"
 RECENT_RUNS = 20
@@ -82,6 +82,7 @@ class RegionRecord(BaseModel):
     mutating_calls: int = 0
     error_code: str | None = None
     error_message: str | None = None
+    warnings: list[str] = Field(default_factory=list, description="as the region was last built: types dropped")
 
 
 def remember_regions(
@@ -90,9 +91,14 @@ def remember_regions(
     """Each region's last known result after `run`; regions neither managed nor selected any more are dropped."""
     found = dict(before)
     for name in run.unchanged_regions:
-        found[name] = RegionRecord(status="unchanged", run=run.execution, finished_at=run.finished_at)
+        # a region left as it was keeps the warnings of how it was built (its group records them)
+        warnings = before[name].warnings if name in before else []
+        found[name] = RegionRecord(
+            status="unchanged", run=run.execution, finished_at=run.finished_at, warnings=warnings
+        )
     for result in run.regions:
-        fields = result.model_dump(include={"status", "actions", "mutating_calls", "error_code", "error_message"})
+        include = {"status", "actions", "mutating_calls", "error_code", "error_message", "warnings"}
+        fields = result.model_dump(include=include)
         found[result.region] = RegionRecord(**fields, run=run.execution, finished_at=run.finished_at)
     if managed_regions is None:  # the run stopped before it knew the regions: keep what earlier runs found
         return found

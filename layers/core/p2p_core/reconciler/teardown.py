@@ -7,11 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.config import ConfigItem
-from p2p_core.deployment import Deployment
-from p2p_core.plan import RegionPlan
+from p2p_core.models.deployment import Deployment
+from p2p_core.models.plan import RegionPlan
+from p2p_core.models.results import RegionResult
 from p2p_core.reconciler.errors import NOT_ENABLED_CODES
 from p2p_core.reconciler.region import observe_region, reconcile_region
-from p2p_core.results import RegionResult
 
 THREADS = 34
 # a region the account cannot use holds nothing of ours
@@ -30,9 +30,10 @@ def sweep_regions(
 
     def one(region: str) -> RegionResult:
         seen = observe_region(clients, deployment, None, region)
-        code, _, message = (seen.error or "").partition(": ")
-        if seen.error and code not in NOT_ENABLED_CODES:
-            result = RegionResult(region=region, status="failed", error_code=code, error_message=message)
+        if seen.error and seen.error.code not in NOT_ENABLED_CODES:
+            result = RegionResult(
+                region=region, status="failed", error_code=seen.error.code, error_message=seen.error.message
+            )
         elif seen.error or not seen.exists:
             result = RegionResult(region=region, status="skipped")
         else:

@@ -7,9 +7,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from p2p_core.deployment import MAX_CONCURRENCY
-from p2p_core.plan import RegionPlan
-from p2p_core.results import RegionResult
+from p2p_core.models.deployment import MAX_CONCURRENCY
+from p2p_core.models.plan import RegionPlan
+from p2p_core.models.results import RegionResult
+from p2p_core.models.window import Window
 
 
 class _Event(BaseModel):
@@ -25,15 +26,6 @@ class PlanRequest(_Event):
     input: dict[str, Any] = Field(default_factory=dict)
 
 
-class WindowModel(_Event):
-    """The effective start S and stop E of the config, as planned."""
-
-    start: datetime
-    stop: datetime | None = None
-    anchor: datetime | None = Field(None, description="what start_time 'now' means: when the window took its values")
-    restarted: bool = Field(False, description="the window fields changed since the last run: anchored at this run")
-
-
 class PlanResult(_Event):
     """Plan's output, the state the rest of the run reads."""
 
@@ -46,7 +38,7 @@ class PlanResult(_Event):
     config: dict[str, Any] = Field(default_factory=dict)
     config_version: int = 0
     config_digest: str = ""
-    window: WindowModel | None = None
+    window: Window | None = None
     phase: str = ""
     regions: list[RegionPlan] = Field(default_factory=list, description="only the drifted regions")
     unchanged_regions: list[str] = Field(default_factory=list)
@@ -71,7 +63,7 @@ class ControlCenterTask(_Event):
 
     run_id: str
     config: dict[str, Any]
-    window: WindowModel | None = None
+    window: Window | None = None
     update: bool
 
 

@@ -1,0 +1,109 @@
+"""What the reliability tests share: faults injected into the handlers' AWS calls, the lease item, resource counts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from p2p_core import MANAGED_TAG, STACK_TAG
+from p2p_core.aws.clients import ClientFactory
+from p2p_core.storage.lease import LEASE_KEY
+from p2p_core.workflow.runtime import add_client_hook, clients_for, remove_client_hook
+from tests.integration.workflow_world import WorkflowWorld
+
+Hook = Callable[..., Any]
+# a fresh region: VPC, IGW + attach, 3 subnets + 3 public-IP switches, route table + route + 3 associations,
+# security group + ingress, log group + retention, launch template, ASG (created at capacity, with its tags)
+FRESH_REGION_MUTATIONS = 20
+
+
+class Crash(Exception):
+    """Stands in for the Lambda dying (timeout, OOM) in the middle of a region's reconcile."""
+
+
+def handler_clients(world: WorkflowWorld, function: str = "ReconcileRegionFunction") -> ClientFactory:
+    """The client factory the in-process handler of `function` (a logical id) uses."""
+    return clients_for(world.stack.functions[function].deployment)
+
+
+@contextmanager
+def hooked(world: WorkflowWorld, hook: Hook, event: str = "before-call") -> Iterator[None]:
+    """`hook` on every handler client (made now or later) for the duration of the block."""
+    add_client_hook(event, hook)
+    try:
+        yield
+    finally:
+        remove_client_hook(event, hook)
+
+
+def failing(region: str, operation: str, code: str, message: str = "injected") -> Hook:
+    """A before-call hook: `operation` in `region` answers with the AWS error `code` (after botocore's retries)."""
+
+    def hook(model: Any, context: dict[str, Any], **_: Any) -> None:
+        if context.get("client_region") == region and model.name == operation:
+            raise ClientError({"Error": {"Code": code, "Message": message}}, operation)
+
+    return hook
+
+
+def lease_item(world: WorkflowWorld) -> dict[str, Any] | None:
+    found = world.db.get_item(TableName=world.stack.config_table, Key={"pk": {"S": LEASE_KEY}}, ConsistentRead=True)
+    item: dict[str, Any] | None = found.get("Item")
+    return item
+
+
+def put_lease(world: WorkflowWorld, owner: str, expires: datetime) -> dict[str, Any]:
+    """The lease item exactly as `Lease.acquire` writes it, left behind by a run that never released it."""
+    item = {
+        "pk": {"S": LEASE_KEY},
+        "owner": {"S": owner},
+        "expires_at": {"N": str(int(expires.timestamp()))},
+        "acquired_at": {"S": (expires - timedelta(minutes=15)).isoformat()},
+    }
+    world.db.put_item(TableName=world.stack.config_table, Item=item)
+    return item
+
+
+def managed_resources(world: WorkflowWorld, region: str) -> dict[str, list[str]]:
+    """Ids of everything tagged as managed by the deployed stack in `region`, by kind (unhooked clients)."""
+    managed = [
+        {"Name": f"tag:{STACK_TAG}", "Values": [world.stack.stack_name]},
+        {"Name": f"tag:{MANAGED_TAG}", "Values": ["true"]},
+    ]
+    ec2 = world.clients.client("ec2", region)
+    autoscaling = world.clients.client("autoscaling", region)
+    logs = world.clients.client("logs", region)
+    return {
+        "vpc": [v["VpcId"] for v in ec2.describe_vpcs(Filters=managed)["Vpcs"]],
+        "igw": [g["InternetGatewayId"] for g in ec2.describe_internet_gateways(Filters=managed)["InternetGateways"]],
+        "subnet": [s["SubnetId"] for s in ec2.describe_subnets(Filters=managed)["Subnets"]],
+        "route_table": [t["RouteTableId"] for t in ec2.describe_route_tables(Filters=managed)["RouteTables"]],
+        "security_group": [g["GroupId"] for g in ec2.describe_security_groups(Filters=managed)["SecurityGroups"]],
+        "launch_template": [
+            t["LaunchTemplateId"] for t in ec2.describe_launch_templates(Filters=managed)["LaunchTemplates"]
+        ],
+        "log_group": [
+            g["logGroupName"]
+            for g in logs.describe_log_groups(logGroupNamePrefix=f"/p2p/{world.stack.stack_name}/")["logGroups"]
+        ],
+        "asg": [
+            g["AutoScalingGroupName"]
+            for g in autoscaling.describe_auto_scaling_groups(Filters=managed)["AutoScalingGroups"]
+        ],
+    }
+
+
+def counts(resources: dict[str, list[str]]) -> dict[str, int]:
+    return {kind: len(ids) for kind, ids in resources.items()}
+
+
+def region_result(world: WorkflowWorld, region: str) -> Any:
+    last = world.status().last_run
+    assert last is not None
+    found = [r for r in last.regions if r.region == region]
+    assert len(found) == 1, last.regions
+    return found[0]
