@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from p2p_core.aws.clients import is_mutating
-from p2p_core.workflow.lease import LEASE_KEY
+from p2p_core.storage.lease import LEASE_KEY
 from p2pctl.runs import run_name, start_run, wait_run
-from tests.integration.test_reliability import hooked, lease_item, put_lease
+from tests.integration.reliability_world import hooked, lease_item, put_lease
 from tests.integration.workflow_world import HOME, WorkflowWorld
 
 REGION = {
