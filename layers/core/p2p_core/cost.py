@@ -278,11 +278,11 @@ class RunTimings:
     makes them longer than on AWS); the benchmark feeds the figures it measures in the same run.
     """
 
-    plan_seconds: float = 3.69  # the Plan Lambda of a scheduled no-op, every managed resource of 34 regions verified
-    finalize_seconds: float = 2.5  # the Finalize Lambda
-    reconcile_seconds: float = 0.55  # one ReconcileRegion Lambda: one region's capacity changed
-    watcher_seconds: float = 6.21  # one scheduled no-op watcher execution (Express), Plan to Finalize
-    region_seconds: float = 1.1  # one region verified alone: the every-region design's per-region Lambda
+    plan_seconds: float = 2.52  # the Plan Lambda of a scheduled no-op, every managed resource of 34 regions verified
+    finalize_seconds: float = 2.96  # the Finalize Lambda
+    reconcile_seconds: float = 0.35  # one ReconcileRegion Lambda: one region's capacity changed
+    watcher_seconds: float = 5.49  # one scheduled no-op watcher execution (Express), Plan to Finalize
+    region_seconds: float = 0.86  # one region verified alone: the every-region design's per-region Lambda
 
 
 def _check_workload(runs: float, regions: int) -> None:
