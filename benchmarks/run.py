@@ -8,6 +8,7 @@ shipped price table, and the import ratio, which times fresh `python` processes.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import json
 import os
@@ -27,7 +28,7 @@ import pytest
 
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.config import parse_config
-from p2p_core.cost import control_plane_cost, naive_control_plane_cost, runs_per_month
+from p2p_core.cost import RunTimings, Transitions, control_plane_cost, naive_control_plane_cost, runs_per_month
 from p2p_core.regions import commercial_regions
 from p2p_core.workflow.runtime import add_client_hook, remove_client_hook
 from p2pctl.emulator import shims
@@ -281,10 +282,96 @@ def regions_preflight(workdir: Path) -> dict[str, Any]:
     }
 
 
-def costs() -> dict[str, Any]:
-    runs = runs_per_month("rate(15 minutes)")
-    ours, naive = control_plane_cost(runs, 34), naive_control_plane_cost(runs, 34)
-    return {"control_plane_monthly_usd": round(ours.total, 3), "naive_monthly_usd": round(naive.total, 2)}
+def execution_seconds(events: list[dict[str, Any]]) -> float:
+    """An execution's duration from its history: started to ended (what Express bills)."""
+    return float((events[-1]["timestamp"] - events[0]["timestamp"]).total_seconds())
+
+
+def checked(world: WorkflowWorld, prefix: str) -> RunOutcome:
+    """A scheduled run as EventBridge Scheduler starts it (the watcher), which must succeed."""
+    outcome = world.scheduled_run(prefix, timeout=300)
+    if outcome.status != "SUCCEEDED":
+        raise RuntimeError(f"{prefix} check {outcome.status}: {outcome.cause}")
+    return outcome
+
+
+def scheduled_checks(workdir: Path, regions: list[str]) -> dict[str, Any]:
+    """Scheduled runs through the watcher in `regions`, 80 ms per regional API call, and the reconcile runs'
+    transitions: fresh provisioning, a scheduled no-op, one region's capacity changed and found by the schedule."""
+    with emulated(regions, workdir) as world:
+
+        def network(model: Any, **_: Any) -> None:
+            if model.service_model.endpoint_prefix not in CONTROL_PLANE_SERVICES:
+                time.sleep(API_LATENCY)
+
+        add_client_hook("before-call", network)
+        try:
+            world.put_config(**config_for(regions))
+            fresh = succeeded(world, f"watch-fresh-{len(regions)}")
+            standard = succeeded(world, f"watch-noop-{len(regions)}")
+            before = len(world.reconcile_runs())
+            check = checked(world, f"check-{len(regions)}")
+            assert check.states_entered == ["Plan", "NothingToDo", "Finalize"], check.states_entered
+            started = [run["name"] for run in world.reconcile_runs()][before:]
+            noop_transitions = sum(world.reconcile_run(name, timeout=900).transitions for name in started)
+            world.put_config(**config_for(regions, {"all": 2, "aws": {regions[-1]: 4}}))
+            drift_check = checked(world, f"drift-{len(regions)}")
+            assert drift_check.states_entered[-1] == "StartReconcile", drift_check.states_entered
+            drift = world.reconcile_run(drift_check.name, timeout=900)
+            if drift.status != "SUCCEEDED":
+                raise RuntimeError(f"{drift.name} run {drift.status}: {drift.cause}")
+        finally:
+            remove_client_hook("before-call", network)
+    return {
+        "fresh_transitions": fresh.transitions,
+        "standard_noop_transitions": standard.transitions,
+        "scheduled_noop_standard_transitions": noop_transitions,
+        "scheduled_noop_standard_executions": len(started),
+        "watcher_seconds": round(execution_seconds(check.events), 2),
+        "plan_seconds": round(state_seconds(check.events, "Plan"), 2),
+        "finalize_seconds": round(state_seconds(check.events, "Finalize"), 2),
+        "drift_transitions": drift.transitions,
+        "reconcile_seconds": round(state_seconds(drift.events, "ReconcileRegion"), 2),
+    }
+
+
+def watcher_costs(workdir: Path) -> dict[str, Any]:
+    """Scheduled no-op through the watcher (34 regions and 1), and the control plane's monthly cost modelled
+    from what these runs measured: transitions counted, Lambda and Express durations timed."""
+    every, one = scheduled_checks(workdir, list(commercial_regions())), scheduled_checks(workdir, ["eu-west-1"])
+    regions = len(commercial_regions())
+    per_region = (every["fresh_transitions"] - every["drift_transitions"]) / (regions - 1)
+    transitions = Transitions(
+        noop=every["standard_noop_transitions"],
+        drift_run=round(every["drift_transitions"] - per_region),
+        per_drifted_region=round(per_region),
+    )
+    assert transitions == Transitions(), f"the model's transitions {Transitions()} differ from real runs {transitions}"
+    timings = RunTimings(
+        plan_seconds=every["plan_seconds"],
+        finalize_seconds=every["finalize_seconds"],
+        reconcile_seconds=every["reconcile_seconds"],
+        watcher_seconds=every["watcher_seconds"],
+        region_seconds=one["plan_seconds"],
+    )
+    fifteen, minute = runs_per_month("rate(15 minutes)"), runs_per_month("rate(1 minute)")
+    ours = control_plane_cost(fifteen, regions, timings=timings, transitions=transitions)
+    standard_only = control_plane_cost(fifteen, regions, timings=timings, transitions=transitions, watcher=False)
+    return {
+        "watcher_measured": {"regions_34": every, "regions_1": one},
+        "watcher_timings": dataclasses.asdict(timings),
+        "scheduled_noop_standard_transitions": every["scheduled_noop_standard_transitions"],
+        "scheduled_noop_express_seconds": every["watcher_seconds"],
+        "scheduled_noop_express_seconds_1_region": one["watcher_seconds"],
+        "control_plane_monthly_usd": round(ours.total, 4),
+        "control_plane_monthly_usd_1_minute": round(
+            control_plane_cost(minute, regions, timings=timings, transitions=transitions).total, 3
+        ),
+        "control_plane_monthly_usd_standard_only": round(standard_only.total, 4),
+        "naive_monthly_usd": round(
+            naive_control_plane_cost(fifteen, regions, timings=timings, transitions=transitions).total, 2
+        ),
+    }
 
 
 def spot_costs() -> dict[str, Any]:
@@ -320,8 +407,28 @@ ROWS = [
     ("config edit → ASG desired, stream path, median (s)", "stream_edit_to_asg_seconds_median", "≤ 3"),
     ("handler cold import / `import boto3`", "import_ratio", "≤ 1.5"),
     ("`p2pctl status`, nothing listening: seconds to fail", "cli_nothing_listening_seconds", "≤ 5"),
-    ("control plane per month, 34 regions, 15-min cadence ($)", "control_plane_monthly_usd", "< 0.50"),
-    ("naive fan-out visiting every region each run ($/month)", "naive_monthly_usd", ""),
+    ("scheduled no-op run, 34 regions: Standard transitions", "scheduled_noop_standard_transitions", "0"),
+    (
+        "scheduled no-op run, 34 regions: watcher (Express) duration, 80 ms per regional API call (s)",
+        "scheduled_noop_express_seconds",
+        "≤ 300 (Express limit)",
+    ),
+    (
+        "(model) control plane per month, 34 regions, 15-min cadence, list price ($)",
+        "control_plane_monthly_usd",
+        "≤ 0.05",
+    ),
+    (
+        "(model) control plane per month, 34 regions, 1-min cadence, list price ($)",
+        "control_plane_monthly_usd_1_minute",
+        "< 1",
+    ),
+    (
+        "(model) the same at 15 min without the watcher (every run a Standard execution) ($/month)",
+        "control_plane_monthly_usd_standard_only",
+        "",
+    ),
+    ("(model) naive fan-out visiting every region each run ($/month)", "naive_monthly_usd", ""),
     ("demo fleet per day, on-demand ($, price table)", "demo_fleet_on_demand_usd_per_day", ""),
     ("demo fleet per day, `market: spot` ($, Spot price table)", "demo_fleet_spot_usd_per_day", ""),
 ]
@@ -331,6 +438,9 @@ def table(results: dict[str, Any]) -> str:
     lines = ["| measure | result | target |", "|---|---|---|"]
     lines += [f"| {label} | {results[key]} | {target or '-'} |" for label, key, target in ROWS]
     stamp = f"Measured {results['measured_at']} on {results['machine']} by `make bench`"
+    if "watcher_measured_at" in results:  # a partial run: `python -m benchmarks.run watcher`
+        when = results["watcher_measured_at"]
+        stamp += f"; the scheduled-run and (model) rows {when} by `python -m benchmarks.run watcher`"
     return "\n".join(lines) + f"\n\n{stamp}; raw numbers in `benchmarks/results/latest.json`.\n"
 
 
@@ -354,7 +464,8 @@ def main() -> None:
     results.update(stream_latency())
     results.update(import_ratio())
     results.update(cli_fail_fast())
-    results.update(costs())
+    with tempfile.TemporaryDirectory() as workdir, contextlib.redirect_stdout(io.StringIO()):
+        results.update(watcher_costs(Path(workdir)))
     results.update(spot_costs())
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     rendered = table(results)
@@ -362,5 +473,18 @@ def main() -> None:
     print(rendered)
 
 
+def watcher_only() -> None:
+    """`python -m benchmarks.run watcher`: only the watcher and cost rows, merged into the last results."""
+    results: dict[str, Any] = json.loads(RESULTS.read_text())
+    with tempfile.TemporaryDirectory() as workdir, contextlib.redirect_stdout(io.StringIO()):
+        results.update(watcher_costs(Path(workdir)))
+    results.update(spot_costs())  # the price table's rows, so the whole table can be printed
+    results["watcher_measured_at"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    rendered = table(results)
+    update_readme(rendered)
+    print(rendered)
+
+
 if __name__ == "__main__":
-    main()
+    watcher_only() if sys.argv[1:] == ["watcher"] else main()

@@ -158,6 +158,11 @@ def running_local(log: Path, *switches: str, tick: str | None = "3600") -> Itera
     assert process.stdout is not None
     line = process.stdout.readline()
     assert line, log.read_text()
-    yield Local(process, json.loads(line), log)
+    try:
+        yield Local(process, json.loads(line), log)
+    except BaseException:  # a failed test must not leave its emulator running
+        process.kill()
+        process.wait(timeout=STOP_SECONDS)
+        raise
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=STOP_SECONDS) == 0, log.read_text()[-2000:]

@@ -1,4 +1,8 @@
-"""`p2pctl local` plays EventBridge Scheduler: the schedule's target starts runs at the schedule's pace."""
+"""`p2pctl local` plays EventBridge Scheduler: the schedule's target (the watcher) starts at the schedule's pace.
+
+A scheduled check that finds nothing to do starts no reconcile (Standard) run and is recorded as a
+no-op run, which `p2pctl status` shows; one that finds drift starts the reconcile run under its name.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,18 @@ from typing import Any
 from tests.cli.local_cli import Local, eventually, running_local
 
 REGION = {"regions": ["eu-west-1"], "desired_capacity": 1}
+RUNNING = {**REGION, "start_time": "2020-01-01T00:00:00Z", "run_duration": None}  # desired 1 now
+
+
+def executions(local: Local, machine: str) -> list[dict[str, Any]]:
+    """The executions of `machine` (an info key), oldest first."""
+    found = local.client("stepfunctions").list_executions(stateMachineArn=local.info[machine])["executions"]
+    return sorted(found, key=lambda r: r["startDate"])
 
 
 def scheduled_runs(local: Local) -> list[dict[str, Any]]:
-    """The runs the schedule's target started (its input {"source": "schedule"} names them), oldest first."""
-    sfn = local.client("stepfunctions")
-    runs = sfn.list_executions(stateMachineArn=local.info["state_machine_arn"])["executions"]
-    return sorted((r for r in runs if r["name"].startswith("schedule-")), key=lambda r: r["startDate"])
+    """The checks the schedule started (its input {"source": "schedule"} names them), oldest first."""
+    return [r for r in executions(local, "watcher_arn") if r["name"].startswith("schedule-")]
 
 
 def finished(local: Local, run: dict[str, Any]) -> dict[str, Any]:
@@ -30,13 +39,47 @@ def finished(local: Local, run: dict[str, Any]) -> dict[str, Any]:
     return eventually(ended, timeout=180)  # type: ignore[no-any-return]
 
 
-def test_the_ticker_starts_scheduled_runs_that_succeed_and_sigterm_exits_0(tmp_path: Path) -> None:
-    with contextmanager(running_local)(tmp_path / "local.log", tick="1") as local:
-        local.reset(**REGION)
-        runs = eventually(lambda: len(scheduled_runs(local)) >= 2 and scheduled_runs(local), timeout=60)
-        ended = finished(local, runs[-1])
+def test_scheduled_no_op_checks_start_no_reconcile_run_and_p2pctl_status_shows_them(tmp_path: Path) -> None:
+    with contextmanager(running_local)(tmp_path / "local.log", tick="2") as local:
+        local.reset(**REGION)  # a config edit: the Pipe starts the reconcile workflow itself
+        assert any(r["name"].startswith("config-edit-") for r in executions(local, "state_machine_arn"))
+        local.settle()
+        settled = datetime.now(UTC)
+        checks = eventually(lambda: [r for r in scheduled_runs(local) if r["startDate"] > settled][2:], timeout=90)
+        ended = finished(local, checks[0])
         assert ended["status"] == "SUCCEEDED", ended.get("cause")
-        assert local.status().last_run is not None
+        assert "reconcile_run" not in (ended.get("output") or "")  # it finished in Finalize
+
+        def shown_by_status() -> dict[str, Any] | None:
+            last: dict[str, Any] = local.json("status")["last_run"]  # `p2pctl status` as a subprocess
+            later = {r["name"] for r in scheduled_runs(local) if r["startDate"] > settled}
+            return last if last["execution"] in later else None
+
+        shown = eventually(shown_by_status, timeout=120)
+        names = {r["name"] for r in scheduled_runs(local) if r["startDate"] > settled}
+        assert (shown["status"], shown["source"]) == ("noop", "schedule")
+        assert not [r for r in executions(local, "state_machine_arn") if r["name"] in names]  # no Standard run
+        assert "noop" in local.ok("status").stdout
+
+
+def test_a_scheduled_check_that_finds_drift_starts_the_reconcile_run_under_its_name(tmp_path: Path) -> None:
+    with contextmanager(running_local)(tmp_path / "local.log", tick="2") as local:
+        local.reset(**RUNNING)
+        local.settle()
+        group = local.asg("eu-west-1")
+        assert group is not None
+        drifted_at = datetime.now(UTC)
+        local.client("autoscaling", "eu-west-1").set_desired_capacity(
+            AutoScalingGroupName=group["AutoScalingGroupName"], DesiredCapacity=3
+        )  # drift made behind the tool's back: no config edit, so only the schedule can find it
+        fixed = eventually(lambda: (g := local.asg("eu-west-1")) is not None and g["DesiredCapacity"] == 1, 90)
+        assert fixed
+        checks = {r["name"] for r in scheduled_runs(local)}
+        repairs = [
+            r for r in executions(local, "state_machine_arn") if r["name"] in checks and r["startDate"] > drifted_at
+        ]
+        assert len(repairs) == 1, repairs
+        assert finished(local, repairs[0])["status"] == "SUCCEEDED"
 
 
 def test_without_tick_a_cron_schedule_fires_at_its_next_minute(tmp_path: Path) -> None:

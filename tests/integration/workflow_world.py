@@ -88,6 +88,25 @@ class WorkflowWorld:
         arn = start_run(self.sfn, self.stack.state_machine_arn, name=run_name(prefix))
         return wait_run(self.sfn, arn, timeout=timeout)
 
+    def scheduled_run(self, prefix: str = "schedule", timeout: float = 120.0) -> RunOutcome:
+        """What EventBridge Scheduler does at a tick: start the schedule's target with its input; waited for."""
+        self.calls.clear()
+        self.refused.clear()
+        scheduler = self.clients.client("scheduler", HOME)
+        target = scheduler.get_schedule(Name=self.stack.schedule_name, GroupName=self.stack.schedule_group)["Target"]
+        started = self.sfn.start_execution(stateMachineArn=target["Arn"], name=run_name(prefix), input=target["Input"])
+        return wait_run(self.sfn, started["executionArn"], timeout=timeout)
+
+    def reconcile_run(self, name: str, timeout: float = 120.0) -> RunOutcome:
+        """The reconcile execution of that name (a scheduled run's), once it ended."""
+        arn = self.stack.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
+        return wait_run(self.sfn, arn, timeout=timeout)
+
+    def reconcile_runs(self) -> list[dict[str, Any]]:
+        """Every execution of the reconcile (Standard) workflow, oldest first."""
+        found = self.sfn.list_executions(stateMachineArn=self.stack.state_machine_arn)["executions"]
+        return sorted(found, key=lambda run: run["startDate"])
+
     def status(self) -> Status:
         """The status item."""
         return StatusStore(self.db, self.stack.config_table).load()

@@ -5,13 +5,19 @@ from __future__ import annotations
 import pytest
 
 from p2p_core.cost import (
+    EXPRESS_PER_GB_SECOND,
     HOURS_PER_MONTH,
     PRICES_AS_OF,
     REGION_MULTIPLIER,
     US_EAST_1_HOURLY,
+    ControlPlaneCost,
     CostError,
+    CostItem,
+    RunTimings,
+    Transitions,
     control_plane_cost,
     ebs_gb_month_price,
+    express_billed_gb_seconds,
     fleet_cost,
     hourly_price,
     naive_control_plane_cost,
@@ -175,16 +181,35 @@ def test_bad_schedule_expression_is_named(expression):
     assert err.value.value == expression
 
 
-def test_no_op_control_plane_for_34_regions_every_15_minutes_costs_under_half_a_dollar():
-    ours = control_plane_cost(runs_per_month("rate(15 minutes)"), regions=34)
+def item(cost: ControlPlaneCost, name: str) -> CostItem:
+    return next(i for i in cost.items if i.name == name)
 
-    assert ours.total < 0.50
-    transitions = next(i for i in ours.items if i.name == "Step Functions state transitions")
-    assert transitions.quantity == EVERY_15_MINUTES * 3
-    assert transitions.cost == pytest.approx(EVERY_15_MINUTES * 3 * 0.025 / 1000)
-    requests = next(i for i in ours.items if i.name == "Lambda requests")
-    assert requests.quantity == EVERY_15_MINUTES * 2
+
+def test_a_scheduled_no_op_run_bills_no_standard_transition_one_express_request_and_its_duration():
+    timings = RunTimings(plan_seconds=1.2, finalize_seconds=0.2, watcher_seconds=1.41)
+    ours = control_plane_cost(EVERY_15_MINUTES, regions=34, timings=timings)
+
+    assert item(ours, "Step Functions state transitions").quantity == 0
+    assert item(ours, "Step Functions Express requests").quantity == EVERY_15_MINUTES
+    # 1.41 s is billed as 1.5 s, in one 64 MB chunk
+    assert item(ours, "Step Functions Express duration").quantity == pytest.approx(EVERY_15_MINUTES * 1.5 * 64 / 1024)
+    assert item(ours, "Lambda requests").quantity == EVERY_15_MINUTES * 2  # Plan and Finalize
+    assert item(ours, "Lambda compute (arm64)").quantity == pytest.approx(EVERY_15_MINUTES * 1.4 * 0.5)
     assert ours.per_run == pytest.approx(ours.total / EVERY_15_MINUTES)
+
+
+def test_express_duration_is_billed_in_100_ms_steps_of_one_64_mb_chunk():
+    assert express_billed_gb_seconds(0.1) == pytest.approx(0.1 / 16)
+    assert express_billed_gb_seconds(0.1001) == pytest.approx(0.2 / 16)
+    assert express_billed_gb_seconds(5.0) == pytest.approx(5.0 / 16)
+    assert round(EXPRESS_PER_GB_SECOND, 8) == 0.00001667
+
+
+def test_without_the_watcher_every_run_is_a_standard_execution_of_three_transitions():
+    standard = control_plane_cost(EVERY_15_MINUTES, regions=34, watcher=False)
+    assert item(standard, "Step Functions state transitions").quantity == EVERY_15_MINUTES * 3
+    assert item(standard, "Step Functions Express requests").quantity == 0
+    assert standard.total > control_plane_cost(EVERY_15_MINUTES, regions=34).total
 
 
 def test_visiting_only_drifted_regions_is_far_cheaper_than_visiting_every_region():
@@ -194,8 +219,8 @@ def test_visiting_only_drifted_regions_is_far_cheaper_than_visiting_every_region
     naive = naive_control_plane_cost(runs, regions=34)
 
     assert naive.total > 10 * ours.total
-    naive_transitions = next(i for i in naive.items if i.name == "Step Functions state transitions")
-    assert naive_transitions.quantity == runs * (3 + 3 * 34)
+    assert item(naive, "Step Functions state transitions").quantity == runs * (7 + 34)
+    assert item(naive, "Lambda requests").quantity == runs * 34
 
 
 def test_the_no_op_run_costs_the_same_whatever_the_region_count_except_the_status_item():
@@ -206,25 +231,26 @@ def test_the_no_op_run_costs_the_same_whatever_the_region_count_except_the_statu
     assert differing == {"DynamoDB writes (on-demand)"}
 
 
-def test_drift_adds_eight_transitions_for_one_region_and_three_per_further_region():
-    def transitions(drifted: float) -> float:
-        cost = control_plane_cost(1, regions=34, drifted_regions_per_run=drifted)
-        return next(i.quantity for i in cost.items if i.name == "Step Functions state transitions")
+def test_a_drift_run_is_seven_transitions_and_one_per_drifted_region_as_counted_in_real_runs():
+    def transitions(drifted: float, watcher: bool = True) -> float:
+        cost = control_plane_cost(1, regions=34, drifted_regions_per_run=drifted, watcher=watcher)
+        return item(cost, "Step Functions state transitions").quantity
 
-    assert transitions(0) == 3
-    assert transitions(1) == 8
-    assert transitions(4) == 8 + 3 * 3
-    assert transitions(0.5) == pytest.approx(5.5)  # half the runs find one drifted region
+    assert transitions(0) == 0
+    assert transitions(1) == 8  # benchmarks: one region's capacity changed of 34
+    assert transitions(34) == 41  # benchmarks: fresh provisioning of 34 regions
+    assert transitions(0.5) == pytest.approx(4)  # half the runs find one drifted region
+    assert transitions(0.5, watcher=False) == pytest.approx(5.5)  # the other half are 3-transition no-ops
+    assert Transitions(noop=3, drift_run=9, per_drifted_region=2).of_drift_run(4) == 17
 
 
-def test_drift_adds_one_reconcile_lambda_per_drifted_region():
-    quiet = control_plane_cost(100, regions=34)
-    drifting = control_plane_cost(100, regions=34, drifted_regions_per_run=2, reconcile_seconds=4, memory_mb=1024)
+def test_drift_adds_one_reconcile_lambda_per_drifted_region_and_a_second_plan():
+    timings = RunTimings(plan_seconds=1.5, finalize_seconds=0.3, reconcile_seconds=4)
+    quiet = control_plane_cost(100, regions=34, timings=timings)
+    drifting = control_plane_cost(100, regions=34, drifted_regions_per_run=2, timings=timings, memory_mb=1024)
 
-    requests = [next(i.quantity for i in c.items if i.name == "Lambda requests") for c in (quiet, drifting)]
-    assert requests == [200, 400]
-    compute = next(i for i in drifting.items if i.name == "Lambda compute (arm64)")
-    assert compute.quantity == pytest.approx(100 * (1.5 + 0.3 + 2 * 4))
+    assert [item(c, "Lambda requests").quantity for c in (quiet, drifting)] == [200, 500]
+    assert item(drifting, "Lambda compute (arm64)").quantity == pytest.approx(100 * (2 * 1.5 + 0.3 + 2 * 4))
 
 
 def test_control_plane_inputs_are_checked():

@@ -40,7 +40,9 @@ LIMITED_NAMES = {
     ("ConfigEditPipe", "Name"),
     ("ReconcileSchedule", "Name"),
     ("ReconcileStateMachine", "StateMachineName"),
+    ("WatcherStateMachine", "StateMachineName"),
     ("StateMachineLogGroup", "LogGroupName"),
+    ("WatcherLogGroup", "LogGroupName"),
 }
 
 
@@ -281,6 +283,7 @@ def test_names_limited_to_64_characters_are_derived_from_the_stack_id_not_its_na
     assert values[("ControlCenterFunction", "Name")] == "p2p-1c2fa620-control-center"
     assert values[("ReconcileSchedule", "Name")] == "p2p-1c2fa620-reconcile"
     assert values[("ReconcileStateMachine", "StateMachineName")] == "p2p-1c2fa620-reconcile"
+    assert values[("WatcherStateMachine", "StateMachineName")] == "p2p-1c2fa620-watcher"
     assert values[("ConfigEditPipe", "Name")] == "p2p-1c2fa620-config-edit"
 
 
@@ -288,6 +291,7 @@ def test_handlers_and_policies_name_the_resources_the_template_creates() -> None
     resolve = _resolver(STACK_NAMES[1])
     transformed = _transformed()["Resources"]
     machine = resolve(transformed["ReconcileStateMachine"]["Properties"]["StateMachineName"])
+    watcher = resolve(transformed["WatcherStateMachine"]["Properties"]["StateMachineName"])
     schedule = resolve(transformed["ReconcileSchedule"]["Properties"]["Name"])
     function = resolve(transformed["ControlCenterFunction"]["Properties"]["Name"])
     env = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
@@ -304,8 +308,10 @@ def test_handlers_and_policies_name_the_resources_the_template_creates() -> None
         if "Fn::Sub" in s.get("Resource", {}) and any(part in str(s["Resource"]) for part in by_name)
     ]
     assert f"arn:aws:states:eu-central-1:{ACCOUNT_ID}:stateMachine:{machine}" in arns
+    assert f"arn:aws:states:eu-central-1:{ACCOUNT_ID}:stateMachine:{watcher}" in arns  # the schedule's target
     assert f"arn:aws:scheduler:eu-central-1:{ACCOUNT_ID}:schedule/default/{schedule}" in arns
-    assert all(arn.endswith((f":stateMachine:{machine}", f"/{schedule}")) for arn in arns), arns
+    named = (f":stateMachine:{machine}", f":stateMachine:{watcher}", f"/{schedule}")
+    assert all(arn.endswith(named) for arn in arns), arns
 
 
 def _statements(resource: dict[str, Any]) -> Iterator[dict[str, Any]]:

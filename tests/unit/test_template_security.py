@@ -187,6 +187,40 @@ def test_tagging_is_allowed_only_while_creating() -> None:
         assert all(a.startswith(("Create", "Run")) for a in actions), statement.label
 
 
+def _granted(resource: str) -> dict[str, list[Any]]:
+    """Action -> the Resource of each Allow statement of `resource` that grants it (logs delivery left out)."""
+    granted: dict[str, list[Any]] = {}
+    for statement in ALLOWS:
+        if statement.resource == resource:
+            for action in statement.actions:
+                if not action.startswith("logs:"):
+                    granted.setdefault(action, []).append(statement.body.get("Resource"))
+    return granted
+
+
+def test_the_watcher_invokes_plan_and_finalize_and_starts_only_the_reconcile_workflow() -> None:
+    granted = _granted("WatcherStateMachine")
+    assert set(granted) == {"lambda:InvokeFunction", "states:StartExecution"}
+    assert granted["states:StartExecution"] == [{"Ref": "ReconcileStateMachine"}]
+    invoked = [str(resource) for resource in granted["lambda:InvokeFunction"]]
+    assert len(invoked) == 2 and all("${functionName}" in arn for arn in invoked)  # SAM's LambdaInvokePolicy
+    policies = RESOURCES["WatcherStateMachine"]["Properties"]["Policies"]
+    assert [p["LambdaInvokePolicy"] for p in policies if "LambdaInvokePolicy" in p] == [
+        {"FunctionName": {"Ref": "PlanFunction"}},
+        {"FunctionName": {"Ref": "FinalizeFunction"}},
+    ]
+
+
+def test_the_schedule_may_start_only_the_watcher_and_the_pipe_only_the_reconcile_workflow() -> None:
+    schedule = _granted("SchedulerRole")
+    assert set(schedule) == {"states:StartExecution"}
+    assert len(schedule["states:StartExecution"]) == 1 and "-watcher" in str(schedule["states:StartExecution"])
+    assert RESOURCES["ReconcileSchedule"]["Properties"]["Target"]["Arn"] == {"Ref": "WatcherStateMachine"}
+    pipe = _granted("ConfigPipeRole")
+    assert pipe["states:StartExecution"] == [{"Ref": "ReconcileStateMachine"}]
+    assert RESOURCES["ConfigEditPipe"]["Properties"]["Target"] == {"Ref": "ReconcileStateMachine"}
+
+
 def test_pass_role_names_its_role_and_its_service() -> None:
     for statement in (s for s in ALLOWS if "iam:PassRole" in s.actions):
         assert statement.body["Resource"] != "*", statement.label

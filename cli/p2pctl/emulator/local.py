@@ -163,6 +163,7 @@ class LocalRuntime:
             "stack_name": self.stack_name,
             "config_table": self.stack.config_table,
             "state_machine_arn": self.stack.state_machine_arn,
+            "watcher_arn": self.stack.watcher_arn or "",
             "control_center_url": self.control_center_url,
             "control_center_urls": ",".join(self.control_center_urls),  # as agents get them: custom domain first
         }
@@ -187,11 +188,12 @@ class LocalRuntime:
         sfn = self._clients.client("stepfunctions", self.region)
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            try:
-                found = sfn.list_executions(stateMachineArn=self.stack.state_machine_arn, statusFilter="RUNNING")
+            machines = [arn for arn in (self.stack.watcher_arn, self.stack.state_machine_arn) if arn]
+            try:  # the watcher first: a check still running may start a reconcile run
+                running = [sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING") for arn in machines]
             except Exception:  # the emulator is going away anyway
                 return
-            if not found["executions"]:
+            if not any(found["executions"] for found in running):
                 return
             time.sleep(0.1)
 
@@ -209,10 +211,10 @@ class LocalRuntime:
                 self.log(f"{name}: {type(exc).__name__}: {exc}; retrying")
                 self._stop.wait(1.0)
 
-    def _start_run(self, source: str) -> str:
-        assert self.stack is not None
+    def _start_run(self, source: str, target_arn: str) -> str:
+        """Start `target_arn` (the schedule's or the Pipe's target) as the service would, with its input."""
         sfn = self._clients.client("stepfunctions", self.region)
-        arn = start_run(sfn, self.stack.state_machine_arn, source=source, name=run_name(source))
+        arn = start_run(sfn, target_arn, source=source, name=run_name(source))
         with self._lock:
             self.runs.append(LocalRun(source=source, execution_arn=arn, started=time.monotonic()))
         self.log(f"{datetime.now(UTC):%H:%M:%S} run started by {source}: {arn.rsplit(':', 1)[-1]}")
@@ -240,9 +242,9 @@ class LocalRuntime:
             if time.monotonic() < next_at:
                 continue
             schedule = scheduler.get_schedule(Name=self.stack.schedule_name, GroupName=self.stack.schedule_group)
-            if schedule.get("State", "ENABLED") == "ENABLED":
+            if schedule.get("State", "ENABLED") == "ENABLED":  # its target: the watcher, as on AWS
                 source = json.loads(schedule["Target"].get("Input") or "{}").get("source", "schedule")
-                self._start_run(str(source))
+                self._start_run(str(source), schedule["Target"]["Arn"])
             next_at = time.monotonic() + self._period(expression)
 
     def _expression(self, scheduler: Any) -> str:
@@ -290,7 +292,7 @@ class LocalRuntime:
                 iterators[shard_id] = page.get("NextShardIterator")
                 if any(pipe_matches(pipe, record) for record in page["Records"]):
                     source = json.loads(pipe.input_template).get("source", "config-edit")
-                    self._start_run(str(source))
+                    self._start_run(str(source), pipe.target_arn)  # the reconcile workflow itself
             self._stop.wait(0.2)
 
 

@@ -49,7 +49,8 @@ class EmulatedStack:
     region: str
     endpoint_url: str | None
     outputs: dict[str, str]
-    state_machine_arn: str
+    state_machine_arn: str  # the reconcile workflow (Standard)
+    watcher_arn: str | None  # the Express workflow the schedule starts ("Scheduled runs")
     config_table: str
     schedule_name: str
     schedule_group: str
@@ -121,9 +122,11 @@ def deploy_stack(
     names = {**known, **{logical: str(resolve_known(supplier(logical, None))) for logical in supplied}}
     resolve = Resolver(names, attributes)
     resources: dict[str, Any] = transformed["Resources"]
-    machine_id = next(k for k, r in resources.items() if r["Type"] == "AWS::StepFunctions::StateMachine")
-    machine_arn = names[machine_id]
-    _create_state_machine(clients, region, resources[machine_id]["Properties"], resolve)
+    machines = {k: r["Properties"] for k, r in resources.items() if r["Type"] == "AWS::StepFunctions::StateMachine"}
+    for props in machines.values():
+        _create_state_machine(clients, region, props, resolve)
+    kinds = {props.get("StateMachineType", "STANDARD"): names[logical] for logical, props in machines.items()}
+    machine_arn = kinds["STANDARD"]
     _create_schedule(clients, region, _first(template, "AWS::Scheduler::Schedule"), resolve)
     cc_props = _first(template, "AWS::CloudFront::Function")
     _create_cloudfront_function(clients, cc_props, resolve)
@@ -137,6 +140,7 @@ def deploy_stack(
         endpoint_url=endpoint_url,
         outputs=outputs,
         state_machine_arn=machine_arn,
+        watcher_arn=kinds.get("EXPRESS"),
         config_table=physical["ConfigTable"],
         schedule_name=resolve(_first(template, "AWS::Scheduler::Schedule")["Name"]),
         schedule_group="default",
@@ -148,7 +152,7 @@ def deploy_stack(
             name=resolve(pipe_props["Name"]),
             source_stream_arn=resolve(pipe_props["Source"]),
             filter_patterns=[json.loads(f["Pattern"]) for f in pipe_filters],
-            target_arn=machine_arn,
+            target_arn=resolve(pipe_props["Target"]),
             input_template=pipe_props["TargetParameters"]["InputTemplate"],
         ),
     )

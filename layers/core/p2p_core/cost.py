@@ -93,6 +93,13 @@ DYNAMODB_PER_WRITE_UNIT = 0.625 / 1_000_000  # on-demand, after the November 202
 DYNAMODB_PER_READ_UNIT = 0.125 / 1_000_000  # on-demand, after the November 2024 price cut (was 0.25)
 SCHEDULER_PER_INVOCATION = 1.00 / 1_000_000
 LOGS_PER_GB_INGESTED = 0.50
+# Step Functions Express workflows, us-east-1, first 1,000 GB-hours a month (all the watcher uses), no free tier:
+# aws.amazon.com/step-functions/pricing, read EXPRESS_PRICES_AS_OF
+EXPRESS_PRICES_AS_OF = "2026-11-26"
+EXPRESS_PER_REQUEST = 1.00 / 1_000_000
+EXPRESS_PER_GB_SECOND = 0.06 / 3600  # $0.06 per GB-hour, i.e. $0.00001667 per GB-second
+EXPRESS_MEMORY_CHUNK_MB = 64  # billed in 64 MB chunks: 50 MB + the definition + the payload fit the first
+EXPRESS_DURATION_STEP_SECONDS = 0.1  # duration rounded up to the next 100 ms
 
 
 class CostError(ValueError):
@@ -244,9 +251,49 @@ class _LambdaUse:
         return self.invocations_per_run * self.seconds * self.memory_mb / 1024
 
 
+@dataclass(frozen=True)
+class Transitions:
+    """State transitions of the reconcile (Standard) workflow, counted in real executions by `make bench`.
+
+    A no-op run: Plan, NothingToDo, Finalize. A run with drift: Plan, NothingToDo, Apply, ReconcileRegions,
+    UpdateControlCenter, UpdateSchedule, Finalize, and one ReconcileRegion per drifted region (its Map
+    iteration). A region that fails adds RecordRegionFailure, a retry its state again; neither is modelled.
+    """
+
+    noop: int = 3
+    drift_run: int = 7
+    per_drifted_region: int = 1
+
+    def of_drift_run(self, drifted_regions: float) -> float:
+        """Transitions of one run that reconciles `drifted_regions` regions."""
+        return self.drift_run + self.per_drifted_region * drifted_regions
+
+
+@dataclass(frozen=True)
+class RunTimings:
+    """Seconds per run that the model bills (Lambda and Express duration).
+
+    The defaults are `make bench`'s figures of 2026-11-26 (benchmarks/results/latest.json `watcher_timings`:
+    34 regions, 80 ms per regional API call, in the emulator, whose own CPU work in the handlers' process
+    makes them longer than on AWS); the benchmark feeds the figures it measures in the same run.
+    """
+
+    plan_seconds: float = 2.52  # the Plan Lambda of a scheduled no-op, every managed resource of 34 regions verified
+    finalize_seconds: float = 2.96  # the Finalize Lambda
+    reconcile_seconds: float = 0.35  # one ReconcileRegion Lambda: one region's capacity changed
+    watcher_seconds: float = 5.49  # one scheduled no-op watcher execution (Express), Plan to Finalize
+    region_seconds: float = 0.86  # one region verified alone: the every-region design's per-region Lambda
+
+
 def _check_workload(runs: float, regions: int) -> None:
     _not_negative("runs_per_month", runs)
     _not_negative("regions", regions)
+
+
+def express_billed_gb_seconds(seconds: float) -> float:
+    """GB-seconds Step Functions bills one Express execution: 100 ms steps, one 64 MB chunk."""
+    steps = math.ceil(round(seconds / EXPRESS_DURATION_STEP_SECONDS, 6))
+    return steps * EXPRESS_DURATION_STEP_SECONDS * EXPRESS_MEMORY_CHUNK_MB / 1024
 
 
 def _workflow_cost(
@@ -255,17 +302,31 @@ def _workflow_cost(
     regions: int,
     transitions_per_run: float,
     lambdas: Sequence[_LambdaUse],
-    status_kb: float,
+    *,
+    express_gb_seconds_per_run: float = 0.0,
+    plans_per_run: float = 1.0,
     log_kb_per_invocation: float,
 ) -> ControlPlaneCost:
     invocations = runs * sum(use.invocations_per_run for use in lambdas)
-    # Per run: config get + previous status get (reads, strongly consistent, < 4 KB each);
-    # lease put + status put (1 WRU per started KB) + lease delete (writes).
-    reads = 2.0
-    writes = 2.0 + math.ceil(status_kb)
+    # Per Plan: config get + previous status get (reads, strongly consistent, < 4 KB each) and the lease put;
+    # per run: status put (1 WRU per started KB) + lease delete.
+    reads = 2.0 * plans_per_run
+    writes = plans_per_run + 1.0 + math.ceil(_status_kb(regions))
     items = (
         CostItem(
             "Step Functions state transitions", runs * transitions_per_run, "transitions", STEP_FUNCTIONS_PER_TRANSITION
+        ),
+        CostItem(
+            "Step Functions Express requests",
+            runs if express_gb_seconds_per_run else 0.0,
+            "requests",
+            EXPRESS_PER_REQUEST,
+        ),
+        CostItem(
+            "Step Functions Express duration",
+            runs * express_gb_seconds_per_run,
+            "GB-seconds",
+            EXPRESS_PER_GB_SECOND,
         ),
         CostItem("Lambda requests", invocations, "requests", LAMBDA_PER_REQUEST),
         CostItem(
@@ -294,19 +355,19 @@ def control_plane_cost(
     regions: int,
     drifted_regions_per_run: float = 0.0,
     *,
-    plan_seconds: float = 1.5,
-    finalize_seconds: float = 0.3,
-    reconcile_seconds: float = 5.0,
+    timings: RunTimings = RunTimings(),  # frozen: one shared default is safe
+    transitions: Transitions = Transitions(),
+    watcher: bool = True,
     memory_mb: int = 512,
     log_kb_per_invocation: float = 2.0,
 ) -> ControlPlaneCost:
-    """Monthly cost of this project's workflow: Plan reads every region in parallel threads, then
-    only drifted regions get a ReconcileRegion Lambda.
+    """Monthly cost of this project's control plane for `runs_per_month` scheduled runs.
 
-    A no-op run is 3 transitions (Plan, the NothingToDo Choice, Finalize) and 2 Lambdas. A run with
-    one drifted region is 8 transitions, each further drifted region about 3 more, plus one
-    ReconcileRegion Lambda per drifted region. A fractional `drifted_regions_per_run` below 1 reads
-    as the share of runs that find one drifted region.
+    With the `watcher` (the deployed design), each run is one Express execution running Plan, which
+    reads every region in parallel threads, and then Finalize for a no-op: no Standard transition. A
+    run that finds drift starts the reconcile workflow instead, which plans again and reconciles only the
+    drifted regions (`transitions`). Without it, every run is a reconcile (Standard) execution. A
+    fractional `drifted_regions_per_run` below 1 reads as the share of runs that find one drifted region.
     """
     _check_workload(runs_per_month, regions)
     drifted = drifted_regions_per_run
@@ -314,14 +375,26 @@ def control_plane_cost(
         raise CostError(
             "drifted_regions_per_run", drifted, f"must be between 0 and regions ({regions}), got {show_value(drifted)}"
         )
-    transitions = 3 + 5 * min(drifted, 1.0) + 3 * max(drifted - 1, 0.0)
+    drift_share = min(drifted, 1.0)  # runs that find drift
+    reconciled = max(drifted, 1.0) if drifted else 0.0  # regions one such run reconciles
+    standard = drift_share * transitions.of_drift_run(reconciled)
+    plans = 1.0 + drift_share if watcher else 1.0  # the reconcile run plans again: the watcher's plan may be stale
     lambdas = (
-        _LambdaUse(1, plan_seconds, memory_mb),
-        _LambdaUse(1, finalize_seconds, memory_mb),
-        _LambdaUse(drifted, reconcile_seconds, memory_mb),
+        _LambdaUse(plans, timings.plan_seconds, memory_mb),
+        _LambdaUse(1, timings.finalize_seconds, memory_mb),
+        _LambdaUse(drifted, timings.reconcile_seconds, memory_mb),
     )
+    if not watcher:
+        standard += (1 - drift_share) * transitions.noop
     return _workflow_cost(
-        "drift-only", runs_per_month, regions, transitions, lambdas, _status_kb(regions), log_kb_per_invocation
+        "watcher + drift-only" if watcher else "drift-only",
+        runs_per_month,
+        regions,
+        standard,
+        lambdas,
+        express_gb_seconds_per_run=express_billed_gb_seconds(timings.watcher_seconds) if watcher else 0.0,
+        plans_per_run=plans,
+        log_kb_per_invocation=log_kb_per_invocation,
     )
 
 
@@ -329,16 +402,22 @@ def naive_control_plane_cost(
     runs_per_month: float,
     regions: int,
     *,
-    region_seconds: float = 5.0,
+    timings: RunTimings = RunTimings(),
+    transitions: Transitions = Transitions(),
     memory_mb: int = 512,
     log_kb_per_invocation: float = 2.0,
 ) -> ControlPlaneCost:
-    """Monthly cost of the seed's design for comparison: every run Maps over every region, each
-    region a Lambda that reads (and maybe reconciles) it, about 3 + 3 x regions transitions."""
+    """Monthly cost of the seed's design for comparison: every run Maps over every region, each region a
+    Lambda that verifies (and maybe reconciles) it; transitions as a reconcile run over every region."""
     _check_workload(runs_per_month, regions)
-    lambdas = (_LambdaUse(regions, region_seconds, memory_mb),)
+    lambdas = (_LambdaUse(regions, timings.region_seconds, memory_mb),)
     return _workflow_cost(
-        "every-region", runs_per_month, regions, 3 + 3 * regions, lambdas, _status_kb(regions), log_kb_per_invocation
+        "every-region",
+        runs_per_month,
+        regions,
+        transitions.of_drift_run(regions),
+        lambdas,
+        log_kb_per_invocation=log_kb_per_invocation,
     )
 
 

@@ -16,6 +16,8 @@
    use (`network`), DynamoDB's atomic conditional writes (`wire.atomic`), Auto Scaling instance
    refreshes and each instance's launch template version (`refresh`). `wire` is the one hook on
    moto's request dispatch they share.
+4. Step Functions: the `states:startExecution` integration the watcher (Express) uses, which moto
+   passes to boto3 with the ASL's casing (`express`).
    `reset_behaviours()` gives the default account: eventual consistency on (1 failing use), the
    us-east-1 Local Zone, every region enabled, a new account's vCPU quota, launches succeeding,
    refreshes done at the first look.
@@ -44,6 +46,7 @@ from p2p_core.workflow.runtime import deployment_scope
 from p2pctl.emulator.shims import (
     cloudfront,
     consistency,
+    express,
     idempotency,
     launches,
     mixed,
@@ -121,6 +124,7 @@ def install() -> None:
             return
         LambdaSimpleBackend.invoke = _invoke  # type: ignore[method-assign]
         cloudfront.install()
+        express.install()
         wire.install()
         wire.atomic("dynamodb", "PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems")
         for behaviour in (
