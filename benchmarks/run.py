@@ -28,7 +28,13 @@ import pytest
 
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.config import parse_config
-from p2p_core.cost import RunTimings, Transitions, control_plane_cost, naive_control_plane_cost, runs_per_month
+from p2p_core.control_plane_cost import (
+    RunTimings,
+    Transitions,
+    control_plane_cost,
+    naive_control_plane_cost,
+    runs_per_month,
+)
 from p2p_core.regions import commercial_regions
 from p2p_core.workflow.runtime import add_client_hook, remove_client_hook
 from p2pctl.emulator import shims

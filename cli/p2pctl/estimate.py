@@ -11,18 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from p2p_core.config import ConfigItem
-from p2p_core.cost import (
-    HOURS_PER_MONTH,
-    PRICES_AS_OF,
-    SPOT_PRICES_AS_OF,
-    ControlPlaneCost,
-    CostError,
-    FleetCost,
-    control_plane_cost,
-    fleet_cost,
-    naive_control_plane_cost,
-    runs_per_month,
-)
+from p2p_core.control_plane_cost import ControlPlaneCost, control_plane_cost, naive_control_plane_cost, runs_per_month
+from p2p_core.cost import HOURS_PER_MONTH, PRICES_AS_OF, SPOT_PRICES_AS_OF, CostError, FleetCost, fleet_cost
 from p2p_core.market import Buying
 from p2p_core.spot_cost import SpotFleetCost, spot_fleet_cost
 from p2p_core.timemodel import effective_window

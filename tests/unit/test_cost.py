@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import pytest
 
-from p2p_core.cost import (
+from p2p_core.control_plane_cost import (
     EXPRESS_PER_GB_SECOND,
-    HOURS_PER_MONTH,
-    PRICES_AS_OF,
-    REGION_MULTIPLIER,
-    US_EAST_1_HOURLY,
     ControlPlaneCost,
-    CostError,
     CostItem,
     RunTimings,
     Transitions,
     control_plane_cost,
-    ebs_gb_month_price,
     express_billed_gb_seconds,
-    fleet_cost,
-    hourly_price,
     naive_control_plane_cost,
     runs_per_month,
+)
+from p2p_core.cost import (
+    HOURS_PER_MONTH,
+    PRICES_AS_OF,
+    REGION_MULTIPLIER,
+    US_EAST_1_HOURLY,
+    CostError,
+    ebs_gb_month_price,
+    fleet_cost,
+    hourly_price,
 )
 from p2p_core.regions import commercial_regions
 

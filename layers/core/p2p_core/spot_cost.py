@@ -10,14 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from p2p_core.cost import (
-    REGION_MULTIPLIER,
-    SPOT_PRICES_AS_OF,
-    US_EAST_1_SPOT_HOURLY,
-    FleetCost,
-    _not_negative,
-    _priced,
-)
+from p2p_core.cost import REGION_MULTIPLIER, SPOT_PRICES_AS_OF, US_EAST_1_SPOT_HOURLY, FleetCost, not_negative, priced
 
 # Spot allocation strategies that go for the lowest price; the capacity-first ones are priced at the mean
 _PRICE_FIRST = ("lowest-price", "price-capacity-optimized")
@@ -66,8 +59,8 @@ def spot_hourly_price(
         if live is not None and kind in live:
             prices.append(live[kind])
         else:
-            base = _priced("instance.types", kind, US_EAST_1_SPOT_HOURLY)
-            prices.append(round(base * _priced("regions", region, REGION_MULTIPLIER), 4))
+            base = priced("instance.types", kind, US_EAST_1_SPOT_HOURLY)
+            prices.append(round(base * priced("regions", region, REGION_MULTIPLIER), 4))
     return min(prices) if allocation in _PRICE_FIRST else sum(prices) / len(prices)
 
 
@@ -84,7 +77,7 @@ def spot_fleet_cost(
 
     Volumes cost the same either way; `live` maps region -> type -> current Spot $/hour.
     """
-    _not_negative("instance.on_demand_base", on_demand_base)
+    not_negative("instance.on_demand_base", on_demand_base)
     lines = []
     for line in on_demand.lines:
         base = min(line.instances, on_demand_base)
