@@ -8,7 +8,6 @@ shipped price table, and the import ratio, which times fresh `python` processes.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import io
 import json
 import os
@@ -19,68 +18,29 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
-
+from benchmarks.costs import spot_costs, watcher_costs
+from benchmarks.report import RESULTS, table, update_readme
+from benchmarks.world import (
+    ACCOUNT_READS,
+    API_LATENCY,
+    CONTROL_PLANE_SERVICES,
+    HOME,
+    ROOT,
+    config_for,
+    emulated,
+    fleet_mutations,
+    state_seconds,
+    succeeded,
+)
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.config import parse_config
-from p2p_core.control_plane_cost import (
-    RunTimings,
-    Transitions,
-    control_plane_cost,
-    naive_control_plane_cost,
-    runs_per_month,
-)
 from p2p_core.regions import commercial_regions
 from p2p_core.workflow.runtime import add_client_hook, remove_client_hook
-from p2pctl.emulator import shims
 from p2pctl.fleet import managed_asg
-from p2pctl.runs import RunOutcome
-from tests.integration.workflow_world import WorkflowWorld, deployed_world
-
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results" / "latest.json"
-README = ROOT / "README.md"
-HOME = "eu-central-1"
-OWN_BOOKKEEPING = {"PutItem", "UpdateItem", "DeleteItem"}  # lease and status item in the config table
-CONTROL_PLANE_SERVICES = {"dynamodb", "stepfunctions", "scheduler", "cloudfront", "lambda"}
-ACCOUNT_READS = {"DescribeRegions"}  # once per Plan, in the home region: which regions the account enabled
-
-
-@contextlib.contextmanager
-def emulated(regions: list[str], workdir: Path) -> Iterator[WorkflowWorld]:
-    """The tests' world (tests/integration/workflow_world.py): the stack deployed into a fresh emulated account,
-    AMI parameters and instance type offerings in `regions`, every AWS call the handlers make recorded."""
-    shims.use_small_image_catalogue(workdir)
-    shims.complete_instance_type_offerings(regions)
-    with pytest.MonkeyPatch.context() as patch, deployed_world(patch, "p2p-bench", regions) as world:
-        yield world
-
-
-def succeeded(world: WorkflowWorld, prefix: str) -> RunOutcome:
-    """One run of the workflow, which must succeed for its figures to count."""
-    outcome = world.run(prefix, timeout=900)
-    if outcome.status != "SUCCEEDED":
-        raise RuntimeError(f"{prefix} run {outcome.status}: {outcome.cause}")
-    return outcome
-
-
-def fleet_mutations(world: WorkflowWorld) -> list[tuple[str, str]]:
-    """(region, operation) of the last run's mutating calls on the fleet (not the lease and status item)."""
-    return [(region, op) for region, op in world.mutating_calls() if op not in OWN_BOOKKEEPING]
-
-
-def config_for(regions: list[str], capacity: Any = 2) -> dict[str, Any]:
-    return {
-        "regions": regions,
-        "desired_capacity": capacity,
-        "start_time": "2020-01-01T00:00:00Z",
-        "run_duration": None,
-    }
 
 
 def fleet(workdir: Path) -> dict[str, Any]:
@@ -132,9 +92,6 @@ def fleet(workdir: Path) -> dict[str, Any]:
     }
 
 
-API_LATENCY = 0.08  # seconds: a regional AWS API round trip from a Lambda in another region is 50-250 ms
-
-
 def runs_with_api_latency(workdir: Path, regions: list[str]) -> tuple[float, float]:
     """(fresh provisioning seconds, the next no-op run's Plan seconds) when every regional call takes API_LATENCY.
 
@@ -158,13 +115,6 @@ def runs_with_api_latency(workdir: Path, regions: list[str]) -> tuple[float, flo
             return fresh, state_seconds(noop.events, "Plan")
         finally:
             remove_client_hook("before-call", network)
-
-
-def state_seconds(events: list[dict[str, Any]], state: str) -> float:
-    """How long the execution spent in `state` (its first entry to its exit), from the execution history."""
-    entered = next(e["timestamp"] for e in events if e.get("stateEnteredEventDetails", {}).get("name") == state)
-    exited = next(e["timestamp"] for e in events if e.get("stateExitedEventDetails", {}).get("name") == state)
-    return float((exited - entered).total_seconds())
 
 
 def stream_latency(edits: int = 5) -> dict[str, Any]:
@@ -286,177 +236,6 @@ def regions_preflight(workdir: Path) -> dict[str, Any]:
         "regions_34_seconds_with_api_latency_fresh_clients": round(fresh, 2),
         "regions_wall_ratio_with_api_latency": round(every / one, 2),
     }
-
-
-def execution_seconds(events: list[dict[str, Any]]) -> float:
-    """An execution's duration from its history: started to ended (what Express bills)."""
-    return float((events[-1]["timestamp"] - events[0]["timestamp"]).total_seconds())
-
-
-def checked(world: WorkflowWorld, prefix: str) -> RunOutcome:
-    """A scheduled run as EventBridge Scheduler starts it (the watcher), which must succeed."""
-    outcome = world.scheduled_run(prefix, timeout=300)
-    if outcome.status != "SUCCEEDED":
-        raise RuntimeError(f"{prefix} check {outcome.status}: {outcome.cause}")
-    return outcome
-
-
-def scheduled_checks(workdir: Path, regions: list[str]) -> dict[str, Any]:
-    """Scheduled runs through the watcher in `regions`, 80 ms per regional API call, and the reconcile runs'
-    transitions: fresh provisioning, a scheduled no-op, one region's capacity changed and found by the schedule."""
-    with emulated(regions, workdir) as world:
-
-        def network(model: Any, **_: Any) -> None:
-            if model.service_model.endpoint_prefix not in CONTROL_PLANE_SERVICES:
-                time.sleep(API_LATENCY)
-
-        add_client_hook("before-call", network)
-        try:
-            world.put_config(**config_for(regions))
-            fresh = succeeded(world, f"watch-fresh-{len(regions)}")
-            standard = succeeded(world, f"watch-noop-{len(regions)}")
-            before = len(world.reconcile_runs())
-            check = checked(world, f"check-{len(regions)}")
-            assert check.states_entered == ["Plan", "NothingToDo", "Finalize"], check.states_entered
-            started = [run["name"] for run in world.reconcile_runs()][before:]
-            noop_transitions = sum(world.reconcile_run(name, timeout=900).transitions for name in started)
-            world.put_config(**config_for(regions, {"all": 2, "aws": {regions[-1]: 4}}))
-            drift_check = checked(world, f"drift-{len(regions)}")
-            assert drift_check.states_entered[-1] == "StartReconcile", drift_check.states_entered
-            drift = world.reconcile_run(drift_check.name, timeout=900)
-            if drift.status != "SUCCEEDED":
-                raise RuntimeError(f"{drift.name} run {drift.status}: {drift.cause}")
-        finally:
-            remove_client_hook("before-call", network)
-    return {
-        "fresh_transitions": fresh.transitions,
-        "standard_noop_transitions": standard.transitions,
-        "scheduled_noop_standard_transitions": noop_transitions,
-        "scheduled_noop_standard_executions": len(started),
-        "watcher_seconds": round(execution_seconds(check.events), 2),
-        "plan_seconds": round(state_seconds(check.events, "Plan"), 2),
-        "finalize_seconds": round(state_seconds(check.events, "Finalize"), 2),
-        "drift_transitions": drift.transitions,
-        "reconcile_seconds": round(state_seconds(drift.events, "ReconcileRegion"), 2),
-    }
-
-
-def watcher_costs(workdir: Path) -> dict[str, Any]:
-    """Scheduled no-op through the watcher (34 regions and 1), and the control plane's monthly cost modelled
-    from what these runs measured: transitions counted, Lambda and Express durations timed."""
-    every, one = scheduled_checks(workdir, list(commercial_regions())), scheduled_checks(workdir, ["eu-west-1"])
-    regions = len(commercial_regions())
-    per_region = (every["fresh_transitions"] - every["drift_transitions"]) / (regions - 1)
-    transitions = Transitions(
-        noop=every["standard_noop_transitions"],
-        drift_run=round(every["drift_transitions"] - per_region),
-        per_drifted_region=round(per_region),
-    )
-    assert transitions == Transitions(), f"the model's transitions {Transitions()} differ from real runs {transitions}"
-    timings = RunTimings(
-        plan_seconds=every["plan_seconds"],
-        finalize_seconds=every["finalize_seconds"],
-        reconcile_seconds=every["reconcile_seconds"],
-        watcher_seconds=every["watcher_seconds"],
-        region_seconds=one["plan_seconds"],
-    )
-    fifteen, minute = runs_per_month("rate(15 minutes)"), runs_per_month("rate(1 minute)")
-    ours = control_plane_cost(fifteen, regions, timings=timings, transitions=transitions)
-    standard_only = control_plane_cost(fifteen, regions, timings=timings, transitions=transitions, watcher=False)
-    return {
-        "watcher_measured": {"regions_34": every, "regions_1": one},
-        "watcher_timings": dataclasses.asdict(timings),
-        "scheduled_noop_standard_transitions": every["scheduled_noop_standard_transitions"],
-        "scheduled_noop_express_seconds": every["watcher_seconds"],
-        "scheduled_noop_express_seconds_1_region": one["watcher_seconds"],
-        "control_plane_monthly_usd": round(ours.total, 4),
-        "control_plane_monthly_usd_1_minute": round(
-            control_plane_cost(minute, regions, timings=timings, transitions=transitions).total, 3
-        ),
-        "control_plane_monthly_usd_standard_only": round(standard_only.total, 4),
-        "naive_monthly_usd": round(
-            naive_control_plane_cost(fifteen, regions, timings=timings, transitions=transitions).total, 2
-        ),
-    }
-
-
-def spot_costs() -> dict[str, Any]:
-    """The demo's fleet per day, on-demand and on Spot (the dated price tables: no Spot price is read)."""
-    from p2pctl.demo import DEMO_CONFIG
-    from p2pctl.estimate import estimate
-
-    report = estimate(parse_config(DEMO_CONFIG), datetime.now(UTC))
-    return {
-        "demo_fleet_on_demand_usd_per_day": round(report.per_day.total, 2),
-        "demo_fleet_spot_usd_per_day": round(report.spot_per_day.total, 2),
-    }
-
-
-ROWS = [
-    ("no-op run, 34 regions: state transitions", "noop_transitions", "≤ 3"),
-    ("no-op run: mutating API calls", "noop_mutating_calls", "0"),
-    ("no-op run: read calls per region (max), every managed resource verified", "noop_reads_per_region_max", "≤ 7"),
-    ("one region's capacity changed of 34: transitions", "one_region_transitions", "≤ 9"),
-    ("one region changed: mutating calls outside it", "one_region_mutations_outside", "0"),
-    ("fresh provisioning, 34 regions (s)", "fresh_34_seconds", ""),
-    ("fresh provisioning, 1 region (s)", "fresh_1_seconds", ""),
-    ("34-region / 1-region wall time, emulator CPU-bound (2 CPUs, one process)", "fan_out_wall_ratio", "-"),
-    ("34-region / 1-region wall time, 80 ms per regional API call", "fan_out_wall_ratio_with_api_latency", "≤ 3"),
-    ("no-op Plan, 34 regions verified, 80 ms per regional API call (s)", "noop_plan_34_seconds_with_api_latency", ""),
-    ("no-op Plan, 1 region verified, 80 ms per regional API call (s)", "noop_plan_1_seconds_with_api_latency", ""),
-    (
-        "`p2pctl regions`, 34 regions, 80 ms per API call, clients made fresh (s)",
-        "regions_34_seconds_with_api_latency_fresh_clients",
-        "seconds",
-    ),
-    ("`p2pctl regions`, 34 / 1 region wall time, 80 ms per API call", "regions_wall_ratio_with_api_latency", "≤ 3"),
-    ("config edit → ASG desired, stream path, median (s)", "stream_edit_to_asg_seconds_median", "≤ 3"),
-    ("handler cold import / `import boto3`", "import_ratio", "≤ 1.5"),
-    ("`p2pctl status`, nothing listening: seconds to fail", "cli_nothing_listening_seconds", "≤ 5"),
-    ("scheduled no-op run, 34 regions: Standard transitions", "scheduled_noop_standard_transitions", "0"),
-    (
-        "scheduled no-op run, 34 regions: watcher (Express) duration, 80 ms per regional API call (s)",
-        "scheduled_noop_express_seconds",
-        "≤ 300 (Express limit)",
-    ),
-    (
-        "(model) control plane per month, 34 regions, 15-min cadence, list price ($)",
-        "control_plane_monthly_usd",
-        "≤ 0.05",
-    ),
-    (
-        "(model) control plane per month, 34 regions, 1-min cadence, list price ($)",
-        "control_plane_monthly_usd_1_minute",
-        "< 1",
-    ),
-    (
-        "(model) the same at 15 min without the watcher (every run a Standard execution) ($/month)",
-        "control_plane_monthly_usd_standard_only",
-        "",
-    ),
-    ("(model) naive fan-out visiting every region each run ($/month)", "naive_monthly_usd", ""),
-    ("demo fleet per day, on-demand ($, price table)", "demo_fleet_on_demand_usd_per_day", ""),
-    ("demo fleet per day, `market: spot` ($, Spot price table)", "demo_fleet_spot_usd_per_day", ""),
-]
-
-
-def table(results: dict[str, Any]) -> str:
-    lines = ["| measure | result | target |", "|---|---|---|"]
-    lines += [f"| {label} | {results[key]} | {target or '-'} |" for label, key, target in ROWS]
-    stamp = f"Measured {results['measured_at']} on {results['machine']} by `make bench`"
-    if "watcher_measured_at" in results:  # a partial run: `python -m benchmarks.run watcher`
-        when = results["watcher_measured_at"]
-        stamp += f"; the scheduled-run and (model) rows {when} by `python -m benchmarks.run watcher`"
-    return "\n".join(lines) + f"\n\n{stamp}; raw numbers in `benchmarks/results/latest.json`.\n"
-
-
-def update_readme(text: str) -> None:
-    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
-    readme = README.read_text()
-    if start in readme and end in readme:
-        head, rest = readme.split(start, 1)
-        _, tail = rest.split(end, 1)
-        README.write_text(f"{head}{start}\n{text}{end}{tail}")
 
 
 def main() -> None:

@@ -1,0 +1,77 @@
+"""The benchmark table: rows, targets, and the README section between the bench markers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from benchmarks.world import ROOT
+
+RESULTS = ROOT / "benchmarks" / "results" / "latest.json"
+README = ROOT / "README.md"
+
+
+ROWS = [
+    ("no-op run, 34 regions: state transitions", "noop_transitions", "≤ 3"),
+    ("no-op run: mutating API calls", "noop_mutating_calls", "0"),
+    ("no-op run: read calls per region (max), every managed resource verified", "noop_reads_per_region_max", "≤ 7"),
+    ("one region's capacity changed of 34: transitions", "one_region_transitions", "≤ 9"),
+    ("one region changed: mutating calls outside it", "one_region_mutations_outside", "0"),
+    ("fresh provisioning, 34 regions (s)", "fresh_34_seconds", ""),
+    ("fresh provisioning, 1 region (s)", "fresh_1_seconds", ""),
+    ("34-region / 1-region wall time, emulator CPU-bound (2 CPUs, one process)", "fan_out_wall_ratio", "-"),
+    ("34-region / 1-region wall time, 80 ms per regional API call", "fan_out_wall_ratio_with_api_latency", "≤ 3"),
+    ("no-op Plan, 34 regions verified, 80 ms per regional API call (s)", "noop_plan_34_seconds_with_api_latency", ""),
+    ("no-op Plan, 1 region verified, 80 ms per regional API call (s)", "noop_plan_1_seconds_with_api_latency", ""),
+    (
+        "`p2pctl regions`, 34 regions, 80 ms per API call, clients made fresh (s)",
+        "regions_34_seconds_with_api_latency_fresh_clients",
+        "seconds",
+    ),
+    ("`p2pctl regions`, 34 / 1 region wall time, 80 ms per API call", "regions_wall_ratio_with_api_latency", "≤ 3"),
+    ("config edit → ASG desired, stream path, median (s)", "stream_edit_to_asg_seconds_median", "≤ 3"),
+    ("handler cold import / `import boto3`", "import_ratio", "≤ 1.5"),
+    ("`p2pctl status`, nothing listening: seconds to fail", "cli_nothing_listening_seconds", "≤ 5"),
+    ("scheduled no-op run, 34 regions: Standard transitions", "scheduled_noop_standard_transitions", "0"),
+    (
+        "scheduled no-op run, 34 regions: watcher (Express) duration, 80 ms per regional API call (s)",
+        "scheduled_noop_express_seconds",
+        "≤ 300 (Express limit)",
+    ),
+    (
+        "(model) control plane per month, 34 regions, 15-min cadence, list price ($)",
+        "control_plane_monthly_usd",
+        "≤ 0.05",
+    ),
+    (
+        "(model) control plane per month, 34 regions, 1-min cadence, list price ($)",
+        "control_plane_monthly_usd_1_minute",
+        "< 1",
+    ),
+    (
+        "(model) the same at 15 min without the watcher (every run a Standard execution) ($/month)",
+        "control_plane_monthly_usd_standard_only",
+        "",
+    ),
+    ("(model) naive fan-out visiting every region each run ($/month)", "naive_monthly_usd", ""),
+    ("demo fleet per day, on-demand ($, price table)", "demo_fleet_on_demand_usd_per_day", ""),
+    ("demo fleet per day, `market: spot` ($, Spot price table)", "demo_fleet_spot_usd_per_day", ""),
+]
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = ["| measure | result | target |", "|---|---|---|"]
+    lines += [f"| {label} | {results[key]} | {target or '-'} |" for label, key, target in ROWS]
+    stamp = f"Measured {results['measured_at']} on {results['machine']} by `make bench`"
+    if "watcher_measured_at" in results:  # a partial run: `python -m benchmarks.run watcher`
+        when = results["watcher_measured_at"]
+        stamp += f"; the scheduled-run and (model) rows {when} by `python -m benchmarks.run watcher`"
+    return "\n".join(lines) + f"\n\n{stamp}; raw numbers in `benchmarks/results/latest.json`.\n"
+
+
+def update_readme(text: str) -> None:
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    readme = README.read_text()
+    if start in readme and end in readme:
+        head, rest = readme.split(start, 1)
+        _, tail = rest.split(end, 1)
+        README.write_text(f"{head}{start}\n{text}{end}{tail}")
