@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import json
 import re
 from collections.abc import Mapping
@@ -27,6 +26,7 @@ from pydantic import (
 from p2p_core.capacity import CAPACITY_JSON_SCHEMA, CapacitySpec, parse_capacity
 from p2p_core.durations import format_duration, parse_duration
 from p2p_core.instance import InstanceSettings
+from p2p_core.network import NetworkSettings
 from p2p_core.regions import commercial_regions, is_known_region
 from p2p_core.rfc3339 import format_time, parse_time
 from p2p_core.schedule_expression import normalize_schedule
@@ -34,8 +34,6 @@ from p2p_core.validation import ConfigError, FieldError, from_validation_error, 
 
 CONFIG_KEY = "config"
 _HEADER_NAME = re.compile(r"^cc-[a-z0-9-]+$")
-_PORTS = re.compile(r"^(\d{1,5})(?:-(\d{1,5}))?$")
-_SSH_KEY = re.compile(r"^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp(256|384|521)|sk-\S+) [A-Za-z0-9+/=]+( .*)?$")
 LOG_RETENTION_DAYS: tuple[int, ...] = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731)
 LOG_RETENTION_DAYS += (1096, 1827, 2192, 2557, 2922, 3288, 3653)
 
@@ -136,79 +134,6 @@ ScheduleExpression = Annotated[
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
-
-
-class NetworkSettings(_Section):
-    """Per-region VPC and security group."""
-
-    cidr_block: str = "10.20.30.0/24"
-    az_number: int = Field(3, ge=1, le=6)
-    open_ports: list[str] = Field(default_factory=lambda: ["1024-65535"])
-    allow_ssh: list[str] = Field(default_factory=list)
-    public_keys: list[str] = Field(default_factory=list)
-
-    @field_validator("cidr_block")
-    @classmethod
-    def _vpc_cidr(cls, value: str) -> str:
-        try:
-            net = ipaddress.IPv4Network(value, strict=True)
-        except ValueError as exc:
-            raise problem(f"not an IPv4 network {show_value(value)} ({exc})") from None
-        if not 16 <= net.prefixlen <= 28:
-            raise problem(f"VPC prefix must be /16 to /28, got {show_value(value)}")
-        return value
-
-    @field_validator("open_ports", mode="before")
-    @classmethod
-    def _ports(cls, value: Any) -> Any:
-        if not isinstance(value, list):
-            return value
-        found: list[tuple[str, str]] = []
-        out: list[str] = []
-        for i, item in enumerate(value):
-            whole = isinstance(item, int) or (isinstance(item, float) and item.is_integer())  # not inf/NaN/443.5
-            text = str(int(item)) if whole and not isinstance(item, bool) else item
-            match = _PORTS.match(text) if isinstance(text, str) else None
-            low, high = (int(match.group(1)), int(match.group(2) or match.group(1))) if match else (1, 0)
-            if not match or not 0 <= low <= high <= 65535:
-                found.append((str(i), f"not a port or range like '443' or '1024-65535', got {show_value(item)}"))
-            out.append(str(text))
-        if found:
-            raise problems(found)
-        return out
-
-    @field_validator("allow_ssh")
-    @classmethod
-    def _cidrs(cls, value: list[str]) -> list[str]:
-        found: list[tuple[str, str]] = []
-        for i, item in enumerate(value):
-            try:
-                ipaddress.ip_network(item, strict=True)
-            except ValueError:
-                found.append((str(i), f"not a CIDR like '203.0.113.0/24', got {show_value(item)}"))
-        if found:
-            raise problems(found)
-        return value
-
-    @field_validator("public_keys")
-    @classmethod
-    def _keys(cls, value: list[str]) -> list[str]:
-        found = [
-            (str(i), f"not an OpenSSH public key, got {show_value(k)}")
-            for i, k in enumerate(value)
-            if not _SSH_KEY.match(k)
-        ]
-        if found:
-            raise problems(found)
-        return value
-
-    def port_ranges(self) -> list[tuple[int, int]]:
-        """open_ports as (from, to) pairs."""
-        pairs = []
-        for item in self.open_ports:
-            low, _, high = item.partition("-")
-            pairs.append((int(low), int(high or low)))
-        return pairs
 
 
 class AgentSettings(_Section):

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from p2p_core import INFRA_TAG, ZONES_TAG, names
-from p2p_core.config import ConfigItem, NetworkSettings
+from p2p_core.config import ConfigItem
 from p2p_core.market import purchase_drifts, recorded_not_offered, region_buying
 from p2p_core.models.observed import (
     ObservedAsg,
@@ -34,6 +34,7 @@ from p2p_core.models.observed import (
     ObservedVpc,
     SecurityRule,
 )
+from p2p_core.network import NetworkSettings
 from p2p_core.validation import show_value
 from p2p_core.verify_template import template_drifts
 from p2p_core.wanted import ANYWHERE, WANTED_EGRESS, BuildInputs, free_blocks, managed_tags, wanted_ingress
