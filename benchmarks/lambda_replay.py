@@ -1,0 +1,106 @@
+"""One Lambda execution environment, replayed: import a handler as Lambda's INIT does, invoke it with recorded events.
+
+Run as `python -m benchmarks.lambda_replay SPEC.json` in a fresh process whose environment is the function's (as
+template.yaml sets it) and whose `AWS_ENDPOINT_URL` is an emulator in another process, so the CPU time measured
+here is the handler's own work (imports, botocore, our code), never the emulator's. Writes one JSON report to
+SPEC's "out" (stdout is the handler's log).
+
+SPEC: {"code_dir", "handler" ("app.handler"), "events": [...], "latency": seconds slept per regional API call
+(the network's round trip, which costs wall time but no CPU), "regional_services": [...]}.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class _Context:
+    function_name: str = "replay"
+    invoked_function_arn: str = "arn:aws:lambda:eu-central-1:123456789012:function:replay"
+    memory_limit_in_mb: int = 512
+    aws_request_id: str = "replay"
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = ""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 900_000
+
+
+def _peak_rss_mb() -> float:
+    # VmHWM, not getrusage: ru_maxrss survives exec, so it would report the parent's peak
+    for line in open("/proc/self/status", encoding="ascii"):
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def _outcome(result: Any) -> dict[str, Any]:
+    if not isinstance(result, dict):
+        return {}
+    return {key: result[key] for key in ("nothing_to_do", "skipped", "status") if key in result}
+
+
+def _timed(step: Any) -> tuple[Any, float, float]:
+    cpu, wall = time.process_time(), time.perf_counter()
+    result = step()
+    return result, time.process_time() - cpu, time.perf_counter() - wall
+
+
+def main(spec_path: str) -> None:
+    spec = json.loads(open(spec_path, encoding="utf-8").read())
+    sys.path[:0] = [spec["code_dir"], *spec.get("python_path", [])]
+    module_name, _, attr = spec["handler"].rpartition(".")
+    module, init_cpu, init_wall = _timed(lambda: importlib.import_module(module_name))
+    init_rss = _peak_rss_mb()
+    handler = getattr(module, attr)
+
+    from p2p_core.workflow.runtime import add_client_hook
+
+    regional = set(spec["regional_services"])
+
+    def network(model: Any, **_: Any) -> None:
+        if model.service_model.endpoint_prefix in regional:
+            time.sleep(spec["latency"])
+
+    refused: list[str] = []
+
+    def answered(model: Any, http_response: Any = None, **_: Any) -> None:
+        if http_response is not None and http_response.status_code >= 300:
+            refused.append(f"{model.service_model.endpoint_prefix}:{model.name} {http_response.status_code}")
+
+    add_client_hook("before-call", network)
+    add_client_hook("after-call", answered)
+    invocations = []
+    profile = os.environ.get("REPLAY_PROFILE")  # a file for cProfile's stats of the first invocation
+    for number, event in enumerate(spec["events"]):
+        if profile and number == 0:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            result, cpu, wall = profiler.runcall(_timed, lambda event=event: handler(event, _Context()))
+            profiler.dump_stats(profile)
+        else:
+            result, cpu, wall = _timed(lambda event=event: handler(event, _Context()))
+        invocations.append({"cpu_seconds": round(cpu, 3), "wall_seconds": round(wall, 3), **_outcome(result)})
+    report = {
+        "init_cpu_seconds": round(init_cpu, 3),
+        "init_wall_seconds": round(init_wall, 3),
+        "init_rss_mb": init_rss,
+        "invocations": invocations,
+        "peak_rss_mb": _peak_rss_mb(),
+        "refused": refused,
+    }
+    with open(spec["out"], "w", encoding="utf-8") as out:  # stdout is the handler's log
+        json.dump(report, out)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
