@@ -12,10 +12,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from p2p_core.models.events import ConfigInvalid, PlanRequest
 from p2p_core.validation import ConfigError
 from p2p_core.workflow.plan_step import plan_step, plan_summary
+from p2p_core.workflow.prepare import prepare_clients
 from p2p_core.workflow.runtime import clients_for, current_deployment
 
 logger = Logger()
 metrics = Metrics()
+# INIT: the selected regions' clients, made at full CPU speed before the first invocation (workflow/prepare.py)
+prepare_clients(current_deployment(), clients_for(current_deployment()))
 
 
 @logger.inject_lambda_context(correlation_id_path="execution")
