@@ -30,6 +30,7 @@ from p2p_core.control_plane_cost import (
 )
 from p2p_core.control_plane_usage import FINALIZE, PLAN, ItemSizes, LambdaProfile, PerRegion, TableCalls
 from p2p_core.regions import commercial_regions
+from p2p_core.storage.status import CHECKS_KEY
 from p2p_core.workflow.runtime import add_client_hook, remove_client_hook
 
 
@@ -100,8 +101,10 @@ def table_calls(replays: dict[str, Any]) -> TableCalls:
     return TableCalls(
         config_gets=counted["GetItem config"],
         status_gets=counted["GetItem status"],
+        check_gets=counted[f"GetItem {CHECKS_KEY}"],
         lease_writes=sum(n for call, n in counted.items() if call.endswith(" lease")),
         status_writes=sum(n for call, n in counted.items() if call.endswith(" status") and "Get" not in call),
+        check_writes=sum(n for call, n in counted.items() if call.endswith(CHECKS_KEY) and "Get" not in call),
     )
 
 

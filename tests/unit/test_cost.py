@@ -25,6 +25,7 @@ from p2p_core.control_plane_usage import (
     ItemSizes,
     LambdaProfile,
     PerRegion,
+    TableCalls,
     item_bytes,
 )
 from p2p_core.cost import (
@@ -280,9 +281,17 @@ def test_a_check_reads_and_writes_the_table_as_counted_in_the_replay():
     sizes = ItemSizes(config=PerRegion(500), status=PerRegion(10_000))  # 10 KB: 10 WRU, 3 RCU
     cost = control_plane_cost(100, regions=34, usage=Usage(sizes=sizes))
 
-    # 2 config gets (1 RCU) + 3 status gets (3 RCU); lease put and delete + one status update (10 WRU)
-    assert item(cost, "DynamoDB reads (on-demand)").quantity == 100 * (2 + 3 * 3)
-    # and the quota headroom, recorded at most hourly: 100 runs a month are fewer than the hours
+    # 2 config gets (1 RCU) + 3 status gets (3 RCU) + 3 gets of the small checks item (1 RCU)
+    assert item(cost, "DynamoDB reads (on-demand)").quantity == 100 * (2 + 3 * 3 + 3)
+    # lease put and delete + one write of the checks item; never the status item, except for the quota headroom,
+    # recorded at most hourly (100 runs a month are fewer than the hours)
+    assert item(cost, "DynamoDB writes (on-demand)").quantity == 100 * (2 + 1) + 100 * 10
+
+
+def test_recording_each_check_in_the_status_item_would_bill_its_size():
+    sizes = ItemSizes(config=PerRegion(500), status=PerRegion(10_000))
+    in_status = Usage(sizes=sizes, table=TableCalls(status_writes=1, check_writes=0))
+    cost = control_plane_cost(100, regions=34, usage=in_status)
     assert item(cost, "DynamoDB writes (on-demand)").quantity == 100 * (2 + 10) + 100 * 10
 
 

@@ -170,9 +170,9 @@ def _workflow_cost(
 def _table_use(usage: Usage, regions: int, records: float) -> tuple[float, float]:
     """(read units, write units) of `records` recorded runs, each planned once."""
     table, sizes = usage.table, usage.sizes
-    reads = table.config_gets * sizes.read_units("config", regions)
+    reads = table.config_gets * sizes.read_units("config", regions) + table.check_gets  # the checks item: < 1 KB
     reads += table.status_gets * sizes.read_units("status", regions)
-    writes = table.lease_writes + table.status_writes * sizes.write_units("status", regions)
+    writes = table.lease_writes + table.check_writes + table.status_writes * sizes.write_units("status", regions)
     return records * reads, records * writes
 
 
