@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import statistics
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -84,7 +83,7 @@ def _profile(one: dict[str, Any], many: dict[str, Any], regions: int, default: L
     return LambdaProfile(
         name=default.name,
         memory_mb=default.memory_mb,  # the template's MemorySize (tests/unit/test_cost.py checks they agree)
-        init_seconds=round(statistics.median([one["init_wall_seconds"], many["init_wall_seconds"]]), 3),
+        init=PerRegion.fit(one["init_wall_seconds"], many["init_wall_seconds"], regions),
         cold_cpu=PerRegion.fit(cold_1["cpu_seconds"], cold["cpu_seconds"], regions),
         warm_cpu=PerRegion.fit(warm_1["cpu_seconds"], warm["cpu_seconds"], regions),
         wait=PerRegion.fit(

@@ -32,6 +32,8 @@ DYNAMODB_PER_WRITE_UNIT = 0.625 / 1_000_000  # on-demand, after the November 202
 DYNAMODB_PER_READ_UNIT = 0.125 / 1_000_000  # on-demand, after the November 2024 price cut (was 0.25)
 SCHEDULER_PER_INVOCATION = 1.00 / 1_000_000
 LOGS_PER_GB_INGESTED = 0.50
+XRAY_PER_TRACE = 5.00 / 1_000_000  # traces recorded
+CHECK_TRACE_RATE = 0.01  # template.yaml ScheduledCheckSampling: one scheduled check in a hundred is traced
 # Step Functions Express workflows, us-east-1, first 1,000 GB-hours a month (all the watcher uses), no free tier:
 # aws.amazon.com/step-functions/pricing, read EXPRESS_PRICES_AS_OF
 EXPRESS_PRICES_AS_OF = "2026-11-26"
@@ -140,6 +142,7 @@ class _Bill:
     lambda_gb_seconds: float = 0.0
     read_units: float = 0.0
     write_units: float = 0.0
+    traces: float = 1.0  # X-Ray traces recorded: a reconcile run is traced (the default sampling rule)
 
 
 def _workflow_cost(
@@ -163,6 +166,7 @@ def _workflow_cost(
         ),
         CostItem("EventBridge Scheduler", runs, "invocations", SCHEDULER_PER_INVOCATION),
         CostItem("CloudWatch Logs ingestion", runs * bill.invocations * log_kb / 1024**2, "GB", LOGS_PER_GB_INGESTED),
+        CostItem("X-Ray traces recorded", runs * bill.traces, "traces", XRAY_PER_TRACE),
     )
     return ControlPlaneCost(design, runs, regions, items)
 
@@ -231,6 +235,7 @@ def control_plane_cost(
             lambda_gb_seconds=gb(usage.check) + drift_share * gb(reconcile_run) + reconcile_gb,
             read_units=reads,
             write_units=writes,
+            traces=CHECK_TRACE_RATE + drift_share,
         )
     else:
         reads, writes = _table_use(usage, regions, 1)
