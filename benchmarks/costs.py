@@ -29,7 +29,7 @@ from p2p_core.control_plane_cost import (
 )
 from p2p_core.control_plane_usage import FINALIZE, PLAN, ItemSizes, LambdaProfile, PerRegion, TableCalls
 from p2p_core.regions import commercial_regions
-from p2p_core.storage.status import CHECKS_KEY
+from p2p_core.storage.status import CHECKS_KEY, QUOTA_KEY
 from p2p_core.workflow.runtime import add_client_hook, remove_client_hook
 
 
@@ -101,6 +101,7 @@ def table_calls(replays: dict[str, Any]) -> TableCalls:
         config_gets=counted["GetItem config"],
         status_gets=counted["GetItem status"],
         check_gets=counted[f"GetItem {CHECKS_KEY}"],
+        quota_gets=counted[f"GetItem {QUOTA_KEY}"],
         lease_writes=sum(n for call, n in counted.items() if call.endswith(" lease")),
         status_writes=sum(n for call, n in counted.items() if call.endswith(" status") and "Get" not in call),
         check_writes=sum(n for call, n in counted.items() if call.endswith(CHECKS_KEY) and "Get" not in call),
@@ -119,13 +120,13 @@ def measured_usage(one: dict[str, Any], many: dict[str, Any], regions: int) -> U
     assert calls == TableCalls(), f"the model's table calls {TableCalls()} differ from the replay's {calls}"
     sizes = {
         key: PerRegion.fit(one["sizes"][key], many["sizes"][key], regions)
-        for key in ("config_bytes", "status_bytes_steady")
+        for key in ("config_bytes", "status_bytes_steady", "quota_bytes")
     }
     return Usage(
         check=tuple(profiles.values()),
         plan=profiles["PlanFunction"],
         finalize=profiles.get("FinalizeFunction", FINALIZE),
-        sizes=ItemSizes(config=sizes["config_bytes"], status=sizes["status_bytes_steady"]),
+        sizes=ItemSizes(config=sizes["config_bytes"], status=sizes["status_bytes_steady"], quota=sizes["quota_bytes"]),
     )
 
 

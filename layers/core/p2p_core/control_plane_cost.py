@@ -175,15 +175,17 @@ def _table_use(usage: Usage, regions: int, records: float) -> tuple[float, float
     """(read units, write units) of `records` recorded runs, each planned once."""
     table, sizes = usage.table, usage.sizes
     reads = table.config_gets * sizes.read_units("config", regions) + table.check_gets  # the checks item: < 1 KB
-    reads += table.status_gets * sizes.read_units("status", regions)
+    reads += table.status_gets * sizes.read_units("status", regions) + table.quota_gets * sizes.read_units(
+        "quota", regions
+    )
     writes = table.lease_writes + table.check_writes + table.status_writes * sizes.write_units("status", regions)
     return records * reads, records * writes
 
 
 def _quota_writes(usage: Usage, regions: int, runs: float) -> float:
-    """Write units of the quota headroom, recorded in the status item at most hourly."""
+    """Write units of the quota headroom, recorded in its own item at most hourly."""
     per_month = min(runs, HOURS_PER_MONTH * usage.table.quota_writes_per_hour)
-    return per_month * usage.sizes.write_units("status", regions)
+    return per_month * usage.sizes.write_units("quota", regions)
 
 
 def control_plane_cost(
