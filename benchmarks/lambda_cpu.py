@@ -58,6 +58,7 @@ def _replay(target: shims.HandlerTarget, events: list[dict[str, Any]], endpoint:
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_DEFAULT_REGION": HOME,
             "AWS_REGION": HOME,
+            "BOTO_DISABLE_CRT": "true",  # Lambda's Python runtime has no awscrt: botocore signs in Python there
         }
     )
     (workdir / f"{target.logical_id}.env.json").write_text(json.dumps(env), encoding="utf-8")
