@@ -32,6 +32,9 @@ from p2p_core.rfc3339 import format_time, parse_time
 from p2p_core.storage.config import from_dynamodb, to_dynamodb
 
 STATUS_KEY = "status"
+DETAILED_RUNS = 1  # the newest recent run keeps each region's actions (as `last_run` and `regions` do); older
+# ones keep each region's status, counts and errors
+RECENT_RUNS_BYTES = 200_000  # DynamoDB refuses an item over 400 KB: the history never takes half of it
 CHECKS_KEY = "status#checks"
 QUOTA_KEY = "status#quota"  # checks/quota_headroom.py writes it at most hourly, so the status item is not rewritten
 RECENT_RUNS = 20
@@ -112,6 +115,22 @@ def remember_regions(
         return found
     kept = set(managed_regions) | {r.region for r in run.skipped_regions}  # selected, but not enabled
     return {name: record for name, record in sorted(found.items()) if name in kept}
+
+
+def recent_runs(runs: list[RunRecord]) -> list[RunRecord]:
+    """The history to keep, newest first: at most `RECENT_RUNS`, region actions only in the newest
+    `DETAILED_RUNS`, and no more than `RECENT_RUNS_BYTES` of it (a 34-region provisioning run lists ~700
+    actions, 45 KB: twenty of them would make the item too big to write, and every read of it dearer)."""
+    kept: list[RunRecord] = []
+    size = 0
+    for number, run in enumerate(runs[:RECENT_RUNS]):
+        if number >= DETAILED_RUNS and any(r.actions for r in run.regions):
+            run = run.model_copy(update={"regions": [r.model_copy(update={"actions": []}) for r in run.regions]})
+        size += len(run.model_dump_json(exclude_none=True))
+        if kept and size > RECENT_RUNS_BYTES:
+            break
+        kept.append(run)
+    return kept
 
 
 class Status(BaseModel):
@@ -223,7 +242,7 @@ class StatusStore:
             if status.is_quiet_check(run, managed_regions):
                 self._record_check(run)
                 return
-            recent = [run, *status.recent_runs][:RECENT_RUNS]
+            recent = recent_runs([run, *status.recent_runs])
             as_last = "last_skipped" if run.status == "skipped" else "last_run"  # a skip never hides a real result
             fields: dict[str, Any] = {
                 as_last: run.model_dump(mode="json", exclude_none=True),
