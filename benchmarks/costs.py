@@ -110,7 +110,7 @@ def table_calls(replays: dict[str, Any]) -> TableCalls:
 
 def measured_usage(one: dict[str, Any], many: dict[str, Any], regions: int) -> Usage:
     """The model's inputs from `lambda_cpu` over 1 region and over `regions`: each function the no-op check invoked,
-    the reconcile workflow's Plan and Finalize, item sizes (status: 20 recorded no-op checks)."""
+    the reconcile workflow's Plan and Finalize, item sizes (the status item holding the provisioning run)."""
     defaults = {"PlanFunction": PLAN, "FinalizeFunction": FINALIZE}
     profiles = {
         logical: _profile(one["profiles"][logical], report, regions, defaults[logical])
@@ -120,13 +120,13 @@ def measured_usage(one: dict[str, Any], many: dict[str, Any], regions: int) -> U
     assert calls == TableCalls(), f"the model's table calls {TableCalls()} differ from the replay's {calls}"
     sizes = {
         key: PerRegion.fit(one["sizes"][key], many["sizes"][key], regions)
-        for key in ("config_bytes", "status_bytes_steady", "quota_bytes")
+        for key in ("config_bytes", "status_bytes", "quota_bytes")
     }
     return Usage(
         check=tuple(profiles.values()),
         plan=profiles["PlanFunction"],
         finalize=profiles.get("FinalizeFunction", FINALIZE),
-        sizes=ItemSizes(config=sizes["config_bytes"], status=sizes["status_bytes_steady"], quota=sizes["quota_bytes"]),
+        sizes=ItemSizes(config=sizes["config_bytes"], status=sizes["status_bytes"], quota=sizes["quota_bytes"]),
     )
 
 
@@ -164,7 +164,7 @@ def watcher_costs(workdir: Path) -> dict[str, Any]:
         "plan_cpu_seconds_34": " / ".join(str(i["cpu_seconds"]) for i in plan["invocations"]),
         "plan_init_seconds_34": plan["init_wall_seconds"],
         "plan_peak_rss_mb_34": plan["peak_rss_mb"],
-        "status_item_kb_34": round(replay_many["sizes"]["status_bytes_steady"] / 1024, 1),
+        "status_item_kb_34": round(replay_many["sizes"]["status_bytes"] / 1024, 1),
         "control_plane_monthly_usd": round(monthly(fifteen), 4),
         "control_plane_monthly_usd_warm": round(monthly(fifteen, cold_share=0.0), 4),
         "control_plane_monthly_usd_1_minute": round(monthly(minute), 3),

@@ -123,7 +123,7 @@ class ItemSizes:
 
     config: PerRegion = PerRegion(base=130, per_region=12.3)  # the benchmark's: every region listed
     quota: PerRegion = PerRegion(base=20, per_region=115)  # one region's headroom
-    status: PerRegion = PerRegion(base=4839, per_region=527.2)  # 20 recorded no-op checks, results per region
+    status: PerRegion = PerRegion(base=4839, per_region=527.2)  # with the provisioning run of every region
 
     def read_units(self, name: str, regions: int) -> int:
         """Read request units of one strongly consistent GetItem (4 KB each)."""
