@@ -24,8 +24,9 @@ from p2p_core.aws.clients import is_mutating
 from p2p_core.models.events import PlanResult
 from p2p_core.storage.lease import LEASE_KEY
 from p2pctl.emulator import shims
+from p2pctl.emulator.iam import ENFORCER
 from p2pctl.runs import RunOutcome, run_name, start_run, wait_run
-from tests.integration.reliability_world import hooked, lease_item, put_lease
+from tests.integration.reliability_world import edited_once_the_lease_is_taken, hooked, lease_item, put_lease
 from tests.integration.workflow_world import HOME, WorkflowWorld
 
 REGION = {
@@ -250,14 +251,8 @@ def test_an_edit_during_a_scheduled_no_op_check_gets_its_follow_up_run_on_the_re
     the lease taken). Checked: the check is recorded as a no-op and its Plan, recording it, starts the
     follow-up run on the reconcile workflow, which applies the edit."""
     provisioned(world)
-    edited: list[bool] = []
-
-    def edit_once(params: dict[str, Any], **_: Any) -> None:
-        if params.get("Item", {}).get("pk") == {"S": LEASE_KEY} and not edited:
-            edited.append(True)
-            world.put_config(**{**REGION, "desired_capacity": 2})
-
-    with hooked(world, edit_once, "before-parameter-build.dynamodb.PutItem"):
+    denied_before = len(ENFORCER.denials)
+    with edited_once_the_lease_is_taken(world, **{**REGION, "desired_capacity": 2}):
         check = world.scheduled_run()
     assert check.states_entered == WATCHER_NO_OP
     assert check.output is not None and check.output["status"] == "noop"
@@ -267,6 +262,7 @@ def test_an_edit_during_a_scheduled_no_op_check_gets_its_follow_up_run_on_the_re
     assert world.reconcile_run(follow_up).status == "SUCCEEDED"
     group = world.asg("eu-central-1")
     assert group is not None and group["DesiredCapacity"] == 2
+    assert ENFORCER.denials[denied_before:] == []  # Plan's role may start it (FollowUpRunAfterAnEditDuringThisRun)
 
 
 def state_output(run: RunOutcome, state: str) -> dict[str, Any]:
