@@ -59,7 +59,7 @@ def scheduled_checks(workdir: Path, regions: list[str]) -> dict[str, Any]:
             standard = succeeded(world, f"watch-noop-{len(regions)}")
             before = len(world.reconcile_runs())
             check = checked(world, f"check-{len(regions)}")
-            assert check.states_entered == ["Plan", "NothingToDo", "Finalize"], check.states_entered
+            assert check.states_entered == ["Plan", "NothingToDo", "Recorded"], check.states_entered  # Plan recorded it
             started = [run["name"] for run in world.reconcile_runs()][before:]
             noop_transitions = sum(world.reconcile_run(name, timeout=900).transitions for name in started)
             world.put_config(**config_for(regions, {"all": 2, "aws": {regions[-1]: 4}}))
@@ -77,7 +77,6 @@ def scheduled_checks(workdir: Path, regions: list[str]) -> dict[str, Any]:
         "scheduled_noop_standard_executions": len(started),
         "watcher_seconds": round(execution_seconds(check.events), 2),
         "plan_seconds": round(state_seconds(check.events, "Plan"), 2),
-        "finalize_seconds": round(state_seconds(check.events, "Finalize"), 2),
         "drift_transitions": drift.transitions,
         "reconcile_seconds": round(state_seconds(drift.events, "ReconcileRegion"), 2),
     }
@@ -97,7 +96,6 @@ def watcher_costs(workdir: Path) -> dict[str, Any]:
     assert transitions == Transitions(), f"the model's transitions {Transitions()} differ from real runs {transitions}"
     timings = RunTimings(
         plan_seconds=every["plan_seconds"],
-        finalize_seconds=every["finalize_seconds"],
         reconcile_seconds=every["reconcile_seconds"],
         watcher_seconds=every["watcher_seconds"],
         region_seconds=one["plan_seconds"],

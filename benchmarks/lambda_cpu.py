@@ -2,11 +2,12 @@
 from the emulator.
 
 Inside the emulator the handlers share a process (and its CPU) with moto and the IAM evaluator, so their wall time
-there says little about Lambda's bill. Here a scheduled check runs through the watcher as usual while its Plan and
-Finalize events are recorded; then each function is replayed in a fresh `python` process (benchmarks/lambda_replay.py:
-INIT = importing the handler, then the recorded event twice, cold clients and warm) against the same emulated
-account served over HTTP from this process, each regional call waiting `API_LATENCY`. The replay's CPU time is the
-handler's own work only (imports, botocore, our code); its wall time minus that CPU is the wait for AWS's answers.
+there says little about Lambda's bill. Here a scheduled check runs through the watcher as usual while its Lambda
+events are recorded (a no-op check has one: Plan, which records the run itself); then each function is replayed in a
+fresh `python` process (benchmarks/lambda_replay.py: INIT = importing the handler, then the recorded event twice,
+cold clients and warm) against the same emulated account served over HTTP from this process, each regional call
+waiting `API_LATENCY`. The replay's CPU time is the handler's own work only (imports, botocore, our code); its wall
+time minus that CPU is the wait for AWS's answers.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from benchmarks.costs import checked
 from benchmarks.world import API_LATENCY, CONTROL_PLANE_SERVICES, HOME, ROOT, config_for, emulated, succeeded
 from p2pctl.emulator import shims
 
-REPLAYED = ("PlanFunction", "FinalizeFunction")
+REPLAYED = ("PlanFunction",)  # the whole no-op check: Plan records it (status item, lease release), no Finalize
 REGIONAL_SERVICES = ("ec2", "autoscaling", "logs", "ssm", "servicequotas")
 
 
@@ -71,7 +72,7 @@ def _replay(target: shims.HandlerTarget, events: list[dict[str, Any]], endpoint:
 
 
 def lambda_cpu(workdir: Path, regions: list[str], *, hold: bool = False) -> dict[str, Any]:
-    """Provision `regions`, run one scheduled no-op check recording its Lambda events, replay Plan and Finalize."""
+    """Provision `regions`, run one scheduled no-op check recording its Lambda events, replay them (Plan only)."""
     recorded: dict[str, list[dict[str, Any]]] = {}
 
     def record(logical_id: str, event: dict[str, Any]) -> None:
@@ -85,7 +86,8 @@ def lambda_cpu(workdir: Path, regions: list[str], *, hold: bool = False) -> dict
             check = checked(world, f"cpu-check-{len(regions)}")
         finally:
             shims.clear_faults()
-        assert check.states_entered == ["Plan", "NothingToDo", "Finalize"], check.states_entered
+        assert check.states_entered == ["Plan", "NothingToDo", "Recorded"], check.states_entered
+        assert set(recorded) == set(REPLAYED), recorded.keys()
         port = _free_port()
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
         server.start()

@@ -17,6 +17,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 
@@ -36,7 +37,7 @@ class _Context:
 
 def _peak_rss_mb() -> float:
     # VmHWM, not getrusage: ru_maxrss survives exec, so it would report the parent's peak
-    for line in open("/proc/self/status", encoding="ascii"):
+    for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
         if line.startswith("VmHWM:"):
             return round(int(line.split()[1]) / 1024, 1)
     return 0.0
@@ -45,7 +46,7 @@ def _peak_rss_mb() -> float:
 def _outcome(result: Any) -> dict[str, Any]:
     if not isinstance(result, dict):
         return {}
-    return {key: result[key] for key in ("nothing_to_do", "skipped", "status") if key in result}
+    return {key: result[key] for key in ("nothing_to_do", "skipped", "recorded", "status") if key in result}
 
 
 def _timed(step: Any) -> tuple[Any, float, float]:
@@ -55,7 +56,7 @@ def _timed(step: Any) -> tuple[Any, float, float]:
 
 
 def main(spec_path: str) -> None:
-    spec = json.loads(open(spec_path, encoding="utf-8").read())
+    spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
     sys.path[:0] = [spec["code_dir"], *spec.get("python_path", [])]
     module_name, _, attr = spec["handler"].rpartition(".")
     module, init_cpu, init_wall = _timed(lambda: importlib.import_module(module_name))
