@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import statistics
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks.lambda_cpu import lambda_cpu
 from benchmarks.world import (
     API_LATENCY,
     CONTROL_PLANE_SERVICES,
+    checked,
     config_for,
     emulated,
     state_seconds,
@@ -18,29 +22,21 @@ from benchmarks.world import (
 )
 from p2p_core.config import parse_config
 from p2p_core.control_plane_cost import (
-    RunTimings,
     Transitions,
+    Usage,
     control_plane_cost,
     naive_control_plane_cost,
     runs_per_month,
 )
+from p2p_core.control_plane_usage import FINALIZE, PLAN, ItemSizes, LambdaProfile, PerRegion, TableCalls
 from p2p_core.regions import commercial_regions
+from p2p_core.storage.status import CHECKS_KEY
 from p2p_core.workflow.runtime import add_client_hook, remove_client_hook
-from p2pctl.runs import RunOutcome
-from tests.integration.workflow_world import WorkflowWorld
 
 
 def execution_seconds(events: list[dict[str, Any]]) -> float:
     """An execution's duration from its history: started to ended (what Express bills)."""
     return float((events[-1]["timestamp"] - events[0]["timestamp"]).total_seconds())
-
-
-def checked(world: WorkflowWorld, prefix: str) -> RunOutcome:
-    """A scheduled run as EventBridge Scheduler starts it (the watcher), which must succeed."""
-    outcome = world.scheduled_run(prefix, timeout=300)
-    if outcome.status != "SUCCEEDED":
-        raise RuntimeError(f"{prefix} check {outcome.status}: {outcome.cause}")
-    return outcome
 
 
 def scheduled_checks(workdir: Path, regions: list[str]) -> dict[str, Any]:
@@ -82,9 +78,63 @@ def scheduled_checks(workdir: Path, regions: list[str]) -> dict[str, Any]:
     }
 
 
+def _profile(one: dict[str, Any], many: dict[str, Any], regions: int, default: LambdaProfile) -> LambdaProfile:
+    """A function's profile fitted to its replays over 1 region (`one`) and `regions` regions (`many`)."""
+    cold, warm = (many["invocations"][n] for n in (0, 1))
+    cold_1, warm_1 = (one["invocations"][n] for n in (0, 1))
+    return LambdaProfile(
+        name=default.name,
+        memory_mb=default.memory_mb,  # the template's MemorySize (tests/unit/test_cost.py checks they agree)
+        init_seconds=round(statistics.median([one["init_wall_seconds"], many["init_wall_seconds"]]), 3),
+        cold_cpu=PerRegion.fit(cold_1["cpu_seconds"], cold["cpu_seconds"], regions),
+        warm_cpu=PerRegion.fit(warm_1["cpu_seconds"], warm["cpu_seconds"], regions),
+        wait=PerRegion.fit(
+            warm_1["wall_seconds"] - warm_1["cpu_seconds"], warm["wall_seconds"] - warm["cpu_seconds"], regions
+        ),
+    )
+
+
+def table_calls(replays: dict[str, Any]) -> TableCalls:
+    """The config table's calls of one check, counted in the replay of every function it invoked."""
+    counted: Counter[str] = Counter()
+    for report in replays.values():
+        counted.update(report["invocations"][0]["table_calls"])
+    return TableCalls(
+        config_gets=counted["GetItem config"],
+        status_gets=counted["GetItem status"],
+        check_gets=counted[f"GetItem {CHECKS_KEY}"],
+        lease_writes=sum(n for call, n in counted.items() if call.endswith(" lease")),
+        status_writes=sum(n for call, n in counted.items() if call.endswith(" status") and "Get" not in call),
+        check_writes=sum(n for call, n in counted.items() if call.endswith(CHECKS_KEY) and "Get" not in call),
+    )
+
+
+def measured_usage(one: dict[str, Any], many: dict[str, Any], regions: int) -> Usage:
+    """The model's inputs from `lambda_cpu` over 1 region and over `regions`: each function the no-op check invoked,
+    the reconcile workflow's Plan and Finalize, item sizes (status: 20 recorded no-op checks)."""
+    defaults = {"PlanFunction": PLAN, "FinalizeFunction": FINALIZE}
+    profiles = {
+        logical: _profile(one["profiles"][logical], report, regions, defaults[logical])
+        for logical, report in many["profiles"].items()
+    }
+    calls = table_calls(many["profiles"])
+    assert calls == TableCalls(), f"the model's table calls {TableCalls()} differ from the replay's {calls}"
+    sizes = {
+        key: PerRegion.fit(one["sizes"][key], many["sizes"][key], regions)
+        for key in ("config_bytes", "status_bytes_steady")
+    }
+    return Usage(
+        check=tuple(profiles.values()),
+        plan=profiles["PlanFunction"],
+        finalize=profiles.get("FinalizeFunction", FINALIZE),
+        sizes=ItemSizes(config=sizes["config_bytes"], status=sizes["status_bytes_steady"]),
+    )
+
+
 def watcher_costs(workdir: Path) -> dict[str, Any]:
-    """Scheduled no-op through the watcher (34 regions and 1), and the control plane's monthly cost modelled
-    from what these runs measured: transitions counted, Lambda and Express durations timed."""
+    """Scheduled no-op through the watcher (34 regions and 1): Standard transitions counted and Express duration
+    timed in the emulator; the check's Lambdas replayed apart from it (benchmarks/lambda_cpu.py); the control
+    plane's monthly cost modelled from those figures, cold starts (every 15 minutes) and warm."""
     every, one = scheduled_checks(workdir, list(commercial_regions())), scheduled_checks(workdir, ["eu-west-1"])
     regions = len(commercial_regions())
     per_region = (every["fresh_transitions"] - every["drift_transitions"]) / (regions - 1)
@@ -94,28 +144,33 @@ def watcher_costs(workdir: Path) -> dict[str, Any]:
         per_drifted_region=round(per_region),
     )
     assert transitions == Transitions(), f"the model's transitions {Transitions()} differ from real runs {transitions}"
-    timings = RunTimings(
-        plan_seconds=every["plan_seconds"],
-        reconcile_seconds=every["reconcile_seconds"],
-        watcher_seconds=every["watcher_seconds"],
-        region_seconds=one["plan_seconds"],
-    )
+    replay_many = lambda_cpu(workdir, list(commercial_regions()))
+    replay_one = lambda_cpu(workdir, ["eu-west-1"])
+    usage = measured_usage(replay_one, replay_many, regions)
     fifteen, minute = runs_per_month("rate(15 minutes)"), runs_per_month("rate(1 minute)")
-    ours = control_plane_cost(fifteen, regions, timings=timings, transitions=transitions)
-    standard_only = control_plane_cost(fifteen, regions, timings=timings, transitions=transitions, watcher=False)
+
+    def monthly(runs: float, **options: Any) -> float:
+        return control_plane_cost(runs, regions, usage=usage, transitions=transitions, **options).total
+
     return {
         "watcher_measured": {"regions_34": every, "regions_1": one},
-        "watcher_timings": dataclasses.asdict(timings),
+        "lambda_replays": {"regions_34": replay_many, "regions_1": replay_one},
+        "lambda_profiles": {p.name: dataclasses.asdict(p) for p in (*usage.check, usage.plan, usage.finalize)},
+        "item_sizes": dataclasses.asdict(usage.sizes),
         "scheduled_noop_standard_transitions": every["scheduled_noop_standard_transitions"],
         "scheduled_noop_express_seconds": every["watcher_seconds"],
         "scheduled_noop_express_seconds_1_region": one["watcher_seconds"],
-        "control_plane_monthly_usd": round(ours.total, 4),
-        "control_plane_monthly_usd_1_minute": round(
-            control_plane_cost(minute, regions, timings=timings, transitions=transitions).total, 3
-        ),
-        "control_plane_monthly_usd_standard_only": round(standard_only.total, 4),
+        "scheduled_check_lambda_invocations": len(usage.check),
+        "plan_cold_cpu_seconds_34": replay_many["profiles"]["PlanFunction"]["invocations"][0]["cpu_seconds"],
+        "plan_warm_cpu_seconds_34": replay_many["profiles"]["PlanFunction"]["invocations"][1]["cpu_seconds"],
+        "plan_peak_rss_mb_34": replay_many["profiles"]["PlanFunction"]["peak_rss_mb"],
+        "status_item_kb_34": round(replay_many["sizes"]["status_bytes_steady"] / 1024, 1),
+        "control_plane_monthly_usd": round(monthly(fifteen), 4),
+        "control_plane_monthly_usd_warm": round(monthly(fifteen, cold_share=0.0), 4),
+        "control_plane_monthly_usd_1_minute": round(monthly(minute), 3),
+        "control_plane_monthly_usd_standard_only": round(monthly(fifteen, watcher=False), 4),
         "naive_monthly_usd": round(
-            naive_control_plane_cost(fifteen, regions, timings=timings, transitions=transitions).total, 2
+            naive_control_plane_cost(fifteen, regions, usage=usage, transitions=transitions).total, 2
         ),
     }
 

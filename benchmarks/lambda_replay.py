@@ -16,6 +16,7 @@ import json
 import os
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,17 +73,24 @@ def main(spec_path: str) -> None:
             time.sleep(spec["latency"])
 
     refused: list[str] = []
+    table_calls: Counter[str] = Counter()  # DynamoDB calls by operation and item (what the model bills)
 
     def answered(model: Any, http_response: Any = None, **_: Any) -> None:
         if http_response is not None and http_response.status_code >= 300:
             refused.append(f"{model.service_model.endpoint_prefix}:{model.name} {http_response.status_code}")
 
+    def table_call(params: Any, model: Any, **_: Any) -> None:
+        item = isinstance(params, dict) and (params.get("Key") or params.get("Item"))
+        if item:
+            table_calls[f"{model.name} {item['pk']['S']}"] += 1
+
     add_client_hook("before-call", network)
     add_client_hook("after-call", answered)
+    add_client_hook("before-parameter-build.dynamodb", table_call)
     invocations = []
     profile = os.environ.get("REPLAY_PROFILE")  # a file for cProfile's stats of the first invocation
     for number, event in enumerate(spec["events"]):
-        if profile and number == 0:
+        if profile and number == int(os.environ.get("REPLAY_PROFILE_INVOCATION", "0")):
             import cProfile
 
             profiler = cProfile.Profile()
@@ -90,7 +98,10 @@ def main(spec_path: str) -> None:
             profiler.dump_stats(profile)
         else:
             result, cpu, wall = _timed(lambda event=event: handler(event, _Context()))
-        invocations.append({"cpu_seconds": round(cpu, 3), "wall_seconds": round(wall, 3), **_outcome(result)})
+        calls, _ = dict(table_calls), table_calls.clear()
+        invocations.append(
+            {"cpu_seconds": round(cpu, 3), "wall_seconds": round(wall, 3), "table_calls": calls, **_outcome(result)}
+        )
     report = {
         "init_cpu_seconds": round(init_cpu, 3),
         "init_wall_seconds": round(init_wall, 3),
@@ -99,8 +110,7 @@ def main(spec_path: str) -> None:
         "peak_rss_mb": _peak_rss_mb(),
         "refused": refused,
     }
-    with open(spec["out"], "w", encoding="utf-8") as out:  # stdout is the handler's log
-        json.dump(report, out)
+    Path(spec["out"]).write_text(json.dumps(report), encoding="utf-8")  # stdout is the handler's log
 
 
 if __name__ == "__main__":

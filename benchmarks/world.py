@@ -41,6 +41,14 @@ def succeeded(world: WorkflowWorld, prefix: str) -> RunOutcome:
     return outcome
 
 
+def checked(world: WorkflowWorld, prefix: str) -> RunOutcome:
+    """A scheduled run as EventBridge Scheduler starts it (the watcher), which must succeed."""
+    outcome = world.scheduled_run(prefix, timeout=300)
+    if outcome.status != "SUCCEEDED":
+        raise RuntimeError(f"{prefix} check {outcome.status}: {outcome.cause}")
+    return outcome
+
+
 def fleet_mutations(world: WorkflowWorld) -> list[tuple[str, str]]:
     """(region, operation) of the last run's mutating calls on the fleet (not the lease and status item)."""
     return [(region, op) for region, op in world.mutating_calls() if op not in OWN_BOOKKEEPING]

@@ -182,7 +182,7 @@ def _head(url: str) -> tuple[int | str, list[str]]:
 def _last_run(cli: CliContext) -> Check:
     from p2p_core.storage.status import StatusStore
 
-    last = StatusStore(cli.client("dynamodb"), cli.config_table()).load().last_run
+    last = StatusStore(cli.client("dynamodb"), cli.config_table()).load().latest  # a run or a quiet check
     if last is None:
         return Check("control plane", "last run", "warn", "no run recorded yet", "p2pctl run --wait")
     detail = f"{last.execution} ({last.source}) {last.status} at {last.finished_at}"

@@ -11,7 +11,13 @@ from rich.console import Console
 from rich.table import Table
 
 from p2p_core.config import ConfigItem
-from p2p_core.control_plane_cost import ControlPlaneCost, control_plane_cost, naive_control_plane_cost, runs_per_month
+from p2p_core.control_plane_cost import (
+    ControlPlaneCost,
+    cold_share_at,
+    control_plane_cost,
+    naive_control_plane_cost,
+    runs_per_month,
+)
 from p2p_core.cost import HOURS_PER_MONTH, PRICES_AS_OF, SPOT_PRICES_AS_OF, CostError, FleetCost, fleet_cost
 from p2p_core.market import Buying
 from p2p_core.spot_cost import SpotFleetCost, spot_fleet_cost
@@ -107,9 +113,11 @@ class Estimate:
             plane.add_row(item.name, f"{item.quantity:,.6g}", item.unit, f"{item.cost:.4f}")
         plane.title = f"control plane per month ({self.control_plane.runs_per_month:,.0f} runs)"
         console.print(plane)
+        starts = "every run a cold start" if cold_share_at(self.control_plane.runs_per_month) else "Lambdas kept warm"
         console.print(
-            f"control plane: ${self.control_plane.total:.2f}/month "
-            f"(a fan-out visiting every region each run: ${self.naive.total:.2f}/month); prices as of {PRICES_AS_OF}",
+            f"control plane: ${self.control_plane.total:.2f}/month (model: Lambda CPU as measured by `make bench`, "
+            f"{starts}; a fan-out visiting every region each run: ${self.naive.total:.2f}/month); "
+            f"prices as of {PRICES_AS_OF}",
             highlight=False,
         )
 

@@ -30,11 +30,12 @@ def status(
     say(f"managed regions ({len(found.managed_regions)}): {', '.join(found.managed_regions) or 'none'}")
     print_quota_warnings(headroom_warnings(found.quota_headroom))
     last = found.last_run
-    if last is None and found.last_skipped is None:
+    if last is None and found.last_skipped is None and found.last_check is None:
         say("no run recorded yet: start one with 'p2pctl run --wait'")
         return
     if last is not None:
         _print_last_run(last)
+    _print_last_check(found)
     _print_last_skipped(found)
     _print_regions(found)
     say("recent runs (finished, status, regions changed, run):")
@@ -62,6 +63,18 @@ def _print_last_run(last: RunRecord) -> None:
         say(f"  decommissioned (no longer managed): {', '.join(gone)}")
     if last.follow_up:
         say(f"the config changed during that run: follow-up run {last.follow_up}")
+
+
+def _print_last_check(found: Status) -> None:
+    check = found.last_check
+    if check is None:
+        return
+    verified = len(check.unchanged_regions)
+    regions = f"{verified} region{'' if verified == 1 else 's'}"
+    say(f"last scheduled check {check.execution}: nothing to do, {regions} verified as configured")
+    say(f"  finished {check.finished_at}; {found.quiet_checks} such checks since {found.quiet_since}")
+    if check.follow_up:
+        say(f"the config changed during that check: follow-up run {check.follow_up}")
 
 
 def _print_last_skipped(found: Status) -> None:

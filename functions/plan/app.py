@@ -17,10 +17,13 @@ from p2p_core.models.events import ConfigInvalid, PlanRequest
 from p2p_core.validation import ConfigError
 from p2p_core.workflow.finalize_step import record_nothing_to_do, run_metrics, run_summary
 from p2p_core.workflow.plan_step import plan_step, plan_summary
+from p2p_core.workflow.prepare import prepare_clients
 from p2p_core.workflow.runtime import clients_for, current_deployment
 
 logger = Logger()
 metrics = Metrics()
+# INIT: the selected regions' clients, made at full CPU speed before the first invocation (workflow/prepare.py)
+prepare_clients(current_deployment(), clients_for(current_deployment()))
 
 
 @logger.inject_lambda_context(correlation_id_path="execution")

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from p2p_core.control_plane_cost import (
     EXPRESS_PER_GB_SECOND,
     ControlPlaneCost,
     CostItem,
-    RunTimings,
     Transitions,
+    Usage,
+    cold_share_at,
     control_plane_cost,
     express_billed_gb_seconds,
     naive_control_plane_cost,
     runs_per_month,
+)
+from p2p_core.control_plane_usage import (
+    FINALIZE,
+    FULL_VCPU_MB,
+    PLAN,
+    ItemSizes,
+    LambdaProfile,
+    PerRegion,
+    TableCalls,
+    item_bytes,
 )
 from p2p_core.cost import (
     HOURS_PER_MONTH,
@@ -26,6 +39,9 @@ from p2p_core.cost import (
     hourly_price,
 )
 from p2p_core.regions import commercial_regions
+from p2pctl.emulator.template import load_template
+
+ROOT = Path(__file__).resolve().parents[2]
 
 TYPES = (
     "t4g.nano", "t4g.micro", "t4g.small", "t4g.medium", "t3.nano",
@@ -187,17 +203,96 @@ def item(cost: ControlPlaneCost, name: str) -> CostItem:
     return next(i for i in cost.items if i.name == name)
 
 
-def test_a_scheduled_no_op_run_bills_no_standard_transition_one_express_request_and_its_duration():
-    timings = RunTimings(plan_seconds=1.2, finalize_seconds=0.2, watcher_seconds=1.41)
-    ours = control_plane_cost(EVERY_15_MINUTES, regions=34, timings=timings)
+# a function with one full vCPU (no throttling): billed seconds are init + CPU + wait
+FULL = LambdaProfile(
+    name="Plan",
+    memory_mb=FULL_VCPU_MB,
+    init_seconds=0.5,
+    cold_cpu=PerRegion(base=1.0),
+    warm_cpu=PerRegion(base=0.2),
+    wait=PerRegion(base=0.3),
+)
+ONE_LAMBDA = Usage(check=(FULL,), plan=FULL, finalize=FULL, reconcile=FULL)
 
-    assert item(ours, "Step Functions state transitions").quantity == 0
-    assert item(ours, "Step Functions Express requests").quantity == EVERY_15_MINUTES
-    # 1.41 s is billed as 1.5 s, in one 64 MB chunk
-    assert item(ours, "Step Functions Express duration").quantity == pytest.approx(EVERY_15_MINUTES * 1.5 * 64 / 1024)
-    assert item(ours, "Lambda requests").quantity == EVERY_15_MINUTES * 2  # Plan and Finalize
-    assert item(ours, "Lambda compute (arm64)").quantity == pytest.approx(EVERY_15_MINUTES * 1.4 * 0.5)
-    assert ours.per_run == pytest.approx(ours.total / EVERY_15_MINUTES)
+
+def test_a_scheduled_no_op_run_bills_no_standard_transition_one_express_request_and_its_lambdas():
+    cold = control_plane_cost(EVERY_15_MINUTES, regions=34, usage=ONE_LAMBDA)
+    warm = control_plane_cost(EVERY_15_MINUTES, regions=34, usage=ONE_LAMBDA, cold_share=0)
+
+    for cost in (cold, warm):
+        assert item(cost, "Step Functions state transitions").quantity == 0
+        assert item(cost, "Step Functions Express requests").quantity == EVERY_15_MINUTES
+        assert item(cost, "Lambda requests").quantity == EVERY_15_MINUTES
+    gb = FULL_VCPU_MB / 1024
+    # cold: INIT 0.5 s + CPU 1.0 s + wait 0.3 s; warm: CPU 0.2 s + wait 0.3 s
+    assert item(cold, "Lambda compute (arm64)").quantity == pytest.approx(EVERY_15_MINUTES * 1.8 * gb)
+    assert item(warm, "Lambda compute (arm64)").quantity == pytest.approx(EVERY_15_MINUTES * 0.5 * gb)
+    # the watcher lasts as long as its Lambdas and its own states (0.05 s): 1.85 s billed as 1.9 s, one 64 MB chunk
+    assert item(cold, "Step Functions Express duration").quantity == pytest.approx(EVERY_15_MINUTES * 1.9 / 16)
+    assert item(warm, "Step Functions Express duration").quantity == pytest.approx(EVERY_15_MINUTES * 0.6 / 16)
+    assert cold.per_run == pytest.approx(cold.total / EVERY_15_MINUTES)
+
+
+def test_lambda_cpu_is_throttled_below_a_full_vcpu_but_init_and_waits_are_not():
+    small = LambdaProfile("Plan", 512, 0.8, PerRegion(0.5, 0.1), PerRegion(0.05, 0.03), PerRegion(0.7, 0.04))
+    throttle = FULL_VCPU_MB / 512
+
+    assert small.billed_seconds(34, cold=True) == pytest.approx(0.8 + (0.5 + 3.4) * throttle + (0.7 + 1.36))
+    assert small.billed_seconds(34, cold=False) == pytest.approx((0.05 + 1.02) * throttle + (0.7 + 1.36))
+    assert small.gb_seconds(34, 0.25) == pytest.approx(
+        (0.25 * small.billed_seconds(34, cold=True) + 0.75 * small.billed_seconds(34, cold=False)) / 2
+    )
+    assert FULL.billed_seconds(1, cold=True) == pytest.approx(1.8)  # at 1,769 MB nothing is throttled
+
+
+def test_runs_further_apart_than_an_idle_environment_lives_start_cold():
+    assert cold_share_at(runs_per_month("rate(15 minutes)")) == 1.0
+    assert cold_share_at(runs_per_month("rate(1 minute)")) == 0.0
+    assert cold_share_at(0) == 0.0
+
+
+def test_a_figure_per_region_is_the_line_through_the_runs_over_1_and_34_regions():
+    line = PerRegion.fit(0.5, 6.1, 34)
+    assert line.at(1) == pytest.approx(0.5, abs=1e-3)
+    assert line.at(34) == pytest.approx(6.1, abs=1e-3)
+    assert PerRegion(base=-1.0, per_region=0.5).at(1) == 0  # never below 0
+
+
+def test_item_sizes_follow_dynamodbs_rules():
+    assert item_bytes({"pk": {"S": "status"}}) == 2 + 6
+    assert item_bytes({"n": {"N": "12345"}}) == 1 + 3 + 1  # (significant digits / 2) + 1
+    assert item_bytes({"ok": {"BOOL": True}, "x": {"NULL": True}}) == 2 + 1 + 1 + 1
+    # a list: 3 bytes + 1 per element; a map: 3 bytes + 1 per entry + its names
+    assert item_bytes({"l": {"L": [{"S": "ab"}, {"S": "c"}]}}) == 1 + 3 + (1 + 2) + (1 + 1)
+    assert item_bytes({"m": {"M": {"key": {"S": "v"}}}}) == 1 + 3 + 1 + 3 + 1
+    assert item_bytes({"é": {"S": "ü"}}) == 2 + 2  # UTF-8 bytes
+    with pytest.raises(ValueError, match="unknown DynamoDB type"):
+        item_bytes({"x": {"Q": 1}})
+
+
+def test_the_status_item_bills_one_write_unit_per_started_kb_and_one_read_unit_per_4_kb():
+    sizes = ItemSizes(config=PerRegion(500), status=PerRegion(base=4839, per_region=527.2))
+    assert sizes.write_units("status", 34) == 23  # 22.8 KB: 20 recorded no-op checks of 34 regions
+    assert sizes.read_units("status", 34) == 6
+    assert (sizes.write_units("config", 34), sizes.read_units("config", 34)) == (1, 1)
+
+
+def test_a_check_reads_and_writes_the_table_as_counted_in_the_replay():
+    sizes = ItemSizes(config=PerRegion(500), status=PerRegion(10_000))  # 10 KB: 10 WRU, 3 RCU
+    cost = control_plane_cost(100, regions=34, usage=Usage(sizes=sizes))
+
+    # 2 config gets (1 RCU) + 3 status gets (3 RCU) + 3 gets of the small checks item (1 RCU)
+    assert item(cost, "DynamoDB reads (on-demand)").quantity == 100 * (2 + 3 * 3 + 3)
+    # lease put and delete + one write of the checks item; never the status item, except for the quota headroom,
+    # recorded at most hourly (100 runs a month are fewer than the hours)
+    assert item(cost, "DynamoDB writes (on-demand)").quantity == 100 * (2 + 1) + 100 * 10
+
+
+def test_recording_each_check_in_the_status_item_would_bill_its_size():
+    sizes = ItemSizes(config=PerRegion(500), status=PerRegion(10_000))
+    in_status = Usage(sizes=sizes, table=TableCalls(status_writes=1, check_writes=0))
+    cost = control_plane_cost(100, regions=34, usage=in_status)
+    assert item(cost, "DynamoDB writes (on-demand)").quantity == 100 * (2 + 10) + 100 * 10
 
 
 def test_express_duration_is_billed_in_100_ms_steps_of_one_64_mb_chunk():
@@ -214,23 +309,29 @@ def test_without_the_watcher_every_run_is_a_standard_execution_of_three_transiti
     assert standard.total > control_plane_cost(EVERY_15_MINUTES, regions=34).total
 
 
-def test_visiting_only_drifted_regions_is_far_cheaper_than_visiting_every_region():
+def test_visiting_only_drifted_regions_is_far_cheaper_than_a_lambda_per_region():
     runs = runs_per_month("rate(15 minutes)")
 
     ours = control_plane_cost(runs, regions=34)
     naive = naive_control_plane_cost(runs, regions=34)
 
-    assert naive.total > 10 * ours.total
+    assert naive.total > 5 * ours.total
     assert item(naive, "Step Functions state transitions").quantity == runs * (7 + 34)
     assert item(naive, "Lambda requests").quantity == runs * 34
 
 
-def test_the_no_op_run_costs_the_same_whatever_the_region_count_except_the_status_item():
+def test_a_no_op_check_costs_more_with_more_regions_in_lambda_time_and_the_status_item_only():
     runs = runs_per_month("rate(15 minutes)")
     few, many = control_plane_cost(runs, regions=1), control_plane_cost(runs, regions=34)
 
     differing = {a.name for a, b in zip(few.items, many.items, strict=True) if a.cost != b.cost}
-    assert differing == {"DynamoDB writes (on-demand)"}
+    assert differing == {
+        "Step Functions Express duration",
+        "Lambda compute (arm64)",
+        "DynamoDB reads (on-demand)",
+        "DynamoDB writes (on-demand)",
+    }
+    assert all(a.cost <= b.cost for a, b in zip(few.items, many.items, strict=True))
 
 
 def test_a_drift_run_is_seven_transitions_and_one_per_drifted_region_as_counted_in_real_runs():
@@ -246,13 +347,21 @@ def test_a_drift_run_is_seven_transitions_and_one_per_drifted_region_as_counted_
     assert Transitions(noop=3, drift_run=9, per_drifted_region=2).of_drift_run(4) == 17
 
 
-def test_drift_adds_one_reconcile_lambda_per_drifted_region_and_a_second_plan():
-    timings = RunTimings(plan_seconds=1.5, finalize_seconds=0.3, reconcile_seconds=4)
-    quiet = control_plane_cost(100, regions=34, timings=timings)
-    drifting = control_plane_cost(100, regions=34, drifted_regions_per_run=2, timings=timings, memory_mb=1024)
+def test_drift_adds_the_reconcile_runs_plan_and_finalize_and_one_reconcile_lambda_per_drifted_region():
+    quiet = control_plane_cost(100, regions=34, usage=ONE_LAMBDA, cold_share=0)
+    drifting = control_plane_cost(100, regions=34, drifted_regions_per_run=2, usage=ONE_LAMBDA, cold_share=0)
 
-    assert [item(c, "Lambda requests").quantity for c in (quiet, drifting)] == [200, 500]
-    assert item(drifting, "Lambda compute (arm64)").quantity == pytest.approx(100 * (2 * 1.5 + 0.3 + 2 * 4))
+    assert [item(c, "Lambda requests").quantity for c in (quiet, drifting)] == [100, 100 * (1 + 2 + 2)]
+    gb = FULL_VCPU_MB / 1024
+    assert item(drifting, "Lambda compute (arm64)").quantity == pytest.approx(100 * 5 * 0.5 * gb)
+
+
+def test_the_models_memory_sizes_are_the_templates():
+    template = load_template(ROOT / "template.yaml")
+    functions = template["Resources"]
+    default = template["Globals"]["Function"]["MemorySize"]
+    for logical, profile in (("PlanFunction", PLAN), ("FinalizeFunction", FINALIZE)):
+        assert functions[logical]["Properties"].get("MemorySize", default) == profile.memory_mb
 
 
 def test_control_plane_inputs_are_checked():

@@ -1,16 +1,25 @@
 """Estimated AWS cost of the control plane itself: Step Functions, Lambda, DynamoDB, Scheduler and logs per month.
 
-Pure: no AWS calls. Transitions and durations come from measured runs (benchmarks/run.py feeds `RunTimings`);
-list prices as of `PRICES_AS_OF` (cost.py) and `EXPRESS_PRICES_AS_OF`, no free tier.
+Pure: no AWS calls. Transitions are counted in real executions (benchmarks/costs.py); Lambda seconds, table calls
+and item sizes are measured apart from the emulator (control_plane_usage.py, benchmarks/lambda_cpu.py); list
+prices as of `PRICES_AS_OF` (cost.py) and `EXPRESS_PRICES_AS_OF`, no free tier.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from p2p_core.control_plane_usage import (
+    FINALIZE,
+    IDLE_ENVIRONMENT_SECONDS,
+    PLAN,
+    RECONCILE_REGION,
+    ItemSizes,
+    LambdaProfile,
+    TableCalls,
+)
 from p2p_core.cost import HOURS_PER_MONTH, CostError, not_negative
 from p2p_core.schedule_expression import Cron, normalize_schedule, schedule_period
 from p2p_core.validation import show_value
@@ -68,17 +77,6 @@ class ControlPlaneCost:
 
 
 @dataclass(frozen=True)
-class _LambdaUse:
-    invocations_per_run: float
-    seconds: float
-    memory_mb: int
-
-    @property
-    def gb_seconds_per_run(self) -> float:
-        return self.invocations_per_run * self.seconds * self.memory_mb / 1024
-
-
-@dataclass(frozen=True)
 class Transitions:
     """State transitions of the reconcile (Standard) workflow, counted in real executions by `make bench`.
 
@@ -97,19 +95,28 @@ class Transitions:
 
 
 @dataclass(frozen=True)
-class RunTimings:
-    """Seconds per run that the model bills (Lambda and Express duration).
+class Usage:
+    """What the model bills per run, from the benchmark's measurements (control_plane_usage.py).
 
-    The defaults are `make bench`'s figures of 2026-11-26 (benchmarks/results/latest.json `watcher_timings`:
-    34 regions, 80 ms per regional API call, in the emulator, whose own CPU work in the handlers' process
-    makes them longer than on AWS); the benchmark feeds the figures it measures in the same run.
+    `check` is the Lambdas one scheduled no-op check invokes; a run that finds drift also runs the reconcile
+    workflow's `plan`, one `reconcile` per drifted region, and `finalize`.
     """
 
-    plan_seconds: float = 2.52  # the Plan Lambda of a scheduled no-op, every managed resource of 34 regions verified
-    finalize_seconds: float = 2.96  # the Finalize Lambda
-    reconcile_seconds: float = 0.35  # one ReconcileRegion Lambda: one region's capacity changed
-    watcher_seconds: float = 5.49  # one scheduled no-op watcher execution (Express), Plan to Finalize
-    region_seconds: float = 0.86  # one region verified alone: the every-region design's per-region Lambda
+    check: tuple[LambdaProfile, ...] = (PLAN, FINALIZE)
+    plan: LambdaProfile = PLAN
+    finalize: LambdaProfile = FINALIZE
+    reconcile: LambdaProfile = RECONCILE_REGION
+    table: TableCalls = field(default_factory=TableCalls)
+    sizes: ItemSizes = field(default_factory=ItemSizes)
+    express_overhead_seconds: float = 0.05  # the watcher's own states between and around its Lambdas
+
+
+def cold_share_at(runs_per_month: float) -> float:
+    """Share of runs whose Lambdas start cold: all of them when runs are further apart than an idle environment
+    is kept (`IDLE_ENVIRONMENT_SECONDS`), none when closer."""
+    if runs_per_month <= 0:
+        return 0.0
+    return 1.0 if HOURS_PER_MONTH * 3600 / runs_per_month > IDLE_ENVIRONMENT_SECONDS else 0.0
 
 
 def _check_workload(runs: float, regions: int) -> None:
@@ -123,58 +130,56 @@ def express_billed_gb_seconds(seconds: float) -> float:
     return steps * EXPRESS_DURATION_STEP_SECONDS * EXPRESS_MEMORY_CHUNK_MB / 1024
 
 
+@dataclass(frozen=True)
+class _Bill:
+    """One run's use: what `_workflow_cost` prices."""
+
+    transitions: float = 0.0
+    express_gb_seconds: float = 0.0
+    invocations: float = 0.0
+    lambda_gb_seconds: float = 0.0
+    read_units: float = 0.0
+    write_units: float = 0.0
+
+
 def _workflow_cost(
-    design: str,
-    runs: float,
-    regions: int,
-    transitions_per_run: float,
-    lambdas: Sequence[_LambdaUse],
-    *,
-    express_gb_seconds_per_run: float = 0.0,
-    plans_per_run: float = 1.0,
-    log_kb_per_invocation: float,
+    design: str, runs: float, regions: int, bill: _Bill, *, express: bool, extra_writes: float, log_kb: float
 ) -> ControlPlaneCost:
-    invocations = runs * sum(use.invocations_per_run for use in lambdas)
-    # Per Plan: config get + previous status get (reads, strongly consistent, < 4 KB each) and the lease put;
-    # per run: status put (1 WRU per started KB) + lease delete.
-    reads = 2.0 * plans_per_run
-    writes = plans_per_run + 1.0 + math.ceil(_status_kb(regions))
+    transitions = runs * bill.transitions
     items = (
+        CostItem("Step Functions state transitions", transitions, "transitions", STEP_FUNCTIONS_PER_TRANSITION),
+        CostItem("Step Functions Express requests", runs if express else 0.0, "requests", EXPRESS_PER_REQUEST),
         CostItem(
-            "Step Functions state transitions", runs * transitions_per_run, "transitions", STEP_FUNCTIONS_PER_TRANSITION
+            "Step Functions Express duration", runs * bill.express_gb_seconds, "GB-seconds", EXPRESS_PER_GB_SECOND
         ),
+        CostItem("Lambda requests", runs * bill.invocations, "requests", LAMBDA_PER_REQUEST),
+        CostItem("Lambda compute (arm64)", runs * bill.lambda_gb_seconds, "GB-seconds", LAMBDA_ARM64_PER_GB_SECOND),
+        CostItem("DynamoDB reads (on-demand)", runs * bill.read_units, "read request units", DYNAMODB_PER_READ_UNIT),
         CostItem(
-            "Step Functions Express requests",
-            runs if express_gb_seconds_per_run else 0.0,
-            "requests",
-            EXPRESS_PER_REQUEST,
+            "DynamoDB writes (on-demand)",
+            runs * bill.write_units + extra_writes,
+            "write request units",
+            DYNAMODB_PER_WRITE_UNIT,
         ),
-        CostItem(
-            "Step Functions Express duration",
-            runs * express_gb_seconds_per_run,
-            "GB-seconds",
-            EXPRESS_PER_GB_SECOND,
-        ),
-        CostItem("Lambda requests", invocations, "requests", LAMBDA_PER_REQUEST),
-        CostItem(
-            "Lambda compute (arm64)",
-            runs * sum(use.gb_seconds_per_run for use in lambdas),
-            "GB-seconds",
-            LAMBDA_ARM64_PER_GB_SECOND,
-        ),
-        CostItem("DynamoDB reads (on-demand)", runs * reads, "read request units", DYNAMODB_PER_READ_UNIT),
-        CostItem("DynamoDB writes (on-demand)", runs * writes, "write request units", DYNAMODB_PER_WRITE_UNIT),
         CostItem("EventBridge Scheduler", runs, "invocations", SCHEDULER_PER_INVOCATION),
-        CostItem(
-            "CloudWatch Logs ingestion", invocations * log_kb_per_invocation / 1024**2, "GB", LOGS_PER_GB_INGESTED
-        ),
+        CostItem("CloudWatch Logs ingestion", runs * bill.invocations * log_kb / 1024**2, "GB", LOGS_PER_GB_INGESTED),
     )
     return ControlPlaneCost(design, runs, regions, items)
 
 
-def _status_kb(regions: int) -> float:
-    # The status item: a header plus one short result per region.
-    return 0.5 + 0.1 * regions
+def _table_use(usage: Usage, regions: int, records: float) -> tuple[float, float]:
+    """(read units, write units) of `records` recorded runs, each planned once."""
+    table, sizes = usage.table, usage.sizes
+    reads = table.config_gets * sizes.read_units("config", regions) + table.check_gets  # the checks item: < 1 KB
+    reads += table.status_gets * sizes.read_units("status", regions)
+    writes = table.lease_writes + table.check_writes + table.status_writes * sizes.write_units("status", regions)
+    return records * reads, records * writes
+
+
+def _quota_writes(usage: Usage, regions: int, runs: float) -> float:
+    """Write units of the quota headroom, recorded in the status item at most hourly."""
+    per_month = min(runs, HOURS_PER_MONTH * usage.table.quota_writes_per_hour)
+    return per_month * usage.sizes.write_units("status", regions)
 
 
 def control_plane_cost(
@@ -182,19 +187,19 @@ def control_plane_cost(
     regions: int,
     drifted_regions_per_run: float = 0.0,
     *,
-    timings: RunTimings = RunTimings(),  # frozen: one shared default is safe
+    usage: Usage = Usage(),  # frozen: one shared default is safe
     transitions: Transitions = Transitions(),
     watcher: bool = True,
-    memory_mb: int = 512,
+    cold_share: float | None = None,
     log_kb_per_invocation: float = 2.0,
 ) -> ControlPlaneCost:
-    """Monthly cost of this project's control plane for `runs_per_month` scheduled runs.
+    """Monthly cost of this project's control plane for `runs_per_month` scheduled runs over `regions` regions.
 
-    With the `watcher` (the deployed design), each run is one Express execution running Plan, which
-    reads every region in parallel threads, and then Finalize for a no-op: no Standard transition. A
-    run that finds drift starts the reconcile workflow instead, which plans again and reconciles only the
-    drifted regions (`transitions`). Without it, every run is a reconcile (Standard) execution. A
-    fractional `drifted_regions_per_run` below 1 reads as the share of runs that find one drifted region.
+    With the `watcher` (the deployed design), each run is one Express execution of `usage.check`'s Lambdas and,
+    when it finds drift, a reconcile (Standard) run that plans again, reconciles only the drifted regions and
+    records itself. Without it, every run is a reconcile run. A fractional `drifted_regions_per_run` below 1
+    reads as the share of runs that find one drifted region. `cold_share` (default: `cold_share_at` the cadence)
+    is the share of Lambda invocations that are cold starts.
     """
     _check_workload(runs_per_month, regions)
     drifted = drifted_regions_per_run
@@ -202,26 +207,48 @@ def control_plane_cost(
         raise CostError(
             "drifted_regions_per_run", drifted, f"must be between 0 and regions ({regions}), got {show_value(drifted)}"
         )
+    cold = cold_share_at(runs_per_month) if cold_share is None else cold_share
     drift_share = min(drifted, 1.0)  # runs that find drift
     reconciled = max(drifted, 1.0) if drifted else 0.0  # regions one such run reconciles
-    standard = drift_share * transitions.of_drift_run(reconciled)
-    plans = 1.0 + drift_share if watcher else 1.0  # the reconcile run plans again: the watcher's plan may be stale
-    lambdas = (
-        _LambdaUse(plans, timings.plan_seconds, memory_mb),
-        _LambdaUse(1, timings.finalize_seconds, memory_mb),
-        _LambdaUse(drifted, timings.reconcile_seconds, memory_mb),
-    )
-    if not watcher:
-        standard += (1 - drift_share) * transitions.noop
+    reconcile_run = (usage.plan, usage.finalize)  # the reconcile workflow's own Plan and Finalize
+
+    def gb(profiles: tuple[LambdaProfile, ...]) -> float:
+        return sum(p.gb_seconds(regions, cold) for p in profiles)
+
+    drift_transitions = drift_share * transitions.of_drift_run(reconciled)
+    reconcile_gb = drifted * usage.reconcile.gb_seconds(1, cold)
+    if watcher:
+        cold_seconds, warm_seconds = (
+            sum(p.billed_seconds(regions, cold=c) for p in usage.check) + usage.express_overhead_seconds
+            for c in (True, False)
+        )
+        express = cold * express_billed_gb_seconds(cold_seconds) + (1 - cold) * express_billed_gb_seconds(warm_seconds)
+        reads, writes = _table_use(usage, regions, 1 + drift_share)
+        bill = _Bill(
+            transitions=drift_transitions,
+            express_gb_seconds=express,
+            invocations=len(usage.check) + drift_share * len(reconcile_run) + drifted,
+            lambda_gb_seconds=gb(usage.check) + drift_share * gb(reconcile_run) + reconcile_gb,
+            read_units=reads,
+            write_units=writes,
+        )
+    else:
+        reads, writes = _table_use(usage, regions, 1)
+        bill = _Bill(
+            transitions=drift_transitions + (1 - drift_share) * transitions.noop,
+            invocations=len(reconcile_run) + drifted,
+            lambda_gb_seconds=gb(reconcile_run) + reconcile_gb,
+            read_units=reads,
+            write_units=writes,
+        )
     return _workflow_cost(
         "watcher + drift-only" if watcher else "drift-only",
         runs_per_month,
         regions,
-        standard,
-        lambdas,
-        express_gb_seconds_per_run=express_billed_gb_seconds(timings.watcher_seconds) if watcher else 0.0,
-        plans_per_run=plans,
-        log_kb_per_invocation=log_kb_per_invocation,
+        bill,
+        express=watcher,
+        extra_writes=_quota_writes(usage, regions, runs_per_month),
+        log_kb=log_kb_per_invocation,
     )
 
 
@@ -229,22 +256,32 @@ def naive_control_plane_cost(
     runs_per_month: float,
     regions: int,
     *,
-    timings: RunTimings = RunTimings(),
+    usage: Usage = Usage(),
     transitions: Transitions = Transitions(),
-    memory_mb: int = 512,
+    cold_share: float | None = None,
     log_kb_per_invocation: float = 2.0,
 ) -> ControlPlaneCost:
     """Monthly cost of the seed's design for comparison: every run Maps over every region, each region a
-    Lambda that verifies (and maybe reconciles) it; transitions as a reconcile run over every region."""
+    Lambda that verifies (and maybe reconciles) it as our Plan does one region; transitions as a reconcile run
+    over every region."""
     _check_workload(runs_per_month, regions)
-    lambdas = (_LambdaUse(regions, timings.region_seconds, memory_mb),)
+    cold = cold_share_at(runs_per_month) if cold_share is None else cold_share
+    reads, writes = _table_use(usage, regions, 1)
+    bill = _Bill(
+        transitions=transitions.of_drift_run(regions),
+        invocations=regions,
+        lambda_gb_seconds=regions * usage.plan.gb_seconds(1, cold),
+        read_units=reads,
+        write_units=writes,
+    )
     return _workflow_cost(
         "every-region",
         runs_per_month,
         regions,
-        transitions.of_drift_run(regions),
-        lambdas,
-        log_kb_per_invocation=log_kb_per_invocation,
+        bill,
+        express=False,
+        extra_writes=_quota_writes(usage, regions, runs_per_month),
+        log_kb=log_kb_per_invocation,
     )
 
 

@@ -225,7 +225,9 @@ def _environment(target: HandlerTarget) -> Iterator[Callable[[dict[str, Any], La
         idle = _environments.setdefault(path, [])
         module = idle.pop() if idle else None
     if module is None:
-        with _cold_start:  # Powertools configures its shared logger on import: one import at a time
+        # Powertools configures its shared logger on import: one import at a time; the module's INIT code
+        # (functions/plan prepares its clients) sees the function's settings, as on Lambda
+        with _cold_start, deployment_scope(target.deployment):
             spec = importlib.util.spec_from_file_location(f"p2p_function_{target.code_dir.name}", path)
             if spec is None or spec.loader is None:
                 raise ImportError(f"cannot load handler {target.handler} from {target.code_dir}")

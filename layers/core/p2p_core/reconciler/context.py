@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,19 @@ from p2p_core.models.deployment import Deployment
 from p2p_core.models.results import RefreshProgress
 from p2p_core.reconciler.propagation import PropagationAware
 from p2p_core.wanted import managed_tags
+
+
+class _OnFirstUse:
+    """A client made when first used: a run that never reads SSM (Plan, a no-op region) never pays for it."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._made: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._made is None:
+            self._made = self._make()
+        return getattr(self._made, name)
 
 
 @dataclass
@@ -44,7 +58,7 @@ class RegionContext:
             ec2=PropagationAware(clients.client("ec2", region), created),
             autoscaling=PropagationAware(clients.client("autoscaling", region), created),
             logs=clients.client("logs", region),
-            ssm=clients.client("ssm", region),
+            ssm=_OnFirstUse(lambda: clients.client("ssm", region)),
             created=created,
             run_id=run_id,
         )

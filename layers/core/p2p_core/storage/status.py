@@ -8,6 +8,11 @@ Every run is recorded, and a skipped one never hides a real result: `last_run` i
 did work (including one that stopped in Plan on an invalid config), `last_skipped` the last run that
 found the lease taken (naming the holder), `regions` the last known result of every region across
 runs, and `recent_runs` the last runs of any kind, newest first.
+
+A scheduled check that found every region as configured (a quiet check) is recorded in a small item of its
+own (`pk = "status#checks"`: the last one and how many since when) instead: DynamoDB bills a write by the
+item's size, and the status item of 34 regions is over 20 KB, so recording every 15-minute check there
+would cost more than the rest of the control plane's table use together.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from p2p_core.rfc3339 import format_time, parse_time
 from p2p_core.storage.config import from_dynamodb, to_dynamodb
 
 STATUS_KEY = "status"
+CHECKS_KEY = "status#checks"
 RECENT_RUNS = 20
 WRITE_ATTEMPTS = 8
 RunStatus = Literal["ok", "degraded", "failed", "skipped", "noop"]
@@ -124,10 +130,32 @@ class Status(BaseModel):
     quota_headroom: dict[str, QuotaHeadroom] = Field(
         default_factory=dict, description="per selected region: the fleet's peak vCPUs and the on-demand quota"
     )
+    last_check: RunRecord | None = Field(None, description="the last quiet scheduled check (its own item)")
+    quiet_checks: int = Field(0, description="quiet scheduled checks recorded since `quiet_since`")
+    quiet_since: str | None = None
 
     def run(self, execution: str) -> RunRecord | None:
-        """The recorded run of that execution name, if it is among the recent ones."""
-        return next((r for r in self.recent_runs if r.execution == execution), None)
+        """The recorded run of that execution name, if it is among the recent ones or the last quiet check."""
+        found = next((r for r in self.recent_runs if r.execution == execution), None)
+        if found is None and self.last_check is not None and self.last_check.execution == execution:
+            return self.last_check
+        return found
+
+    @property
+    def latest(self) -> RunRecord | None:
+        """The last run that did work or the last quiet check, whichever finished later."""
+        records = [r for r in (self.last_run, self.last_check) if r is not None]
+        return max(records, key=lambda r: parse_time(r.finished_at)) if records else None
+
+    def is_quiet_check(self, run: RunRecord, managed_regions: list[str] | None) -> bool:
+        """A scheduled run that changed nothing and found nothing new to manage: recorded in the checks item."""
+        return (
+            run.source == "schedule"
+            and run.status == "noop"
+            and not run.regions
+            and managed_regions is not None
+            and sorted(managed_regions) == sorted(self.managed_regions)
+        )
 
     def recorded_anchor(self, config: ConfigItem) -> WindowAnchor | None:
         """The recorded window anchor; for a control plane upgraded from the `updated_at` model, the anchor it used."""
@@ -149,9 +177,17 @@ class StatusStore:
         self._table = table
 
     def load(self) -> Status:
-        """The status item, or an empty one before the first run."""
-        found = self._db.get_item(TableName=self._table, Key={"pk": {"S": STATUS_KEY}}, ConsistentRead=True)
-        return Status.model_validate(from_dynamodb(found.get("Item", {})))
+        """The status item with the last quiet check, or an empty one before the first run."""
+        found = self._item(STATUS_KEY)
+        checks = self._item(CHECKS_KEY)
+        return Status.model_validate(
+            {**found, **{k: checks[k] for k in ("last_check", "quiet_checks", "quiet_since") if k in checks}}
+        )
+
+    def _item(self, key: str) -> dict[str, Any]:
+        found = self._db.get_item(TableName=self._table, Key={"pk": {"S": key}}, ConsistentRead=True)
+        item: dict[str, Any] = from_dynamodb(found.get("Item", {}))
+        return item
 
     def remember_anchor(self, anchor: WindowAnchor) -> WindowAnchor:
         """Record `anchor` unless one for the same window digest is there already; return the one in force.
@@ -173,9 +209,13 @@ class StatusStore:
         return anchor
 
     def record_run(self, run: RunRecord, managed_regions: list[str] | None) -> None:
-        """Store `run` in the recent list and as the last (or last skipped) run; update managed regions when given."""
+        """Store `run` in the recent list and as the last (or last skipped) run; update managed regions when given.
+        A quiet scheduled check goes to the checks item instead (`Status.is_quiet_check`)."""
         for _ in range(WRITE_ATTEMPTS):
             status = self.load()
+            if status.is_quiet_check(run, managed_regions):
+                self._record_check(run)
+                return
             recent = [run, *status.recent_runs][:RECENT_RUNS]
             as_last = "last_skipped" if run.status == "skipped" else "last_run"  # a skip never hides a real result
             fields: dict[str, Any] = {
@@ -208,14 +248,34 @@ class StatusStore:
                 continue
         raise RuntimeError(f"status item kept changing: run {run.execution} not recorded after {WRITE_ATTEMPTS} tries")
 
+    def _record_check(self, run: RunRecord) -> None:
+        """The last quiet check, counted since the first one (one small write, whatever the region count)."""
+        self._db.update_item(
+            TableName=self._table,
+            Key={"pk": {"S": CHECKS_KEY}},
+            UpdateExpression="SET last_check = :run, quiet_since = if_not_exists(quiet_since, :t) "
+            "ADD quiet_checks :one",
+            ExpressionAttributeValues=to_dynamodb(
+                {":run": run.model_dump(mode="json", exclude_none=True), ":t": run.started_at, ":one": 1}
+            ),
+        )
+
     def note_follow_up(self, execution: str, follow_up: str) -> None:
-        """Say on the last run (if it is still `execution`) which run it started for a newer config."""
+        """Say on the last run or quiet check (if it is still `execution`) which run it started for a newer config."""
+        status = self.load()
+        key, field = (
+            (CHECKS_KEY, "last_check") if status.run(execution) is status.last_check else (STATUS_KEY, "last_run")
+        )
+        update = f"SET {field}.follow_up = :f" + (" ADD revision :one" if key == STATUS_KEY else "")
+        values = {":f": {"S": follow_up}, ":e": {"S": execution}}
+        if key == STATUS_KEY:
+            values[":one"] = {"N": "1"}
         # a newer run may already have recorded itself: then there is nothing to annotate
         with contextlib.suppress(self._db.exceptions.ConditionalCheckFailedException):
             self._db.update_item(
                 TableName=self._table,
-                Key={"pk": {"S": STATUS_KEY}},
-                UpdateExpression="SET last_run.follow_up = :f ADD revision :one",
-                ConditionExpression="last_run.execution = :e",
-                ExpressionAttributeValues={":f": {"S": follow_up}, ":e": {"S": execution}, ":one": {"N": "1"}},
+                Key={"pk": {"S": key}},
+                UpdateExpression=update,
+                ConditionExpression=f"{field}.execution = :e",
+                ExpressionAttributeValues=values,
             )
