@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import statistics
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -30,7 +29,7 @@ from p2p_core.control_plane_cost import (
 )
 from p2p_core.control_plane_usage import FINALIZE, PLAN, ItemSizes, LambdaProfile, PerRegion, TableCalls
 from p2p_core.regions import commercial_regions
-from p2p_core.storage.status import CHECKS_KEY
+from p2p_core.storage.status import CHECKS_KEY, QUOTA_KEY
 from p2p_core.workflow.runtime import add_client_hook, remove_client_hook
 
 
@@ -85,7 +84,7 @@ def _profile(one: dict[str, Any], many: dict[str, Any], regions: int, default: L
     return LambdaProfile(
         name=default.name,
         memory_mb=default.memory_mb,  # the template's MemorySize (tests/unit/test_cost.py checks they agree)
-        init_seconds=round(statistics.median([one["init_wall_seconds"], many["init_wall_seconds"]]), 3),
+        init=PerRegion.fit(one["init_wall_seconds"], many["init_wall_seconds"], regions),
         cold_cpu=PerRegion.fit(cold_1["cpu_seconds"], cold["cpu_seconds"], regions),
         warm_cpu=PerRegion.fit(warm_1["cpu_seconds"], warm["cpu_seconds"], regions),
         wait=PerRegion.fit(
@@ -103,6 +102,7 @@ def table_calls(replays: dict[str, Any]) -> TableCalls:
         config_gets=counted["GetItem config"],
         status_gets=counted["GetItem status"],
         check_gets=counted[f"GetItem {CHECKS_KEY}"],
+        quota_gets=counted[f"GetItem {QUOTA_KEY}"],
         lease_writes=sum(n for call, n in counted.items() if call.endswith(" lease")),
         status_writes=sum(n for call, n in counted.items() if call.endswith(" status") and "Get" not in call),
         check_writes=sum(n for call, n in counted.items() if call.endswith(CHECKS_KEY) and "Get" not in call),
@@ -121,13 +121,13 @@ def measured_usage(one: dict[str, Any], many: dict[str, Any], regions: int) -> U
     assert calls == TableCalls(), f"the model's table calls {TableCalls()} differ from the replay's {calls}"
     sizes = {
         key: PerRegion.fit(one["sizes"][key], many["sizes"][key], regions)
-        for key in ("config_bytes", "status_bytes_steady")
+        for key in ("config_bytes", "status_bytes_steady", "quota_bytes")
     }
     return Usage(
         check=tuple(profiles.values()),
         plan=profiles["PlanFunction"],
         finalize=profiles.get("FinalizeFunction", FINALIZE),
-        sizes=ItemSizes(config=sizes["config_bytes"], status=sizes["status_bytes_steady"]),
+        sizes=ItemSizes(config=sizes["config_bytes"], status=sizes["status_bytes_steady"], quota=sizes["quota_bytes"]),
     )
 
 
@@ -147,6 +147,7 @@ def watcher_costs(workdir: Path) -> dict[str, Any]:
     replay_many = lambda_cpu(workdir, list(commercial_regions()))
     replay_one = lambda_cpu(workdir, ["eu-west-1"])
     usage = measured_usage(replay_one, replay_many, regions)
+    plan = replay_many["profiles"]["PlanFunction"]
     fifteen, minute = runs_per_month("rate(15 minutes)"), runs_per_month("rate(1 minute)")
 
     def monthly(runs: float, **options: Any) -> float:
@@ -161,9 +162,9 @@ def watcher_costs(workdir: Path) -> dict[str, Any]:
         "scheduled_noop_express_seconds": every["watcher_seconds"],
         "scheduled_noop_express_seconds_1_region": one["watcher_seconds"],
         "scheduled_check_lambda_invocations": len(usage.check),
-        "plan_cold_cpu_seconds_34": replay_many["profiles"]["PlanFunction"]["invocations"][0]["cpu_seconds"],
-        "plan_warm_cpu_seconds_34": replay_many["profiles"]["PlanFunction"]["invocations"][1]["cpu_seconds"],
-        "plan_peak_rss_mb_34": replay_many["profiles"]["PlanFunction"]["peak_rss_mb"],
+        "plan_cpu_seconds_34": " / ".join(str(i["cpu_seconds"]) for i in plan["invocations"]),
+        "plan_init_seconds_34": plan["init_wall_seconds"],
+        "plan_peak_rss_mb_34": plan["peak_rss_mb"],
         "status_item_kb_34": round(replay_many["sizes"]["status_bytes_steady"] / 1024, 1),
         "control_plane_monthly_usd": round(monthly(fifteen), 4),
         "control_plane_monthly_usd_warm": round(monthly(fifteen, cold_share=0.0), 4),

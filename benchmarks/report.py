@@ -37,9 +37,23 @@ ROWS = [
         "scheduled_noop_express_seconds",
         "≤ 300 (Express limit)",
     ),
+    ("scheduled no-op check: Lambda invocations", "scheduled_check_lambda_invocations", "1"),
     (
-        "(model) control plane per month, 34 regions, 15-min cadence, list price ($)",
+        "Plan, 34 regions, own process: CPU of a cold / warm invocation (s)",
+        "plan_cpu_seconds_34",
+        "-",
+    ),
+    ("Plan, 34 regions: INIT (imports and clients made, s)", "plan_init_seconds_34", "-"),
+    ("Plan, 34 regions: peak memory (MB; MemorySize 384)", "plan_peak_rss_mb_34", "< 384"),
+    ("status item, 34 regions, 20 recorded runs (KB; billed per write)", "status_item_kb_34", "-"),
+    (
+        "(model) control plane per month, 34 regions, 15-min cadence, every run a cold start ($)",
         "control_plane_monthly_usd",
+        "≤ 0.05",
+    ),
+    (
+        "(model) the same with the Lambdas kept warm ($/month)",
+        "control_plane_monthly_usd_warm",
         "≤ 0.05",
     ),
     (

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from p2p_core.control_plane_cost import (
+    CHECK_TRACE_RATE,
     EXPRESS_PER_GB_SECOND,
     ControlPlaneCost,
     CostItem,
@@ -207,7 +208,7 @@ def item(cost: ControlPlaneCost, name: str) -> CostItem:
 FULL = LambdaProfile(
     name="Plan",
     memory_mb=FULL_VCPU_MB,
-    init_seconds=0.5,
+    init=PerRegion(base=0.5),
     cold_cpu=PerRegion(base=1.0),
     warm_cpu=PerRegion(base=0.2),
     wait=PerRegion(base=0.3),
@@ -234,10 +235,13 @@ def test_a_scheduled_no_op_run_bills_no_standard_transition_one_express_request_
 
 
 def test_lambda_cpu_is_throttled_below_a_full_vcpu_but_init_and_waits_are_not():
-    small = LambdaProfile("Plan", 512, 0.8, PerRegion(0.5, 0.1), PerRegion(0.05, 0.03), PerRegion(0.7, 0.04))
+    small = LambdaProfile(
+        "Plan", 512, PerRegion(0.8, 0.06), PerRegion(0.5, 0.1), PerRegion(0.05, 0.03), PerRegion(0.7, 0.04)
+    )
     throttle = FULL_VCPU_MB / 512
 
-    assert small.billed_seconds(34, cold=True) == pytest.approx(0.8 + (0.5 + 3.4) * throttle + (0.7 + 1.36))
+    # INIT (imports, and clients for 34 regions) at full speed
+    assert small.billed_seconds(34, cold=True) == pytest.approx(2.84 + (0.5 + 3.4) * throttle + (0.7 + 1.36))
     assert small.billed_seconds(34, cold=False) == pytest.approx((0.05 + 1.02) * throttle + (0.7 + 1.36))
     assert small.gb_seconds(34, 0.25) == pytest.approx(
         (0.25 * small.billed_seconds(34, cold=True) + 0.75 * small.billed_seconds(34, cold=False)) / 2
@@ -281,18 +285,18 @@ def test_a_check_reads_and_writes_the_table_as_counted_in_the_replay():
     sizes = ItemSizes(config=PerRegion(500), status=PerRegion(10_000))  # 10 KB: 10 WRU, 3 RCU
     cost = control_plane_cost(100, regions=34, usage=Usage(sizes=sizes))
 
-    # 2 config gets (1 RCU) + 3 status gets (3 RCU) + 3 gets of the small checks item (1 RCU)
-    assert item(cost, "DynamoDB reads (on-demand)").quantity == 100 * (2 + 3 * 3 + 3)
-    # lease put and delete + one write of the checks item; never the status item, except for the quota headroom,
-    # recorded at most hourly (100 runs a month are fewer than the hours)
-    assert item(cost, "DynamoDB writes (on-demand)").quantity == 100 * (2 + 1) + 100 * 10
+    # 2 config gets (1 RCU) + 3 status gets (3 RCU) + 3 gets of the small checks and quota items (1 RCU each)
+    assert item(cost, "DynamoDB reads (on-demand)").quantity == 100 * (2 + 3 * 3 + 3 + 3)
+    # lease put and delete + one write of the checks item, never the status item; the quota item (3.9 KB for 34
+    # regions: 4 WRU) at most hourly (100 runs a month are fewer than the hours)
+    assert item(cost, "DynamoDB writes (on-demand)").quantity == 100 * (2 + 1) + 100 * 4
 
 
 def test_recording_each_check_in_the_status_item_would_bill_its_size():
     sizes = ItemSizes(config=PerRegion(500), status=PerRegion(10_000))
     in_status = Usage(sizes=sizes, table=TableCalls(status_writes=1, check_writes=0))
     cost = control_plane_cost(100, regions=34, usage=in_status)
-    assert item(cost, "DynamoDB writes (on-demand)").quantity == 100 * (2 + 10) + 100 * 10
+    assert item(cost, "DynamoDB writes (on-demand)").quantity == 100 * (2 + 10) + 100 * 4
 
 
 def test_express_duration_is_billed_in_100_ms_steps_of_one_64_mb_chunk():
@@ -362,6 +366,20 @@ def test_the_models_memory_sizes_are_the_templates():
     default = template["Globals"]["Function"]["MemorySize"]
     for logical, profile in (("PlanFunction", PLAN), ("FinalizeFunction", FINALIZE)):
         assert functions[logical]["Properties"].get("MemorySize", default) == profile.memory_mb
+
+
+def test_one_scheduled_check_in_a_hundred_is_traced_as_the_template_samples_them():
+    rule = load_template(ROOT / "template.yaml")["Resources"]["ScheduledCheckSampling"]["Properties"]["SamplingRule"]
+    watcher = load_template(ROOT / "template.yaml")["Resources"]["WatcherStateMachine"]["Properties"]["Name"]
+    assert (rule["FixedRate"], rule["ReservoirSize"]) == (CHECK_TRACE_RATE, 0)
+    assert (rule["ServiceName"], rule["ServiceType"]) == (watcher, "AWS::StepFunctions::StateMachine")
+
+    quiet = control_plane_cost(EVERY_15_MINUTES, regions=34)
+    drifting = control_plane_cost(EVERY_15_MINUTES, regions=34, drifted_regions_per_run=1)
+    standard = control_plane_cost(EVERY_15_MINUTES, regions=34, watcher=False)
+    assert item(quiet, "X-Ray traces recorded").quantity == pytest.approx(EVERY_15_MINUTES * 0.01)
+    assert item(drifting, "X-Ray traces recorded").quantity == pytest.approx(EVERY_15_MINUTES * 1.01)
+    assert item(standard, "X-Ray traces recorded").quantity == EVERY_15_MINUTES
 
 
 def test_control_plane_inputs_are_checked():

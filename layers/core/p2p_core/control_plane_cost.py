@@ -32,6 +32,8 @@ DYNAMODB_PER_WRITE_UNIT = 0.625 / 1_000_000  # on-demand, after the November 202
 DYNAMODB_PER_READ_UNIT = 0.125 / 1_000_000  # on-demand, after the November 2024 price cut (was 0.25)
 SCHEDULER_PER_INVOCATION = 1.00 / 1_000_000
 LOGS_PER_GB_INGESTED = 0.50
+XRAY_PER_TRACE = 5.00 / 1_000_000  # traces recorded
+CHECK_TRACE_RATE = 0.01  # template.yaml ScheduledCheckSampling: one scheduled check in a hundred is traced
 # Step Functions Express workflows, us-east-1, first 1,000 GB-hours a month (all the watcher uses), no free tier:
 # aws.amazon.com/step-functions/pricing, read EXPRESS_PRICES_AS_OF
 EXPRESS_PRICES_AS_OF = "2026-11-26"
@@ -140,6 +142,7 @@ class _Bill:
     lambda_gb_seconds: float = 0.0
     read_units: float = 0.0
     write_units: float = 0.0
+    traces: float = 1.0  # X-Ray traces recorded: a reconcile run is traced (the default sampling rule)
 
 
 def _workflow_cost(
@@ -163,6 +166,7 @@ def _workflow_cost(
         ),
         CostItem("EventBridge Scheduler", runs, "invocations", SCHEDULER_PER_INVOCATION),
         CostItem("CloudWatch Logs ingestion", runs * bill.invocations * log_kb / 1024**2, "GB", LOGS_PER_GB_INGESTED),
+        CostItem("X-Ray traces recorded", runs * bill.traces, "traces", XRAY_PER_TRACE),
     )
     return ControlPlaneCost(design, runs, regions, items)
 
@@ -171,15 +175,17 @@ def _table_use(usage: Usage, regions: int, records: float) -> tuple[float, float
     """(read units, write units) of `records` recorded runs, each planned once."""
     table, sizes = usage.table, usage.sizes
     reads = table.config_gets * sizes.read_units("config", regions) + table.check_gets  # the checks item: < 1 KB
-    reads += table.status_gets * sizes.read_units("status", regions)
+    reads += table.status_gets * sizes.read_units("status", regions) + table.quota_gets * sizes.read_units(
+        "quota", regions
+    )
     writes = table.lease_writes + table.check_writes + table.status_writes * sizes.write_units("status", regions)
     return records * reads, records * writes
 
 
 def _quota_writes(usage: Usage, regions: int, runs: float) -> float:
-    """Write units of the quota headroom, recorded in the status item at most hourly."""
+    """Write units of the quota headroom, recorded in its own item at most hourly."""
     per_month = min(runs, HOURS_PER_MONTH * usage.table.quota_writes_per_hour)
-    return per_month * usage.sizes.write_units("status", regions)
+    return per_month * usage.sizes.write_units("quota", regions)
 
 
 def control_plane_cost(
@@ -231,6 +237,7 @@ def control_plane_cost(
             lambda_gb_seconds=gb(usage.check) + drift_share * gb(reconcile_run) + reconcile_gb,
             read_units=reads,
             write_units=writes,
+            traces=CHECK_TRACE_RATE + drift_share,
         )
     else:
         reads, writes = _table_use(usage, regions, 1)

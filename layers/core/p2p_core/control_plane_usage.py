@@ -40,14 +40,15 @@ class PerRegion:
 class LambdaProfile:
     """One function's work per invocation, in seconds measured on one full CPU.
 
-    INIT (importing the handler) is billed since August 2025 and runs with unthrottled CPU; the invocation's
-    CPU runs at `memory_mb / FULL_VCPU_MB` of a vCPU below 1,769 MB, so it lasts that much longer; `wait` is the
-    wall time spent waiting for AWS's answers (80 ms per regional call in the benchmark), billed at any size.
+    INIT (importing the handler, and Plan's clients: workflow/prepare.py) is billed since August 2025 and runs
+    with unthrottled CPU; the invocation's CPU runs at `memory_mb / FULL_VCPU_MB` of a vCPU below 1,769 MB, so
+    it lasts that much longer; `wait` is the wall time spent waiting for AWS's answers (80 ms per regional
+    call in the benchmark), billed at any size.
     """
 
     name: str
     memory_mb: int
-    init_seconds: float
+    init: PerRegion
     cold_cpu: PerRegion  # the first invocation of a new environment: boto3 clients and models made
     warm_cpu: PerRegion
     wait: PerRegion
@@ -56,7 +57,7 @@ class LambdaProfile:
         """Lambda's billed duration of one invocation over `regions` regions (INIT included when `cold`)."""
         cpu = (self.cold_cpu if cold else self.warm_cpu).at(regions)
         throttled = cpu * max(1.0, FULL_VCPU_MB / self.memory_mb)
-        return (self.init_seconds if cold else 0.0) + throttled + self.wait.at(regions)
+        return (self.init.at(regions) if cold else 0.0) + throttled + self.wait.at(regions)
 
     def expected_seconds(self, regions: int, cold_share: float) -> float:
         """Billed seconds of an invocation, `cold_share` of them cold starts."""
@@ -71,8 +72,8 @@ class LambdaProfile:
 # benchmarks/results/latest.json "lambda_profiles" (34 and 1 regions, the template's MemorySize)
 PLAN = LambdaProfile(
     name="Plan",
-    memory_mb=512,
-    init_seconds=0.87,
+    memory_mb=384,
+    init=PerRegion(base=0.87),
     cold_cpu=PerRegion(base=0.518, per_region=0.16566),
     warm_cpu=PerRegion(base=0.036, per_region=0.031),
     wait=PerRegion(base=0.72, per_region=0.0403),
@@ -80,7 +81,7 @@ PLAN = LambdaProfile(
 FINALIZE = LambdaProfile(
     name="Finalize",
     memory_mb=512,
-    init_seconds=0.73,
+    init=PerRegion(base=0.73),
     cold_cpu=PerRegion(base=0.152),
     warm_cpu=PerRegion(base=0.03, per_region=0.0016),
     wait=PerRegion(base=0.066, per_region=0.0146),
@@ -89,7 +90,7 @@ FINALIZE = LambdaProfile(
 RECONCILE_REGION = LambdaProfile(
     name="ReconcileRegion",
     memory_mb=512,
-    init_seconds=0.87,
+    init=PerRegion(base=0.87),
     cold_cpu=PerRegion(base=0.35),
     warm_cpu=PerRegion(base=0.35),
     wait=PerRegion(base=0.0),
@@ -100,15 +101,16 @@ RECONCILE_REGION = LambdaProfile(
 class TableCalls:
     """The config table's calls of one quiet scheduled check, counted in the benchmark's replay.
 
-    Plan: get the config, put the lease, read the status (the status item and the checks item, strongly
+    Plan: get the config, put the lease, read the status (the status, checks and quota items, strongly
     consistent). Recording the check: read the status twice (the step's own read, then the write's), update the
     small checks item (storage/status.py: never the status item, billed by its size), delete the lease, and get
-    the config again (was it edited meanwhile?). The quota headroom is written to the status item at most hourly.
+    the config again (was it edited meanwhile?). The quota item is written at most hourly.
     """
 
     config_gets: int = 2
     status_gets: int = 3
     check_gets: int = 3
+    quota_gets: int = 3
     lease_writes: int = 2
     status_writes: int = 0
     check_writes: int = 1
@@ -120,6 +122,7 @@ class ItemSizes:
     """Sizes in bytes (DynamoDB's rules, `item_bytes`) of the config and status items."""
 
     config: PerRegion = PerRegion(base=130, per_region=12.3)  # the benchmark's: every region listed
+    quota: PerRegion = PerRegion(base=20, per_region=115)  # one region's headroom
     status: PerRegion = PerRegion(base=4839, per_region=527.2)  # 20 recorded no-op checks, results per region
 
     def read_units(self, name: str, regions: int) -> int:

@@ -1,7 +1,7 @@
 """Plan records each selected region's on-demand vCPU headroom: `status` and `run --wait` warn before AWS refuses.
 
 AWS accepts a group's capacity and only then refuses launches beyond the account's vCPU quota (the
-region ends `degraded`). Plan keeps, in the status item, the fleet's peak need and the quota per
+region ends `degraded`). Plan keeps, in the `status#quota` item, the fleet's peak need and the quota per
 selected region. The quota is read at most once an hour per region (and again when
 `instance.type` changes); capacity edits only redo the arithmetic, so a no-op run costs no reads.
 A quota AWS will not tell (denied, throttled) is recorded with its error, never fails the run.
@@ -19,7 +19,7 @@ from p2p_core.aws.clients import ClientFactory
 from p2p_core.config import ConfigItem
 from p2p_core.quota import QuotaHeadroom, counts_as_standard, on_demand_vcpu_quota, peak_instances, vcpus_per_instance
 from p2p_core.storage.config import to_dynamodb
-from p2p_core.storage.status import STATUS_KEY, Status
+from p2p_core.storage.status import QUOTA_KEY, Status
 
 REFRESH = timedelta(hours=1)
 _THREADS = 34
@@ -86,7 +86,7 @@ def _store(db: Any, table: str, headroom: dict[str, QuotaHeadroom]) -> None:
     value = {region: seen.model_dump(mode="json", exclude_none=True) for region, seen in headroom.items()}
     db.update_item(
         TableName=table,
-        Key={"pk": {"S": STATUS_KEY}},
-        UpdateExpression="SET quota_headroom = :q ADD revision :one",
-        ExpressionAttributeValues=to_dynamodb({":q": value, ":one": 1}),
+        Key={"pk": {"S": QUOTA_KEY}},  # its own item: the status item is billed by size at each write
+        UpdateExpression="SET quota_headroom = :q",
+        ExpressionAttributeValues=to_dynamodb({":q": value}),
     )

@@ -10,9 +10,10 @@ found the lease taken (naming the holder), `regions` the last known result of ev
 runs, and `recent_runs` the last runs of any kind, newest first.
 
 A scheduled check that found every region as configured (a quiet check) is recorded in a small item of its
-own (`pk = "status#checks"`: the last one and how many since when) instead: DynamoDB bills a write by the
-item's size, and the status item of 34 regions is over 20 KB, so recording every 15-minute check there
-would cost more than the rest of the control plane's table use together.
+own (`pk = "status#checks"`: the last one and how many since when) instead, and the quota headroom Plan
+refreshes hourly has its own item too (`status#quota`): DynamoDB bills a write by the item's size, and the
+status item of 34 regions is over 20 KB, so recording every 15-minute check there would cost more than the
+rest of the control plane's table use together. `StatusStore.load` reads the three as one `Status`.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from p2p_core.storage.config import from_dynamodb, to_dynamodb
 
 STATUS_KEY = "status"
 CHECKS_KEY = "status#checks"
+QUOTA_KEY = "status#quota"  # checks/quota_headroom.py writes it at most hourly, so the status item is not rewritten
 RECENT_RUNS = 20
 WRITE_ATTEMPTS = 8
 RunStatus = Literal["ok", "degraded", "failed", "skipped", "noop"]
@@ -180,8 +182,13 @@ class StatusStore:
         """The status item with the last quiet check, or an empty one before the first run."""
         found = self._item(STATUS_KEY)
         checks = self._item(CHECKS_KEY)
+        quota = self._item(QUOTA_KEY)  # a status item written before it had its own item holds it itself
         return Status.model_validate(
-            {**found, **{k: checks[k] for k in ("last_check", "quiet_checks", "quiet_since") if k in checks}}
+            {
+                **found,
+                **{k: checks[k] for k in ("last_check", "quiet_checks", "quiet_since") if k in checks},
+                **{k: quota[k] for k in ("quota_headroom",) if k in quota},
+            }
         )
 
     def _item(self, key: str) -> dict[str, Any]:
