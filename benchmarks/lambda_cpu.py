@@ -2,11 +2,12 @@
 from the emulator.
 
 Inside the emulator the handlers share a process (and its CPU) with moto and the IAM evaluator, so their wall time
-there says little about Lambda's bill. Here a scheduled check runs through the watcher as usual while its Plan and
-Finalize events are recorded; then each function is replayed in a fresh `python` process (benchmarks/lambda_replay.py:
-INIT = importing the handler, then the recorded event twice, cold clients and warm) against the same emulated
-account served over HTTP from this process, each regional call waiting `API_LATENCY`. The replay's CPU time is the
-handler's own work only (imports, botocore, our code); its wall time minus that CPU is the wait for AWS's answers.
+there says little about Lambda's bill. Here a scheduled check runs through the watcher as usual while its Lambda
+events are recorded (a no-op check has one: Plan, which records the run itself); then each function is replayed in a
+fresh `python` process (benchmarks/lambda_replay.py: INIT = importing the handler, then the recorded event twice,
+cold clients and warm) against the same emulated account served over HTTP from this process, each regional call
+waiting `API_LATENCY`. The replay's CPU time is the handler's own work only (imports, botocore, our code); its wall
+time minus that CPU is the wait for AWS's answers.
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ def _peak_rss_mb() -> float:
 def _outcome(result: Any) -> dict[str, Any]:
     if not isinstance(result, dict):
         return {}
-    return {key: result[key] for key in ("nothing_to_do", "skipped", "status") if key in result}
+    return {key: result[key] for key in ("nothing_to_do", "skipped", "recorded", "status") if key in result}
 
 
 def _timed(step: Any) -> tuple[Any, float, float]:

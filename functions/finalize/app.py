@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from p2p_core.models.events import FinalizeRequest
-from p2p_core.workflow.finalize_step import finalize_step, run_failure
+from p2p_core.workflow.finalize_step import finalize_step, run_failure, run_metrics, run_summary
 from p2p_core.workflow.runtime import clients_for, current_deployment
 
 logger = Logger()
@@ -25,15 +25,9 @@ def handler(event: FinalizeRequest, context: LambdaContext) -> dict[str, Any]:
     """Record the run; raise RunFailed (ConfigInvalid for a bad item) after recording, when anything failed."""
     deployment = current_deployment()
     run = finalize_step(event, deployment, clients_for(deployment), datetime.now(UTC))
-    failed, degraded, skipped = run.failed_regions, run.degraded_regions, run.skipped_regions
-    metrics.add_metric(name="RunsFailed", unit=MetricUnit.Count, value=int(run.status == "failed"))
-    metrics.add_metric(name="RunsSkipped", unit=MetricUnit.Count, value=int(run.status == "skipped"))
-    metrics.add_metric(name="RegionsFailed", unit=MetricUnit.Count, value=len(failed))
-    metrics.add_metric(name="DegradedRegions", unit=MetricUnit.Count, value=len(degraded))  # alarmed in template.yaml
-    changed = len(run.regions) - len(failed) - len(degraded) - len(skipped)
-    metrics.add_metric(name="RegionsChanged", unit=MetricUnit.Count, value=changed)
-    degraded_reasons = {r.region: r.error_message for r in degraded}
-    logger.info("run finished", extra={"status": run.status, "errors": run.errors, "degraded": degraded_reasons})
+    for name, value in run_metrics(run).items():
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    logger.info("run finished", extra=run_summary(run))
     if run.status == "failed":
         raise run_failure(run)
     return run.model_dump(mode="json")

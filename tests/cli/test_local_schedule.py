@@ -1,11 +1,12 @@
 """`p2pctl local` plays EventBridge Scheduler: the schedule's target (the watcher) starts at the schedule's pace.
 
-A scheduled check that finds nothing to do starts no reconcile (Standard) run and is recorded as a
-no-op run, which `p2pctl status` shows; one that finds drift starts the reconcile run under its name.
+A scheduled check that finds nothing to do starts no reconcile (Standard) run and is recorded (by its
+Plan) as a no-op run, which `p2pctl status` shows; one that finds drift starts the reconcile run under its name.
 """
 
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,7 +49,10 @@ def test_scheduled_no_op_checks_start_no_reconcile_run_and_p2pctl_status_shows_t
         checks = eventually(lambda: [r for r in scheduled_runs(local) if r["startDate"] > settled][2:], timeout=90)
         ended = finished(local, checks[0])
         assert ended["status"] == "SUCCEEDED", ended.get("cause")
-        assert "reconcile_run" not in (ended.get("output") or "")  # it finished in Finalize
+        recorded = json.loads(ended["output"])  # Plan recorded it (no Finalize): the check's output is the run
+        assert recorded["execution"] == checks[0]["name"]
+        assert recorded["status"] in ("noop", "skipped")  # skipped: the check before it still held the lease
+        assert "reconcile_run" not in recorded
 
         def shown_by_status() -> dict[str, Any] | None:
             # `p2pctl status` as a subprocess: a quiet check is recorded in its own small item

@@ -40,6 +40,21 @@ def hooked(world: WorkflowWorld, hook: Hook, event: str = "before-call") -> Iter
         remove_client_hook(event, hook)
 
 
+@contextmanager
+def edited_once_the_lease_is_taken(world: WorkflowWorld, **config: Any) -> Iterator[None]:
+    """The config is edited (`config`) right after the next run's Plan read it and as it takes the lease: that
+    edit's own run would find the lease taken, so only the follow-up run of the one holding it applies it."""
+    edited: list[bool] = []
+
+    def edit_once(params: dict[str, Any], **_: Any) -> None:
+        if params.get("Item", {}).get("pk") == {"S": LEASE_KEY} and not edited:
+            edited.append(True)
+            world.put_config(**config)
+
+    with hooked(world, edit_once, "before-parameter-build.dynamodb.PutItem"):
+        yield
+
+
 def failing(region: str, operation: str, code: str, message: str = "injected") -> Hook:
     """A before-call hook: `operation` in `region` answers with the AWS error `code` (after botocore's retries)."""
 

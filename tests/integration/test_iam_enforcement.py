@@ -16,6 +16,7 @@ import pytest
 from p2p_core.rfc3339 import format_time
 from p2pctl.emulator import shims
 from p2pctl.emulator.iam import ENFORCER
+from tests.integration.reliability_world import edited_once_the_lease_is_taken
 from tests.integration.workflow_world import HOME, WorkflowWorld
 
 
@@ -181,3 +182,21 @@ def test_plan_without_its_table_permissions_fails_the_run_in_its_first_step(worl
     assert "AccessDeniedException" in str(run.cause)  # DynamoDB's JSON answer
     assert "dynamodb:GetItem" in str(run.cause)
     assert world.managed_vpcs(HOME) == []
+
+
+def test_the_watchers_plan_starts_the_follow_up_run_of_an_edit_only_with_its_statement(world: WorkflowWorld) -> None:
+    """Injected: the config edited during a scheduled no-op check, with Plan's StartExecution statement revoked.
+    Checked: the check fails naming the denied action (Plan's Catch: Finalize records it and fails the check,
+    so the alarm fires); no reconcile run was started."""
+    world.put_config(regions=[HOME], desired_capacity=1, start_time="2020-01-01T00:00:00Z", run_duration=None)
+    assert world.run("provision").status == "SUCCEEDED"
+    plan = world.stack.principals["PlanFunction"].statements
+    (statement,) = [s.name for s in plan if s.name.endswith("/FollowUpRunAfterAnEditDuringThisRun")]
+    ENFORCER.revoke(statement)
+    runs_before = world.reconcile_runs()
+    with edited_once_the_lease_is_taken(world, regions=[HOME], desired_capacity=2):
+        check = world.scheduled_run()
+    assert check.status == "FAILED"
+    assert check.states_entered == ["Plan", "Finalize"]
+    assert "not authorized to perform: states:StartExecution " in str(check.cause)
+    assert world.reconcile_runs() == runs_before

@@ -1,22 +1,32 @@
 """Scheduled runs through the watcher (Express): the real template, both ASLs executed by moto, real handlers.
 
 The schedule starts the watcher; its Plan is the reconcile workflow's Plan (same Lambda, lease and
-status item). Nothing differs: its Finalize records the no-op run and no reconcile (Standard)
-execution is started. Something differs: it starts the reconcile workflow under its own run name,
-whose Plan finds the lease already owned by that name and keeps it, so the lease is never free and
-never held by anyone else between the two (README "Scheduled runs: the watcher").
+status item). Nothing to do (a no-op, or the lease taken): Plan records the run itself, as Finalize
+would, so the check is one Lambda invocation and no reconcile (Standard) execution is started. A
+failed Plan still goes to Finalize, which records it and fails the check. Something differs: it
+starts the reconcile workflow under its own run name, whose Plan finds the lease already owned by
+that name and keeps it, so the lease is never free and never held by anyone else between the two
+(README "Scheduled runs: the watcher").
 """
 
 from __future__ import annotations
 
+import io
+import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stdout
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from p2p_core.aws.clients import is_mutating
+from p2p_core.models.events import PlanResult
 from p2p_core.storage.lease import LEASE_KEY
-from p2pctl.runs import run_name, start_run, wait_run
-from tests.integration.reliability_world import hooked, lease_item, put_lease
+from p2pctl.emulator import shims
+from p2pctl.emulator.iam import ENFORCER
+from p2pctl.runs import RunOutcome, run_name, start_run, wait_run
+from tests.integration.reliability_world import edited_once_the_lease_is_taken, hooked, lease_item, put_lease
 from tests.integration.workflow_world import HOME, WorkflowWorld
 
 REGION = {
@@ -25,8 +35,48 @@ REGION = {
     "start_time": "2020-01-01T00:00:00Z",
     "run_duration": None,
 }
-WATCHER_NO_OP = ["Plan", "NothingToDo", "Finalize"]
+WATCHER_NO_OP = ["Plan", "NothingToDo", "Recorded"]  # Plan recorded the run: no Finalize
 WATCHER_DRIFT = ["Plan", "NothingToDo", "StartReconcile"]
+RUN_METRICS = ("RunsFailed", "RunsSkipped", "RegionsFailed", "DegradedRegions", "RegionsChanged")
+
+
+@dataclass
+class Invoked:
+    """What the handlers did meanwhile: the Lambda functions invoked (logical ids, in order) and what they printed."""
+
+    functions: list[str] = field(default_factory=list)
+    printed: io.StringIO = field(default_factory=io.StringIO)
+
+    def run_metrics(self) -> list[dict[str, float]]:
+        """The run metrics of each EMF line that has them (Powertools prints one line per invocation)."""
+        return run_metrics(self.printed.getvalue())
+
+
+@contextmanager
+def invoked() -> Iterator[Invoked]:
+    """Record the invokes (a fault hook that lets them go on) and the handlers' stdout (their EMF metrics)."""
+    seen = Invoked()
+
+    def record(logical_id: str, _: dict[str, Any]) -> None:
+        seen.functions.append(logical_id)
+
+    shims.add_fault(record)
+    try:
+        with redirect_stdout(seen.printed):  # not capsys: a Logger made meanwhile would keep its closed stream
+            yield seen
+    finally:
+        shims.clear_faults()
+
+
+def run_metrics(out: str) -> list[dict[str, float]]:
+    """The run metrics of each EMF line in `out` that has them."""
+    found = []
+    for line in out.splitlines():
+        if '"_aws"' in line and '"RunsFailed"' in line:
+            emitted = json.loads(line)
+            values = {name: emitted[name] for name in RUN_METRICS}
+            found.append({name: v[0] if isinstance(v, list) and len(v) == 1 else v for name, v in values.items()})
+    return found
 
 
 def provisioned(world: WorkflowWorld) -> None:
@@ -47,15 +97,21 @@ def test_the_schedule_starts_the_watcher_and_config_edits_start_the_reconcile_wo
 def test_a_scheduled_no_op_run_starts_no_reconcile_run_and_is_recorded_as_a_no_op(world: WorkflowWorld) -> None:
     provisioned(world)
     before = world.reconcile_runs()
-    check = world.scheduled_run()
+    with invoked() as seen:
+        check = world.scheduled_run()
     assert check.status == "SUCCEEDED", check.cause
     assert check.states_entered == WATCHER_NO_OP
+    assert seen.functions == ["PlanFunction"]  # one Lambda invocation: Plan recorded the run, no Finalize
+    assert seen.run_metrics() == [dict.fromkeys(RUN_METRICS, 0)]  # Finalize's metrics, from Plan
     assert world.reconcile_runs() == before  # no Standard execution: no Standard transitions billed
     assert {op for _, op in world.mutating_calls()} <= {"PutItem", "UpdateItem", "DeleteItem"}  # lease, status only
-    last = world.status().last_run
-    assert last is not None
+    status = world.status()
+    last = status.last_check  # a quiet check: its own small item, as when Finalize recorded it
+    assert last is not None and status.latest == last
     assert (last.execution, last.source, last.status) == (check.name, "schedule", "noop")
     assert last.unchanged_regions == ["eu-central-1"]
+    assert check.output == last.model_dump(mode="json")  # the check's output is the run, as Finalize's was
+    assert status.quiet_checks == 1 and status.run(check.name) == last  # recorded once
     assert lease_item(world) is None
 
 
@@ -133,13 +189,17 @@ def test_a_scheduled_run_that_finds_the_lease_taken_is_recorded_skipped_and_star
 ) -> None:
     world.put_config(**REGION)
     item = put_lease(world, "other-run", datetime.now(UTC) + timedelta(minutes=10))
-    check = world.scheduled_run()
+    with invoked() as seen:
+        check = world.scheduled_run()
     assert check.status == "SUCCEEDED", check.cause
     assert check.states_entered == WATCHER_NO_OP
+    assert seen.functions == ["PlanFunction"]
+    assert seen.run_metrics() == [{**dict.fromkeys(RUN_METRICS, 0), "RunsSkipped": 1}]
     assert world.reconcile_runs() == []
     skipped = world.status().last_skipped
     assert skipped is not None and (skipped.execution, skipped.held_by) == (check.name, "other-run")
-    assert lease_item(world) == item
+    assert check.output is not None and (check.output["status"], check.output["held_by"]) == ("skipped", "other-run")
+    assert lease_item(world) == item  # the other run's lease, untouched
 
 
 def test_two_scheduled_checks_at_once_start_one_reconcile_run(world: WorkflowWorld) -> None:
@@ -161,9 +221,11 @@ def test_two_scheduled_checks_at_once_start_one_reconcile_run(world: WorkflowWor
 
 def test_an_invalid_config_stops_the_scheduled_run_in_plan_recorded_and_failed(world: WorkflowWorld) -> None:
     world.put_raw_config({"desired_capacity": "lots"})
-    check = world.scheduled_run()
+    with invoked() as seen:
+        check = world.scheduled_run()
     assert check.status == "FAILED" and check.error == "ConfigInvalid"
-    assert check.states_entered == ["Plan", "Finalize"]
+    assert check.states_entered == ["Plan", "Finalize"]  # Plan's Catch: Finalize records it and fails the check
+    assert seen.functions == ["PlanFunction", "FinalizeFunction"]
     assert world.reconcile_runs() == []
     last = world.status().last_run
     assert last is not None and last.execution == check.name
@@ -187,17 +249,11 @@ def test_an_edit_during_a_scheduled_no_op_check_gets_its_follow_up_run_on_the_re
     world: WorkflowWorld,
 ) -> None:
     """Injected: the config is edited right after the watcher's Plan read it (its own edit run would find
-    the lease taken). Checked: the check is recorded as a no-op and its Finalize starts the follow-up run
-    on the reconcile workflow, which applies the edit."""
+    the lease taken). Checked: the check is recorded as a no-op and its Plan, recording it, starts the
+    follow-up run on the reconcile workflow, which applies the edit."""
     provisioned(world)
-    edited: list[bool] = []
-
-    def edit_once(params: dict[str, Any], **_: Any) -> None:
-        if params.get("Item", {}).get("pk") == {"S": LEASE_KEY} and not edited:
-            edited.append(True)
-            world.put_config(**{**REGION, "desired_capacity": 2})
-
-    with hooked(world, edit_once, "before-parameter-build.dynamodb.PutItem"):
+    denied_before = len(ENFORCER.denials)
+    with edited_once_the_lease_is_taken(world, **{**REGION, "desired_capacity": 2}):
         check = world.scheduled_run()
     assert check.states_entered == WATCHER_NO_OP
     assert check.output is not None and check.output["status"] == "noop"
@@ -207,3 +263,32 @@ def test_an_edit_during_a_scheduled_no_op_check_gets_its_follow_up_run_on_the_re
     assert world.reconcile_run(follow_up).status == "SUCCEEDED"
     group = world.asg("eu-central-1")
     assert group is not None and group["DesiredCapacity"] == 2
+    assert ENFORCER.denials[denied_before:] == []  # Plan's role may start it (FollowUpRunAfterAnEditDuringThisRun)
+
+
+def state_output(run: RunOutcome, state: str) -> dict[str, Any]:
+    """What `state` passed on (its first exit), from the execution history."""
+    exited = next(
+        e["stateExitedEventDetails"] for e in run.events if e.get("stateExitedEventDetails", {}).get("name") == state
+    )
+    output: dict[str, Any] = json.loads(exited["output"])
+    return output
+
+
+def test_the_reconcile_workflows_plan_records_nothing_itself_and_its_finalize_records_the_no_op(
+    world: WorkflowWorld,
+) -> None:
+    """Only the watcher asks Plan to record a run: the reconcile (Standard) workflow's Plan output is as before."""
+    provisioned(world)
+    with invoked() as seen:
+        run = world.run("manual-no-op")
+    assert run.status == "SUCCEEDED", run.cause
+    assert run.states_entered == ["Plan", "NothingToDo", "Finalize"]
+    assert seen.functions == ["PlanFunction", "FinalizeFunction"]
+    plan = state_output(run, "Plan")
+    assert plan["nothing_to_do"] is True
+    assert set(plan) == set(PlanResult.model_fields) - {"recorded", "run"}
+    last = world.status().last_run
+    assert last is not None and (last.execution, last.status) == (run.name, "noop")
+    assert [r.execution for r in world.status().recent_runs].count(run.name) == 1
+    assert lease_item(world) is None

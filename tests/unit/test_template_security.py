@@ -221,6 +221,27 @@ def test_the_schedule_may_start_only_the_watcher_and_the_pipe_only_the_reconcile
     assert RESOURCES["ConfigEditPipe"]["Properties"]["Target"] == {"Ref": "ReconcileStateMachine"}
 
 
+def test_only_the_schedule_the_pipe_the_watcher_and_the_runs_recorders_start_executions() -> None:
+    starters = {s.resource for s in ALLOWS if "states:StartExecution" in s.actions}
+    assert starters == {
+        "SchedulerRole",
+        "ConfigPipeRole",
+        "WatcherStateMachine",
+        "PlanFunction",
+        "FinalizeFunction",
+    }
+    # Plan (the watcher's, recording a run with nothing to do) and Finalize start a run after an edit during theirs:
+    # the same statement, the reconcile workflow by name (a !Ref would be a cycle: it references both functions)
+    follow_ups = [
+        s for s in ALLOWS if s.resource in ("PlanFunction", "FinalizeFunction") and "states:" in str(s.actions)
+    ]
+    assert [s.resource for s in follow_ups] == ["PlanFunction", "FinalizeFunction"]
+    assert all(s.body == follow_ups[0].body for s in follow_ups)
+    assert follow_ups[0].body["Sid"] == "FollowUpRunAfterAnEditDuringThisRun"
+    assert follow_ups[0].body["Action"] == "states:StartExecution"
+    assert str(follow_ups[0].body["Resource"]).count(":stateMachine:p2p-${StackIdPart}-reconcile") == 1
+
+
 def test_pass_role_names_its_role_and_its_service() -> None:
     for statement in (s for s in ALLOWS if "iam:PassRole" in s.actions):
         assert statement.body["Resource"] != "*", statement.label

@@ -18,12 +18,21 @@ class _Event(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
+class RecordNothingToDo(_Event):
+    """The watcher's ask: a run with nothing to do is recorded by Plan itself, as Finalize would record it."""
+
+    state_machine: str | None = Field(None, description="for a follow-up run when the config changed meanwhile")
+
+
 class PlanRequest(_Event):
     """Plan's input: the execution's identity and start time (the run's "now")."""
 
     execution: str
     started_at: datetime
     input: dict[str, Any] = Field(default_factory=dict)
+    record_nothing_to_do: RecordNothingToDo | None = Field(
+        None, description="the watcher: a no-op or skipped run is recorded in Plan's invocation (no Finalize)"
+    )
 
 
 class PlanResult(_Event):
@@ -48,6 +57,8 @@ class PlanResult(_Event):
     schedule_expression: str = ""
     max_concurrency: int = MAX_CONCURRENCY
     observe_errors: dict[str, str] = Field(default_factory=dict)
+    recorded: bool = Field(False, description="Plan recorded this run itself (record_nothing_to_do): no Finalize")
+    run: dict[str, Any] | None = Field(None, description="the run as Plan recorded it (the status item's entry)")
 
 
 class RegionTask(_Event):

@@ -10,7 +10,7 @@ from typing import Any
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.checks.enabled import SKIP_REASON
 from p2p_core.models.deployment import Deployment
-from p2p_core.models.events import ConfigInvalid, FinalizeRequest, FinalState
+from p2p_core.models.events import ConfigInvalid, FinalizeRequest, FinalState, PlanRequest, PlanResult
 from p2p_core.models.results import RegionResult
 from p2p_core.rfc3339 import format_time
 from p2p_core.storage.config import ConfigStore
@@ -47,6 +47,45 @@ def finalize_step(request: FinalizeRequest, deployment: Deployment, clients: Cli
         run = run.model_copy(update={"follow_up": follow_up})
         store.note_follow_up(run.execution, follow_up)
     return run
+
+
+def record_nothing_to_do(
+    request: PlanRequest, result: PlanResult, deployment: Deployment, clients: ClientFactory, now: datetime
+) -> RunRecord | None:
+    """The watcher's Plan: a run with nothing to do (a no-op, or skipped: the lease was taken) recorded in Plan's
+    own invocation exactly as Finalize would record it (status item, lease release, follow-up run after an edit).
+
+    None when Plan was not asked to (the reconcile workflow) or there is something to do (Finalize records it).
+    Such a run never fails: it has no Plan error, no Apply and no region result.
+    """
+    asked = request.record_nothing_to_do
+    if asked is None or not result.nothing_to_do:
+        return None
+    finalize = FinalizeRequest(
+        execution=request.execution,
+        started_at=request.started_at,
+        state_machine=asked.state_machine,
+        plan=FinalState.model_validate(result.model_dump(mode="json")),  # as the state machine would pass it
+    )
+    return finalize_step(finalize, deployment, clients, now)
+
+
+def run_metrics(run: RunRecord) -> dict[str, int]:
+    """The Count metrics of a recorded run (Finalize's, or Plan's when it recorded the run): name -> value."""
+    failed, degraded, skipped = run.failed_regions, run.degraded_regions, run.skipped_regions
+    return {
+        "RunsFailed": int(run.status == "failed"),
+        "RunsSkipped": int(run.status == "skipped"),
+        "RegionsFailed": len(failed),
+        "DegradedRegions": len(degraded),  # alarmed in template.yaml
+        "RegionsChanged": len(run.regions) - len(failed) - len(degraded) - len(skipped),
+    }
+
+
+def run_summary(run: RunRecord) -> dict[str, Any]:
+    """The "run finished" log line's fields."""
+    degraded = {r.region: r.error_message for r in run.degraded_regions}
+    return {"status": run.status, "errors": run.errors, "degraded": degraded}
 
 
 def _follow_up_if_edited(
