@@ -100,11 +100,12 @@ class Transitions:
 class Usage:
     """What the model bills per run, from the benchmark's measurements (control_plane_usage.py).
 
-    `check` is the Lambdas one scheduled no-op check invokes; a run that finds drift also runs the reconcile
-    workflow's `plan`, one `reconcile` per drifted region, and `finalize`.
+    `check` is the Lambdas one scheduled no-op check invokes (Plan alone: it records the check itself); a run
+    that finds drift also runs the reconcile workflow's `plan`, one `reconcile` per drifted region, and
+    `finalize`.
     """
 
-    check: tuple[LambdaProfile, ...] = (PLAN, FINALIZE)
+    check: tuple[LambdaProfile, ...] = (PLAN,)
     plan: LambdaProfile = PLAN
     finalize: LambdaProfile = FINALIZE
     reconcile: LambdaProfile = RECONCILE_REGION

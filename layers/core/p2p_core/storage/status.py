@@ -234,11 +234,13 @@ class StatusStore:
             return recorded if recorded is not None else anchor
         return anchor
 
-    def record_run(self, run: RunRecord, managed_regions: list[str] | None) -> None:
+    def record_run(self, run: RunRecord, managed_regions: list[str] | None, loaded: Status | None = None) -> None:
         """Store `run` in the recent list and as the last (or last skipped) run; update managed regions when given.
         A quiet scheduled check goes to the checks item instead (`Status.is_quiet_check`)."""
         for _ in range(WRITE_ATTEMPTS):
-            status = self.load()
+            # the caller's fresh read saves one (each read of the status item is billed by its size); the write
+            # below is conditional on its revision, so a stale one is only retried
+            status, loaded = loaded or self.load(), None
             if status.is_quiet_check(run, managed_regions):
                 self._record_check(run)
                 return

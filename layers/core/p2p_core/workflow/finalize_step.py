@@ -38,7 +38,7 @@ def finalize_step(request: FinalizeRequest, deployment: Deployment, clients: Cli
         lease.release(request.execution)  # a Plan that timed out holding it did not give it back
         return run  # no follow-up: a run started now would stop in Plan the same way
     previous = store.load()
-    store.record_run(run, managed_regions=managed_after(previous.managed_regions, state))
+    store.record_run(run, managed_regions=managed_after(previous.managed_regions, state), loaded=previous)
     lease.release(request.execution)
     # Released first, then read: an edit whose own run found the lease taken is seen here, or its run
     # got the lease. Either way no edit waits for the next scheduled run.
