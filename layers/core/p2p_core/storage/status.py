@@ -165,7 +165,8 @@ class Status(BaseModel):
     @property
     def latest(self) -> RunRecord | None:
         """The last run that did work or the last quiet check, whichever finished later."""
-        records = [r for r in (self.last_run, self.last_check) if r is not None]
+        # the check first: within the same second (finished_at's precision) it is the later record
+        records = [r for r in (self.last_check, self.last_run) if r is not None]
         return max(records, key=lambda r: parse_time(r.finished_at)) if records else None
 
     def is_quiet_check(self, run: RunRecord, managed_regions: list[str] | None) -> bool:
