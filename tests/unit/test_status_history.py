@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from p2p_core.models.results import RegionResult
 from p2p_core.regions import commercial_regions
-from p2p_core.storage.status import DETAILED_RUNS, RECENT_RUNS, RECENT_RUNS_BYTES, RunRecord, recent_runs
+from p2p_core.storage.status import DETAILED_RUNS, RECENT_RUNS, RECENT_RUNS_BYTES, RunRecord, Status, recent_runs
 
 
 def provisioning(number: int, actions_per_region: int = 20) -> RunRecord:
@@ -36,17 +36,27 @@ def test_twenty_provisioning_runs_of_34_regions_stay_under_half_of_dynamodbs_lim
     assert sum(len(r.model_dump_json(exclude_none=True)) for r in kept) <= RECENT_RUNS_BYTES < 400 * 1024 / 2
 
 
-def test_the_newest_runs_keep_their_actions_older_ones_their_counts():
+def test_the_history_keeps_each_regions_status_and_counts_not_its_actions():
     kept = recent_runs([provisioning(n) for n in range(6)])
 
-    assert all(r.actions for run in kept[:DETAILED_RUNS] for r in run.regions)
-    older = [r for run in kept[DETAILED_RUNS:] for r in run.regions]
-    assert older and not any(r.actions for r in older)
-    assert {r.mutating_calls for r in older} == {20}  # what changed is still counted, and each region's status
+    assert DETAILED_RUNS == 0  # the actions are in `last_run` and `regions`, read at every check already
+    regions = [r for run in kept for r in run.regions]
+    assert len(regions) == 6 * 34 and not any(r.actions for r in regions)
+    assert {(r.status, r.mutating_calls) for r in regions} == {("ok", 20)}
+
+
+def test_a_run_is_found_whole_when_it_is_the_last_one():
+    newest = provisioning(1)
+    status = Status(last_run=newest, recent_runs=recent_runs([newest, provisioning(0)]))
+
+    assert status.run("run-01") == newest  # with its actions: what `run --wait` prints
+    assert status.run("run-00") is not None and not status.run("run-00").regions[0].actions
+    assert status.run("run-99") is None
 
 
 def test_the_history_is_cut_by_size_but_always_keeps_the_newest_run():
-    huge = [provisioning(n, actions_per_region=200) for n in range(5)]  # ~450 KB each with its actions
+    # runs whose recorded text is large even without actions (errors are capped per message, not per run)
+    huge = [provisioning(n).model_copy(update={"errors": ["x" * 300] * 200}) for n in range(5)]  # ~70 KB each
 
     kept = recent_runs(huge)
 

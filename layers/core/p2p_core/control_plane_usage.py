@@ -69,14 +69,15 @@ class LambdaProfile:
         return self.expected_seconds(regions, cold_share) * self.memory_mb / 1024
 
 
-# benchmarks/results/latest.json "lambda_profiles" (34 and 1 regions, the template's MemorySize)
+# benchmarks/results/latest.json "lambda_profiles" of MEASURED_AT (34 and 1 regions, the template's MemorySize):
+# Plan as the watcher invokes it, recording a quiet check itself; Finalize as the reconcile workflow runs it
 PLAN = LambdaProfile(
     name="Plan",
     memory_mb=384,
-    init=PerRegion(base=0.87),
-    cold_cpu=PerRegion(base=0.518, per_region=0.16566),
-    warm_cpu=PerRegion(base=0.036, per_region=0.031),
-    wait=PerRegion(base=0.72, per_region=0.0403),
+    init=PerRegion(base=1.2703, per_region=0.04173),
+    cold_cpu=PerRegion(base=0.1813, per_region=0.14467),
+    warm_cpu=PerRegion(base=0.0718, per_region=0.02721),
+    wait=PerRegion(base=0.8216, per_region=0.05036),
 )
 FINALIZE = LambdaProfile(
     name="Finalize",
@@ -122,8 +123,8 @@ class ItemSizes:
     """Sizes in bytes (DynamoDB's rules, `item_bytes`) of the config and status items."""
 
     config: PerRegion = PerRegion(base=130, per_region=12.3)  # the benchmark's: every region listed
-    quota: PerRegion = PerRegion(base=20, per_region=115)  # one region's headroom
-    status: PerRegion = PerRegion(base=4839, per_region=527.2)  # with the provisioning run of every region
+    quota: PerRegion = PerRegion(base=29, per_region=114.3)  # one region's headroom
+    status: PerRegion = PerRegion(base=858, per_region=3692)  # with the provisioning run of every region
 
     def read_units(self, name: str, regions: int) -> int:
         """Read request units of one strongly consistent GetItem (4 KB each)."""

@@ -32,8 +32,8 @@ from p2p_core.rfc3339 import format_time, parse_time
 from p2p_core.storage.config import from_dynamodb, to_dynamodb
 
 STATUS_KEY = "status"
-DETAILED_RUNS = 1  # the newest recent run keeps each region's actions (as `last_run` and `regions` do); older
-# ones keep each region's status, counts and errors
+DETAILED_RUNS = 0  # recent runs keep each region's status, counts and errors; the actions are in `last_run` and
+# in `regions` (each region's last changes): not twice more in the history, read and billed at every check
 RECENT_RUNS_BYTES = 200_000  # DynamoDB refuses an item over 400 KB: the history never takes half of it
 CHECKS_KEY = "status#checks"
 QUOTA_KEY = "status#quota"  # checks/quota_headroom.py writes it at most hourly, so the status item is not rewritten
@@ -120,7 +120,7 @@ def remember_regions(
 def recent_runs(runs: list[RunRecord]) -> list[RunRecord]:
     """The history to keep, newest first: at most `RECENT_RUNS`, region actions only in the newest
     `DETAILED_RUNS`, and no more than `RECENT_RUNS_BYTES` of it (a 34-region provisioning run lists ~700
-    actions, 45 KB: twenty of them would make the item too big to write, and every read of it dearer)."""
+    actions, 45 KB: twenty of them would make the item too big to write, and any of them every read dearer)."""
     kept: list[RunRecord] = []
     size = 0
     for number, run in enumerate(runs[:RECENT_RUNS]):
@@ -156,11 +156,12 @@ class Status(BaseModel):
     quiet_since: str | None = None
 
     def run(self, execution: str) -> RunRecord | None:
-        """The recorded run of that execution name, if it is among the recent ones or the last quiet check."""
-        found = next((r for r in self.recent_runs if r.execution == execution), None)
-        if found is None and self.last_check is not None and self.last_check.execution == execution:
-            return self.last_check
-        return found
+        """The recorded run of that execution name: the last run, skipped run or quiet check in full, else one of
+        the recent runs (without their regions' actions)."""
+        for whole in (self.last_run, self.last_skipped, self.last_check):
+            if whole is not None and whole.execution == execution:
+                return whole
+        return next((r for r in self.recent_runs if r.execution == execution), None)
 
     @property
     def latest(self) -> RunRecord | None:
