@@ -74,10 +74,10 @@ class LambdaProfile:
 PLAN = LambdaProfile(
     name="Plan",
     memory_mb=384,
-    init=PerRegion(base=1.2703, per_region=0.04173),
-    cold_cpu=PerRegion(base=0.1813, per_region=0.14467),
-    warm_cpu=PerRegion(base=0.0718, per_region=0.02721),
-    wait=PerRegion(base=0.8216, per_region=0.05036),
+    init=PerRegion(base=1.1621, per_region=0.05794),
+    cold_cpu=PerRegion(base=0.1985, per_region=0.13345),
+    warm_cpu=PerRegion(base=0.0664, per_region=0.03164),
+    wait=PerRegion(base=0.784, per_region=0.05503),
 )
 FINALIZE = LambdaProfile(
     name="Finalize",
@@ -124,7 +124,7 @@ class ItemSizes:
 
     config: PerRegion = PerRegion(base=130, per_region=12.3)  # the benchmark's: every region listed
     quota: PerRegion = PerRegion(base=29, per_region=114.3)  # one region's headroom
-    status: PerRegion = PerRegion(base=858, per_region=3692)  # with the provisioning run of every region
+    status: PerRegion = PerRegion(base=859, per_region=2607)  # with the provisioning run of every region
 
     def read_units(self, name: str, regions: int) -> int:
         """Read request units of one strongly consistent GetItem (4 KB each)."""
