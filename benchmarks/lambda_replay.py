@@ -24,6 +24,9 @@ from typing import Any
 
 @dataclass
 class _Context:
+    """Lambda's context as Powertools reads it (as the emulator's LambdaContext: not imported from there, since
+    importing the emulator loads moto and botocore before the handler's INIT is timed)."""
+
     function_name: str = "replay"
     invoked_function_arn: str = "arn:aws:lambda:eu-central-1:123456789012:function:replay"
     memory_limit_in_mb: int = 512
