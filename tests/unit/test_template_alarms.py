@@ -6,6 +6,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from p2p_core.storage.status import RunRecord
+from p2p_core.workflow.finalize_step import run_metrics
 from p2pctl.emulator.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -15,11 +17,13 @@ SETTINGS = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
 
 
 def emitted_metrics() -> set[str]:
-    """Names every handler passes to Powertools' add_metric / single_metric."""
+    """Names every handler passes to Powertools' add_metric / single_metric, and the run metrics Plan and Finalize
+    both emit (`run_metrics`)."""
     names: set[str] = set()
     for app in (ROOT / "functions").glob("*/app.py"):
         names |= set(re.findall(r'metric\(name="(\w+)"', app.read_text()))
-    return names
+    run = RunRecord(execution="r", status="ok", started_at="2026-11-26T00:00:00Z", finished_at="2026-11-26T00:00:01Z")
+    return names | set(run_metrics(run))
 
 
 def own_metric_alarms() -> dict[str, dict[str, Any]]:
