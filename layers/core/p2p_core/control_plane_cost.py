@@ -138,30 +138,31 @@ class _Bill:
     """One run's use: what `_workflow_cost` prices."""
 
     transitions: float = 0.0
+    express_requests: float = 0.0
     express_gb_seconds: float = 0.0
     invocations: float = 0.0
     lambda_gb_seconds: float = 0.0
-    read_units: float = 0.0
-    write_units: float = 0.0
+    recorded: float = 1.0  # runs planned and recorded (their table calls)
     traces: float = 1.0  # X-Ray traces recorded: a reconcile run is traced (the default sampling rule)
 
 
 def _workflow_cost(
-    design: str, runs: float, regions: int, bill: _Bill, *, express: bool, extra_writes: float, log_kb: float
+    design: str, runs: float, regions: int, bill: _Bill, usage: Usage, log_kb: float
 ) -> ControlPlaneCost:
     transitions = runs * bill.transitions
+    reads, writes = _table_use(usage, regions, bill.recorded)
     items = (
         CostItem("Step Functions state transitions", transitions, "transitions", STEP_FUNCTIONS_PER_TRANSITION),
-        CostItem("Step Functions Express requests", runs if express else 0.0, "requests", EXPRESS_PER_REQUEST),
+        CostItem("Step Functions Express requests", runs * bill.express_requests, "requests", EXPRESS_PER_REQUEST),
         CostItem(
             "Step Functions Express duration", runs * bill.express_gb_seconds, "GB-seconds", EXPRESS_PER_GB_SECOND
         ),
         CostItem("Lambda requests", runs * bill.invocations, "requests", LAMBDA_PER_REQUEST),
         CostItem("Lambda compute (arm64)", runs * bill.lambda_gb_seconds, "GB-seconds", LAMBDA_ARM64_PER_GB_SECOND),
-        CostItem("DynamoDB reads (on-demand)", runs * bill.read_units, "read request units", DYNAMODB_PER_READ_UNIT),
+        CostItem("DynamoDB reads (on-demand)", runs * reads, "read request units", DYNAMODB_PER_READ_UNIT),
         CostItem(
             "DynamoDB writes (on-demand)",
-            runs * bill.write_units + extra_writes,
+            runs * writes + _quota_writes(usage, regions, runs),
             "write request units",
             DYNAMODB_PER_WRITE_UNIT,
         ),
@@ -230,34 +231,23 @@ def control_plane_cost(
             for c in (True, False)
         )
         express = cold * express_billed_gb_seconds(cold_seconds) + (1 - cold) * express_billed_gb_seconds(warm_seconds)
-        reads, writes = _table_use(usage, regions, 1 + drift_share)
         bill = _Bill(
             transitions=drift_transitions,
+            express_requests=1.0,
             express_gb_seconds=express,
             invocations=len(usage.check) + drift_share * len(reconcile_run) + drifted,
             lambda_gb_seconds=gb(usage.check) + drift_share * gb(reconcile_run) + reconcile_gb,
-            read_units=reads,
-            write_units=writes,
+            recorded=1 + drift_share,  # the reconcile run plans and records again
             traces=CHECK_TRACE_RATE + drift_share,
         )
     else:
-        reads, writes = _table_use(usage, regions, 1)
         bill = _Bill(
             transitions=drift_transitions + (1 - drift_share) * transitions.noop,
             invocations=len(reconcile_run) + drifted,
             lambda_gb_seconds=gb(reconcile_run) + reconcile_gb,
-            read_units=reads,
-            write_units=writes,
         )
-    return _workflow_cost(
-        "watcher + drift-only" if watcher else "drift-only",
-        runs_per_month,
-        regions,
-        bill,
-        express=watcher,
-        extra_writes=_quota_writes(usage, regions, runs_per_month),
-        log_kb=log_kb_per_invocation,
-    )
+    design = "watcher + drift-only" if watcher else "drift-only"
+    return _workflow_cost(design, runs_per_month, regions, bill, usage, log_kb_per_invocation)
 
 
 def naive_control_plane_cost(
@@ -274,23 +264,12 @@ def naive_control_plane_cost(
     over every region."""
     _check_workload(runs_per_month, regions)
     cold = cold_share_at(runs_per_month) if cold_share is None else cold_share
-    reads, writes = _table_use(usage, regions, 1)
     bill = _Bill(
         transitions=transitions.of_drift_run(regions),
         invocations=regions,
         lambda_gb_seconds=regions * usage.plan.gb_seconds(1, cold),
-        read_units=reads,
-        write_units=writes,
     )
-    return _workflow_cost(
-        "every-region",
-        runs_per_month,
-        regions,
-        bill,
-        express=False,
-        extra_writes=_quota_writes(usage, regions, runs_per_month),
-        log_kb=log_kb_per_invocation,
-    )
+    return _workflow_cost("every-region", runs_per_month, regions, bill, usage, log_kb_per_invocation)
 
 
 def runs_per_month(schedule_expression: str) -> float:
