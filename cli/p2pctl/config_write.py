@@ -9,7 +9,7 @@ from __future__ import annotations
 import getpass
 import shlex
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -123,11 +123,13 @@ def write_item(
     *,
     before: Mapping[str, Any] | None = None,
     changed: list[str] | None = None,
+    guard: Callable[[ConfigItem], None] | None = None,
 ) -> ConfigItem:
     """Validate and write the item conditional on `expected_version`; the item is untouched on any error.
 
     With `before` (the stored fields) and `changed` (the dotted keys edited), a bad field that was already
     stored is reported as such, with the command that removes it, instead of being blamed on the edit.
+    `guard` sees the valid item before it is written and may refuse it (`write_guard.confirm_write`).
     """
     from p2p_core.storage.config import ConfigConflict, ConfigStore
 
@@ -137,6 +139,8 @@ def write_item(
         if before is None or changed is None:
             raise CliError(exc.summary(), "fix the fields above; 'p2pctl config schema' lists every field") from None
         raise _blame(before, changed, exc) from None
+    if guard is not None:
+        guard(config)
     store = ConfigStore(cli.client("dynamodb"), cli.config_table())
     try:
         return store.save(config, expected_version=expected_version, updated_by=who(), now=now())
