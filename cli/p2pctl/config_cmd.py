@@ -166,7 +166,8 @@ def _apply(
     raw, version = current_item(cli)
     expected = version if expect_version is None else expect_version
     guard = functools.partial(confirm_write, cli, raw, yes=yes)
-    return write_item(cli, change(raw), expected, before=raw, changed=keys, guard=guard), raw
+    written = write_item(cli, change(raw), expected, before=raw, changed=keys, guard=guard, stored_version=version)
+    return written, raw
 
 
 YesOption = Annotated[bool, typer.Option("--yes", help=YES_HELP)]

@@ -30,7 +30,8 @@ USAGE_EXIT = 2
 def is_empty(path: Path) -> bool:
     """The file holds no item at all: nothing, whitespace or comments only (not `{}`, which is an item)."""
     try:
-        return read_item(path.read_text(), json_text=path.suffix == ".json") is None
+        text = path.read_text()
+        return not text.strip() or read_item(text, json_text=path.suffix == ".json") is None
     except (OSError, ValueSyntaxError):  # load_file names these
         return False
 
@@ -61,7 +62,7 @@ def put_file(cli: CliContext, file: Path, *, expect_version: int | None, force: 
             CONFLICT_EXIT,
         )
     guard = functools.partial(confirm_write, cli, raw, yes=yes)
-    written = write_item(cli, new_fields, expected, guard=guard)
+    written = write_item(cli, new_fields, expected, guard=guard, stored_version=stored_version)
     report_write(written, raw, f" written from {file}")
     return written
 

@@ -124,12 +124,14 @@ def write_item(
     before: Mapping[str, Any] | None = None,
     changed: list[str] | None = None,
     guard: Callable[[ConfigItem], None] | None = None,
+    stored_version: int | None = None,
 ) -> ConfigItem:
     """Validate and write the item conditional on `expected_version`; the item is untouched on any error.
 
     With `before` (the stored fields) and `changed` (the dotted keys edited), a bad field that was already
     stored is reported as such, with the command that removes it, instead of being blamed on the edit.
-    `guard` sees the valid item before it is written and may refuse it (`write_guard.confirm_write`).
+    `guard` sees the valid item before it is written and may refuse it (`write_guard.confirm_write`); a write
+    already known to conflict (`stored_version` is not the expected one) is refused first, never asked about.
     """
     from p2p_core.storage.config import ConfigConflict, ConfigStore
 
@@ -139,10 +141,12 @@ def write_item(
         if before is None or changed is None:
             raise CliError(exc.summary(), "fix the fields above; 'p2pctl config schema' lists every field") from None
         raise _blame(before, changed, exc) from None
-    if guard is not None:
-        guard(config)
     store = ConfigStore(cli.client("dynamodb"), cli.config_table())
     try:
+        if stored_version is not None and stored_version != expected_version:
+            raise ConfigConflict.since(expected_version)
+        if guard is not None:
+            guard(config)
         return store.save(config, expected_version=expected_version, updated_by=who(), now=now())
     except ConfigConflict as exc:
         raise CliError(str(exc), "run 'p2pctl config show' and apply the change again", CONFLICT_EXIT) from None

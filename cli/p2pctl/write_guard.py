@@ -66,6 +66,7 @@ def write_effect(cli: CliContext, before_fields: Mapping[str, Any], after: Confi
         running,
         now(),
         recorded=status.recorded_anchor(before or after),
+        managed=status.managed_regions,
         new_template=before is not None and _new_template(cli, before, after),
     )
 

@@ -28,9 +28,10 @@ def anchored(config: ConfigItem, hours_ago: float = 24) -> WindowAnchor:
 
 
 def impact(before: dict[str, Any], after: dict[str, Any], running: dict[str, int] | None, **kw: Any) -> WriteImpact:
-    """The impact of writing `after` over `before`, the window anchored a day ago for `before`."""
+    """The impact of writing `after` over `before`, the window anchored a day ago and its regions managed."""
     old = parse_config(before)
     new = parse_config(after)
+    kw.setdefault("managed", old.selected_regions())
     return write_impact(old, new, running, NOW, recorded=anchored(old), **kw)
 
 
@@ -109,8 +110,20 @@ def test_shrinking_the_regions_decommissions_the_others_and_stops_their_agents()
 
 def test_no_regions_decommissions_every_region_even_one_without_agents() -> None:
     found = impact(RUNNING_FLEET, {**RUNNING_FLEET, "regions": []}, {"eu-central-1": 2, "eu-west-1": 0})
-    assert found.decommissions == REGIONS  # us-east-1: selected before, its group unread
+    assert found.decommissions == REGIONS  # us-east-1: managed (the status item says so), without a group
     assert found.stops == {"eu-central-1": 2}
+
+
+def test_a_region_still_being_decommissioned_is_not_blamed_on_the_next_write() -> None:
+    found = impact(RUNNING_FLEET, {**RUNNING_FLEET, "desired_capacity": 3}, {"ap-south-1": 1}, managed=["ap-south-1"])
+    assert not found.destructive and found.lines() == []
+
+
+def test_leaving_a_region_that_holds_nothing_decommissions_nothing() -> None:
+    fresh = write_impact(parse_config({}), parse_config({"regions": ["eu-west-1"]}), {}, NOW)  # no run yet
+    assert not fresh.destructive and fresh.lines() == []
+    unread = write_impact(parse_config({}), parse_config({"regions": ["eu-west-1"]}), None, NOW)
+    assert unread.decommissions == ["eu-central-1"]  # groups unread: what the config selected may hold resources
 
 
 def test_a_group_left_in_a_region_no_config_selects_is_decommissioned() -> None:

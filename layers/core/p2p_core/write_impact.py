@@ -9,7 +9,7 @@ the effective window, the launch template's digest), so what is announced is wha
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -89,26 +89,30 @@ def write_impact(
     now: datetime,
     *,
     recorded: WindowAnchor | None = None,
+    managed: Iterable[str] = (),
     new_template: bool = False,
 ) -> WriteImpact:
     """What the next run (about `now`) does to the fleet when `after` replaces `before`.
 
     `running`: instances in each region's managed group (regions without a group left out); None when they
     could not be read, then each region is taken to run what `before` asks for. `recorded`: the window anchor
-    in the status item. A region counts only when the write lowers it: agents `before` stops anyway are not blamed
-on the write.
+    in the status item; `managed`: the regions it records as holding resources (decommissioned when they
+    leave the selection, as the planner does; with `running` unknown, `before`'s selection counts too).
+    A region counts only when the write lowers it: agents `before` stops anyway are not blamed on the write.
     """
     before_window = _window(before, recorded, now) if before is not None else None
     after_window = _window(after, recorded, now)
     was = set(before.selected_regions()) if before is not None else set()
     chosen = set(after.selected_regions())
-    have = {r: _running(r, running, before, before_window, now) for r in sorted(was | chosen | set(running or {}))}
+    seen = was | chosen | set(running or {}) | set(managed)
+    have = {r: _running(r, running, before, before_window, now) for r in sorted(seen)}
     stops: dict[str, int] = {}
     rolls: dict[str, int] = {}
     lowered = False
     for region, count in have.items():
-        if region not in chosen:
-            stops[region] = count
+        if region not in chosen:  # decommissioned: its agents stop (one that left before is not the write's doing)
+            if before is None or region in was:
+                stops[region] = count
             continue
         want = _wanted(after, region, after_window, now)
         if want is None:  # "-": this region's capacity is left alone
@@ -121,7 +125,8 @@ on the write.
             lowered = True
         if new_template and want and min(count, want):
             rolls[region] = min(count, want)
-    decommissions = sorted((was | set(running or {})) - chosen)
+    holding = set(managed) | (set(running) if running is not None else was)
+    decommissions = sorted((holding & was if before is not None else holding) - chosen)
     why = _why(before_window, after_window, restarts_window(before, after), now, lowered) if any(stops.values()) else []
     refresh = after.instance.refresh
     return WriteImpact(
