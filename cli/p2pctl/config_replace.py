@@ -51,7 +51,7 @@ def put_file(cli: CliContext, file: Path, *, expect_version: int | None, force: 
         expected = expect_version
     elif isinstance(from_file, int) and not isinstance(from_file, bool):
         expected = from_file  # the version `config show` wrote into the file: someone else's write since is a conflict
-    elif force:
+    elif force or not raw:  # no item stored yet: nobody's change to overwrite
         expected = stored_version
     else:
         raise CliError(

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from p2p_core.config import ConfigItem
 from p2p_core.models.observed import WindowAnchor
 from p2p_core.models.window import Phase, Window
+from p2p_core.planner import wanted_state
 from p2p_core.rfc3339 import format_time
 from p2p_core.timemodel import effective_window, restarts_window, window_anchor
 from p2p_core.wanted import BuildInputs, template_digest, template_settings
@@ -150,7 +151,8 @@ def _wanted(config: ConfigItem, region: str, window: Window, now: datetime) -> i
     count = config.desired_capacity.resolve(region)
     if count is None:
         return None
-    return count if window.phase(now) is Phase.RUNNING else 0
+    capacity, _ = wanted_state(config, count, window, now)
+    return capacity.desired_capacity
 
 
 def _kept(config: ConfigItem, region: str, window: Window, now: datetime, running: int) -> int:
