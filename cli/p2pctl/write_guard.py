@@ -12,14 +12,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from p2p_core.config import ConfigItem, parse_config
 from p2p_core.validation import ConfigError
-from p2p_core.write_impact import WriteImpact, makes_new_template_version, write_impact
 from p2pctl.context import CliContext
 from p2pctl.errors import CliError
 from p2pctl.output import errors
+
+if TYPE_CHECKING:  # the planner and the launch template are imported only by a write, not by every command
+    from p2p_core.write_impact import WriteImpact
 
 MAX_PARALLEL_REGIONS = 16
 GONE = ("Terminat", "Detach", "Warmed")  # instances on their way out (or in a warm pool) run no agent
@@ -46,6 +48,7 @@ def running_instances(cli: CliContext, regions: list[str]) -> dict[str, int]:
 def write_effect(cli: CliContext, before_fields: Mapping[str, Any], after: ConfigItem) -> WriteImpact:
     """What writing `after` over the stored fields does at the next run, read from the groups (or the config)."""
     from p2p_core.storage.status import StatusStore
+    from p2p_core.write_impact import write_impact
     from p2pctl.config_write import now
 
     try:
@@ -92,6 +95,7 @@ def confirm_write(cli: CliContext, before_fields: Mapping[str, Any], after: Conf
 
 def _new_template(cli: CliContext, before: ConfigItem, after: ConfigItem) -> bool:
     from p2p_core.wanted import build_inputs
+    from p2p_core.write_impact import makes_new_template_version
     from p2pctl.config_write import TYPICAL_DEPLOYMENT
 
     try:

@@ -63,7 +63,7 @@ def test_a_stale_file_is_a_conflict_and_reverts_nobodys_change(local: Local, tmp
     assert local.stored()["desired_capacity"] == 4
     local.follow_fix(done.stderr)  # 'p2pctl config show'
     mine.write_text(local.ok("config", "show").stdout.replace("desired_capacity: 4", "desired_capacity: 3"))
-    local.ok("config", "put", str(mine))
+    local.ok("config", "put", str(mine), "--yes")  # 4 -> 3 stops an agent: meant
     assert local.stored()["desired_capacity"] == 3
     assert "stored version" in local.ok("config", "put", "--help").stdout  # --expect-version is explained
 
