@@ -125,10 +125,11 @@ def show(
 
 def window_note(before: dict[str, Any], written: ConfigItem) -> str | None:
     """The line saying the run window restarts, exactly when the write re-anchors `start_time: "now"`."""
+    from p2p_core.config import parse_config
     from p2p_core.timemodel import restarts_window
 
     try:
-        old: ConfigItem | None = validate(before)
+        old: ConfigItem | None = parse_config(before)
     except ConfigError:  # a bad stored field: the write replaced it; the window it had is unknown
         old = None
     if not restarts_window(old, written):

@@ -51,10 +51,7 @@ def write_effect(cli: CliContext, before_fields: Mapping[str, Any], after: Confi
     from p2p_core.write_impact import write_impact
     from p2pctl.config_write import now
 
-    try:
-        before: ConfigItem | None = parse_config(before_fields)
-    except ConfigError:  # a bad stored field: nothing to compare with but what runs
-        before = None
+    before = stored_without_bad_fields(before_fields)
     status = StatusStore(cli.client("dynamodb"), cli.config_table()).load()
     chosen = set(after.selected_regions()) | set(before.selected_regions() if before else [])
     regions = sorted(chosen | set(status.managed_regions))
@@ -72,6 +69,18 @@ def write_effect(cli: CliContext, before_fields: Mapping[str, Any], after: Confi
         managed=status.managed_regions,
         new_template=before is not None and _new_template(cli, before, after),
     )
+
+
+def stored_without_bad_fields(fields: Mapping[str, Any]) -> ConfigItem | None:
+    """The stored item as a config, its bad fields (written by another client) left out; None if still invalid."""
+    try:
+        return parse_config(fields)
+    except ConfigError as exc:
+        bad = {error.field.split(".")[0] for error in exc.errors}
+    try:
+        return parse_config({k: v for k, v in fields.items() if k not in bad})
+    except ConfigError:  # nothing to compare with but what runs
+        return None
 
 
 def confirm_write(cli: CliContext, before_fields: Mapping[str, Any], after: ConfigItem, *, yes: bool) -> None:
