@@ -18,7 +18,7 @@ from p2p_core.regions import commercial_regions
 if TYPE_CHECKING:
     from p2pctl.estimate import Estimate
 
-REGION_WIDTH = max(len(region) for region in commercial_regions())
+REGION_WIDTH = max(len(region) for region in commercial_regions()) + 2  # and " *" (instances read from AWS)
 
 
 def print_estimate(report: Estimate, console: Console) -> None:

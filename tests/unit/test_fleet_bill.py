@@ -11,12 +11,14 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from botocore.exceptions import ClientError
 
 from p2p_core.config import parse_config
 from p2p_core.cost import US_EAST_1_SPOT_HOURLY, CostError, FleetCost, egress_gb_price, fleet_cost
 from p2p_core.fleet_bill import FROM_CONFIG, NOT_ENABLED, NOT_READ, Running, bill_items, region_counts
 from p2p_core.spot_cost import SpotFleetCost, spot_fleet_cost
 from p2pctl.estimate import FleetFacts, estimate
+from p2pctl.spot_prices import spot_prices
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 DAY = 24.0
@@ -160,3 +162,41 @@ def test_the_estimate_carries_every_item_in_its_json() -> None:
     assert sum(i["spot_usd"] for i in shown["items_per_day"]) == pytest.approx(shown["spot"]["per_day_usd"], abs=1e-3)
     assert shown["egress_gb_per_day"] == 3.0
     assert "data transfer out (3 GB/day)" in [i["item"] for i in shown["items_per_day"]]
+
+
+# ------------------------------------------------------------------------------------------- Spot prices read
+
+
+class _Ec2:
+    """DescribeSpotPriceHistory as a region answers it: a price, or AWS's refusal for a region not enabled."""
+
+    def __init__(self, region: str, refused: set[str]) -> None:
+        self.region, self.refused = region, refused
+
+    def describe_spot_price_history(self, **_: object) -> dict[str, object]:
+        if self.region in self.refused:
+            raise ClientError({"Error": {"Code": "AuthFailure", "Message": "not enabled"}}, "DescribeSpotPriceHistory")
+        entry = {
+            "InstanceType": "t3.micro",
+            "AvailabilityZone": f"{self.region}a",
+            "Timestamp": NOW,
+            "SpotPrice": "0.003",
+        }
+        return {"SpotPriceHistory": [entry]}
+
+
+class _Clients:
+    def __init__(self, refused: set[str]) -> None:
+        self.refused = refused
+
+    def client(self, service: str, region: str) -> _Ec2:
+        return _Ec2(region, self.refused)
+
+
+def test_one_region_refusing_spot_prices_does_not_send_every_region_to_the_table() -> None:
+    regions = ["ap-east-1", "eu-central-1", "us-east-1"]  # the refusing one read first
+    live, source = spot_prices(_Clients({"ap-east-1"}), regions, ("t3.micro",), NOW)
+    assert live == {"eu-central-1": {"t3.micro": 0.003}, "us-east-1": {"t3.micro": 0.003}}
+    assert source == "DescribeSpotPriceHistory at 2026-12-01 00:00 UTC; table as of 2026-11-01 for ap-east-1"
+    live, source = spot_prices(_Clients(set(regions)), regions, ("t3.micro",), NOW)
+    assert live is None and source == "table as of 2026-11-01 (DescribeSpotPriceHistory refused: AuthFailure)"
