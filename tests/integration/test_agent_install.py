@@ -79,6 +79,8 @@ def test_the_user_data_carries_the_install_helpers_and_installs_ansible_through_
     assert install_helpers() in script
     assert "p2p_install ansible-core git || true" in script  # a failure is recorded; boot goes on to the runner
     assert re.findall(r"^\s*(?:apt-get|dpkg) ", script, re.M) == []  # no install around the helpers
+    # where the helpers record a failure is where every run of the runner looks for it
+    assert f"P2P_INSTALL_FAILED=${{P2P_INSTALL_FAILED:-{agent_runner.INSTALL_FAILURES}}}" in script
 
 
 def test_an_install_waits_for_the_dpkg_lock_and_is_retried_until_it_succeeds(tmp_path: Path) -> None:
