@@ -160,8 +160,8 @@ def idle(local: Local) -> bool:
 
 def test_degraded_and_skipped_regions_are_shown_by_run_wait_and_status(local: Local) -> None:
     """`p2pctl local --disable-region ap-east-1 --fail-launches ca-central-1=...`: an operator sees both."""
-    assert local.p2pctl("config", "set", "desired_capacity", "1").returncode == 0
-    done = local.p2pctl("config", "set", "regions", f"[eu-west-1, {NO_CAPACITY}, {NOT_ENABLED}]")
+    assert local.p2pctl("config", "set", "desired_capacity", "1", "--yes").returncode == 0  # may stop agents: meant
+    done = local.p2pctl("config", "set", "regions", f"[eu-west-1, {NO_CAPACITY}, {NOT_ENABLED}]", "--yes")
     assert done.returncode == 0, done.stderr
     eventually(lambda: idle(local) and local.asg(NO_CAPACITY) is not None)
     eventually(lambda: idle(local))

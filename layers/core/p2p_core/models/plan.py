@@ -63,7 +63,7 @@ class Plan(BaseModel):
     config_version: int
     config_digest: str
     anchor: datetime = Field(description="what start_time 'now' resolved to")
-    window_digest: str = Field(description="the window fields' digest the anchor belongs to")
+    window_digest: str = Field(description="the start fields' digest the anchor belongs to")
     start: datetime
     stop: datetime | None
     phase: str
