@@ -25,6 +25,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import importlib.util
 import json
 import os
@@ -43,11 +45,13 @@ from moto.core.common_types import TYPE_RESPONSE  # noqa: F401 - documents the s
 
 from p2p_core.models.deployment import Deployment
 from p2p_core.workflow.runtime import deployment_scope
+from p2pctl.emulator.models import share_loader
 from p2pctl.emulator.shims import (
     cloudfront,
     consistency,
     express,
     idempotency,
+    keys,
     launches,
     mixed,
     network,
@@ -122,10 +126,12 @@ def install() -> None:
     with _lock:
         if _installed:
             return
+        share_loader()  # one parse of each service model per process, not per client factory
         LambdaSimpleBackend.invoke = _invoke  # type: ignore[method-assign]
         cloudfront.install()
         express.install()
         wire.install()
+        keys.install()
         wire.atomic("dynamodb", "PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems")
         for behaviour in (
             regions,
@@ -287,13 +293,20 @@ ACCOUNT = "123456789012"
 
 def aws_managed_policy(arn: str) -> dict[str, Any] | None:
     """The document of an AWS managed policy (`arn:aws:iam::aws:policy/...`) from moto's copy, or None."""
-    from moto.iam.aws_managed_policies import aws_managed_policies_data
-
     prefix = "arn:aws:iam::aws:policy/"
     if not arn.startswith(prefix):
         return None
-    found = json.loads(aws_managed_policies_data).get(arn.rsplit("/", 1)[-1])
+    found = _aws_managed_policies().get(arn.rsplit("/", 1)[-1])
     if found is None or arn.removeprefix(prefix) != (found["Path"].lstrip("/") + arn.rsplit("/", 1)[-1]):
         return None
-    document: dict[str, Any] = found["Document"]
+    document: dict[str, Any] = copy.deepcopy(found["Document"])  # the caller's own: the parsed catalogue stays
     return document
+
+
+@functools.cache
+def _aws_managed_policies() -> dict[str, Any]:
+    """moto's AWS managed policies, parsed once per process (a few MB of JSON; every deploy reads several)."""
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    parsed: dict[str, Any] = json.loads(aws_managed_policies_data)
+    return parsed
