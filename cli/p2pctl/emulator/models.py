@@ -29,7 +29,7 @@ class _Paths(list[str]):
 @functools.cache
 def _shared_loader(search_path_string: str | None) -> Any:
     loader = _original_create_loader(search_path_string)
-    loader._search_paths = _Paths(loader.search_paths)  # botocore exposes no setter
+    vars(loader)["_search_paths"] = _Paths(loader.search_paths)  # botocore exposes no setter
     return loader
 
 
@@ -40,4 +40,4 @@ def _create_loader(search_path_string: str | None = None) -> Any:
 
 def share_loader() -> None:
     """Make every botocore session created from now on use one loader per data path (idempotent)."""
-    session.create_loader = _create_loader  # type: ignore[attr-defined]
+    session.create_loader = _create_loader

@@ -12,7 +12,7 @@ from typing import Any
 
 from moto.kms import models
 
-_generate = models.generate_private_key
+_generate = models.generate_private_key  # type: ignore[attr-defined]
 
 
 @functools.cache
@@ -22,4 +22,4 @@ def _generated_once(key_spec: str) -> Any:
 
 def install() -> None:
     """Hand every new KMS key the process's key of its spec."""
-    models.generate_private_key = _generated_once
+    models.generate_private_key = _generated_once  # type: ignore[attr-defined]
