@@ -14,7 +14,8 @@
    not enabled in the account (`regions`), EC2's vCPU quota and the account's ListRegions (`quotas`),
    Local Zones (`zones`), ClientToken idempotency (`idempotency`), blackhole routes and subnets in
    use (`network`), DynamoDB's atomic conditional writes (`wire.atomic`), Auto Scaling instance
-   refreshes and each instance's launch template version (`refresh`). `wire` is the one hook on
+   refreshes and each instance's launch template version (`refresh`), Step Functions' validation of a
+   definition (`asl`). `wire` is the one hook on
    moto's request dispatch they share.
 4. Step Functions: the `states:startExecution` integration the watcher (Express) uses, which moto
    passes to boto3 with the ASL's casing (`express`).
@@ -47,6 +48,7 @@ from p2p_core.models.deployment import Deployment
 from p2p_core.workflow.runtime import deployment_scope
 from p2pctl.emulator.models import share_loader
 from p2pctl.emulator.shims import (
+    asl,
     cloudfront,
     consistency,
     express,
@@ -134,6 +136,7 @@ def install() -> None:
         keys.install()
         wire.atomic("dynamodb", "PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems")
         for behaviour in (
+            asl,
             regions,
             quotas,
             consistency,
