@@ -51,6 +51,7 @@ from p2pctl.emulator.shims import (
     asl,
     cloudfront,
     consistency,
+    event_targets,
     express,
     idempotency,
     keys,
@@ -132,6 +133,7 @@ def install() -> None:
         LambdaSimpleBackend.invoke = _invoke  # type: ignore[method-assign]
         cloudfront.install()
         express.install()
+        event_targets.install()
         wire.install()
         keys.install()
         wire.atomic("dynamodb", "PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems")
