@@ -15,8 +15,8 @@
    Local Zones (`zones`), ClientToken idempotency (`idempotency`), blackhole routes and subnets in
    use (`network`), DynamoDB's atomic conditional writes (`wire.atomic`), Auto Scaling instance
    refreshes and each instance's launch template version (`refresh`), Step Functions' validation of a
-   definition (`asl`). `wire` is the one hook on
-   moto's request dispatch they share.
+   definition (`asl`). `wire` is the one hook on moto's request dispatch they share. For speed, not
+   behaviour: one generated key pair per KMS key spec (`keys`), one botocore loader per process (`models`).
 4. Step Functions: the `states:startExecution` integration the watcher (Express) uses, which moto
    passes to boto3 with the ASL's casing (`express`).
    `reset_behaviours()` gives the default account: eventual consistency on (1 failing use), the
