@@ -38,6 +38,7 @@ def mutations_outside_own_table(world: WorkflowWorld) -> list[tuple[str, str]]:
     return [(region, op) for region, op in world.mutating_calls() if op not in own]
 
 
+@pytest.mark.smoke
 def test_first_run_provisions_every_region_and_publishes_the_control_center(world: WorkflowWorld) -> None:
     world.put_config(**RUNNING)
     run = world.run()
@@ -54,6 +55,7 @@ def test_first_run_provisions_every_region_and_publishes_the_control_center(worl
     assert "cc-a-desired-capacity" in world.live_code()
 
 
+@pytest.mark.smoke
 def test_second_run_is_a_noop_in_few_transitions_and_zero_mutating_calls(world: WorkflowWorld) -> None:
     world.put_config(**RUNNING)
     assert world.run().status == "SUCCEEDED"

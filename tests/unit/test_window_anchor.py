@@ -20,6 +20,7 @@ from p2p_core.models.observed import Observed, WindowAnchor
 from p2p_core.storage.status import RunRecord, Status
 from p2p_core.timemodel import window_anchor
 from p2p_core.validation import ConfigError
+from tests.tiers import examples
 
 from .planner_world import BUILD, apply_plan
 
@@ -199,7 +200,7 @@ def running_configs(draw: st.DrawFn) -> dict[str, Any]:
     return raw
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(running_configs(), st.lists(st.tuples(edits, st.integers(0, 6 * 3600)), max_size=8))
 def test_no_sequence_of_edits_that_keeps_the_window_fields_moves_start_or_stop(
     raw: dict[str, Any], steps: list[tuple[Edit, int]]
