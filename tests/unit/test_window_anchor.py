@@ -217,7 +217,7 @@ def test_no_sequence_of_edits_that_keeps_the_window_fields_moves_start_or_stop(
         world = apply_plan(world, again, config)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(running_configs(), st.lists(st.tuples(stop_edits, st.integers(0, 6 * 3600)), max_size=8))
 def test_no_sequence_of_stop_field_edits_moves_the_start_or_stops_agents_before_their_stop(
     raw: dict[str, Any], steps: list[tuple[Edit, int]]
