@@ -147,6 +147,7 @@ class AgentSettings(_Section):
     repository: HeaderValue = "-"
     type: Literal["ansible", "shell"] = "ansible"
     cron: str = "*/15 * * * *"
+    radar: bool = Field(True, description="report to the stack's radar after each run (p2pctl fleet); false: never")
 
     @field_validator("cron")
     @classmethod
