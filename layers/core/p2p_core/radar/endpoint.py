@@ -1,4 +1,4 @@
-"""The radar endpoint's logic: check the token, parse the report, store it if new, count it; the answer upstream expects.
+"""The radar endpoint's logic: check the token, parse the report, store it if new, count it; answer as upstream.
 
 200 with JSON holding a `radar` object; 401 `{"Auth": "Failed"}` on a missing or wrong `auth`; 400 naming the bad
 field. The Lambda handler (functions/radar/app.py) and `p2pctl local`'s radar server call `Radar.answer`.
@@ -19,6 +19,9 @@ from p2p_core.radar.report import RadarError, parse_query, parse_report
 from p2p_core.radar.token import RadarToken, TokenStore
 
 TOKEN_CACHE = timedelta(minutes=1)  # a rotation reaches a warm environment within a minute
+# a token this environment does not know makes it read the parameter again (a new rotation), at most this often:
+# a stranger's wrong tokens cost one SSM read per interval, not one each
+RECHECK_UNKNOWN = timedelta(seconds=5)
 METRICS_EVERY = timedelta(minutes=1)  # reports are counted in memory and emitted at most once a minute
 AUTH_FAILED = {"Auth": "Failed"}
 OTHER_HOSTS = "other"  # the metrics' Region of reports from other clouds and hosts that did not name an instance
@@ -64,17 +67,22 @@ class Radar:
     _token: RadarToken | None = None
     _token_read: datetime | None = None
 
-    def token(self, now: datetime) -> RadarToken:
-        """The token in force, read again once `TOKEN_CACHE` has passed."""
-        if self._token is None or self._token_read is None or now - self._token_read >= TOKEN_CACHE:
+    def token(self, now: datetime, older_than: timedelta = TOKEN_CACHE) -> RadarToken:
+        """The token in force, read again when the copy in memory is `older_than` or more."""
+        if self._token is None or self._token_read is None or now - self._token_read >= older_than:
             self._token, self._token_read = self.load_token(), now
         return self._token
+
+    def accepts(self, given: list[str], now: datetime) -> bool:
+        """True for exactly one `auth` that is the token in force (re-read once for one not known here)."""
+        if len(given) != 1:
+            return False
+        return self.token(now).accepts(given[0], now) or self.token(now, RECHECK_UNKNOWN).accepts(given[0], now)
 
     def answer(self, raw_query: str, source_ip: str, now: datetime) -> RadarAnswer:
         """Answer one report sent as `GET <url>?<raw_query>` from `source_ip`."""
         query = parse_query(raw_query)
-        given = query.get("auth", [""])
-        if len(given) != 1 or not self.token(now).accepts(given[0], now):
+        if not self.accepts(query.get("auth", [""]), now):
             return RadarAnswer(401, AUTH_FAILED)
         try:
             report = parse_report(query, source_ip)
