@@ -83,7 +83,7 @@ def in_service(local: Local) -> list[str]:
 def test_fleet_json_shows_reporting_and_missing_agents_and_others_apart(local: Local) -> None:
     local.reset(regions=["eu-central-1"], desired_capacity=2, start_offset="0 minutes")
     reporting, silent = in_service(local)
-    ours = f"cloud=aws&region=eu-central-1&autoscaler=true&capacity=2&services=ipfs&duration=60&uptime=60&instance={reporting}"
+    ours = UPSTREAM_QUERY.replace("bitcoin%20ipfs", "ipfs") + f"&instance={reporting}"
     assert report(local, ours)[0] == 200
     assert (
         report(local, UPSTREAM_QUERY.replace("cloud=aws", "cloud=gcp").replace("eu-central-1", "europe-west1"))[0]
