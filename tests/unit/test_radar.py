@@ -54,6 +54,7 @@ def test_the_query_our_runner_sends_reads_back_as_the_same_report() -> None:
         (UPSTREAM + "&instance=my-box", "instance", "EC2 instance id"),
         (UPSTREAM.replace("region=eu-central-1", "region=eu%0Acentral"), "region", "letters, digits"),
         (UPSTREAM.replace("capacity=3", "capacity=" + "9" * 300), "capacity", "at most 256"),
+        (UPSTREAM.replace("capacity=3", "capacity=3%0D"), "capacity", "control characters"),
     ],
 )
 def test_a_bad_report_names_the_field_and_the_value(query: str, field: str, words: str) -> None:

@@ -83,6 +83,12 @@ def _integer(name: str, value: str) -> int:
         raise RadarError(name, value, "must be a whole number") from None
 
 
+def _printable(name: str, value: str) -> str:
+    if not value.isprintable():
+        raise RadarError(name, value, "must hold no control characters")
+    return value
+
+
 def _word(name: str, value: str) -> str:
     if not _WORD.match(value):
         raise RadarError(name, value, "must be letters, digits and ._:/@+- only")
@@ -114,7 +120,7 @@ def parse_report(query: dict[str, list[str]], source_ip: str = "") -> RadarRepor
         cloud=_word("cloud", str(given["cloud"])).lower(),
         region=_word("region", str(given["region"])),
         autoscaler=autoscaler == "true",
-        capacity=_word("capacity", str(given["capacity"])),
+        capacity=_printable("capacity", str(given["capacity"])),  # a number, '-', or the capacity map as JSON
         services=tuple(sorted({_word("services", s) for s in str(given["services"]).split()})),
         duration=_integer("duration", str(given["duration"])),
         uptime=_integer("uptime", str(given["uptime"])),
