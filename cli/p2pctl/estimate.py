@@ -20,6 +20,8 @@ from p2p_core.control_plane_cost import (
 )
 from p2p_core.cost import HOURS_PER_MONTH, PRICES_AS_OF, SPOT_PRICES_AS_OF, CostError, FleetCost, fleet_cost
 from p2p_core.market import Buying
+from p2p_core.radar.fleet_view import report_interval
+from p2p_core.radar_cost import per_1000_agents, radar_cost
 from p2p_core.spot_cost import SpotFleetCost, spot_fleet_cost
 from p2p_core.timemodel import effective_window
 from p2pctl.errors import CliError
@@ -39,6 +41,7 @@ class Estimate:
     buying: Buying
     spot: SpotFleetCost
     spot_per_day: SpotFleetCost
+    radar: ControlPlaneCost | None = None  # agents reporting to the radar (agent.radar), per month
 
     def as_dict(self) -> dict[str, Any]:
         fleet = self.fleet
@@ -79,6 +82,8 @@ class Estimate:
             "naive_fan_out_monthly_usd": round(self.naive.total, 4),
             "runs_per_month": self.control_plane.runs_per_month,
             "control_plane_items": {item.name: round(item.cost, 4) for item in self.control_plane.items},
+            "radar_monthly_usd": round(self.radar.total, 4) if self.radar else 0.0,
+            "radar_items": {item.name: round(item.cost, 4) for item in self.radar.items} if self.radar else {},
         }
 
     def print(self, console: Console) -> None:
@@ -120,6 +125,8 @@ class Estimate:
             f"prices as of {PRICES_AS_OF}",
             highlight=False,
         )
+        if self.radar is not None:
+            print_radar(console, self.radar, self.fleet.instances)
 
 
 def estimate(config: ConfigItem, now: datetime, spot_prices: SpotPrices | None = None) -> Estimate:
@@ -161,8 +168,28 @@ def estimate(config: ConfigItem, now: datetime, spot_prices: SpotPrices | None =
         per_day=per_day,
         hours_label=label,
         control_plane=control_plane_cost(runs, len(regions)),
+        radar=radar_estimate(config, capacity),
         naive=naive_control_plane_cost(runs, len(regions)),
     )
+
+
+def radar_estimate(config: ConfigItem, capacity: dict[str, int]) -> ControlPlaneCost | None:
+    """What the configured fleet's reports to the radar cost per month; None with `agent.radar: false`."""
+    if not config.agent.radar:
+        return None
+    reporting = {region: n for region, n in capacity.items() if n > 0}
+    return radar_cost(sum(reporting.values()), len(reporting), report_interval(config.agent.cron))
+
+
+def print_radar(console: Console, radar: ControlPlaneCost, agents: int) -> None:
+    """The radar's line items and its total per month."""
+    table = Table("item", "quantity", "unit", "$")
+    for item in radar.items:
+        table.add_row(item.name, f"{item.quantity:,.6g}", item.unit, f"{item.cost:.4f}")
+    table.title = f"radar per month ({agents} agents reporting, {radar.runs_per_month:,.0f} reports)"
+    console.print(table)
+    per_1000 = f"${per_1000_agents(radar, agents):.2f} per 1,000 agents; " if agents else ""
+    console.print(f"radar: ${radar.total:.2f}/month ({per_1000}agent.radar: false turns it off)", highlight=False)
 
 
 def spot_buying(config: ConfigItem) -> Buying:

@@ -209,3 +209,13 @@ def test_records_round_trip_through_dynamodb_and_expire() -> None:
     item = db.get_item(TableName="radar", Key={"pk": {"S": "i-0123456789abcdef0"}})["Item"]
     assert len(str(item)) < 1024  # one write unit
     assert int(item["expires"]["N"]) > int(record.seen.timestamp())
+
+
+def test_an_agent_due_for_its_refresh_is_written_once_whichever_environments_see_it() -> None:
+    table = CountingTable()
+    first, second = radar(table), radar(table)
+    first.answer(UPSTREAM + "&auth=t", "198.51.100.1", NOW)
+    second.answer(UPSTREAM + "&auth=t", "198.51.100.1", NOW + timedelta(minutes=15))  # reads, no write
+    first.answer(UPSTREAM + "&auth=t", "198.51.100.1", NOW + REFRESH)  # due: reads, then writes
+    second.answer(UPSTREAM + "&auth=t", "198.51.100.1", NOW + REFRESH + timedelta(minutes=15))  # reads the new one
+    assert table.puts == 2

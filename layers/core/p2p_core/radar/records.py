@@ -2,8 +2,9 @@
 
 A report costs a write only when its content changed (services, capacity, region, versions) or the agent's record
 is older than `REFRESH` (so `p2pctl fleet` sees it as reporting); every other report is answered from the warm
-function's memory of what it last wrote. A function environment that does not know an agent reads its record
-first (an eventually consistent read: an eighth of a write's price). Records expire (TTL) `RECORD_TTL` after
+function's memory of what it last wrote. A function environment that does not know an agent, or finds its record
+due for the refresh, reads the record first (an eventually consistent read: a tenth of a write's price), so
+several environments refresh an agent once, not once each. Records expire (TTL) `RECORD_TTL` after
 their last write. Priced in radar_cost.py.
 """
 
@@ -18,7 +19,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from p2p_core.radar.report import RadarReport
 
-REFRESH = timedelta(hours=1)  # four 15-minute reports: a record is rewritten at most hourly when nothing changed
+REFRESH = timedelta(minutes=90)  # six 15-minute reports: an unchanged record is rewritten every 90 minutes (cost)
 RECORD_TTL = timedelta(days=2)
 CACHED_AGENTS = 20_000  # agents one warm environment remembers (a few MB); the oldest is forgotten first
 _serializer, _deserializer = TypeSerializer(), TypeDeserializer()
@@ -119,7 +120,9 @@ def record_report(
 ) -> bool:
     """Store `report` if it says something new; True when it was written."""
     last = memory.get(report.agent)
-    if last is None:
+    if last is None or (last.fingerprint == report.fingerprint() and needs_write(last, report, now, refresh)):
+        # not known here, or due for its refresh: another environment may have written it meanwhile (a read is
+        # a tenth of a write's price)
         stored = table.get(report.agent)
         last = stored.last_written() if stored else None
     if last is not None and not needs_write(last, report, now, refresh):
