@@ -157,6 +157,15 @@ class AgentSettings(_Section):
             raise problem(f"cron needs 5 fields (minute hour day month weekday), got {show_value(value)}")
         return value
 
+    @model_serializer(mode="wrap")
+    def _without_later_defaults(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # `radar` came later: left out while on (its default), so configs written before it keep their hashes
+        # and digests (agents get the radar through the launch template's user data, verified on its own)
+        data: dict[str, Any] = handler(self)
+        if self.radar:
+            data.pop("radar", None)
+        return data
+
 
 class ControlCenterSettings(_Section):
     """The headers agents poll; `extra_headers` must be `cc-` prefixed."""
