@@ -102,13 +102,15 @@ def radar(ssm_endpoint: str) -> Iterator[RadarAndImds]:
         served.tokens.ssm.delete_parameter(Name=served.tokens.name)
 
 
-def run_agent(tmp_path: Path, served: RadarAndImds, endpoint: str, **agent: Any) -> subprocess.CompletedProcess[str]:
-    """One cron run: no control center answers (baked-in defaults), then the report."""
+def run_agent(
+    tmp_path: Path, served: RadarAndImds, endpoint: str, python: str = sys.executable, **agent: Any
+) -> subprocess.CompletedProcess[str]:
+    """One cron run under `python`: no control center answers (baked-in defaults), then the report."""
     config = parse_config({"agent": {"type": "shell", "main_run": "true", **agent}})
     deployment = Deployment(stack_name=STACK, home_region=HOME, radar_url=served.base + "/radar")
     (tmp_path / "defaults.json").write_text(json.dumps(agent_defaults(config, deployment)))
     (tmp_path / "services").write_text("ipfs\nbitcoin\n")
-    args = [sys.executable, str(RUNNER), "--defaults", str(tmp_path / "defaults.json"), "--lock", str(tmp_path / "l")]
+    args = [python, str(RUNNER), "--defaults", str(tmp_path / "defaults.json"), "--lock", str(tmp_path / "l")]
     args += ["--dry-run", "--no-delay", "--timeout", "5", "--url", f"http://127.0.0.1:{free_port()}/cc"]
     args += ["--ssm-endpoint", endpoint, "--imds-endpoint", served.base, "--radar-file", str(tmp_path / "radar.url")]
     args += ["--services-file", str(tmp_path / "services"), "--radar-tries", "2", "--radar-pause", "0"]
@@ -117,10 +119,11 @@ def run_agent(tmp_path: Path, served: RadarAndImds, endpoint: str, **agent: Any)
 
 
 def test_the_runner_reports_after_its_run_with_upstreams_fields_and_ours(
-    tmp_path: Path, radar: RadarAndImds, ssm_endpoint: str
+    tmp_path: Path, radar: RadarAndImds, ssm_endpoint: str, runner_python: str
 ) -> None:
+    """Under each OS's python3 too, where agent_radar.py is imported from beside the runner (no p2p_core)."""
     token = radar.tokens.ensure().current
-    done = run_agent(tmp_path, radar, ssm_endpoint)
+    done = run_agent(tmp_path, radar, ssm_endpoint, runner_python)
     assert done.returncode == 0, done.stderr
     ((path, query, status),) = radar.reports
     assert (path, status) == ("/radar", 200)
@@ -136,13 +139,13 @@ def test_the_runner_reports_after_its_run_with_upstreams_fields_and_ours(
 
 
 def test_a_rotated_token_is_fetched_again_when_the_radar_refuses_the_old_one(
-    tmp_path: Path, radar: RadarAndImds, ssm_endpoint: str
+    tmp_path: Path, radar: RadarAndImds, ssm_endpoint: str, runner_python: str
 ) -> None:
     radar.tokens.ensure()
-    assert run_agent(tmp_path, radar, ssm_endpoint).returncode == 0
+    assert run_agent(tmp_path, radar, ssm_endpoint, runner_python).returncode == 0
     rotated = radar.tokens.rotate(datetime.now(UTC), grace=timedelta(0))  # the old token stops working at once
     radar.radar.token(datetime.now(UTC), older_than=timedelta(0))  # the endpoint reads it (as after TOKEN_CACHE)
-    done = run_agent(tmp_path, radar, ssm_endpoint)
+    done = run_agent(tmp_path, radar, ssm_endpoint, runner_python)
     assert done.returncode == 0, done.stderr
     assert [status for _, _, status in radar.reports] == [200, 401, 200]
     assert (tmp_path / "radar.url").read_text().split()[1] == rotated.current
