@@ -48,7 +48,7 @@ def read_fleet(cli: Any, now: datetime) -> FleetView:
     regions = sorted(set(config.selected_regions()) | set(managed))
     with ThreadPoolExecutor(max_workers=min(READ_THREADS, max(1, len(regions)))) as pool:
         groups = list(pool.map(lambda region: _group(cli, region), regions))
-    records = RecordTable(db, cli.output("RadarTableName")).all()
+    records = RecordTable(db, cli.output("RadarTableName")).all(now)
     return fleet_view(groups, records, now, reporting_window(report_interval(config.agent.cron)))
 
 

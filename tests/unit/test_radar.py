@@ -205,7 +205,8 @@ def test_records_round_trip_through_dynamodb_and_expire() -> None:
     table = RecordTable(db, "radar")
     record = AgentRecord(parsed(UPSTREAM + "&instance=i-0123456789abcdef0&config_version=3"), datetime.now(UTC))
     table.put(record)
-    assert table.get("i-0123456789abcdef0") == record and table.all() == [record]
+    assert table.get("i-0123456789abcdef0") == record and table.all(record.seen) == [record]
+    assert table.all(record.seen + timedelta(days=3)) == []  # past its TTL, not yet deleted by DynamoDB
     item = db.get_item(TableName="radar", Key={"pk": {"S": "i-0123456789abcdef0"}})["Item"]
     assert len(str(item)) < 1024  # one write unit
     assert int(item["expires"]["N"]) > int(record.seen.timestamp())

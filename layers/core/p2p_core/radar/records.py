@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -87,9 +87,8 @@ class RecordTable:
         """Write the record (one write unit: an item under 1 KB)."""
         self.db.put_item(TableName=self.table, Item=record.item())
 
-    def all(self) -> list[AgentRecord]:
+    def all(self, now: datetime) -> list[AgentRecord]:
         """Every record (a scan: `p2pctl fleet`); expired ones DynamoDB has not deleted yet are left out."""
-        now = datetime.now(UTC)
         records: list[AgentRecord] = []
         for page in self.db.get_paginator("scan").paginate(TableName=self.table):
             records += [AgentRecord.from_item(item) for item in page["Items"]]
