@@ -25,8 +25,8 @@ set -euo pipefail
 install -d -m 0755 /etc/p2p-agent /var/log/p2p-agent /var/lib/p2p-agent
 echo '{runner}' | base64 -d | gunzip > /usr/local/bin/p2p-agent-runner
 chmod 0755 /usr/local/bin/p2p-agent-runner
-{radar}\
 echo '{defaults}' | base64 -d > /etc/p2p-agent/defaults.json
+{radar}\
 {keys}\
 {helpers}\
 {packages}\
