@@ -9,8 +9,11 @@ upstream-style lines reported too, `agent.radar: false`, and a radar that does n
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import gzip
 import json
+import re
 import stat
 import subprocess
 import sys
@@ -26,7 +29,7 @@ import boto3
 import pytest
 
 from p2p_core.bootstrap import agent_runner
-from p2p_core.bootstrap.userdata import agent_defaults
+from p2p_core.bootstrap.userdata import agent_defaults, render_user_data
 from p2p_core.config import parse_config
 from p2p_core.models.deployment import Deployment
 from p2p_core.radar.endpoint import Radar
@@ -176,3 +179,21 @@ def test_a_radar_that_does_not_answer_is_tried_again_and_the_run_still_succeeds(
     assert done.returncode == 0, done.stderr
     assert "radar 1 (" in done.stdout and "answered nothing" in done.stdout
     assert [path for path, _, _ in radar.reports] == ["/radar"]
+
+
+def test_user_data_installs_the_radar_module_and_names_the_token_never_holding_it() -> None:
+    deployment = Deployment(stack_name=STACK, home_region=HOME, radar_url="https://radar.example/")
+    on = render_user_data(parse_config({}), deployment)
+    blobs = [base64.b64decode(b) for b in re.findall(r"echo '([A-Za-z0-9+/=]+)' \| base64 -d", on)]
+    defaults = json.loads(blobs[1])
+    assert defaults["radar"] == {
+        "url": "https://radar.example/",
+        "parameter": f"/p2p/{STACK}/radar-token",
+        "region": HOME,
+    }
+    assert gzip.decompress(blobs[2]) == (RUNNER.parent / "agent_radar.py").read_bytes()
+    assert "/usr/local/lib/p2p-agent/agent_radar.py" in on
+    off = render_user_data(parse_config({"agent": {"radar": False}}), deployment)
+    assert (
+        "agent_radar" not in off and '"radar"' not in base64.b64decode(re.findall(r"echo '([^']+)'", off)[1]).decode()
+    )
