@@ -74,6 +74,16 @@ ROWS = [
     ),
     ("(model) naive fan-out visiting every region each run ($/month)", "naive_monthly_usd", ""),
     (
+        "radar: CPU per report answered from memory / of a new agent (two table calls), handler in process (ms)",
+        "radar_cpu_ms_per_report",
+        "-",
+    ),
+    (
+        "(model) radar per month, 1,000 agents reporting every 15 minutes, storage included ($)",
+        "radar_monthly_usd_per_1000_agents",
+        "≤ 1.50",
+    ),
+    (
         "(model) demo fleet per day, on demand, with IPv4, volume and 1 GB/day egress per instance ($)",
         "demo_fleet_on_demand_usd_per_day",
         "",
@@ -94,6 +104,8 @@ def table(results: dict[str, Any]) -> str:
     if "watcher_measured_at" in results:  # a partial run: `python -m benchmarks.run watcher`
         when = results["watcher_measured_at"]
         stamp += f"; the scheduled-run and (model) rows {when} by `python -m benchmarks.run watcher`"
+    if "radar_measured_at" in results:  # a partial run: `python -m benchmarks.radar`
+        stamp += f"; the radar rows {results['radar_measured_at']} by `python -m benchmarks.radar`"
     if "fleet_costs_computed_at" in results:
         stamp += f"; the demo fleet rows {results['fleet_costs_computed_at']} by `python -m benchmarks.run costs`"
     if "tls_measured_at" in results:  # a partial run: `python -m benchmarks.tls`

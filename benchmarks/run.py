@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.costs import spot_costs, watcher_costs
+from benchmarks.radar import measure as radar_cpu
 from benchmarks.report import RESULTS, table, update_readme
 from benchmarks.suite import SUITE_KEYS
 from benchmarks.tls import measure as tls_cpu
@@ -251,6 +252,7 @@ def main() -> None:
     results.update(stream_latency())
     results.update(import_ratio())
     results.update(tls_cpu())
+    results.update(radar_cpu())
     results.update(cli_fail_fast())
     with tempfile.TemporaryDirectory() as workdir, contextlib.redirect_stdout(io.StringIO()):
         results.update(watcher_costs(Path(workdir)))

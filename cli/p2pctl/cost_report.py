@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
-from p2p_core.control_plane_cost import cold_share_at
+from p2p_core.control_plane_cost import ControlPlaneCost, cold_share_at
 from p2p_core.cost import PRICES_AS_OF
+from p2p_core.radar_cost import per_1000_agents
 from p2p_core.regions import commercial_regions
 
 if TYPE_CHECKING:
@@ -70,14 +71,25 @@ def print_estimate(report: Estimate, console: Console) -> None:
         f"({report.buying.words()}; {spot.spot_instances} Spot instances)"
     )
     say(f"Spot prices: {spot.price_source}")
-    plane = Table("item", "quantity", "unit", "$")
-    for cost in report.control_plane.items:
-        plane.add_row(cost.name, f"{cost.quantity:,.6g}", cost.unit, f"{cost.cost:.4f}")
-    plane.title = f"control plane per month ({report.control_plane.runs_per_month:,.0f} runs)"
-    console.print(plane)
+    console.print(
+        _items(report.control_plane, f"control plane per month ({report.control_plane.runs_per_month:,.0f} runs)")
+    )
     starts = "every run a cold start" if cold_share_at(report.control_plane.runs_per_month) else "Lambdas kept warm"
     say(
         f"control plane: ${report.control_plane.total:.2f}/month (model: Lambda CPU as measured by `make bench`, "
         f"{starts}; a fan-out visiting every region each run: ${report.naive.total:.2f}/month); "
         f"prices as of {PRICES_AS_OF}"
     )
+    if report.radar is not None:
+        radar, agents = report.radar, report.fleet.instances
+        console.print(_items(radar, f"radar per month ({agents} agents, {radar.runs_per_month:,.0f} reports)"))
+        per_1000 = f"${per_1000_agents(radar, agents):.2f} per 1,000 agents; " if agents else ""
+        say(f"radar: ${radar.total:.2f}/month ({per_1000}agent.radar: false turns it off)")
+
+
+def _items(cost: ControlPlaneCost, title: str) -> Table:
+    """A monthly bill item by item: quantity, unit, dollars."""
+    table = Table("item", "quantity", "unit", "$", title=title)
+    for item in cost.items:
+        table.add_row(item.name, f"{item.quantity:,.6g}", item.unit, f"{item.cost:.4f}")
+    return table

@@ -26,6 +26,8 @@ from p2p_core.cost import (
 )
 from p2p_core.fleet_bill import NOT_READ, BillItem, RegionCount, Running, bill_items, region_counts
 from p2p_core.market import Buying
+from p2p_core.radar.fleet_view import report_interval
+from p2p_core.radar_cost import radar_cost
 from p2p_core.spot_cost import SpotFleetCost, spot_fleet_cost
 from p2p_core.timemodel import effective_window
 from p2pctl.cost_report import print_estimate
@@ -59,6 +61,7 @@ class Estimate:
     counts: tuple[RegionCount, ...]
     left_out: dict[str, str]
     facts: FleetFacts
+    radar: ControlPlaneCost | None = None  # agents reporting to the radar (agent.radar), per month
 
     def items(self) -> tuple[BillItem, ...]:
         """The fleet's bill per day while it runs, item by item, on-demand and on Spot."""
@@ -123,6 +126,8 @@ class Estimate:
             "naive_fan_out_monthly_usd": round(self.naive.total, 4),
             "runs_per_month": self.control_plane.runs_per_month,
             "control_plane_items": {item.name: round(item.cost, 4) for item in self.control_plane.items},
+            "radar_monthly_usd": round(self.radar.total, 4) if self.radar else 0.0,
+            "radar_items": {item.name: round(item.cost, 4) for item in self.radar.items} if self.radar else {},
         }
 
     def print(self, console: Console) -> None:
@@ -194,11 +199,20 @@ def estimate(
         per_day=per_day,
         hours_label=label,
         control_plane=control_plane_cost(runs, len(regions)),
+        radar=radar_estimate(config, capacity),
         naive=naive_control_plane_cost(runs, len(regions)),
         counts=tuple(counts),
         left_out=left_out,
         facts=facts,
     )
+
+
+def radar_estimate(config: ConfigItem, capacity: dict[str, int]) -> ControlPlaneCost | None:
+    """What the configured fleet's reports to the radar cost per month; None with `agent.radar: false`."""
+    if not config.agent.radar:
+        return None
+    reporting = {region: n for region, n in capacity.items() if n > 0}
+    return radar_cost(sum(reporting.values()), len(reporting), report_interval(config.agent.cron))
 
 
 def spot_buying(config: ConfigItem) -> Buying:

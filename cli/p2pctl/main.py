@@ -7,7 +7,18 @@ from typing import Annotated
 
 import typer
 
-from p2pctl import config_cmd, deploy_key_cmd, doctor_cmd, logs_cmd, ops_cmd, regions_cmd, run_cmd, status_cmd
+from p2pctl import (
+    config_cmd,
+    deploy_key_cmd,
+    doctor_cmd,
+    fleet_cmd,
+    logs_cmd,
+    ops_cmd,
+    radar_cmd,
+    regions_cmd,
+    run_cmd,
+    status_cmd,
+)
 from p2pctl.config_write import CONFLICT_EXIT
 from p2pctl.context import CliContext
 from p2pctl.errors import CREDENTIALS_FIX, CliError
@@ -25,12 +36,14 @@ cli = typer.Typer(
 )
 cli.add_typer(config_cmd.app, name="config")
 cli.add_typer(deploy_key_cmd.app, name="deploy-key")
+cli.add_typer(radar_cmd.app, name="radar")
 run_cmd.register(cli)
 status_cmd.register(cli)
 ops_cmd.register(cli)
 regions_cmd.register(cli)
 doctor_cmd.register(cli)
 logs_cmd.register(cli)
+fleet_cmd.register(cli)
 cli.command()(local)
 
 

@@ -41,6 +41,8 @@ def handler(event: PlanRequest, context: LambdaContext) -> dict[str, Any]:
         raise ConfigInvalid(exc.summary()) from None
     logger.info("planned", extra=plan_summary(result))
     metrics.add_metric(name="DriftedRegions", unit=MetricUnit.Count, value=len(result.regions))
+    # what the agents that report to the radar (AgentReports) are compared with: the FleetAgentsMissing alarm
+    metrics.add_metric(name="AgentsInService", unit=MetricUnit.Count, value=sum(result.agents_in_service.values()))
     run = record_nothing_to_do(event, result, deployment, clients, datetime.now(UTC))
     if run is None:  # Finalize records it (or the reconcile run the watcher starts): the plan as it always was
         return result.model_dump(mode="json", exclude={"recorded", "run"})

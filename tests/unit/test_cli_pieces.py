@@ -126,6 +126,16 @@ def test_estimate_covers_the_window_and_a_day() -> None:
     assert 0 < report.control_plane.total < report.naive.total
 
 
+def test_estimate_prices_the_fleets_reports_to_the_radar_unless_agent_radar_is_false() -> None:
+    config = {"regions": ["us-east-1", "sa-east-1"], "desired_capacity": {"all": 2, "aws": {"sa-east-1": 0}}}
+    report = estimate(parse_config(config), NOW)
+    assert report.radar is not None and report.radar.regions == 1  # only regions with agents report
+    assert report.radar.runs_per_month == pytest.approx(2 * 730 * 4)  # 2 agents, every 15 minutes
+    assert report.as_dict()["radar_monthly_usd"] == pytest.approx(round(report.radar.total, 4))
+    quiet = estimate(parse_config({**config, "agent": {"radar": False}}), NOW)
+    assert quiet.radar is None and quiet.as_dict()["radar_monthly_usd"] == 0.0
+
+
 def test_estimate_without_a_stop_is_per_month() -> None:
     report = estimate(parse_config({"run_duration": None}), NOW)
     assert report.hours_label == "per month (no stop set)"

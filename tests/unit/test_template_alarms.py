@@ -32,7 +32,7 @@ def own_metric_alarms() -> dict[str, dict[str, Any]]:
         name: r["Properties"]
         for name, r in RESOURCES.items()
         if r["Type"] == "AWS::CloudWatch::Alarm"
-        and r["Properties"]["Namespace"] == SETTINGS["POWERTOOLS_METRICS_NAMESPACE"]
+        and r["Properties"].get("Namespace") == SETTINGS["POWERTOOLS_METRICS_NAMESPACE"]
     }
 
 
@@ -57,6 +57,23 @@ def test_plan_and_reconcile_may_read_enabled_regions_and_scaling_activities() ->
     )
     for function in ("PlanFunction", "ReconcileRegionFunction"):
         assert {"Ref": "ObserveRegionsPolicy"} in RESOURCES[function]["Properties"]["Policies"], function
+
+
+def test_fleet_agents_missing_compares_the_in_service_count_plan_emits_with_the_radars_reports() -> None:
+    alarm = RESOURCES["FleetAgentsMissing"]["Properties"]
+    queries = {q["Id"]: q for q in alarm["Metrics"]}
+    stat = queries["inservice"]["MetricStat"]
+    assert stat["Metric"]["MetricName"] == "AgentsInService" and "AgentsInService" in emitted_metrics()
+    assert stat["Metric"]["Dimensions"] == [{"Name": "service", "Value": SETTINGS["POWERTOOLS_SERVICE_NAME"]}]
+    assert stat["Metric"]["Namespace"] == SETTINGS["POWERTOOLS_METRICS_NAMESPACE"]
+    reports = queries["reports"]["Expression"]
+    assert "SUM(AgentReports)" in reports and "AgentReports" in emitted_metrics()
+    # the radar's single_metric carries the Powertools service dimension and its own Region
+    assert f"SCHEMA({SETTINGS['POWERTOOLS_METRICS_NAMESPACE']}, Region, service)" in reports
+    assert queries["missing"]["Expression"] == "inservice - reports" and queries["missing"]["ReturnData"]
+    assert stat["Period"] == queries["reports"]["Period"] == 900
+    assert alarm["EvaluationPeriods"] * 900 == 1800  # 30 minutes below in-service
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
 
 
 def dashboard_metrics() -> list[list[Any]]:

@@ -31,6 +31,7 @@ from p2p_core.regions import commercial_regions
 from p2p_core.schedule_expression import Cron, schedule_period
 from p2pctl.emulator import shims
 from p2pctl.emulator.cloudfront import ControlCenterServer
+from p2pctl.emulator.function_url import FunctionUrlServer
 from p2pctl.emulator.seed import seed_ami_parameters
 from p2pctl.emulator.stack import EmulatedStack, PipeSpec, deploy_stack
 from p2pctl.runs import run_name, start_run
@@ -77,6 +78,7 @@ class LocalRuntime:
     _server: ThreadedMotoServer | None = None
     _control_center: ControlCenterServer | None = None
     _custom_domain: ControlCenterServer | None = None
+    _radar: FunctionUrlServer | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -118,6 +120,8 @@ class LocalRuntime:
             self._custom_domain = ControlCenterServer(self._live_code).start()
             bases.insert(0, self._custom_domain.url)
             parameters = {"ControlCenterDomainName": self.control_center_domain, **EMULATED_CERTIFICATE}
+        # the radar's function URL: moto has none, so this server invokes the function as Lambda would
+        self._radar = FunctionUrlServer(clients.client("lambda", self.region), self._radar_function).start()
         self.stack = deploy_stack(
             clients,
             stack_name=self.stack_name,
@@ -125,8 +129,10 @@ class LocalRuntime:
             endpoint_url=self.endpoint_url,
             control_center_bases=bases,
             parameters=parameters,
+            radar_url=self._radar.url,
         )
         shims.set_stack_output(self.stack_name, self.region, "ControlCenterUrl", self.control_center_url)
+        shims.set_stack_output(self.stack_name, self.region, "RadarUrl", self._radar.url)
         self.control_center_urls = [base + self.stack.control_center_path for base in bases]
         if self._custom_domain is not None:
             custom = self.control_center_urls[0]
@@ -166,6 +172,7 @@ class LocalRuntime:
             "watcher_arn": self.stack.watcher_arn or "",
             "control_center_url": self.control_center_url,
             "control_center_urls": ",".join(self.control_center_urls),  # as agents get them: custom domain first
+            "radar_url": self._radar.url if self._radar is not None else "",
         }
 
     def stop(self, drain_seconds: float = 5.0) -> None:
@@ -177,6 +184,8 @@ class LocalRuntime:
         for control_center in (self._control_center, self._custom_domain):
             if control_center is not None:
                 control_center.stop()
+        if self._radar is not None:
+            self._radar.stop()
         if self._server is not None:
             self._server.stop()
         if getattr(self, "_workdir", None) is not None:
@@ -227,6 +236,11 @@ class LocalRuntime:
             return None
         cloudfront = self._clients.client("cloudfront", "us-east-1")
         return publish.live_code(cloudfront, self.stack.control_center_function)
+
+    def _radar_function(self) -> str | None:
+        if self.stack is None or "RadarFunction" not in self.stack.functions:
+            return None
+        return self.stack.functions["RadarFunction"].function_arn
 
     # ------------------------------------------------------------ Scheduler: the schedule's expression
 

@@ -78,6 +78,7 @@ def deploy_stack(
     parameters: dict[str, str] | None = None,
     template_path: Path = TEMPLATE,
     enforce_iam: bool = True,
+    radar_url: str = "",
 ) -> EmulatedStack:
     """Transform template.yaml with samtranslator, create it in moto, and fill in what moto skips.
 
@@ -107,7 +108,8 @@ def deploy_stack(
         r["LogicalResourceId"]: r["PhysicalResourceId"]
         for r in cfn.list_stack_resources(StackName=stack_name)["StackResourceSummaries"]
     }
-    attributes = _Attributes(clients, region, physical)
+    kinds_of = {logical: r["Type"] for logical, r in transformed["Resources"].items()}
+    attributes = _Attributes(clients, region, physical, kinds_of)
     known = {
         **params,
         **physical,
@@ -158,7 +160,7 @@ def deploy_stack(
         ),
     )
     urls = [base.rstrip("/") + emulated.control_center_path for base in control_center_bases or []]
-    _register_handlers(clients, emulated, code_dirs, physical, urls)
+    _register_handlers(clients, emulated, code_dirs, physical, urls, radar_url)
     if enforce_iam:
         _enforce_roles(emulated, for_moto, resolve)
     return emulated
@@ -253,15 +255,22 @@ def _joined(prefix: str, name: Any) -> dict[str, Any]:
 class _Attributes:
     """Fn::GetAtt for the attributes the harness needs, read from the emulator."""
 
-    def __init__(self, clients: ClientFactory, region: str, physical: dict[str, str]) -> None:
+    def __init__(
+        self, clients: ClientFactory, region: str, physical: dict[str, str], kinds: dict[str, str] | None = None
+    ) -> None:
         self._clients = clients
         self._region = region
         self._physical = physical
+        self._kinds = kinds or {}
 
     def __call__(self, logical: str, attribute: str) -> str:
         name = self._physical.get(logical, logical)
         if attribute == "Arn" and name.startswith("arn:"):
             return name
+        if attribute == "Arn" and self._kinds.get(logical) == "AWS::DynamoDB::Table":
+            return str(
+                self._clients.client("dynamodb", self._region).describe_table(TableName=name)["Table"]["TableArn"]
+            )
         if attribute == "Arn" and logical.endswith("Role"):
             arn: str = self._clients.client("iam", self._region).get_role(RoleName=name)["Role"]["Arn"]
             return arn
@@ -331,6 +340,7 @@ def _register_handlers(
     code_dirs: dict[str, Path],
     physical: dict[str, str],
     control_center_urls: list[str],
+    radar_url: str = "",
 ) -> None:
     """Point each deployed function at its handler, with the settings the template gave it."""
     lam = clients.client("lambda", stack.region)
@@ -349,6 +359,8 @@ def _register_handlers(
                 "P2P_SCHEDULE_NAME": stack.schedule_name,
             }
         )
+        if "P2P_RADAR_URL" in env:  # moto has no function URLs: where the local radar really listens, or none
+            env["P2P_RADAR_URL"] = radar_url
         target = shims.HandlerTarget(
             logical_id=logical,
             code_dir=code_dir,

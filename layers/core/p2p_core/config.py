@@ -147,6 +147,7 @@ class AgentSettings(_Section):
     repository: HeaderValue = "-"
     type: Literal["ansible", "shell"] = "ansible"
     cron: str = "*/15 * * * *"
+    radar: bool = Field(True, description="report to the stack's radar after each run (p2pctl fleet); false: never")
 
     @field_validator("cron")
     @classmethod
@@ -155,6 +156,15 @@ class AgentSettings(_Section):
         if len(value.split()) != 5:
             raise problem(f"cron needs 5 fields (minute hour day month weekday), got {show_value(value)}")
         return value
+
+    @model_serializer(mode="wrap")
+    def _without_later_defaults(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # `radar` came later: left out while on (its default), so configs written before it keep their hashes
+        # and digests (agents get the radar through the launch template's user data, verified on its own)
+        data: dict[str, Any] = handler(self)
+        if self.radar:
+            data.pop("radar", None)
+        return data
 
 
 class ControlCenterSettings(_Section):

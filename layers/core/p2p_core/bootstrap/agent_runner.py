@@ -257,6 +257,49 @@ def run(steps: list[list[str]], dry_run: bool) -> int:
     return 0
 
 
+RADAR_LIBRARY = "/usr/local/lib/p2p-agent"  # where the user data installs agent_radar.py
+
+
+def read_radar_token(radar: dict[str, str], timeout: float, ssm_endpoint: str | None, imds: str) -> str | None:
+    """The radar's current token from SSM (`radar.parameter` in `radar.region`), or None (logged)."""
+    where = f"SSM parameter {radar.get('parameter')} in {radar.get('region')}"
+    try:
+        credentials = role_credentials(timeout, imds)
+        now = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        request = get_parameter_request(radar["parameter"], radar["region"], credentials, ssm_endpoint, now)
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            value = str(json.loads(response.read())["Parameter"]["Value"])
+    except urllib.error.HTTPError as exc:
+        log(f"radar token not read from {where}: {_error_code(exc)}")
+        return None
+    except (urllib.error.URLError, OSError, ValueError, KeyError) as exc:
+        log(f"radar token not read from {where}: {type(exc).__name__}")
+        return None
+    try:
+        return str(json.loads(value)["current"])  # {"current", "previous", "previous_until"}
+    except (ValueError, KeyError, TypeError):
+        return value.strip()
+
+
+def report_to_radar(radar: dict[str, str], headers: dict[str, str], args: argparse.Namespace) -> list[int]:
+    """After a run: report to the radar file's lines (agent_radar.py), the stack's radar among them."""
+    try:
+        from p2p_core.bootstrap import agent_radar
+    except ImportError:  # on an instance: beside the runner, without the package
+        sys.path.append(RADAR_LIBRARY)
+        import agent_radar  # type: ignore[import-not-found, no-redef]
+
+    def read_token() -> str | None:
+        return read_radar_token(radar, args.timeout, args.ssm_endpoint, args.imds_endpoint)
+
+    reporter = agent_radar.Reporter(Path(args.radar_file), radar.get("url", ""), read_token, write_private, log)
+    services = Path(args.services_file).read_text() if Path(args.services_file).is_file() else ""
+    identity = agent_radar.instance_identity(args.timeout, args.imds_endpoint)
+    query = agent_radar.radar_query(headers, identity, services, time.time())
+    statuses: list[int] = reporter.report(query, args.timeout, args.radar_tries, args.radar_pause)
+    return statuses
+
+
 def install_failures(path: Path) -> list[str]:
     """What the user data could not install at boot, one line each (its `p2p_install` writes them)."""
     try:
@@ -286,6 +329,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deploy-key-file", default="/var/lib/p2p-agent/deploy-key", help="where the key is kept")
     parser.add_argument("--ssm-endpoint", default=None, help="SSM endpoint override (tests)")
     parser.add_argument("--imds-endpoint", default=IMDS, help="instance metadata endpoint override (tests)")
+    parser.add_argument("--radar-file", default="/opt/p2p-radar.url", help="radar lines: <url> [auth]")
+    parser.add_argument("--services-file", default="/var/lib/p2p-agent/services", help="services this agent runs")
+    parser.add_argument("--radar-tries", type=int, default=3, help="tries per radar until it answers 200")
+    parser.add_argument("--radar-pause", type=float, default=2.0, help="seconds between radar tries")
     parser.add_argument("--install-failures", default=INSTALL_FAILURES, help="boot-time installs that failed")
     args = parser.parse_args(argv)
     baked: dict[str, Any] = json.loads(Path(args.defaults).read_text())
@@ -320,6 +367,8 @@ def main(argv: list[str] | None = None) -> int:
             location, Path(args.deploy_key_file), args.timeout, args.ssm_endpoint, args.imds_endpoint
         )
     code = run(commands(settings, str(key_file) if key_file else None), args.dry_run)
+    if baked.get("radar"):  # agent.radar (on by default): report after each run, whatever its result
+        report_to_radar({k: str(v) for k, v in baked["radar"].items()}, headers or {}, args)
     if code == 0 and failed:
         log(f"exit code {INSTALL_FAILED}: the steps ran, but {len(failed)} install(s) at boot failed (above)")
         return INSTALL_FAILED

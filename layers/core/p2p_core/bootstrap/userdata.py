@@ -13,6 +13,7 @@ from p2p_core.models.deployment import Deployment
 
 MAX_USER_DATA_BYTES = 16_384  # EC2's limit on user data (before base64)
 RUNNER = Path(__file__).with_name("agent_runner.py")
+RADAR = Path(__file__).with_name("agent_radar.py")  # installed where the runner looks for it (RADAR_LIBRARY)
 INSTALL_HELPERS = Path(__file__).with_name("install.sh")
 # the OS's own interpreter, never a python3 found first on PATH (/usr/local/bin, pyenv): the runner is tested
 # under each OS's /usr/bin/python3 (p2p_core.instance.OS_PYTHON)
@@ -25,6 +26,7 @@ install -d -m 0755 /etc/p2p-agent /var/log/p2p-agent /var/lib/p2p-agent
 echo '{runner}' | base64 -d | gunzip > /usr/local/bin/p2p-agent-runner
 chmod 0755 /usr/local/bin/p2p-agent-runner
 echo '{defaults}' | base64 -d > /etc/p2p-agent/defaults.json
+{radar}\
 {keys}\
 {helpers}\
 {packages}\
@@ -68,7 +70,26 @@ def agent_defaults(config: ConfigItem, deployment: Deployment) -> dict[str, obje
         "type": agent.type,
     }
     deploy_key = {"parameter": deployment.deploy_key_parameter, "region": deployment.home_region}
-    return {"urls": deployment.control_center_urls, "settings": settings, "deploy_key": deploy_key}
+    baked: dict[str, object] = {"urls": deployment.control_center_urls, "settings": settings, "deploy_key": deploy_key}
+    if reports_to_radar(config, deployment):  # the radar's URL and where its token is, never the token
+        token = {"parameter": deployment.radar_token_parameter, "region": deployment.home_region}
+        baked["radar"] = {"url": deployment.radar_url, **token}
+    return baked
+
+
+def reports_to_radar(config: ConfigItem, deployment: Deployment) -> bool:
+    """True when agents report after each run: `agent.radar` (on by default) and the stack has a radar."""
+    return config.agent.radar and bool(deployment.radar_url)
+
+
+def _radar_install(config: ConfigItem, deployment: Deployment) -> str:
+    if not reports_to_radar(config, deployment):
+        return ""
+    module = _b64(gzip.compress(RADAR.read_bytes(), mtime=0))
+    return (
+        "install -d -m 0755 /usr/local/lib/p2p-agent\n"
+        f"echo '{module}' | base64 -d | gunzip > /usr/local/lib/p2p-agent/agent_radar.py\n"
+    )
 
 
 def render_user_data(config: ConfigItem, deployment: Deployment) -> str:
@@ -82,6 +103,7 @@ def render_user_data(config: ConfigItem, deployment: Deployment) -> str:
         keys = "install -d -m 0700 -o ubuntu -g ubuntu /home/ubuntu/.ssh\n" + keys
     script = _SCRIPT.format(
         runner=_b64(gzip.compress(RUNNER.read_bytes(), mtime=0)),
+        radar=_radar_install(config, deployment),
         defaults=_b64(defaults),
         keys=keys,
         helpers=install_helpers(),

@@ -30,6 +30,8 @@ class Deployment(BaseModel):
     max_concurrency: int = Field(
         MAX_CONCURRENCY, ge=1, description="regions reconciled at once (the Map's MaxConcurrency)"
     )
+    radar_url: str = Field("", description="the radar's URL agents report to (empty: agents do not report)")
+    radar_table: str | None = Field(None, description="the radar's table: one last-seen record per agent")
     endpoint_url: str | None = Field(None, description="AWS endpoint override (the local emulator)")
     function_name: str | None = Field(None, description="the Lambda function running this code (None: the CLI)")
 
@@ -37,6 +39,11 @@ class Deployment(BaseModel):
     def deploy_key_parameter(self) -> str:
         """The SSM SecureString holding the private repository's deploy key (in the home region)."""
         return deploy_key_parameter(self.stack_name)
+
+    @property
+    def radar_token_parameter(self) -> str:
+        """The SSM SecureString holding the radar's token (in the home region)."""
+        return f"/p2p/{self.stack_name}/radar-token"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Deployment:
@@ -58,6 +65,8 @@ class Deployment(BaseModel):
             control_center_path=path,
             lease_seconds=int(env.get("P2P_LEASE_SECONDS", str(LEASE_SECONDS))),
             max_concurrency=int(env.get("P2P_MAX_CONCURRENCY", str(MAX_CONCURRENCY))),
+            radar_url=env.get("P2P_RADAR_URL", ""),
+            radar_table=env.get("P2P_RADAR_TABLE") or None,
             endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
             function_name=env.get("AWS_LAMBDA_FUNCTION_NAME") or None,
         )

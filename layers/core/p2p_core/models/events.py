@@ -57,6 +57,9 @@ class PlanResult(_Event):
     schedule_expression: str = ""
     max_concurrency: int = MAX_CONCURRENCY
     observe_errors: dict[str, str] = Field(default_factory=dict)
+    agents_in_service: dict[str, int] = Field(
+        default_factory=dict, description="instances in service or launching per observed region (AgentsInService)"
+    )
     recorded: bool = Field(False, description="Plan recorded this run itself (record_nothing_to_do): no Finalize")
     run: dict[str, Any] | None = Field(None, description="the run as Plan recorded it (the status item's entry)")
 

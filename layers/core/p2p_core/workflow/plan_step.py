@@ -130,6 +130,9 @@ def _observe_and_plan(
         schedule_expression=the_plan.schedule_expression,
         max_concurrency=deployment.max_concurrency,
         observe_errors={name: str(seen.error) for name, seen in observed.regions.items() if seen.error},
+        agents_in_service={
+            name: seen.asg.instances for name, seen in observed.regions.items() if seen.asg and seen.asg.instances
+        },
     )
 
 
