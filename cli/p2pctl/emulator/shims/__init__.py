@@ -44,6 +44,7 @@ from moto.core.common_types import TYPE_RESPONSE  # noqa: F401 - documents the s
 from p2p_core.models.deployment import Deployment
 from p2p_core.workflow.runtime import deployment_scope
 from p2pctl.emulator.shims import (
+    alarm_events,
     cloudfront,
     consistency,
     event_targets,
@@ -127,6 +128,7 @@ def install() -> None:
         cloudfront.install()
         express.install()
         event_targets.install()
+        alarm_events.install()
         wire.install()
         wire.atomic("dynamodb", "PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems")
         for behaviour in (
