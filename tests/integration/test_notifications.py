@@ -8,9 +8,10 @@ from typing import Any
 
 import boto3
 
-from p2p_core.notifications import DRIFT_REPAIRED, QUOTA_LOW, REGION_DEGRADED, RUN_FINISHED, SOURCE
+from p2p_core.notifications import AGENTS_MISSING, DRIFT_REPAIRED, QUOTA_LOW, REGION_DEGRADED, RUN_FINISHED, SOURCE
 from p2pctl.emulator import shims
 from p2pctl.emulator.shims import quotas
+from p2pctl.runs import wait_run
 from tests.integration.test_workflow import RUNNING
 from tests.integration.workflow_world import HOME, WorkflowWorld
 
@@ -131,3 +132,22 @@ def test_warnings_reach_the_alarm_topic_as_one_readable_line_and_successes_do_no
     stack = world.stack.stack_name
     assert lines[0].startswith(f"p2p {stack}: Region Degraded: {SHORT}: launches fail: instances below desired")
     assert lines[1] == f"p2p {stack}: Run Finished: run degraded: 1 degraded"
+
+
+def test_the_fleet_agents_missing_alarm_becomes_an_agents_missing_event(world: WorkflowWorld) -> None:
+    """The alarm's state change (AWS puts it on the default bus) runs the template's relay, which publishes
+    `Agents Missing` as the control plane's own event: once for the change to ALARM, none for the way back."""
+    inbox = Inbox()
+    cloudwatch = boto3.client("cloudwatch", region_name=HOME)
+    (alarm,) = [a for a in cloudwatch.describe_alarms()["MetricAlarms"] if "FleetAgentsMissing" in a["AlarmName"]]
+    reason = "Threshold Crossed: 2 datapoints were greater than or equal to the threshold (1.0)."
+    cloudwatch.set_alarm_state(AlarmName=alarm["AlarmName"], StateValue="ALARM", StateReason=reason)
+    cloudwatch.set_alarm_state(AlarmName=alarm["AlarmName"], StateValue="OK", StateReason="back")
+    relay = [m for m in world.sfn.list_state_machines()["stateMachines"] if m["name"].endswith("-agents-missing")]
+    (started,) = world.sfn.list_executions(stateMachineArn=relay[0]["stateMachineArn"])["executions"]
+    assert wait_run(world.sfn, started["executionArn"], timeout=60).status == "SUCCEEDED"  # EventBridge runs it
+    missing = inbox.of(AGENTS_MISSING)
+    assert [(d["stack"], d["severity"], d["alarm"], d["reason"]) for d in missing] == [
+        (world.stack.stack_name, "warning", alarm["AlarmName"], reason)
+    ]
+    assert "p2pctl fleet" in missing[0]["summary"]

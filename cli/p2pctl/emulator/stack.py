@@ -131,6 +131,10 @@ def deploy_stack(
     kinds = {props.get("StateMachineType", "STANDARD"): names[logical] for logical, props in machines.items()}
     machine_arn = kinds["STANDARD"]
     _create_schedule(clients, region, _first(template, "AWS::Scheduler::Schedule"), resolve)
+    for logical, resource in resources.items():
+        if resource["Type"] == "AWS::CloudWatch::Alarm":
+            props = resolve(resource["Properties"])
+            clients.client("cloudwatch", region).put_metric_alarm(AlarmName=names[logical], **props)
     cc_props = _first(template, "AWS::CloudFront::Function")
     _create_cloudfront_function(clients, cc_props, resolve)
     pipe_props = _first(template, "AWS::Pipes::Pipe")
@@ -143,7 +147,7 @@ def deploy_stack(
         endpoint_url=endpoint_url,
         outputs=outputs,
         state_machine_arn=machine_arn,
-        watcher_arn=kinds.get("EXPRESS"),
+        watcher_arn=names.get("WatcherStateMachine"),
         config_table=physical["ConfigTable"],
         schedule_name=resolve(_first(template, "AWS::Scheduler::Schedule")["Name"]),
         schedule_group="default",
@@ -243,6 +247,10 @@ class _Supplied:
             return name if attribute is None else _joined(f"arn:aws:cloudfront::{ACCOUNT_ID}:function/", name)
         if resource.get("Type") == "AWS::StepFunctions::StateMachine":
             return _joined(f"arn:aws:states:{self._region}:{ACCOUNT_ID}:stateMachine:", self._name(resource))
+        if resource.get("Type") == "AWS::CloudWatch::Alarm":  # CloudFormation names an alarm <stack>-<logical>-<id>
+            name = {"Fn::Join": ["-", [{"Ref": "AWS::StackName"}, logical]]}
+            prefix = f"arn:aws:cloudwatch:{self._region}:{ACCOUNT_ID}:alarm:"
+            return name if attribute is None else _joined(prefix, name)
         if resource.get("Type") == "AWS::CloudFront::Distribution" and attribute == "DomainName":
             return "control-center.emulator.invalid"  # the local runtime serves the control center itself
         return f"emulated-{logical}" if attribute is None else f"emulated-{logical}-{attribute}"

@@ -5,6 +5,7 @@ stack's name, a one-line `summary` (what a chat message or an e-mail shows) and 
 `warning`, `error`: the template's notification rule sends warnings and errors to people). Building them is pure;
 `publish` is the one PutEvents call. A run with nothing to do (a quiet scheduled check, every 15 minutes by
 default) or one skipped for the lease publishes nothing: only runs that did or found something are news.
+`Agents Missing` is published by the template's relay when the FleetAgentsMissing alarm fires, not here.
 Publishing is best effort: a bus that refuses never fails a run (the status item and metrics hold the truth).
 """
 

@@ -48,6 +48,7 @@ from p2p_core.models.deployment import Deployment
 from p2p_core.workflow.runtime import deployment_scope
 from p2pctl.emulator.models import share_loader
 from p2pctl.emulator.shims import (
+    alarm_events,
     asl,
     cloudfront,
     consistency,
@@ -134,6 +135,7 @@ def install() -> None:
         cloudfront.install()
         express.install()
         event_targets.install()
+        alarm_events.install()
         wire.install()
         keys.install()
         wire.atomic("dynamodb", "PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems")

@@ -1,10 +1,12 @@
-"""EventBridge rule targets that moto 5.2.5 cannot deliver to: SNS topics.
+"""EventBridge rule targets that moto 5.2.5 cannot deliver to: SNS topics and Step Functions state machines.
 
 moto delivers a matching event to SQS, CloudWatch Logs, archives, buses and API destinations, and raises
 NotImplementedError for any other target, failing the caller's PutEvents (AWS never fails a PutEvents
-for a target: delivery is asynchronous). The template's notification rule targets the alarm topic, so
-here an SNS target gets the event (through the target's input transformer, as moto applies it) as
-the message of a Publish to the topic, which moto then delivers to the topic's subscriptions.
+for a target: delivery is asynchronous). The template's notification rule targets the alarm topic and
+the Agents Missing rule a state machine, so here an SNS target gets the event (through the target's
+input transformer, as moto applies it) as the message of a Publish to the topic, which moto then
+delivers to the topic's subscriptions, and a state machine target starts an execution with the event
+as its input (moto runs it when the emulator executes state machines).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from moto.events.models import Rule
 from moto.events.utils import EventTemplateParser
 from moto.sns.models import sns_backends
+from moto.stepfunctions.responses import get_backend
 from moto.utilities.arns import parse_arn
 
 _original_send = Rule.send_to_targets
@@ -23,9 +26,9 @@ _original_send = Rule.send_to_targets
 def _send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
     if not self.event_pattern.matches_event(original_event):
         return
-    topics = [t for t in self.targets if parse_arn(t["Arn"]).service == "sns"]
-    others = [t for t in self.targets if t not in topics]
-    for target in topics:
+    ours = [t for t in self.targets if parse_arn(t["Arn"]).service in ("sns", "states")]
+    others = [t for t in self.targets if t not in ours]
+    for target in ours:
         transformer = target.get("InputTransformer", {})
         message: Any = original_event
         if transform_input and transformer:
@@ -34,9 +37,12 @@ def _send_to_targets(self: Any, original_event: Any, transform_input: bool = Tru
                 input_paths_map=transformer.get("InputPathsMap", {}),
                 event=original_event,
             )
+        text = message if isinstance(message, str) else json.dumps(message, default=str)
         arn = parse_arn(target["Arn"])
-        topic = sns_backends[arn.account][arn.region].topics[target["Arn"]]
-        topic.publish(message if isinstance(message, str) else json.dumps(message))
+        if arn.service == "sns":
+            sns_backends[arn.account][arn.region].topics[target["Arn"]].publish(text)
+        else:
+            get_backend(arn.account, arn.region).start_execution(target["Arn"], "", text)
     if others:
         self.targets, kept = others, self.targets
         try:
@@ -46,5 +52,5 @@ def _send_to_targets(self: Any, original_event: Any, transform_input: bool = Tru
 
 
 def install() -> None:
-    """Deliver rule targets that are SNS topics."""
+    """Deliver rule targets that are SNS topics or state machines."""
     Rule.send_to_targets = _send_to_targets  # type: ignore[method-assign]
