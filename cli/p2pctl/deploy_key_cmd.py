@@ -175,6 +175,7 @@ def rotate(ctx: typer.Context, as_json: JsonOption = False) -> None:
 def delete(
     ctx: typer.Context,
     yes: Annotated[bool, typer.Option("--yes", help="do not ask for confirmation")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Delete the deploy key from SSM; agents then clone without a key (and remove the key file they hold)."""
     store = DeployKeyStore(cli_context(ctx))
@@ -186,5 +187,8 @@ def delete(
         console.print("deploy key kept: nothing was changed", highlight=False)
         raise typer.Exit(1)
     store.ssm.delete_parameter(Name=store.name)
+    if as_json:
+        print_json({"deleted": store.name, "region": store.region, "fingerprint": retired})
+        return
     console.print(f"deleted {store.name} in {store.region}", highlight=False, markup=False)
     console.print(f"remove the deploy key {retired} from the repository too", highlight=False, markup=False)
