@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from p2p_core.models.deployment import deploy_key_parameter
+from p2p_core.models.deployment import deploy_key_parameter, staged_deploy_key_parameter
 from p2pctl.emulator import shims
 from p2pctl.emulator.iam.evaluate import Request, decide
 from p2pctl.emulator.template import Resolver, load_template
@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 STACK, HOME, ACCOUNT = "p2p-fleet", "eu-central-1", "123456789012"
 NAMES = {"AWS::Partition": "aws", "AWS::Region": HOME, "AWS::AccountId": ACCOUNT, "AWS::StackName": STACK}
 KEY_ARN = f"arn:aws:ssm:{HOME}:{ACCOUNT}:parameter{deploy_key_parameter(STACK)}"
+STAGED_KEY_ARN = f"arn:aws:ssm:{HOME}:{ACCOUNT}:parameter{staged_deploy_key_parameter(STACK)}"
 
 
 def _no_attributes(logical: str, attribute: str) -> str:
@@ -53,9 +54,13 @@ def test_agents_read_the_deploy_key_in_the_home_region() -> None:
     assert agent_may("ssm:GetParameter", KEY_ARN, stack_tag=STACK)
 
 
-def test_the_allow_names_exactly_the_deploy_key_parameter() -> None:
+def test_agents_read_the_staged_deploy_key_in_the_home_region() -> None:
+    assert agent_may("ssm:GetParameter", STAGED_KEY_ARN, stack_tag=STACK)
+
+
+def test_the_allow_names_exactly_the_deploy_key_parameter_and_the_staged_one() -> None:
     allows = [s for _, s in STATEMENTS if s["Effect"] == "Allow" and "parameter/" in str(s["Resource"])]
-    assert [s["Resource"] for s in allows] == [KEY_ARN]
+    assert [s["Resource"] for s in allows] == [[KEY_ARN, STAGED_KEY_ARN]]
     assert [s["Action"] for s in allows] == ["ssm:GetParameter"]
 
 
