@@ -22,9 +22,8 @@ REGION = "eu-west-1"
 VPC = Leftover("VPC", "vpc-1")
 RUNNING = Leftover("instance", "i-1", state="running")
 TERMINATING = Leftover("instance", "i-1", state="shutting-down")
-HAND_MADE = Leftover(
-    "subnet", "subnet-9", ours=False, fix=f"aws ec2 delete-subnet --subnet-id subnet-9 --region {REGION}"
-)
+REMOVE = f"aws ec2 delete-subnet --subnet-id subnet-9 --region {REGION}"
+HAND_MADE = Leftover("subnet", "subnet-9", ours=False, fix=REMOVE)
 
 
 class Clock:
