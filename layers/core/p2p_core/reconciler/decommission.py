@@ -82,7 +82,7 @@ def _delete_all(ctx: RegionContext, found: Found) -> None:
             AutoScalingGroupName=name,
             ForceDelete=True,
         )
-    terminate_own_instances(ctx)  # one detached from its group by hand would keep the network alive
+    terminate_own_instances(ctx, found)  # one detached from its group by hand would keep the network alive
     for lt in found.launch_templates:
         lt_id = lt["LaunchTemplateId"]
         _gone_ok(ctx, f"deleted launch template {lt_id}", ec2.delete_launch_template, LaunchTemplateId=lt_id)

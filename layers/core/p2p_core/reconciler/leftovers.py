@@ -47,9 +47,14 @@ def own_instances(ctx: RegionContext) -> list[dict[str, Any]]:
     return sorted(found, key=lambda i: str(i["InstanceId"]))
 
 
-def terminate_own_instances(ctx: RegionContext) -> None:
-    """Terminate the stack's instances still alive (a group being deleted takes its own; a detached one stays)."""
-    ids = [i["InstanceId"] for i in own_instances(ctx) if i["State"]["Name"] != TERMINATING]
+def terminate_own_instances(ctx: RegionContext, found: Found) -> None:
+    """Terminate the stack's instances outside its groups (a group being deleted takes its own with it)."""
+    in_groups = {i["InstanceId"] for group in found.asgs for i in group.get("Instances", [])}
+    ids = [
+        i["InstanceId"]
+        for i in own_instances(ctx)
+        if i["State"]["Name"] != TERMINATING and i["InstanceId"] not in in_groups
+    ]
     if ids:
         ctx.ec2.terminate_instances(InstanceIds=ids)
         ctx.did(f"terminated instance(s) outside the group: {', '.join(ids)}")
