@@ -150,12 +150,14 @@ def test_a_rotated_key_is_fetched_again_before_the_next_pull(
     assert pulls(done.stdout) == [with_key(tmp_path / "deploy-key")]
 
 
-def test_a_staged_key_is_tried_first_and_the_current_one_next(tmp_path: Path, ssm: Any, ssm_endpoint: str) -> None:
+def test_a_staged_key_is_tried_first_and_the_current_one_next(
+    runner_python: str, tmp_path: Path, ssm: Any, ssm_endpoint: str
+) -> None:
     current = store_key(ssm)
     staged = new_key_pair("p2p-test").private_key
     ssm.put_parameter(Name=STAGED, Value=staged, Type="SecureString", Overwrite=True)
     try:
-        done = run_agent(tmp_path, ssm_endpoint)
+        done = run_agent(runner_python, tmp_path, ssm_endpoint)
     finally:
         ssm.delete_parameter(Name=STAGED)
     assert done.returncode == 0, done.stderr
@@ -165,7 +167,7 @@ def test_a_staged_key_is_tried_first_and_the_current_one_next(tmp_path: Path, ss
     assert pulls(done.stdout) == [
         f"env 'GIT_SSH_COMMAND={ssh}' ansible-pull -U {PRIVATE_REPO} site.yml --only-if-changed"
     ]
-    after = run_agent(tmp_path, ssm_endpoint)  # rotate --finish: the staged parameter is gone
+    after = run_agent(runner_python, tmp_path, ssm_endpoint)  # rotate --finish: the staged parameter is gone
     assert not staged_file.exists() and pulls(after.stdout) == [with_key(current_file)]
 
 
