@@ -18,6 +18,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.durations import parse_duration
+from p2p_core.reconciler.errors import NOT_ENABLED_CODES
+from p2p_core.regions import is_opt_in
 from p2p_core.rfc3339 import parse_time
 from p2pctl.errors import CliError
 from p2pctl.preflight import why
@@ -126,8 +128,14 @@ def _read_or_problem(
     try:
         return read_region(clients, region, group, start, grep)
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+        code = exc.response.get("Error", {}).get("Code")
+        if code == "ResourceNotFoundException":
             return f"no log group {group} (no run has built this region, or it was torn down)"
+        if code in NOT_ENABLED_CODES and is_opt_in(region):  # it answers as if the credentials were wrong
+            return (
+                f"not enabled in this account ({code}): no agents can run there; "
+                f"'aws account enable-region --region-name {region}' enables it"
+            )
         return why(exc)
     except BotoCoreError as exc:
         return why(exc)

@@ -289,7 +289,7 @@ class Demo:
         until("every Auto Scaling group gone", lambda: all(self.asg(r) is None for r in DEMO_REGIONS))
         self.settle()
         left = sweep_regions(self.cli.clients, self.cli.deployment(), list(commercial_regions()))
-        leaked = [r.region for r in left if r.decommissioned or r.status == "failed"]
+        leaked = [r.region for r in left if r.outcome in ("removed", "remaining", "failed")]
         if leaked:
             raise DemoFailed(f"resources were left in {leaked}", "run 'p2pctl teardown --yes'")
         self.ok("regions: [] decommissioned all 5 regions; a sweep of 34 regions found nothing left")

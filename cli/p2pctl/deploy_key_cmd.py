@@ -3,6 +3,10 @@
 The private key goes from this process straight into SSM Parameter Store (home region, `/p2p/<stack>/deploy-key`)
 and is never printed; agents read it with their instance role before each `ansible-pull`. What the operator
 sees is the public key, in OpenSSH format, to paste as the repository's deploy key (read-only).
+
+Rotation takes two steps, so agents never hold only a key the repository does not know: `rotate` stages
+a new key beside the current one (`/p2p/<stack>/deploy-key-next`; agents try it first, then the current
+one), `rotate --finish` makes it the key once the operator has added it to the repository.
 """
 
 from __future__ import annotations
@@ -66,26 +70,27 @@ class DeployKeyStore:
     """The deploy key's SSM parameter in the stack's home region."""
 
     def __init__(self, cli: Any) -> None:
-        from p2p_core.models.deployment import deploy_key_parameter
+        from p2p_core.models.deployment import deploy_key_parameter, staged_deploy_key_parameter
 
         self.stack = str(cli.stack_name)
         self.region = cli.home_region
         self.name = deploy_key_parameter(self.stack)
+        self.staged_name = staged_deploy_key_parameter(self.stack)
         self.ssm = cli.client("ssm")
         self.comment = f"p2p-{self.stack}-deploy-key"
 
-    def private_key(self) -> str | None:
-        """The stored private key, or None when there is none."""
+    def private_key(self, name: str | None = None) -> str | None:
+        """The stored private key (the staged one with `name=staged_name`), or None when there is none."""
         try:
-            found = self.ssm.get_parameter(Name=self.name, WithDecryption=True)
+            found = self.ssm.get_parameter(Name=name or self.name, WithDecryption=True)
         except self.ssm.exceptions.ParameterNotFound:
             return None
         return str(found["Parameter"]["Value"])
 
-    def write(self, pair: KeyPair, replace: bool) -> None:
+    def write(self, pair: KeyPair, replace: bool, name: str | None = None) -> None:
         """Store the private key (a new parameter, tagged with the stack; or a new version of it)."""
         settings: dict[str, Any] = {
-            "Name": self.name,
+            "Name": name or self.name,
             "Value": pair.private_key,
             "Type": "SecureString",
             "Description": f"deploy key of the p2p stack {self.stack} (p2pctl deploy-key)",
@@ -154,20 +159,42 @@ def show(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
 
 @app.command()
-def rotate(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """Replace the key pair; agents use the new key from their next run, so paste it at once."""
+def rotate(
+    ctx: typer.Context,
+    finish: Annotated[
+        bool, typer.Option("--finish", help="make the staged key the deploy key (once the repository has it)")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Stage a new key (agents try it first, then the current one); `--finish` swaps once the repository has it."""
     store = DeployKeyStore(cli_context(ctx))
-    old = store.private_key()
-    if old is None:
+    current = store.private_key()
+    if current is None:
         raise store.missing()
-    retired = fingerprint(public_key_of(old, store.comment))
-    pair = new_key_pair(store.comment)
-    store.write(pair, replace=True)
+    current_print = fingerprint(public_key_of(current, store.comment))
+    staged = store.private_key(store.staged_name)
+    if finish:
+        if staged is None:
+            raise CliError(f"no staged deploy key ({store.staged_name} does not exist)", "p2pctl deploy-key rotate")
+        store.write(KeyPair(staged, public_key_of(staged, store.comment)), replace=True)
+        store.ssm.delete_parameter(Name=store.staged_name)
+        described = store.describe(public_key_of(staged, store.comment)) | {"retired_fingerprint": current_print}
+        _print_key(described, as_json, f"agents use it from their next run: delete {current_print} from the repository")
+        return
+    if staged is None:
+        staged = new_key_pair(store.comment).private_key
+        store.write(KeyPair(staged, ""), replace=False, name=store.staged_name)
+    described = store.describe(public_key_of(staged, store.comment)) | {
+        "parameter": store.staged_name,
+        "staged_fingerprint": fingerprint(public_key_of(staged, store.comment)),
+        "current_fingerprint": current_print,
+    }
     _print_key(
-        store.describe(pair.public_key),
+        described,
         as_json,
         PASTE,
-        f"then delete the old deploy key ({retired}) from the repository",
+        f"agents try this staged key first, then the current one ({current_print})",
+        "once the repository has it: p2pctl deploy-key rotate --finish",
     )
 
 
@@ -175,6 +202,7 @@ def rotate(ctx: typer.Context, as_json: JsonOption = False) -> None:
 def delete(
     ctx: typer.Context,
     yes: Annotated[bool, typer.Option("--yes", help="do not ask for confirmation")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Delete the deploy key from SSM; agents then clone without a key (and remove the key file they hold)."""
     store = DeployKeyStore(cli_context(ctx))
@@ -186,5 +214,10 @@ def delete(
         console.print("deploy key kept: nothing was changed", highlight=False)
         raise typer.Exit(1)
     store.ssm.delete_parameter(Name=store.name)
+    if store.private_key(store.staged_name) is not None:  # agents would still try a staged key
+        store.ssm.delete_parameter(Name=store.staged_name)
+    if as_json:
+        print_json({"deleted": store.name, "region": store.region, "fingerprint": retired})
+        return
     console.print(f"deleted {store.name} in {store.region}", highlight=False, markup=False)
     console.print(f"remove the deploy key {retired} from the repository too", highlight=False, markup=False)

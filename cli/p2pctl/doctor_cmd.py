@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError
 
 from p2p_core.config import ConfigItem
 from p2p_core.schedule_expression import normalize_schedule
@@ -72,6 +72,10 @@ def _print(found: list[Check]) -> None:
 def _credentials(cli: CliContext) -> Check:
     try:
         identity = cli.client("sts").get_caller_identity()
+    except (EndpointConnectionError, ConnectTimeoutError) as exc:  # nothing answers: no credentials would help
+        where = cli.endpoint_url or getattr(exc, "kwargs", {}).get("endpoint_url", "the AWS endpoint")
+        fix = "is p2pctl local (or your network) up? check --endpoint-url / AWS_ENDPOINT_URL"
+        return Check("account", "endpoint", "fail", f"cannot reach the endpoint {where}", fix)
     except (ClientError, BotoCoreError) as exc:
         return Check("account", "credentials", "fail", why(exc), CREDENTIALS_FIX)
     return Check("account", "credentials", "ok", f"account {identity['Account']} as {identity['Arn']}")
@@ -117,7 +121,7 @@ def _role_allows(cli: CliContext, role: str, action: str) -> bool:
 
 def control_plane_checks(cli: CliContext, config: ConfigItem) -> list[Check]:
     """The schedule, the Pipe, the control center and the last run."""
-    return [_schedule(cli, config), _pipe(cli), _last_run(cli), *_control_center(cli)]
+    return [_schedule(cli, config), _pipe(cli), _last_run(cli), *_control_center(cli, config)]
 
 
 def _schedule(cli: CliContext, config: ConfigItem) -> Check:
@@ -150,10 +154,12 @@ def _pipe(cli: CliContext) -> Check:
     return Check("control plane", "config-edit Pipe", "ok", f"{name}: RUNNING")
 
 
-def _control_center(cli: CliContext) -> list[Check]:
+def _control_center(cli: CliContext, config: ConfigItem) -> list[Check]:
     url = cli.output("ControlCenterUrl")
     served, headers = _head(url)
-    if served == 200 and any(h.startswith("cc-") for h in headers):
+    if not config.control_center.enabled:  # switched off on purpose: the secret path answers 404 like any other
+        on_path = Check("control center", "secret path", "ok", "skipped: control_center.enabled is false")
+    elif served == 200 and any(h.startswith("cc-") for h in headers):
         count = sum(h.startswith("cc-") for h in headers)
         on_path = Check("control center", "secret path", "ok", f"200 with {count} cc- headers")
     else:

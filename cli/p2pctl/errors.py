@@ -16,3 +16,7 @@ class CliError(Exception):
         self.message = message
         self.fix = fix
         self.exit_code = exit_code
+
+
+class Interrupted(BaseException):
+    """Ctrl-C: raised by p2pctl's SIGINT handler, so Click never turns it into "Aborted!" and exit 1."""

@@ -14,7 +14,7 @@ from p2p_core.regions import is_known_region
 from p2pctl.agent_logs import Follower, LogLine, Reading, millis, parse_since, read_regions
 from p2pctl.config_write import stored_config
 from p2pctl.context import CliContext
-from p2pctl.errors import CliError
+from p2pctl.errors import CliError, Interrupted
 from p2pctl.output import errors
 from p2pctl.run_cmd import cli_context, now
 
@@ -61,7 +61,7 @@ def logs(
                     _note(f"no agent log events since {start.isoformat()} in {', '.join(chosen) or 'no region'}")
                 return
             time.sleep(interval)
-    except KeyboardInterrupt:  # --follow ends with Ctrl-C: a normal end
+    except (KeyboardInterrupt, Interrupted):  # --follow ends with Ctrl-C: a normal end
         return
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -21,14 +24,15 @@ from p2pctl import (
 )
 from p2pctl.config_write import CONFLICT_EXIT
 from p2pctl.context import CliContext
-from p2pctl.errors import CREDENTIALS_FIX, CliError
+from p2pctl.errors import CREDENTIALS_FIX, CliError, Interrupted
 from p2pctl.local_cmd import local, require_local_extra
 from p2pctl.output import errors
 
 cli = typer.Typer(
     name="p2pctl",
     help="Run fleets of P2P agents on AWS by editing one config item. "
-    "Global options work before or after the command. Exit codes: 0 ok, 1 error, 2 usage, 3 conflict.",
+    "Global options work before or after the command. "
+    "Exit codes: 0 ok, 1 error, 2 usage, 3 conflict, 130 interrupted (Ctrl-C).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -107,12 +111,34 @@ def hoist_global_options(argv: list[str]) -> list[str]:
     return front + rest
 
 
+INTERRUPTED_EXIT = 130  # 128 + SIGINT, as shells report it
+
+
+def _on_sigint(_signum: int, _frame: FrameType | None) -> None:
+    raise Interrupted
+
+
+def _stop_interrupted() -> None:
+    """One line and exit 130 at once: no traceback, no waiting for worker threads (a second Ctrl-C)."""
+    errors.print(
+        "interrupted (Ctrl-C): what was already sent to AWS stands; 'p2pctl status' shows where things are",
+        highlight=False,
+        markup=False,
+    )
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(INTERRUPTED_EXIT)
+
+
 def app() -> None:
     """Console-script entry: run the CLI, turning known failures into one line plus the fix."""
+    signal.signal(signal.SIGINT, _on_sigint)
     argv = hoist_global_options(sys.argv[1:])
     debug = "--debug" in argv
     try:
         cli(args=argv, prog_name="p2pctl")
+    except Interrupted:
+        _stop_interrupted()
     except CliError as exc:
         _fail(exc.message, exc.fix, exc.exit_code, debug)
     except Exception as exc:

@@ -140,13 +140,18 @@ def teardown(
         outcome = follow_run(sfn, arn, timeout)
     console.print("sweeping every region for anything still tagged with the stack…")
     results = sweep_regions(cli.fleet_clients, cli.deployment(), list(commercial_regions()))
-    removed = [r.region for r in results if r.decommissioned]
-    failed = [r for r in results if r.status == "failed"]
+    removed = [r.region for r in results if r.outcome == "removed"]
     console.print(f"swept {len(results)} regions: {len(removed)} had leftovers, removed ({', '.join(removed) or '-'})")
-    if failed or outcome["status"] != "SUCCEEDED":
-        names = ", ".join(f"{r.region} ({r.error_code})" for r in failed) or outcome["status"]
-        raise CliError(f"teardown incomplete: {names}", "run 'p2pctl teardown --yes' again once the cause is fixed")
-    console.print("teardown complete: nothing tagged p2p:managed remains")
+    left = [r for r in results if r.outcome in ("remaining", "failed")]
+    for region in left:
+        console.print(f"left in {region.words()}", style="yellow", highlight=False, markup=False)
+    if left or outcome["status"] != "SUCCEEDED":
+        names = ", ".join(r.region for r in left) or f"the teardown run {outcome['status']}"
+        raise CliError(
+            f"teardown incomplete: resources remain in {names}" if left else f"teardown incomplete: {names}",
+            "remove what is named above if the stack did not make it, then run 'p2pctl teardown --yes' again",
+        )
+    console.print("teardown complete: nothing of the stack remains in any region")
     if bad_fields is not None:
         console.print(
             f"the config item still has a bad field, so scheduled runs fail until it is removed: {bad_fields}",

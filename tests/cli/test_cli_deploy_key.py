@@ -18,12 +18,14 @@ from typing import Any
 
 import pytest
 
-from p2p_core.models.deployment import deploy_key_parameter
+from p2p_core.models.deployment import deploy_key_parameter, staged_deploy_key_parameter
 from p2p_core.storage.config import from_dynamodb
 from p2pctl.deploy_key_cmd import fingerprint, public_key_of
 from tests.cli.local_cli import STACK, Local, running_local
 
 PARAMETER = deploy_key_parameter(STACK)
+STAGED = staged_deploy_key_parameter(STACK)
+COMMENT = "p2p-p2p-cli-test-deploy-key"
 PRIVATE_REPO = "git@github.com:example/private-agent.git"
 PUBLIC_KEY = re.compile(r"^ssh-ed25519 AAAAC3NzaC1lZDI1NTE5[A-Za-z0-9+/]{48} p2p-p2p-cli-test-deploy-key$", re.M)
 
@@ -94,17 +96,39 @@ def test_show_prints_the_public_key_of_the_stored_key(local: Local) -> None:
     assert shown["fingerprint"] == fingerprint(created.group(0))
 
 
-def test_rotate_replaces_the_key_and_names_the_old_one_to_remove(local: Local) -> None:
+def staged_key(local: Local) -> str | None:
+    ssm = local.client("ssm")
+    try:
+        return str(ssm.get_parameter(Name=STAGED, WithDecryption=True)["Parameter"]["Value"])
+    except ssm.exceptions.ParameterNotFound:
+        return None
+
+
+def test_rotate_stages_a_new_key_and_finish_swaps_it_in_so_agents_never_hold_an_unknown_key(local: Local) -> None:
     fresh_key(local)
     old = local.json("deploy-key", "show")
     old_private = stored_key(local)
-    rotated = local.ok("deploy-key", "rotate").stdout
-    new = local.json("deploy-key", "show")
-    assert new["public_key"] != old["public_key"] and new["public_key"] in rotated.splitlines()
-    assert f"then delete the old deploy key ({old['fingerprint']}) from the repository" in rotated
-    new_private = stored_key(local)
-    assert new_private != old_private and new_private is not None
-    assert leaks(rotated, new_private) == [] and leaks(rotated, old_private or "") == []
+    staged = local.json("deploy-key", "rotate")
+    assert staged["current_fingerprint"] == old["fingerprint"]
+    assert staged["staged_fingerprint"] == staged["fingerprint"] != old["fingerprint"]
+    assert (staged["parameter"], stored_key(local)) == (STAGED, old_private)  # the current key still works
+    new_private = staged_key(local)
+    assert new_private is not None and public_key_of(new_private, COMMENT) == staged["public_key"]
+    tags = local.client("ssm").list_tags_for_resource(ResourceType="Parameter", ResourceId=STAGED)["TagList"]
+    assert {"Key": "p2p:stack", "Value": STACK} in tags  # the agents' role reads only parameters tagged so
+    again = local.ok("deploy-key", "rotate").stdout  # asking again shows the same staged key
+    assert staged["public_key"] in again.splitlines() and "p2pctl deploy-key rotate --finish" in again
+    assert leaks(again, new_private) == [] and leaks(again, old_private or "") == []
+    finished = local.json("deploy-key", "rotate", "--finish")
+    assert (finished["fingerprint"], finished["retired_fingerprint"]) == (staged["fingerprint"], old["fingerprint"])
+    assert (stored_key(local), staged_key(local)) == (new_private, None)
+    assert local.json("deploy-key", "show")["public_key"] == staged["public_key"]
+    refused = local.p2pctl("deploy-key", "rotate", "--finish")
+    assert refused.returncode == 1 and "no staged deploy key" in refused.stderr
+    local.follow_fix(refused.stderr)  # p2pctl deploy-key rotate: stages the next one
+    assert staged_key(local) is not None
+    local.ok("deploy-key", "delete", "--yes")
+    assert (stored_key(local), staged_key(local)) == (None, None)  # agents try no staged key either
 
 
 def test_delete_asks_first_and_without_an_answer_keeps_the_key(local: Local) -> None:

@@ -34,6 +34,7 @@ from p2pctl.deploy_key_cmd import new_key_pair
 RUNNER = Path(agent_runner.__file__)
 STACK, HOME = "fleet", "eu-west-1"
 PARAMETER = f"/p2p/{STACK}/deploy-key"
+STAGED = f"{PARAMETER}-next"
 PRIVATE_REPO = "git@github.com:example/private-agent.git"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "session"}
 
@@ -147,6 +148,27 @@ def test_a_rotated_key_is_fetched_again_before_the_next_pull(
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "deploy-key").read_text() == rotated
     assert pulls(done.stdout) == [with_key(tmp_path / "deploy-key")]
+
+
+def test_a_staged_key_is_tried_first_and_the_current_one_next(
+    runner_python: str, tmp_path: Path, ssm: Any, ssm_endpoint: str
+) -> None:
+    current = store_key(ssm)
+    staged = new_key_pair("p2p-test").private_key
+    ssm.put_parameter(Name=STAGED, Value=staged, Type="SecureString", Overwrite=True)
+    try:
+        done = run_agent(runner_python, tmp_path, ssm_endpoint)
+    finally:
+        ssm.delete_parameter(Name=STAGED)
+    assert done.returncode == 0, done.stderr
+    staged_file, current_file = tmp_path / "deploy-key-next", tmp_path / "deploy-key"
+    assert (staged_file.read_text(), current_file.read_text()) == (staged, current)
+    ssh = f"ssh -i {staged_file} -i {current_file} -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new"
+    assert pulls(done.stdout) == [
+        f"env 'GIT_SSH_COMMAND={ssh}' ansible-pull -U {PRIVATE_REPO} site.yml --only-if-changed"
+    ]
+    after = run_agent(runner_python, tmp_path, ssm_endpoint)  # rotate --finish: the staged parameter is gone
+    assert not staged_file.exists() and pulls(after.stdout) == [with_key(current_file)]
 
 
 def test_a_deleted_key_removes_the_file_and_the_pull_runs_without_it(

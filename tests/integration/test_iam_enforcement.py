@@ -91,10 +91,38 @@ ROLLING_STATEMENTS = {
 }
 
 
+# statements only a decommission blocked by what the stack did not make needs
+BLOCKED_STATEMENTS = {"ReconcileRegionsPolicy/CountBlockedDecommissions": ("CreateTags", "ec2:CreateTags")}
+# statements only resources whose p2p tags were removed by hand need (tests/integration/test_readopt.py)
+UNTAGGED_STATEMENTS = {"ReconcileRegionsPolicy/TagAgainWhatLostItsTags": ("CreateTags", "ec2:CreateTags")}
+
+
 def test_every_statement_of_the_reconcilers_policies_is_listed_here(world: WorkflowWorld) -> None:
     reconciler = world.stack.principals["ReconcileRegionFunction"].statements
     ours = {s.name for s in reconciler if s.name.startswith(("ObserveRegionsPolicy/", "ReconcileRegionsPolicy/"))}
-    assert ours == set(RECONCILER_STATEMENTS) | set(ROLLING_STATEMENTS)
+    listed = set(RECONCILER_STATEMENTS) | set(ROLLING_STATEMENTS) | set(BLOCKED_STATEMENTS) | set(UNTAGGED_STATEMENTS)
+    assert ours == listed
+
+
+@pytest.mark.parametrize(("statement", "failure"), BLOCKED_STATEMENTS.items(), ids=list(BLOCKED_STATEMENTS))
+def test_a_blocked_decommission_counts_its_runs_only_with_its_statement(
+    world: WorkflowWorld, statement: str, failure: tuple[str, str]
+) -> None:
+    operation, action = failure
+    fresh_region_with_a_future_start(world)
+    assert world.run("provision").status == "SUCCEEDED"
+    (vpc,) = world.managed_vpcs(HOME)
+    world.clients.client("ec2", HOME).create_subnet(VpcId=vpc, CidrBlock="10.20.30.192/26")  # made by hand
+    world.put_config(regions=[])
+    denied_before = len(ENFORCER.denials)
+    assert world.run("blocked").status == "SUCCEEDED"  # blocked run 1: the region waits, naming the subnet
+    assert ENFORCER.denials[denied_before:] == []
+    ENFORCER.revoke(statement)
+    assert world.run("denied").status == "FAILED"
+    code, message = region_error(world)
+    assert code == "UnauthorizedOperation", message
+    assert f"permission denied for {operation}:" in message
+    assert f"not authorized to perform: {action} " in message
 
 
 @pytest.mark.parametrize(("statement", "failure"), RECONCILER_STATEMENTS.items(), ids=list(RECONCILER_STATEMENTS))

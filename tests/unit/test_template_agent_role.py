@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from p2p_core.models.deployment import deploy_key_parameter
+from p2p_core.models.deployment import deploy_key_parameter, staged_deploy_key_parameter
 from p2p_core.radar.token import radar_token_parameter
 from p2pctl.emulator import shims
 from p2pctl.emulator.iam.evaluate import Request, decide
@@ -21,6 +21,7 @@ STACK, HOME, ACCOUNT = "p2p-fleet", "eu-central-1", "123456789012"
 NAMES = {"AWS::Partition": "aws", "AWS::Region": HOME, "AWS::AccountId": ACCOUNT, "AWS::StackName": STACK}
 KEY_ARN = f"arn:aws:ssm:{HOME}:{ACCOUNT}:parameter{deploy_key_parameter(STACK)}"
 TOKEN_ARN = f"arn:aws:ssm:{HOME}:{ACCOUNT}:parameter{radar_token_parameter(STACK)}"
+STAGED_KEY_ARN = f"arn:aws:ssm:{HOME}:{ACCOUNT}:parameter{staged_deploy_key_parameter(STACK)}"
 
 
 def _no_attributes(logical: str, attribute: str) -> str:
@@ -60,9 +61,13 @@ def test_agents_read_the_radar_token_in_the_home_region_tagged_as_the_radar_make
     assert not agent_may("ssm:GetParameter", TOKEN_ARN, stack_tag=None)  # untagged: the Deny holds
 
 
-def test_the_allow_names_exactly_the_deploy_key_and_the_radar_token_parameters() -> None:
+def test_agents_read_the_staged_deploy_key_in_the_home_region() -> None:
+    assert agent_may("ssm:GetParameter", STAGED_KEY_ARN, stack_tag=STACK)
+
+
+def test_the_allow_names_exactly_the_deploy_keys_and_the_radar_token_parameters() -> None:
     allows = [s for _, s in STATEMENTS if s["Effect"] == "Allow" and "parameter/" in str(s["Resource"])]
-    assert [s["Resource"] for s in allows] == [KEY_ARN, TOKEN_ARN]
+    assert [s["Resource"] for s in allows] == [[KEY_ARN, STAGED_KEY_ARN], TOKEN_ARN]
     assert [s["Action"] for s in allows] == ["ssm:GetParameter", "ssm:GetParameter"]
 
 

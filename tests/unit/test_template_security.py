@@ -178,10 +178,23 @@ def test_agents_launch_only_from_this_stacks_launch_templates() -> None:
     assert all(s.body["Resource"] != "*" for s in run_instances)
 
 
-def test_tagging_is_allowed_only_while_creating() -> None:
+# the only tags set on an existing resource: a decommission's count of blocked runs, on the stack's own VPC
+COUNTER_TAG_KEYS = ["p2p:blocked-runs"]
+AGENTS_NAME = {"Fn::Sub": "${AWS::StackName}-agents*"}
+
+
+def test_tagging_is_allowed_only_while_creating_or_for_a_counter_on_the_stacks_own_resources() -> None:
     create_tags = [s for s in ALLOWS if "ec2:CreateTags" in s.actions]
     assert create_tags
     for statement in create_tags:
+        if statement.condition_keys.get("aws:TagKeys") == COUNTER_TAG_KEYS:
+            assert "ForAllValues:StringEquals" in statement.body["Condition"], statement.label
+            assert _scoped_to_stack(statement), statement.label
+            continue
+        if "aws:ResourceTag/Name" in statement.condition_keys:  # tagging again what lost its p2p tags by hand
+            assert statement.condition_keys["aws:ResourceTag/Name"] == AGENTS_NAME, statement.label
+            assert statement.condition_keys.get("aws:RequestTag/p2p:stack") == STACK_NAME, statement.label
+            continue
         actions = statement.condition_keys.get("ec2:CreateAction")
         assert actions, statement.label
         assert all(a.startswith(("Create", "Run")) for a in actions), statement.label

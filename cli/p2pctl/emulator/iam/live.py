@@ -47,6 +47,7 @@ class LiveState:
             "igw-": ("describe_internet_gateways", "InternetGatewayIds"),
             "rtb-": ("describe_route_tables", "RouteTableIds"),
             "lt-": ("describe_launch_templates", "LaunchTemplateIds"),
+            "i-": ("describe_instances", "InstanceIds"),
         }
         for prefix, (operation, key) in describe.items():
             if resource_id.startswith(prefix):

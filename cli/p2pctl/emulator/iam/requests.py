@@ -261,6 +261,7 @@ _RESOLVERS: dict[tuple[str, str], Resolver] = {
     ("ec2", "internet-gateway"): _ec2("internet-gateway", "InternetGatewayId"),
     ("ec2", "route-table"): _ec2("route-table", "RouteTableId"),
     ("ec2", "image"): _ec2("image", "ImageId"),
+    ("ec2", "instance"): _ec2("instance", "InstanceIds", "InstanceId"),
     ("ec2", "launch-template"): _launch_template,
     ("autoscaling", "autoScalingGroup"): _auto_scaling_group,
     ("logs", "log-group"): _log_group,

@@ -4,8 +4,8 @@
   hand, or deleted, which needs a detach first) has `State: blackhole` on AWS ("the route's target
   isn't available"); moto answers `active` for every route. The planner reads a detached gateway
   from this state, so the emulator reports it as AWS does.
-- DeleteSubnet fails with `DependencyViolation` on AWS while an instance (its network interface)
-  is in the subnet; moto deletes it anyway.
+- DeleteSubnet fails with `DependencyViolation` on AWS while an instance or any other network
+  interface (one made by hand) is in the subnet; moto deletes it anyway.
 """
 
 from __future__ import annotations
@@ -37,10 +37,16 @@ def _subnet_in_use(request: wire.Request) -> TYPE_RESPONSE | None:
     backend = ec2_backends[request.account][request.region]
     for instance in backend.all_instances():
         if instance.subnet_id == subnet_id and instance.state in _LIVE_INSTANCE_STATES:
-            return request.error(
-                "DependencyViolation", f"The subnet '{subnet_id}' has dependencies and cannot be deleted.", 400
-            )
+            return _in_use(request, subnet_id)
+    # an instance's own interface counts through its instance (moto keeps it after the instance terminated)
+    if any(eni.subnet.id == subnet_id and eni.instance is None for eni in backend.enis.values()):
+        return _in_use(request, subnet_id)
     return None
+
+
+def _in_use(request: wire.Request, subnet_id: str | None) -> TYPE_RESPONSE:
+    message = f"The subnet '{subnet_id}' has dependencies and cannot be deleted."
+    return request.error("DependencyViolation", message, 400)
 
 
 def install() -> None:

@@ -42,6 +42,7 @@ NOT_SET = ("", "-")
 SETTINGS = ("delay", "force-run", "main-run", "pre-run", "post-run", "repository", "type")
 SSH_REPOSITORY = re.compile(r"^(ssh://|git\+ssh://|[\w.-]+@[\w.-]+:)")  # ssh:// or scp-like user@host:path
 IMDS = "http://169.254.169.254"
+STAGED_KEY_SUFFIX = "-next"  # p2pctl deploy-key rotate stages the new key beside the current one
 UTC = timezone.utc  # datetime.UTC is Python 3.11+, and Ubuntu 22.04's python3 is 3.10
 INSTALL_FAILURES = "/var/lib/p2p-agent/install-failed"  # written by the user data, read by every run
 INSTALL_FAILED = 4  # the exit code of a run whose steps succeeded while a boot-time install had failed
@@ -102,13 +103,14 @@ def is_ssh_repository(repository: str) -> bool:
     return bool(SSH_REPOSITORY.match(repository))
 
 
-def git_ssh_command(key_file: str) -> str:
-    """How git runs ssh with the deploy key: only that key, a new host's key accepted and remembered."""
-    return shlex.join(["ssh", "-i", key_file, "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=accept-new"])
+def git_ssh_command(*key_files: str) -> str:
+    """How git runs ssh with the deploy keys (tried in order): only those, a new host's key accepted and remembered."""
+    keys = [part for key_file in key_files for part in ("-i", key_file)]
+    return shlex.join(["ssh", *keys, "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=accept-new"])
 
 
-def commands(settings: dict[str, str], key_file: str | None = None) -> list[list[str]]:
-    """The commands of one run, in order: pre-run, main run (with the deploy key, if given), post-run."""
+def commands(settings: dict[str, str], *key_files: str) -> list[list[str]]:
+    """The commands of one run, in order: pre-run, main run (with the deploy keys, if any), post-run."""
     steps: list[list[str]] = []
     if settings["pre-run"] not in NOT_SET:
         steps.append(["bash", "-c", settings["pre-run"]])
@@ -119,7 +121,7 @@ def commands(settings: dict[str, str], key_file: str | None = None) -> list[list
         elif main not in NOT_SET:
             pull = ["ansible-pull", "-U", settings["repository"], main]
             pull = pull if settings["force-run"] == "true" else [*pull, "--only-if-changed"]
-            steps.append(["env", f"GIT_SSH_COMMAND={git_ssh_command(key_file)}", *pull] if key_file else pull)
+            steps.append(["env", f"GIT_SSH_COMMAND={git_ssh_command(*key_files)}", *pull] if key_files else pull)
     elif main not in NOT_SET:
         steps.append(["bash", "-c", main])
     if settings["post-run"] not in NOT_SET:
@@ -193,10 +195,22 @@ def write_private(path: Path, text: str) -> None:
 
 
 def fetch_deploy_key(
-    location: dict[str, str], key_file: Path, timeout: float, ssm_endpoint: str | None = None, imds: str = IMDS
+    location: dict[str, str],
+    key_file: Path,
+    timeout: float,
+    ssm_endpoint: str | None = None,
+    imds: str = IMDS,
+    staged: bool = False,
 ) -> Path | None:
-    """Read the deploy key from SSM into `key_file`; the file to use, or None (no key: git tries without)."""
+    """Read the deploy key from SSM into `key_file`; the file to use, or None (no key: git tries without).
+
+    `staged`: the key `p2pctl deploy-key rotate` staged beside it (usually none: nothing is logged then).
+    """
     name, region = location.get("parameter", ""), location.get("region", "")
+    if staged and name and region:
+        name = name + STAGED_KEY_SUFFIX
+    elif staged:
+        return None
     if not name or not region:
         log("no deploy key location in the defaults: cloning without a key")
         return None
@@ -210,7 +224,8 @@ def fetch_deploy_key(
     except urllib.error.HTTPError as exc:
         code = _error_code(exc)
         if code == "ParameterNotFound":
-            log(f"no deploy key: {where} does not exist (p2pctl deploy-key create): cloning without a key")
+            if not staged:
+                log(f"no deploy key: {where} does not exist (p2pctl deploy-key create): cloning without a key")
             key_file.unlink(missing_ok=True)  # a deleted key stops being used
             return None
         log(f"deploy key not read from {where}: {code}")
@@ -360,13 +375,15 @@ def main(argv: list[str] | None = None) -> int:
     if state:
         state.write_text(json.dumps(settings))
     log("settings: " + json.dumps(settings, sort_keys=True))
-    key_file = None
+    key_files: list[str] = []
     if settings["type"] == "ansible" and is_ssh_repository(settings["repository"]):
         location = {k: str(v) for k, v in baked.get("deploy_key", {}).items()}
-        key_file = fetch_deploy_key(
-            location, Path(args.deploy_key_file), args.timeout, args.ssm_endpoint, args.imds_endpoint
-        )
-    code = run(commands(settings, str(key_file) if key_file else None), args.dry_run)
+        current = Path(args.deploy_key_file)
+        # a staged key (deploy-key rotate) first, then the current one: ssh tries them in this order
+        for path, staged in ((current.with_name(current.name + STAGED_KEY_SUFFIX), True), (current, False)):
+            found = fetch_deploy_key(location, path, args.timeout, args.ssm_endpoint, args.imds_endpoint, staged)
+            key_files += [str(found)] if found else []
+    code = run(commands(settings, *key_files), args.dry_run)
     if baked.get("radar"):  # agent.radar (on by default): report after each run, whatever its result
         report_to_radar({k: str(v) for k, v in baked["radar"].items()}, headers or {}, args)
     if code == 0 and failed:

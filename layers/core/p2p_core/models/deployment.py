@@ -75,3 +75,11 @@ class Deployment(BaseModel):
 def deploy_key_parameter(stack_name: str) -> str:
     """The deploy key's parameter name; template.yaml grants the agents' role GetParameter on exactly this."""
     return f"/p2p/{stack_name}/deploy-key"
+
+
+STAGED_KEY_SUFFIX = "-next"  # agents/agent_runner.py derives the same name
+
+
+def staged_deploy_key_parameter(stack_name: str) -> str:
+    """The key `p2pctl deploy-key rotate` stages: agents try it first, then the current one, until `--finish`."""
+    return deploy_key_parameter(stack_name) + STAGED_KEY_SUFFIX

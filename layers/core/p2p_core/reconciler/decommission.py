@@ -1,4 +1,9 @@
-"""Remove a region's managed resources in dependency order, so nothing is left to bill."""
+"""Remove a region's managed resources in dependency order, so nothing is left to bill.
+
+When something the stack did not make keeps its VPC alive (a hand-made subnet or ENI), each run
+names it with the command that removes it, and counts the runs it blocked in a tag on the VPC:
+after `BLOCKED_RUNS_LIMIT` runs the region fails (an alarm fires) instead of waiting forever.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from p2p_core.reconciler.context import RegionContext
-from p2p_core.reconciler.errors import error_code, is_gone
+from p2p_core.reconciler.context import RegionContext, tag_dict
+from p2p_core.reconciler.errors import ReconcileError, error_code, is_gone
+from p2p_core.reconciler.leftovers import foreign_in_vpcs, terminate_own_instances
 from p2p_core.reconciler.observe import DELETING, Found
+
+BLOCKED_RUNS_TAG = "p2p:blocked-runs"
+BLOCKED_RUNS_LIMIT = 3
+DECOMMISSION_BLOCKED = "DecommissionBlocked"
 
 
 class _StillInUse(Exception):
@@ -21,9 +31,32 @@ def decommission(ctx: RegionContext, found: Found) -> bool:
     try:
         _delete_all(ctx, found)
     except _StillInUse as exc:
-        ctx.did(f"waiting: {exc}; the next run continues")
+        blockers = foreign_in_vpcs(ctx, found)
+        if not blockers:  # the stack's own instances are still terminating
+            ctx.actions.insert(0, f"waiting: {exc}; the next run continues")  # why first: it is what is left
+            return False
+        named = "; ".join(b.words() for b in blockers)
+        runs = _count_blocked_run(ctx, found)
+        if runs >= BLOCKED_RUNS_LIMIT:
+            raise ReconcileError(
+                DECOMMISSION_BLOCKED, f"{exc} for {runs} runs, blocked by what the stack did not make: {named}"
+            ) from None
+        ctx.actions.insert(
+            0, f"waiting: {exc}, blocked by {named} (run {runs} of {BLOCKED_RUNS_LIMIT} before it fails)"
+        )
         return False
     return True
+
+
+def _count_blocked_run(ctx: RegionContext, found: Found) -> int:
+    """This run's number among the runs the VPC's deletion was blocked (kept in a tag on the VPC)."""
+    vpc = found.vpcs[0]
+    try:
+        runs = int(tag_dict(vpc.get("Tags")).get(BLOCKED_RUNS_TAG, "0")) + 1
+    except ValueError:  # a tag edited by hand counts from the start
+        runs = 1
+    ctx.ec2.create_tags(Resources=[vpc["VpcId"]], Tags=[{"Key": BLOCKED_RUNS_TAG, "Value": str(runs)}])
+    return runs
 
 
 def _delete_all(ctx: RegionContext, found: Found) -> None:
@@ -49,6 +82,7 @@ def _delete_all(ctx: RegionContext, found: Found) -> None:
             AutoScalingGroupName=name,
             ForceDelete=True,
         )
+    terminate_own_instances(ctx, found)  # one detached from its group by hand would keep the network alive
     for lt in found.launch_templates:
         lt_id = lt["LaunchTemplateId"]
         _gone_ok(ctx, f"deleted launch template {lt_id}", ec2.delete_launch_template, LaunchTemplateId=lt_id)

@@ -22,6 +22,7 @@ from p2p_core.models.deployment import Deployment
 from p2p_core.models.observed import ObservedRegion, ObserveError
 from p2p_core.models.plan import RegionPlan
 from p2p_core.models.results import RegionResult
+from p2p_core.reconciler.adopt import readopt
 from p2p_core.reconciler.asg import apply_schedule, ensure_asg, set_capacity, settle_due_actions
 from p2p_core.reconciler.context import RegionContext, tag_dict
 from p2p_core.reconciler.decommission import decommission
@@ -107,7 +108,7 @@ def _apply(
     desired = capacity.desired_capacity if capacity is not None else None
     version: str | None
     if step.ensure_infrastructure:
-        found = discover(ctx)
+        found = readopt(ctx, discover(ctx), config.network.cidr_block)  # never a second VPC beside an untagged one
         network = ensure_network(ctx, found, config)
         ensure_log_group(ctx, found, config.logs)
         live = live_asgs(found.asgs)

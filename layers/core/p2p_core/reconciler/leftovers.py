@@ -1,0 +1,124 @@
+"""What is left of the stack in a region, and what keeps its network from being deleted.
+
+A decommission (and `p2pctl teardown`) must end with nothing left to bill, or say what is left and
+why. Three kinds of thing can be left:
+- the stack's own resources, found by tag (`observe.discover`), the Auto Scaling group's scheduled
+  actions going with the group;
+- the stack's own instances outside any group (detached by hand): they carry the stack's tags from
+  the launch template, so they are found by tag and terminated; AWS terminates asynchronously, so
+  the VPC waits until they are gone;
+- resources the stack did not make, in its VPC (a hand-made subnet, ENI, instance, security group,
+  route table or gateway): never deleted here, but named with the command that removes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from p2p_core.reconciler.context import RegionContext
+from p2p_core.reconciler.observe import Found
+
+ALIVE = ("pending", "running", "stopping", "stopped", "shutting-down")
+TERMINATING = "shutting-down"
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """One resource left in a region: ours (the next pass deletes it) or not (`fix` removes it)."""
+
+    kind: str
+    resource_id: str
+    ours: bool = True
+    state: str = ""
+    fix: str = ""
+
+    def words(self) -> str:
+        """The resource in operator words, with its state or the command that removes it."""
+        text = f"{self.kind} {self.resource_id}" + (f" ({self.state})" if self.state else "")
+        return text if self.ours else f"{text}, not made by the stack: {self.fix}"
+
+
+def own_instances(ctx: RegionContext) -> list[dict[str, Any]]:
+    """The stack's instances not yet terminated, in or out of a group (found by the tags they launch with)."""
+    wanted = [*ctx.filters(), {"Name": "instance-state-name", "Values": list(ALIVE)}]
+    pages = ctx.ec2.get_paginator("describe_instances").paginate(Filters=wanted)
+    found = [i for page in pages for r in page["Reservations"] for i in r["Instances"]]
+    return sorted(found, key=lambda i: str(i["InstanceId"]))
+
+
+def terminate_own_instances(ctx: RegionContext, found: Found) -> None:
+    """Terminate the stack's instances outside its groups (a group being deleted takes its own with it)."""
+    in_groups = {i["InstanceId"] for group in found.asgs for i in group.get("Instances", [])}
+    ids = [
+        i["InstanceId"]
+        for i in own_instances(ctx)
+        if i["State"]["Name"] != TERMINATING and i["InstanceId"] not in in_groups
+    ]
+    if ids:
+        ctx.ec2.terminate_instances(InstanceIds=ids)
+        ctx.did(f"terminated instance(s) outside the group: {', '.join(ids)}")
+
+
+def managed_leftovers(found: Found, instances: list[dict[str, Any]]) -> list[Leftover]:
+    """The stack's own resources in `found`, and its live instances, as leftovers."""
+    left = [Leftover("instance", i["InstanceId"], state=i["State"]["Name"]) for i in instances]
+    left += [Leftover("Auto Scaling group", g["AutoScalingGroupName"], state=g.get("Status", "")) for g in found.asgs]
+    left += [Leftover("launch template", t["LaunchTemplateId"]) for t in found.launch_templates]
+    left += [Leftover("log group", g["logGroupName"]) for g in found.log_groups]
+    left += [Leftover("security group", g["GroupId"]) for g in found.security_groups]
+    left += [Leftover("route table", t["RouteTableId"]) for t in found.route_tables]
+    left += [Leftover("subnet", s["SubnetId"]) for s in found.subnets]
+    left += [Leftover("internet gateway", g["InternetGatewayId"]) for g in found.igws]
+    return left + [Leftover("VPC", v["VpcId"]) for v in found.vpcs]
+
+
+def foreign_in_vpcs(ctx: RegionContext, found: Found) -> list[Leftover]:
+    """What the stack did not make inside its VPCs, each with the aws command that removes it."""
+    vpc_ids = [v["VpcId"] for v in found.vpcs]
+    if not vpc_ids:
+        return []
+    ec2, in_vpc, region = ctx.ec2, [{"Name": "vpc-id", "Values": vpc_ids}], ctx.region
+    own = {
+        *(s["SubnetId"] for s in found.subnets),
+        *(t["RouteTableId"] for t in found.route_tables),
+        *(g["GroupId"] for g in found.security_groups),
+        *(g["InternetGatewayId"] for g in found.igws),
+    }
+    left: list[Leftover] = []
+    stack_tagged = {k: v for k, v in ctx.tag_map().items() if k != "Name"}
+    pages = ec2.get_paginator("describe_instances").paginate(
+        Filters=[*in_vpc, {"Name": "instance-state-name", "Values": list(ALIVE)}]
+    )
+    for instance in (i for page in pages for r in page["Reservations"] for i in r["Instances"]):
+        tags = {t["Key"]: t["Value"] for t in instance.get("Tags", [])}
+        if any(tags.get(k) != v for k, v in stack_tagged.items()):
+            iid = instance["InstanceId"]
+            fix = f"aws ec2 terminate-instances --instance-ids {iid} --region {region}"
+            left.append(Leftover("instance", iid, ours=False, state=instance["State"]["Name"], fix=fix))
+    for eni in ec2.describe_network_interfaces(Filters=in_vpc)["NetworkInterfaces"]:
+        if not eni.get("Attachment", {}).get("InstanceId"):  # an instance's own interface goes with it
+            eni_id = eni["NetworkInterfaceId"]
+            fix = f"aws ec2 delete-network-interface --network-interface-id {eni_id} --region {region}"
+            left.append(Leftover("network interface", eni_id, ours=False, fix=fix))
+    for subnet in ec2.describe_subnets(Filters=in_vpc)["Subnets"]:
+        if subnet["SubnetId"] not in own:
+            fix = f"aws ec2 delete-subnet --subnet-id {subnet['SubnetId']} --region {region}"
+            left.append(Leftover("subnet", subnet["SubnetId"], ours=False, fix=fix))
+    for group in ec2.describe_security_groups(Filters=in_vpc)["SecurityGroups"]:
+        if group["GroupId"] not in own and group.get("GroupName") != "default":
+            fix = f"aws ec2 delete-security-group --group-id {group['GroupId']} --region {region}"
+            left.append(Leftover("security group", group["GroupId"], ours=False, fix=fix))
+    for table in ec2.describe_route_tables(Filters=in_vpc)["RouteTables"]:
+        main = any(a.get("Main") for a in table.get("Associations", []))
+        if table["RouteTableId"] not in own and not main:
+            fix = f"aws ec2 delete-route-table --route-table-id {table['RouteTableId']} --region {region}"
+            left.append(Leftover("route table", table["RouteTableId"], ours=False, fix=fix))
+    attached = [{"Name": "attachment.vpc-id", "Values": vpc_ids}]
+    for igw in ec2.describe_internet_gateways(Filters=attached)["InternetGateways"]:
+        igw_id = igw["InternetGatewayId"]
+        if igw_id not in own:
+            vpc = igw["Attachments"][0]["VpcId"]
+            fix = f"aws ec2 detach-internet-gateway --internet-gateway-id {igw_id} --vpc-id {vpc} --region {region}"
+            left.append(Leftover("internet gateway", igw_id, ours=False, fix=fix))
+    return left
