@@ -99,7 +99,8 @@ def region_drifts(config: ConfigItem, seen: ObservedRegion, build: BuildInputs, 
         drifts += _route_drifts(config.network, seen.network, vpc, zones)
         tables = [t for t in seen.network.route_tables if t.vpc_id == vpc.vpc_id]
         mine = [s for s in seen.network.subnets if s.vpc_id == vpc.vpc_id]
-        drifts += ipv6_drifts(config.network, vpc, mine, tables[0] if tables else None)
+        fleet = list(fleet_subnets(seen.network, vpc.vpc_id, zones).values()) if zones is not None else mine
+        drifts += ipv6_drifts(config.network, vpc, mine, fleet, tables[0] if tables else None)
         drifts += _security_group_drifts(config, seen, vpc)
         drifts += template_drifts(config, seen, vpc, build)
     if config.logs.enabled:

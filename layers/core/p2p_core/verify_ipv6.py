@@ -13,14 +13,23 @@ from p2p_core.wanted import ANYWHERE_V6
 
 
 def ipv6_drifts(
-    network: NetworkSettings, vpc: ObservedVpc, subnets: list[ObservedSubnet], table: ObservedRouteTable | None
+    network: NetworkSettings,
+    vpc: ObservedVpc,
+    subnets: list[ObservedSubnet],
+    fleet: list[ObservedSubnet],
+    table: ObservedRouteTable | None,
 ) -> list[str]:
-    """How the region's dual stack differs from `network.ipv6`, in operator words."""
+    """How the region's dual stack differs from `network.ipv6`, in operator words.
+
+    On, the subnets the fleet uses (`fleet`) must hold a /64 and assign from it; off, no subnet of
+    the VPC (`subnets`) may hold one, or the VPC could not give its block back.
+    """
+    known = vpc.cidr_block is not None  # else read only through what it holds: its route table is gone
     if network.ipv6:
-        drifts = [] if vpc.ipv6_cidr_block else ["VPC: no IPv6 block (network.ipv6)"]
-        drifts += [f"subnet {s.subnet_id} in {s.zone}: no IPv6 block" for s in subnets if not s.ipv6_cidr_block]
+        drifts = [] if vpc.ipv6_cidr_block or not known else ["VPC: no IPv6 block (network.ipv6)"]
+        drifts += [f"subnet {s.subnet_id} in {s.zone}: no IPv6 block" for s in fleet if not s.ipv6_cidr_block]
         drifts += [
-            f"subnet {s.subnet_id} in {s.zone}: does not assign IPv6 addresses" for s in subnets if not s.assign_ipv6
+            f"subnet {s.subnet_id} in {s.zone}: does not assign IPv6 addresses" for s in fleet if not s.assign_ipv6
         ]
         return drifts + _route_drifts(table)
     drifts = [f"VPC: IPv6 block {vpc.ipv6_cidr_block}, want none (network.ipv6 false)"] if vpc.ipv6_cidr_block else []
