@@ -114,6 +114,8 @@ def stop_ipv6_addresses(op: Operator) -> str:
 def release_a_subnets_ipv6_block(op: Operator) -> str:
     subnet = op.subnet_without_instances()
     association = subnet["Ipv6CidrBlockAssociationSet"][0]["AssociationId"]
+    # AWS releases no block a subnet still assigns from
+    op.ec2.modify_subnet_attribute(SubnetId=subnet["SubnetId"], AssignIpv6AddressOnCreation={"Value": False})
     op.ec2.disassociate_subnet_cidr_block(AssociationId=association)
     return f"subnet {subnet['SubnetId']} in {subnet['AvailabilityZone']}: no IPv6 block"
 

@@ -13,7 +13,8 @@
    launches failing after the group accepted capacity and scaling activities (`launches`), regions
    not enabled in the account (`regions`), EC2's vCPU quota and the account's ListRegions (`quotas`),
    Local Zones (`zones`), ClientToken idempotency (`idempotency`), blackhole routes and subnets in
-   use (`network`), DynamoDB's atomic conditional writes (`wire.atomic`), Auto Scaling instance
+   use (`network`), IPv6 blocks released or assigned in an order AWS refuses (`ipv6`),
+   DynamoDB's atomic conditional writes (`wire.atomic`), Auto Scaling instance
    refreshes and each instance's launch template version (`refresh`). `wire` is the one hook on
    moto's request dispatch they share.
 4. Step Functions: the `states:startExecution` integration the watcher (Express) uses, which moto
@@ -48,6 +49,7 @@ from p2pctl.emulator.shims import (
     consistency,
     express,
     idempotency,
+    ipv6,
     launches,
     mixed,
     network,
@@ -135,6 +137,7 @@ def install() -> None:
             launches,
             zones,
             network,
+            ipv6,
             refresh,
             mixed,
         ):  # rules run in this order

@@ -14,13 +14,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from p2p_core.reconciler.context import RegionContext
 from p2p_core.reconciler.described import ipv6_association
-from p2p_core.reconciler.errors import ReconcileError
+from p2p_core.reconciler.errors import ReconcileError, error_code
 from p2p_core.reconciler.propagation import PROPAGATION_DELAYS
 from p2p_core.wanted import ANYWHERE_V6, subnet_ipv6_blocks
 
 IPV6_NOT_ASSOCIATED = "Ipv6BlockNotAssociated"
+IN_USE = "InvalidCidrBlock.InUse"
 
 
 def ensure_vpc_block(ctx: RegionContext, vpc: dict[str, Any], *, sleep: Callable[[float], None] = time.sleep) -> str:
@@ -53,9 +56,23 @@ def _associated_block(
 def release_vpc_block(ctx: RegionContext, vpc: dict[str, Any]) -> None:
     """Give the VPC's IPv6 block back (after its subnets released theirs)."""
     association = ipv6_association(vpc)
-    if association is not None:
-        ctx.ec2.disassociate_vpc_cidr_block(AssociationId=association["AssociationId"])
-        ctx.did(f"released IPv6 block {association.get('Ipv6CidrBlock')} of VPC {vpc['VpcId']}")
+    if association is None:
+        return
+    released = f"IPv6 block {association.get('Ipv6CidrBlock')} of VPC {vpc['VpcId']}"
+    if _release(ctx, ctx.ec2.disassociate_vpc_cidr_block, association["AssociationId"], released):
+        ctx.did(f"released {released}")
+
+
+def _release(ctx: RegionContext, disassociate: Callable[..., Any], association_id: str, what: str) -> bool:
+    """Give a block back; False while AWS says it is in use (agents hold addresses from it: the next run retries)."""
+    try:
+        disassociate(AssociationId=association_id)
+    except ClientError as exc:
+        if error_code(exc) != IN_USE:
+            raise
+        ctx.did(f"waiting: the {what} is still in use (agents launched with IPv6 hold addresses); the next run retries")
+        return False
+    return True
 
 
 def new_subnet_block(vpc_block: str | None, subnets: list[dict[str, Any]], taken: set[str]) -> str | None:
@@ -81,8 +98,9 @@ def ensure_subnet_ipv6(ctx: RegionContext, subnet: dict[str, Any], block: str | 
         ctx.ec2.modify_subnet_attribute(SubnetId=subnet_id, AssignIpv6AddressOnCreation={"Value": block is not None})
         ctx.did(f"{'enabled' if block is not None else 'disabled'} IPv6 addresses on subnet {subnet_id}")
     if block is None and association is not None:
-        ctx.ec2.disassociate_subnet_cidr_block(AssociationId=association["AssociationId"])
-        ctx.did(f"released IPv6 block {association.get('Ipv6CidrBlock')} of subnet {subnet_id}")
+        released = f"IPv6 block {association.get('Ipv6CidrBlock')} of subnet {subnet_id}"
+        if _release(ctx, ctx.ec2.disassociate_subnet_cidr_block, association["AssociationId"], released):
+            ctx.did(f"released {released}")
 
 
 def ensure_ipv6_route(ctx: RegionContext, table: dict[str, Any], igw_id: str, wanted: bool) -> None:
