@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from p2p_core.reconciler.context import RegionContext
 from p2p_core.reconciler.described import ipv6_association
 from p2p_core.reconciler.errors import ReconcileError, error_code
-from p2p_core.reconciler.propagation import PROPAGATION_DELAYS
+from p2p_core.reconciler.propagation import PROPAGATION_DELAYS, not_yet_propagated
 from p2p_core.wanted import ANYWHERE_V6, subnet_ipv6_blocks
 
 IPV6_NOT_ASSOCIATED = "Ipv6BlockNotAssociated"
@@ -46,7 +46,12 @@ def _associated_block(
         if delay is None:
             break
         sleep(delay)
-        vpcs = ctx.ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"]
+        try:
+            vpcs = ctx.ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"]
+        except ClientError as exc:  # a VPC made this run may be unknown to a describe by id for a while
+            if not not_yet_propagated(exc):
+                raise
+            vpcs = []
         association = (ipv6_association(vpcs[0]) if vpcs else None) or {}
     raise ReconcileError(
         IPV6_NOT_ASSOCIATED, f"VPC {vpc_id}: its IPv6 block is not associated yet; the next run continues"
