@@ -24,6 +24,7 @@ from typing import Any
 
 from benchmarks.costs import spot_costs, watcher_costs
 from benchmarks.report import RESULTS, table, update_readme
+from benchmarks.tls import measure as tls_cpu
 from benchmarks.world import (
     ACCOUNT_READS,
     API_LATENCY,
@@ -248,6 +249,7 @@ def main() -> None:
         results.update(regions_preflight(Path(workdir)))
     results.update(stream_latency())
     results.update(import_ratio())
+    results.update(tls_cpu())
     results.update(cli_fail_fast())
     with tempfile.TemporaryDirectory() as workdir, contextlib.redirect_stdout(io.StringIO()):
         results.update(watcher_costs(Path(workdir)))
@@ -271,5 +273,16 @@ def watcher_only() -> None:
     print(rendered)
 
 
+def costs_only() -> None:
+    """`python -m benchmarks.run costs`: only the demo fleet's cost rows (the model, no measurement), merged."""
+    results: dict[str, Any] = json.loads(RESULTS.read_text())
+    results.update(spot_costs())
+    results["fleet_costs_computed_at"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    rendered = table(results)
+    update_readme(rendered)
+    print(rendered)
+
+
 if __name__ == "__main__":
-    watcher_only() if sys.argv[1:] == ["watcher"] else main()
+    {"watcher": watcher_only, "costs": costs_only}.get(" ".join(sys.argv[1:]), main)()
