@@ -119,7 +119,7 @@ def test_logs_metrics_is_stored_only_when_set_and_leaves_existing_hashes_as_befo
     assert "metrics" not in plain.model_dump(mode="json")["logs"]
     # the values these configs had before `logs.metrics` existed: an upgrade rebuilds nothing
     assert infrastructure_hash(plain) == infrastructure_hash(parse_config({**plain.to_item(), "logs": {}}))
-    # (renewed once since: dual stack, network.ipv6 and open_ports = [TCP, UDP], changed what every region is built from)
+    # (renewed once since: dual stack, network.ipv6 and open_ports = [TCP, UDP], changed what regions are built from)
     assert infrastructure_hash(plain) == "5ae7d4ebeedda0aa"
     assert parse_config({"logs": {"metrics": False}}).content_digest() == "35af41eba4571133"
     with_metrics = parse_config({"instance": {"type": "t3.small"}, "logs": {"metrics": True}})
