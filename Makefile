@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PY313  := $(shell pyenv prefix 3.13.0 2>/dev/null || pyenv prefix 3.13 2>/dev/null)
 
-.PHONY: venv test lint typecheck unit cfn security demo bench build clean
+.PHONY: venv test check fast lint typecheck unit cfn security demo bench bench-suite build clean
 
 $(STAMP): pyproject.toml layers/core/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,16 +32,28 @@ cfn: venv
 security:
 	bash scripts/checkov.sh
 
+# every test, with the coverage of layers/ and cli/ (CLI subprocesses and `p2pctl local` included)
 unit: venv
-	$(BIN)/pytest -n auto --dist loadfile
+	rm -f .coverage .coverage.*
+	$(BIN)/pytest -n auto --dist loadfile --cov --cov-report=term
 
 test: lint typecheck cfn security unit
+
+# the edit-test loop (≤ 90 s): the unit tier, property tests at a tenth of their examples, a few ASL runs
+fast: venv
+	P2P_TIER=check $(BIN)/pytest -n auto -m "unit or smoke"
+
+check: lint typecheck fast
 
 demo: venv
 	$(BIN)/p2pctl demo
 
 bench: venv
 	$(BIN)/python -m benchmarks.run
+
+# `make test` timed (wall, CPU) with its test count: a row of the benchmark table
+bench-suite: venv
+	$(BIN)/python -m benchmarks.suite
 
 build: venv
 	PATH=$(PY313)/bin:$(BIN):$$PATH $(BIN)/sam build --template template.yaml

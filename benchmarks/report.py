@@ -80,12 +80,16 @@ ROWS = [
     ),
     ("(model) the same on `market: spot` (Spot price table) ($)", "demo_fleet_spot_usd_per_day", ""),
     ("(model) of which public IPv4 addresses / on-demand compute ($)", "demo_fleet_ipv4_vs_compute", ""),
+    ("`make test`: tests run (1,083 before issue 23)", "make_test_count", "≥ 1,083"),
+    ("`make test`: wall time, quiet machine (s; 1,320 before issue 23)", "make_test_seconds", "≤ 600"),
+    ("`make test`: CPU, user + sys (s)", "make_test_cpu_seconds", "-"),
+    ("`make test`: coverage of layers/ and cli/ (%)", "make_test_coverage_percent", "-"),
 ]
 
 
 def table(results: dict[str, Any]) -> str:
     lines = ["| measure | result | target |", "|---|---|---|"]
-    lines += [f"| {label} | {results[key]} | {target or '-'} |" for label, key, target in ROWS]
+    lines += [f"| {label} | {results.get(key, 'not measured')} | {target or '-'} |" for label, key, target in ROWS]
     stamp = f"Measured {results['measured_at']} on {results['machine']} by `make bench`"
     if "watcher_measured_at" in results:  # a partial run: `python -m benchmarks.run watcher`
         when = results["watcher_measured_at"]
@@ -94,6 +98,8 @@ def table(results: dict[str, Any]) -> str:
         stamp += f"; the demo fleet rows {results['fleet_costs_computed_at']} by `python -m benchmarks.run costs`"
     if "tls_measured_at" in results:  # a partial run: `python -m benchmarks.tls`
         stamp += f"; the HTTPS rows {results['tls_measured_at']} by `python -m benchmarks.tls`"
+    if "suite_measured_at" in results:  # `make bench-suite` times `make test` apart
+        stamp += f"; the `make test` rows {results['suite_measured_at']} by `make bench-suite`"
     return "\n".join(lines) + f"\n\n{stamp}; raw numbers in `benchmarks/results/latest.json`.\n"
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from benchmarks.costs import spot_costs, watcher_costs
 from benchmarks.report import RESULTS, table, update_readme
+from benchmarks.suite import SUITE_KEYS
 from benchmarks.tls import measure as tls_cpu
 from benchmarks.world import (
     ACCOUNT_READS,
@@ -254,6 +255,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as workdir, contextlib.redirect_stdout(io.StringIO()):
         results.update(watcher_costs(Path(workdir)))
     results.update(spot_costs())
+    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    results.update({k: v for k, v in previous.items() if k in (*SUITE_KEYS, "suite_measured_at")})  # bench-suite's
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     rendered = table(results)
     update_readme(rendered)

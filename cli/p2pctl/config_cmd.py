@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import functools
-import os
-import shlex
-import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from p2p_core.config import WINDOW_FIELDS, ConfigItem, config_json_schema
+from p2p_core.config import ConfigItem, config_json_schema
 from p2p_core.validation import ConfigError
 from p2pctl.config_write import BOOKKEEPING, current_item, stored_config, validate, write_item
 from p2pctl.context import CliContext
@@ -31,6 +27,7 @@ from p2pctl.values import (
     with_value,
     without_key,
 )
+from p2pctl.write_guard import YES_HELP, confirm_write
 
 app = typer.Typer(help="Show, validate and change the config item.", no_args_is_help=True, rich_markup_mode=None)
 EXPECT_VERSION_HELP = "write only if the stored version is still N (default: the version read; for put: the file's)"
@@ -136,22 +133,42 @@ def show(
         sys.stdout.write(as_yaml(data))
 
 
-def _confirm(written: ConfigItem, key: str, before: dict[str, Any]) -> None:
+def window_note(before: dict[str, Any], written: ConfigItem) -> str | None:
+    """The line saying the run window restarts, exactly when the write re-anchors `start_time: "now"`."""
+    from p2p_core.config import parse_config
+    from p2p_core.timemodel import restarts_window
+
+    try:
+        old: ConfigItem | None = parse_config(before)
+    except ConfigError:  # a bad stored field: the write replaced it; the window it had is unknown
+        old = None
+    if not restarts_window(old, written):
+        return None
+    offset = as_flow(written.effective_item()["start_offset"])
+    return f"the run window restarts: agents start {offset} after the next run begins (its stop counts from there)"
+
+
+def report_write(written: ConfigItem, before: dict[str, Any], said: str) -> None:
+    """After a write: what was stored, the summary, and whether the window restarts."""
+    console.print(f"config version {written.version}{said}", highlight=False, markup=False)
+    console.print(summary(written), highlight=False, markup=False)
+    note = window_note(before, written)
+    if note is not None:
+        console.print(note, highlight=False, markup=False)
+
+
+def _stored_as(written: ConfigItem, key: str) -> str:
     found, stored = value_at(written.to_item(), key)
     default = " (its default applies)" if field_schema(key) is not None else ""
-    said = f"{key} = {as_flow(stored)}" if found else f"{key} removed{default}"
-    console.print(f"config version {written.version}: {said}", highlight=False, markup=False)
-    console.print(summary(written), highlight=False, markup=False)
-    try:
-        moved = validate(before).window_digest() != written.window_digest()
-    except ConfigError:
-        moved = key.split(".")[0] in WINDOW_FIELDS
-    if moved:
-        console.print("the run window restarts: start and stop are counted from the next run", highlight=False)
+    return f"{key} = {as_flow(stored)}" if found else f"{key} removed{default}"
 
 
 def _apply(
-    cli: CliContext, keys: list[str], change: Callable[[dict[str, Any]], dict[str, Any]], expect_version: int | None
+    cli: CliContext,
+    keys: list[str],
+    change: Callable[[dict[str, Any]], dict[str, Any]],
+    expect_version: int | None,
+    yes: bool,
 ) -> tuple[ConfigItem, dict[str, Any]]:
     """Apply `change` to the stored fields and write the result; returns it and the fields before."""
     for key in keys:
@@ -159,7 +176,13 @@ def _apply(
             raise CliError(f"{key} is kept by p2pctl, not set by hand", "set a config field instead")
     raw, version = current_item(cli)
     expected = version if expect_version is None else expect_version
-    return write_item(cli, change(raw), expected, before=raw, changed=keys), raw
+    guard = functools.partial(confirm_write, cli, raw, yes=yes)
+    written = write_item(cli, change(raw), expected, before=raw, changed=keys, guard=guard, stored_version=version)
+    return written, raw
+
+
+YesOption = Annotated[bool, typer.Option("--yes", help=YES_HELP)]
+ExpectVersion = Annotated[int | None, typer.Option("--expect-version", help=EXPECT_VERSION_HELP)]
 
 
 @app.command("set")
@@ -169,49 +192,46 @@ def set_value(
     value: Annotated[
         str, typer.Argument(help="YAML 1.2: 3, [eu-west-1, us-east-1], {all: 2}; null = no value", metavar="VALUE")
     ],
-    expect_version: Annotated[int | None, typer.Option("--expect-version", help=EXPECT_VERSION_HELP)] = None,
+    expect_version: ExpectVersion = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the written item as JSON")] = False,
+    yes: YesOption = False,
 ) -> None:
     """Change one field of the config item (validated; conditional on the version read)."""
     try:
         parsed = parse_value(key, value)
     except ValueSyntaxError as exc:
         raise CliError(f"{key}: the value is not YAML ({exc})", "quote it, e.g. '\"your text\"'") from None
-    written, before = _apply(ctx.obj, [key], lambda raw: with_value(raw, key, parsed), expect_version)
+    written, before = _apply(ctx.obj, [key], lambda raw: with_value(raw, key, parsed), expect_version, yes)
     if as_json:
         print_json(written.to_item())
     else:
-        _confirm(written, key, before)
+        report_write(written, before, f": {_stored_as(written, key)}")
 
 
 @app.command()
 def unset(
     ctx: typer.Context,
     keys: Annotated[list[str], typer.Argument(help="dotted fields to remove (their defaults apply)", metavar="KEY...")],
-    expect_version: Annotated[int | None, typer.Option("--expect-version", help=EXPECT_VERSION_HELP)] = None,
+    expect_version: ExpectVersion = None,
+    yes: YesOption = False,
 ) -> None:
     """Remove fields from the config item, so their defaults apply (several at once, validated together)."""
-    written, _ = _apply(ctx.obj, keys, lambda raw: functools.reduce(without_key, keys, raw), expect_version)
-    console.print(f"config version {written.version}: removed {', '.join(keys)}", highlight=False, markup=False)
-    console.print(summary(written), highlight=False, markup=False)
+    written, before = _apply(ctx.obj, keys, lambda raw: functools.reduce(without_key, keys, raw), expect_version, yes)
+    report_write(written, before, f": removed {', '.join(keys)}")
 
 
 @app.command("restart-window")
-def restart_window(
-    ctx: typer.Context,
-    expect_version: Annotated[int | None, typer.Option("--expect-version", help=EXPECT_VERSION_HELP)] = None,
-) -> None:
+def restart_window(ctx: typer.Context, expect_version: ExpectVersion = None, yes: YesOption = False) -> None:
     """Restart the run window: start_time 'now' becomes the next run's start (bumps window_version)."""
 
     def bump(raw: dict[str, Any]) -> dict[str, Any]:
         return with_value(raw, "window_version", int(raw.get("window_version", 0) or 0) + 1)
 
-    written, _ = _apply(ctx.obj, ["window_version"], bump, expect_version)
-    console.print(f"config version {written.version}: window_version = {written.window_version}", highlight=False)
+    written, before = _apply(ctx.obj, ["window_version"], bump, expect_version, yes)
     if written.start_time == "now":
-        offset = as_flow(written.effective_item()["start_offset"])
-        console.print(f"the run window restarts: agents start {offset} after the next run begins", highlight=False)
+        report_write(written, before, f": window_version = {written.window_version}")
     else:
+        console.print(f"config version {written.version}: window_version = {written.window_version}", highlight=False)
         console.print("start_time is a fixed time: the window stays where it is (a restart moves only 'now')")
 
 
@@ -219,50 +239,21 @@ def restart_window(
 def put(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="JSON or YAML file with the whole item's fields", metavar="FILE")],
-    expect_version: Annotated[int | None, typer.Option("--expect-version", help=EXPECT_VERSION_HELP)] = None,
+    expect_version: ExpectVersion = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="write a file without `version` over whatever version is stored")
+    ] = False,
+    yes: YesOption = False,
 ) -> None:
     """Replace the whole config item with a file's content (validated; conditional on the file's version)."""
-    cli: CliContext = ctx.obj
-    new_fields = load_file(file)
-    _, stored_version = current_item(cli)
-    from_file = new_fields.get("version")
-    if expect_version is not None:
-        expected = expect_version
-    elif isinstance(from_file, int) and not isinstance(from_file, bool):
-        expected = from_file  # the version `config show` wrote into the file: someone else's write since is a conflict
-    else:
-        expected = stored_version
-    written = write_item(cli, new_fields, expected)
-    console.print(f"config version {written.version} written from {file}", highlight=False, markup=False)
-    console.print(summary(written), highlight=False, markup=False)
+    from p2pctl.config_replace import put_file
+
+    put_file(ctx.obj, file, expect_version=expect_version, force=force, yes=yes)
 
 
 @app.command()
-def edit(ctx: typer.Context) -> None:
+def edit(ctx: typer.Context, yes: YesOption = False) -> None:
     """Edit the item in $EDITOR as YAML; written only if valid and nobody changed it meanwhile."""
-    cli: CliContext = ctx.obj
-    raw, version = current_item(cli)
-    shown = {k: v for k, v in raw.items() if k not in BOOKKEEPING}
-    with tempfile.NamedTemporaryFile("w", suffix=".yaml", prefix="p2p-config-", delete=False) as handle:
-        handle.write(f"# p2p config item, version {version}. Save and quit to apply; empty file to cancel.\n")
-        handle.write(as_yaml(shown) if shown else "")
-        path = Path(handle.name)
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-    if subprocess.run([*shlex.split(editor), str(path)], check=False).returncode != 0:
-        raise CliError(f"{editor} exited with an error; nothing written (your edit is in {path})", "edit again")
-    edited = load_file(path)
-    if not edited and shown:
-        path.unlink()
-        console.print("empty file: nothing written", highlight=False, markup=False)
-        return
-    if edited == shown:
-        path.unlink()
-        console.print("no change", highlight=False, markup=False)
-        return
-    try:
-        written = write_item(cli, edited, version)
-    except CliError as exc:
-        raise CliError(f"{exc.message} (your edit is kept in {path})", exc.fix, exc.exit_code) from None
-    path.unlink()
-    console.print(f"config version {written.version} written", highlight=False, markup=False)
-    console.print(summary(written), highlight=False, markup=False)
+    from p2pctl.config_replace import edit_in_editor
+
+    edit_in_editor(ctx.obj, yes=yes)

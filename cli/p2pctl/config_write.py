@@ -9,7 +9,7 @@ from __future__ import annotations
 import getpass
 import shlex
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -123,11 +123,15 @@ def write_item(
     *,
     before: Mapping[str, Any] | None = None,
     changed: list[str] | None = None,
+    guard: Callable[[ConfigItem], None] | None = None,
+    stored_version: int | None = None,
 ) -> ConfigItem:
     """Validate and write the item conditional on `expected_version`; the item is untouched on any error.
 
     With `before` (the stored fields) and `changed` (the dotted keys edited), a bad field that was already
     stored is reported as such, with the command that removes it, instead of being blamed on the edit.
+    `guard` sees the valid item before it is written and may refuse it (`write_guard.confirm_write`); a write
+    already known to conflict (`stored_version` is not the expected one) is refused first, never asked about.
     """
     from p2p_core.storage.config import ConfigConflict, ConfigStore
 
@@ -139,6 +143,10 @@ def write_item(
         raise _blame(before, changed, exc) from None
     store = ConfigStore(cli.client("dynamodb"), cli.config_table())
     try:
+        if stored_version is not None and stored_version != expected_version:
+            raise ConfigConflict.since(expected_version)
+        if guard is not None:
+            guard(config)
         return store.save(config, expected_version=expected_version, updated_by=who(), now=now())
     except ConfigConflict as exc:
         raise CliError(str(exc), "run 'p2pctl config show' and apply the change again", CONFLICT_EXIT) from None

@@ -46,6 +46,7 @@ class CliContext:
     table: str | None = None
     debug: bool = False
     _outputs: dict[str, str] | None = field(default=None, repr=False)
+    _deployment: Any = field(default=None, repr=False)
 
     region_source: str = "default"
 
@@ -118,7 +119,12 @@ class CliContext:
         return value
 
     def deployment(self) -> Any:
-        """The settings the stack's handlers run with, read from the Plan function's configuration."""
+        """The settings the stack's handlers run with, read once from the Plan function's configuration."""
+        if self._deployment is None:
+            self._deployment = self._read_deployment()
+        return self._deployment
+
+    def _read_deployment(self) -> Any:
         from p2p_core.models.deployment import Deployment
 
         cfn = self.client("cloudformation")

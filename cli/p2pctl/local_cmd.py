@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import signal
@@ -116,7 +117,9 @@ def local(
     print("p2pctl local: stopped", file=sys.stderr)
     sys.stderr.flush()
     # executions still running inside the emulator's engine (non-daemon threads) would keep retrying
-    # their Lambda calls against the stopped server for their whole Retry budget: end the process now
+    # their Lambda calls against the stopped server for their whole Retry budget: end the process now,
+    # after what atexit holds (os._exit skips it): logging's flush, a coverage measurement's data
+    atexit._run_exitfuncs()
     os._exit(0)
 
 

@@ -89,9 +89,9 @@ def _print_window(window: Any, phase: str) -> None:
     stop = format_time(window.stop) if window.stop else "never"
     say(f"window: start {format_time(window.start)}, stop {stop} (phase: {phase})")
     if window.restarted:
-        say("  the window fields changed since the last run: 'now' will be that run's start")
+        say("  a start field changed since the last run: 'now' will be that run's start")
     elif window.anchor is not None:
-        say(f"  'now' means {format_time(window.anchor)}, when the window fields took their values")
+        say(f"  'now' means {format_time(window.anchor)}, when the start fields took their values")
 
 
 def _print_skipped(regions: list[str]) -> None:

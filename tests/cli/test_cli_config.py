@@ -63,7 +63,7 @@ def test_a_stale_file_is_a_conflict_and_reverts_nobodys_change(local: Local, tmp
     assert local.stored()["desired_capacity"] == 4
     local.follow_fix(done.stderr)  # 'p2pctl config show'
     mine.write_text(local.ok("config", "show").stdout.replace("desired_capacity: 4", "desired_capacity: 3"))
-    local.ok("config", "put", str(mine))
+    local.ok("config", "put", str(mine), "--yes")  # 4 -> 3 stops an agent: meant
     assert local.stored()["desired_capacity"] == 3
     assert "stored version" in local.ok("config", "put", "--help").stdout  # --expect-version is explained
 
@@ -92,7 +92,7 @@ def test_an_unrelated_edit_keeps_the_window_and_restart_window_moves_it(local: L
     local.ok("config", "set", "logs.retention_days", "7")  # the same value as before: no window field moves
     local.settle(local.stored()["version"])
     assert window(local) == first
-    done = local.ok("config", "restart-window")
+    done = local.ok("config", "restart-window", "--yes")  # agents may have started by now: restarting stops them
     assert "window_version = 1" in done.stdout and "agents start 2 minutes after the next run begins" in done.stdout
     local.settle(local.stored()["version"])
     restarted = window(local)

@@ -137,6 +137,9 @@ def test_plan_run_status_headers_and_cost(local: Local) -> None:
     assert 0 < cost["control_plane_monthly_usd"] < 0.5
     text = local.ok("status")
     assert "sa-east-1" in text.stdout
+    dashboard = local.output("DashboardName")
+    assert f"cloudwatch/home?region={local.info['region']}#dashboards/dashboard/{dashboard}" in text.stdout
+    assert local.client("cloudwatch").get_dashboard(DashboardName=dashboard)["DashboardBody"]
 
 
 def test_errors_are_one_line_with_a_fix_and_no_traceback(local: Local) -> None:
@@ -157,8 +160,8 @@ def idle(local: Local) -> bool:
 
 def test_degraded_and_skipped_regions_are_shown_by_run_wait_and_status(local: Local) -> None:
     """`p2pctl local --disable-region ap-east-1 --fail-launches ca-central-1=...`: an operator sees both."""
-    assert local.p2pctl("config", "set", "desired_capacity", "1").returncode == 0
-    done = local.p2pctl("config", "set", "regions", f"[eu-west-1, {NO_CAPACITY}, {NOT_ENABLED}]")
+    assert local.p2pctl("config", "set", "desired_capacity", "1", "--yes").returncode == 0  # may stop agents: meant
+    done = local.p2pctl("config", "set", "regions", f"[eu-west-1, {NO_CAPACITY}, {NOT_ENABLED}]", "--yes")
     assert done.returncode == 0, done.stderr
     eventually(lambda: idle(local) and local.asg(NO_CAPACITY) is not None)
     eventually(lambda: idle(local))

@@ -86,7 +86,7 @@ def test_run_wait_names_the_failed_region_and_its_error_and_exits_1(local: Local
     shown = at_80_columns(local, "status").stdout
     row = next(line for line in shown.splitlines() if line.startswith(f"{NO_AMI} "))
     assert row.split()[1] == "failed" and "ParameterNotFound" in row
-    local.ok("config", "set", "regions", "[eu-west-1]")  # the region leaves the selection: nothing there
+    local.ok("config", "set", "regions", "[eu-west-1]", "--yes")  # the region leaves the selection: decommissioned
     local.settle()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 import boto3
+import pytest
 
 from p2p_core import MANAGED_TAG, REGION_TAG, STACK_TAG
 from p2p_core.infrastructure import infrastructure_hash
@@ -41,6 +42,7 @@ def _tags(resource: dict[str, object]) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in resource.get("Tags", [])}  # type: ignore[attr-defined]
 
 
+@pytest.mark.smoke
 def test_fresh_regions_get_every_resource_once_and_tagged(region_world: World) -> None:
     results = region_world.run(make_config())
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from p2p_core.aws.clients import is_mutating
 from p2p_core.models.events import PlanResult
 from p2p_core.storage.lease import LEASE_KEY
@@ -115,6 +117,7 @@ def test_a_scheduled_no_op_run_starts_no_reconcile_run_and_is_recorded_as_a_no_o
     assert lease_item(world) is None
 
 
+@pytest.mark.smoke
 def test_a_scheduled_run_with_drift_starts_exactly_one_reconcile_run_which_reconciles_it(world: WorkflowWorld) -> None:
     provisioned(world)
     world.put_config(**{**REGION, "desired_capacity": 3})

@@ -1,8 +1,9 @@
-"""Through the real ASL: an edit that leaves the window fields alone never restarts running agents (SPEC §3).
+"""Through the real ASL: an edit that leaves the start fields alone never restarts running agents (SPEC §3).
 
-`start_time: "now"` is the moment the control plane first saw the window fields' values; it is kept in
+`start_time: "now"` is the moment the control plane first saw the start fields' values; it is kept in
 the status item, so neither the writer (p2pctl stamps `updated_at`, a plain put_item may not) nor any other
-field moves the start S, the stop E, the `p2p-*` scheduled actions or the `cc-a-start`/`cc-a-stop` headers.
+field moves the start S, the stop E, the `p2p-*` scheduled actions or the `cc-a-start`/`cc-a-stop` headers;
+the stop fields (`run_duration`, `stop_time`) move only the stop.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from typing import Any
 
 import pytest
 
+from p2p_core.models.observed import WindowAnchor
 from p2p_core.rfc3339 import format_time
 from p2p_core.storage.config import ConfigStore
+from p2p_core.storage.status import StatusStore
 from p2p_core.workflow.runtime import add_client_hook, remove_client_hook
 from tests.integration.workflow_world import WorkflowWorld
 
@@ -108,6 +111,45 @@ def test_an_unrelated_edit_never_restarts_running_agents(
     assert fleet(world) == before
     headers = served_headers(world)
     assert (headers["cc-a-start"], headers["cc-a-stop"]) == (format_time(start), format_time(start + timedelta(days=7)))
+
+
+@pytest.mark.parametrize(
+    ("stop", "moved_to"),
+    [({"run_duration": "14 days"}, timedelta(days=14)), ({"run_duration": None}, None)],
+    ids=["run-duration-14-days", "run-until-changed"],
+)
+def test_extending_a_running_fleet_moves_only_its_stop_and_keeps_desired_capacity(
+    world: WorkflowWorld, resizes: list[dict[str, Any]], stop: dict[str, Any], moved_to: timedelta | None
+) -> None:
+    start = agents_running_for_an_hour(world)
+    resizes.clear()
+    world.put_config(**{**RUNNING, **stop})
+    run = world.run("extended")
+    assert run.status == "SUCCEEDED", run.cause
+    assert resizes == []  # never desired 0, not even for start_offset
+    calls = capacity_calls(world, resizes)
+    wanted = {"p2p-stop": start + moved_to} if moved_to is not None else {}
+    assert fleet(world) == {r: (2, wanted) for r in REGIONS}
+    assert len(calls) == len(REGIONS)  # per region one schedule call: p2p-stop moved, or removed
+    headers = served_headers(world)
+    assert headers["cc-a-start"] == format_time(start)
+    assert headers["cc-a-stop"] == (format_time(start + moved_to) if moved_to is not None else "-")
+
+
+def test_an_anchor_recorded_before_the_upgrade_keeps_a_running_fleet_running(
+    world: WorkflowWorld, resizes: list[dict[str, Any]]
+) -> None:
+    start = agents_running_for_an_hour(world)
+    before = fleet(world)
+    config = ConfigStore(world.db, world.stack.config_table).load()
+    since = start - timedelta(minutes=2)
+    former = WindowAnchor(digest=config.legacy_window_digest(), since=since)  # as the former Plan recorded it
+    assert StatusStore(world.db, world.stack.config_table).remember_anchor(former) == former
+    resizes.clear()
+    run = world.run("upgraded")
+    assert run.status == "SUCCEEDED", run.cause
+    assert capacity_calls(world, resizes) == [] and fleet(world) == before
+    assert world.status().window_anchor == WindowAnchor(digest=config.window_digest(), since=since)
 
 
 def restarted_window(world: WorkflowWorld, **window: Any) -> tuple[datetime, datetime]:

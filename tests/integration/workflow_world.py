@@ -88,13 +88,14 @@ class WorkflowWorld:
         arn = start_run(self.sfn, self.stack.state_machine_arn, name=run_name(prefix))
         return wait_run(self.sfn, arn, timeout=timeout)
 
-    def scheduled_run(self, prefix: str = "schedule", timeout: float = 120.0) -> RunOutcome:
+    def scheduled_run(self, prefix: str = "schedule", timeout: float = 120.0, name: str | None = None) -> RunOutcome:
         """What EventBridge Scheduler does at a tick: start the schedule's target with its input; waited for."""
         self.calls.clear()
         self.refused.clear()
         scheduler = self.clients.client("scheduler", HOME)
         target = scheduler.get_schedule(Name=self.stack.schedule_name, GroupName=self.stack.schedule_group)["Target"]
-        started = self.sfn.start_execution(stateMachineArn=target["Arn"], name=run_name(prefix), input=target["Input"])
+        name = name or run_name(prefix)
+        started = self.sfn.start_execution(stateMachineArn=target["Arn"], name=name, input=target["Input"])
         return wait_run(self.sfn, started["executionArn"], timeout=timeout)
 
     def reconcile_run(self, name: str, timeout: float = 120.0) -> RunOutcome:

@@ -24,6 +24,7 @@ from p2p_core.regions import commercial_regions
 from p2p_core.timemodel import effective_window
 from p2p_core.validation import ConfigError
 from p2pctl.emulator.cloudfront import NodeFunctionRunner, response_headers, viewer_request_event
+from tests.tiers import examples
 
 SECRET = "/secret"
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -106,7 +107,7 @@ def raw_items(draw: st.DrawFn) -> dict[str, Any]:
     return item
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=examples(600), deadline=None)
 @given(raw_items())
 def test_any_item_parses_or_raises_config_error_naming_real_fields(item: dict[str, Any]) -> None:
     try:
@@ -195,7 +196,7 @@ def valid_items(draw: st.DrawFn) -> dict[str, Any]:
     return item
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(250), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(item=valid_items())
 def test_valid_config_headers_are_served_exactly_on_the_secret_path(
     node: NodeFunctionRunner, item: dict[str, Any]
@@ -248,7 +249,7 @@ def items_with_a_bad_header(draw: st.DrawFn) -> tuple[dict[str, Any], str, str]:
     return {"control_center": {"extra_headers": extra}}, f"control_center.extra_headers.{name}", label
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(items_with_a_bad_header())
 def test_control_characters_in_header_values_are_rejected_naming_the_field(
     case: tuple[dict[str, Any], str, str],

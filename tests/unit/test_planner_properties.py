@@ -20,6 +20,7 @@ from p2p_core.models.observed import (
     WindowAnchor,
 )
 from p2p_core.models.window import SCHEDULE_MARGIN
+from tests.tiers import examples
 
 from .planner_world import BUILD, apply_plan, healthy_region
 
@@ -103,7 +104,7 @@ def worlds(draw: st.DrawFn) -> Observed:
     return Observed(regions=regions, managed_regions=sorted(regions))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(configs(), worlds(), anchors)
 def test_applying_a_plan_then_planning_again_changes_nothing(
     raw: dict[str, Any], world: Observed, since: timedelta | None
@@ -115,7 +116,7 @@ def test_applying_a_plan_then_planning_again_changes_nothing(
     assert again.nothing_to_do, [r.reasons for r in again.drifted]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(configs(), worlds(), anchors)
 def test_no_planned_scheduled_action_is_in_the_past_or_within_the_margin(
     raw: dict[str, Any], world: Observed, since: timedelta | None
@@ -126,7 +127,7 @@ def test_no_planned_scheduled_action_is_in_the_past_or_within_the_margin(
             assert action.start_time > NOW + SCHEDULE_MARGIN
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(configs(), worlds())
 def test_planned_capacity_always_fits_its_own_bounds(raw: dict[str, Any], world: Observed) -> None:
     for step in plan(parse_config(raw), world, NOW).regions:
@@ -135,7 +136,7 @@ def test_planned_capacity_always_fits_its_own_bounds(raw: dict[str, Any], world:
             assert target.min_size <= target.desired_capacity <= target.max_size
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(configs(), worlds(), st.integers(0, 600))
 def test_the_plan_depends_only_on_config_world_and_time(raw: dict[str, Any], world: Observed, _: int) -> None:
     config = parse_config(raw)

@@ -293,13 +293,19 @@ class ConfigItem(_Section):
         return _digest(self.model_dump(mode="json", exclude=exclude))
 
     def window_digest(self) -> str:
-        """Hash of the window fields' values (not their spelling): the run window restarts only when it changes."""
+        """Hash of the start fields' values (not their spelling): `start_time: "now"` is re-anchored only when it
+        changes. The stop fields move only the stop, never the start (SPEC §3)."""
+        return "s:" + _digest(self.model_dump(mode="json", include=set(START_FIELDS)))
+
+    def legacy_window_digest(self) -> str:
+        """The digest anchors were recorded under before the stop fields stopped moving the start (upgrades)."""
         body = self.model_dump(mode="json", include={"start_time", "start_offset", "stop_time", "window_version"})
         body["run_duration"] = format_duration(after) if (after := self.stop_after()) is not None else None
         return _digest(body)
 
 
-WINDOW_FIELDS = ("start_time", "start_offset", "run_duration", "stop_time", "window_version")
+START_FIELDS = ("start_time", "start_offset", "window_version")  # changing one restarts the window
+STOP_FIELDS = ("run_duration", "stop_time")  # changing one moves only the stop
 
 
 def _digest(body: dict[str, Any]) -> str:

@@ -1,9 +1,9 @@
 """The time model of SPEC §3: effective start S, stop E, and what holds at a given moment.
 
 Level-triggered: the answer depends only on the config, its anchor and `now`, so re-running never
-changes it. `start_time: "now"` means the moment the window fields (`start_time`, `start_offset`,
-`run_duration`, `stop_time`, `window_version`) took their current values, as the control plane first
-saw them: no other edit, and no writer's bookkeeping (`updated_at`), moves S or E.
+changes it. `start_time: "now"` means the moment the start fields (`start_time`, `start_offset`,
+`window_version`) took their current values, as the control plane first saw them: no other edit, and no
+writer's bookkeeping (`updated_at`), moves S; the stop fields (`run_duration`, `stop_time`) move only E.
 The window itself (S, E, the phase at a moment) is `p2p_core.models.window`.
 A boundary within `SCHEDULE_MARGIN` of now counts as reached, because AWS rejects scheduled actions
 in the past and we never send one that close to it.
@@ -19,11 +19,19 @@ from p2p_core.models.window import Window
 
 
 def window_anchor(config: ConfigItem, recorded: WindowAnchor | None, now: datetime) -> WindowAnchor:
-    """What `start_time: "now"` means: the recorded moment while the window fields keep their values, else now."""
+    """What `start_time: "now"` means: the recorded moment while the start fields keep their values, else now."""
     digest = config.window_digest()
     if recorded is not None and recorded.digest == digest:
         return recorded
+    if recorded is not None and recorded.digest == config.legacy_window_digest():
+        # recorded before the stop fields stopped moving the start: the same window, kept under the new digest
+        return WindowAnchor(digest=digest, since=recorded.since)
     return WindowAnchor(digest=digest, since=now.replace(microsecond=0))
+
+
+def restarts_window(before: ConfigItem | None, after: ConfigItem) -> bool:
+    """Writing `after` over `before` re-anchors `start_time: "now"` at the next run (a start field changed)."""
+    return before is not None and after.start_time == "now" and before.window_digest() != after.window_digest()
 
 
 def effective_window(config: ConfigItem, anchor: datetime) -> Window:

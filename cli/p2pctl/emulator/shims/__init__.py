@@ -15,8 +15,9 @@
    Local Zones (`zones`), ClientToken idempotency (`idempotency`), blackhole routes and subnets in
    use (`network`), IPv6 blocks released or assigned in an order AWS refuses (`ipv6`),
    DynamoDB's atomic conditional writes (`wire.atomic`), Auto Scaling instance
-   refreshes and each instance's launch template version (`refresh`). `wire` is the one hook on
-   moto's request dispatch they share.
+   refreshes and each instance's launch template version (`refresh`), Step Functions' validation of a
+   definition (`asl`). `wire` is the one hook on moto's request dispatch they share. For speed, not
+   behaviour: one generated key pair per KMS key spec (`keys`), one botocore loader per process (`models`).
 4. Step Functions: the `states:startExecution` integration the watcher (Express) uses, which moto
    passes to boto3 with the ASL's casing (`express`).
    `reset_behaviours()` gives the default account: eventual consistency on (1 failing use), the
@@ -26,6 +27,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import importlib.util
 import json
 import os
@@ -44,12 +47,16 @@ from moto.core.common_types import TYPE_RESPONSE  # noqa: F401 - documents the s
 
 from p2p_core.models.deployment import Deployment
 from p2p_core.workflow.runtime import deployment_scope
+from p2pctl.emulator.models import share_loader
 from p2pctl.emulator.shims import (
+    asl,
     cloudfront,
     consistency,
+    event_targets,
     express,
     idempotency,
     ipv6,
+    keys,
     launches,
     mixed,
     network,
@@ -124,12 +131,16 @@ def install() -> None:
     with _lock:
         if _installed:
             return
+        share_loader()  # one parse of each service model per process, not per client factory
         LambdaSimpleBackend.invoke = _invoke  # type: ignore[method-assign]
         cloudfront.install()
         express.install()
+        event_targets.install()
         wire.install()
+        keys.install()
         wire.atomic("dynamodb", "PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems")
         for behaviour in (
+            asl,
             regions,
             quotas,
             consistency,
@@ -290,13 +301,20 @@ ACCOUNT = "123456789012"
 
 def aws_managed_policy(arn: str) -> dict[str, Any] | None:
     """The document of an AWS managed policy (`arn:aws:iam::aws:policy/...`) from moto's copy, or None."""
-    from moto.iam.aws_managed_policies import aws_managed_policies_data
-
     prefix = "arn:aws:iam::aws:policy/"
     if not arn.startswith(prefix):
         return None
-    found = json.loads(aws_managed_policies_data).get(arn.rsplit("/", 1)[-1])
+    found = _aws_managed_policies().get(arn.rsplit("/", 1)[-1])
     if found is None or arn.removeprefix(prefix) != (found["Path"].lstrip("/") + arn.rsplit("/", 1)[-1]):
         return None
-    document: dict[str, Any] = found["Document"]
+    document: dict[str, Any] = copy.deepcopy(found["Document"])  # the caller's own: the parsed catalogue stays
     return document
+
+
+@functools.cache
+def _aws_managed_policies() -> dict[str, Any]:
+    """moto's AWS managed policies, parsed once per process (a few MB of JSON; every deploy reads several)."""
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    parsed: dict[str, Any] = json.loads(aws_managed_policies_data)
+    return parsed

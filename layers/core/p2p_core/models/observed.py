@@ -198,7 +198,7 @@ class ObservedRegion(_Model):
 
 
 class WindowAnchor(_Model):
-    """When the control plane first saw the window fields with these values (`digest`): what "now" means."""
+    """When the control plane first saw the start fields with these values (`digest`): what "now" means."""
 
     digest: str
     since: datetime

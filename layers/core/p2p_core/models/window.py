@@ -26,7 +26,7 @@ class Window(BaseModel):
     start: datetime
     stop: datetime | None = None
     anchor: datetime | None = Field(None, description="what start_time 'now' means: when the window took its values")
-    restarted: bool = Field(False, description="the window fields changed since the last run: anchored at this run")
+    restarted: bool = Field(False, description="a start field changed since the last run: anchored at this run")
 
     def phase(self, now: datetime) -> Phase:
         """The phase at `now`, treating boundaries within the margin as already reached."""

@@ -20,6 +20,14 @@ _DESERIALIZER = TypeDeserializer()
 class ConfigConflict(RuntimeError):
     """Someone else wrote the item since it was read; nothing was written."""
 
+    @classmethod
+    def since(cls, expected_version: int) -> ConfigConflict:
+        """The conflict of a write that expected `expected_version`."""
+        return cls(
+            f"config changed since version {expected_version} was read (someone else wrote it); "
+            "re-read with 'p2pctl config show' and apply your change again"
+        )
+
 
 def from_dynamodb(image: Mapping[str, Any]) -> dict[str, Any]:
     """A low-level DynamoDB item (`{"n": {"N": "3"}}`) as plain Python, numbers as int/float."""
@@ -106,10 +114,7 @@ class ConfigStore:
         try:
             yield
         except self._db.exceptions.ConditionalCheckFailedException:
-            raise ConfigConflict(
-                f"config changed since version {expected_version} was read (someone else wrote it); "
-                "re-read with 'p2pctl config show' and apply your change again"
-            ) from None
+            raise ConfigConflict.since(expected_version) from None
 
 
 def _version_is(expected_version: int) -> str:

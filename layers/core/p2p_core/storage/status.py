@@ -1,7 +1,7 @@
 """The status item (`pk = "status"`): what the last runs did, which regions hold resources, and the window anchor.
 
 It is the workflow's memory between runs: `managed_regions` tells Plan where to look for regions that
-left the selection, and `window_anchor` records when the window fields took their current values, so
+left the selection, and `window_anchor` records when the start fields took their current values, so
 `start_time: "now"` stays put whoever edits the item and whatever else changes (SPEC §3).
 
 Every run is recorded, and a skipped one never hides a real result: `last_run` is the last run that

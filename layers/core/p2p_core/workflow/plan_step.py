@@ -17,6 +17,7 @@ from p2p_core.control_center.render import ControlCenterError
 from p2p_core.models.deployment import Deployment
 from p2p_core.models.events import PlanRequest, PlanResult
 from p2p_core.models.observed import Observed, ObservedRegion
+from p2p_core.notifications import publish, quota_notifications
 from p2p_core.planner import plan
 from p2p_core.reconciler.region import observe_region
 from p2p_core.storage.config import ConfigStore
@@ -105,11 +106,12 @@ def _observe_and_plan(
     )
     planned = plan(config, observed, now, build=build_inputs(config, deployment), control_center_code=code)
     the_plan = check_instance_type(clients, deployment, config, planned)
-    if remember and anchor != status.window_anchor:  # new window fields (or a legacy anchor): recorded once planned
+    if remember and anchor != status.window_anchor:  # new start fields (or a legacy anchor): recorded once planned
         store.remember_anchor(anchor)  # only the lease holder records, so this is the anchor in force
     if remember:  # so status and run --wait warn before AWS refuses launches; a quota is read at most hourly
         usable = sorted(set(config.selected_regions()) & set(enabled))
-        record_quota_headroom(clients, db, deployment.config_table, config, status, usable, now)
+        headroom = record_quota_headroom(clients, db, deployment.config_table, config, status, usable, now)
+        publish(clients, deployment, quota_notifications(status.quota_headroom, headroom, deployment.stack_name))
     drifted = the_plan.drifted
     return PlanResult(
         run_id=request.execution,
@@ -118,7 +120,7 @@ def _observe_and_plan(
         config=config.to_item(),
         config_version=config.version,
         config_digest=config.content_digest(),
-        window=window.model_copy(update={"restarted": anchor != recorded}),
+        window=window.model_copy(update={"restarted": recorded is None or anchor.since != recorded.since}),
         phase=the_plan.phase,
         regions=drifted,
         unchanged_regions=sorted({r.region for r in the_plan.regions} - {r.region for r in drifted}),

@@ -1,0 +1,68 @@
+"""`make test` timed: wall and CPU seconds, the test count and the coverage it reports, as benchmark rows.
+
+Run by `make bench-suite` on a quiet machine; the numbers are tracked in benchmarks/results/latest.json and
+the README table, never asserted by a test (the machine decides them).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import resource
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from benchmarks.report import RESULTS, table, update_readme
+from benchmarks.world import ROOT
+
+SUITE_KEYS = ("make_test_count", "make_test_seconds", "make_test_cpu_seconds", "make_test_coverage_percent")
+
+
+def parse(output: str) -> dict[str, int]:
+    """Tests run (passed, skipped, failed, errors) and the coverage total from pytest's last lines."""
+    summary = output.strip().splitlines()[-1] if output.strip() else ""
+    counts = {kind: int(n) for n, kind in re.findall(r"(\d+) (passed|skipped|failed|errors?)", summary)}
+    coverage = re.search(r"^TOTAL\s+\d+\s+\d+\s+(\d+)%", output, re.MULTILINE)
+    if not counts:
+        raise ValueError(f"no pytest summary in the last line of `make test`: {summary!r}")
+    return {"tests": sum(counts.values()), "coverage": int(coverage.group(1)) if coverage else -1}
+
+
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def measure() -> dict[str, Any]:
+    """Run `make test` once; its output passes through; the numbers come back."""
+    cpu, began = _children_cpu(), time.monotonic()
+    done = subprocess.run(["make", "test"], cwd=ROOT, capture_output=True, text=True, check=False)
+    seconds, cpu = time.monotonic() - began, _children_cpu() - cpu
+    sys.stdout.write(done.stdout)
+    sys.stderr.write(done.stderr)
+    if done.returncode != 0:
+        raise SystemExit(f"make test failed (exit {done.returncode}): no benchmark row recorded")
+    found = parse(done.stdout)
+    return {
+        "make_test_count": found["tests"],
+        "make_test_seconds": round(seconds),
+        "make_test_cpu_seconds": round(cpu),
+        "make_test_coverage_percent": found["coverage"],
+        "suite_measured_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def main() -> None:
+    results: dict[str, Any] = json.loads(RESULTS.read_text())
+    results.update(measure())
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    rendered = table(results)
+    update_readme(rendered)
+    print(rendered)
+
+
+if __name__ == "__main__":
+    main()
