@@ -95,10 +95,20 @@ def validate_file(
         if as_json:
             print_json({"valid": False, "errors": exc.as_dicts()})
         raise CliError(exc.summary(), "fix the fields above; 'p2pctl config schema' lists every field") from None
+    warnings = config.network.warnings()
     if as_json:
-        print_json({"valid": True, "regions": config.selected_regions(), "config": config.to_item()})
+        print_json(
+            {"valid": True, "regions": config.selected_regions(), "config": config.to_item(), "warnings": warnings}
+        )
     else:
         console.print(summary(config), highlight=False, markup=False)
+        print_warnings(warnings)
+
+
+def print_warnings(warnings: list[str]) -> None:
+    """Valid but risky settings, one ⚠ line each."""
+    for warning in warnings:
+        console.print(f"⚠ {warning}", style="yellow", highlight=False, markup=False)
 
 
 @app.command()

@@ -24,6 +24,7 @@ from p2pctl.doctor_checks import SYMBOLS, Check, region_checks, service_linked_r
 from p2pctl.errors import CREDENTIALS_FIX
 from p2pctl.output import console, print_json
 from p2pctl.preflight import load_config, why
+from p2pctl.reach import repository_reach
 from p2pctl.regions_cmd import read_with_progress
 from p2pctl.run_cmd import cli_context
 
@@ -45,6 +46,8 @@ def doctor(
         found.append(service_linked_role(cli.clients, cli.home_region, _reconciler_can_create(cli, stack)))
         facts = read_with_progress(cli.fleet_clients, source.config, cli.home_region, stack, quiet=as_json)
         found += region_checks(cli.fleet_clients, source.config, facts, stack)
+        reach = repository_reach(source.config)  # only when agents have no public IPv4
+        found += [reach] if reach is not None else []
         if stack is not None:
             found += control_plane_checks(cli, source.config)
     failed = [c for c in found if c.mark == "fail"]

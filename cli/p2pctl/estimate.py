@@ -157,7 +157,7 @@ def estimate(
     counts, left_out = region_counts(regions, config.desired_capacity, facts.enabled, facts.running)
     capacity = {count.region: count.instances for count in counts}
     instance = config.instance
-    public_ipv4 = bool(getattr(config.network, "public_ipv4", True))  # IPv6-only agents hold no public IPv4
+    public_ipv4 = config.network.public_ipv4  # IPv6-only agents hold no public IPv4
     try:
 
         def on_demand(period: float) -> FleetCost:

@@ -31,8 +31,10 @@ def plan(
     as_json: Annotated[bool, typer.Option("--json", help="print the plan as JSON")] = False,
 ) -> None:
     """Show what a run started now would change, per region (reads only; takes no lease)."""
+    from p2p_core.config import parse_config
     from p2p_core.validation import ConfigError
     from p2p_core.workflow.plan_step import preview_plan
+    from p2pctl.config_cmd import print_warnings
     from p2pctl.config_write import stored_config
 
     cli = cli_context(ctx)
@@ -41,9 +43,11 @@ def plan(
     except ConfigError:
         stored_config(cli)  # names the stored item's bad fields and the command that removes them
         raise
+    warnings = parse_config(result.config).network.warnings() if result.config else []
     if as_json:
-        print_json(result.model_dump(mode="json", exclude={"config"}))
+        print_json(result.model_dump(mode="json", exclude={"config"}) | {"warnings": warnings})
         return
+    print_warnings(warnings)
     _print_window(result.window, result.phase)
     if result.nothing_to_do:
         console.print(f"nothing to do: {len(result.unchanged_regions)} region(s) match the config")

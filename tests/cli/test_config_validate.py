@@ -104,3 +104,22 @@ def test_a_cron_eventbridge_would_refuse_is_invalid_at_validate(tmp_path: Path) 
     fixed = p2pctl("config", "validate", str(path))
     assert fixed.returncode == 0, fixed.stderr
     assert "runs cron(0/15 * * * ? *)" in fixed.stdout
+
+
+def test_ssh_from_anywhere_is_valid_with_a_warning_in_text_and_json(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("network: {allow_ssh: ['0.0.0.0/0', '2001:db8::/32'], open_ports: ['4001', null]}\n")
+    done = p2pctl("config", "validate", str(path))
+    assert done.returncode == 0, done.stderr
+    warning = "network.allow_ssh: 0.0.0.0/0 opens SSH (22/tcp) to the whole internet; name your own addresses instead"
+    assert done.stdout.strip().splitlines()[1:] == [f"⚠ {warning}"]
+    report = json.loads(p2pctl("config", "validate", "--json", str(path)).stdout)
+    assert report["warnings"] == [warning]
+    assert report["config"]["network"]["open_ports"] == ["4001", None]
+
+
+def test_an_old_single_range_open_ports_is_read_as_that_range_for_tcp_and_udp(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"network": {"open_ports": ["1024-65535"]}}))
+    report = json.loads(p2pctl("config", "validate", "--json", str(path)).stdout)
+    assert report["valid"] and report["config"]["network"]["open_ports"] == ["1024-65535", "1024-65535"]

@@ -48,6 +48,17 @@ USER_DATA = "#!/bin/bash\necho agent\n"
 MANAGED = [{"Name": f"tag:{STACK_TAG}", "Values": [STACK]}, {"Name": f"tag:{MANAGED_TAG}", "Values": ["true"]}]
 
 
+def security_rules(permissions: list[dict[str, Any]]) -> set[tuple[str, int | None, int | None, str]]:
+    """IpPermissions as (protocol, from, to, peer) per peer: a group id, an IPv4 or an IPv6 CIDR."""
+    rules = set()
+    for perm in permissions:
+        ports = (perm["IpProtocol"], perm.get("FromPort"), perm.get("ToPort"))
+        peers = [p["GroupId"] for p in perm.get("UserIdGroupPairs", [])]
+        peers += [r["CidrIp"] for r in perm.get("IpRanges", [])] + [r["CidrIpv6"] for r in perm.get("Ipv6Ranges", [])]
+        rules |= {(*ports, peer) for peer in peers}
+    return rules
+
+
 class Interrupted(Exception):
     """Stands in for a Lambda timeout or crash in the middle of a run."""
 

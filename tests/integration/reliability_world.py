@@ -18,7 +18,8 @@ from tests.integration.workflow_world import WorkflowWorld
 Hook = Callable[..., Any]
 # a fresh region: VPC, IGW + attach, 3 subnets + 3 public-IP switches, route table + route + 3 associations,
 # security group + ingress, log group + retention, launch template, ASG (created at capacity, with its tags)
-FRESH_REGION_MUTATIONS = 20
+# 20 for IPv4 alone; dual stack adds AssignIpv6AddressOnCreation per subnet (3) and the ::/0 route
+FRESH_REGION_MUTATIONS = 24
 
 
 class Crash(Exception):

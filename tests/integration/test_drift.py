@@ -87,10 +87,42 @@ def open_ssh_to_the_world(op: Operator) -> str:
 
 
 def revoke_a_rule(op: Operator) -> str:
+    udp = {"IpProtocol": "udp", "FromPort": 1024, "ToPort": 65535, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+    op.ec2.revoke_security_group_ingress(GroupId=op.security_group()["GroupId"], IpPermissions=[udp])
+    return "security group: missing ingress 1024-65535/udp from 0.0.0.0/0"
+
+
+def revoke_an_ipv6_rule(op: Operator) -> str:
+    tcp = {"IpProtocol": "tcp", "FromPort": 1024, "ToPort": 65535, "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}
+    op.ec2.revoke_security_group_ingress(GroupId=op.security_group()["GroupId"], IpPermissions=[tcp])
+    return "security group: missing ingress 1024-65535/tcp from ::/0"
+
+
+def revoke_the_member_rule(op: Operator) -> str:
     group = op.security_group()["GroupId"]
-    udp = {"IpProtocol": "udp", "FromPort": 1024, "ToPort": 65535, "UserIdGroupPairs": [{"GroupId": group}]}
-    op.ec2.revoke_security_group_ingress(GroupId=group, IpPermissions=[udp])
-    return "security group: missing ingress 1024-65535/udp from the group itself"
+    members = {"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": group}]}
+    op.ec2.revoke_security_group_ingress(GroupId=group, IpPermissions=[members])
+    return "security group: missing ingress all traffic from the group itself"
+
+
+def stop_ipv6_addresses(op: Operator) -> str:
+    subnet = op.subnet_without_instances()
+    op.ec2.modify_subnet_attribute(SubnetId=subnet["SubnetId"], AssignIpv6AddressOnCreation={"Value": False})
+    return f"subnet {subnet['SubnetId']} in {subnet['AvailabilityZone']}: does not assign IPv6 addresses"
+
+
+def release_a_subnets_ipv6_block(op: Operator) -> str:
+    subnet = op.subnet_without_instances()
+    association = subnet["Ipv6CidrBlockAssociationSet"][0]["AssociationId"]
+    # AWS releases no block a subnet still assigns from
+    op.ec2.modify_subnet_attribute(SubnetId=subnet["SubnetId"], AssignIpv6AddressOnCreation={"Value": False})
+    op.ec2.disassociate_subnet_cidr_block(AssociationId=association)
+    return f"subnet {subnet['SubnetId']} in {subnet['AvailabilityZone']}: no IPv6 block"
+
+
+def delete_the_ipv6_default_route(op: Operator) -> str:
+    op.ec2.delete_route(RouteTableId=op.route_table()["RouteTableId"], DestinationIpv6CidrBlock="::/0")
+    return "route table: no IPv6 default route (::/0) to the internet gateway"
 
 
 def revoke_egress(op: Operator) -> str:
@@ -183,12 +215,17 @@ class Drift:
 STOP_IN_A_DAY = {**FLEET, "run_duration": "1 day", "start_time": "now"}
 DRIFTS = {
     "a subnet deleted": Drift(delete_a_subnet, "created subnet", FLEET),
-    "a subnet's public IPs switched off": Drift(stop_public_ips, "enabled public IPs on subnet", FLEET),
+    "a subnet's public IPs switched off": Drift(stop_public_ips, "enabled public IPv4 addresses on subnet", FLEET),
+    "a subnet's IPv6 addresses switched off": Drift(stop_ipv6_addresses, "enabled IPv6 addresses on subnet", FLEET),
+    "a subnet's IPv6 block released": Drift(release_a_subnets_ipv6_block, "gave subnet", FLEET),
     "ssh opened to the world": Drift(open_ssh_to_the_world, "closed ingress 22/tcp from 0.0.0.0/0", FLEET),
-    "a rule revoked": Drift(revoke_a_rule, "opened ingress 1024-65535/udp from the group itself", FLEET),
+    "a rule revoked": Drift(revoke_a_rule, "opened ingress 1024-65535/udp from 0.0.0.0/0", FLEET),
+    "an IPv6 rule revoked": Drift(revoke_an_ipv6_rule, "opened ingress 1024-65535/tcp from ::/0", FLEET),
+    "the member rule revoked": Drift(revoke_the_member_rule, "opened ingress all traffic from the group itself", FLEET),
     "egress revoked": Drift(revoke_egress, "opened egress all traffic to 0.0.0.0/0", FLEET),
     "the security group deleted": Drift(delete_the_security_group, "created security group", STOPPED),
     "the default route deleted": Drift(delete_the_default_route, "added default route", FLEET),
+    "the IPv6 default route deleted": Drift(delete_the_ipv6_default_route, "added IPv6 default route", FLEET),
     "a route added": Drift(add_a_route, "removed route 10.0.0.0/8 added by hand", FLEET),
     "an association deleted": Drift(delete_an_association, "associated route table with", FLEET),
     "the gateway detached": Drift(detach_the_gateway, "attached internet gateway", STOPPED),

@@ -323,3 +323,29 @@ def test_the_account_api_lists_every_region_with_its_opt_in_status(aws: None) ->
     disabled = account.list_regions(RegionOptStatusContains=["DISABLED"])["Regions"]
     assert [r["RegionName"] for r in disabled] == ["ap-east-1"]
     assert account.get_region_opt_status(RegionName="ap-east-1")["RegionOptStatus"] == "DISABLED"
+
+
+# --- IPv6 blocks ---------------------------------------------------------------------------------------
+
+
+def test_ipv6_blocks_are_released_and_assigned_only_in_the_order_aws_accepts(aws: None) -> None:
+    ec2 = client("ec2")
+    shims.eventual_consistency(uses=0)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/24", AmazonProvidedIpv6CidrBlock=True)["Vpc"]
+    vpc_block = vpc["Ipv6CidrBlockAssociationSet"][0]
+    subnet = ec2.create_subnet(VpcId=vpc["VpcId"], CidrBlock="10.0.0.0/26")["Subnet"]["SubnetId"]
+    with pytest.raises(ClientError) as unassigned:  # assigning needs a block
+        ec2.modify_subnet_attribute(SubnetId=subnet, AssignIpv6AddressOnCreation={"Value": True})
+    assert code_of(unassigned) == "InvalidParameterValue"
+    held = ec2.associate_subnet_cidr_block(SubnetId=subnet, Ipv6CidrBlock=vpc_block["Ipv6CidrBlock"][:-3] + "/64")
+    ec2.modify_subnet_attribute(SubnetId=subnet, AssignIpv6AddressOnCreation={"Value": True})
+    association = held["Ipv6CidrBlockAssociation"]["AssociationId"]
+    with pytest.raises(ClientError) as assigning:  # still assigning from it
+        ec2.disassociate_subnet_cidr_block(AssociationId=association)
+    assert code_of(assigning) == "InvalidCidrBlock.InUse"
+    with pytest.raises(ClientError) as in_use:  # a subnet still holds a /64 of it
+        ec2.disassociate_vpc_cidr_block(AssociationId=vpc_block["AssociationId"])
+    assert code_of(in_use) == "InvalidCidrBlock.InUse"
+    ec2.modify_subnet_attribute(SubnetId=subnet, AssignIpv6AddressOnCreation={"Value": False})
+    ec2.disassociate_subnet_cidr_block(AssociationId=association)
+    ec2.disassociate_vpc_cidr_block(AssociationId=vpc_block["AssociationId"])

@@ -22,9 +22,11 @@ from tests.integration.reconciler_fixtures import (
     later,
     make_config,
     managed_resources,
+    security_rules,
 )
 
-FRESH_REGION_MUTATIONS = 20
+# 20 for IPv4 alone; dual stack adds AssignIpv6AddressOnCreation per subnet (3) and the ::/0 route
+FRESH_REGION_MUTATIONS = 24
 NOOP_READS = [
     "DescribeAutoScalingGroups",
     "DescribeScheduledActions",
@@ -76,25 +78,24 @@ def test_az_number_limits_the_subnets(region_world: World) -> None:
     assert len(managed_resources("us-east-1")["subnet"]) == 2
 
 
-def test_security_group_opens_ports_between_agents_and_ssh_only_from_allow_ssh(region_world: World) -> None:
-    region_world.run(make_config(network={"open_ports": ["4001", "30000-30100"], "allow_ssh": ["203.0.113.0/24"]}))
+def test_security_group_opens_ports_to_the_internet_everything_between_members_and_ssh_only_from_allow_ssh(
+    region_world: World,
+) -> None:
+    network = {"open_ports": ["4001", "30000-30100"], "allow_ssh": ["203.0.113.0/24", "2001:db8::/32"]}
+    region_world.run(make_config(network=network))
 
     group_id = managed_resources("eu-central-1")["security_group"][0]
     group = boto3.client("ec2", "eu-central-1").describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
-    rules = set()
-    for perm in group["IpPermissions"]:
-        rules |= {
-            (perm["IpProtocol"], perm["FromPort"], perm["ToPort"], p["GroupId"]) for p in perm["UserIdGroupPairs"]
-        }
-        rules |= {(perm["IpProtocol"], perm["FromPort"], perm["ToPort"], r["CidrIp"]) for r in perm["IpRanges"]}
-    assert rules == {
-        ("tcp", 4001, 4001, group_id),
-        ("udp", 4001, 4001, group_id),
-        ("tcp", 30000, 30100, group_id),
-        ("udp", 30000, 30100, group_id),
+    assert security_rules(group["IpPermissions"]) == {
+        ("-1", None, None, group_id),
+        ("tcp", 4001, 4001, "0.0.0.0/0"),
+        ("tcp", 4001, 4001, "::/0"),
+        ("udp", 30000, 30100, "0.0.0.0/0"),
+        ("udp", 30000, 30100, "::/0"),
         ("tcp", 22, 22, "203.0.113.0/24"),
+        ("tcp", 22, 22, "2001:db8::/32"),
     }
-    assert any(r.get("CidrIp") == "0.0.0.0/0" for p in group["IpPermissionsEgress"] for r in p["IpRanges"])
+    assert security_rules(group["IpPermissionsEgress"]) == {("-1", None, None, "0.0.0.0/0"), ("-1", None, None, "::/0")}
 
 
 def test_launch_template_requires_imdsv2_encrypts_the_volume_and_tags_instances(region_world: World) -> None:

@@ -30,18 +30,21 @@ from p2p_core.models.observed import (
 from p2p_core.models.plan import Plan, RegionPlan
 from p2p_core.wanted import (
     ANYWHERE,
-    WANTED_EGRESS,
+    ANYWHERE_V6,
     BuildInputs,
     free_blocks,
     group_tags,
+    subnet_ipv6_blocks,
     template_data,
     template_digest,
     template_settings,
+    wanted_egress,
     wanted_ingress,
 )
 
 BUILD = BuildInputs(stack="p2p", user_data="#!/bin/bash\necho agent\n")
 VPC, IGW, TABLE, GROUP, TEMPLATE = "vpc-1", "igw-1", "rtb-1", "sg-1", "lt-1"
+VPC_IPV6 = "2a05:d014:1:2300::/56"
 
 
 def healthy_region(
@@ -55,19 +58,31 @@ def healthy_region(
     network = config.network
     zones = [f"{region}{letter}" for letter in "abcdef"[: network.az_number]]
     blocks = free_blocks(network.cidr_block, network.az_number, set())
+    ipv6_blocks = subnet_ipv6_blocks(VPC_IPV6, set()) if network.ipv6 else [None] * len(blocks)
     subnets = [
-        ObservedSubnet(subnet_id=f"subnet-{zone}", vpc_id=VPC, zone=zone, cidr_block=block, public=True)
-        for zone, block in zip(zones, blocks, strict=False)
+        ObservedSubnet(
+            subnet_id=f"subnet-{zone}",
+            vpc_id=VPC,
+            zone=zone,
+            cidr_block=block,
+            public=network.public_ipv4,
+            ipv6_cidr_block=ipv6,
+            assign_ipv6=network.ipv6,
+        )
+        for zone, block, ipv6 in zip(zones, blocks, ipv6_blocks, strict=False)
     ]
     routes = [
         ObservedRoute(destination=network.cidr_block, target="local", origin="CreateRouteTable"),
         ObservedRoute(destination=ANYWHERE, target=IGW),
     ]
+    if network.ipv6:
+        routes.insert(1, ObservedRoute(destination=VPC_IPV6, target="local", origin="CreateRouteTable"))
+        routes.append(ObservedRoute(destination=ANYWHERE_V6, target=IGW))
     table = ObservedRouteTable(
         route_table_id=TABLE, vpc_id=VPC, routes=routes, subnet_ids=[s.subnet_id for s in subnets]
     )
     group = ObservedSecurityGroup(
-        group_id=GROUP, vpc_id=VPC, ingress=list(wanted_ingress(GROUP, network)), egress=list(WANTED_EGRESS)
+        group_id=GROUP, vpc_id=VPC, ingress=list(wanted_ingress(GROUP, network)), egress=list(wanted_egress(network))
     )
     settings = template_settings(config, build, region, GROUP)
     buying = config.instance.buying()  # a group over several types has its MixedInstancesPolicy

@@ -29,7 +29,8 @@ def test_empty_item_is_a_valid_config_with_the_documented_defaults() -> None:
     )
     assert (config.instance.volume_size, config.instance.volume_type) == (8, "gp3")
     assert config.network.cidr_block == "10.20.30.0/24" and config.network.az_number == 3
-    assert config.network.open_ports == ["1024-65535"]
+    assert config.network.open_ports == ["1024-65535", "1024-65535"]
+    assert config.network.ipv6 and config.network.public_ipv4
     assert config.control_center.enabled and config.logs.enabled and config.logs.retention_days == 7
 
 
@@ -39,14 +40,14 @@ def test_item_round_trips_through_dynamodb_native_types() -> None:
         "desired_capacity": {"all": 3, "aws": {"all": 2, "eu-central-1": "-"}},
         "start_time": "2026-12-01T09:00:00Z",
         "run_duration": "2 hours",
-        "network": {"open_ports": [4001, "1024-2048"]},
+        "network": {"open_ports": [4001, None]},
         "version": 4,
     }
     config = parse_config(raw)
     stored = from_dynamodb(to_dynamodb({"pk": "config", **config.to_item()}))
     assert parse_config(stored) == config
     assert stored["desired_capacity"] == {"all": 3, "aws": {"all": 2, "eu-central-1": "-"}}
-    assert stored["network"]["open_ports"] == ["4001", "1024-2048"]
+    assert stored["network"]["open_ports"] == ["4001", None]
 
 
 def test_numbers_from_dynamodb_arrive_as_decimals_and_are_accepted() -> None:

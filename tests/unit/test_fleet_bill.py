@@ -200,3 +200,12 @@ def test_one_region_refusing_spot_prices_does_not_send_every_region_to_the_table
     assert source == "DescribeSpotPriceHistory at 2026-12-01 00:00 UTC; table as of 2026-11-01 for ap-east-1"
     live, source = spot_prices(_Clients(set(regions)), regions, ("t3.micro",), NOW)
     assert live is None and source == "table as of 2026-11-01 (DescribeSpotPriceHistory refused: AuthFailure)"
+
+
+def test_ipv6_only_agents_are_estimated_without_the_public_ipv4_charge() -> None:
+    dual = estimate(parse_config({"regions": ["us-east-1"], "desired_capacity": 2}), NOW)
+    ipv6_only = estimate(
+        parse_config({"regions": ["us-east-1"], "desired_capacity": 2, "network": {"public_ipv4": False}}), NOW
+    )
+    assert dual.per_day.ipv4_cost == pytest.approx(2 * 24 * 0.005)
+    assert ipv6_only.per_day.ipv4_cost == 0.0

@@ -29,6 +29,9 @@ class FakeAccount(LiveState):
     def association(self, region: str, association_id: str) -> tuple[str, str | None] | None:
         return ("rtb-1", "subnet-1") if association_id == "rtbassoc-1" else None
 
+    def cidr_association(self, region: str, association_id: str) -> str | None:
+        return {"subnet-cidr-assoc-1": "subnet-1", "vpc-cidr-assoc-1": "vpc-1"}.get(association_id)
+
     def auto_scaling_group(self, region: str, name: str) -> dict[str, Any] | None:
         if name != "p2p-agents":
             return None
@@ -102,6 +105,13 @@ def test_a_change_of_an_existing_resource_carries_its_live_tags_only() -> None:
 def test_disassociating_a_route_table_authorizes_the_table_and_subnet_behind_the_association() -> None:
     found = requests("ec2", "DisassociateRouteTable", AssociationId="rtbassoc-1")
     assert {r.resource.rsplit(":", 1)[-1] for r in found} == {"route-table/rtb-1", "subnet/subnet-1"}
+
+
+def test_releasing_an_ipv6_block_authorizes_the_subnet_or_vpc_holding_it_with_its_tags() -> None:
+    [subnet] = requests("ec2", "DisassociateSubnetCidrBlock", AssociationId="subnet-cidr-assoc-1")
+    assert subnet.resource.endswith(":subnet/subnet-1") and subnet.context["aws:ResourceTag/p2p:stack"] == "p2p"
+    [vpc] = requests("ec2", "DisassociateVpcCidrBlock", AssociationId="vpc-cidr-assoc-1")
+    assert vpc.resource.endswith(":vpc/vpc-1") and vpc.context["aws:ResourceTag/p2p:stack"] == "p2p"
 
 
 def test_creating_a_group_from_a_launch_template_checks_the_launch_the_role_and_the_service_role() -> None:

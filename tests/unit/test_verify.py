@@ -146,13 +146,39 @@ def test_a_rule_revoked_by_hand_is_named_as_missing() -> None:
     seen = healthy()
     kept = [r for r in seen.network.security_groups[0].ingress if r.protocol != "udp"]
     assert drifts(with_security_group(seen, ingress=kept)) == [
-        "security group: missing ingress 1024-65535/udp from the group itself"
+        "security group: missing ingress 1024-65535/udp from 0.0.0.0/0",
+        "security group: missing ingress 1024-65535/udp from ::/0",
+    ]
+
+
+def test_the_traffic_between_members_is_verified() -> None:
+    seen = healthy()
+    kept = [r for r in seen.network.security_groups[0].ingress if r.peer != GROUP]
+    assert drifts(with_security_group(seen, ingress=kept)) == [
+        "security group: missing ingress all traffic from the group itself"
+    ]
+
+
+def test_an_old_member_only_rule_set_is_named_rule_by_rule() -> None:
+    # what the control plane opened before open_ports meant "to the internet"
+    old = [SecurityRule(protocol=p, from_port=1024, to_port=65535, peer=GROUP) for p in ("tcp", "udp")]
+    assert drifts(with_security_group(healthy(), ingress=old)) == [
+        "security group: missing ingress all traffic from the group itself",
+        "security group: missing ingress 1024-65535/tcp from 0.0.0.0/0",
+        "security group: missing ingress 1024-65535/tcp from ::/0",
+        "security group: missing ingress 1024-65535/udp from 0.0.0.0/0",
+        "security group: missing ingress 1024-65535/udp from ::/0",
+        "security group: extra ingress 1024-65535/tcp from the group itself",
+        "security group: extra ingress 1024-65535/udp from the group itself",
     ]
 
 
 def test_egress_is_verified_too() -> None:
     seen = with_security_group(healthy(), egress=[])
-    assert drifts(seen) == ["security group: missing egress all traffic to 0.0.0.0/0"]
+    assert drifts(seen) == [
+        "security group: missing egress all traffic to 0.0.0.0/0",
+        "security group: missing egress all traffic to ::/0",
+    ]
 
 
 def test_ssh_from_allow_ssh_is_wanted_and_nothing_else() -> None:
@@ -174,7 +200,10 @@ def test_a_deleted_security_group_is_named() -> None:
 def test_a_deleted_default_route_is_named() -> None:
     seen = healthy()
     local = [r for r in seen.network.route_tables[0].routes if r.target == "local"]
-    assert drifts(with_route_table(seen, routes=local)) == ["route table: no default route to the internet gateway"]
+    assert drifts(with_route_table(seen, routes=local)) == [
+        "route table: no default route to the internet gateway",
+        "route table: no IPv6 default route (::/0) to the internet gateway",
+    ]
 
 
 def test_a_detached_gateway_shows_as_a_blackhole_default_route() -> None:

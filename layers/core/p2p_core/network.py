@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from p2p_core.validation import problem, problems, show_value
 
 _PORTS = re.compile(r"^(\d{1,5})(?:-(\d{1,5}))?$")
+PROTOCOLS = ("tcp", "udp")  # the order of open_ports' two ranges, as upstream's ["TCP-range", "UDP-range"]
+DEFAULT_OPEN_PORTS = ("1024-65535", "1024-65535")
 _SSH_KEY = re.compile(r"^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp(256|384|521)|sk-\S+) [A-Za-z0-9+/=]+( .*)?$")
 
 
@@ -21,9 +24,15 @@ class NetworkSettings(BaseModel):
 
     cidr_block: str = "10.20.30.0/24"
     az_number: int = Field(3, ge=1, le=6)
-    open_ports: list[str] = Field(default_factory=lambda: ["1024-65535"])
-    allow_ssh: list[str] = Field(default_factory=list)
+    open_ports: list[str | None] = Field(
+        default_factory=lambda: list[str | None](DEFAULT_OPEN_PORTS),
+        description="[TCP range, UDP range] open to the internet (0.0.0.0/0, and ::/0 with ipv6); null = none. "
+        "Read from older items: [] = [null, null], [R] = [R, R]",
+    )
+    allow_ssh: list[str] = Field(default_factory=list, description="CIDRs (IPv4 or IPv6) allowed to reach 22/tcp")
     public_keys: list[str] = Field(default_factory=list)
+    ipv6: bool = Field(True, description="dual stack: an Amazon IPv6 block on the VPC, a /64 per subnet, ::/0 rules")
+    public_ipv4: bool = Field(True, description="false: agents get no public IPv4 address (IPv6 only; needs ipv6)")
 
     @field_validator("cidr_block")
     @classmethod
@@ -41,19 +50,34 @@ class NetworkSettings(BaseModel):
     def _ports(cls, value: Any) -> Any:
         if not isinstance(value, list):
             return value
+        if len(value) > len(PROTOCOLS):
+            raise problem(
+                f"takes [TCP range, UDP range] (each a port, a range like '1024-65535', or null), got {len(value)} "
+                f"items {show_value(value)}; open one range per protocol, e.g. ['4001', '4001']"
+            )
         found: list[tuple[str, str]] = []
-        out: list[str] = []
+        out: list[str | None] = []
         for i, item in enumerate(value):
-            whole = isinstance(item, int) or (isinstance(item, float) and item.is_integer())  # not inf/NaN/443.5
-            text = str(int(item)) if whole and not isinstance(item, bool) else item
-            match = _PORTS.match(text) if isinstance(text, str) else None
+            if item is None:
+                out.append(None)
+                continue
+            text = _port_text(item)
+            match = _PORTS.match(text) if text is not None else None
             low, high = (int(match.group(1)), int(match.group(2) or match.group(1))) if match else (1, 0)
             if not match or not 0 <= low <= high <= 65535:
                 found.append((str(i), f"not a port or range like '443' or '1024-65535', got {show_value(item)}"))
-            out.append(str(text))
+            out.append(text)
         if found:
             raise problems(found)
-        return out
+        # older items listed ranges opened for TCP and UDP alike: [] is none, [R] is R for both
+        return [None, None] if not out else out * 2 if len(out) == 1 else out
+
+    @model_validator(mode="after")
+    def _ipv4_or_ipv6(self) -> NetworkSettings:
+        if not (self.public_ipv4 or self.ipv6):
+            why = "network.public_ipv4 false needs network.ipv6 true: agents would have no public address"
+            raise problems([("public_ipv4", why)])
+        return self
 
     @field_validator("allow_ssh")
     @classmethod
@@ -80,10 +104,32 @@ class NetworkSettings(BaseModel):
             raise problems(found)
         return value
 
-    def port_ranges(self) -> list[tuple[int, int]]:
-        """open_ports as (from, to) pairs."""
-        pairs = []
-        for item in self.open_ports:
-            low, _, high = item.partition("-")
-            pairs.append((int(low), int(high or low)))
+    def port_ranges(self) -> dict[str, tuple[int, int]]:
+        """open_ports as {protocol: (from, to)}, without the protocols left closed (null)."""
+        pairs = {}
+        for protocol, item in zip(PROTOCOLS, self.open_ports, strict=True):
+            if item is not None:
+                low, _, high = item.partition("-")
+                pairs[protocol] = (int(low), int(high or low))
         return pairs
+
+    def warnings(self) -> list[str]:
+        """Settings that are valid but risky, in operator words (printed by plan and config validate)."""
+        return [
+            f"network.allow_ssh: {cidr} opens SSH (22/tcp) to the whole internet; name your own addresses instead"
+            for cidr in self.allow_ssh
+            if ipaddress.ip_network(cidr).prefixlen == 0
+        ]
+
+
+def _port_text(item: Any) -> str | None:
+    """A port item as text: '443', '1024-65535' (numbers as DynamoDB or JSON give them), else None."""
+    if isinstance(item, bool):
+        return None
+    if isinstance(item, int | Decimal) or (isinstance(item, float) and item.is_integer()):
+        try:
+            whole = int(item)
+        except (ValueError, OverflowError):  # Decimal NaN/Infinity
+            return None
+        return str(whole) if whole == item else None
+    return item if isinstance(item, str) else None

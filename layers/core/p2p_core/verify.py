@@ -36,8 +36,9 @@ from p2p_core.models.observed import (
 )
 from p2p_core.network import NetworkSettings
 from p2p_core.validation import show_value
+from p2p_core.verify_ipv6 import ipv6_drifts, local_ipv6_block
 from p2p_core.verify_template import template_drifts
-from p2p_core.wanted import ANYWHERE, WANTED_EGRESS, BuildInputs, free_blocks, managed_tags, wanted_ingress
+from p2p_core.wanted import ANYWHERE, BuildInputs, free_blocks, internet, managed_tags, wanted_egress, wanted_ingress
 
 CIDR_CHANGED = "CidrBlockChanged"
 NO_ROOM_FOR_SUBNETS = "NoRoomForSubnets"
@@ -57,9 +58,10 @@ def managed_vpc(network: ObservedNetwork) -> ObservedVpc | None:
     if network.vpcs is not None:
         return network.vpcs[0] if network.vpcs else None
     for table in network.route_tables:
-        local = next((r for r in table.routes if r.target == "local"), None)
+        local = next((r for r in table.routes if r.target == "local" and ":" not in r.destination), None)
         if local is not None:
-            return ObservedVpc(vpc_id=table.vpc_id, cidr_block=local.destination)
+            ipv6 = local_ipv6_block(table)
+            return ObservedVpc(vpc_id=table.vpc_id, cidr_block=local.destination, ipv6_cidr_block=ipv6)
     holders = [s.vpc_id for s in network.subnets] + [g.vpc_id for g in network.security_groups]
     return ObservedVpc(vpc_id=holders[0]) if holders else None
 
@@ -93,8 +95,12 @@ def region_drifts(config: ConfigItem, seen: ObservedRegion, build: BuildInputs, 
         drifts.append("VPC: gone")
     else:
         zones = recorded_zones(seen.asg)
-        drifts += _subnet_drifts(seen.network, vpc, zones, seen.asg)
-        drifts += _route_drifts(seen.network, vpc, zones)
+        drifts += _subnet_drifts(config.network, seen.network, vpc, zones, seen.asg)
+        drifts += _route_drifts(config.network, seen.network, vpc, zones)
+        tables = [t for t in seen.network.route_tables if t.vpc_id == vpc.vpc_id]
+        mine = [s for s in seen.network.subnets if s.vpc_id == vpc.vpc_id]
+        fleet = list(fleet_subnets(seen.network, vpc.vpc_id, zones).values()) if zones is not None else mine
+        drifts += ipv6_drifts(config.network, vpc, mine, fleet, tables[0] if tables else None)
         drifts += _security_group_drifts(config, seen, vpc)
         drifts += template_drifts(config, seen, vpc, build)
     if config.logs.enabled:
@@ -124,10 +130,21 @@ def _group_drifts(seen: ObservedRegion, build: BuildInputs, infrastructure_hash:
 
 
 def _subnet_drifts(
-    network: ObservedNetwork, vpc: ObservedVpc, zones: list[str] | None, asg: ObservedAsg | None
+    settings: NetworkSettings,
+    network: ObservedNetwork,
+    vpc: ObservedVpc,
+    zones: list[str] | None,
+    asg: ObservedAsg | None,
 ) -> list[str]:
     mine = [s for s in network.subnets if s.vpc_id == vpc.vpc_id]
-    drifts = [f"subnet {s.subnet_id} in {s.zone}: does not assign public IPs" for s in mine if not s.public]
+    if settings.public_ipv4:
+        drifts = [f"subnet {s.subnet_id} in {s.zone}: does not assign public IPs" for s in mine if not s.public]
+    else:
+        drifts = [
+            f"subnet {s.subnet_id} in {s.zone}: assigns public IPv4 addresses, want none (network.public_ipv4 false)"
+            for s in mine
+            if s.public
+        ]
     if zones is None or asg is None:
         return drifts
     used = fleet_subnets(network, vpc.vpc_id, zones)
@@ -154,14 +171,17 @@ def _subnet_drifts(
     return drifts
 
 
-def _route_drifts(network: ObservedNetwork, vpc: ObservedVpc, zones: list[str] | None) -> list[str]:
+def _route_drifts(
+    settings: NetworkSettings, network: ObservedNetwork, vpc: ObservedVpc, zones: list[str] | None
+) -> list[str]:
     tables = [t for t in network.route_tables if t.vpc_id == vpc.vpc_id]
     drifts = _gateway_drifts(network, vpc, tables[0] if tables else None)
     if not tables:
         return [*drifts, "route table: gone"]
     table = tables[0]
+    defaults = internet(settings)
     for route in table.routes:
-        if route.target != "local" and route.destination != ANYWHERE and route.origin == "CreateRoute":
+        if route.target != "local" and route.destination not in defaults and route.origin == "CreateRoute":
             drifts.append(f"route table: extra route {route.destination} to {route.target}")
     for zone, subnet in sorted(fleet_subnets(network, vpc.vpc_id, zones or []).items()):
         if subnet.subnet_id not in table.subnet_ids:
@@ -200,7 +220,7 @@ def _security_group_drifts(config: ConfigItem, seen: ObservedRegion, vpc: Observ
     if not groups:
         return ["security group: gone"]
     group = groups[0]
-    wanted = {"ingress": wanted_ingress(group.group_id, config.network), "egress": WANTED_EGRESS}
+    wanted = {"ingress": wanted_ingress(group.group_id, config.network), "egress": wanted_egress(config.network)}
     drifts = []
     for direction, have in (("ingress", group.ingress), ("egress", group.egress)):
         missing, extra = rule_changes(have, wanted[direction])

@@ -69,6 +69,8 @@ def template_differences(data: dict[str, Any], settings: dict[str, Any]) -> list
 def _normal(key: str, value: Any) -> Any:
     if key == "SecurityGroupIds":
         return sorted(value)
+    if key == "NetworkInterfaces":  # the groups in any order
+        return [{**i, "Groups": sorted(i["Groups"])} if "Groups" in i else i for i in value]
     if key == "BlockDeviceMappings":  # the root device name comes with the AMI
         return [{k: v for k, v in m.items() if k != "DeviceName"} for m in value]
     if key == "TagSpecifications":  # what instances get; moto also lists the template's own tags here

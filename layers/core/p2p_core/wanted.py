@@ -25,13 +25,13 @@ from p2p_core.models.observed import SecurityRule
 from p2p_core.network import NetworkSettings
 
 ANYWHERE = "0.0.0.0/0"
-# what a new security group allows out, and what the agents need: everything, anywhere
-WANTED_EGRESS = frozenset({SecurityRule(protocol="-1", peer=ANYWHERE)})
+ANYWHERE_V6 = "::/0"
 TAGGED_AT_LAUNCH = ("instance", "volume", "network-interface")
 _UBUNTU = "/aws/service/canonical/ubuntu/server/{release}/stable/current/{arch}/hvm/{disk}/ami-id"
 # Canonical publishes 24.04 on gp3 root volumes and 22.04 on gp2
 _DISK = {"24.04": "ebs-gp3", "22.04": "ebs-gp2"}
 SMALLEST_SUBNET_PREFIX = 28  # AWS subnets stop at /28
+SUBNET_IPV6_PREFIX = 64  # AWS gives a subnet exactly a /64 of the VPC's /56
 
 
 class BuildInputs(BaseModel):
@@ -72,16 +72,39 @@ def group_tags(
     return tags
 
 
+def internet(network: NetworkSettings) -> tuple[str, ...]:
+    """The internet as the region's routes and rules name it: 0.0.0.0/0, and ::/0 with `ipv6`."""
+    return (ANYWHERE, ANYWHERE_V6) if network.ipv6 else (ANYWHERE,)
+
+
 def wanted_ingress(group_id: str, network: NetworkSettings) -> frozenset[SecurityRule]:
-    """open_ports TCP+UDP between members of the group; SSH only from allow_ssh."""
+    """open_ports' TCP and UDP ranges from the internet; all traffic between members; SSH only from allow_ssh."""
     rules = {
-        SecurityRule(protocol=proto, from_port=low, to_port=high, peer=group_id)
-        for low, high in network.port_ranges()
-        for proto in ("tcp", "udp")
+        SecurityRule(protocol=protocol, from_port=low, to_port=high, peer=peer)
+        for protocol, (low, high) in network.port_ranges().items()
+        for peer in internet(network)
     }
+    rules.add(SecurityRule(protocol="-1", peer=group_id))
     return frozenset(
         rules | {SecurityRule(protocol="tcp", from_port=22, to_port=22, peer=c) for c in network.allow_ssh}
     )
+
+
+def wanted_egress(network: NetworkSettings) -> frozenset[SecurityRule]:
+    """What the agents need out: everything, to the internet (IPv6 too when dual stack)."""
+    return frozenset(SecurityRule(protocol="-1", peer=peer) for peer in internet(network))
+
+
+def created_group_egress(vpc_has_ipv6: bool) -> list[SecurityRule]:
+    """What AWS gives a new security group: all traffic out to 0.0.0.0/0, and to ::/0 in a VPC with IPv6."""
+    return [SecurityRule(protocol="-1", peer=p) for p in ((ANYWHERE, ANYWHERE_V6) if vpc_has_ipv6 else (ANYWHERE,))]
+
+
+def subnet_ipv6_blocks(vpc_ipv6: str, used: set[str]) -> list[str]:
+    """/64 blocks of the VPC's IPv6 block not held by a subnet, in address order (a /56 has 256)."""
+    net = ipaddress.IPv6Network(vpc_ipv6)
+    taken = {ipaddress.IPv6Network(c) for c in used}
+    return [str(b) for b in net.subnets(new_prefix=SUBNET_IPV6_PREFIX) if b not in taken]
 
 
 def choose_zones(offered: list[str], existing: list[str], az_number: int) -> list[str]:
@@ -131,7 +154,7 @@ def template_settings(config: ConfigItem, build: BuildInputs, region: str, secur
     tags = [{"Key": k, "Value": v} for k, v in managed_tags(build.stack, region).items()]
     settings: dict[str, Any] = {
         "InstanceType": config.instance.type,
-        "SecurityGroupIds": [security_group_id],
+        **_interfaces(config.network, security_group_id),
         "MetadataOptions": {
             "HttpTokens": "required",
             "HttpEndpoint": "enabled",
@@ -146,6 +169,24 @@ def template_settings(config: ConfigItem, build: BuildInputs, region: str, secur
     if build.instance_profile_arn:
         settings["IamInstanceProfile"] = {"Arn": build.instance_profile_arn}
     return settings
+
+
+def _interfaces(network: NetworkSettings, security_group_id: str) -> dict[str, Any]:
+    """The group, and without a public IPv4 address an interface with one IPv6 address instead.
+
+    EC2 takes the groups either on the template or on its interfaces, never both; the plain form
+    stays for dual stack, so templates made before `public_ipv4` existed keep their digest.
+    """
+    if network.public_ipv4:
+        return {"SecurityGroupIds": [security_group_id]}
+    interface = {
+        "DeviceIndex": 0,
+        "AssociatePublicIpAddress": False,
+        "Ipv6AddressCount": 1,
+        "Groups": [security_group_id],
+        "DeleteOnTermination": True,
+    }
+    return {"NetworkInterfaces": [interface]}
 
 
 def template_data(settings: dict[str, Any], image_id: str, root_device: str) -> dict[str, Any]:

@@ -68,6 +68,16 @@ class LiveState:
                     return str(table["RouteTableId"]), found.get("SubnetId")
         return None
 
+    def cidr_association(self, region: str, association_id: str) -> str | None:
+        """The VPC or subnet holding a CIDR block association (IPv4 or IPv6), as AWS resolves it to authorize."""
+        ec2 = self._clients.client("ec2", region)
+        held = [*ec2.describe_vpcs()["Vpcs"], *ec2.describe_subnets()["Subnets"]]
+        for item in held:
+            sets = item.get("CidrBlockAssociationSet", []) + item.get("Ipv6CidrBlockAssociationSet", [])
+            if any(a.get("AssociationId") == association_id for a in sets):
+                return str(item.get("SubnetId") or item["VpcId"])
+        return None
+
     def auto_scaling_group(self, region: str, name: str) -> dict[str, Any] | None:
         """The group's description (ARN, tags, subnets), or None."""
         groups = self._clients.client("autoscaling", region).describe_auto_scaling_groups(AutoScalingGroupNames=[name])

@@ -156,8 +156,16 @@ def _ec2(resource_type: str, *keys: str) -> Resolver:
 
 
 def _through_association(call: Call, live: LiveState, resource_type: str) -> list[str]:
+    if "AssociationId" not in call.params:
+        return []
+    holder = _CIDR_HOLDERS.get(call.operation)
+    if holder is not None:  # Disassociate{Vpc,Subnet}CidrBlock name only the block's association
+        found_holder = (
+            live.cidr_association(call.region, call.params["AssociationId"]) if holder == resource_type else None
+        )
+        return [found_holder] if found_holder else []
     # DisassociateRouteTable names only the association: AWS authorizes its route table and subnet
-    if "AssociationId" not in call.params or resource_type not in ("route-table", "subnet"):
+    if resource_type not in ("route-table", "subnet"):
         return []
     found = live.association(call.region, call.params["AssociationId"])
     if found is None:
@@ -165,6 +173,8 @@ def _through_association(call: Call, live: LiveState, resource_type: str) -> lis
     table, subnet = found
     return [table] if resource_type == "route-table" else [subnet] if subnet else []
 
+
+_CIDR_HOLDERS = {"DisassociateVpcCidrBlock": "vpc", "DisassociateSubnetCidrBlock": "subnet"}
 
 # ec2:CreateTags / DeleteTags name their resources by id in `Resources`
 _ID_PREFIXES = {

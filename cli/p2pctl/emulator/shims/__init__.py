@@ -13,7 +13,8 @@
    launches failing after the group accepted capacity and scaling activities (`launches`), regions
    not enabled in the account (`regions`), EC2's vCPU quota and the account's ListRegions (`quotas`),
    Local Zones (`zones`), ClientToken idempotency (`idempotency`), blackhole routes and subnets in
-   use (`network`), DynamoDB's atomic conditional writes (`wire.atomic`), Auto Scaling instance
+   use (`network`), IPv6 blocks released or assigned in an order AWS refuses (`ipv6`),
+   DynamoDB's atomic conditional writes (`wire.atomic`), Auto Scaling instance
    refreshes and each instance's launch template version (`refresh`), Step Functions' validation of a
    definition (`asl`). `wire` is the one hook on moto's request dispatch they share. For speed, not
    behaviour: one generated key pair per KMS key spec (`keys`), one botocore loader per process (`models`).
@@ -55,6 +56,7 @@ from p2pctl.emulator.shims import (
     event_targets,
     express,
     idempotency,
+    ipv6,
     keys,
     launches,
     mixed,
@@ -148,6 +150,7 @@ def install() -> None:
             launches,
             zones,
             network,
+            ipv6,
             refresh,
             mixed,
         ):  # rules run in this order

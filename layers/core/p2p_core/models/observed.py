@@ -87,6 +87,7 @@ class ObservedVpc(_Model):
 
     vpc_id: str
     cidr_block: str | None = Field(None, description="None when read only through what it holds")
+    ipv6_cidr_block: str | None = Field(None, description="its IPv6 block (associating or associated); None = none")
 
 
 class ObservedInternetGateway(_Model):
@@ -104,6 +105,8 @@ class ObservedSubnet(_Model):
     zone: str
     cidr_block: str
     public: bool = Field(description="MapPublicIpOnLaunch")
+    ipv6_cidr_block: str | None = Field(None, description="its IPv6 /64 (associating or associated); None = none")
+    assign_ipv6: bool = Field(False, description="AssignIpv6AddressOnCreation")
 
 
 class ObservedRoute(_Model):

@@ -18,6 +18,7 @@ from p2p_core.models.observed import (
     ObservedSecurityGroup,
     ObservedSubnet,
     ObservedTemplateVersion,
+    ObservedVpc,
     ScheduledAction,
     SecurityRule,
 )
@@ -25,6 +26,8 @@ from p2p_core.reconciler.context import tag_dict
 from p2p_core.reconciler.launches import live_instances
 from p2p_core.reconciler.refresh import group_version, instance_versions, launch_template_spec
 
+# states of a released association ("failing"/"failed": AWS could not associate it)
+_RELEASED_STATES = ("disassociat", "fail")
 _ROUTE_TARGETS = (
     "GatewayId",
     "NatGatewayId",
@@ -81,13 +84,39 @@ def template_of(versions: list[dict[str, Any]]) -> ObservedLaunchTemplate:
 
 def subnet_of(raw: dict[str, Any]) -> ObservedSubnet:
     """A DescribeSubnets entry."""
+    block = ipv6_association(raw)
     return ObservedSubnet(
         subnet_id=raw["SubnetId"],
         vpc_id=raw["VpcId"],
         zone=raw["AvailabilityZone"],
         cidr_block=raw["CidrBlock"],
         public=bool(raw.get("MapPublicIpOnLaunch")),
+        ipv6_cidr_block=block.get("Ipv6CidrBlock") if block else None,
+        assign_ipv6=bool(raw.get("AssignIpv6AddressOnCreation")),
     )
+
+
+def vpc_of(raw: dict[str, Any]) -> ObservedVpc:
+    """A DescribeVpcs entry (or a CreateVpc answer)."""
+    block = ipv6_association(raw)
+    return ObservedVpc(
+        vpc_id=raw["VpcId"],
+        cidr_block=raw.get("CidrBlock"),
+        ipv6_cidr_block=block.get("Ipv6CidrBlock") or None if block else None,
+    )
+
+
+def ipv6_association(raw: dict[str, Any]) -> dict[str, Any] | None:
+    """A VPC's or subnet's IPv6 block association that holds (associating or associated), or None.
+
+    AWS keeps a released block in the set for a while as `disassociating`/`disassociated` (or
+    `failed`); those are gone as far as the fleet is concerned.
+    """
+    for association in raw.get("Ipv6CidrBlockAssociationSet") or []:
+        state = str((association.get("Ipv6CidrBlockState") or {}).get("State", ""))
+        if not any(word in state for word in _RELEASED_STATES):
+            return dict(association)
+    return None
 
 
 def gateway_of(raw: dict[str, Any]) -> ObservedInternetGateway:

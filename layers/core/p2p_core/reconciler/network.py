@@ -16,11 +16,26 @@ from p2p_core.config import ConfigItem
 from p2p_core.models.observed import ObservedNetwork, ObservedVpc, SecurityRule
 from p2p_core.network import NetworkSettings
 from p2p_core.reconciler.context import RegionContext
-from p2p_core.reconciler.described import route_table_of, security_group_of, subnet_of
+from p2p_core.reconciler.described import ipv6_association, route_table_of, security_group_of, subnet_of
 from p2p_core.reconciler.errors import ReconcileError, error_code, is_gone
+from p2p_core.reconciler.ipv6 import (
+    ensure_ipv6_route,
+    ensure_subnet_ipv6,
+    ensure_vpc_block,
+    new_subnet_block,
+    release_vpc_block,
+)
 from p2p_core.reconciler.observe import Found
 from p2p_core.verify import BLACKHOLE, NO_ROOM_FOR_SUBNETS, cidr_refusal, fleet_subnets, rule_changes, sorted_rules
-from p2p_core.wanted import ANYWHERE, WANTED_EGRESS, choose_zones, free_blocks, wanted_ingress
+from p2p_core.wanted import (
+    ANYWHERE,
+    choose_zones,
+    created_group_egress,
+    free_blocks,
+    internet,
+    wanted_egress,
+    wanted_ingress,
+)
 
 
 @dataclass(frozen=True)
@@ -36,30 +51,34 @@ class Network:
 
 def ensure_network(ctx: RegionContext, found: Found, config: ConfigItem) -> Network:
     """Every network resource of the region, each found by tag before it is created."""
-    vpc = _vpc(ctx, found, config.network.cidr_block)
+    vpc = _vpc(ctx, found, config.network)
     vpc_id = vpc["VpcId"]
+    vpc_block = ensure_vpc_block(ctx, vpc) if config.network.ipv6 else None
     igw_id = _internet_gateway(ctx, found, vpc_id)
-    subnets, surplus = _subnets(ctx, found, vpc, config)
+    subnets, surplus = _subnets(ctx, found, vpc, config, vpc_block)
     subnet_ids = sorted(subnets.values())
-    _route_table(ctx, found, vpc_id, igw_id, subnet_ids)
-    sg_id = _security_group(ctx, found, vpc_id, config.network)
+    _route_table(ctx, found, vpc_id, igw_id, subnet_ids, config.network)
+    sg_id = _security_group(ctx, found, vpc, config.network)
+    if not config.network.ipv6:  # after the subnets released their blocks
+        release_vpc_block(ctx, vpc)
     return Network(
         vpc_id=vpc_id, subnet_ids=subnet_ids, security_group_id=sg_id, zones=sorted(subnets), surplus_subnet_ids=surplus
     )
 
 
-def _vpc(ctx: RegionContext, found: Found, cidr: str) -> dict[str, Any]:
+def _vpc(ctx: RegionContext, found: Found, network: NetworkSettings) -> dict[str, Any]:
+    cidr = network.cidr_block
     if found.vpcs:
         vpc = found.vpcs[0]
         # Plan refuses this region; a plan made before the edit must not build on the old block either
-        refused = cidr_refusal(
-            NetworkSettings(cidr_block=cidr), ObservedVpc(vpc_id=vpc["VpcId"], cidr_block=vpc["CidrBlock"]), ctx.region
-        )
+        refused = cidr_refusal(network, ObservedVpc(vpc_id=vpc["VpcId"], cidr_block=vpc["CidrBlock"]), ctx.region)
         if refused is not None:
             raise ReconcileError(refused.code, refused.message)
         return vpc
-    created: dict[str, Any] = ctx.ec2.create_vpc(CidrBlock=cidr, TagSpecifications=ctx.tag_spec("vpc"))["Vpc"]
-    ctx.did(f"created VPC {created['VpcId']} ({cidr})")
+    created: dict[str, Any] = ctx.ec2.create_vpc(
+        CidrBlock=cidr, AmazonProvidedIpv6CidrBlock=network.ipv6, TagSpecifications=ctx.tag_spec("vpc")
+    )["Vpc"]
+    ctx.did(f"created VPC {created['VpcId']} ({cidr}{', with an IPv6 block' if network.ipv6 else ''})")
     return created
 
 
@@ -105,7 +124,7 @@ def standard_zones(ec2: Any) -> set[str]:
 
 
 def _subnets(
-    ctx: RegionContext, found: Found, vpc: dict[str, Any], config: ConfigItem
+    ctx: RegionContext, found: Found, vpc: dict[str, Any], config: ConfigItem, vpc_block: str | None
 ) -> tuple[dict[str, str], list[str]]:
     """({zone: subnet id} the fleet uses, ids of managed subnets it no longer uses)."""
     buying = config.instance.buying()  # a group over several types may use a zone offering any of them
@@ -125,21 +144,33 @@ def _subnets(
             f"network.az_number {wanted}: the VPC's {vpc['CidrBlock']} has room for {len(free)} more subnet(s), "
             f"{len(missing)} needed in {', '.join(missing)}",
         )
+    taken: set[str] = set()
     for zone, block in zip(missing, free, strict=False):
+        ipv6 = new_subnet_block(vpc_block, list(raw.values()), taken)
         created = ctx.ec2.create_subnet(
             VpcId=vpc["VpcId"],
             CidrBlock=block,
             AvailabilityZone=zone,
             TagSpecifications=ctx.tag_spec("subnet", f"{ctx.name}-{zone}"),
+            **({"Ipv6CidrBlock": ipv6} if ipv6 else {}),
         )["Subnet"]
-        ctx.did(f"created subnet {created['SubnetId']} in {zone} ({block})")
+        ctx.did(f"created subnet {created['SubnetId']} in {zone} ({block}{f', {ipv6}' if ipv6 else ''})")
         used[zone] = created["SubnetId"]
+        raw[created["SubnetId"]] = created
+    public = config.network.public_ipv4
     for subnet_id in sorted(used.values()):
-        if not raw.get(subnet_id, {}).get("MapPublicIpOnLaunch"):  # a new subnet is private until told
+        subnet = raw[subnet_id]
+        if bool(subnet.get("MapPublicIpOnLaunch")) != public:  # a new subnet is private until told
             # public subnets: agents reach the internet through the IGW without NAT
-            ctx.ec2.modify_subnet_attribute(SubnetId=subnet_id, MapPublicIpOnLaunch={"Value": True})
-            ctx.did(f"enabled public IPs on subnet {subnet_id}")
-    return used, sorted(set(raw) - set(used.values()))
+            ctx.ec2.modify_subnet_attribute(SubnetId=subnet_id, MapPublicIpOnLaunch={"Value": public})
+            ctx.did(f"{'enabled' if public else 'disabled'} public IPv4 addresses on subnet {subnet_id}")
+        held = ipv6_association(subnet)
+        ipv6_block = (held or {}).get("Ipv6CidrBlock") or new_subnet_block(vpc_block, list(raw.values()), taken)
+        ensure_subnet_ipv6(ctx, subnet, ipv6_block if vpc_block else None)
+    surplus = sorted(set(raw) - set(used.values()))
+    for subnet_id in surplus if vpc_block is None else []:  # so the VPC can give its block back
+        ensure_subnet_ipv6(ctx, raw[subnet_id], None)
+    return used, surplus
 
 
 def remove_surplus_subnets(ctx: RegionContext, network: Network) -> None:
@@ -157,7 +188,9 @@ def remove_surplus_subnets(ctx: RegionContext, network: Network) -> None:
         ctx.did(f"deleted subnet {subnet_id}, no longer used by the fleet")
 
 
-def _route_table(ctx: RegionContext, found: Found, vpc_id: str, igw_id: str, subnet_ids: list[str]) -> None:
+def _route_table(
+    ctx: RegionContext, found: Found, vpc_id: str, igw_id: str, subnet_ids: list[str], network: NetworkSettings
+) -> None:
     tables = [t for t in found.route_tables if t["VpcId"] == vpc_id]
     if tables:
         table = tables[0]
@@ -177,9 +210,10 @@ def _route_table(ctx: RegionContext, found: Found, vpc_id: str, igw_id: str, sub
     elif default.target != igw_id or default.state == BLACKHOLE:
         ctx.ec2.replace_route(RouteTableId=table_id, DestinationCidrBlock=ANYWHERE, GatewayId=igw_id)
         ctx.did(f"pointed default route at {igw_id}")
+    ensure_ipv6_route(ctx, table, igw_id, network.ipv6)
     for route in table.get("Routes", []):
         if route.get("Origin") == "CreateRoute" and route.get("GatewayId") != "local":
-            _remove_extra_route(ctx, table_id, route)
+            _remove_extra_route(ctx, table_id, route, internet(network))
     associated = set(seen.subnet_ids)
     for subnet_id in subnet_ids:
         if subnet_id not in associated:
@@ -187,16 +221,17 @@ def _route_table(ctx: RegionContext, found: Found, vpc_id: str, igw_id: str, sub
             ctx.did(f"associated route table with {subnet_id}")
 
 
-def _remove_extra_route(ctx: RegionContext, table_id: str, route: dict[str, Any]) -> None:
+def _remove_extra_route(ctx: RegionContext, table_id: str, route: dict[str, Any], defaults: tuple[str, ...]) -> None:
     keys = ("DestinationCidrBlock", "DestinationIpv6CidrBlock", "DestinationPrefixListId")
     destination = {k: route[k] for k in keys if route.get(k)}
-    if destination.get("DestinationCidrBlock") == ANYWHERE:
+    if set(destination.values()) & set(defaults):
         return
     ctx.ec2.delete_route(RouteTableId=table_id, **destination)
     ctx.did(f"removed route {next(iter(destination.values()))} added by hand")
 
 
-def _security_group(ctx: RegionContext, found: Found, vpc_id: str, network: NetworkSettings) -> str:
+def _security_group(ctx: RegionContext, found: Found, vpc: dict[str, Any], network: NetworkSettings) -> str:
+    vpc_id = vpc["VpcId"]
     groups = [g for g in found.security_groups if g["VpcId"] == vpc_id]
     if groups:
         seen = security_group_of(groups[0])
@@ -208,7 +243,7 @@ def _security_group(ctx: RegionContext, found: Found, vpc_id: str, network: Netw
             VpcId=vpc_id,
             TagSpecifications=ctx.tag_spec("security-group"),
         )["GroupId"]
-        ingress, egress = [], list(WANTED_EGRESS)  # a new group allows all egress
+        ingress, egress = [], created_group_egress(network.ipv6 or ipv6_association(vpc) is not None)
         ctx.did(f"created security group {group_id}")
     ec2 = ctx.ec2
     for direction, have, wanted, add, revoke in (
@@ -219,7 +254,13 @@ def _security_group(ctx: RegionContext, found: Found, vpc_id: str, network: Netw
             ec2.authorize_security_group_ingress,
             ec2.revoke_security_group_ingress,
         ),
-        ("egress", egress, WANTED_EGRESS, ec2.authorize_security_group_egress, ec2.revoke_security_group_egress),
+        (
+            "egress",
+            egress,
+            wanted_egress(network),
+            ec2.authorize_security_group_egress,
+            ec2.revoke_security_group_egress,
+        ),
     ):
         missing, extra = rule_changes(have, wanted)
         if missing:

@@ -23,7 +23,6 @@ from p2p_core.models.observed import (
     ObservedLaunchTemplate,
     ObservedNetwork,
     ObservedRegion,
-    ObservedVpc,
 )
 from p2p_core.reconciler.context import RegionContext
 from p2p_core.reconciler.described import (
@@ -35,6 +34,7 @@ from p2p_core.reconciler.described import (
     security_group_of,
     subnet_of,
     template_of,
+    vpc_of,
 )
 from p2p_core.reconciler.errors import is_gone
 from p2p_core.reconciler.refresh import launch_template_spec
@@ -125,7 +125,7 @@ def found_region(region: str, found: Found) -> ObservedRegion:
     """What `discover` found, in the planner's model."""
     live = live_asgs(found.asgs)
     network = ObservedNetwork(
-        vpcs=[ObservedVpc(vpc_id=v["VpcId"], cidr_block=v.get("CidrBlock")) for v in found.vpcs],
+        vpcs=[vpc_of(v) for v in found.vpcs],
         internet_gateways=[gateway_of(g) for g in found.igws],
         subnets=[subnet_of(s) for s in found.subnets],
         route_tables=[route_table_of(t) for t in found.route_tables],
