@@ -67,6 +67,7 @@ def test_config_set_is_validated_and_bumps_the_version(local: Local) -> None:
         ("regions", "[mars-north-1]", "mars-north-1"),
         ("start_offset", "soon", "start_offset"),
         ("control_center.extra_headers", "{X-Bad: v}", "X-Bad"),
+        ("control_center.extra_headers", "{cc-w-a-start: never}", "cc-w-a-start' is served by the control center"),
         ("instance.volume_size", "-5", "instance.volume_size"),
     ],
 )

@@ -53,6 +53,8 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str, str]] = [
      "control_center.extra_headers.cc-x", "LF"),
     ("extra header name not cc-", {"control_center": {"extra_headers": {"X-Thing": "v"}}},
      "control_center.extra_headers.X-Thing", "cc-[a-z0-9-]+"),
+    ("extra header the control center serves", {"control_center": {"extra_headers": {"cc-a-stop": "never"}}},
+     "control_center.extra_headers.cc-a-stop", "served by the control center itself (from stop_time)"),
     ("agent delay negative", {"agent": {"delay": -5}}, "agent.delay", "-5"),
     ("agent type unknown", {"agent": {"type": "puppet"}}, "agent.type", "'puppet'"),
     ("agent cron short", {"agent": {"cron": "* * *"}}, "agent.cron", "5 fields"),

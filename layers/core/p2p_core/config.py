@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from p2p_core.capacity import CAPACITY_JSON_SCHEMA, CapacitySpec, parse_capacity
+from p2p_core.control_center.served import FIELD_OF_HEADER, SERVED_HEADERS
 from p2p_core.durations import format_duration, parse_duration
 from p2p_core.instance import InstanceSettings
 from p2p_core.network import NetworkSettings
@@ -157,6 +158,15 @@ class AgentSettings(_Section):
         return value
 
 
+def _header_name_problem(name: str) -> str:
+    if not _HEADER_NAME.match(name):
+        return f"header name must match cc-[a-z0-9-]+, got {show_value(name)}"
+    if name in SERVED_HEADERS:  # the agents would read the config's own value there, not this one
+        source = FIELD_OF_HEADER[name]
+        return f"{show_value(name)} is served by the control center itself (from {source}): pick another name"
+    return ""
+
+
 class ControlCenterSettings(_Section):
     """The headers agents poll; `extra_headers` must be `cc-` prefixed."""
 
@@ -167,11 +177,7 @@ class ControlCenterSettings(_Section):
     @classmethod
     def _names(cls, value: Any) -> Any:
         if isinstance(value, Mapping):
-            bad = [
-                (str(k), f"header name must match cc-[a-z0-9-]+, got {show_value(k)}")
-                for k in value
-                if not _HEADER_NAME.match(str(k))
-            ]
+            bad = [(str(k), _header_name_problem(str(k))) for k in value if _header_name_problem(str(k))]
             if bad:
                 raise problems(bad)
         return value
