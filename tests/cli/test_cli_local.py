@@ -69,6 +69,9 @@ def test_config_set_is_validated_and_bumps_the_version(local: Local) -> None:
         ("control_center.extra_headers", "{X-Bad: v}", "X-Bad"),
         ("control_center.extra_headers", "{cc-w-a-start: never}", "cc-w-a-start' is served by the control center"),
         ("instance.volume_size", "-5", "instance.volume_size"),
+        ("start_time", "9999-12-31T23:59:59Z", "start_time: 9999-12-31T23:59:59Z is outside what AWS schedules"),
+        ("run_duration", "99999999 days", "run_duration: '99999999 days' is longer than AWS can schedule"),
+        ("start_offset", "80000 days", "start_offset: start_time + start_offset"),
     ],
 )
 def test_bad_config_set_is_rejected_in_one_line_and_the_item_is_unchanged(

@@ -29,7 +29,7 @@ from p2p_core.durations import format_duration, parse_duration
 from p2p_core.instance import InstanceSettings
 from p2p_core.network import NetworkSettings
 from p2p_core.regions import commercial_regions, is_known_region
-from p2p_core.rfc3339 import format_time, parse_time
+from p2p_core.rfc3339 import EARLIEST_TIME, LATEST_TIME, format_time, outside_schedules, parse_time, schedulable
 from p2p_core.schedule_expression import normalize_schedule
 from p2p_core.validation import ConfigError, FieldError, from_validation_error, problem, problems, show_value
 
@@ -69,9 +69,14 @@ def _duration(value: Any) -> timedelta:
     if not isinstance(value, str):
         raise problem(f"must be a duration like '15 minutes', got {show_value(value)}")
     try:
-        return parse_duration(value)
+        found = parse_duration(value)
     except ValueError as exc:
         raise problem(str(exc)) from None
+    if found > LATEST_TIME - EARLIEST_TIME:  # no window holding it ends by the last time AWS schedules take
+        raise problem(
+            f"{show_value(value)} is longer than AWS can schedule (windows end by {format_time(LATEST_TIME)})"
+        )
+    return found
 
 
 def _time(value: Any) -> datetime:
@@ -80,9 +85,12 @@ def _time(value: Any) -> datetime:
     if not isinstance(value, str):
         raise problem(f"must be an RFC 3339 time like '2026-12-01T09:00:00Z', got {show_value(value)}")
     try:
-        return parse_time(value)
+        found = parse_time(value)
     except ValueError as exc:
         raise problem(str(exc)) from None
+    if not schedulable(found):
+        raise problem(outside_schedules(found))
+    return found
 
 
 def _start(value: Any) -> datetime | Literal["now"]:
