@@ -1,4 +1,4 @@
-"""Values that only look valid (issue 22 §3), through the real ASL: refused in Plan as ConfigInvalid, naming the field."""
+"""Values that only look valid (issue 22 §3), through the real ASL: refused in Plan, naming the field."""
 
 from __future__ import annotations
 
