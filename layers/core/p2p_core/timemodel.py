@@ -37,19 +37,19 @@ def effective_window(config: ConfigItem, anchor: datetime) -> Window:
     base = anchor if config.start_time == "now" else config.start_time
     assert isinstance(base, datetime)
     start = (base + config.start_offset).replace(microsecond=0)
-    if config.stop_time is not None:
-        return Window(start=start, stop=config.stop_time.replace(microsecond=0), anchor=anchor)
     after = config.stop_after()
-    stop = start + after if after is not None else None
+    if config.stop_time is not None:
+        stop: datetime | None = config.stop_time.replace(microsecond=0)
+    else:
+        stop = start + after if after is not None else None
     found: list[FieldError] = []
     if not schedulable(start):  # the fields are bounded one by one (config.py); their sum is checked here
         named = "start_offset" if config.start_time == "now" else "start_time"
         value = format_duration(config.start_offset) if named == "start_offset" else format_time(base)
         found.append(FieldError(named, value, f"start_time + start_offset: {outside_schedules(start)}"))
-    if stop is not None and not schedulable(stop):
-        found.append(
-            FieldError("run_duration", format_duration(after), f"start + run_duration: {outside_schedules(stop)}")
-        )
+    if stop is not None and after is not None and not schedulable(stop):
+        reason = f"start + run_duration: {outside_schedules(stop)}"
+        found.append(FieldError("run_duration", format_duration(after), reason))
     if found:
         raise ConfigError(found)
     return Window(start=start, stop=stop, anchor=anchor)
