@@ -72,6 +72,8 @@ def test_config_set_is_validated_and_bumps_the_version(local: Local) -> None:
         ("start_time", "9999-12-31T23:59:59Z", "start_time: 9999-12-31T23:59:59Z is outside what AWS schedules"),
         ("run_duration", "99999999 days", "run_duration: '99999999 days' is longer than AWS can schedule"),
         ("start_offset", "80000 days", "start_offset: start_time + start_offset"),
+        ("desired_capacity", "50000", "network.cidr_block 10.20.30.0/24 with network.az_number 3 makes 3 /26"),
+        ("max_size", "178", "max_size 178 is more than the network holds"),
     ],
 )
 def test_bad_config_set_is_rejected_in_one_line_and_the_item_is_unchanged(
@@ -85,6 +87,28 @@ def test_bad_config_set_is_rejected_in_one_line_and_the_item_is_unchanged(
     assert "error:" in done.stderr and "fix:" in done.stderr
     assert "Traceback" not in done.stderr
     assert local.json("config", "show") == before
+
+
+def test_a_group_asked_for_more_instances_than_its_subnets_hold_accepts_and_says_why_launches_fail(
+    local: Local,
+) -> None:
+    """A client other than p2pctl scales a managed group to 500 in a /24 (three /26 subnets, 177 addresses):
+    the emulator answers as AWS does (the group takes the capacity, launches fill the subnets and the rest
+    fails with EC2's reason in the scaling activities), never HTTP 500."""
+    local.reset(**TWO_REGIONS)
+    group = local.asg("eu-west-1")
+    assert group is not None
+    scaling = local.client("autoscaling", "eu-west-1")
+    scaling.update_auto_scaling_group(
+        AutoScalingGroupName=group["AutoScalingGroupName"], MaxSize=500, DesiredCapacity=500
+    )
+    after = local.asg("eu-west-1") or {}
+    assert (after["DesiredCapacity"], len(after["Instances"])) == (500, 177)
+    activities = scaling.describe_scaling_activities(AutoScalingGroupName=group["AutoScalingGroupName"])["Activities"]
+    failed = [a["StatusMessage"] for a in activities if a["StatusCode"] == "Failed"]
+    assert failed and failed[0].startswith("There are not enough free addresses in subnet 'subnet-"), failed
+    local.reset(**TWO_REGIONS, desired_capacity=1)  # the next run puts the group back as configured
+    eventually(lambda: len((local.asg("eu-west-1") or {}).get("Instances", [])) <= 2)
 
 
 def test_two_concurrent_sets_one_wins_the_other_gets_a_conflict(local: Local) -> None:

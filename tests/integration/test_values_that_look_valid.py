@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
-from tests.integration.test_workflow import PLAN_FAILED_STATES, mutations_outside_own_table
+import pytest
+from botocore.awsrequest import AWSResponse, HTTPHeaders
+
+from tests.integration.reliability_world import Hook, hooked, region_result
+from tests.integration.test_workflow import PLAN_FAILED_STATES, RUNNING, mutations_outside_own_table
 from tests.integration.workflow_world import WorkflowWorld
 
 FAR_AWAY = {
@@ -31,3 +35,40 @@ def test_a_time_beyond_what_aws_schedules_written_with_boto3_fails_plan_as_confi
     assert words in (run.cause or ""), run.cause
     assert run.states_entered == PLAN_FAILED_STATES
     assert mutations_outside_own_table(world) == []
+
+
+def one_zone_offered(region: str) -> Hook:
+    """A before-call hook: DescribeInstanceTypeOfferings in `region` names t3.micro in its zone `a` only."""
+
+    def hook(model: Any, context: dict[str, Any], params: dict[str, Any], **_: Any) -> Any:
+        if context.get("client_region") != region or model.name != "DescribeInstanceTypeOfferings":
+            return None
+        kind = params["body"].get("LocationType", "region")  # the serialized request: EC2's query form
+        where = region if kind == "region" else f"{region}a"
+        offered = [{"InstanceType": "t3.micro", "LocationType": kind, "Location": where}]
+        return AWSResponse("https://ec2.invalid/", 200, HTTPHeaders(), None), {"InstanceTypeOfferings": offered}
+
+    return hook
+
+
+def test_more_instances_than_the_subnets_hold_end_degraded_with_awss_reason_not_http_500(world: WorkflowWorld) -> None:
+    """Injected: sa-east-1 offers t3.micro in one zone only, so its group has one /26 subnet (59 addresses),
+    and the config asks for 100 there (valid: the network's three subnets would hold 177).
+
+    Checked: the emulator accepts the capacity (no HTTP 500 from moto's exhausted subnet): the group launches
+    59 and the rest fails as AWS says it (InsufficientFreeAddressesInSubnet in the scaling activities); the run
+    succeeds with the region `degraded` naming the subnet; the other region is ok.
+    """
+    region = "sa-east-1"
+    world.put_config(**{**RUNNING, "regions": ["eu-central-1", region], "desired_capacity": 100, "max_size": 100})
+    with hooked(world, one_zone_offered(region)):
+        run = world.run("too-many")
+    assert run.status == "SUCCEEDED", run.cause
+    group = world.asg(region)
+    assert group is not None and (group["DesiredCapacity"], len(group["Instances"])) == (100, 59)
+    short = region_result(world, region)
+    assert (short.status, short.error_code) == ("degraded", "LaunchFailed")
+    assert "instances below desired (59/100): There are not enough free addresses in subnet 'subnet-" in (
+        short.error_message or ""
+    ), short.error_message
+    assert region_result(world, "eu-central-1").status == "ok"

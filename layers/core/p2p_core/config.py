@@ -255,6 +255,11 @@ class ConfigItem(_Section):
         found: list[tuple[str, str]] = []
         if self.min_size > self.max_size:
             found.append(("min_size", f"min_size {self.min_size} is greater than max_size {self.max_size}"))
+        room, over = self.network.instance_room(), set[str]()
+        if "max_size" in self.model_fields_set and self.max_size > room:  # the default 30 is no request
+            found.append(
+                ("max_size", f"max_size {self.max_size} is more than the network holds: {self.network.room_text()}")
+            )
         for region in self.selected_regions():
             count = self.desired_capacity.resolve(region)
             if count is not None and not self.min_size <= count <= self.max_size:
@@ -264,6 +269,9 @@ class ConfigItem(_Section):
                         f"{count} is outside min_size..max_size ({self.min_size}..{self.max_size})",
                     )
                 )
+            if count is not None and count > room and (region_key := self._capacity_key(region)) not in over:
+                over.add(region_key)
+                found.append((region_key, f"{count} is more than the network holds: {self.network.room_text()}"))
         if self.stop_time is not None and "run_duration" in self.model_fields_set and self.run_duration is not None:
             found.append(("stop_time", "set stop_time or run_duration, not both (set run_duration to null)"))
         start = self.start_time
@@ -272,6 +280,10 @@ class ConfigItem(_Section):
         if found:
             raise problems(found)
         return self
+
+    def _capacity_key(self, region: str) -> str:
+        """Where a region's count is written: the one number of a flat capacity, else the region's entry."""
+        return "desired_capacity" if self.desired_capacity.flat else f"desired_capacity.{region}"
 
     def selected_regions(self) -> list[str]:
         """`regions` expanded (`"all"`) minus `exclude_regions`, sorted."""
