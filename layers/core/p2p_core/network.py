@@ -96,19 +96,21 @@ class NetworkSettings(BaseModel):
             pairs.append((int(low), int(high or low)))
         return pairs
 
-    def instance_room(self) -> int:
-        """How many instances the region's subnets hold: one address each, AWS's reserved ones left out."""
+    def subnets(self) -> tuple[int, int]:
+        """How many subnets the region gets at most, and their prefix (the reconciler's split, `wanted.free_blocks`)."""
         vpc = ipaddress.IPv4Network(self.cidr_block)
         prefix = subnet_prefix(vpc, self.az_number)
-        subnets = min(self.az_number, 2 ** (prefix - vpc.prefixlen))
-        return subnets * (2 ** (32 - prefix) - RESERVED_PER_SUBNET)
+        return min(self.az_number, 1 << (prefix - vpc.prefixlen)), prefix
+
+    def instance_room(self) -> int:
+        """How many instances the region's subnets hold: one address each, AWS's reserved ones left out."""
+        count, prefix = self.subnets()
+        return count * ((1 << (32 - prefix)) - RESERVED_PER_SUBNET)
 
     def room_text(self) -> str:
         """The network's room as an error line says it."""
-        vpc = ipaddress.IPv4Network(self.cidr_block)
-        prefix = subnet_prefix(vpc, self.az_number)
-        subnets = min(self.az_number, 2 ** (prefix - vpc.prefixlen))
+        count, prefix = self.subnets()
         return (
-            f"network.cidr_block {self.cidr_block} with network.az_number {self.az_number} makes {subnets} /{prefix} "
+            f"network.cidr_block {self.cidr_block} with network.az_number {self.az_number} makes {count} /{prefix} "
             f"subnet(s): {self.instance_room()} instance addresses ({RESERVED_PER_SUBNET} per subnet are AWS's)"
         )
