@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -30,6 +31,7 @@ from p2p_core.workflow.schedule_step import current_expression
 
 # enough threads to observe 34 regions in about the time of one; each thread mostly waits on the network
 OBSERVE_THREADS = 34
+log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 
@@ -86,6 +88,8 @@ def _observe_and_plan(
     db = clients.client("dynamodb", deployment.home_region)
     store = StatusStore(db, deployment.config_table)
     status = store.load()
+    for warning in status.warnings:  # damaged by hand: this run's record rewrites it (storage/tolerant.py)
+        log.warning(warning)
     recorded = status.recorded_anchor(config)
     anchor = window_anchor(config, recorded, now)
     enabled = enabled_regions(clients, deployment)
