@@ -221,6 +221,10 @@ class Status(BaseModel):
         return WindowAnchor(digest=config.window_digest(), since=legacy) if legacy is not None else None
 
 
+def _revision_damaged(loaded: Status | None) -> bool:
+    return loaded is not None and "revision" in loaded.damaged
+
+
 class StatusStore:
     """Reads and updates the status item in the config table."""
 
@@ -251,17 +255,23 @@ class StatusStore:
         item: dict[str, Any] = from_dynamodb(found.get("Item", {}))
         return item
 
-    def remember_anchor(self, anchor: WindowAnchor) -> WindowAnchor:
+    def remember_anchor(self, anchor: WindowAnchor, loaded: Status | None = None) -> WindowAnchor:
         """Record `anchor` unless one for the same window digest is there already; return the one in force.
 
-        Plan records it once its plan is made (a Plan that fails writes nothing but its lease).
+        Plan records it once its plan is made (a Plan that fails writes nothing but its lease); `loaded` is the
+        status it read (a revision damaged by hand cannot be added to: it starts again).
         """
         value = {"digest": anchor.digest, "since": format_time(anchor.since)}
+        update = (
+            "SET window_anchor = :a, revision = :one REMOVE first_seen"
+            if _revision_damaged(loaded)
+            else "SET window_anchor = :a REMOVE first_seen ADD revision :one"
+        )
         try:
             self._db.update_item(
                 TableName=self._table,
                 Key={"pk": {"S": STATUS_KEY}},
-                UpdateExpression="SET window_anchor = :a REMOVE first_seen ADD revision :one",
+                UpdateExpression=update,
                 # no digest there (none recorded, or a value damaged by hand): recorded now
                 ConditionExpression="attribute_not_exists(window_anchor.digest) OR window_anchor.digest <> :d",
                 ExpressionAttributeValues=to_dynamodb({":a": value, ":d": anchor.digest, ":one": 1}),
@@ -339,7 +349,9 @@ class StatusStore:
         key, field = (
             (CHECKS_KEY, "last_check") if status.run(execution) is status.last_check else (STATUS_KEY, "last_run")
         )
-        update = f"SET {field}.follow_up = :f" + (" ADD revision :one" if key == STATUS_KEY else "")
+        update = f"SET {field}.follow_up = :f"
+        if key == STATUS_KEY:
+            update += ", revision = :one" if _revision_damaged(status) else " ADD revision :one"
         values = {":f": {"S": follow_up}, ":e": {"S": execution}}
         if key == STATUS_KEY:
             values[":one"] = {"N": "1"}

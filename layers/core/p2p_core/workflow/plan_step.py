@@ -110,7 +110,7 @@ def _observe_and_plan(
     planned = plan(config, observed, now, build=build_inputs(config, deployment), control_center_code=code)
     the_plan = check_instance_type(clients, deployment, config, planned)
     if remember and anchor != status.window_anchor:  # new window fields (or a legacy anchor): recorded once planned
-        store.remember_anchor(anchor)  # only the lease holder records, so this is the anchor in force
+        store.remember_anchor(anchor, status)  # only the lease holder records, so this is the anchor in force
     if remember:  # so status and run --wait warn before AWS refuses launches; a quota is read at most hourly
         usable = sorted(set(config.selected_regions()) & set(enabled))
         record_quota_headroom(clients, db, deployment.config_table, config, status, usable, now)
