@@ -30,6 +30,12 @@ ROWS = [
     ("`p2pctl regions`, 34 / 1 region wall time, 80 ms per API call", "regions_wall_ratio_with_api_latency", "≤ 3"),
     ("config edit → ASG desired, stream path, median (s)", "stream_edit_to_asg_seconds_median", "≤ 3"),
     ("handler cold import / `import boto3`", "import_ratio", "≤ 1.5"),
+    (
+        "client CPU per new HTTPS connection, botocore as shipped / one TLS context per process (ms)",
+        "https_cpu_ms_per_new_connection",
+        "≤ 5",
+    ),
+    ("client CPU per call on a kept HTTPS connection, as shipped / shared (ms)", "https_cpu_ms_per_call", "≤ 2.5"),
     ("`p2pctl status`, nothing listening: seconds to fail", "cli_nothing_listening_seconds", "≤ 5"),
     ("scheduled no-op run, 34 regions: Standard transitions", "scheduled_noop_standard_transitions", "0"),
     (
@@ -79,6 +85,8 @@ def table(results: dict[str, Any]) -> str:
     if "watcher_measured_at" in results:  # a partial run: `python -m benchmarks.run watcher`
         when = results["watcher_measured_at"]
         stamp += f"; the scheduled-run and (model) rows {when} by `python -m benchmarks.run watcher`"
+    if "tls_measured_at" in results:  # a partial run: `python -m benchmarks.tls`
+        stamp += f"; the HTTPS rows {results['tls_measured_at']} by `python -m benchmarks.tls`"
     return "\n".join(lines) + f"\n\n{stamp}; raw numbers in `benchmarks/results/latest.json`.\n"
 
 

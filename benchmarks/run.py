@@ -24,6 +24,7 @@ from typing import Any
 
 from benchmarks.costs import spot_costs, watcher_costs
 from benchmarks.report import RESULTS, table, update_readme
+from benchmarks.tls import measure as tls_cpu
 from benchmarks.world import (
     ACCOUNT_READS,
     API_LATENCY,
@@ -248,6 +249,7 @@ def main() -> None:
         results.update(regions_preflight(Path(workdir)))
     results.update(stream_latency())
     results.update(import_ratio())
+    results.update(tls_cpu())
     results.update(cli_fail_fast())
     with tempfile.TemporaryDirectory() as workdir, contextlib.redirect_stdout(io.StringIO()):
         results.update(watcher_costs(Path(workdir)))
