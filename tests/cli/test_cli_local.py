@@ -89,28 +89,6 @@ def test_bad_config_set_is_rejected_in_one_line_and_the_item_is_unchanged(
     assert local.json("config", "show") == before
 
 
-def test_a_group_asked_for_more_instances_than_its_subnets_hold_accepts_and_says_why_launches_fail(
-    local: Local,
-) -> None:
-    """A client other than p2pctl scales a managed group to 500 in a /24 (three /26 subnets, 177 addresses):
-    the emulator answers as AWS does (the group takes the capacity, launches fill the subnets and the rest
-    fails with EC2's reason in the scaling activities), never HTTP 500."""
-    local.reset(**TWO_REGIONS)
-    group = local.asg("eu-west-1")
-    assert group is not None
-    scaling = local.client("autoscaling", "eu-west-1")
-    scaling.update_auto_scaling_group(
-        AutoScalingGroupName=group["AutoScalingGroupName"], MaxSize=500, DesiredCapacity=500
-    )
-    after = local.asg("eu-west-1") or {}
-    assert (after["DesiredCapacity"], len(after["Instances"])) == (500, 177)
-    activities = scaling.describe_scaling_activities(AutoScalingGroupName=group["AutoScalingGroupName"])["Activities"]
-    failed = [a["StatusMessage"] for a in activities if a["StatusCode"] == "Failed"]
-    assert failed and failed[0].startswith("There are not enough free addresses in subnet 'subnet-"), failed
-    local.reset(**TWO_REGIONS, desired_capacity=1)  # the next run puts the group back as configured
-    eventually(lambda: len((local.asg("eu-west-1") or {}).get("Instances", [])) <= 2)
-
-
 def test_two_concurrent_sets_one_wins_the_other_gets_a_conflict(local: Local) -> None:
     version = local.reset(**TWO_REGIONS)
     expect = str(version)

@@ -177,7 +177,10 @@ def _launch_in_free_subnets(
     try:
         for subnet_id in subnet_ids:
             subnet = ec2.get_subnet(subnet_id)
-            fits = min(left, subnet.available_ip_address_count)
+            # moto's own address generator may know fewer free addresses than its ENIs say: the smaller
+            fits = min(
+                left, subnet.available_ip_address_count, subnet._available_ip_addresses - len(subnet._subnet_ips)
+            )
             if fits:
                 group.vpc_zone_identifier = subnet_id  # moto launches in the first subnet it names
                 _original_launch(group, fits, dict(propagated_tags))
