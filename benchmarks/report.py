@@ -73,8 +73,13 @@ ROWS = [
         "",
     ),
     ("(model) naive fan-out visiting every region each run ($/month)", "naive_monthly_usd", ""),
-    ("demo fleet per day, on-demand ($, price table)", "demo_fleet_on_demand_usd_per_day", ""),
-    ("demo fleet per day, `market: spot` ($, Spot price table)", "demo_fleet_spot_usd_per_day", ""),
+    (
+        "(model) demo fleet per day, on demand, with IPv4, volume and 1 GB/day egress per instance ($)",
+        "demo_fleet_on_demand_usd_per_day",
+        "",
+    ),
+    ("(model) the same on `market: spot` (Spot price table) ($)", "demo_fleet_spot_usd_per_day", ""),
+    ("(model) of which public IPv4 addresses / on-demand compute ($)", "demo_fleet_ipv4_vs_compute", ""),
 ]
 
 
@@ -85,6 +90,8 @@ def table(results: dict[str, Any]) -> str:
     if "watcher_measured_at" in results:  # a partial run: `python -m benchmarks.run watcher`
         when = results["watcher_measured_at"]
         stamp += f"; the scheduled-run and (model) rows {when} by `python -m benchmarks.run watcher`"
+    if "fleet_costs_computed_at" in results:
+        stamp += f"; the demo fleet rows {results['fleet_costs_computed_at']} by `python -m benchmarks.run costs`"
     if "tls_measured_at" in results:  # a partial run: `python -m benchmarks.tls`
         stamp += f"; the HTTPS rows {results['tls_measured_at']} by `python -m benchmarks.tls`"
     return "\n".join(lines) + f"\n\n{stamp}; raw numbers in `benchmarks/results/latest.json`.\n"

@@ -273,5 +273,16 @@ def watcher_only() -> None:
     print(rendered)
 
 
+def costs_only() -> None:
+    """`python -m benchmarks.run costs`: only the demo fleet's cost rows (the model, no measurement), merged."""
+    results: dict[str, Any] = json.loads(RESULTS.read_text())
+    results.update(spot_costs())
+    results["fleet_costs_computed_at"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    rendered = table(results)
+    update_readme(rendered)
+    print(rendered)
+
+
 if __name__ == "__main__":
-    watcher_only() if sys.argv[1:] == ["watcher"] else main()
+    {"watcher": watcher_only, "costs": costs_only}.get(" ".join(sys.argv[1:]), main)()

@@ -29,6 +29,8 @@ def status(
         print_json({**found.model_dump(mode="json"), **({"warnings": found.warnings} if found.warnings else {})})
         return
     say(f"managed regions ({len(found.managed_regions)}): {', '.join(found.managed_regions) or 'none'}")
+    if dashboard := cli.outputs().get("DashboardName"):
+        say(f"dashboard: {dashboard_url(str(cli.region), dashboard)}")
     print_quota_warnings(headroom_warnings(found.quota_headroom))
     last = found.last_run
     if last is None and found.last_skipped is None and found.last_check is None:
@@ -49,6 +51,11 @@ def print_unreadable(found: Status) -> None:
     """Parts of the status item damaged by hand, on stderr: left out here, rewritten by the next run."""
     for line in found.warnings:
         errors.print(f"warning: {line}", style="yellow", markup=False, highlight=False)
+
+
+def dashboard_url(region: str, name: str) -> str:
+    """The CloudWatch console's page of the stack's dashboard."""
+    return f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards/dashboard/{name}"
 
 
 def _print_last_run(last: RunRecord) -> None:

@@ -46,6 +46,7 @@ from p2p_core.workflow.runtime import deployment_scope
 from p2pctl.emulator.shims import (
     cloudfront,
     consistency,
+    event_targets,
     express,
     idempotency,
     launches,
@@ -125,6 +126,7 @@ def install() -> None:
         LambdaSimpleBackend.invoke = _invoke  # type: ignore[method-assign]
         cloudfront.install()
         express.install()
+        event_targets.install()
         wire.install()
         wire.atomic("dynamodb", "PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems")
         for behaviour in (

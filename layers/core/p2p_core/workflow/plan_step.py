@@ -18,6 +18,7 @@ from p2p_core.control_center.render import ControlCenterError
 from p2p_core.models.deployment import Deployment
 from p2p_core.models.events import PlanRequest, PlanResult
 from p2p_core.models.observed import Observed, ObservedRegion
+from p2p_core.notifications import publish, quota_notifications
 from p2p_core.planner import plan
 from p2p_core.reconciler.region import observe_region
 from p2p_core.storage.config import ConfigStore
@@ -113,7 +114,8 @@ def _observe_and_plan(
         store.remember_anchor(anchor, status)  # only the lease holder records, so this is the anchor in force
     if remember:  # so status and run --wait warn before AWS refuses launches; a quota is read at most hourly
         usable = sorted(set(config.selected_regions()) & set(enabled))
-        record_quota_headroom(clients, db, deployment.config_table, config, status, usable, now)
+        headroom = record_quota_headroom(clients, db, deployment.config_table, config, status, usable, now)
+        publish(clients, deployment, quota_notifications(status.quota_headroom, headroom, deployment.stack_name))
     drifted = the_plan.drifted
     return PlanResult(
         run_id=request.execution,
