@@ -87,6 +87,8 @@ def parse_since(text: str, now: datetime) -> datetime:
         return now - parse_duration(text)
     except ValueError as exc:
         raise CliError(f"--since {text!r}: {exc}", SINCE_FIX) from None
+    except OverflowError:  # "99999999 days" ago is before year 1
+        raise CliError(f"--since {text!r}: reaches back before any log could exist", SINCE_FIX) from None
 
 
 def millis(when: datetime) -> int:

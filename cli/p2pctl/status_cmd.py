@@ -10,7 +10,7 @@ from rich.table import Table
 
 from p2p_core.quota import headroom_warnings
 from p2p_core.storage.status import RegionRecord, RunRecord, Status, remember_regions
-from p2pctl.output import console, print_json
+from p2pctl.output import console, errors, print_json
 from p2pctl.run_cmd import capped, cli_context, print_quota_warnings, say
 
 
@@ -24,8 +24,9 @@ def status(
 
     cli = cli_context(ctx)
     found = StatusStore(cli.client("dynamodb"), cli.config_table()).load()
+    print_unreadable(found)
     if as_json:
-        print_json(found.model_dump(mode="json"))
+        print_json({**found.model_dump(mode="json"), **({"warnings": found.warnings} if found.warnings else {})})
         return
     say(f"managed regions ({len(found.managed_regions)}): {', '.join(found.managed_regions) or 'none'}")
     if dashboard := cli.outputs().get("DashboardName"):
@@ -44,6 +45,12 @@ def status(
     for record in found.recent_runs[:runs]:
         changed = len(record.regions) - len(record.skipped_regions)
         say(f"  {record.finished_at}  {record.status:<7} {changed:>2}  {record.execution}")
+
+
+def print_unreadable(found: Status) -> None:
+    """Parts of the status item damaged by hand, on stderr: left out here, rewritten by the next run."""
+    for line in found.warnings:
+        errors.print(f"warning: {line}", style="yellow", markup=False, highlight=False)
 
 
 def dashboard_url(region: str, name: str) -> str:

@@ -67,7 +67,13 @@ def test_config_set_is_validated_and_bumps_the_version(local: Local) -> None:
         ("regions", "[mars-north-1]", "mars-north-1"),
         ("start_offset", "soon", "start_offset"),
         ("control_center.extra_headers", "{X-Bad: v}", "X-Bad"),
+        ("control_center.extra_headers", "{cc-w-a-start: never}", "cc-w-a-start' is served by the control center"),
         ("instance.volume_size", "-5", "instance.volume_size"),
+        ("start_time", "9999-12-31T23:59:59Z", "start_time: 9999-12-31T23:59:59Z is outside what AWS schedules"),
+        ("run_duration", "99999999 days", "run_duration: '99999999 days' is longer than AWS can schedule"),
+        ("start_offset", "80000 days", "start_offset: start_time + start_offset"),
+        ("desired_capacity", "50000", "network.cidr_block 10.20.30.0/24 with network.az_number 3 makes 3 /26"),
+        ("max_size", "178", "max_size 178 is more than the network holds"),
     ],
 )
 def test_bad_config_set_is_rejected_in_one_line_and_the_item_is_unchanged(

@@ -69,6 +69,32 @@ def test_status_shows_the_run_a_misspelt_field_stopped_naming_it_and_keeps_the_r
     local.settle()
 
 
+def test_status_and_run_wait_over_a_status_item_damaged_by_hand_warn_and_the_run_rewrites_it(local: Local) -> None:
+    """The status item edited by hand (`recent_runs` not a list, `last_run` missing its fields): `status` and
+    `run --wait` work, naming the damaged parts as warnings, never a traceback; the run rewrites the item."""
+    local.reset(**HOME_ONLY)
+    local.client("dynamodb").update_item(
+        TableName=local.info["config_table"],
+        Key={"pk": {"S": "status"}},
+        UpdateExpression="SET recent_runs = :s, last_run = :m",
+        ExpressionAttributeValues={":s": {"S": "oops"}, ":m": {"M": {"execution": {"N": "5"}}}},
+    )
+    shown = local.p2pctl("status")
+    assert shown.returncode == 0, shown.stderr
+    assert "warning: status item: recent_runs is unreadable (Input should be a valid list, got 'oops')" in shown.stderr
+    assert "warning: status item: last_run is unreadable" in shown.stderr
+    assert "eu-west-1" in shown.stdout  # what is readable is shown: every region's last result
+    as_json = local.p2pctl("status", "--json")
+    assert as_json.returncode == 0 and len(json.loads(as_json.stdout)["warnings"]) == 2
+    ran = local.p2pctl("run", "--wait")
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "Traceback" not in ran.stderr + shown.stderr
+    local.settle()
+    after = local.p2pctl("status")
+    assert after.returncode == 0 and "warning" not in after.stderr, after.stderr
+    assert local.status().warnings == []
+
+
 def test_run_wait_names_the_failed_region_and_its_error_and_exits_1(local: Local) -> None:
     local.reset(**HOME_ONLY)
     ssm = local.client("ssm", NO_AMI)

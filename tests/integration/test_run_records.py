@@ -123,3 +123,32 @@ def test_a_caught_region_failure_is_reported_as_failed_with_its_error(world: Wor
     assert all(line.startswith("  ✓ ") for line in lines if CRASHING not in line), lines
     recorded = world.status().regions[CRASHING]
     assert recorded.status == "failed" and recorded.error_code == "RuntimeError"
+
+
+def test_a_run_over_a_status_item_damaged_by_hand_succeeds_and_rewrites_it(world: WorkflowWorld) -> None:
+    """Injected: after a valid run, the status item is edited by hand: `recent_runs` a string, `revision` a
+    string, `last_run` a map missing its fields, `window_anchor` a number.
+
+    Checked: the next run (the real ASL: Plan reads the item, Finalize writes it) succeeds; afterwards the
+    item reads without a warning, its history holds that run, and every region keeps its result.
+    """
+    world.put_config(**RUNNING)
+    first = world.run("before-damage")
+    assert first.status == "SUCCEEDED", first.cause
+    world.db.update_item(
+        TableName=world.stack.config_table,
+        Key={"pk": {"S": "status"}},
+        UpdateExpression="SET recent_runs = :s, revision = :s, last_run = :m, window_anchor = :n",
+        ExpressionAttributeValues={":s": {"S": "oops"}, ":m": {"M": {"execution": {"N": "5"}}}, ":n": {"N": "1"}},
+    )
+    damaged = world.status()
+    assert {w.split(" is ")[0] for w in damaged.warnings} == {
+        f"status item: {name}" for name in ("recent_runs", "revision", "last_run", "window_anchor")
+    }
+    run = world.run("over-damage")
+    assert run.status == "SUCCEEDED", run.cause
+    repaired = world.status()
+    assert repaired.warnings == []
+    assert [r.execution for r in repaired.recent_runs] == [run.name]
+    assert repaired.last_run is not None and repaired.last_run.execution == run.name
+    assert sorted(repaired.regions) == FIVE_REGIONS

@@ -124,6 +124,14 @@ def test_since_takes_an_rfc_3339_time_and_names_itself_when_bad() -> None:
         parse_since("yesterday", NOW)
 
 
+@pytest.mark.parametrize(
+    ("text", "words"), [("99999999 days", "before any log"), ("9999999999 days", "too long"), ("99999999d", "before")]
+)
+def test_since_too_far_back_is_one_error_not_an_overflow(text: str, words: str) -> None:
+    with pytest.raises(CliError, match=f"^--since '{text}': .*{words}"):
+        parse_since(text, NOW)
+
+
 def test_grep_text_is_quoted_as_an_exact_phrase_when_cloudwatch_can_quote_it() -> None:
     assert filter_pattern("exit code 2") == '"exit code 2"'
     assert filter_pattern('say "hi"') is None  # matched client-side only

@@ -53,6 +53,25 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str, str]] = [
      "control_center.extra_headers.cc-x", "LF"),
     ("extra header name not cc-", {"control_center": {"extra_headers": {"X-Thing": "v"}}},
      "control_center.extra_headers.X-Thing", "cc-[a-z0-9-]+"),
+    ("extra header the control center serves", {"control_center": {"extra_headers": {"cc-a-stop": "never"}}},
+     "control_center.extra_headers.cc-a-stop", "served by the control center itself (from stop_time)"),
+    ("start time beyond what AWS schedules", {"start_time": "9999-12-31T23:59:59Z"}, "start_time",
+     "9999-12-31T23:59:59Z is outside what AWS schedules accept"),
+    ("stop time before the epoch", {"stop_time": "1960-01-01T00:00:00Z", "run_duration": None}, "stop_time",
+     "1960-01-01T00:00:00Z is outside what AWS schedules accept"),
+    ("run duration longer than AWS schedules", {"run_duration": "99999999 days"}, "run_duration",
+     "'99999999 days' is longer than AWS can schedule"),
+    ("run duration beyond timedelta", {"run_duration": "9999999999 days"}, "run_duration", "too long"),
+    ("start offset beyond timedelta", {"start_offset": "99999999999 weeks"}, "start_offset", "too long"),
+    ("schedule rate never firing", {"schedule_expression": "rate(99999999 days)"}, "schedule_expression",
+     "longer than AWS can schedule"),
+    ("capacity beyond the default /24", {"desired_capacity": 50000, "max_size": 50000}, "desired_capacity",
+     "50000 is more than the network holds: network.cidr_block 10.20.30.0/24 with network.az_number 3 makes 3 /26"
+     " subnet(s): 177 instance addresses"),
+    ("region capacity beyond the network", {"desired_capacity": {"all": 1, "aws": {"eu-central-1": 178}},
+     "max_size": 178}, "desired_capacity.eu-central-1", "178 is more than the network holds"),
+    ("max_size beyond a /28", {"network": {"cidr_block": "10.0.0.0/28"}, "max_size": 12}, "max_size",
+     "network.cidr_block 10.0.0.0/28 with network.az_number 3 makes 1 /28 subnet(s): 11 instance addresses"),
     ("agent delay negative", {"agent": {"delay": -5}}, "agent.delay", "-5"),
     ("agent type unknown", {"agent": {"type": "puppet"}}, "agent.type", "'puppet'"),
     ("agent cron short", {"agent": {"cron": "* * *"}}, "agent.cron", "5 fields"),
@@ -110,3 +129,11 @@ def test_long_values_are_shortened_in_messages() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config({"instance": {"type": "x" * 500}})
     assert len(str(caught.value)) < 300
+
+
+def test_the_network_holds_exactly_its_addresses_less_awss_five_per_subnet() -> None:
+    assert parse_config({"desired_capacity": 177, "max_size": 177}).network.instance_room() == 177
+    two = {"cidr_block": "10.0.0.0/20", "az_number": 2}  # two /21 of a /20: 2 * (2048 - 5)
+    assert parse_config({"network": two, "desired_capacity": 4086, "max_size": 4086}).desired_capacity.all == 4086
+    with pytest.raises(ConfigError, match="4087 is more than the network holds"):
+        parse_config({"network": two, "desired_capacity": 4087, "max_size": 4086})

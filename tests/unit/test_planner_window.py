@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from p2p_core.config import parse_config
 from p2p_core.models.observed import CapacityTarget, Observed, ScheduledAction, WindowAnchor
+from p2p_core.rfc3339 import LATEST_TIME
+from p2p_core.timemodel import effective_window
+from p2p_core.validation import ConfigError
 
 from .planner_world import NOW, at, converged, item, plan, region, running
 
@@ -130,3 +135,34 @@ def test_reaching_the_start_time_after_aws_ran_the_action_needs_nothing() -> Non
         parse_config(raw), observed.model_copy(update={"regions": {"eu-central-1": ran}}), NOW + timedelta(hours=3)
     )
     assert later.nothing_to_do
+
+
+# --- bounds: what AWS schedules accept -------------------------------------------------------------
+
+
+def test_a_start_that_the_offset_pushes_beyond_2199_is_refused_naming_start_time() -> None:
+    config = parse_config({"start_time": "2199-12-31T23:59:00Z", "run_duration": None})
+    with pytest.raises(ConfigError) as caught:
+        effective_window(config, NOW)
+    assert [(e.field, e.value) for e in caught.value.errors] == [("start_time", "2199-12-31T23:59:00Z")]
+    assert "2200-01-01T00:14:00Z is outside what AWS schedules accept" in str(caught.value)
+
+
+def test_a_run_duration_ending_beyond_2199_from_now_is_refused_naming_it() -> None:
+    config = parse_config({"start_time": "now", "run_duration": "80000 days"})
+    with pytest.raises(ConfigError) as caught:
+        plan(config, Observed(), NOW)
+    assert [(e.field, e.value) for e in caught.value.errors] == [("run_duration", "80000 days")]
+
+
+def test_an_offset_pushing_start_now_beyond_2199_is_refused_naming_start_offset() -> None:
+    config = parse_config({"start_offset": "80000 days", "run_duration": None})
+    with pytest.raises(ConfigError) as caught:
+        effective_window(config, NOW)
+    assert [e.field for e in caught.value.errors] == ["start_offset"]
+
+
+def test_the_last_schedulable_second_is_accepted() -> None:
+    config = parse_config({"start_time": "2199-12-31T23:29:59Z", "run_duration": "15 minutes"})
+    window = effective_window(config, NOW)
+    assert window.stop == LATEST_TIME

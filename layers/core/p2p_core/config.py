@@ -24,11 +24,12 @@ from pydantic import (
 )
 
 from p2p_core.capacity import CAPACITY_JSON_SCHEMA, CapacitySpec, parse_capacity
+from p2p_core.control_center.served import FIELD_OF_HEADER, SERVED_HEADERS
 from p2p_core.durations import format_duration, parse_duration
 from p2p_core.instance import InstanceSettings
 from p2p_core.network import NetworkSettings
 from p2p_core.regions import commercial_regions, is_known_region
-from p2p_core.rfc3339 import format_time, parse_time
+from p2p_core.rfc3339 import EARLIEST_TIME, LATEST_TIME, format_time, outside_schedules, parse_time, schedulable
 from p2p_core.schedule_expression import normalize_schedule
 from p2p_core.validation import ConfigError, FieldError, from_validation_error, problem, problems, show_value
 
@@ -68,9 +69,14 @@ def _duration(value: Any) -> timedelta:
     if not isinstance(value, str):
         raise problem(f"must be a duration like '15 minutes', got {show_value(value)}")
     try:
-        return parse_duration(value)
+        found = parse_duration(value)
     except ValueError as exc:
         raise problem(str(exc)) from None
+    if found > LATEST_TIME - EARLIEST_TIME:  # no window holding it ends by the last time AWS schedules take
+        raise problem(
+            f"{show_value(value)} is longer than AWS can schedule (windows end by {format_time(LATEST_TIME)})"
+        )
+    return found
 
 
 def _time(value: Any) -> datetime:
@@ -79,9 +85,12 @@ def _time(value: Any) -> datetime:
     if not isinstance(value, str):
         raise problem(f"must be an RFC 3339 time like '2026-12-01T09:00:00Z', got {show_value(value)}")
     try:
-        return parse_time(value)
+        found = parse_time(value)
     except ValueError as exc:
         raise problem(str(exc)) from None
+    if not schedulable(found):
+        raise problem(outside_schedules(found))
+    return found
 
 
 def _start(value: Any) -> datetime | Literal["now"]:
@@ -167,6 +176,15 @@ class AgentSettings(_Section):
         return data
 
 
+def _header_name_problem(name: str) -> str:
+    if not _HEADER_NAME.match(name):
+        return f"header name must match cc-[a-z0-9-]+, got {show_value(name)}"
+    if name in SERVED_HEADERS:  # the agents would read the config's own value there, not this one
+        source = FIELD_OF_HEADER[name]
+        return f"{show_value(name)} is served by the control center itself (from {source}): pick another name"
+    return ""
+
+
 class ControlCenterSettings(_Section):
     """The headers agents poll; `extra_headers` must be `cc-` prefixed."""
 
@@ -177,11 +195,7 @@ class ControlCenterSettings(_Section):
     @classmethod
     def _names(cls, value: Any) -> Any:
         if isinstance(value, Mapping):
-            bad = [
-                (str(k), f"header name must match cc-[a-z0-9-]+, got {show_value(k)}")
-                for k in value
-                if not _HEADER_NAME.match(str(k))
-            ]
+            bad = [(str(k), _header_name_problem(str(k))) for k in value if _header_name_problem(str(k))]
             if bad:
                 raise problems(bad)
         return value
@@ -251,6 +265,11 @@ class ConfigItem(_Section):
         found: list[tuple[str, str]] = []
         if self.min_size > self.max_size:
             found.append(("min_size", f"min_size {self.min_size} is greater than max_size {self.max_size}"))
+        room, over = self.network.instance_room(), set[str]()
+        if "max_size" in self.model_fields_set and self.max_size > room:  # the default 30 is no request
+            found.append(
+                ("max_size", f"max_size {self.max_size} is more than the network holds: {self.network.room_text()}")
+            )
         for region in self.selected_regions():
             count = self.desired_capacity.resolve(region)
             if count is not None and not self.min_size <= count <= self.max_size:
@@ -260,6 +279,9 @@ class ConfigItem(_Section):
                         f"{count} is outside min_size..max_size ({self.min_size}..{self.max_size})",
                     )
                 )
+            if count is not None and count > room and (region_key := self._capacity_key(region)) not in over:
+                over.add(region_key)
+                found.append((region_key, f"{count} is more than the network holds: {self.network.room_text()}"))
         if self.stop_time is not None and "run_duration" in self.model_fields_set and self.run_duration is not None:
             found.append(("stop_time", "set stop_time or run_duration, not both (set run_duration to null)"))
         start = self.start_time
@@ -268,6 +290,10 @@ class ConfigItem(_Section):
         if found:
             raise problems(found)
         return self
+
+    def _capacity_key(self, region: str) -> str:
+        """Where a region's count is written: the one number of a flat capacity, else the region's entry."""
+        return "desired_capacity" if self.desired_capacity.flat else f"desired_capacity.{region}"
 
     def selected_regions(self) -> list[str]:
         """`regions` expanded (`"all"`) minus `exclude_regions`, sorted."""

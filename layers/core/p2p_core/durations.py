@@ -22,7 +22,10 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.match(text.lower())
     if not match:
         raise ValueError(f"not a duration {show_value(text)}: use '<number> <seconds|minutes|hours|days|weeks>'")
-    return int(match.group(1)) * UNITS[match.group(2)]
+    try:
+        return int(match.group(1)) * UNITS[match.group(2)]
+    except OverflowError:  # more than timedelta holds (999999999 days)
+        raise ValueError(f"duration {show_value(text)} is too long") from None
 
 
 def format_duration(value: timedelta) -> str:

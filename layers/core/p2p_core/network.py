@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from decimal import Decimal
 from typing import Any
@@ -11,10 +12,17 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from p2p_core.validation import problem, problems, show_value
 
+SMALLEST_SUBNET_PREFIX = 28  # AWS subnets stop at /28
+RESERVED_PER_SUBNET = 5  # AWS keeps the first four addresses and the last of every subnet
 _PORTS = re.compile(r"^(\d{1,5})(?:-(\d{1,5}))?$")
 PROTOCOLS = ("tcp", "udp")  # the order of open_ports' two ranges, as upstream's ["TCP-range", "UDP-range"]
 DEFAULT_OPEN_PORTS = ("1024-65535", "1024-65535")
 _SSH_KEY = re.compile(r"^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp(256|384|521)|sk-\S+) [A-Za-z0-9+/=]+( .*)?$")
+
+
+def subnet_prefix(vpc: ipaddress.IPv4Network, az_number: int) -> int:
+    """The prefix of the region's subnets: the VPC split in blocks, at least one spare for a larger az_number."""
+    return min(SMALLEST_SUBNET_PREFIX, vpc.prefixlen + max(1, math.ceil(math.log2(max(az_number, 1)))))
 
 
 class NetworkSettings(BaseModel):
@@ -112,6 +120,25 @@ class NetworkSettings(BaseModel):
                 low, _, high = item.partition("-")
                 pairs[protocol] = (int(low), int(high or low))
         return pairs
+
+    def subnets(self) -> tuple[int, int]:
+        """How many subnets the region gets at most, and their prefix (the reconciler's split, `wanted.free_blocks`)."""
+        vpc = ipaddress.IPv4Network(self.cidr_block)
+        prefix = subnet_prefix(vpc, self.az_number)
+        return min(self.az_number, 1 << (prefix - vpc.prefixlen)), prefix
+
+    def instance_room(self) -> int:
+        """How many instances the region's subnets hold: one address each, AWS's reserved ones left out."""
+        count, prefix = self.subnets()
+        return count * ((1 << (32 - prefix)) - RESERVED_PER_SUBNET)
+
+    def room_text(self) -> str:
+        """The network's room as an error line says it."""
+        count, prefix = self.subnets()
+        return (
+            f"network.cidr_block {self.cidr_block} with network.az_number {self.az_number} makes {count} /{prefix} "
+            f"subnet(s): {self.instance_room()} instance addresses ({RESERVED_PER_SUBNET} per subnet are AWS's)"
+        )
 
     def warnings(self) -> list[str]:
         """Settings that are valid but risky, in operator words (printed by plan and config validate)."""

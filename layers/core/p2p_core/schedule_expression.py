@@ -28,8 +28,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from p2p_core.durations import UNITS, parse_duration
+from p2p_core.rfc3339 import EARLIEST_TIME, LATEST_TIME
 from p2p_core.validation import show_value
 
+_LONGEST = {unit: (LATEST_TIME - EARLIEST_TIME) // UNITS[unit] for unit in ("minute", "hour", "day")}
 _RATE = re.compile(r"^rate\((\d+) (minute|hour|day)s?\)$")
 _CRON = re.compile(r"^cron\(([^()]+)\)$")
 _MONTHS = {
@@ -251,6 +253,8 @@ def normalize_schedule(text: str) -> str:
         count = int(match.group(1))
         if count < 1:
             raise ValueError(f"rate must be at least 1, got {show_value(text)}")
+        if count > _LONGEST[match.group(2)]:  # it would never fire: nothing is scheduled beyond LATEST_TIME
+            raise ValueError(f"rate {show_value(text)} is longer than AWS can schedule (until {LATEST_TIME.year})")
         return _rate(count, match.group(2))
     if _CRON.match(text) is not None:
         return normalize_cron(text)  # EventBridge's cron rules live in p2p_core.schedule_expression
@@ -259,6 +263,8 @@ def normalize_schedule(text: str) -> str:
             f"not a schedule expression {show_value(text)}: use 'rate(15 minutes)' or 'cron(0/15 * * * ? *)'"
         )
     delta = parse_duration(text)
+    if delta > LATEST_TIME - EARLIEST_TIME:
+        raise ValueError(f"schedule {show_value(text)} is longer than AWS can schedule (until {LATEST_TIME.year})")
     minutes, rest = divmod(int(delta.total_seconds()), 60)
     if rest or minutes < 1:
         raise ValueError(f"schedule must be a whole number of minutes (at least 1), got {show_value(text)}")

@@ -14,8 +14,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from p2p_core.config import ConfigItem
+from p2p_core.durations import format_duration
 from p2p_core.models.observed import WindowAnchor
 from p2p_core.models.window import Window
+from p2p_core.rfc3339 import format_time, outside_schedules, schedulable
+from p2p_core.validation import ConfigError, FieldError
 
 
 def window_anchor(config: ConfigItem, recorded: WindowAnchor | None, now: datetime) -> WindowAnchor:
@@ -35,11 +38,26 @@ def restarts_window(before: ConfigItem | None, after: ConfigItem) -> bool:
 
 
 def effective_window(config: ConfigItem, anchor: datetime) -> Window:
-    """S = start_time + start_offset; E = stop_time, or S + run_duration, or none."""
+    """S = start_time + start_offset; E = stop_time, or S + run_duration, or none.
+
+    Raises ConfigError naming the field when S or E falls beyond what AWS schedules accept.
+    """
     base = anchor if config.start_time == "now" else config.start_time
     assert isinstance(base, datetime)
     start = (base + config.start_offset).replace(microsecond=0)
-    if config.stop_time is not None:
-        return Window(start=start, stop=config.stop_time.replace(microsecond=0), anchor=anchor)
     after = config.stop_after()
-    return Window(start=start, stop=start + after if after is not None else None, anchor=anchor)
+    if config.stop_time is not None:
+        stop: datetime | None = config.stop_time.replace(microsecond=0)
+    else:
+        stop = start + after if after is not None else None
+    found: list[FieldError] = []
+    if not schedulable(start):  # the fields are bounded one by one (config.py); their sum is checked here
+        named = "start_offset" if config.start_time == "now" else "start_time"
+        value = format_duration(config.start_offset) if named == "start_offset" else format_time(base)
+        found.append(FieldError(named, value, f"start_time + start_offset: {outside_schedules(start)}"))
+    if stop is not None and after is not None and not schedulable(stop):
+        reason = f"start + run_duration: {outside_schedules(stop)}"
+        found.append(FieldError("run_duration", format_duration(after), reason))
+    if found:
+        raise ConfigError(found)
+    return Window(start=start, stop=stop, anchor=anchor)

@@ -11,7 +11,6 @@ import base64
 import hashlib
 import ipaddress
 import json
-import math
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -22,7 +21,7 @@ from p2p_core.config import ConfigItem
 from p2p_core.instance import UBUNTU_ARCH, InstanceSettings
 from p2p_core.models.deployment import Deployment
 from p2p_core.models.observed import SecurityRule
-from p2p_core.network import NetworkSettings
+from p2p_core.network import NetworkSettings, subnet_prefix
 
 ANYWHERE = "0.0.0.0/0"
 ANYWHERE_V6 = "::/0"
@@ -30,7 +29,6 @@ TAGGED_AT_LAUNCH = ("instance", "volume", "network-interface")
 _UBUNTU = "/aws/service/canonical/ubuntu/server/{release}/stable/current/{arch}/hvm/{disk}/ami-id"
 # Canonical publishes 24.04 on gp3 root volumes and 22.04 on gp2
 _DISK = {"24.04": "ebs-gp3", "22.04": "ebs-gp2"}
-SMALLEST_SUBNET_PREFIX = 28  # AWS subnets stop at /28
 SUBNET_IPV6_PREFIX = 64  # AWS gives a subnet exactly a /64 of the VPC's /56
 
 
@@ -119,7 +117,7 @@ def free_blocks(vpc_cidr: str, az_number: int, used: set[str]) -> list[str]:
     The size leaves at least one spare block, so a later larger az_number still finds room.
     """
     net = ipaddress.IPv4Network(vpc_cidr)
-    prefix = min(SMALLEST_SUBNET_PREFIX, net.prefixlen + max(1, math.ceil(math.log2(max(az_number, 1)))))
+    prefix = subnet_prefix(net, az_number)
     if prefix < net.prefixlen:
         return []
     taken = [ipaddress.IPv4Network(c) for c in used]

@@ -13,6 +13,9 @@ DescribeScalingActivities with nothing. The emulator:
 - fixes moto 5.2.5's crash (HTTP 500) when a group scales after a new launch template version
   with UserData: CreateLaunchTemplateVersion stored UserData as plain text where every reader
   expects moto's base64 type (CreateLaunchTemplate converts it; the version path did not);
+- launches only as many instances as the group's subnets have free addresses (moto put every one in the
+  first subnet and crashed with HTTP 500 once it was full): the group fills its subnets in order, and the
+  rest fails as AWS says it, `InsufficientFreeAddressesInSubnet`, so the region is `degraded`;
 - records the launch template version each instance was launched from, as AWS reports it in
   DescribeAutoScalingGroups and the instance's `aws:ec2launchtemplate:version` tag (moto reports
   every instance on the template's default version, whatever launched it).
@@ -53,6 +56,9 @@ LAUNCH_FAILURES = {
         "the specified AMI. Specify an instance type and an AMI that have matching architectures, and try again."
     ),
     "InvalidBlockDeviceMapping": "Volume of size 1GB is smaller than snapshot, expect size >= 8GB",
+    "InsufficientFreeAddressesInSubnet": (
+        "There are not enough free addresses in subnet '{subnet}' to satisfy the requested number of instances."
+    ),
 }
 ACTIVITIES_KEPT = 50
 
@@ -143,13 +149,53 @@ def _launch(self: FakeAutoScalingGroup, count_needed: int, propagated_tags: dict
         code = _failing.get(self.region)
     if code is not None:
         zone = sorted(self.availability_zones or [f"{self.region}a"])[0]
-        reason = LAUNCH_FAILURES[code].format(type=self.instance_type, zone=zone) + " Launching EC2 instance failed."
-        _record(self, "Launching a new EC2 instance.  Status Reason: " + reason, cause, "Failed", reason, zone)
+        subnet = (self.vpc_zone_identifier or "subnet-0").split(",")[0]
+        _record_failure(
+            self, LAUNCH_FAILURES[code].format(type=self.instance_type, zone=zone, subnet=subnet), cause, zone
+        )
         return
-    _original_launch(self, count_needed, propagated_tags)
+    left = _launch_in_free_subnets(self, count_needed, propagated_tags)
     for state in self.instance_states[before:]:
         description = f"Launching a new EC2 instance: {state.instance.id}"
         _record(self, description, cause, "Successful", None, state.availability_zone or "")
+    if left is not None:
+        subnet, zone = left
+        _record_failure(self, LAUNCH_FAILURES["InsufficientFreeAddressesInSubnet"].format(subnet=subnet), cause, zone)
+
+
+def _launch_in_free_subnets(
+    group: FakeAutoScalingGroup, count_needed: int, propagated_tags: dict[str, str]
+) -> tuple[str, str] | None:
+    """Launch `count_needed` in the group's subnets, in order, as many as each has free addresses; the last
+    full subnet and its zone when some could not be launched (None when all were)."""
+    subnet_ids = [s for s in (group.vpc_zone_identifier or "").split(",") if s]
+    if not subnet_ids:
+        _original_launch(group, count_needed, propagated_tags)
+        return None
+    ec2 = group.autoscaling_backend.ec2_backend
+    left, full = count_needed, None
+    try:
+        for subnet_id in subnet_ids:
+            subnet = ec2.get_subnet(subnet_id)
+            # moto's own address generator may know fewer free addresses than its ENIs say: the smaller
+            fits = min(
+                left, subnet.available_ip_address_count, subnet._available_ip_addresses - len(subnet._subnet_ips)
+            )
+            if fits:
+                group.vpc_zone_identifier = subnet_id  # moto launches in the first subnet it names
+                _original_launch(group, fits, dict(propagated_tags))
+            left -= fits
+            full = (subnet_id, subnet.availability_zone)
+            if not left:
+                return None
+    finally:
+        group.vpc_zone_identifier = ",".join(subnet_ids)
+    return full
+
+
+def _record_failure(group: FakeAutoScalingGroup, reason: str, cause: str, zone: str) -> None:
+    reason += " Launching EC2 instance failed."
+    _record(group, "Launching a new EC2 instance.  Status Reason: " + reason, cause, "Failed", reason, zone)
 
 
 def _record(

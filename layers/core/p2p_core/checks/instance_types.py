@@ -22,13 +22,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.config import ConfigItem
 from p2p_core.models.deployment import Deployment
 from p2p_core.models.plan import Plan, RegionPlan
-from p2p_core.reconciler.errors import error_code
+from p2p_core.reconciler.errors import AWS_ERRORS, error_code
 from p2p_core.validation import ConfigError, FieldError, show_value
 
 NOT_OFFERED = "InstanceTypeNotOffered"
@@ -89,7 +89,7 @@ def _offered(clients: ClientFactory, kinds: tuple[str, ...], region: str) -> set
         found = clients.client("ec2", region).describe_instance_type_offerings(
             LocationType="region", Filters=[{"Name": "instance-type", "Values": list(kinds)}]
         )["InstanceTypeOfferings"]
-    except (ClientError, BotoCoreError):
+    except AWS_ERRORS:
         return None
     return {str(o.get("InstanceType")) for o in found} & set(kinds)
 
@@ -106,7 +106,7 @@ def _check_architecture(clients: ClientFactory, config: ConfigItem, kinds: list[
             message = f"{shown} is not an EC2 instance type offered in {region} or a region built"
             raise ConfigError([FieldError(field, asked[0] if len(asked) == 1 else asked, message)]) from None
         return  # EC2 could not say: launching will, and the reconciler names it
-    except BotoCoreError:
+    except AWS_ERRORS:
         return
     wrong = []
     for described_type in described["InstanceTypes"]:

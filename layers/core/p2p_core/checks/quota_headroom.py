@@ -13,11 +13,12 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.config import ConfigItem
 from p2p_core.quota import QuotaHeadroom, counts_as_standard, on_demand_vcpu_quota, peak_instances, vcpus_per_instance
+from p2p_core.reconciler.errors import AWS_ERRORS
 from p2p_core.storage.config import to_dynamodb
 from p2p_core.storage.status import QUOTA_KEY, Status
 
@@ -64,14 +65,14 @@ def _vcpus(clients: ClientFactory, known: dict[str, QuotaHeadroom], kind: str, r
             return seen.vcpus_each, None
     try:
         return vcpus_per_instance(clients.client("ec2", region), [kind]).get(kind, 0), None
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         return 0, _why(exc)
 
 
 def _quota(clients: ClientFactory, region: str) -> tuple[float | None, str | None]:
     try:
         return on_demand_vcpu_quota(clients.client("service-quotas", region)), None
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         return None, _why(exc)
 
 

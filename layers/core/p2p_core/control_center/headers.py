@@ -6,35 +6,19 @@ import json
 from typing import Any
 
 from p2p_core.config import ConfigItem
+from p2p_core.control_center.served import FIELD_OF_HEADER
 from p2p_core.durations import format_duration
 from p2p_core.models.window import Window
 from p2p_core.rfc3339 import format_time
 
 NOT_SET = "-"  # "use your default" / "none", as in the seed project
-_FIELD_OF_HEADER = {
-    "cc-w-s-expression": "schedule_expression",
-    "cc-w-a-desired-capacity": "desired_capacity",
-    "cc-w-a-start": "start_time",
-    "cc-w-a-start-offset": "start_offset",
-    "cc-w-a-stop": "stop_time",
-    "cc-a-delay": "agent.delay",
-    "cc-a-force-run": "agent.force_run",
-    "cc-a-main-run": "agent.main_run",
-    "cc-a-pre-run": "agent.pre_run",
-    "cc-a-post-run": "agent.post_run",
-    "cc-a-repository": "agent.repository",
-    "cc-a-type": "agent.type",
-    "cc-a-desired-capacity": "desired_capacity",
-    "cc-a-start": "start_time",
-    "cc-a-stop": "stop_time",
-}
 
 
 def header_field(name: str | None) -> str:
     """The config field a header's value comes from (`cc-a-main-run` -> `agent.main_run`)."""
     if name is None:
         return "control_center"
-    return _FIELD_OF_HEADER.get(name, f"control_center.extra_headers.{name}")
+    return FIELD_OF_HEADER.get(name, f"control_center.extra_headers.{name}")
 
 
 def compact(value: Any) -> str:

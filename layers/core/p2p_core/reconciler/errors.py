@@ -5,6 +5,11 @@ from __future__ import annotations
 import re
 
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+from botocore.parsers import ResponseParserError
+
+# what a call to AWS may raise about its answer: an error answer (after botocore's retries), a transport
+# failure, or an answer botocore could not parse (a proxy's HTML page; not a BotoCoreError)
+AWS_ERRORS: tuple[type[Exception], ...] = (ClientError, BotoCoreError, ResponseParserError)
 
 _DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedAccess"}
 # a region that is not enabled for the account answers with these (opt-in regions)

@@ -13,8 +13,6 @@ import time
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.config import ConfigItem
 from p2p_core.market import recorded_not_offered, region_buying
@@ -26,7 +24,7 @@ from p2p_core.reconciler.adopt import readopt
 from p2p_core.reconciler.asg import apply_schedule, ensure_asg, set_capacity, settle_due_actions
 from p2p_core.reconciler.context import RegionContext, tag_dict
 from p2p_core.reconciler.decommission import decommission
-from p2p_core.reconciler.errors import ReconcileError, describe_failure
+from p2p_core.reconciler.errors import AWS_ERRORS, ReconcileError, describe_failure
 from p2p_core.reconciler.launch import ensure_launch_template, ensure_log_group
 from p2p_core.reconciler.launches import LaunchCheck, check_launches, read_group
 from p2p_core.reconciler.network import ensure_network, remove_surplus_subnets
@@ -34,17 +32,21 @@ from p2p_core.reconciler.observe import discover, find_asgs, live_asgs, read_reg
 from p2p_core.reconciler.refresh import Rollout, group_version
 from p2p_core.wanted import BuildInputs
 
-_FAILURES = (ClientError, BotoCoreError, ReconcileError)
+_FAILURES: tuple[type[Exception], ...] = (*AWS_ERRORS, ReconcileError)
 
 
 def observe_region(
     clients: ClientFactory, deployment: Deployment, config: ConfigItem | None, region: str
 ) -> ObservedRegion:
-    """The region's managed resources as the planner verifies them; an AWS error becomes `error`."""
+    """The region's managed resources as the planner verifies them; an AWS error becomes `error`.
+
+    Whatever goes wrong reading one region (an error answer, one botocore cannot parse, one missing a field)
+    is that region's error: Plan goes on with the others, and the region's reconcile records it (SPEC §4).
+    """
     ctx = RegionContext.build(clients, deployment, region)
     try:
         return read_region(ctx, logs_enabled=config.logs.enabled if config else False)
-    except _FAILURES as exc:
+    except Exception as exc:
         code, message = describe_failure(exc)
         return ObservedRegion(region=region, error=ObserveError(code=code, message=message))
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from p2p_core.config import ConfigItem
 from p2p_core.models.events import StepOutcome
@@ -30,12 +30,14 @@ from p2p_core.models.results import RegionResult
 from p2p_core.quota import QuotaHeadroom
 from p2p_core.rfc3339 import format_time, parse_time
 from p2p_core.storage.config import from_dynamodb, to_dynamodb
+from p2p_core.storage.tolerant import read_tolerantly
 
 STATUS_KEY = "status"
 DETAILED_RUNS = 0  # recent runs keep each region's status, counts and errors; the actions are in `last_run` and
 # in `regions` (each region's last changes): not twice more in the history, read and billed at every check
 RECENT_RUNS_BYTES = 200_000  # DynamoDB refuses an item over 400 KB: the history never takes half of it
 CHECKS_KEY = "status#checks"
+CHECK_FIELDS = ("last_check", "quiet_checks", "quiet_since")
 QUOTA_KEY = "status#quota"  # checks/quota_headroom.py writes it at most hourly, so the status item is not rewritten
 RECENT_RUNS = 20
 WRITE_ATTEMPTS = 8
@@ -64,6 +66,12 @@ class RunRecord(BaseModel):
     schedule: StepOutcome | None = None
     errors: list[str] = Field(default_factory=list)
     follow_up: str | None = Field(None, description="the run started because the config changed during this one")
+
+    @field_validator("started_at", "finished_at")
+    @classmethod
+    def _rfc3339(cls, value: str) -> str:
+        parse_time(value)  # a time edited into something else makes the record unreadable, not `status` crash
+        return value
 
     @property
     def failed_regions(self) -> list[RegionResult]:
@@ -154,6 +162,27 @@ class Status(BaseModel):
     last_check: RunRecord | None = Field(None, description="the last quiet scheduled check (its own item)")
     quiet_checks: int = Field(0, description="quiet scheduled checks recorded since `quiet_since`")
     quiet_since: str | None = None
+    warnings: list[str] = Field(
+        default_factory=list, exclude=True, description="parts of the stored items that were unreadable, left out"
+    )
+    _damaged: set[str] = PrivateAttr(default_factory=set)
+    _stored_revision: Any = PrivateAttr(None)
+
+    @property
+    def damaged(self) -> set[str]:
+        """The fields that were unreadable as stored (what is left of them is in the model)."""
+        return set(self._damaged)
+
+    @property
+    def stored_revision(self) -> Any:
+        """The revision as stored, even when damaged: what the next write is conditional on."""
+        return self._stored_revision if "revision" in self._damaged else self.revision
+
+    def repaired(self, written: set[str]) -> dict[str, Any]:
+        """The status item's damaged fields a write does not set anyway, as read (None: removed)."""
+        own = self.damaged - written - {*CHECK_FIELDS, "quota_headroom", "revision", "warnings"}
+        dumped = self.model_dump(mode="json", include=own, exclude_none=True)
+        return {name: dumped.get(name) or None for name in sorted(own)}
 
     def run(self, execution: str) -> RunRecord | None:
         """The recorded run of that execution name: the last run, skipped run or quiet check in full, else one of
@@ -192,6 +221,10 @@ class Status(BaseModel):
         return WindowAnchor(digest=config.window_digest(), since=legacy) if legacy is not None else None
 
 
+def _revision_damaged(loaded: Status | None) -> bool:
+    return loaded is not None and "revision" in loaded.damaged
+
+
 class StatusStore:
     """Reads and updates the status item in the config table."""
 
@@ -204,31 +237,43 @@ class StatusStore:
         found = self._item(STATUS_KEY)
         checks = self._item(CHECKS_KEY)
         quota = self._item(QUOTA_KEY)  # a status item written before it had its own item holds it itself
-        return Status.model_validate(
+        status, warnings, damaged = read_tolerantly(
+            Status,
             {
                 **found,
-                **{k: checks[k] for k in ("last_check", "quiet_checks", "quiet_since") if k in checks},
+                **{k: checks[k] for k in CHECK_FIELDS if k in checks},
                 **{k: quota[k] for k in ("quota_headroom",) if k in quota},
-            }
+            },
         )
+        status.warnings = [f"status item: {w}; the next run rewrites it" for w in warnings]
+        status._damaged = damaged
+        status._stored_revision = found.get("revision")  # the write after this read is conditional on it
+        return status
 
     def _item(self, key: str) -> dict[str, Any]:
         found = self._db.get_item(TableName=self._table, Key={"pk": {"S": key}}, ConsistentRead=True)
         item: dict[str, Any] = from_dynamodb(found.get("Item", {}))
         return item
 
-    def remember_anchor(self, anchor: WindowAnchor) -> WindowAnchor:
+    def remember_anchor(self, anchor: WindowAnchor, loaded: Status | None = None) -> WindowAnchor:
         """Record `anchor` unless one for the same window digest is there already; return the one in force.
 
-        Plan records it once its plan is made (a Plan that fails writes nothing but its lease).
+        Plan records it once its plan is made (a Plan that fails writes nothing but its lease); `loaded` is the
+        status it read (a revision damaged by hand cannot be added to: it starts again).
         """
         value = {"digest": anchor.digest, "since": format_time(anchor.since)}
+        update = (
+            "SET window_anchor = :a, revision = :one REMOVE first_seen"
+            if _revision_damaged(loaded)
+            else "SET window_anchor = :a REMOVE first_seen ADD revision :one"
+        )
         try:
             self._db.update_item(
                 TableName=self._table,
                 Key={"pk": {"S": STATUS_KEY}},
-                UpdateExpression="SET window_anchor = :a REMOVE first_seen ADD revision :one",
-                ConditionExpression="attribute_not_exists(window_anchor) OR window_anchor.digest <> :d",
+                UpdateExpression=update,
+                # no digest there (none recorded, or a value damaged by hand): recorded now
+                ConditionExpression="attribute_not_exists(window_anchor.digest) OR window_anchor.digest <> :d",
                 ExpressionAttributeValues=to_dynamodb({":a": value, ":d": anchor.digest, ":one": 1}),
             )
         except self._db.exceptions.ConditionalCheckFailedException:
@@ -244,7 +289,7 @@ class StatusStore:
             # below is conditional on its revision, so a stale one is only retried
             status, loaded = loaded or self.load(), None
             if status.is_quiet_check(run, managed_regions):
-                self._record_check(run)
+                self._record_check(run, damaged=bool(status.damaged & set(CHECK_FIELDS)))
                 return
             recent = recent_runs([run, *status.recent_runs])
             as_last = "last_skipped" if run.status == "skipped" else "last_run"  # a skip never hides a real result
@@ -258,15 +303,21 @@ class StatusStore:
                 fields["regions"] = {name: r.model_dump(mode="json", exclude_none=True) for name, r in regions.items()}
             if managed_regions is not None:
                 fields["managed_regions"] = sorted(managed_regions)
-            names = {f"#{i}": name for i, name in enumerate(fields)}
+            fields.update(status.repaired(set(fields)))
+            removed = [name for name, value in fields.items() if value is None]
+            fields = {name: value for name, value in fields.items() if value is not None}
+            names = {f"#{i}": name for i, name in enumerate([*fields, *removed])}
             values = {f":{i}": value for i, value in enumerate(fields.values())}
             # read-modify-write: only if nobody wrote since our read, else read again (runs may finish together)
-            values[":read"] = status.revision
+            values[":read"] = status.stored_revision
+            update = "SET " + ", ".join(f"#{i} = :{i}" for i in range(len(fields)))
+            if removed:
+                update += " REMOVE " + ", ".join(f"#{i}" for i in range(len(fields), len(names)))
             try:
                 self._db.update_item(
                     TableName=self._table,
                     Key={"pk": {"S": STATUS_KEY}},
-                    UpdateExpression="SET " + ", ".join(f"#{i} = :{i}" for i in range(len(fields))),
+                    UpdateExpression=update,
                     ConditionExpression="attribute_not_exists(revision) OR revision = :read"
                     if status.revision == 0
                     else "revision = :read",
@@ -278,13 +329,15 @@ class StatusStore:
                 continue
         raise RuntimeError(f"status item kept changing: run {run.execution} not recorded after {WRITE_ATTEMPTS} tries")
 
-    def _record_check(self, run: RunRecord) -> None:
-        """The last quiet check, counted since the first one (one small write, whatever the region count)."""
+    def _record_check(self, run: RunRecord, damaged: bool = False) -> None:
+        """The last quiet check, counted since the first one (one small write, whatever the region count);
+        `damaged`: the checks item was unreadable, so the count starts again."""
         self._db.update_item(
             TableName=self._table,
             Key={"pk": {"S": CHECKS_KEY}},
-            UpdateExpression="SET last_check = :run, quiet_since = if_not_exists(quiet_since, :t) "
-            "ADD quiet_checks :one",
+            UpdateExpression="SET last_check = :run, quiet_since = :t, quiet_checks = :one"
+            if damaged
+            else "SET last_check = :run, quiet_since = if_not_exists(quiet_since, :t) ADD quiet_checks :one",
             ExpressionAttributeValues=to_dynamodb(
                 {":run": run.model_dump(mode="json", exclude_none=True), ":t": run.started_at, ":one": 1}
             ),
@@ -296,7 +349,9 @@ class StatusStore:
         key, field = (
             (CHECKS_KEY, "last_check") if status.run(execution) is status.last_check else (STATUS_KEY, "last_run")
         )
-        update = f"SET {field}.follow_up = :f" + (" ADD revision :one" if key == STATUS_KEY else "")
+        update = f"SET {field}.follow_up = :f"
+        if key == STATUS_KEY:
+            update += ", revision = :one" if _revision_damaged(status) else " ADD revision :one"
         values = {":f": {"S": follow_up}, ":e": {"S": execution}}
         if key == STATUS_KEY:
             values[":one"] = {"N": "1"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -31,6 +32,7 @@ from p2p_core.workflow.schedule_step import current_expression
 
 # enough threads to observe 34 regions in about the time of one; each thread mostly waits on the network
 OBSERVE_THREADS = 34
+log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 
@@ -87,6 +89,8 @@ def _observe_and_plan(
     db = clients.client("dynamodb", deployment.home_region)
     store = StatusStore(db, deployment.config_table)
     status = store.load()
+    for warning in status.warnings:  # damaged by hand: this run's record rewrites it (storage/tolerant.py)
+        log.warning(warning)
     recorded = status.recorded_anchor(config)
     anchor = window_anchor(config, recorded, now)
     enabled = enabled_regions(clients, deployment)
@@ -107,7 +111,7 @@ def _observe_and_plan(
     planned = plan(config, observed, now, build=build_inputs(config, deployment), control_center_code=code)
     the_plan = check_instance_type(clients, deployment, config, planned)
     if remember and anchor != status.window_anchor:  # new start fields (or a legacy anchor): recorded once planned
-        store.remember_anchor(anchor)  # only the lease holder records, so this is the anchor in force
+        store.remember_anchor(anchor, status)  # only the lease holder records, so this is the anchor in force
     if remember:  # so status and run --wait warn before AWS refuses launches; a quota is read at most hourly
         usable = sorted(set(config.selected_regions()) & set(enabled))
         headroom = record_quota_headroom(clients, db, deployment.config_table, config, status, usable, now)
