@@ -14,10 +14,12 @@
    not enabled in the account (`regions`), EC2's vCPU quota and the account's ListRegions (`quotas`),
    Local Zones (`zones`), ClientToken idempotency (`idempotency`), blackhole routes and subnets in
    use (`network`), DynamoDB's atomic conditional writes (`wire.atomic`), Auto Scaling instance
-   refreshes and each instance's launch template version (`refresh`). `wire` is the one hook on
-   moto's request dispatch they share.
+   refreshes and each instance's launch template version (`refresh`), the account's Lambda
+   concurrency and GetAccountSettings (`lambda_concurrency`). `wire` is the one hook on moto's
+   request dispatch they share.
 4. Step Functions: the `states:startExecution` integration the watcher (Express) uses, which moto
-   passes to boto3 with the ASL's casing (`express`).
+   passes to boto3 with the ASL's casing (`express`); a refused Lambda invoke named `Lambda.<code>`
+   in the Task's failure, as the Retry blocks expect (`task_errors`).
    `reset_behaviours()` gives the default account: eventual consistency on (1 failing use), the
    us-east-1 Local Zone, every region enabled, a new account's vCPU quota, launches succeeding,
    refreshes done at the first look.
@@ -48,12 +50,14 @@ from p2pctl.emulator.shims import (
     consistency,
     express,
     idempotency,
+    lambda_concurrency,
     launches,
     mixed,
     network,
     quotas,
     refresh,
     regions,
+    task_errors,
     wire,
     zones,
 )
@@ -62,6 +66,7 @@ from p2pctl.emulator.shims.images import UBUNTU_IMAGES as UBUNTU_IMAGES
 from p2pctl.emulator.shims.images import complete_instance_type_offerings as complete_instance_type_offerings
 from p2pctl.emulator.shims.images import seed_public_parameters as seed_public_parameters
 from p2pctl.emulator.shims.images import use_small_image_catalogue as use_small_image_catalogue
+from p2pctl.emulator.shims.lambda_concurrency import set_lambda_concurrency as set_lambda_concurrency
 from p2pctl.emulator.shims.launches import LAUNCH_FAILURES as LAUNCH_FAILURES
 from p2pctl.emulator.shims.launches import clear_launch_failures as clear_launch_failures
 from p2pctl.emulator.shims.launches import fail_launches as fail_launches
@@ -125,10 +130,12 @@ def install() -> None:
         LambdaSimpleBackend.invoke = _invoke  # type: ignore[method-assign]
         cloudfront.install()
         express.install()
+        task_errors.install()
         wire.install()
         wire.atomic("dynamodb", "PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems")
         for behaviour in (
             regions,
+            lambda_concurrency,
             quotas,
             consistency,
             idempotency,
@@ -144,13 +151,14 @@ def install() -> None:
 
 def reset_behaviours() -> None:
     """The default emulated account: eventual consistency (1 failing use), all regions enabled, launches ok,
-    a new account's on-demand vCPU quota."""
+    a new account's on-demand vCPU quota, Lambda's default concurrency (1,000)."""
     eventual_consistency(consistency.DEFAULT_UNSEEN_USES)
     disable_regions([])
     reset_quotas()
     clear_launch_failures()
     refresh_pace(0)
     idempotency.forget_tokens()
+    set_lambda_concurrency(lambda_concurrency.DEFAULT_CONCURRENCY)
 
 
 def register_function(name: str, target: HandlerTarget) -> None:
@@ -179,6 +187,11 @@ def _invoke(
     if target is None:
         return _original_invoke(self, function_name, qualifier, body, headers, response_headers)
     event = json.loads(body) if body else {}
+    with lambda_concurrency.admitted():  # beyond the account's concurrency: TooManyRequestsException, as Lambda
+        return _run_handler(target, function_name, event, response_headers)
+
+
+def _run_handler(target: HandlerTarget, function_name: str, event: Any, response_headers: Any) -> bytes:
     try:
         for hook in list(_faults):
             fault = hook(target.logical_id, event)
