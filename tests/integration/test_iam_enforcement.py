@@ -64,6 +64,8 @@ RECONCILER_STATEMENTS = {
     "ObserveRegionsPolicy/#1": ("GetParameter", "ssm:GetParameter"),
     # Plan's quota read only warns: the run goes on, and the status item says why the headroom is unknown
     "ObserveRegionsPolicy/ReadOnDemandVcpuQuota": ("QuotaHeadroom", "servicequotas:GetServiceQuota"),
+    # ... and AWS's default, read when the quota was never applied (test_quota_headroom.py revokes it there)
+    "ObserveRegionsPolicy/ReadDefaultVcpuQuota": ("QuotaHeadroom", "servicequotas:GetAWSDefaultServiceQuota"),
     "ReconcileRegionsPolicy/CreateTaggedNetworkAndTemplates": ("CreateVpc", "ec2:CreateVpc"),
     "ReconcileRegionsPolicy/CreateInOwnVpc": ("CreateSubnet", "ec2:CreateSubnet"),
     "ReconcileRegionsPolicy/TagOnlyWhileCreating": ("CreateVpc", "ec2:CreateTags"),
@@ -103,6 +105,8 @@ def test_without_a_reconciler_statement_a_named_step_fails(
 ) -> None:
     operation, action = failure
     ENFORCER.revoke(statement)
+    if action == "servicequotas:GetAWSDefaultServiceQuota":
+        shims.quotas_applied(False)  # only a quota never applied falls back to its default
     fresh_region_with_a_future_start(world)
     run = world.run()
     if operation == "QuotaHeadroom":

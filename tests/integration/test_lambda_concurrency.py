@@ -104,7 +104,9 @@ def test_without_the_account_settings_the_map_runs_at_max_concurrency_and_thrott
 ) -> None:
     # Plan may not read the settings: the Map keeps MaxConcurrency (34); 2 regions and the 2 other branches
     # exceed a concurrency of 3, and the throttled invoke is retried as Lambda.TooManyRequestsException
-    (statement,) = [s.name for s in world.stack.principals["PlanFunction"].statements if "ReadLambdaConcurrency" in s.name]
+    (statement,) = [
+        s.name for s in world.stack.principals["PlanFunction"].statements if "ReadLambdaConcurrency" in s.name
+    ]
     ENFORCER.revoke(statement)
     shims.set_lambda_concurrency(3)
     world.put_config(regions=[HOME, "us-east-1"], desired_capacity=0)

@@ -27,6 +27,7 @@ from moto.server import ThreadedMotoServer
 
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.control_center import publish
+from p2p_core.quota import SPOT_QUOTA
 from p2p_core.regions import commercial_regions
 from p2p_core.schedule_expression import Cron, schedule_period
 from p2pctl.emulator import shims
@@ -69,6 +70,8 @@ class LocalRuntime:
     failing_launches: dict[str, str] = field(default_factory=dict)  # region -> EC2 error code of its launches
     refresh_seconds: float = REFRESH_SECONDS  # between two batches of an instance refresh
     vcpu_quotas: dict[str, float] = field(default_factory=dict)  # region (or "all") -> on-demand vCPU quota
+    spot_quotas: dict[str, float] = field(default_factory=dict)  # region (or "all") -> Spot vCPU quota
+    lambda_concurrency: int | None = None  # the account's Lambda ConcurrentExecutions (None: Lambda's 1,000)
     control_center_domain: str = ""  # ControlCenterDomainName: a second listener stands in for it
     log: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr, flush=True))
     stack: EmulatedStack | None = None
@@ -148,6 +151,12 @@ class LocalRuntime:
         for region, vcpus in self.vcpu_quotas.items():
             shims.set_quota(region, vcpus)
             self.log(f"on-demand vCPU quota in {region}: {vcpus:g}")
+        for region, vcpus in self.spot_quotas.items():
+            shims.set_quota(region, vcpus, SPOT_QUOTA)
+            self.log(f"Spot vCPU quota in {region}: {vcpus:g}")
+        if self.lambda_concurrency is not None:
+            shims.set_lambda_concurrency(self.lambda_concurrency)
+            self.log(f"Lambda concurrency of the account: {self.lambda_concurrency} (invokes beyond it are throttled)")
         if disabled:
             self.log(f"regions not enabled in the emulated account: {', '.join(disabled)}")
         for region, code in self.failing_launches.items():

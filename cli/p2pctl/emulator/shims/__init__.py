@@ -70,6 +70,7 @@ from p2pctl.emulator.shims.lambda_concurrency import set_lambda_concurrency as s
 from p2pctl.emulator.shims.launches import LAUNCH_FAILURES as LAUNCH_FAILURES
 from p2pctl.emulator.shims.launches import clear_launch_failures as clear_launch_failures
 from p2pctl.emulator.shims.launches import fail_launches as fail_launches
+from p2pctl.emulator.shims.quotas import quotas_applied as quotas_applied
 from p2pctl.emulator.shims.quotas import reset_quotas as reset_quotas
 from p2pctl.emulator.shims.quotas import set_quota as set_quota
 from p2pctl.emulator.shims.refresh import advance_refreshes as advance_refreshes

@@ -115,7 +115,14 @@ def _account_settings(request: wire.Request) -> TYPE_RESPONSE | None:
     limit = lambda_concurrency()
     return request.answer(
         {
-            "AccountLimit": {**_CODE_SIZE_LIMITS, "ConcurrentExecutions": limit, "UnreservedConcurrentExecutions": limit},
-            "AccountUsage": {"TotalCodeSize": sum(int(f.code_size) for f in functions), "FunctionCount": len(functions)},
+            "AccountLimit": {
+                **_CODE_SIZE_LIMITS,
+                "ConcurrentExecutions": limit,
+                "UnreservedConcurrentExecutions": limit,
+            },
+            "AccountUsage": {
+                "TotalCodeSize": sum(int(f.code_size) for f in functions),
+                "FunctionCount": len(functions),
+            },
         }
     )

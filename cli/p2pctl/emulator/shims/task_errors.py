@@ -8,12 +8,14 @@ throttled region would be caught as failed at once. The emulator names it as AWS
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from botocore.exceptions import ClientError
+from moto.stepfunctions.parser.api import LambdaFunctionFailedEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import StateTaskLambda
+from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
 _original_from_error = StateTaskLambda._from_error
 
@@ -23,7 +25,9 @@ def _from_error(self: Any, env: Any, ex: Exception) -> Any:
     if not isinstance(ex, ClientError):
         return failure
     name = f"Lambda.{ex.response.get('Error', {}).get('Code', 'AWSLambdaException')}"
-    details = {"lambdaFunctionFailedEventDetails": {"error": name, "cause": ex.response["Error"].get("Message", "")}}
+    cause = ex.response.get("Error", {}).get("Message", "")
+    failed = LambdaFunctionFailedEventDetails(error=name, cause=cause)
+    details = cast(EventDetails, {"lambdaFunctionFailedEventDetails": failed})  # moto's TypedDict is total
     return FailureEvent(env=env, error_name=CustomErrorName(name), event_type=failure.event_type, event_details=details)
 
 
