@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from botocore.awsrequest import AWSResponse, HTTPHeaders
@@ -49,6 +49,15 @@ class Principal:
     function_name: str
     role_arn: str
     statements: list[Statement]
+
+    @property
+    def context(self) -> dict[str, str]:
+        """The principal's own condition keys, in every request it makes (a role has no aws:username)."""
+        return {
+            "aws:PrincipalAccount": self.role_arn.split(":")[4],
+            "aws:PrincipalArn": self.role_arn,
+            "aws:PrincipalType": "AssumedRole",
+        }
 
     @property
     def assumed_role(self) -> str:
@@ -147,8 +156,9 @@ class Enforcer:
 
 
 def evaluate(principal: Principal, request: Request) -> Decision:
-    """One request against every statement of the principal's role."""
-    return decide(((s.name, s.body) for s in principal.statements), request)
+    """One request against every statement of the principal's role, with the principal's condition keys."""
+    with_principal = replace(request, context={**principal.context, **request.context})
+    return decide(((s.name, s.body) for s in principal.statements), with_principal)
 
 
 def _mark_internal(request: Any, **_: Any) -> None:
