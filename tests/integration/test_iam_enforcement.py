@@ -204,3 +204,24 @@ def test_the_watchers_plan_starts_the_follow_up_run_of_an_edit_only_with_its_sta
     assert check.states_entered == ["Plan", "Finalize"]
     assert "not authorized to perform: states:StartExecution " in str(check.cause)
     assert world.reconcile_runs() == runs_before
+
+
+def test_the_state_machines_role_authorizes_each_lambda_task_and_a_revoked_invoke_fails_the_task(
+    world: WorkflowWorld,
+) -> None:
+    machine = world.stack.principals["ReconcileStateMachine"]
+    assert machine.function_name == world.stack.state_machine_arn
+    plan_arn = world.stack.functions["PlanFunction"].function_arn
+    (invoke_plan,) = [s.name for s in machine.statements if plan_arn in str(s.body.get("Resource"))]
+    fresh_region_with_a_future_start(world)
+    assert world.run("allowed").status == "SUCCEEDED"
+    ENFORCER.revoke(invoke_plan)
+    run = world.run("denied")
+    assert run.status == "FAILED"
+    assert run.states_entered == ["Plan", "Finalize"]  # Plan's Catch: Finalize records why
+    failures = [e["lambdaFunctionFailedEventDetails"] for e in run.events if e["type"] == "LambdaFunctionFailed"]
+    assert [f["error"] for f in failures] == ["Lambda.AWSLambdaException", "RunFailed"]  # Plan's, then Finalize's
+    failed = failures[0]
+    assert f"is not authorized to perform: lambda:InvokeFunction on resource: {plan_arn}" in failed["cause"]
+    assert ":assumed-role/" in failed["cause"] and "AccessDeniedException" in failed["cause"]
+    assert "plan: Lambda.AWSLambdaException" in " ".join(world.status().last_run.errors)  # type: ignore[union-attr]

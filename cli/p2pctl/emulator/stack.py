@@ -160,6 +160,8 @@ def deploy_stack(
     _register_handlers(clients, emulated, code_dirs, physical, urls)
     if enforce_iam:
         _enforce_roles(emulated, for_moto, resolve)
+        machine_names = {logical: names[logical] for logical in machines}
+        emulated.principals.update(_state_machine_roles(transformed, resolve, machine_names))
     return emulated
 
 
@@ -172,6 +174,15 @@ def _enforce_roles(stack: EmulatedStack, template: dict[str, Any], resolve: Reso
     iam.enforce(principals)
     by_name = {p.function_name: p for p in principals}
     stack.principals = {logical: by_name[name] for logical, name in names.items()}
+
+
+def _state_machine_roles(template: dict[str, Any], resolve: Resolver, arns: dict[str, str]) -> dict[str, iam.Principal]:
+    """Each state machine's role, authorizing its Lambda tasks' invokes (shims/task_roles.py)."""
+    resources = template["Resources"]
+    roles = {k: resolve({"Fn::GetAtt": [k, "Arn"]}) for k, r in resources.items() if r["Type"] == "AWS::IAM::Role"}
+    found = iam.function_principals(template, resolve, arns, roles, shims.aws_managed_policy, role_property="RoleArn")
+    iam.authorize_state_machines(found)
+    return {logical: next(p for p in found if p.function_name == arn) for logical, arn in arns.items()}
 
 
 def _first(template: dict[str, Any], kind: str) -> dict[str, Any]:

@@ -1,6 +1,23 @@
 """IAM as AWS enforces it, for the emulator: every call a Lambda handler makes is authorized against its role."""
 
-from p2pctl.emulator.iam.enforce import ENFORCER, Denial, Enforcer, Principal, Statement, enforce
+from p2pctl.emulator.iam.enforce import (
+    ENFORCER,
+    Denial,
+    Enforcer,
+    Principal,
+    Statement,
+    authorize_state_machines,
+    enforce,
+)
 from p2pctl.emulator.iam.policies import function_principals
 
-__all__ = ["ENFORCER", "Denial", "Enforcer", "Principal", "Statement", "enforce", "function_principals"]
+__all__ = [
+    "ENFORCER",
+    "Denial",
+    "Enforcer",
+    "Principal",
+    "Statement",
+    "authorize_state_machines",
+    "enforce",
+    "function_principals",
+]

@@ -26,6 +26,7 @@ from p2pctl.emulator.iam.evaluate import Decision, Request, decide
 from p2pctl.emulator.iam.live import LiveState
 from p2pctl.emulator.iam.reference import UnknownToReference
 from p2pctl.emulator.iam.requests import AUTOSCALING_SERVICE, Call, Unresolvable, requests_for
+from p2pctl.emulator.shims import task_roles
 from p2pctl.emulator.shims.wire import INTERNAL_HEADER
 
 _PARAMS = "p2p_iam_params"
@@ -63,7 +64,8 @@ class Principal:
     def assumed_role(self) -> str:
         """The caller as AWS names it in an access-denied message."""
         account = self.role_arn.split(":")[4]
-        return f"arn:aws:sts::{account}:assumed-role/{self.role_arn.rsplit('/', 1)[-1]}/{self.function_name}"
+        session = self.function_name.rsplit(":", 1)[-1]  # a state machine's principal is named by its ARN
+        return f"arn:aws:sts::{account}:assumed-role/{self.role_arn.rsplit('/', 1)[-1]}/{session}"
 
     def without(self, statement_name: str) -> Principal:
         """The same role with one statement removed (tests: which step needs it)."""
@@ -207,3 +209,26 @@ def enforce(principals: list[Principal]) -> Enforcer:
         for principal in principals:
             ENFORCER.principals[principal.function_name] = principal
     return ENFORCER
+
+
+def authorize_state_machines(principals: list[Principal]) -> None:
+    """Authorize the Lambda tasks of these state machines (principals named by their ARN) against their roles."""
+    with _install_lock:
+        for principal in principals:
+            ENFORCER.principals[principal.function_name] = principal
+    task_roles.set_authorizer(_authorize_task)
+
+
+def _authorize_task(machine_arn: str, action: str, resource: str) -> str | None:
+    principal = ENFORCER.principals.get(machine_arn)
+    if principal is None:
+        return None
+    region = resource.split(":")[3] if resource.startswith("arn:") else ""
+    decision = evaluate(principal, Request(action, resource, {"aws:RequestedRegion": region}))
+    if decision.allowed:
+        return None
+    ENFORCER.denials.append(Denial(machine_arn, action, resource, decision.reason))
+    return (
+        f"User: {principal.assumed_role} is not authorized to perform: {action} on resource: {resource} "
+        f"because {decision.reason}"
+    )

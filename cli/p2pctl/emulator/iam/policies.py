@@ -25,12 +25,14 @@ def function_principals(
     function_names: Mapping[str, str],
     role_arns: Mapping[str, str],
     aws_managed: ManagedPolicy,
+    role_property: str = "Role",
 ) -> list[Principal]:
-    """One Principal per function: `function_names` and `role_arns` map logical ids to the deployed names."""
+    """One Principal per function (or state machine, `role_property` "RoleArn"): `function_names` and `role_arns`
+    map logical ids to the deployed names."""
     resources: Mapping[str, Any] = template["Resources"]
     principals = []
     for logical, function_name in function_names.items():
-        role_ref = resources[logical]["Properties"]["Role"]
+        role_ref = resources[logical]["Properties"][role_property]
         role_logical = role_ref["Fn::GetAtt"][0] if isinstance(role_ref, dict) else None
         if role_logical is None:
             raise PolicyNotFound(f"{logical} has no role from this template ({role_ref!r})")

@@ -20,7 +20,8 @@
 4. Step Functions: the `states:startExecution` integration the watcher (Express) uses, which moto
    passes to boto3 with the ASL's casing (`express`); a refused Lambda invoke named `Lambda.<code>`
    in the Task's failure, as the Retry blocks expect (`task_errors`); the 256 KiB payload quota at
-   AWS's boundary, `States.DataLimitExceeded` terminal, StartExecution's input limit (`payload`).
+   AWS's boundary, `States.DataLimitExceeded` terminal, StartExecution's input limit (`payload`); each
+   Lambda task's invoke authorized against its state machine's role (`task_roles`).
    `reset_behaviours()` gives the default account: eventual consistency on (1 failing use), the
    us-east-1 Local Zone, every region enabled, a new account's vCPU quota, launches succeeding,
    refreshes done at the first look.
@@ -60,6 +61,7 @@ from p2pctl.emulator.shims import (
     refresh,
     regions,
     task_errors,
+    task_roles,
     wire,
     zones,
 )
@@ -134,6 +136,7 @@ def install() -> None:
         cloudfront.install()
         express.install()
         task_errors.install()
+        task_roles.install()
         payload.install()
         wire.install()
         wire.atomic("dynamodb", "PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems")
