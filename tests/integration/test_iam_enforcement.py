@@ -225,3 +225,20 @@ def test_the_state_machines_role_authorizes_each_lambda_task_and_a_revoked_invok
     assert f"is not authorized to perform: lambda:InvokeFunction on resource: {plan_arn}" in failed["cause"]
     assert ":assumed-role/" in failed["cause"] and "AccessDeniedException" in failed["cause"]
     assert "plan: Lambda.AWSLambdaException" in " ".join(world.status().last_run.errors)  # type: ignore[union-attr]
+
+
+def test_the_watchers_role_authorizes_starting_the_reconcile_run(world: WorkflowWorld) -> None:
+    watcher = world.stack.principals["WatcherStateMachine"]
+    ENFORCER.revoke(
+        next(s.name for s in watcher.statements if s.name.endswith("/StartTheReconcileRunWhenSomethingDiffers"))
+    )
+    fresh_region_with_a_future_start(world)  # something differs: the watcher starts the reconcile run
+    check = world.scheduled_run("denied")
+    assert check.status == "FAILED"
+    failed = [e["taskFailedEventDetails"] for e in check.events if e["type"] == "TaskFailed"]
+    assert [f["error"] for f in failed] == ["StepFunctions.AccessDeniedException"]
+    assert (
+        f"not authorized to perform: states:StartExecution on resource: {world.stack.state_machine_arn}"
+        in (failed[0]["cause"])
+    )
+    assert world.reconcile_runs() == []
