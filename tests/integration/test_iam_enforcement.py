@@ -16,6 +16,7 @@ import pytest
 from p2p_core.rfc3339 import format_time
 from p2pctl.emulator import shims
 from p2pctl.emulator.iam import ENFORCER
+from p2pctl.emulator.local import service_refusal
 from tests.integration.reliability_world import edited_once_the_lease_is_taken
 from tests.integration.workflow_world import HOME, WorkflowWorld
 
@@ -242,3 +243,24 @@ def test_the_watchers_role_authorizes_starting_the_reconcile_run(world: Workflow
         in (failed[0]["cause"])
     )
     assert world.reconcile_runs() == []
+
+
+def test_the_schedulers_role_must_allow_starting_the_watcher(world: WorkflowWorld) -> None:
+    assert world.scheduled_run("allowed").status == "SUCCEEDED"
+    (statement,) = [s.name for s in world.stack.principals["SchedulerRole"].statements]
+    ENFORCER.revoke(statement)
+    with pytest.raises(PermissionError, match="is not authorized to perform: states:StartExecution on resource: "):
+        world.scheduled_run("denied")
+    assert world.stack.watcher_arn is not None and world.stack.watcher_arn in str(ENFORCER.denials[-1].resource)
+
+
+@pytest.mark.parametrize("statement", ["stream-to-workflow/#0", "stream-to-workflow/#1"])
+def test_the_pipes_role_must_allow_reading_the_stream_and_starting_the_workflow(
+    world: WorkflowWorld, statement: str
+) -> None:
+    pipe = world.stack.pipe
+    assert service_refusal(world.stack, pipe.role_arn, pipe.target_arn, stream=pipe.source_stream_arn) is None
+    ENFORCER.revoke(statement)
+    refused = service_refusal(world.stack, pipe.role_arn, pipe.target_arn, stream=pipe.source_stream_arn)
+    wanted = "dynamodb:DescribeStream" if statement.endswith("#0") else "states:StartExecution"
+    assert refused is not None and f"is not authorized to perform: {wanted} on resource: " in refused

@@ -8,8 +8,9 @@ from p2pctl.emulator.iam.enforce import (
     Statement,
     authorize_state_machines,
     enforce,
+    service_denial,
 )
-from p2pctl.emulator.iam.policies import function_principals
+from p2pctl.emulator.iam.policies import function_principals, role_principal
 
 __all__ = [
     "ENFORCER",
@@ -20,4 +21,6 @@ __all__ = [
     "authorize_state_machines",
     "enforce",
     "function_principals",
+    "role_principal",
+    "service_denial",
 ]

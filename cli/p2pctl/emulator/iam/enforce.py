@@ -212,7 +212,8 @@ def enforce(principals: list[Principal]) -> Enforcer:
 
 
 def authorize_state_machines(principals: list[Principal]) -> None:
-    """Authorize the Lambda tasks of these state machines (principals named by their ARN) against their roles."""
+    """Authorize the tasks of these state machines (principals named by their ARN) against their roles; service
+    roles (the Scheduler's, the Pipe's) are registered the same way, for `service_denial` and `revoke`."""
     with _install_lock:
         for principal in principals:
             ENFORCER.principals[principal.function_name] = principal
@@ -221,13 +222,18 @@ def authorize_state_machines(principals: list[Principal]) -> None:
 
 def _authorize_task(machine_arn: str, action: str, resource: str) -> str | None:
     principal = ENFORCER.principals.get(machine_arn)
-    if principal is None:
-        return None
+    return None if principal is None else service_denial(principal, action, resource)
+
+
+def service_denial(principal: Principal, action: str, resource: str) -> str | None:
+    """AWS's message when `principal` (a state machine's, the Scheduler's or the Pipe's role, as ENFORCER holds it
+    now) may not call `action` on `resource`; None when it may."""
+    principal = ENFORCER.principals.get(principal.function_name, principal)  # revoked statements stay revoked
     region = resource.split(":")[3] if resource.startswith("arn:") else ""
     decision = evaluate(principal, Request(action, resource, {"aws:RequestedRegion": region}))
     if decision.allowed:
         return None
-    ENFORCER.denials.append(Denial(machine_arn, action, resource, decision.reason))
+    ENFORCER.denials.append(Denial(principal.function_name, action, resource, decision.reason))
     return (
         f"User: {principal.assumed_role} is not authorized to perform: {action} on resource: {resource} "
         f"because {decision.reason}"
