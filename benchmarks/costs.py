@@ -177,12 +177,18 @@ def watcher_costs(workdir: Path) -> dict[str, Any]:
 
 
 def spot_costs() -> dict[str, Any]:
-    """The demo's fleet per day, on-demand and on Spot (the dated price tables: no Spot price is read)."""
-    from p2pctl.demo import DEMO_CONFIG
-    from p2pctl.estimate import estimate
+    """The demo's fleet per day, on-demand and on Spot, every item billed (compute, root volume, public IPv4
+    address, the default data transfer out), in the regions its emulated account has enabled; the dated price
+    tables (no Spot price is read)."""
+    from p2p_core.regions import commercial_regions
+    from p2pctl.demo import DEMO_CONFIG, NOT_ENABLED
+    from p2pctl.estimate import FleetFacts, estimate
 
-    report = estimate(parse_config(DEMO_CONFIG), datetime.now(UTC))
+    enabled = frozenset(commercial_regions()) - {NOT_ENABLED}  # as the demo's account answers DescribeRegions
+    report = estimate(parse_config(DEMO_CONFIG), datetime.now(UTC), FleetFacts(enabled=enabled))
     return {
         "demo_fleet_on_demand_usd_per_day": round(report.per_day.total, 2),
         "demo_fleet_spot_usd_per_day": round(report.spot_per_day.total, 2),
+        "demo_fleet_ipv4_vs_compute": f"{report.per_day.ipv4_cost:.2f} / {report.per_day.instance_cost:.2f}",
+        "demo_fleet_instances": report.per_day.instances,
     }

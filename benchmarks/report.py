@@ -36,6 +36,12 @@ ROWS = [
     ("`p2pctl regions`, 34 / 1 region wall time, 80 ms per API call", "regions_wall_ratio_with_api_latency", "≤ 3"),
     ("config edit → ASG desired, stream path, median (s)", "stream_edit_to_asg_seconds_median", "≤ 3"),
     ("handler cold import / `import boto3`", "import_ratio", "≤ 1.5"),
+    (
+        "client CPU per new HTTPS connection, botocore as shipped / one TLS context per process (ms)",
+        "https_cpu_ms_per_new_connection",
+        "≤ 5",
+    ),
+    ("client CPU per call on a kept HTTPS connection, as shipped / shared (ms)", "https_cpu_ms_per_call", "≤ 2.5"),
     ("`p2pctl status`, nothing listening: seconds to fail", "cli_nothing_listening_seconds", "≤ 5"),
     ("scheduled no-op run, 34 regions: Standard transitions", "scheduled_noop_standard_transitions", "0"),
     (
@@ -73,8 +79,13 @@ ROWS = [
         "",
     ),
     ("(model) naive fan-out visiting every region each run ($/month)", "naive_monthly_usd", ""),
-    ("demo fleet per day, on-demand ($, price table)", "demo_fleet_on_demand_usd_per_day", ""),
-    ("demo fleet per day, `market: spot` ($, Spot price table)", "demo_fleet_spot_usd_per_day", ""),
+    (
+        "(model) demo fleet per day, on demand, with IPv4, volume and 1 GB/day egress per instance ($)",
+        "demo_fleet_on_demand_usd_per_day",
+        "",
+    ),
+    ("(model) the same on `market: spot` (Spot price table) ($)", "demo_fleet_spot_usd_per_day", ""),
+    ("(model) of which public IPv4 addresses / on-demand compute ($)", "demo_fleet_ipv4_vs_compute", ""),
 ]
 
 
@@ -93,6 +104,10 @@ def table(results: dict[str, Any]) -> str:
         stamp += (
             f"; the new-account rows {results['new_account_measured_at']} by `python -m benchmarks.run new-account`"
         )
+    if "fleet_costs_computed_at" in results:
+        stamp += f"; the demo fleet rows {results['fleet_costs_computed_at']} by `python -m benchmarks.run costs`"
+    if "tls_measured_at" in results:  # a partial run: `python -m benchmarks.tls`
+        stamp += f"; the HTTPS rows {results['tls_measured_at']} by `python -m benchmarks.tls`"
     return "\n".join(lines) + f"\n\n{stamp}; raw numbers in `benchmarks/results/latest.json`.\n"
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from benchmarks.costs import spot_costs, watcher_costs
 from benchmarks.report import RESULTS, table, update_readme
+from benchmarks.tls import measure as tls_cpu
 from benchmarks.world import (
     ACCOUNT_READS,
     API_LATENCY,
@@ -281,6 +282,7 @@ def main() -> None:
         results.update(new_account(Path(workdir)))
     results.update(stream_latency())
     results.update(import_ratio())
+    results.update(tls_cpu())
     results.update(cli_fail_fast())
     with tempfile.TemporaryDirectory() as workdir, contextlib.redirect_stdout(io.StringIO()):
         results.update(watcher_costs(Path(workdir)))
@@ -304,10 +306,21 @@ def watcher_only() -> None:
     print(rendered)
 
 
+def costs_only() -> None:
+    """`python -m benchmarks.run costs`: only the demo fleet's cost rows (the model, no measurement), merged."""
+    results: dict[str, Any] = json.loads(RESULTS.read_text())
+    results.update(spot_costs())
+    results["fleet_costs_computed_at"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    rendered = table(results)
+    update_readme(rendered)
+    print(rendered)
+
+
 if __name__ == "__main__":
-    if sys.argv[1:] == ["watcher"]:
-        watcher_only()
-    elif sys.argv[1:] == ["new-account"]:  # only the new-account rows, merged into the last results
-        merged(new_account, "new_account_measured_at")
-    else:
-        main()
+    partial = {
+        "watcher": watcher_only,
+        "costs": costs_only,
+        "new-account": lambda: merged(new_account, "new_account_measured_at"),
+    }
+    partial.get(" ".join(sys.argv[1:]), main)()

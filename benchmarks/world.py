@@ -16,7 +16,7 @@ from tests.integration.workflow_world import WorkflowWorld, deployed_world
 ROOT = Path(__file__).resolve().parents[1]
 HOME = "eu-central-1"
 OWN_BOOKKEEPING = {"PutItem", "UpdateItem", "DeleteItem"}  # lease and status item in the config table
-CONTROL_PLANE_SERVICES = {"dynamodb", "stepfunctions", "scheduler", "cloudfront", "lambda"}
+CONTROL_PLANE_SERVICES = {"dynamodb", "stepfunctions", "scheduler", "cloudfront", "lambda", "events"}
 ACCOUNT_READS = {"DescribeRegions"}  # once per Plan, in the home region: which regions the account enabled
 
 

@@ -259,15 +259,25 @@ class Demo:
     def cost(self) -> None:
         console.rule("5. what it costs")
         from p2p_core.storage.config import ConfigStore
+        from p2pctl.cost_facts import read_facts
         from p2pctl.estimate import estimate
 
         config = ConfigStore(self.cli.client("dynamodb"), self.cli.config_table()).load()
-        report = estimate(config, datetime.now(UTC))
+        now = datetime.now(UTC)
+        report = estimate(
+            config, now, read_facts(self.cli.clients, self.cli.home_region, str(self.cli.stack_name), config, now)
+        )
         report.print(console)
         if not report.fleet.total > 0 or not report.control_plane.total < 0.5:
             raise DemoFailed("cost estimate out of range", "")
+        if NOT_ENABLED not in report.left_out or [line.region for line in report.fleet.lines] != DEMO_REGIONS:
+            raise DemoFailed(f"{NOT_ENABLED} (not enabled) was priced, or a demo region was not", "")
+        if not all(item.on_demand > 0 for item in report.items()):
+            raise DemoFailed(f"an item of the bill is missing: {report.items()}", "")
         self.ok(
-            f"fleet ${report.fleet.total:.2f} for its window; control plane ${report.control_plane.total:.2f}/month"
+            f"fleet ${report.per_day.total:.2f}/day on demand, ${report.spot_per_day.total:.2f}/day on Spot (compute, "
+            f"volume, public IPv4, data transfer out; {NOT_ENABLED} not priced: not enabled); control plane "
+            f"${report.control_plane.total:.2f}/month"
         )
 
     def teardown(self) -> None:

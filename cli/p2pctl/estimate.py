@@ -1,30 +1,47 @@
-"""`p2pctl cost`: the fleet for its window and the control plane per month, from the shipped price table."""
+"""`p2pctl cost`: the fleet for its window and the control plane per month, from the shipped price tables."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 from p2p_core.config import ConfigItem
 from p2p_core.control_plane_cost import (
     ControlPlaneCost,
-    cold_share_at,
     control_plane_cost,
     naive_control_plane_cost,
     runs_per_month,
 )
-from p2p_core.cost import HOURS_PER_MONTH, PRICES_AS_OF, SPOT_PRICES_AS_OF, CostError, FleetCost, fleet_cost
+from p2p_core.cost import (
+    DEFAULT_EGRESS_GB_PER_DAY,
+    HOURS_PER_MONTH,
+    PRICES_AS_OF,
+    SPOT_PRICES_AS_OF,
+    CostError,
+    FleetCost,
+    fleet_cost,
+)
+from p2p_core.fleet_bill import NOT_READ, BillItem, RegionCount, Running, bill_items, region_counts
 from p2p_core.market import Buying
 from p2p_core.spot_cost import SpotFleetCost, spot_fleet_cost
 from p2p_core.timemodel import effective_window
+from p2pctl.cost_report import print_estimate
 from p2pctl.errors import CliError
 
-SpotPrices = Callable[[list[str], tuple[str, ...]], tuple[dict[str, dict[str, float]] | None, str]]
+
+@dataclass(frozen=True)
+class FleetFacts:
+    """What AWS said about the fleet's regions (p2pctl.cost_facts reads it), each with its source; the defaults:
+    nothing read, so every selected region is priced, `-` regions at 0, Spot from the dated table."""
+
+    enabled: frozenset[str] | None = None
+    enabled_source: str = "not read: every selected region priced"
+    running: Running = NOT_READ
+    spot: dict[str, dict[str, float]] | None = None
+    spot_source: str = f"table as of {SPOT_PRICES_AS_OF}"
 
 
 @dataclass(frozen=True)
@@ -39,11 +56,31 @@ class Estimate:
     buying: Buying
     spot: SpotFleetCost
     spot_per_day: SpotFleetCost
+    counts: tuple[RegionCount, ...]
+    left_out: dict[str, str]
+    facts: FleetFacts
+
+    def items(self) -> tuple[BillItem, ...]:
+        """The fleet's bill per day while it runs, item by item, on-demand and on Spot."""
+        return bill_items(self.per_day, self.spot_per_day)
 
     def as_dict(self) -> dict[str, Any]:
         fleet = self.fleet
+        counted = {count.region: count for count in self.counts}
         return {
             "prices_as_of": PRICES_AS_OF,
+            "egress_gb_per_day": fleet.egress_gb_per_day,
+            "regions_source": self.facts.enabled_source,
+            "not_priced": self.left_out,
+            "items_per_day": [
+                {
+                    "item": i.name,
+                    "on_demand_usd": round(i.on_demand, 4),
+                    "spot_usd": round(i.spot, 4),
+                    "source": i.source,
+                }
+                for i in self.items()
+            ],
             "fleet": {
                 "instance_type": fleet.instance_type,
                 "hours": fleet.hours,
@@ -51,10 +88,17 @@ class Estimate:
                 "instances": fleet.instances,
                 "instance_cost_usd": round(fleet.instance_cost, 4),
                 "ebs_cost_usd": round(fleet.ebs_cost, 4),
+                "ipv4_cost_usd": round(fleet.ipv4_cost, 4),
+                "egress_cost_usd": round(fleet.egress_cost, 4),
                 "total_usd": round(fleet.total, 4),
                 "per_day_usd": round(self.per_day.total, 4),
                 "regions": {
-                    line.region: {"instances": line.instances, "usd": round(line.total, 4)} for line in fleet.lines
+                    line.region: {
+                        "instances": line.instances,
+                        "instances_source": counted[line.region].source,
+                        "usd": round(line.total, 4),
+                    }
+                    for line in fleet.lines
                 },
             },
             "spot": {
@@ -82,52 +126,22 @@ class Estimate:
         }
 
     def print(self, console: Console) -> None:
-        fleet = self.fleet
-        # on-demand and Spot side by side; each total includes the volumes (EBS, the same either way)
-        table = Table("region", "n", "on-demand $/h", "on-demand $", "Spot $/h", "od+Spot", "Spot $")
-        for line, spot in zip(fleet.lines, self.spot.lines, strict=True):
-            table.add_row(
-                line.region,
-                str(line.instances),
-                f"{line.hourly_price:.4f}",
-                f"{line.total:.2f}",
-                f"{spot.spot_hourly_price:.4f}",
-                f"{spot.on_demand}+{spot.spot}",
-                f"{spot.cost:.2f}",
-            )
-        table.title = f"fleet: {fleet.instance_type}, {fleet.volume_gb} GB {fleet.volume_type}, {self.hours_label}"
-        console.print(table)
-        console.print(
-            f"fleet: ${self.per_day.total:.2f} per day while running; ${fleet.total:.2f} {self.hours_label} "
-            f"({fleet.instances} instances)",
-            highlight=False,
-        )
-        console.print(
-            f"fleet on Spot: ${self.spot_per_day.total:.2f} per day; ${self.spot.total:.2f} {self.hours_label} "
-            f"({self.buying.words()}; {self.spot.spot_instances} Spot instances)",
-            highlight=False,
-        )
-        console.print(f"Spot prices: {self.spot.price_source}", highlight=False)
-        plane = Table("item", "quantity", "unit", "$")
-        for item in self.control_plane.items:
-            plane.add_row(item.name, f"{item.quantity:,.6g}", item.unit, f"{item.cost:.4f}")
-        plane.title = f"control plane per month ({self.control_plane.runs_per_month:,.0f} runs)"
-        console.print(plane)
-        starts = "every run a cold start" if cold_share_at(self.control_plane.runs_per_month) else "Lambdas kept warm"
-        console.print(
-            f"control plane: ${self.control_plane.total:.2f}/month (model: Lambda CPU as measured by `make bench`, "
-            f"{starts}; a fan-out visiting every region each run: ${self.naive.total:.2f}/month); "
-            f"prices as of {PRICES_AS_OF}",
-            highlight=False,
-        )
+        print_estimate(self, console)
 
 
-def estimate(config: ConfigItem, now: datetime, spot_prices: SpotPrices | None = None) -> Estimate:
+def estimate(
+    config: ConfigItem,
+    now: datetime,
+    facts: FleetFacts | None = None,
+    egress_gb_per_day: float = DEFAULT_EGRESS_GB_PER_DAY,
+) -> Estimate:
     """The estimate for `config` if it were first seen `now`, on-demand and on Spot side by side.
 
-    The Spot column uses the config's purchase settings, or, for an on-demand item, what `market: spot`
-    would buy; `spot_prices` reads current Spot prices (else the dated table is used).
+    `facts` is what AWS said (enabled regions, `-` regions' instances, Spot prices; default: nothing
+    read). The Spot column uses the config's purchase settings, or, for an on-demand item, what
+    `market: spot` would buy.
     """
+    facts = facts or FleetFacts()
     window = effective_window(config, now)
     if window.stop is not None:
         hours = max(0.0, (window.stop - window.start).total_seconds() / 3600)
@@ -135,24 +149,43 @@ def estimate(config: ConfigItem, now: datetime, spot_prices: SpotPrices | None =
     else:
         hours, label = HOURS_PER_MONTH, "per month (no stop set)"
     regions = config.selected_regions()
-    capacity = {region: config.desired_capacity.resolve(region) or 0 for region in regions}
+    counts, left_out = region_counts(regions, config.desired_capacity, facts.enabled, facts.running)
+    capacity = {count.region: count.instances for count in counts}
     instance = config.instance
+    public_ipv4 = bool(getattr(config.network, "public_ipv4", True))  # IPv6-only agents hold no public IPv4
     try:
-        fleet = fleet_cost(instance.type, capacity, hours, instance.volume_size, instance.volume_type)
-        per_day = fleet_cost(instance.type, capacity, 24.0, instance.volume_size, instance.volume_type)
+
+        def on_demand(period: float) -> FleetCost:
+            return fleet_cost(
+                instance.type,
+                capacity,
+                period,
+                instance.volume_size,
+                instance.volume_type,
+                public_ipv4=public_ipv4,
+                egress_gb_per_day=egress_gb_per_day,
+            )
+
+        fleet, per_day = on_demand(hours), on_demand(24.0)
         runs = runs_per_month(config.schedule_expression)
         buying = spot_buying(config)
-        live, source = spot_prices(regions, buying.types) if spot_prices else (None, "")
-        source = source or f"table as of {SPOT_PRICES_AS_OF}"
 
-        def on_spot(on_demand: FleetCost) -> SpotFleetCost:
+        def on_spot(bill: FleetCost) -> SpotFleetCost:
             return spot_fleet_cost(
-                on_demand, buying.types, buying.on_demand_base, buying.spot_allocation, live=live, price_source=source
+                bill,
+                buying.types,
+                buying.on_demand_base,
+                buying.spot_allocation,
+                live=facts.spot,
+                price_source=facts.spot_source,
             )
 
         spot, spot_per_day = on_spot(fleet), on_spot(per_day)
     except CostError as exc:
-        raise CliError(str(exc), "choose a priced instance type, or estimate by hand for this one") from None
+        fix = "choose a priced instance type, or estimate by hand for this one"
+        if exc.field == "egress_gb_per_day":
+            fix = "--egress-gb-per-day takes GB per instance per day, 0 or more"
+        raise CliError(str(exc), fix) from None
     return Estimate(
         buying=buying,
         spot=spot,
@@ -162,6 +195,9 @@ def estimate(config: ConfigItem, now: datetime, spot_prices: SpotPrices | None =
         hours_label=label,
         control_plane=control_plane_cost(runs, len(regions)),
         naive=naive_control_plane_cost(runs, len(regions)),
+        counts=tuple(counts),
+        left_out=left_out,
+        facts=facts,
     )
 
 

@@ -1,9 +1,10 @@
 """Current Spot prices for `p2pctl cost`: DescribeSpotPriceHistory per region, else the dated table.
 
 One call per region (all the group's types at once, Linux, the latest price per zone; a type's price
-in the region is its cheapest zone's). The first region is read alone: if it cannot be read (no
-credentials, no network, access denied) the estimate uses the table in p2p_core.cost and says why;
-otherwise the other regions are read in parallel, and a region that fails alone is priced from the table.
+in the region is its cheapest zone's). The first region is read alone: if nothing answers (no
+credentials, no network) the estimate uses the table in p2p_core.cost and says why; otherwise the
+other regions are read in parallel, and a region that refuses alone (one not enabled, say) is priced
+from the table while the others keep their current prices.
 """
 
 from __future__ import annotations
@@ -27,16 +28,22 @@ def spot_prices(
     table = f"table as of {SPOT_PRICES_AS_OF}"
     if not regions:
         return None, table
+    found: dict[str, dict[str, float]] = {}
     try:
-        first = _region_prices(clients, regions[0], instance_types, now)
-    except (ClientError, BotoCoreError) as exc:
-        return None, f"{table} ({LIVE_SOURCE} not reachable: {_why(exc)})"
-    found = {regions[0]: first}
+        found[regions[0]] = _region_prices(clients, regions[0], instance_types, now)
+    except BotoCoreError as exc:  # no endpoint, no credentials: no region would answer
+        return None, f"{table} ({LIVE_SOURCE} not reachable: {why(exc)})"
+    except ClientError as exc:  # this region refused (not enabled, say): the others may answer
+        refused = why(exc)
+    else:
+        refused = ""
     with ThreadPoolExecutor(max_workers=min(_THREADS, max(1, len(regions) - 1))) as pool:
         rest = regions[1:]
         for region, prices in zip(rest, pool.map(lambda r: _safe(clients, r, instance_types, now), rest), strict=True):
             if prices is not None:
                 found[region] = prices
+    if not found:
+        return None, f"{table} ({LIVE_SOURCE} refused: {refused})"
     missing = [r for r in regions if r not in found]
     source = f"{LIVE_SOURCE} at {now:%Y-%m-%d %H:%M} UTC"
     return found, source + (f"; {table} for {', '.join(missing)}" if missing else "")
@@ -65,7 +72,8 @@ def _region_prices(clients: Any, region: str, instance_types: tuple[str, ...], n
     return prices
 
 
-def _why(exc: Exception) -> str:
+def why(exc: Exception) -> str:
+    """AWS's error code, or the kind of failure when AWS did not answer."""
     if isinstance(exc, ClientError):
         return str(exc.response.get("Error", {}).get("Code", "error"))
     return type(exc).__name__

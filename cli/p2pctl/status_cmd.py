@@ -28,6 +28,8 @@ def status(
         print_json(found.model_dump(mode="json"))
         return
     say(f"managed regions ({len(found.managed_regions)}): {', '.join(found.managed_regions) or 'none'}")
+    if dashboard := cli.outputs().get("DashboardName"):
+        say(f"dashboard: {dashboard_url(str(cli.region), dashboard)}")
     print_quota_warnings(headroom_warnings(found.quota_headroom))
     last = found.last_run
     if last is None and found.last_skipped is None and found.last_check is None:
@@ -42,6 +44,11 @@ def status(
     for record in found.recent_runs[:runs]:
         changed = len(record.regions) - len(record.skipped_regions)
         say(f"  {record.finished_at}  {record.status:<7} {changed:>2}  {record.execution}")
+
+
+def dashboard_url(region: str, name: str) -> str:
+    """The CloudWatch console's page of the stack's dashboard."""
+    return f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards/dashboard/{name}"
 
 
 def _print_last_run(last: RunRecord) -> None:

@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from p2p_core.models.events import FinalizeRequest
+from p2p_core.notifications import repaired_regions
 from p2p_core.workflow.finalize_step import finalize_step, run_failure, run_metrics, run_summary
 from p2p_core.workflow.runtime import clients_for, current_deployment
 
@@ -27,6 +28,7 @@ def handler(event: FinalizeRequest, context: LambdaContext) -> dict[str, Any]:
     run = finalize_step(event, deployment, clients_for(deployment), datetime.now(UTC))
     for name, value in run_metrics(run).items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    metrics.add_metric(name="DriftRepaired", unit=MetricUnit.Count, value=len(repaired_regions(run, event.plan)))
     logger.info("run finished", extra=run_summary(run))
     if run.status == "failed":
         raise run_failure(run)

@@ -137,6 +137,9 @@ def test_plan_run_status_headers_and_cost(local: Local) -> None:
     assert 0 < cost["control_plane_monthly_usd"] < 0.5
     text = local.ok("status")
     assert "sa-east-1" in text.stdout
+    dashboard = local.output("DashboardName")
+    assert f"cloudwatch/home?region={local.info['region']}#dashboards/dashboard/{dashboard}" in text.stdout
+    assert local.client("cloudwatch").get_dashboard(DashboardName=dashboard)["DashboardBody"]
 
 
 def test_errors_are_one_line_with_a_fix_and_no_traceback(local: Local) -> None:

@@ -47,6 +47,9 @@ def test_cost_falls_back_to_the_dated_spot_table_and_says_so(tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr
     assert "Spot prices: table as of 2026-11-01 (DescribeSpotPriceHistory not reachable" in done.stdout
     assert "fleet on Spot: $" in done.stdout
+    assert (
+        "regions enabled: DescribeRegions not reachable: EndpointConnectionError: every selected region" in done.stdout
+    )
     as_json = json.loads(p2pctl(*dead, "cost", "--file", str(path), "--json", env=offline).stdout)
     assert as_json["spot"]["price_source"].startswith("table as of 2026-11-01")
     # 1 on-demand base + 3 Spot per region at the table's price: less than 4 on-demand

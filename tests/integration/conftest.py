@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from p2p_core.instance import OS_PYTHON
 from p2pctl.emulator import shims
+from tests.integration.os_pythons import TEST_INTERPRETER, os_python
 from tests.integration.reconciler_fixtures import World, aws_world
 from tests.integration.workflow_world import WorkflowWorld, deployed_world
 
@@ -37,3 +39,12 @@ def built_region_world(region_world: World) -> World:
 
     region_world.run(make_config())
     return region_world
+
+
+@pytest.fixture(scope="session", params=[*sorted(OS_PYTHON), TEST_INTERPRETER])
+def runner_python(request: pytest.FixtureRequest) -> str:
+    """The interpreter the agent runner is started with: each accepted OS's python3, then the test interpreter."""
+    python, reason = os_python(request.param)
+    if python is None:
+        pytest.skip(reason)
+    return python

@@ -12,7 +12,6 @@ import json
 import socket
 import stat
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -76,13 +75,17 @@ def store_key(ssm: Any) -> str:
 
 
 def run_agent(
-    tmp_path: Path, endpoint: str, repository: str = PRIVATE_REPO, credentials: dict[str, str] = CREDENTIALS
+    python: str,
+    tmp_path: Path,
+    endpoint: str,
+    repository: str = PRIVATE_REPO,
+    credentials: dict[str, str] = CREDENTIALS,
 ) -> subprocess.CompletedProcess[str]:
     """One cron run of the runner: no control center answers, so the baked-in defaults (repository) apply."""
     baked = parse_config({"agent": {"repository": repository, "main_run": "site.yml"}})
     defaults = tmp_path / "defaults.json"
     defaults.write_text(json.dumps(agent_defaults(baked, Deployment(stack_name=STACK, home_region=HOME))))
-    args = [sys.executable, str(RUNNER), "--defaults", str(defaults), "--lock", str(tmp_path / "lock")]
+    args = [python, str(RUNNER), "--defaults", str(defaults), "--lock", str(tmp_path / "lock")]
     args += ["--dry-run", "--no-delay", "--timeout", "5", "--url", f"http://127.0.0.1:{free_port()}/cc"]
     args += ["--deploy-key-file", str(tmp_path / "deploy-key"), "--ssm-endpoint", endpoint]
     args += ["--imds-endpoint", endpoint.rstrip("/")]  # the emulator answers IMDSv2 as an instance's would
@@ -100,10 +103,10 @@ def with_key(key_file: Path, repository: str = PRIVATE_REPO) -> str:
 
 
 def test_an_ssh_repository_is_pulled_with_the_deploy_key_fetched_from_the_home_region(
-    tmp_path: Path, ssm: Any, ssm_endpoint: str
+    runner_python: str, tmp_path: Path, ssm: Any, ssm_endpoint: str
 ) -> None:
     private_key = store_key(ssm)
-    done = run_agent(tmp_path, ssm_endpoint)
+    done = run_agent(runner_python, tmp_path, ssm_endpoint)
     assert done.returncode == 0, done.stderr
     key_file = tmp_path / "deploy-key"
     assert f"deploy key fetched from SSM parameter {PARAMETER} in {HOME}, written to {key_file}" in done.stdout
@@ -112,17 +115,21 @@ def test_an_ssh_repository_is_pulled_with_the_deploy_key_fetched_from_the_home_r
     assert pulls(done.stdout) == [with_key(key_file)]
 
 
-def test_on_an_instance_the_role_credentials_come_from_imdsv2(tmp_path: Path, ssm: Any, ssm_endpoint: str) -> None:
+def test_on_an_instance_the_role_credentials_come_from_imdsv2(
+    runner_python: str, tmp_path: Path, ssm: Any, ssm_endpoint: str
+) -> None:
     private_key = store_key(ssm)
-    done = run_agent(tmp_path, ssm_endpoint, credentials={})  # no credentials in the environment, as under cron
+    done = run_agent(
+        runner_python, tmp_path, ssm_endpoint, credentials={}
+    )  # no credentials in the environment, as under cron
     assert done.returncode == 0, done.stderr
     assert "deploy key fetched from SSM parameter" in done.stdout
     assert (tmp_path / "deploy-key").read_text() == private_key
 
 
-def test_the_runner_log_never_holds_the_key(tmp_path: Path, ssm: Any, ssm_endpoint: str) -> None:
+def test_the_runner_log_never_holds_the_key(runner_python: str, tmp_path: Path, ssm: Any, ssm_endpoint: str) -> None:
     private_key = store_key(ssm)
-    done = run_agent(tmp_path, ssm_endpoint)
+    done = run_agent(runner_python, tmp_path, ssm_endpoint)
     assert "deploy key fetched" in done.stdout
     body = [line for line in private_key.splitlines() if not line.startswith("-----")]
     for text in (done.stdout, done.stderr):
@@ -130,33 +137,37 @@ def test_the_runner_log_never_holds_the_key(tmp_path: Path, ssm: Any, ssm_endpoi
         assert not [line for line in body if line in text]
 
 
-def test_a_rotated_key_is_fetched_again_before_the_next_pull(tmp_path: Path, ssm: Any, ssm_endpoint: str) -> None:
+def test_a_rotated_key_is_fetched_again_before_the_next_pull(
+    runner_python: str, tmp_path: Path, ssm: Any, ssm_endpoint: str
+) -> None:
     store_key(ssm)
-    assert run_agent(tmp_path, ssm_endpoint).returncode == 0
+    assert run_agent(runner_python, tmp_path, ssm_endpoint).returncode == 0
     rotated = store_key(ssm)
-    done = run_agent(tmp_path, ssm_endpoint)
+    done = run_agent(runner_python, tmp_path, ssm_endpoint)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "deploy-key").read_text() == rotated
     assert pulls(done.stdout) == [with_key(tmp_path / "deploy-key")]
 
 
 def test_a_deleted_key_removes_the_file_and_the_pull_runs_without_it(
-    tmp_path: Path, ssm: Any, ssm_endpoint: str
+    runner_python: str, tmp_path: Path, ssm: Any, ssm_endpoint: str
 ) -> None:
     store_key(ssm)
-    assert run_agent(tmp_path, ssm_endpoint).returncode == 0
+    assert run_agent(runner_python, tmp_path, ssm_endpoint).returncode == 0
     ssm.delete_parameter(Name=PARAMETER)
-    done = run_agent(tmp_path, ssm_endpoint)
+    done = run_agent(runner_python, tmp_path, ssm_endpoint)
     assert done.returncode == 0, done.stderr
     assert f"no deploy key: SSM parameter {PARAMETER} in {HOME} does not exist" in done.stdout
     assert not (tmp_path / "deploy-key").exists()
     assert pulls(done.stdout) == [f"ansible-pull -U {PRIVATE_REPO} site.yml --only-if-changed"]
 
 
-def test_when_ssm_does_not_answer_the_key_fetched_earlier_is_used(tmp_path: Path, ssm: Any, ssm_endpoint: str) -> None:
+def test_when_ssm_does_not_answer_the_key_fetched_earlier_is_used(
+    runner_python: str, tmp_path: Path, ssm: Any, ssm_endpoint: str
+) -> None:
     private_key = store_key(ssm)
-    assert run_agent(tmp_path, ssm_endpoint).returncode == 0
-    done = run_agent(tmp_path, f"http://127.0.0.1:{free_port()}/")
+    assert run_agent(runner_python, tmp_path, ssm_endpoint).returncode == 0
+    done = run_agent(runner_python, tmp_path, f"http://127.0.0.1:{free_port()}/")
     assert done.returncode == 0, done.stderr
     assert f"deploy key not read from SSM parameter {PARAMETER} in {HOME}" in done.stdout
     assert "using the deploy key fetched earlier" in done.stdout
@@ -185,12 +196,14 @@ class RefusingSsm(BaseHTTPRequestHandler):
 
 @pytest.mark.parametrize(("path", "logged"), [("/denied/", "AccessDeniedException"), ("/proxy/", "403")])
 def test_a_refused_read_is_logged_with_aws_reason_and_the_pull_runs_without_a_key(
-    tmp_path: Path, path: str, logged: str
+    runner_python: str, tmp_path: Path, path: str, logged: str
 ) -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), RefusingSsm)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        done = run_agent(tmp_path, f"http://127.0.0.1:{server.server_address[1]}{path}", credentials=CREDENTIALS)
+        done = run_agent(
+            runner_python, tmp_path, f"http://127.0.0.1:{server.server_address[1]}{path}", credentials=CREDENTIALS
+        )
     finally:
         server.shutdown()
     assert done.returncode == 0, done.stderr
@@ -200,10 +213,10 @@ def test_a_refused_read_is_logged_with_aws_reason_and_the_pull_runs_without_a_ke
 
 @pytest.mark.parametrize("repository", ["https://github.com/example/public-agent.git", "-"])
 def test_a_repository_not_reached_over_ssh_needs_no_key(
-    tmp_path: Path, ssm: Any, ssm_endpoint: str, repository: str
+    runner_python: str, tmp_path: Path, ssm: Any, ssm_endpoint: str, repository: str
 ) -> None:
     store_key(ssm)
-    done = run_agent(tmp_path, ssm_endpoint, repository=repository)
+    done = run_agent(runner_python, tmp_path, ssm_endpoint, repository=repository)
     assert done.returncode == 0, done.stderr
     assert "deploy key" not in done.stdout
     assert not (tmp_path / "deploy-key").exists()

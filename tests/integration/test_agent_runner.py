@@ -9,10 +9,10 @@ import json
 import re
 import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
@@ -21,6 +21,7 @@ from p2p_core.bootstrap.userdata import MAX_USER_DATA_BYTES, agent_defaults, ren
 from p2p_core.config import parse_config
 from p2p_core.control_center.headers import control_center_headers
 from p2p_core.control_center.render import render_function
+from p2p_core.instance import OS_PYTHON, InstanceSettings
 from p2p_core.models.deployment import Deployment
 from p2p_core.models.window import Window
 from p2pctl.emulator.cloudfront import ControlCenterServer, NodeFunctionRunner
@@ -65,10 +66,10 @@ def dead_url() -> str:
     return f"http://127.0.0.1:{port}{SECRET}"
 
 
-def run_agent(tmp_path: Path, urls: list[str], *extra: str) -> subprocess.CompletedProcess[str]:
+def run_agent(python: str, tmp_path: Path, urls: list[str], *extra: str) -> subprocess.CompletedProcess[str]:
     defaults = tmp_path / "defaults.json"
     defaults.write_text(json.dumps(agent_defaults(parse_config(BAKED), Deployment())))
-    args = [sys.executable, str(RUNNER), "--defaults", str(defaults), "--lock", str(tmp_path / "lock")]
+    args = [python, str(RUNNER), "--defaults", str(defaults), "--lock", str(tmp_path / "lock")]
     args += ["--dry-run", "--no-delay", "--timeout", "2", *extra]
     for url in urls:
         args += ["--url", url]
@@ -88,8 +89,10 @@ def dry_run_commands(out: str) -> list[str]:
     return [line.removeprefix("DRY-RUN: ") for line in out.splitlines() if line.startswith("DRY-RUN: ")]
 
 
-def test_runner_executes_what_the_control_center_serves(tmp_path: Path, server: ControlCenterServer) -> None:
-    done = run_agent(tmp_path, [server.url + SECRET])
+def test_runner_executes_what_the_control_center_serves(
+    runner_python: str, tmp_path: Path, server: ControlCenterServer
+) -> None:
+    done = run_agent(runner_python, tmp_path, [server.url + SECRET])
     assert done.returncode == 0, done.stderr
     assert dry_run_commands(done.stdout) == [
         "bash -c 'echo '\"'\"'pre ☃'\"'\"''",
@@ -100,8 +103,10 @@ def test_runner_executes_what_the_control_center_serves(tmp_path: Path, server: 
     assert re.search(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ settings: ", done.stdout, re.M)  # timestamped log
 
 
-def test_first_url_down_falls_back_to_the_second(tmp_path: Path, server: ControlCenterServer, dead_url: str) -> None:
-    done = run_agent(tmp_path, [dead_url, server.url + SECRET])
+def test_first_url_down_falls_back_to_the_second(
+    runner_python: str, tmp_path: Path, server: ControlCenterServer, dead_url: str
+) -> None:
+    done = run_agent(runner_python, tmp_path, [dead_url, server.url + SECRET])
     assert done.returncode == 0, done.stderr
     assert f"control center 1 ({host(dead_url)}) did not answer" in done.stdout
     assert f"control center 2 ({host(server.url)}) answered\n" in done.stdout
@@ -110,8 +115,10 @@ def test_first_url_down_falls_back_to_the_second(tmp_path: Path, server: Control
     )
 
 
-def test_wrong_path_answers_404_and_the_next_url_is_tried(tmp_path: Path, server: ControlCenterServer) -> None:
-    done = run_agent(tmp_path, [server.url + "/guess", server.url + SECRET])
+def test_wrong_path_answers_404_and_the_next_url_is_tried(
+    runner_python: str, tmp_path: Path, server: ControlCenterServer
+) -> None:
+    done = run_agent(runner_python, tmp_path, [server.url + "/guess", server.url + SECRET])
     assert done.returncode == 0, done.stderr
     assert f"control center 1 ({host(server.url)}) answered 404" in done.stdout
     assert f"control center 2 ({host(server.url)}) answered\n" in done.stdout
@@ -122,8 +129,8 @@ def test_wrong_path_answers_404_and_the_next_url_is_tried(tmp_path: Path, server
     )
 
 
-def test_all_urls_down_uses_baked_in_defaults(tmp_path: Path, dead_url: str) -> None:
-    done = run_agent(tmp_path, [dead_url, dead_url.replace(SECRET, "/other")])
+def test_all_urls_down_uses_baked_in_defaults(runner_python: str, tmp_path: Path, dead_url: str) -> None:
+    done = run_agent(runner_python, tmp_path, [dead_url, dead_url.replace(SECRET, "/other")])
     assert done.returncode == 0, done.stderr
     assert "no control center answered: using baked-in defaults" in done.stdout
     assert dry_run_commands(done.stdout) == [
@@ -132,42 +139,46 @@ def test_all_urls_down_uses_baked_in_defaults(tmp_path: Path, dead_url: str) -> 
 
 
 def test_dash_and_empty_values_fall_back_to_defaults_and_force_run_drops_only_if_changed(
-    tmp_path: Path, node: NodeFunctionRunner
+    runner_python: str, tmp_path: Path, node: NodeFunctionRunner
 ) -> None:
     served = {"agent": {"repository": "-", "main_run": "fleet.yml", "force_run": True}}
     with ControlCenterServer(lambda: code_for(served), runner=node) as running:
-        done = run_agent(tmp_path, [running.url + SECRET])
+        done = run_agent(runner_python, tmp_path, [running.url + SECRET])
     assert done.returncode == 0, done.stderr
     assert f"control center 1 ({host(running.url)}) answered\n" in done.stdout
     assert dry_run_commands(done.stdout) == ["ansible-pull -U https://github.com/example/baked.git fleet.yml"]
 
 
-def test_shell_type_runs_main_run_with_bash(tmp_path: Path, node: NodeFunctionRunner) -> None:
+def test_shell_type_runs_main_run_with_bash(runner_python: str, tmp_path: Path, node: NodeFunctionRunner) -> None:
     served = {"agent": {"type": "shell", "main_run": "systemctl restart ipfs", "post_run": "echo done"}}
     with ControlCenterServer(lambda: code_for(served), runner=node) as running:
-        done = run_agent(tmp_path, [running.url + SECRET])
+        done = run_agent(runner_python, tmp_path, [running.url + SECRET])
     assert done.returncode == 0, done.stderr
     assert f"control center 1 ({host(running.url)}) answered\n" in done.stdout
     assert dry_run_commands(done.stdout) == ["bash -c 'systemctl restart ipfs'", "bash -c 'echo done'"]
 
 
-def test_a_second_copy_exits_while_the_first_holds_the_lock(tmp_path: Path, server: ControlCenterServer) -> None:
+def test_a_second_copy_exits_while_the_first_holds_the_lock(
+    runner_python: str, tmp_path: Path, server: ControlCenterServer
+) -> None:
     with open(tmp_path / "lock", "w") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
-        done = run_agent(tmp_path, [server.url + SECRET])
+        done = run_agent(runner_python, tmp_path, [server.url + SECRET])
     assert done.returncode == 0
     assert "another run is in progress: exiting" in done.stdout
     assert dry_run_commands(done.stdout) == []
 
 
-def test_a_failing_step_stops_the_run_with_its_exit_code(tmp_path: Path, node: NodeFunctionRunner) -> None:
+def test_a_failing_step_stops_the_run_with_its_exit_code(
+    runner_python: str, tmp_path: Path, node: NodeFunctionRunner
+) -> None:
     served = {"agent": {"type": "shell", "pre_run": "exit 3", "main_run": "echo never"}}
     with ControlCenterServer(lambda: code_for(served), runner=node) as running:
         defaults = tmp_path / "defaults.json"
         defaults.write_text(
             json.dumps(agent_defaults(parse_config({}), Deployment(control_center_urls=[running.url + SECRET])))
         )
-        args = [sys.executable, str(RUNNER), "--defaults", str(defaults), "--lock", str(tmp_path / "lock")]
+        args = [runner_python, str(RUNNER), "--defaults", str(defaults), "--lock", str(tmp_path / "lock")]
         done = subprocess.run([*args, "--no-delay"], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 3
     assert "finished with exit code 3: bash -c 'exit 3'" in done.stdout
@@ -178,7 +189,7 @@ def unpack(user_data: str) -> tuple[bytes, dict[str, object], str]:
     blobs = re.findall(r"echo '([A-Za-z0-9+/=]+)' \| base64 -d", user_data)
     runner = gzip.decompress(base64.b64decode(blobs[0]))
     defaults = json.loads(base64.b64decode(blobs[1]))
-    cron = re.search(r"^(.*) root /usr/local/bin/p2p-agent-runner", user_data, re.M)
+    cron = re.search(r"^(.*) root /usr/bin/python3 /usr/local/bin/p2p-agent-runner", user_data, re.M)
     assert cron is not None
     return runner, defaults, cron.group(1)
 
@@ -200,6 +211,31 @@ def test_user_data_installs_this_runner_its_defaults_and_cron(tmp_path: Path) ->
     script = tmp_path / "user-data.sh"
     script.write_text(user_data)
     subprocess.run(["bash", "-n", str(script)], check=True)  # valid bash
+
+
+def test_the_user_data_starts_the_runner_with_the_os_python3_never_one_found_on_path() -> None:
+    user_data = render_user_data(parse_config({}), Deployment())
+    started = [line for line in user_data.splitlines() if "/usr/local/bin/p2p-agent-runner " in line]
+    assert len(started) == 2  # cron's line and the first run at boot
+    assert all("/usr/bin/python3 /usr/local/bin/p2p-agent-runner --state " in line for line in started)
+
+
+def test_the_runner_compiles_and_starts_under_each_os_python(runner_python: str, tmp_path: Path) -> None:
+    compiled = [
+        runner_python,
+        "-c",
+        "import py_compile, sys; py_compile.compile(sys.argv[1], sys.argv[2], doraise=True)",
+    ]
+    done = subprocess.run([*compiled, str(RUNNER), str(tmp_path / "runner.pyc")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    done = subprocess.run([runner_python, str(RUNNER), "--help"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr  # every import resolved (datetime.UTC is 3.11+, for one)
+    assert "--install-failures" in done.stdout
+
+
+def test_every_accepted_os_names_the_python3_it_ships() -> None:
+    accepted = get_args(InstanceSettings.model_fields["os"].annotation)
+    assert set(OS_PYTHON) == set(accepted)  # a new OS needs its python3 named, so the runner is tested under it
 
 
 def test_shell_agents_do_not_install_ansible() -> None:

@@ -50,9 +50,11 @@ def shipped_config(script: str) -> dict[str, Any]:
 
 def test_with_logs_enabled_the_user_data_installs_and_starts_the_cloudwatch_agent() -> None:
     script = user_data({})  # logs.enabled is the default
-    deb = "https://amazoncloudwatch-agent.amazonaws.com/ubuntu/amd64/latest/amazon-cloudwatch-agent.deb"
-    assert f"curl -fsSL -o /tmp/amazon-cloudwatch-agent.deb {deb}" in script
-    assert "dpkg -i -E /tmp/amazon-cloudwatch-agent.deb" in script
+    # AWS's documented location: the agent's bucket in the instance's region (read from IMDS at boot;
+    # tests/integration/test_agent_install.py runs it)
+    deb = "https://amazoncloudwatch-agent-$region.s3.$region.amazonaws.com/ubuntu/amd64/latest/amazon-cloudwatch-agent.deb"
+    assert f'echo "{deb}"' in script
+    assert "p2p_install /tmp/amazon-cloudwatch-agent.deb" in script  # apt-get: waits for the dpkg lock, retried
     ctl = "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl"
     assert f"{ctl} -a fetch-config -m ec2 -s -c file:{AGENT_CONFIG_PATH}" in script
     # started before the runner's first run, so its first lines are shipped too
@@ -61,7 +63,7 @@ def test_with_logs_enabled_the_user_data_installs_and_starts_the_cloudwatch_agen
 
 def test_arm64_agents_get_the_arm64_package() -> None:
     script = user_data({"instance": {"type": "t4g.micro", "architecture": "arm64"}})
-    assert "amazoncloudwatch-agent.amazonaws.com/ubuntu/arm64/latest/amazon-cloudwatch-agent.deb" in script
+    assert ".amazonaws.com/ubuntu/arm64/latest/amazon-cloudwatch-agent.deb" in script
     assert "/amd64/" not in script
 
 
@@ -182,7 +184,8 @@ def test_agents_may_only_create_streams_and_put_events_in_their_stacks_log_group
         assert not _agent_may(action, _log_arn(group)), action
     logs_policy = [s for label, s in AGENT_ROLE if label == "agent-logs"]
     actions = {a for s in logs_policy for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
-    assert actions == {"logs:CreateLogStream", "logs:PutLogEvents", "cloudwatch:PutMetricData"}
+    # ec2:DescribeTags: the agent's AutoScalingGroupName dimension (test_template_agent_role.py)
+    assert actions == {"logs:CreateLogStream", "logs:PutLogEvents", "cloudwatch:PutMetricData", "ec2:DescribeTags"}
 
 
 def test_agents_may_put_metrics_only_in_the_cwagent_namespace() -> None:

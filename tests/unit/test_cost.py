@@ -52,6 +52,7 @@ TYPES = (
     "t2.nano", "t2.micro", "t2.small", "t2.medium", "t2.large",
 )  # fmt: skip
 EVERY_15_MINUTES = 730 * 4
+COMPUTE_AND_VOLUMES = {"public_ipv4": False, "egress_gb_per_day": 0.0}  # the items these tests check alone
 
 
 def test_price_table_is_dated():
@@ -89,7 +90,7 @@ def test_regional_prices_scale_from_us_east_1_and_round_to_four_decimals():
 def test_five_region_fleet_for_a_month_matches_the_sum_by_hand():
     capacity = {"us-east-1": 2, "eu-central-1": 3, "sa-east-1": 1, "ap-northeast-1": 1, "us-west-2": 0}
 
-    cost = fleet_cost("t3.micro", capacity, hours=730, volume_gb=8, volume_type="gp3")
+    cost = fleet_cost("t3.micro", capacity, hours=730, volume_gb=8, volume_type="gp3", **COMPUTE_AND_VOLUMES)
 
     # compute: instances x $/h x 730 h
     compute = (2 * 0.0104 + 3 * 0.0120 + 1 * 0.0168 + 1 * 0.0136) * 730
@@ -109,8 +110,8 @@ def test_five_region_fleet_for_a_month_matches_the_sum_by_hand():
 
 
 def test_ebs_is_prorated_by_hours_over_730():
-    month = fleet_cost("t3.micro", {"us-east-1": 1}, hours=730, volume_gb=100, volume_type="gp2")
-    day = fleet_cost("t3.micro", {"us-east-1": 1}, hours=24, volume_gb=100, volume_type="gp2")
+    month = fleet_cost("t3.micro", {"us-east-1": 1}, hours=730, volume_gb=100, volume_type="gp2", **COMPUTE_AND_VOLUMES)
+    day = fleet_cost("t3.micro", {"us-east-1": 1}, hours=24, volume_gb=100, volume_type="gp2", **COMPUTE_AND_VOLUMES)
 
     assert month.ebs_cost == pytest.approx(100 * 0.10)
     assert day.ebs_cost == pytest.approx(100 * 0.10 * 24 / 730)
@@ -118,30 +119,37 @@ def test_ebs_is_prorated_by_hours_over_730():
 
 
 def test_no_instances_cost_nothing():
-    cost = fleet_cost("t4g.nano", {}, hours=24, volume_gb=8, volume_type="gp3")
+    cost = fleet_cost("t4g.nano", {}, hours=24, volume_gb=8, volume_type="gp3", **COMPUTE_AND_VOLUMES)
 
     assert (cost.lines, cost.total) == ((), 0)
 
 
 def test_unknown_instance_type_names_field_and_value():
     with pytest.raises(CostError, match=r"^instance\.type: no price for 'x1\.huge' \(known: c7g\.medium, ") as err:
-        fleet_cost("x1.huge", {"us-east-1": 1}, hours=1, volume_gb=8, volume_type="gp3")
+        fleet_cost("x1.huge", {"us-east-1": 1}, hours=1, volume_gb=8, volume_type="gp3", **COMPUTE_AND_VOLUMES)
     assert (err.value.field, err.value.value) == ("instance.type", "x1.huge")
 
 
 def test_unknown_region_names_field_and_value():
     with pytest.raises(CostError, match=r"^regions: no price for 'mars-north-1' \(known: af-south-1, ") as err:
-        fleet_cost("t3.micro", {"us-east-1": 1, "mars-north-1": 2}, hours=1, volume_gb=8, volume_type="gp3")
+        fleet_cost(
+            "t3.micro",
+            {"us-east-1": 1, "mars-north-1": 2},
+            hours=1,
+            volume_gb=8,
+            volume_type="gp3",
+            **COMPUTE_AND_VOLUMES,
+        )
     assert err.value.value == "mars-north-1"
 
 
 def test_unknown_volume_type_and_negative_inputs_name_their_field():
     with pytest.raises(CostError, match=r"^instance\.volume_type: no price for 'gp9'"):
-        fleet_cost("t3.micro", {"us-east-1": 1}, hours=1, volume_gb=8, volume_type="gp9")
+        fleet_cost("t3.micro", {"us-east-1": 1}, hours=1, volume_gb=8, volume_type="gp9", **COMPUTE_AND_VOLUMES)
     with pytest.raises(CostError, match=r"^desired_capacity\.us-east-1: must be at least 0, got -1"):
-        fleet_cost("t3.micro", {"us-east-1": -1}, hours=1, volume_gb=8, volume_type="gp3")
+        fleet_cost("t3.micro", {"us-east-1": -1}, hours=1, volume_gb=8, volume_type="gp3", **COMPUTE_AND_VOLUMES)
     with pytest.raises(CostError, match=r"^hours: must be at least 0"):
-        fleet_cost("t3.micro", {"us-east-1": 1}, hours=-1, volume_gb=8, volume_type="gp3")
+        fleet_cost("t3.micro", {"us-east-1": 1}, hours=-1, volume_gb=8, volume_type="gp3", **COMPUTE_AND_VOLUMES)
 
 
 def test_cost_error_is_a_value_error():

@@ -133,8 +133,16 @@ def test_every_type_spot_may_use_by_default_has_an_on_demand_and_a_spot_price() 
 
 
 def test_spot_cost_prices_the_base_on_demand_and_the_rest_at_the_spot_price() -> None:
-    line = FleetLine(region="us-east-1", instances=4, hourly_price=0.0104, instance_cost=4 * 0.0104 * 24, ebs_cost=0.1)
-    on_demand = FleetCost("t3.micro", 24.0, 8, "gp3", (line,))
+    line = FleetLine(
+        region="us-east-1",
+        instances=4,
+        hourly_price=0.0104,
+        instance_cost=4 * 0.0104 * 24,
+        ebs_cost=0.1,
+        ipv4_cost=0.0,
+        egress_cost=0.0,
+    )
+    on_demand = FleetCost("t3.micro", 24.0, 8, "gp3", False, 0.0, (line,))
     spot = spot_fleet_cost(on_demand, ("t3.micro", "t3a.micro"), 1, "price-capacity-optimized")
     (priced,) = spot.lines
     assert (priced.on_demand, priced.spot, priced.spot_hourly_price) == (1, 3, 0.0034)  # the cheaper type, table

@@ -1,4 +1,4 @@
-"""The agents' instance role as template.yaml defines it: what it may read from SSM Parameter Store.
+"""The agents' instance role as template.yaml defines it: what it may read from SSM Parameter Store and EC2.
 
 Evaluated with the emulator's IAM rules over the role's inline policies and AmazonSSMManagedInstanceCore
 (which alone allows ssm:GetParameter on every parameter of the account).
@@ -84,3 +84,11 @@ def test_without_the_deny_the_managed_policy_would_let_agents_read_every_paramet
 def test_agents_cannot_change_the_deploy_key() -> None:
     for action in ("ssm:PutParameter", "ssm:DeleteParameter", "ssm:LabelParameterVersion"):
         assert not agent_may(action, KEY_ARN, stack_tag=STACK), action
+
+
+def test_the_cloudwatch_agent_may_read_instance_tags_for_its_auto_scaling_group_dimension() -> None:
+    # logs.metrics appends AutoScalingGroupName, which the agent resolves with ec2:DescribeTags
+    assert agent_may("ec2:DescribeTags", "*", stack_tag=None)
+    managed = [(n, s) for n, s in STATEMENTS if n == "AmazonSSMManagedInstanceCore"]
+    assert not decide(managed, Request("ec2:DescribeTags", "*", {})).allowed  # granted by the stack, not by AWS
+    assert not agent_may("ec2:CreateTags", "*", stack_tag=None)  # reading only

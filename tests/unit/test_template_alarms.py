@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -56,3 +57,26 @@ def test_plan_and_reconcile_may_read_enabled_regions_and_scaling_activities() ->
     )
     for function in ("PlanFunction", "ReconcileRegionFunction"):
         assert {"Ref": "ObserveRegionsPolicy"} in RESOURCES[function]["Properties"]["Policies"], function
+
+
+def dashboard_metrics() -> list[list[Any]]:
+    body = RESOURCES["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    text = re.sub(r"\$\{[^}]+\}", "x", body)  # the substitutions are ARNs and names: any string parses
+    widgets = json.loads(text)["widgets"]
+    return [m for w in widgets if w["type"] == "metric" for m in w["properties"]["metrics"]]
+
+
+def test_the_dashboard_shows_only_metrics_the_handlers_emit_with_their_service_dimension() -> None:
+    ours = [m for m in dashboard_metrics() if m[0] == SETTINGS["POWERTOOLS_METRICS_NAMESPACE"]]
+    assert {m[1] for m in ours} >= {"RegionsChanged", "DegradedRegions", "RegionsFailed", "DriftRepaired"}
+    for metric in ours:
+        assert metric[1] in emitted_metrics(), metric
+        assert metric[2:4] == ["service", SETTINGS["POWERTOOLS_SERVICE_NAME"]], metric
+
+
+def test_the_dashboard_watches_both_workflows_and_every_function() -> None:
+    body = RESOURCES["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    functions = {k for k, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function"}
+    functions -= {"ControlCenterFunction"}  # the CloudFront Function's own, not a Lambda
+    for logical in {"ReconcileStateMachine", "WatcherStateMachine"} | functions:
+        assert "${" + logical + "}" in body, logical

@@ -192,8 +192,12 @@ class _Unresolvable(Exception):
     pass
 
 
+# optional parameters whose resources exist only when set: checked with a value that creates them
+WHEN_SET = {"NotificationWebhookUrl": "https://hooks.slack.com/services/T0000/B0000/XXXXXXXX"}
+
+
 def _resolver(stack_name: str) -> Resolver:
-    known = {n: str(p.get("Default", "")) for n, p in PARAMETERS.items()}
+    known = {n: str(p.get("Default", "")) for n, p in PARAMETERS.items()} | WHEN_SET
     known.update(
         {
             "AWS::StackName": stack_name,

@@ -22,7 +22,7 @@ from p2p_core.aws.clients import ClientFactory
 from p2p_core.models.deployment import Deployment
 from p2p_core.names import fit_name
 from p2pctl.emulator import iam, shims
-from p2pctl.emulator.template import Resolver, check_rules, load_template, replace_resources
+from p2pctl.emulator.template import Resolver, check_rules, load_template, replace_resources, without_absent
 
 ACCOUNT_ID = "123456789012"
 ROOT = Path(__file__).resolve().parents[3]
@@ -91,6 +91,7 @@ def deploy_stack(
     check_rules(template, {**params, "AWS::Region": region, "AWS::StackName": stack_name})  # as CloudFormation does
     prepared, code_dirs = _package(clients, template, template_path.parent, stack_name, region)
     transformed = transform(prepared, params, _NoManagedPolicies())
+    transformed = without_absent(transformed, {**params, "AWS::Region": region, "AWS::StackName": stack_name})
     transformed.pop("Rules", None)  # checked above; moto's CloudFormation does not evaluate them
     supplied = {k for k, r in transformed["Resources"].items() if _supplied_by_harness(r["Type"])}
     supplier = _Supplied(transformed, region)

@@ -185,5 +185,20 @@ def check_rules(template: dict[str, Any], values: Mapping[str, str]) -> None:
                 raise TemplateRuleFailed(f"template rule {name}: {assertion.get('AssertDescription', 'failed')}")
 
 
+def without_absent(template: dict[str, Any], values: Mapping[str, str]) -> dict[str, Any]:
+    """The template without the resources and outputs whose Condition is false: CloudFormation never creates them
+    (moto keeps a hole for each, which its DescribeStackResource trips over)."""
+    resolve = Resolver(values, _no_attributes, template.get("Conditions", {}))
+
+    def present(entry: Any) -> bool:
+        return "Condition" not in entry or bool(resolve({"Condition": entry["Condition"]}))
+
+    kept = dict(template)
+    for section in ("Resources", "Outputs"):
+        if section in template:
+            kept[section] = {name: entry for name, entry in template[section].items() if present(entry)}
+    return kept
+
+
 def _no_attributes(logical: str, attribute: str) -> str:
     raise KeyError(f"a template rule cannot read {logical}.{attribute}")

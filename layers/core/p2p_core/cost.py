@@ -1,4 +1,7 @@
-"""Estimated AWS cost of the fleet, from a shipped, dated price table (the control plane: control_plane_cost.py).
+"""Estimated AWS cost of the fleet, from shipped, dated price tables (the control plane: control_plane_cost.py).
+
+Per instance: compute, the root volume, its public IPv4 address and data transfer out at an assumed
+volume per day; each in its own line, so an estimate shows what it bills and from which table.
 
 Pure: no AWS calls. Prices are AWS's public on-demand list prices (Linux, no free tier, no savings
 plans), in USD, as of `PRICES_AS_OF`. Instance and EBS prices are the published us-east-1 price times
@@ -83,6 +86,28 @@ US_EAST_1_EBS_GB_MONTH: Mapping[str, float] = {
 }
 
 
+# Every in-use public IPv4 address, $/hour, the same in every region: AWS charges it since this date
+PUBLIC_IPV4_HOURLY = 0.005
+PUBLIC_IPV4_SINCE = "2024-02-01"
+
+# Data transfer out of EC2 to the internet, $/GB, list price of the first 10 TB/month tier (the 100 GB a
+# month free across the account is ignored), as of EGRESS_AS_OF: aws.amazon.com/ec2/pricing/on-demand
+# ("Data Transfer"). Regions opened since 2023 are priced like their nearest older neighbour.
+EGRESS_AS_OF = "2026-11-01"
+EGRESS_PER_GB: Mapping[str, float] = {
+    "us-east-1": 0.09, "us-east-2": 0.09, "us-west-1": 0.09, "us-west-2": 0.09,
+    "ca-central-1": 0.09, "ca-west-1": 0.09, "mx-central-1": 0.09, "sa-east-1": 0.15,
+    "eu-west-1": 0.09, "eu-west-2": 0.09, "eu-west-3": 0.09, "eu-central-1": 0.09, "eu-central-2": 0.09,
+    "eu-north-1": 0.09, "eu-south-1": 0.09, "eu-south-2": 0.09,
+    "il-central-1": 0.11, "me-south-1": 0.117, "me-central-1": 0.11, "af-south-1": 0.154,
+    "ap-south-1": 0.1093, "ap-south-2": 0.1093, "ap-east-1": 0.12, "ap-east-2": 0.12,
+    "ap-northeast-1": 0.114, "ap-northeast-2": 0.126, "ap-northeast-3": 0.114,
+    "ap-southeast-1": 0.12, "ap-southeast-2": 0.114, "ap-southeast-3": 0.132, "ap-southeast-4": 0.114,
+    "ap-southeast-5": 0.12, "ap-southeast-6": 0.114, "ap-southeast-7": 0.12,
+}  # fmt: skip
+DEFAULT_EGRESS_GB_PER_DAY = 1.0  # per instance: `p2pctl cost --egress-gb-per-day` sets the operator's own
+
+
 class CostError(ValueError):
     """An input the cost model cannot price; the message names the field and the value."""
 
@@ -94,18 +119,25 @@ class CostError(ValueError):
 
 @dataclass(frozen=True)
 class FleetLine:
-    """One region's share of the fleet bill over the period."""
+    """One region's share of the fleet bill over the period: each item billed per instance."""
 
     region: str
     instances: int
     hourly_price: float
     instance_cost: float
     ebs_cost: float
+    ipv4_cost: float
+    egress_cost: float
+
+    @property
+    def beside_compute(self) -> float:
+        """Volumes, public IPv4 addresses and data transfer out, USD: the same on-demand or on Spot."""
+        return self.ebs_cost + self.ipv4_cost + self.egress_cost
 
     @property
     def total(self) -> float:
-        """Instances plus volumes, USD."""
-        return self.instance_cost + self.ebs_cost
+        """Everything billed for the region's instances, USD."""
+        return self.instance_cost + self.beside_compute
 
 
 @dataclass(frozen=True)
@@ -116,6 +148,8 @@ class FleetCost:
     hours: float
     volume_gb: int
     volume_type: str
+    public_ipv4: bool
+    egress_gb_per_day: float
     lines: tuple[FleetLine, ...]
 
     @property
@@ -134,9 +168,19 @@ class FleetCost:
         return sum(line.ebs_cost for line in self.lines)
 
     @property
+    def ipv4_cost(self) -> float:
+        """Public IPv4 addresses, USD."""
+        return sum(line.ipv4_cost for line in self.lines)
+
+    @property
+    def egress_cost(self) -> float:
+        """Data transfer out to the internet, USD."""
+        return sum(line.egress_cost for line in self.lines)
+
+    @property
     def total(self) -> float:
-        """Compute plus volumes, USD."""
-        return self.instance_cost + self.ebs_cost
+        """Everything billed, USD."""
+        return sum(line.total for line in self.lines)
 
 
 def priced(field: str, name: str, table: Mapping[str, float]) -> float:
@@ -163,12 +207,26 @@ def ebs_gb_month_price(volume_type: str, region: str) -> float:
     return round(base * priced("regions", region, REGION_MULTIPLIER), 4)
 
 
+def egress_gb_price(region: str) -> float:
+    """Data transfer out to the internet, $/GB, in one region (list price, first 10 TB/month tier)."""
+    return priced("regions", region, EGRESS_PER_GB)
+
+
 def fleet_cost(
-    instance_type: str, capacity_by_region: Mapping[str, int], hours: float, volume_gb: int, volume_type: str
+    instance_type: str,
+    capacity_by_region: Mapping[str, int],
+    hours: float,
+    volume_gb: int,
+    volume_type: str,
+    *,
+    public_ipv4: bool,
+    egress_gb_per_day: float,
 ) -> FleetCost:
-    """What `capacity_by_region` instances, each with one `volume_gb` volume, cost over `hours`."""
+    """What `capacity_by_region` instances cost over `hours`: each with one `volume_gb` volume, a public IPv4
+    address (unless `public_ipv4` is false) and `egress_gb_per_day` GB sent to the internet."""
     not_negative("hours", hours)
     not_negative("instance.volume_size", volume_gb)
+    not_negative("egress_gb_per_day", egress_gb_per_day)
     lines = []
     for region, instances in sorted(capacity_by_region.items()):
         not_negative(f"desired_capacity.{region}", instances)
@@ -181,6 +239,8 @@ def fleet_cost(
                 hourly_price=price,
                 instance_cost=instances * price * hours,
                 ebs_cost=instances * volume_gb * gb_month * hours / HOURS_PER_MONTH,
+                ipv4_cost=instances * PUBLIC_IPV4_HOURLY * hours if public_ipv4 else 0.0,
+                egress_cost=instances * egress_gb_per_day * hours / 24 * egress_gb_price(region),
             )
         )
-    return FleetCost(instance_type, hours, volume_gb, volume_type, tuple(lines))
+    return FleetCost(instance_type, hours, volume_gb, volume_type, public_ipv4, egress_gb_per_day, tuple(lines))

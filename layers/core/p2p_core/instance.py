@@ -73,6 +73,8 @@ class RefreshSettings(BaseModel):
 
 # EC2's architecture names as Ubuntu (AMIs, .deb packages) spells them
 UBUNTU_ARCH = {"x86_64": "amd64", "arm64": "arm64"}
+# the python3 (/usr/bin/python3) each accepted `instance.os` ships: the agent runner runs under every one
+OS_PYTHON = {"ubuntu-24.04": "3.12", "ubuntu-22.04": "3.10"}
 
 
 class InstanceSettings(BaseModel):

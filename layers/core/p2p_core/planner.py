@@ -118,6 +118,7 @@ def _region_plan(
             refused=refused.message,
             refused_code=refused.code,
             reasons=reasons,
+            drifts=drifts,
         )
     existing = {a.name: a for a in (seen.asg.scheduled_actions if seen.asg else [])}
     count = config.desired_capacity.resolve(seen.region)
@@ -132,6 +133,7 @@ def _region_plan(
             check_launches=bool(short),
             roll_instances=bool(outdated),
             reasons=[*reasons, *([outdated] if outdated else [])],
+            drifts=drifts,
         )
     capacity, actions = wanted_state(config, count, window, now)
     current = seen.asg.capacity if seen.asg else None
@@ -157,6 +159,7 @@ def _region_plan(
         check_launches=bool(short),
         roll_instances=bool(outdated),
         reasons=reasons,
+        drifts=drifts,
     )
 
 

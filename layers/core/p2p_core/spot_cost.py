@@ -24,6 +24,7 @@ class SpotLine:
     on_demand: int
     spot: int
     spot_hourly_price: float
+    instance_cost: float
     cost: float
 
 
@@ -37,8 +38,13 @@ class SpotFleetCost:
 
     @property
     def total(self) -> float:
-        """Instances (base and Spot) plus volumes, USD."""
+        """Instances (base and Spot) and everything billed beside them, USD."""
         return sum(line.cost for line in self.lines)
+
+    @property
+    def instance_cost(self) -> float:
+        """Compute (the on-demand base and Spot), USD."""
+        return sum(line.instance_cost for line in self.lines)
 
     @property
     def spot_instances(self) -> int:
@@ -75,7 +81,8 @@ def spot_fleet_cost(
 ) -> SpotFleetCost:
     """The `on_demand` fleet bought with `on_demand_base` instances on-demand per region and Spot above it.
 
-    Volumes cost the same either way; `live` maps region -> type -> current Spot $/hour.
+    Volumes, addresses and data transfer cost the same either way; `live` maps region -> type -> current
+    Spot $/hour.
     """
     not_negative("instance.on_demand_base", on_demand_base)
     lines = []
@@ -83,6 +90,6 @@ def spot_fleet_cost(
         base = min(line.instances, on_demand_base)
         price = spot_hourly_price(instance_types, line.region, allocation, (live or {}).get(line.region))
         spot = line.instances - base
-        cost = (base * line.hourly_price + spot * price) * on_demand.hours + line.ebs_cost
-        lines.append(SpotLine(line.region, base, spot, price, cost))
+        compute = (base * line.hourly_price + spot * price) * on_demand.hours
+        lines.append(SpotLine(line.region, base, spot, price, compute, compute + line.beside_compute))
     return SpotFleetCost(on_demand.hours, price_source, tuple(lines))

@@ -242,6 +242,12 @@ def _quota(call: Call, _: LiveState) -> list[Target]:
     return [Target(arn(call, "servicequotas", "quota", service, code))] if service and code else []
 
 
+def _event_bus(call: Call, _: LiveState) -> list[Target]:
+    # PutEvents names its bus in each entry (default: the account's default bus)
+    names = sorted({str(e.get("EventBusName") or "default") for e in call.params.get("Entries", [])})
+    return [Target(n if n.startswith("arn:") else arn(call, "events", "event-bus", n)) for n in names]
+
+
 def _schedule(call: Call, _: LiveState) -> list[Target]:
     name, group = call.params.get("Name"), call.params.get("GroupName") or "default"
     return [Target(arn(call, "scheduler", "schedule", group, name))] if name else []
@@ -266,6 +272,7 @@ _RESOLVERS: dict[tuple[str, str], Resolver] = {
     ("states", "execution"): _named("states", "execution", "executionArn"),
     ("iam", "role"): _named("iam", "role", "RoleArn"),
     ("servicequotas", "quota"): _quota,
+    ("events", "event-bus"): _event_bus,
 }
 
 

@@ -50,6 +50,7 @@ from p2p_core.workflow.runtime import deployment_scope
 from p2pctl.emulator.shims import (
     cloudfront,
     consistency,
+    event_targets,
     express,
     idempotency,
     lambda_concurrency,
@@ -138,6 +139,7 @@ def install() -> None:
         task_errors.install()
         task_roles.install()
         payload.install()
+        event_targets.install()
         wire.install()
         wire.atomic("dynamodb", "PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems")
         for behaviour in (

@@ -10,6 +10,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from p2p_core.aws.tls import share_tls_contexts
+
 Handler = Callable[..., Any]
 READ_PREFIXES = ("Describe", "Get", "List")
 
@@ -33,6 +35,7 @@ class ClientFactory:
         event_hooks: Iterable[tuple[str, Handler]] = (),
         config: Config = HANDLER_CONFIG,
     ) -> None:
+        share_tls_contexts()  # one CA bundle load per process, not one per HTTPS connection
         self.endpoint_url = endpoint_url
         self._config = config  # the handlers' retry policy unless a caller (the CLI) wants to fail fast
         self._session: Any = session or boto3.Session()  # untyped on purpose: clients are Any here

@@ -2,9 +2,13 @@
 """p2p agent runner: poll the control center, then run pre-run, the main run and post-run.
 
 Installed on every agent by the launch template's user data and run by cron. Python 3 standard
-library only (Ubuntu ships it). `--dry-run` prints the commands instead of running them, so the
-runner can be tested off-cloud against a local HTTP server that serves what the CloudFront
-Function returns.
+library only, and nothing newer than Python 3.10: it runs under the OS's own /usr/bin/python3 (3.10 on
+Ubuntu 22.04, 3.12 on 24.04: p2p_core.instance.OS_PYTHON), and the tests run it under each.
+`--dry-run` prints the commands instead of running them, so the runner can be tested off-cloud
+against a local HTTP server that serves what the CloudFront Function returns.
+
+What the user data could not install at boot (install.sh records it) is logged by every run, and a
+run whose steps succeeded then exits INSTALL_FAILED instead of 0: never silent.
 
 A repository reached over SSH (`git@host:org/repo.git`, `ssh://...`) gets the stack's deploy key:
 before each main run the runner reads it from SSM Parameter Store in the stack's home region with
@@ -29,7 +33,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +42,9 @@ NOT_SET = ("", "-")
 SETTINGS = ("delay", "force-run", "main-run", "pre-run", "post-run", "repository", "type")
 SSH_REPOSITORY = re.compile(r"^(ssh://|git\+ssh://|[\w.-]+@[\w.-]+:)")  # ssh:// or scp-like user@host:path
 IMDS = "http://169.254.169.254"
+UTC = timezone.utc  # datetime.UTC is Python 3.11+, and Ubuntu 22.04's python3 is 3.10
+INSTALL_FAILURES = "/var/lib/p2p-agent/install-failed"  # written by the user data, read by every run
+INSTALL_FAILED = 4  # the exit code of a run whose steps succeeded while a boot-time install had failed
 
 
 def log(message: str) -> None:
@@ -239,11 +246,24 @@ def run(steps: list[list[str]], dry_run: bool) -> int:
             print("DRY-RUN: " + shlex.join(step), flush=True)
             continue
         log(f"running: {shlex.join(step)}")
-        code = subprocess.run(step, check=False).returncode
+        try:
+            code = subprocess.run(step, check=False).returncode
+        except OSError as exc:  # not installed (a failed install at boot) or not executable: as bash would say
+            log(f"could not start {step[0]}: {exc.strerror or exc}")
+            code = 127
         log(f"finished with exit code {code}: {shlex.join(step)}")
         if code != 0:
             return code
     return 0
+
+
+def install_failures(path: Path) -> list[str]:
+    """What the user data could not install at boot, one line each (its `p2p_install` writes them)."""
+    try:
+        text = path.read_text(errors="replace")
+    except FileNotFoundError:
+        return []
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def _delay(seconds: str) -> float:
@@ -266,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deploy-key-file", default="/var/lib/p2p-agent/deploy-key", help="where the key is kept")
     parser.add_argument("--ssm-endpoint", default=None, help="SSM endpoint override (tests)")
     parser.add_argument("--imds-endpoint", default=IMDS, help="instance metadata endpoint override (tests)")
+    parser.add_argument("--install-failures", default=INSTALL_FAILURES, help="boot-time installs that failed")
     args = parser.parse_args(argv)
     baked: dict[str, Any] = json.loads(Path(args.defaults).read_text())
     defaults = {k: str(v) for k, v in baked.get("settings", {}).items()}
@@ -276,6 +297,9 @@ def main(argv: list[str] | None = None) -> int:
     except BlockingIOError:
         log("another run is in progress: exiting")
         return 0
+    failed = install_failures(Path(args.install_failures))
+    for line in failed:
+        log(f"ERROR: install at boot failed: {line}")
     state = Path(args.state) if args.state else None
     last = json.loads(state.read_text()) if state and state.is_file() else {}
     if not args.no_delay:
@@ -295,7 +319,11 @@ def main(argv: list[str] | None = None) -> int:
         key_file = fetch_deploy_key(
             location, Path(args.deploy_key_file), args.timeout, args.ssm_endpoint, args.imds_endpoint
         )
-    return run(commands(settings, str(key_file) if key_file else None), args.dry_run)
+    code = run(commands(settings, str(key_file) if key_file else None), args.dry_run)
+    if code == 0 and failed:
+        log(f"exit code {INSTALL_FAILED}: the steps ran, but {len(failed)} install(s) at boot failed (above)")
+        return INSTALL_FAILED
+    return code
 
 
 if __name__ == "__main__":

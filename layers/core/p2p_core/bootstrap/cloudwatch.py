@@ -22,19 +22,24 @@ CLOUD_INIT_LOG = "/var/log/cloud-init-output.log"
 SHIPPED_FILES = (RUNNER_LOG, CLOUD_INIT_LOG)
 AGENT_CONFIG_PATH = "/opt/aws/amazon-cloudwatch-agent/etc/p2p-agent.json"
 _CTL = "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl"
-_PACKAGE = "https://amazoncloudwatch-agent.amazonaws.com/ubuntu/{arch}/latest/amazon-cloudwatch-agent.deb"
+# AWS's documented download location: the agent's S3 bucket in the instance's own region
+_PACKAGE = (
+    "https://amazoncloudwatch-agent-$region.s3.$region.amazonaws.com/ubuntu/{arch}/latest/amazon-cloudwatch-agent.deb"
+)
 _INSTALL = """\
-# CloudWatch agent: ships the runner's log and cloud-init output (best effort: agents run without it)
-for attempt in 1 2 3 4 5; do
-  curl -fsSL -o /tmp/amazon-cloudwatch-agent.deb {package} && break
-  sleep $((attempt * 10))
-done
-if dpkg -i -E /tmp/amazon-cloudwatch-agent.deb; then
+# CloudWatch agent: ships the runner's log and cloud-init output. Agents run without it; a failure is
+# recorded (install.sh) and reported by the runner.
+p2p_cloudwatch_package() {{
+  local region
+  region=$(p2p_metadata placement/region) \\
+    || {{ p2p_failed "CloudWatch agent: no region from instance metadata"; return 1; }}
+  echo "{package}"
+}}
+if p2p_deb=$(p2p_cloudwatch_package) && p2p_download "$p2p_deb" /tmp/amazon-cloudwatch-agent.deb \\
+  && p2p_install /tmp/amazon-cloudwatch-agent.deb; then
   install -d -m 0755 {config_dir}
   echo '{config}' | base64 -d > {config_path}
-  {ctl} -a fetch-config -m ec2 -s -c file:{config_path} || echo 'p2p: CloudWatch agent did not start' >&2
-else
-  echo 'p2p: CloudWatch agent not installed' >&2
+  {ctl} -a fetch-config -m ec2 -s -c file:{config_path} || p2p_failed "CloudWatch agent did not start"
 fi
 """
 

@@ -13,6 +13,10 @@ from p2p_core.models.deployment import Deployment
 
 MAX_USER_DATA_BYTES = 16_384  # EC2's limit on user data (before base64)
 RUNNER = Path(__file__).with_name("agent_runner.py")
+INSTALL_HELPERS = Path(__file__).with_name("install.sh")
+# the OS's own interpreter, never a python3 found first on PATH (/usr/local/bin, pyenv): the runner is tested
+# under each OS's /usr/bin/python3 (p2p_core.instance.OS_PYTHON)
+RUNNER_COMMAND = "/usr/bin/python3 /usr/local/bin/p2p-agent-runner --state /var/lib/p2p-agent/last.json"
 _SCRIPT = """\
 #!/bin/bash
 # p2p agent bootstrap, rendered by the control plane from the config item.
@@ -22,28 +26,30 @@ echo '{runner}' | base64 -d | gunzip > /usr/local/bin/p2p-agent-runner
 chmod 0755 /usr/local/bin/p2p-agent-runner
 echo '{defaults}' | base64 -d > /etc/p2p-agent/defaults.json
 {keys}\
+{helpers}\
 {packages}\
 {cloudwatch}\
 cat > /etc/cron.d/p2p-agent <<'P2P_CRON'
 SHELL=/bin/bash
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-{cron} root /usr/local/bin/p2p-agent-runner --state /var/lib/p2p-agent/last.json >> {runner_log} 2>&1
+{cron} root {runner_command} >> {runner_log} 2>&1
 P2P_CRON
 chmod 0644 /etc/cron.d/p2p-agent
 # first run at boot, without the random delay
-/usr/local/bin/p2p-agent-runner --no-delay --state /var/lib/p2p-agent/last.json \
-  >> {runner_log} 2>&1 || true
+{runner_command} --no-delay >> {runner_log} 2>&1 || true
 """
-_ANSIBLE = """\
-for attempt in 1 2 3 4 5; do
-  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q ansible-core git && break
-  sleep $((attempt * 10))
-done
-"""
+# a failed install is recorded (install.sh) and reported by every run of the runner: boot goes on
+_ANSIBLE = "p2p_install ansible-core git || true\n"
 
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
+
+
+def install_helpers() -> str:
+    """install.sh as the user data carries it: its functions, without the comment lines (EC2's 16 KB limit)."""
+    lines = INSTALL_HELPERS.read_text().splitlines(keepends=True)
+    return "".join(line for line in lines if line.strip() and not line.lstrip().startswith("#"))
 
 
 def agent_defaults(config: ConfigItem, deployment: Deployment) -> dict[str, object]:
@@ -78,6 +84,8 @@ def render_user_data(config: ConfigItem, deployment: Deployment) -> str:
         runner=_b64(gzip.compress(RUNNER.read_bytes(), mtime=0)),
         defaults=_b64(defaults),
         keys=keys,
+        helpers=install_helpers(),
+        runner_command=RUNNER_COMMAND,
         packages=_ANSIBLE if config.agent.type == "ansible" else "",
         cloudwatch=install_script(config, deployment.stack_name),
         runner_log=RUNNER_LOG,

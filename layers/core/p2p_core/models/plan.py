@@ -29,6 +29,9 @@ class RegionPlan(BaseModel):
     check_launches: bool = Field(False, description="the group had fewer instances than desired: read why")
     roll_instances: bool = Field(False, description="instances run an older launch template version: refresh them")
     reasons: list[str] = Field(default_factory=list)
+    drifts: list[str] = Field(
+        default_factory=list, description="what verification found different from the config, in operator words"
+    )
     refused: str | None = Field(None, description="why Plan refuses to build this region: it fails, untouched")
     refused_code: str | None = Field(None, description="the error code the refused region fails with")
     not_offered: list[str] | None = Field(

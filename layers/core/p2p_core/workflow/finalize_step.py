@@ -12,6 +12,7 @@ from p2p_core.checks.enabled import SKIP_REASON
 from p2p_core.models.deployment import Deployment
 from p2p_core.models.events import ConfigInvalid, FinalizeRequest, FinalState, PlanRequest, PlanResult
 from p2p_core.models.results import RegionResult
+from p2p_core.notifications import publish, run_notifications
 from p2p_core.rfc3339 import format_time
 from p2p_core.storage.config import ConfigStore
 from p2p_core.storage.lease import Lease
@@ -36,10 +37,13 @@ def finalize_step(request: FinalizeRequest, deployment: Deployment, clients: Cli
     if state.plan_error is not None:  # stopped in Plan: nothing was planned, so no region changed hands
         store.record_run(run, managed_regions=None)
         lease.release(request.execution)  # a Plan that timed out holding it did not give it back
+        publish(clients, deployment, run_notifications(run, state, deployment.stack_name, None))
         return run  # no follow-up: a run started now would stop in Plan the same way
     previous = store.load()
     store.record_run(run, managed_regions=managed_after(previous.managed_regions, state), loaded=previous)
     lease.release(request.execution)
+    applied_before = previous.last_run.config_version if previous.last_run else None
+    publish(clients, deployment, run_notifications(run, state, deployment.stack_name, applied_before))
     # Released first, then read: an edit whose own run found the lease taken is seen here, or its run
     # got the lease. Either way no edit waits for the next scheduled run.
     follow_up = _follow_up_if_edited(request, deployment, clients, db, now)

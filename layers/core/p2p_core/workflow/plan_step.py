@@ -18,6 +18,7 @@ from p2p_core.lambda_concurrency import map_concurrency, try_account_concurrency
 from p2p_core.models.deployment import Deployment
 from p2p_core.models.events import PlanRequest, PlanResult
 from p2p_core.models.observed import Observed, ObservedRegion
+from p2p_core.notifications import publish, quota_notifications
 from p2p_core.planner import plan
 from p2p_core.reconciler.region import observe_region
 from p2p_core.storage.config import ConfigStore
@@ -110,7 +111,8 @@ def _observe_and_plan(
         store.remember_anchor(anchor)  # only the lease holder records, so this is the anchor in force
     if remember:  # so status and run --wait warn before AWS refuses launches; a quota is read at most hourly
         usable = sorted(set(config.selected_regions()) & set(enabled))
-        record_quota_headroom(clients, db, deployment.config_table, config, status, usable, now)
+        headroom = record_quota_headroom(clients, db, deployment.config_table, config, status, usable, now)
+        publish(clients, deployment, quota_notifications(status.quota_headroom, headroom, deployment.stack_name))
     drifted = the_plan.drifted
     concurrency = deployment.max_concurrency
     if remember and drifted:  # the Map runs: bound it by the account's Lambda concurrency (new accounts: 10)

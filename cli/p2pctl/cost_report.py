@@ -1,0 +1,83 @@
+"""How `p2pctl cost` and the demo print an estimate: regions, the bill item by item with sources, the control plane.
+
+Fits 80 columns: region names are never cut (two regions must never print alike), and the sources
+are printed as lines of their own rather than squeezed into a table column.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+
+from p2p_core.control_plane_cost import cold_share_at
+from p2p_core.cost import PRICES_AS_OF
+from p2p_core.regions import commercial_regions
+
+if TYPE_CHECKING:
+    from p2pctl.estimate import Estimate
+
+REGION_WIDTH = max(len(region) for region in commercial_regions()) + 2  # and " *" (instances read from AWS)
+
+
+def print_estimate(report: Estimate, console: Console) -> None:
+    """The estimate as an operator reads it."""
+    fleet, spot = report.fleet, report.spot
+    sources = {count.region: count.source for count in report.counts}
+    regions = Table(title=f"fleet: {fleet.instance_type}, {report.hours_label}")
+    regions.add_column("region", no_wrap=True, min_width=REGION_WIDTH)
+    for name in ("n", "on-demand $/h", "on-demand $", "Spot $/h", "od+Spot", "Spot $"):
+        regions.add_column(name, justify="right")
+    for line, spot_line in zip(fleet.lines, spot.lines, strict=True):
+        note = "" if sources[line.region] == "config" else " *"
+        regions.add_row(
+            line.region + note,
+            str(line.instances),
+            f"{line.hourly_price:.4f}",
+            f"{line.total:.2f}",
+            f"{spot_line.spot_hourly_price:.4f}",
+            f"{spot_line.on_demand}+{spot_line.spot}",
+            f"{spot_line.cost:.2f}",
+        )
+    console.print(regions)
+
+    def say(text: str) -> None:
+        console.print(text, highlight=False, markup=False, soft_wrap=True)
+
+    for region, source in sources.items():
+        if source != "config":
+            say(f"* {region}: {source}")
+    for region, reason in report.left_out.items():
+        say(f"not priced: {region} ({reason})")
+    say(f"regions enabled: {report.facts.enabled_source}")
+    items = Table(title="per day while running, per instance billed")
+    items.add_column("item", no_wrap=True)
+    items.add_column("on-demand $", justify="right")
+    items.add_column("Spot $", justify="right")
+    for item in report.items():
+        items.add_row(item.name, f"{item.on_demand:.2f}", f"{item.spot:.2f}")
+    items.add_row("total", f"{report.per_day.total:.2f}", f"{report.spot_per_day.total:.2f}")
+    console.print(items)
+    for item in report.items():
+        say(f"{item.name}: {item.source}")
+    say(
+        f"fleet: ${report.per_day.total:.2f} per day while running; ${fleet.total:.2f} {report.hours_label} "
+        f"({fleet.instances} instances)"
+    )
+    say(
+        f"fleet on Spot: ${report.spot_per_day.total:.2f} per day; ${spot.total:.2f} {report.hours_label} "
+        f"({report.buying.words()}; {spot.spot_instances} Spot instances)"
+    )
+    say(f"Spot prices: {spot.price_source}")
+    plane = Table("item", "quantity", "unit", "$")
+    for cost in report.control_plane.items:
+        plane.add_row(cost.name, f"{cost.quantity:,.6g}", cost.unit, f"{cost.cost:.4f}")
+    plane.title = f"control plane per month ({report.control_plane.runs_per_month:,.0f} runs)"
+    console.print(plane)
+    starts = "every run a cold start" if cold_share_at(report.control_plane.runs_per_month) else "Lambdas kept warm"
+    say(
+        f"control plane: ${report.control_plane.total:.2f}/month (model: Lambda CPU as measured by `make bench`, "
+        f"{starts}; a fan-out visiting every region each run: ${report.naive.total:.2f}/month); "
+        f"prices as of {PRICES_AS_OF}"
+    )

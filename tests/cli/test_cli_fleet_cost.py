@@ -1,0 +1,83 @@
+"""`p2pctl cost` bills everything per instance, prices only regions the account has enabled, and reads `-` regions.
+
+Against `p2pctl local` with ap-east-1 (an opt-in region) not enabled in the emulated account.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from p2p_core.fleet_bill import NOT_ENABLED
+from tests.cli.local_cli import Local, running_local
+
+DISABLED = "ap-east-1"
+# names that share their first letters: a table that cuts them would print two regions alike
+REGIONS = ["ap-southeast-1", "ap-southeast-2", "eu-central-1", "eu-central-2", DISABLED]
+ITEMS = ["compute (t3.micro)", "root volume (8 GB gp3)", "public IPv4 address", "data transfer out (2 GB/day)"]
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
+    """`p2pctl local` whose account has not enabled ap-east-1."""
+    yield from running_local(tmp_path_factory.mktemp("local") / "local.log", "--disable-region", DISABLED)
+
+
+def config_file(tmp_path: Path, fields: dict[str, Any]) -> str:
+    path = tmp_path / "fleet.json"
+    path.write_text(json.dumps(fields))
+    return str(path)
+
+
+def test_a_region_the_account_has_not_enabled_is_never_priced(local: Local, tmp_path: Path) -> None:
+    path = config_file(tmp_path, {"regions": REGIONS, "desired_capacity": 2, "instance": {"market": "spot"}})
+    estimate = local.json("cost", "--file", path, "--egress-gb-per-day", "2")
+    assert sorted(estimate["fleet"]["regions"]) == sorted(REGIONS[:-1])
+    assert sorted(estimate["spot"]["regions"]) == sorted(REGIONS[:-1])
+    assert estimate["not_priced"] == {DISABLED: NOT_ENABLED}
+    assert estimate["fleet"]["instances"] == 8
+    assert estimate["regions_source"].startswith("DescribeRegions at ")
+    # the disabled region does not send the others to the dated Spot table
+    assert estimate["spot"]["price_source"].startswith("DescribeSpotPriceHistory at ")
+    assert "table" not in estimate["spot"]["price_source"]
+
+
+def test_every_item_is_printed_with_its_source_and_no_region_name_is_cut_at_80_columns(
+    local: Local, tmp_path: Path
+) -> None:
+    path = config_file(tmp_path, {"regions": REGIONS, "desired_capacity": 1})
+    done = local.p2pctl("cost", "--file", path, "--egress-gb-per-day", "2", env={**local.env, "COLUMNS": "80"})
+    assert done.returncode == 0, done.stderr
+    text = done.stdout
+    for region in REGIONS[:-1]:
+        assert f"│ {region} " in text, region  # whole, in its own cell
+    assert f"│ {DISABLED}" not in text
+    assert f"not priced: {DISABLED} ({NOT_ENABLED})" in text
+    for item in ITEMS:
+        assert f"│ {item} " in text, item  # a row of the per-day bill
+        assert f"\n{item}: " in text, item  # and its source
+    assert "public IPv4 address: $0.005/hour per public IPv4 address" in text
+    assert "2 GB per instance per day assumed (--egress-gb-per-day)" in text
+    as_json = local.json("cost", "--file", path, "--egress-gb-per-day", "2")
+    assert [item["item"] for item in as_json["items_per_day"]] == ITEMS  # the same items in --json
+    assert all(item["source"] for item in as_json["items_per_day"])
+
+
+def test_a_leave_alone_region_is_priced_at_the_instances_it_runs_now(local: Local, tmp_path: Path) -> None:
+    local.reset(regions=["eu-west-1"], desired_capacity=2, start_offset="0 minutes")
+    group = local.asg("eu-west-1")
+    assert group is not None and len(group["Instances"]) == 2
+    path = config_file(
+        tmp_path, {"regions": ["eu-west-1", "us-east-1"], "desired_capacity": {"aws": {"eu-west-1": "-"}}}
+    )
+    estimate = local.json("cost", "--file", path)
+    regions = estimate["fleet"]["regions"]
+    assert regions["eu-west-1"]["instances"] == 2
+    assert regions["eu-west-1"]["instances_source"].startswith("'-': running now (DescribeAutoScalingGroups at ")
+    assert (regions["us-east-1"]["instances"], regions["us-east-1"]["instances_source"]) == (1, "config")
+    text = local.ok("cost", "--file", path).stdout
+    assert "* eu-west-1: '-': running now (DescribeAutoScalingGroups at " in text
