@@ -18,6 +18,12 @@ ROWS = [
     ("one region changed: mutating calls outside it", "one_region_mutations_outside", "0"),
     ("fresh provisioning, 34 regions (s)", "fresh_34_seconds", ""),
     ("fresh provisioning, 1 region (s)", "fresh_1_seconds", ""),
+    (
+        "first run, 14 fresh regions, Lambda concurrency 10 (a new account), one run (s)",
+        "new_account_first_run_seconds",
+        "succeeds",
+    ),
+    ("the same: Lambda invocations at once (peak) / throttled invokes", "new_account_invocations", "≤ 10 / 0"),
     ("34-region / 1-region wall time, emulator CPU-bound (2 CPUs, one process)", "fan_out_wall_ratio", "-"),
     ("34-region / 1-region wall time, 80 ms per regional API call", "fan_out_wall_ratio_with_api_latency", "≤ 3"),
     ("no-op Plan, 34 regions verified, 80 ms per regional API call (s)", "noop_plan_34_seconds_with_api_latency", ""),
@@ -98,6 +104,10 @@ ROWS = [
 
 
 def table(results: dict[str, Any]) -> str:
+    results = {**results}
+    if "new_account_peak_invocations" in results:
+        peak, throttled = results["new_account_peak_invocations"], results["new_account_throttled_invokes"]
+        results["new_account_invocations"] = f"{peak} / {throttled}"
     lines = ["| measure | result | target |", "|---|---|---|"]
     lines += [f"| {label} | {results.get(key, 'not measured')} | {target or '-'} |" for label, key, target in ROWS]
     stamp = f"Measured {results['measured_at']} on {results['machine']} by `make bench`"
@@ -106,6 +116,10 @@ def table(results: dict[str, Any]) -> str:
         stamp += f"; the scheduled-run and (model) rows {when} by `python -m benchmarks.run watcher`"
     if "radar_measured_at" in results:  # a partial run: `python -m benchmarks.radar`
         stamp += f"; the radar rows {results['radar_measured_at']} by `python -m benchmarks.radar`"
+    if "new_account_measured_at" in results:  # `python -m benchmarks.run new-account`
+        stamp += (
+            f"; the new-account rows {results['new_account_measured_at']} by `python -m benchmarks.run new-account`"
+        )
     if "fleet_costs_computed_at" in results:
         stamp += f"; the demo fleet rows {results['fleet_costs_computed_at']} by `python -m benchmarks.run costs`"
     if "tls_measured_at" in results:  # a partial run: `python -m benchmarks.tls`

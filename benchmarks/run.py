@@ -41,8 +41,10 @@ from benchmarks.world import (
 )
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.config import parse_config
-from p2p_core.regions import commercial_regions
+from p2p_core.regions import catalogue, commercial_regions
 from p2p_core.workflow.runtime import add_client_hook, remove_client_hook
+from p2pctl.emulator import shims
+from p2pctl.emulator.shims import lambda_concurrency
 from p2pctl.fleet import managed_asg
 
 
@@ -241,6 +243,36 @@ def regions_preflight(workdir: Path) -> dict[str, Any]:
     }
 
 
+NEW_ACCOUNT_CONCURRENCY = 10  # Lambda's ConcurrentExecutions on many new accounts
+NEW_ACCOUNT_REGIONS = 14
+
+
+def new_account(workdir: Path) -> dict[str, Any]:
+    """The first run over 14 fresh regions on an account whose Lambda concurrency is 10: it must succeed in one run."""
+    regions = [r for r in commercial_regions() if not catalogue()[r].opt_in][:NEW_ACCOUNT_REGIONS]
+    with emulated(regions, workdir) as bench:
+        shims.set_lambda_concurrency(NEW_ACCOUNT_CONCURRENCY)
+        bench.put_config(**config_for(regions))
+        first = succeeded(bench, "new-account")
+        return {
+            "new_account_first_run_seconds": round(first.seconds, 2),
+            "new_account_peak_invocations": f"{lambda_concurrency.peak_in_flight()} of {NEW_ACCOUNT_CONCURRENCY}",
+            "new_account_throttled_invokes": lambda_concurrency.throttled(),
+        }
+
+
+def merged(update: Any, stamp_key: str) -> None:
+    """Some rows measured again, merged into the last results; the README table rewritten."""
+    results: dict[str, Any] = json.loads(RESULTS.read_text())
+    with tempfile.TemporaryDirectory() as workdir, contextlib.redirect_stdout(io.StringIO()):
+        results.update(update(Path(workdir)))
+    results[stamp_key] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    rendered = table(results)
+    update_readme(rendered)
+    print(rendered)
+
+
 def main() -> None:
     results: dict[str, Any] = {
         "measured_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -249,6 +281,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as workdir, contextlib.redirect_stdout(io.StringIO()):
         results.update(fleet(Path(workdir)))  # the handlers' logs go to stdout: keep the report readable
         results.update(regions_preflight(Path(workdir)))
+        results.update(new_account(Path(workdir)))
     results.update(stream_latency())
     results.update(import_ratio())
     results.update(tls_cpu())
@@ -290,4 +323,9 @@ def costs_only() -> None:
 
 
 if __name__ == "__main__":
-    {"watcher": watcher_only, "costs": costs_only}.get(" ".join(sys.argv[1:]), main)()
+    partial = {
+        "watcher": watcher_only,
+        "costs": costs_only,
+        "new-account": lambda: merged(new_account, "new_account_measured_at"),
+    }
+    partial.get(" ".join(sys.argv[1:]), main)()

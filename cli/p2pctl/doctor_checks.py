@@ -1,7 +1,8 @@
 """`p2pctl doctor`'s checks of the account and of each selected region, each ✓ / ⚠ / ✗ with the exact fix.
 
 They read what `p2pctl regions` reads (preflight.py) and add what a first launch needs beyond it:
-the AMI's public parameter, a free VPC slot, and the Auto Scaling service-linked role.
+the AMI's public parameter, a free VPC slot, the Auto Scaling service-linked role, the account's
+Lambda concurrency and, on Spot, the Spot vCPU quota.
 """
 
 from __future__ import annotations
@@ -15,13 +16,21 @@ from botocore.exceptions import BotoCoreError, ClientError
 from p2p_core import STACK_TAG
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.config import ConfigItem
-from p2p_core.quota import HEADROOM_WARNING, ON_DEMAND_QUOTA, ServiceQuota
+from p2p_core.lambda_concurrency import (
+    RECOMMENDED_CONCURRENCY,
+    map_concurrency,
+    needed_concurrency,
+    read_account_concurrency,
+)
+from p2p_core.models.deployment import MAX_CONCURRENCY
+from p2p_core.quota import HEADROOM_WARNING, ON_DEMAND_QUOTA, SPOT_QUOTA, ServiceQuota
 from p2p_core.wanted import ami_parameter
 from p2pctl.preflight import AccountFacts, RegionFacts, why
 
 Mark = Literal["ok", "warn", "fail"]
 SYMBOLS: dict[Mark, str] = {"ok": "✓", "warn": "⚠", "fail": "✗"}
 VPC_QUOTA = ServiceQuota(service_code="vpc", code="L-F678F1CE", name="VPCs per Region")
+LAMBDA_QUOTA = ServiceQuota(service_code="lambda", code="L-B99A9384", name="Concurrent executions")
 VPCS_BY_DEFAULT = 5
 AUTOSCALING_ROLE = "AWSServiceRoleForAutoScaling"
 
@@ -51,6 +60,8 @@ def region_checks(clients: ClientFactory, config: ConfigItem, facts: AccountFact
             continue
         found.append(Check(row.region, "enabled", "ok", row.opt_status.lower()))
         found += [_offerings(config, row), _ami(clients, config, row.region), _quota(facts, row)]
+        if config.instance.market == "spot":
+            found.append(_spot_quota(facts, row))
         found.append(_vpc_slot(clients, row.region, stack))
     return found
 
@@ -102,13 +113,49 @@ def _quota(facts: AccountFacts, row: RegionFacts) -> Check:
         f"{row.instances} × {facts.instance_type} = {row.needed_vcpus} vCPUs + {others} running "
         f"= {row.vcpus_at_peak} of quota {row.quota_vcpus:g} ({ON_DEMAND_QUOTA.code})"
     )
-    wanted = math.ceil(row.vcpus_at_peak / (1 - HEADROOM_WARNING))
-    fix = ON_DEMAND_QUOTA.increase_command(row.region, wanted)
-    if row.over_quota():
-        return Check(row.region, "vCPU quota", "fail", detail.replace(" of quota", " > quota"), fix)
-    if row.quota_vcpus - row.vcpus_at_peak < HEADROOM_WARNING * row.quota_vcpus:
-        return Check(row.region, "vCPU quota", "warn", f"{detail}: under {HEADROOM_WARNING:.0%} headroom", fix)
-    return Check(row.region, "vCPU quota", "ok", detail)
+    return _headroom(row.region, "vCPU quota", ON_DEMAND_QUOTA, row.vcpus_at_peak, row.quota_vcpus, detail)
+
+
+def _spot_quota(facts: AccountFacts, row: RegionFacts) -> Check:
+    """instance.market spot: the instances above the on-demand base against the Spot vCPU quota."""
+    if row.spot_quota_vcpus is None:
+        errors = [e for e in row.errors if e.startswith("spot quota")]
+        return Check(row.region, "Spot vCPU quota", "warn", "; ".join(errors) or "Service Quotas did not answer")
+    detail = (
+        f"{row.spot_instances} × {facts.instance_type} = {row.spot_needed_vcpus} vCPUs on Spot "
+        f"of quota {row.spot_quota_vcpus:g} ({SPOT_QUOTA.code})"
+    )
+    return _headroom(row.region, "Spot vCPU quota", SPOT_QUOTA, row.spot_needed_vcpus, row.spot_quota_vcpus, detail)
+
+
+def _headroom(region: str, name: str, quota: ServiceQuota, needed: int, value: float, detail: str) -> Check:
+    """✗ over the quota, ⚠ under 20 % headroom (each with the increase request), else ✓."""
+    fix = quota.increase_command(region, math.ceil(needed / (1 - HEADROOM_WARNING)))
+    if needed > value:
+        return Check(region, name, "fail", detail.replace(" of quota", " > quota"), fix)
+    if value - needed < HEADROOM_WARNING * value:
+        return Check(region, name, "warn", f"{detail}: under {HEADROOM_WARNING:.0%} headroom", fix)
+    return Check(region, name, "ok", detail)
+
+
+def lambda_concurrency_check(clients: ClientFactory, home: str, regions: int) -> Check:
+    """The account's Lambda concurrency in the home region: enough for the Map to reconcile every region at once?"""
+    try:
+        account = read_account_concurrency(clients.client("lambda", home))
+    except (ClientError, BotoCoreError) as exc:
+        return Check("account", "Lambda concurrency", "warn", f"GetAccountSettings: {why(exc)}")
+    needed = needed_concurrency(regions)
+    detail = f"{account.unreserved} unreserved of {account.limit} in {home}"
+    wanted = max(needed, RECOMMENDED_CONCURRENCY)
+    fix = LAMBDA_QUOTA.increase_command(home, 1000)
+    if account.unreserved < needed:
+        at_once = map_concurrency(MAX_CONCURRENCY, account)
+        detail += f"; {regions} region(s) need {needed} at once: the Map reconciles {at_once} at a time"
+        return Check("account", "Lambda concurrency", "warn", detail, fix)
+    if account.limit < wanted:
+        detail += f"; below {RECOMMENDED_CONCURRENCY}: other functions of the account share it"
+        return Check("account", "Lambda concurrency", "warn", detail, fix)
+    return Check("account", "Lambda concurrency", "ok", f"{detail}; {regions} region(s) need {needed}")
 
 
 def _vpc_slot(clients: ClientFactory, region: str, stack: str | None) -> Check:

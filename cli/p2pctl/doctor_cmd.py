@@ -20,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError,
 from p2p_core.config import ConfigItem
 from p2p_core.schedule_expression import normalize_schedule
 from p2pctl.context import CliContext
-from p2pctl.doctor_checks import SYMBOLS, Check, region_checks, service_linked_role
+from p2pctl.doctor_checks import SYMBOLS, Check, lambda_concurrency_check, region_checks, service_linked_role
 from p2pctl.errors import CREDENTIALS_FIX
 from p2pctl.output import console, print_json
 from p2pctl.preflight import load_config, why
@@ -45,6 +45,8 @@ def doctor(
         found.append(_stack(cli, source.stack_found))
         found.append(service_linked_role(cli.clients, cli.home_region, _reconciler_can_create(cli, stack)))
         facts = read_with_progress(cli.fleet_clients, source.config, cli.home_region, stack, quiet=as_json)
+        usable = sum(1 for row in facts.regions if row.selected and row.enabled)
+        found.append(lambda_concurrency_check(cli.clients, cli.home_region, usable))
         found += region_checks(cli.fleet_clients, source.config, facts, stack)
         reach = repository_reach(source.config)  # only when agents have no public IPv4
         found += [reach] if reach is not None else []

@@ -63,6 +63,23 @@ def local(
             "(default 32, a new account's; repeatable)",
         ),
     ] = None,
+    spot_quota: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--spot-quota",
+            help="REGION=VCPUS: the Spot vCPU quota (L-34B43A08) there; REGION 'all' for every region "
+            "(default 32; repeatable)",
+        ),
+    ] = None,
+    lambda_concurrency: Annotated[
+        int | None,
+        typer.Option(
+            "--lambda-concurrency",
+            min=1,
+            help="the account's Lambda concurrency quota: invokes beyond N in flight are throttled "
+            "(TooManyRequestsException); new accounts often have 10 (default 1000)",
+        ),
+    ] = None,
     control_center_domain: Annotated[
         str,
         typer.Option(
@@ -88,7 +105,9 @@ def local(
         disabled_regions=tuple(disable_region or ()),
         failing_launches=_failures(fail_launches or []),
         refresh_seconds=REFRESH_SECONDS if refresh_seconds is None else refresh_seconds,
-        vcpu_quotas=_quotas(quota or []),
+        vcpu_quotas=_quotas(quota or [], "--quota"),
+        spot_quotas=_quotas(spot_quota or [], "--spot-quota"),
+        lambda_concurrency=lambda_concurrency,
         control_center_domain=control_center_domain,
     )
     stop = threading.Event()
@@ -132,8 +151,8 @@ def _failures(options: list[str]) -> dict[str, str]:
     return found
 
 
-def _quotas(options: list[str]) -> dict[str, float]:
-    """`REGION=VCPUS` options as region -> on-demand vCPU quota."""
+def _quotas(options: list[str], switch: str) -> dict[str, float]:
+    """`REGION=VCPUS` options as region -> vCPU quota."""
     found = {}
     for option in options:
         region, _, vcpus = option.partition("=")
@@ -141,6 +160,6 @@ def _quotas(options: list[str]) -> dict[str, float]:
             found[region] = float(vcpus)
         except ValueError:
             raise CliError(
-                f"--quota {option!r}: expected REGION=VCPUS, e.g. eu-west-3=32", "see 'p2pctl local --help'"
+                f"{switch} {option!r}: expected REGION=VCPUS, e.g. eu-west-3=32", "see 'p2pctl local --help'"
             ) from None
     return found

@@ -2,7 +2,8 @@
 
 Per region: whether the account has it enabled (account `ListRegions`), the standard Availability
 Zones offering `instance.type` (the reconciler's own `zones_offering`), the on-demand vCPU quota
-(`L-1216C47A`) and the vCPUs already running, and what the config needs there at its peak. Regions
+(`L-1216C47A`) and the vCPUs already running, and what the config needs there at its peak (on Spot,
+also the Spot vCPU quota `L-34B43A08` of the selected regions against the instances above the base). Regions
 are read in parallel threads, as Plan observes them, so 34 regions take about as long as one.
 """
 
@@ -19,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from p2p_core import STACK_TAG
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.config import ConfigItem, parse_config
-from p2p_core.quota import on_demand_vcpu_quota, peak_instances, standard_vcpus_running
+from p2p_core.quota import SPOT_QUOTA, peak_instances, peak_spot_instances, standard_vcpus_running, vcpu_quota
 from p2p_core.reconciler.network import zones_offering
 from p2p_core.regions import catalogue, commercial_regions
 from p2pctl.context import CliContext
@@ -44,6 +45,9 @@ class RegionFacts:
     quota_vcpus: float | None = None
     running_vcpus: int | None = None
     own_vcpus: int | None = None
+    spot_instances: int = 0  # with instance.market spot: instances above the on-demand base
+    spot_needed_vcpus: int = 0
+    spot_quota_vcpus: float | None = None  # L-34B43A08, read only for selected regions on Spot
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -146,15 +150,20 @@ def read_facts(
             opt_status=statuses.get(name, "UNKNOWN"),
             selected=name in selected,
             instances=peak_instances(config, name) if name in selected else 0,
+            spot_instances=peak_spot_instances(config, name) if name in selected else 0,
         )
         for name in names
     ]
     for row in rows:
         row.needed_vcpus = row.instances * vcpus
+        row.spot_needed_vcpus = row.spot_instances * vcpus
+    on_spot = config.instance.market == "spot"
 
     def read(row: RegionFacts) -> RegionFacts:
         if row.enabled:
             _read_region(clients, row, kind, stack_name)
+            if on_spot and row.selected:
+                _read_spot_quota(clients, row)
         return row
 
     with ThreadPoolExecutor(max_workers=min(_THREADS, len(rows) or 1)) as pool:
@@ -174,6 +183,13 @@ def _describe_type(clients: ClientFactory, kind: str, region: str) -> tuple[list
     return list(described["ProcessorInfo"]["SupportedArchitectures"]), int(described["VCpuInfo"]["DefaultVCpus"]), []
 
 
+def _read_spot_quota(clients: ClientFactory, row: RegionFacts) -> None:
+    try:
+        row.spot_quota_vcpus = vcpu_quota(clients.client("service-quotas", row.region), SPOT_QUOTA)
+    except (ClientError, BotoCoreError) as exc:
+        row.errors.append(f"spot quota: {why(exc)}")
+
+
 def _read_region(clients: ClientFactory, row: RegionFacts, kind: str, stack_name: str | None) -> None:
     ec2 = clients.client("ec2", row.region)
     try:
@@ -181,7 +197,7 @@ def _read_region(clients: ClientFactory, row: RegionFacts, kind: str, stack_name
     except (ClientError, BotoCoreError) as exc:
         row.errors.append(f"zones: {why(exc)}")
     try:
-        row.quota_vcpus = on_demand_vcpu_quota(clients.client("service-quotas", row.region))
+        row.quota_vcpus = vcpu_quota(clients.client("service-quotas", row.region))
     except (ClientError, BotoCoreError) as exc:
         row.errors.append(f"quota: {why(exc)}")
     try:

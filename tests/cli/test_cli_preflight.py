@@ -1,14 +1,15 @@
 """`p2pctl regions` and `p2pctl doctor` as an operator runs them, against `p2pctl local`.
 
-The emulated account has not enabled `ap-east-1` and has an on-demand vCPU quota (L-1216C47A) of 8
-in `eu-west-3` (32, a new account's, elsewhere); Plan records the headroom, `status` and `run --wait`
-warn before the launches fail.
+The emulated account has not enabled `ap-east-1`, has an on-demand vCPU quota (L-1216C47A) of 8 and a
+Spot vCPU quota (L-34B43A08) of 4 in `eu-west-3` (32, a new account's, elsewhere) and a new account's
+Lambda concurrency of 10; Plan records the headroom, `status` and `run --wait` warn before the launches fail.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -19,7 +20,8 @@ from tests.cli.local_cli import Local, running_local
 @pytest.fixture(scope="module")
 def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
     log = tmp_path_factory.mktemp("local") / "local.log"
-    yield from running_local(log, "--disable-region", "ap-east-1", "--quota", "eu-west-3=8")
+    switches = ("--quota", "eu-west-3=8", "--spot-quota", "eu-west-3=4", "--lambda-concurrency", "10")
+    yield from running_local(log, "--disable-region", "ap-east-1", *switches)
 
 
 def test_a_healthy_stack_passes_every_check_and_doctor_exits_0(local: Local) -> None:
@@ -29,6 +31,7 @@ def test_a_healthy_stack_passes_every_check_and_doctor_exits_0(local: Local) -> 
     assert "  ✗ " not in done.stdout and done.stdout.rstrip().endswith(", 0 ✗")
     for line in ("✓ credentials: account 123456789012", "✓ vCPU quota: 1 × t3.micro = 2 vCPUs", "✓ AMI:"):
         assert line in done.stdout
+    assert "Spot vCPU quota" not in done.stdout  # on demand: not checked
     for name in ("schedule", "config-edit Pipe", "secret path: 200 with", "other paths: 404", "last run"):
         assert f"✓ {name}" in done.stdout, done.stdout
     report = local.json("doctor")
@@ -49,6 +52,36 @@ def test_a_fleet_over_quota_fails_doctor_naming_the_quota_and_the_request_and_st
     assert warning in local.ok("status").stdout
     assert warning in local.ok("run", "--wait").stdout
     assert local.json("run", "--wait")["quota_warnings"][0].startswith(warning)
+
+
+def test_a_new_accounts_lambda_concurrency_is_a_warning_naming_how_many_regions_the_map_runs_at_once(
+    local: Local, tmp_path: Path
+) -> None:
+    local.reset(regions=["eu-central-1"], desired_capacity=0)
+    checks = {c["name"]: c for c in local.json("doctor")["checks"] if c["group"] == "account"}
+    concurrency = checks["Lambda concurrency"]
+    assert concurrency["mark"] == "warn"
+    assert concurrency["detail"].startswith("10 unreserved of 10 in eu-central-1; below 50")
+    assert concurrency["fix"] == (
+        "aws service-quotas request-service-quota-increase --region eu-central-1 --service-code lambda "
+        "--quota-code L-B99A9384 --desired-value 1000"
+    )
+    fourteen = tmp_path / "fourteen.json"
+    fourteen.write_text(json.dumps({"regions": [r for r in commercial_regions() if r != "ap-east-1"][:14]}))
+    done = local.p2pctl("doctor", "--file", str(fourteen))
+    assert "⚠ Lambda concurrency: 10 unreserved of 10 in eu-central-1; 14 region(s) need 17 at once: " in done.stdout
+    assert "the Map reconciles 7 at a time" in done.stdout
+
+
+def test_on_spot_doctor_checks_the_spot_vcpu_quota_against_the_instances_above_the_base(local: Local) -> None:
+    spot = {"market": "spot", "on_demand_base": 1}
+    local.reset(regions=["eu-central-1", "eu-west-3"], desired_capacity=4, instance=spot)
+    done = local.p2pctl("doctor")
+    assert done.returncode == 1, done.stdout
+    assert "✗ Spot vCPU quota: 3 × t3.micro = 6 vCPUs on Spot > quota 4 (L-34B43A08)" in done.stdout
+    assert "--quota-code L-34B43A08 --desired-value 8" in done.stdout
+    assert "✓ Spot vCPU quota: 3 × t3.micro = 6 vCPUs on Spot of quota 32 (L-34B43A08)" in done.stdout
+    assert "✓ vCPU quota: 1 × t3.micro = 2 vCPUs" in done.stdout  # the on-demand base only
 
 
 def test_a_selected_region_not_enabled_is_a_failure_with_the_enable_command(local: Local) -> None:

@@ -203,6 +203,12 @@ def delete_a_scheduled_action(op: Operator) -> str:
     return "schedule p2p-stop at"
 
 
+def suspend_launches(op: Operator) -> str:
+    name = op.group()["AutoScalingGroupName"]
+    op.autoscaling.suspend_processes(AutoScalingGroupName=name, ScalingProcesses=["Terminate", "Launch"])
+    return "Auto Scaling group: processes suspended by hand: Launch, Terminate"
+
+
 @dataclass(frozen=True)
 class Drift:
     """A change made by hand, the config the fleet runs with, and what the repairing run did (its words)."""
@@ -237,6 +243,7 @@ DRIFTS = {
         make_a_default_template_version, "made launch template version 1 the default", FLEET
     ),
     "a scheduled action deleted": Drift(delete_a_scheduled_action, "scheduled p2p-stop at", STOP_IN_A_DAY),
+    "launches suspended": Drift(suspend_launches, "resumed processes suspended by hand: Launch, Terminate", FLEET),
 }
 
 

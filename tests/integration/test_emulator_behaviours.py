@@ -11,6 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from p2p_core.quota import SPOT_QUOTA
 from p2p_core.regions import opt_in_regions
 from p2pctl.emulator import shims
 
@@ -292,8 +293,9 @@ def test_us_east_1_has_a_local_zone_that_offers_agent_types(aws: None) -> None:
     assert "t3.micro" in {o["InstanceType"] for o in offers}
 
 
-def test_the_on_demand_vcpu_quota_is_a_new_accounts_unless_set_and_other_ec2_quotas_are_unknown(aws: None) -> None:
+def test_the_vcpu_quotas_are_a_new_accounts_unless_set_and_other_ec2_quotas_are_unknown(aws: None) -> None:
     shims.set_quota("eu-west-3", 8)
+    shims.set_quota("eu-west-3", 4, SPOT_QUOTA)
     quota = {"ServiceCode": "ec2", "QuotaCode": "L-1216C47A"}
     applied = client("service-quotas", "eu-west-3").get_service_quota(**quota)["Quota"]
     assert (applied["Value"], applied["QuotaName"]) == (
@@ -303,11 +305,25 @@ def test_the_on_demand_vcpu_quota_is_a_new_accounts_unless_set_and_other_ec2_quo
     assert client("service-quotas", "eu-west-3").get_aws_default_service_quota(**quota)["Quota"]["Value"] == 32
     assert client("service-quotas").get_service_quota(**quota)["Quota"]["Value"] == 32
     listed = client("service-quotas", "eu-west-3").list_service_quotas(ServiceCode="ec2")["Quotas"]
-    assert [(q["QuotaCode"], q["Value"]) for q in listed] == [("L-1216C47A", 8)]
+    assert [(q["QuotaCode"], q["Value"]) for q in listed] == [("L-1216C47A", 8), ("L-34B43A08", 4)]
+    spot = client("service-quotas").get_service_quota(ServiceCode="ec2", QuotaCode="L-34B43A08")["Quota"]
+    assert (spot["Value"], spot["UsageMetric"]["MetricDimensions"]["Class"]) == (32, "Standard/Spot")
     with pytest.raises(ClientError) as refused:
-        client("service-quotas").get_service_quota(ServiceCode="ec2", QuotaCode="L-34B43A08")
+        client("service-quotas").get_service_quota(ServiceCode="ec2", QuotaCode="L-DB2E81BA")
     assert code_of(refused) == "NoSuchResourceException"
     assert client("service-quotas").get_service_quota(ServiceCode="vpc", QuotaCode="L-F678F1CE")["Quota"]["Value"] == 5
+
+
+def test_a_quota_never_applied_answers_no_such_resource_and_its_default_comes_from_the_default_call(aws: None) -> None:
+    shims.quotas_applied(False)
+    shims.set_quota("eu-west-3", 8)  # one the account raised: applied
+    quota = {"ServiceCode": "ec2", "QuotaCode": "L-1216C47A"}
+    with pytest.raises(ClientError) as refused:
+        client("service-quotas").get_service_quota(**quota)
+    assert code_of(refused) == "NoSuchResourceException"
+    assert client("service-quotas").get_aws_default_service_quota(**quota)["Quota"]["Value"] == 32
+    assert client("service-quotas", "eu-west-3").get_service_quota(**quota)["Quota"]["Value"] == 8
+    assert client("service-quotas").list_service_quotas(ServiceCode="ec2")["Quotas"] == []
 
 
 def test_the_account_api_lists_every_region_with_its_opt_in_status(aws: None) -> None:

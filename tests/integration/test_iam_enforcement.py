@@ -16,6 +16,7 @@ import pytest
 from p2p_core.rfc3339 import format_time
 from p2pctl.emulator import shims
 from p2pctl.emulator.iam import ENFORCER
+from p2pctl.emulator.local import service_refusal
 from tests.integration.reliability_world import edited_once_the_lease_is_taken
 from tests.integration.workflow_world import HOME, WorkflowWorld
 
@@ -64,6 +65,8 @@ RECONCILER_STATEMENTS = {
     "ObserveRegionsPolicy/#1": ("GetParameter", "ssm:GetParameter"),
     # Plan's quota read only warns: the run goes on, and the status item says why the headroom is unknown
     "ObserveRegionsPolicy/ReadOnDemandVcpuQuota": ("QuotaHeadroom", "servicequotas:GetServiceQuota"),
+    # ... and AWS's default, read when the quota was never applied (test_quota_headroom.py revokes it there)
+    "ObserveRegionsPolicy/ReadDefaultVcpuQuota": ("QuotaHeadroom", "servicequotas:GetAWSDefaultServiceQuota"),
     "ReconcileRegionsPolicy/CreateTaggedNetworkAndTemplates": ("CreateVpc", "ec2:CreateVpc"),
     "ReconcileRegionsPolicy/CreateInOwnVpc": ("CreateSubnet", "ec2:CreateSubnet"),
     "ReconcileRegionsPolicy/TagOnlyWhileCreating": ("CreateVpc", "ec2:CreateTags"),
@@ -131,6 +134,8 @@ def test_without_a_reconciler_statement_a_named_step_fails(
 ) -> None:
     operation, action = failure
     ENFORCER.revoke(statement)
+    if action == "servicequotas:GetAWSDefaultServiceQuota":
+        shims.quotas_applied(False)  # only a quota never applied falls back to its default
     fresh_region_with_a_future_start(world)
     run = world.run()
     if operation == "QuotaHeadroom":
@@ -228,3 +233,62 @@ def test_the_watchers_plan_starts_the_follow_up_run_of_an_edit_only_with_its_sta
     assert check.states_entered == ["Plan", "Finalize"]
     assert "not authorized to perform: states:StartExecution " in str(check.cause)
     assert world.reconcile_runs() == runs_before
+
+
+def test_the_state_machines_role_authorizes_each_lambda_task_and_a_revoked_invoke_fails_the_task(
+    world: WorkflowWorld,
+) -> None:
+    machine = world.stack.principals["ReconcileStateMachine"]
+    assert machine.function_name == world.stack.state_machine_arn
+    plan_arn = world.stack.functions["PlanFunction"].function_arn
+    (invoke_plan,) = [s.name for s in machine.statements if plan_arn in str(s.body.get("Resource"))]
+    fresh_region_with_a_future_start(world)
+    assert world.run("allowed").status == "SUCCEEDED"
+    ENFORCER.revoke(invoke_plan)
+    run = world.run("denied")
+    assert run.status == "FAILED"
+    assert run.states_entered == ["Plan", "Finalize"]  # Plan's Catch: Finalize records why
+    failures = [e["lambdaFunctionFailedEventDetails"] for e in run.events if e["type"] == "LambdaFunctionFailed"]
+    assert [f["error"] for f in failures] == ["Lambda.AWSLambdaException", "RunFailed"]  # Plan's, then Finalize's
+    failed = failures[0]
+    assert f"is not authorized to perform: lambda:InvokeFunction on resource: {plan_arn}" in failed["cause"]
+    assert ":assumed-role/" in failed["cause"] and "AccessDeniedException" in failed["cause"]
+    assert "plan: Lambda.AWSLambdaException" in " ".join(world.status().last_run.errors)  # type: ignore[union-attr]
+
+
+def test_the_watchers_role_authorizes_starting_the_reconcile_run(world: WorkflowWorld) -> None:
+    watcher = world.stack.principals["WatcherStateMachine"]
+    ENFORCER.revoke(
+        next(s.name for s in watcher.statements if s.name.endswith("/StartTheReconcileRunWhenSomethingDiffers"))
+    )
+    fresh_region_with_a_future_start(world)  # something differs: the watcher starts the reconcile run
+    check = world.scheduled_run("denied")
+    assert check.status == "FAILED"
+    failed = [e["taskFailedEventDetails"] for e in check.events if e["type"] == "TaskFailed"]
+    assert [f["error"] for f in failed] == ["StepFunctions.AccessDeniedException"]
+    assert (
+        f"not authorized to perform: states:StartExecution on resource: {world.stack.state_machine_arn}"
+        in (failed[0]["cause"])
+    )
+    assert world.reconcile_runs() == []
+
+
+def test_the_schedulers_role_must_allow_starting_the_watcher(world: WorkflowWorld) -> None:
+    assert world.scheduled_run("allowed").status == "SUCCEEDED"
+    (statement,) = [s.name for s in world.stack.principals["SchedulerRole"].statements]
+    ENFORCER.revoke(statement)
+    with pytest.raises(PermissionError, match="is not authorized to perform: states:StartExecution on resource: "):
+        world.scheduled_run("denied")
+    assert world.stack.watcher_arn is not None and world.stack.watcher_arn in str(ENFORCER.denials[-1].resource)
+
+
+@pytest.mark.parametrize("statement", ["stream-to-workflow/#0", "stream-to-workflow/#1"])
+def test_the_pipes_role_must_allow_reading_the_stream_and_starting_the_workflow(
+    world: WorkflowWorld, statement: str
+) -> None:
+    pipe = world.stack.pipe
+    assert service_refusal(world.stack, pipe.role_arn, pipe.target_arn, stream=pipe.source_stream_arn) is None
+    ENFORCER.revoke(statement)
+    refused = service_refusal(world.stack, pipe.role_arn, pipe.target_arn, stream=pipe.source_stream_arn)
+    wanted = "dynamodb:DescribeStream" if statement.endswith("#0") else "states:StartExecution"
+    assert refused is not None and f"is not authorized to perform: {wanted} on resource: " in refused

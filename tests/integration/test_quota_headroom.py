@@ -12,6 +12,7 @@ import pytest
 
 from p2p_core.quota import headroom_warnings
 from p2pctl.emulator import shims
+from p2pctl.emulator.iam import ENFORCER
 from tests.integration.workflow_world import HOME, WorkflowWorld
 
 OTHER = "sa-east-1"
@@ -55,3 +56,33 @@ def test_quotas_are_read_once_per_region_per_hour_and_a_capacity_edit_only_redoe
     assert quota_reads(world) == []
     assert world.status().quota_headroom[OTHER].needed_vcpus == 12  # recomputed from the cached quota
     assert headroom_warnings(world.status().quota_headroom)[0].startswith("sa-east-1: 6 × t3.micro = 12 vCPUs")
+
+
+@pytest.fixture
+def quotas_never_applied() -> Iterator[None]:
+    shims.quotas_applied(False)  # GetServiceQuota: NoSuchResourceException, as for a quota never raised
+    yield
+    shims.reset_quotas()
+
+
+def test_a_quota_never_applied_is_read_from_aws_default_through_plans_own_role(
+    world: WorkflowWorld, quotas_never_applied: None
+) -> None:
+    # GetAWSDefaultServiceQuota authorizes only Resource "*": a statement naming the quota's ARN would deny it
+    world.put_config(regions=[HOME], desired_capacity=1)
+    assert world.run().status == "SUCCEEDED"
+    seen = world.status().quota_headroom[HOME]
+    assert (seen.quota_vcpus, seen.error) == (32, None)
+    assert ("GetServiceQuota", "NoSuchResourceException") in {(op, code) for _, op, code in world.refused}
+    assert [c.operation for c in world.calls if c.service == "servicequotas"] == ["GetAWSDefaultServiceQuota"]
+
+
+def test_without_the_default_quota_statement_the_fallback_is_denied_and_recorded_not_fatal(
+    world: WorkflowWorld, quotas_never_applied: None
+) -> None:
+    ENFORCER.revoke("ObserveRegionsPolicy/ReadDefaultVcpuQuota")
+    world.put_config(regions=[HOME], desired_capacity=1)
+    assert world.run().status == "SUCCEEDED"
+    error = str(world.status().quota_headroom[HOME].error)
+    assert "AccessDeniedException" in error
+    assert "not authorized to perform: servicequotas:GetAWSDefaultServiceQuota " in error

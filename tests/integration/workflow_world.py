@@ -19,6 +19,7 @@ from p2p_core.storage.config import ConfigStore, to_dynamodb
 from p2p_core.storage.status import Status, StatusStore
 from p2p_core.workflow.runtime import add_client_hook, remove_client_hook, reset_clients
 from p2pctl.emulator import shims
+from p2pctl.emulator.local import service_refusal
 from p2pctl.emulator.seed import seed_ami_parameters
 from p2pctl.emulator.stack import EmulatedStack, deploy_stack
 from p2pctl.fleet import managed_asg, scheduled_actions
@@ -94,6 +95,9 @@ class WorkflowWorld:
         self.refused.clear()
         scheduler = self.clients.client("scheduler", HOME)
         target = scheduler.get_schedule(Name=self.stack.schedule_name, GroupName=self.stack.schedule_group)["Target"]
+        refused = service_refusal(self.stack, target["RoleArn"], target["Arn"])  # the Scheduler acts as its role
+        if refused is not None:
+            raise PermissionError(refused)
         name = name or run_name(prefix)
         started = self.sfn.start_execution(stateMachineArn=target["Arn"], name=name, input=target["Input"])
         return wait_run(self.sfn, started["executionArn"], timeout=timeout)

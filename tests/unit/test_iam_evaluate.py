@@ -180,6 +180,109 @@ def test_set_operators_on_tag_keys() -> None:
     assert not allowed([any_ours], Request("ec2:CreateTags", "*"))
 
 
+def tagging(tag_keys: list[str] | None) -> Request:
+    return Request("ec2:CreateTags", "*", {} if tag_keys is None else {"aws:TagKeys": tag_keys})
+
+
+def test_for_all_values_with_a_negated_operator_holds_when_no_value_is_any_of_the_policys() -> None:
+    none_reserved = allow(**{"ForAllValues:StringNotEquals": {"aws:TagKeys": ["p2p:stack", "p2p:region"]}})
+    assert allowed([none_reserved], tagging(["Name", "owner"]))
+    assert not allowed([none_reserved], tagging(["Name", "p2p:stack"]))  # one value is in the set
+    assert allowed([none_reserved], tagging(["Name", "p2p:Stack"]))  # StringNotEquals is case-sensitive
+    assert allowed([none_reserved], tagging([]))  # an empty key: true, as AWS documents
+    assert allowed([none_reserved], tagging(None))  # a missing key: true
+
+
+def test_for_any_value_with_a_negated_operator_holds_when_one_value_matches_none_of_the_policys() -> None:
+    something_else = allow(**{"ForAnyValue:StringNotLike": {"aws:TagKeys": ["p2p:*", "Name"]}})
+    assert allowed([something_else], tagging(["p2p:stack", "owner"]))  # owner matches neither pattern
+    assert not allowed([something_else], tagging(["p2p:stack", "Name"]))
+    assert not allowed([something_else], tagging([]))  # an empty key: false
+    assert not allowed([something_else], tagging(None))  # a missing key: false, even negated
+
+
+def test_for_any_value_if_exists_holds_for_a_missing_key_and_set_operators_of_a_negated_ignore_case() -> None:
+    statement = allow(**{"ForAnyValue:StringNotEqualsIgnoreCaseIfExists": {"aws:TagKeys": ["NAME"]}})
+    assert allowed([statement], tagging(None))
+    assert not allowed([statement], tagging(["name"]))
+    assert allowed([statement], tagging(["name", "owner"]))
+
+
+def test_a_negated_operator_with_several_values_holds_only_when_the_value_is_none_of_them() -> None:
+    statement = allow(StringNotEquals={"aws:RequestedRegion": ["us-east-1", "eu-central-1"]})
+    assert not allowed([statement], Request("ec2:CreateVpc", "*", {"aws:RequestedRegion": "eu-central-1"}))
+    assert allowed([statement], Request("ec2:CreateVpc", "*", {"aws:RequestedRegion": "sa-east-1"}))
+    assert allowed([statement], Request("ec2:CreateVpc", "*"))  # absent key: negated operators hold
+
+
+ACCOUNT_CONTEXT = {"aws:PrincipalAccount": "123456789012", "aws:RequestedRegion": "eu-central-1"}
+PARAM = "arn:aws:ssm:eu-central-1:123456789012:parameter/p2p/deploy-key"
+OWN_PARAMS = "arn:aws:ssm:${aws:RequestedRegion}:${aws:PrincipalAccount}:parameter/p2p/*"
+
+
+@pytest.mark.parametrize(
+    ("resource", "arn", "matches"),
+    [
+        (OWN_PARAMS, PARAM, True),
+        (OWN_PARAMS, PARAM.replace("eu-central-1", "us-east-1"), False),
+        ("arn:aws:ssm:*:*:parameter/${aws:username}/*", PARAM, False),  # a role has no aws:username
+        ("arn:aws:ssm:*:*:parameter/${aws:username, 'p2p'}/*", PARAM, True),  # its default
+        ("arn:aws:ssm:*:*:parameter/${ AWS:USERNAME , 'p2p' }/deploy-key", PARAM, True),  # spaces, any case
+        ("arn:aws:ssm:*:*:parameter/p2p/deploy${*}", PARAM, False),  # ${*} is a literal *, no wildcard
+        ("arn:aws:ssm:*:*:parameter/p2p/deploy-key${?}", PARAM, False),
+        ("arn:aws:ssm:*:*:parameter/${aws:PrincipalTag/team, 'it''s'}", "arn:aws:ssm:r:1:parameter/it's", True),
+        ("arn:aws:ssm:*:*:parameter/${$}{x}", "arn:aws:ssm:r:1:parameter/${x}", True),  # ${$}: a literal $
+    ],
+)
+def test_policy_variables_in_resources(resource: str, arn: str, matches: bool) -> None:
+    assert allowed([allow("ssm:GetParameter", resource)], Request("ssm:GetParameter", arn, ACCOUNT_CONTEXT)) is matches
+
+
+def test_a_literal_wildcard_from_an_escape_matches_only_itself() -> None:
+    statement = allow("ssm:GetParameter", "arn:aws:ssm:*:*:parameter/a${*}b")
+    assert allowed([statement], Request("ssm:GetParameter", "arn:aws:ssm:r:1:parameter/a*b"))
+    assert not allowed([statement], Request("ssm:GetParameter", "arn:aws:ssm:r:1:parameter/axyzb"))
+
+
+def test_a_variables_value_is_never_a_wildcard_nor_substituted_again() -> None:
+    statement = allow("ec2:CreateVpc", StringLike={"aws:RequestTag/owner": "${aws:username}"})
+    starred = {"aws:username": "*", "aws:RequestTag/owner": "alice"}
+    assert allowed([statement], Request("ec2:CreateVpc", "*", {**starred, "aws:RequestTag/owner": "*"}))
+    assert not allowed([statement], Request("ec2:CreateVpc", "*", starred))
+    again = allow("ec2:CreateVpc", StringEquals={"aws:RequestTag/owner": "${aws:username, '${aws:PrincipalAccount}'}"})
+    literal_default = {"aws:PrincipalAccount": "1", "aws:RequestTag/owner": "${aws:PrincipalAccount}"}
+    assert allowed([again], Request("ec2:CreateVpc", "*", literal_default))
+
+
+def test_policy_variables_in_condition_values() -> None:
+    same_account = allow(StringEquals={"aws:ResourceAccount": "${aws:PrincipalAccount}"})
+    assert allowed(
+        [same_account], Request("ec2:CreateVpc", "*", {**ACCOUNT_CONTEXT, "aws:ResourceAccount": "123456789012"})
+    )
+    assert not allowed([same_account], Request("ec2:CreateVpc", "*", {**ACCOUNT_CONTEXT, "aws:ResourceAccount": "1"}))
+    own_team = allow(StringEquals={"aws:RequestTag/team": "${aws:PrincipalTag/team}"})
+    assert allowed(
+        [own_team], Request("ec2:CreateVpc", "*", {"aws:PrincipalTag/team": "p2p", "aws:RequestTag/team": "p2p"})
+    )
+    # no principal tag and no default: the statement cannot be resolved and does not apply, even negated
+    not_team = allow(StringNotEquals={"aws:RequestTag/team": "${aws:PrincipalTag/team}"})
+    assert not allowed([own_team], Request("ec2:CreateVpc", "*", {"aws:RequestTag/team": "p2p"}))
+    assert not allowed([not_team], Request("ec2:CreateVpc", "*", {"aws:RequestTag/team": "p2p"}))
+
+
+def test_a_role_principal_brings_its_account_and_arn_but_no_username() -> None:
+    from p2pctl.emulator.iam.enforce import Principal, Statement, evaluate
+
+    role = Principal("fn", "arn:aws:iam::123456789012:role/p2p-PlanRole", [])
+    key = "arn:aws:ssm:eu-central-1:123456789012:parameter/x"
+    own = Statement("own", allow("ssm:GetParameter", "arn:aws:ssm:*:${aws:PrincipalAccount}:parameter/*"))
+    by_name = Statement("by-name", allow("ssm:GetParameter", "arn:aws:ssm:*:*:parameter/${aws:username}"))
+    assert evaluate(Principal(role.function_name, role.role_arn, [own]), Request("ssm:GetParameter", key)).allowed
+    assert not evaluate(
+        Principal(role.function_name, role.role_arn, [by_name]), Request("ssm:GetParameter", key)
+    ).allowed
+
+
 def test_an_operator_the_emulator_cannot_evaluate_denies_and_says_so() -> None:
     statement = allow(DateGreaterThan={"aws:CurrentTime": "2020-01-01T00:00:00Z"})
     decision = decide(

@@ -237,3 +237,11 @@ def test_tagging_a_group_is_authorized_on_the_group_each_tag_names() -> None:
     assert only.resource.endswith(":autoScalingGroup:uuid-1:autoScalingGroupName/p2p-agents")
     assert only.value("aws:ResourceTag/p2p:stack") == "p2p"
     assert only.value("aws:RequestTag/p2p:infrastructure") == "h"
+
+
+def test_aws_default_quota_and_lambda_account_settings_have_no_resource_type_so_only_star_allows_them() -> None:
+    (default,) = requests("servicequotas", "GetAWSDefaultServiceQuota", ServiceCode="ec2", QuotaCode="L-1216C47A")
+    (applied,) = requests("servicequotas", "GetServiceQuota", ServiceCode="ec2", QuotaCode="L-1216C47A")
+    (settings,) = requests("lambda", "GetAccountSettings")
+    assert default.resource == settings.resource == "*"
+    assert applied.resource == f"arn:aws:servicequotas:{REGION}:{ACCOUNT}:ec2/L-1216C47A"

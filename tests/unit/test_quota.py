@@ -7,7 +7,14 @@ from datetime import UTC, datetime
 import pytest
 
 from p2p_core.config import parse_config
-from p2p_core.quota import ON_DEMAND_QUOTA, QuotaHeadroom, counts_as_standard, headroom_warnings, peak_instances
+from p2p_core.quota import (
+    ON_DEMAND_QUOTA,
+    QuotaHeadroom,
+    counts_as_standard,
+    headroom_warnings,
+    peak_instances,
+    peak_spot_instances,
+)
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)
 
@@ -40,6 +47,14 @@ def test_on_spot_only_the_on_demand_base_counts_against_the_on_demand_quota() ->
     )
     several_on_demand = parse_config({"desired_capacity": 10, "instance": {"types": ["t3a.micro"]}})
     assert peak_instances(several_on_demand, "eu-central-1") == 10
+
+
+def test_the_spot_quota_counts_the_instances_above_the_on_demand_base_and_nothing_on_demand() -> None:
+    spot = parse_config(
+        {"desired_capacity": {"all": 10, "aws": {"us-east-1": 1}}, "instance": {"market": "spot", "on_demand_base": 2}}
+    )
+    assert [peak_spot_instances(spot, r) for r in ("eu-central-1", "us-east-1")] == [8, 0]
+    assert peak_spot_instances(parse_config({"desired_capacity": 10}), "eu-central-1") == 0
 
 
 def test_a_region_over_its_quota_gets_the_line_operators_read_and_others_none() -> None:

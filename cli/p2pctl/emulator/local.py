@@ -27,9 +27,10 @@ from moto.server import ThreadedMotoServer
 
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.control_center import publish
+from p2p_core.quota import SPOT_QUOTA
 from p2p_core.regions import commercial_regions
 from p2p_core.schedule_expression import Cron, schedule_period
-from p2pctl.emulator import shims
+from p2pctl.emulator import iam, shims
 from p2pctl.emulator.cloudfront import ControlCenterServer
 from p2pctl.emulator.function_url import FunctionUrlServer
 from p2pctl.emulator.seed import seed_ami_parameters
@@ -70,6 +71,8 @@ class LocalRuntime:
     failing_launches: dict[str, str] = field(default_factory=dict)  # region -> EC2 error code of its launches
     refresh_seconds: float = REFRESH_SECONDS  # between two batches of an instance refresh
     vcpu_quotas: dict[str, float] = field(default_factory=dict)  # region (or "all") -> on-demand vCPU quota
+    spot_quotas: dict[str, float] = field(default_factory=dict)  # region (or "all") -> Spot vCPU quota
+    lambda_concurrency: int | None = None  # the account's Lambda ConcurrentExecutions (None: Lambda's 1,000)
     control_center_domain: str = ""  # ControlCenterDomainName: a second listener stands in for it
     log: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr, flush=True))
     stack: EmulatedStack | None = None
@@ -154,6 +157,12 @@ class LocalRuntime:
         for region, vcpus in self.vcpu_quotas.items():
             shims.set_quota(region, vcpus)
             self.log(f"on-demand vCPU quota in {region}: {vcpus:g}")
+        for region, vcpus in self.spot_quotas.items():
+            shims.set_quota(region, vcpus, SPOT_QUOTA)
+            self.log(f"Spot vCPU quota in {region}: {vcpus:g}")
+        if self.lambda_concurrency is not None:
+            shims.set_lambda_concurrency(self.lambda_concurrency)
+            self.log(f"Lambda concurrency of the account: {self.lambda_concurrency} (invokes beyond it are throttled)")
         if disabled:
             self.log(f"regions not enabled in the emulated account: {', '.join(disabled)}")
         for region, code in self.failing_launches.items():
@@ -229,6 +238,14 @@ class LocalRuntime:
         self.log(f"{datetime.now(UTC):%H:%M:%S} run started by {source}: {arn.rsplit(':', 1)[-1]}")
         return arn
 
+    def _refused(self, role_arn: str, target_arn: str, stream: str | None = None) -> bool:
+        """True (logged) when the service's role may not start `target_arn` (or, the Pipe's, read `stream`)."""
+        assert self.stack is not None
+        denied = service_refusal(self.stack, role_arn, target_arn, stream)
+        if denied is not None:
+            self.log(f"{datetime.now(UTC):%H:%M:%S} no run started: {denied}")
+        return denied is not None
+
     # ------------------------------------------------------------ CloudFront: serve the LIVE function
 
     def _live_code(self) -> str | None:
@@ -256,9 +273,10 @@ class LocalRuntime:
             if time.monotonic() < next_at:
                 continue
             schedule = scheduler.get_schedule(Name=self.stack.schedule_name, GroupName=self.stack.schedule_group)
-            if schedule.get("State", "ENABLED") == "ENABLED":  # its target: the watcher, as on AWS
-                source = json.loads(schedule["Target"].get("Input") or "{}").get("source", "schedule")
-                self._start_run(str(source), schedule["Target"]["Arn"])
+            target = schedule["Target"]
+            if schedule.get("State", "ENABLED") == "ENABLED" and not self._refused(target["RoleArn"], target["Arn"]):
+                source = json.loads(target.get("Input") or "{}").get("source", "schedule")
+                self._start_run(str(source), target["Arn"])  # its target: the watcher, as on AWS
             next_at = time.monotonic() + self._period(expression)
 
     def _expression(self, scheduler: Any) -> str:
@@ -304,10 +322,24 @@ class LocalRuntime:
                     continue
                 page = streams.get_records(ShardIterator=iterator)
                 iterators[shard_id] = page.get("NextShardIterator")
-                if any(pipe_matches(pipe, record) for record in page["Records"]):
+                if any(pipe_matches(pipe, record) for record in page["Records"]) and not self._refused(
+                    pipe.role_arn, pipe.target_arn, stream=pipe.source_stream_arn
+                ):
                     source = json.loads(pipe.input_template).get("source", "config-edit")
                     self._start_run(str(source), pipe.target_arn)  # the reconcile workflow itself
             self._stop.wait(0.2)
+
+
+PIPE_STREAM_READS = ("dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:GetRecords")
+
+
+def service_refusal(stack: EmulatedStack, role_arn: str, target_arn: str, stream: str | None = None) -> str | None:
+    """Why the Scheduler (or, with `stream`, the Pipe) acting as `role_arn` cannot start `target_arn`; None: it can."""
+    roles = [p for p in stack.principals.values() if p.role_arn == role_arn]
+    if not roles:  # IAM not enforced in this deployment
+        return None
+    needs = [(action, stream) for action in PIPE_STREAM_READS if stream] + [("states:StartExecution", target_arn)]
+    return next((d for action, arn in needs if (d := iam.service_denial(roles[0], action, arn)) is not None), None)
 
 
 def pipe_matches(pipe: PipeSpec, record: dict[str, Any]) -> bool:

@@ -39,6 +39,7 @@ class PipeSpec:
     filter_patterns: list[dict[str, Any]]
     target_arn: str
     input_template: str
+    role_arn: str = ""  # the role the Pipe reads the stream and starts the target with
 
 
 @dataclass
@@ -161,12 +162,16 @@ def deploy_stack(
             filter_patterns=[json.loads(f["Pattern"]) for f in pipe_filters],
             target_arn=resolve(pipe_props["Target"]),
             input_template=pipe_props["TargetParameters"]["InputTemplate"],
+            role_arn=resolve(pipe_props["RoleArn"]),
         ),
     )
     urls = [base.rstrip("/") + emulated.control_center_path for base in control_center_bases or []]
     _register_handlers(clients, emulated, code_dirs, physical, urls, radar_url)
     if enforce_iam:
         _enforce_roles(emulated, for_moto, resolve)
+        machine_names = {logical: names[logical] for logical in machines}
+        emulated.principals.update(_state_machine_roles(transformed, resolve, machine_names))
+        emulated.principals.update(_service_roles(transformed, resolve))
     return emulated
 
 
@@ -179,6 +184,31 @@ def _enforce_roles(stack: EmulatedStack, template: dict[str, Any], resolve: Reso
     iam.enforce(principals)
     by_name = {p.function_name: p for p in principals}
     stack.principals = {logical: by_name[name] for logical, name in names.items()}
+
+
+def _state_machine_roles(template: dict[str, Any], resolve: Resolver, arns: dict[str, str]) -> dict[str, iam.Principal]:
+    """Each state machine's role, authorizing its Lambda tasks' invokes (shims/task_roles.py)."""
+    resources = template["Resources"]
+    roles = {k: resolve({"Fn::GetAtt": [k, "Arn"]}) for k, r in resources.items() if r["Type"] == "AWS::IAM::Role"}
+    found = iam.function_principals(template, resolve, arns, roles, shims.aws_managed_policy, role_property="RoleArn")
+    iam.authorize_state_machines(found)
+    return {logical: next(p for p in found if p.function_name == arn) for logical, arn in arns.items()}
+
+
+def _service_roles(template: dict[str, Any], resolve: Resolver) -> dict[str, iam.Principal]:
+    """The Scheduler's and the Pipe's roles (by role logical id), which the local stand-ins act as."""
+    resources = template["Resources"]
+    roles = {k: resolve({"Fn::GetAtt": [k, "Arn"]}) for k, r in resources.items() if r["Type"] == "AWS::IAM::Role"}
+    used = [
+        _first(template, "AWS::Scheduler::Schedule")["Target"]["RoleArn"],
+        _first(template, "AWS::Pipes::Pipe")["RoleArn"],
+    ]
+    found = {}
+    for reference in used:
+        logical = reference["Fn::GetAtt"][0]
+        found[logical] = iam.role_principal(template, resolve, logical, roles[logical], roles, shims.aws_managed_policy)
+    iam.authorize_state_machines(list(found.values()))
+    return found
 
 
 def _first(template: dict[str, Any], kind: str) -> dict[str, Any]:

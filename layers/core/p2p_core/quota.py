@@ -42,6 +42,9 @@ class ServiceQuota:
 ON_DEMAND_QUOTA = ServiceQuota(
     service_code="ec2", code="L-1216C47A", name="Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances"
 )
+SPOT_QUOTA = ServiceQuota(
+    service_code="ec2", code="L-34B43A08", name="All Standard (A, C, D, H, I, M, R, T, Z) Spot Instance Requests"
+)
 
 
 class QuotaHeadroom(BaseModel):
@@ -76,11 +79,16 @@ def peak_instances(config: ConfigItem, region: str) -> int:
     """On-demand instances the config runs in `region` at its peak (0 for `"-"`: its capacity is left alone).
 
     On Spot only the on-demand base counts: Spot instances come out of the separate Spot vCPU quota
-    (`L-34B43A08`), which is not checked here.
+    (`L-34B43A08`, `peak_spot_instances`).
     """
     count = config.desired_capacity.resolve(region) or 0
     buying = config.instance.buying()
     return min(count, buying.on_demand_base) if buying is not None and buying.spot else count
+
+
+def peak_spot_instances(config: ConfigItem, region: str) -> int:
+    """Spot instances the config runs in `region` at its peak: those above the on-demand base (0 on demand)."""
+    return (config.desired_capacity.resolve(region) or 0) - peak_instances(config, region)
 
 
 def over_quota_line(region: str, instances: int, instance_type: str, vcpus_each: int, quota: float) -> str:
@@ -98,9 +106,9 @@ def headroom_warnings(headroom: dict[str, QuotaHeadroom]) -> list[str]:
     return lines
 
 
-def on_demand_vcpu_quota(servicequotas: Any) -> float:
+def vcpu_quota(servicequotas: Any, quota: ServiceQuota = ON_DEMAND_QUOTA) -> float:
     """The region's applied quota (the client's region); AWS's default when none was ever applied."""
-    codes = {"ServiceCode": ON_DEMAND_QUOTA.service_code, "QuotaCode": ON_DEMAND_QUOTA.code}
+    codes = {"ServiceCode": quota.service_code, "QuotaCode": quota.code}
     try:
         return float(servicequotas.get_service_quota(**codes)["Quota"]["Value"])
     except ClientError as exc:

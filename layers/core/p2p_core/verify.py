@@ -122,11 +122,18 @@ def _group_drifts(seen: ObservedRegion, build: BuildInputs, infrastructure_hash:
         drifts.append("settings changed since the region was built (instance, network, logs or agent)")
     if ZONES_TAG not in asg.tags:
         drifts.append(f"Auto Scaling group: tag {ZONES_TAG} missing")
+    if asg.suspended_processes:  # the control plane never suspends any: Launch suspended stops the fleet
+        drifts.append(f"Auto Scaling group: {suspended_words(asg.suspended_processes)}")
     for key, value in managed_tags(build.stack, seen.region).items():
         have = asg.tags.get(key)
         if have != value:
             drifts.append(f"Auto Scaling group: tag {key} is {show_value(have) if have else 'missing'}, want {value}")
     return drifts
+
+
+def suspended_words(processes: list[str]) -> str:
+    """`processes suspended by hand: Launch, Terminate`."""
+    return f"processes suspended by hand: {', '.join(sorted(processes))}"
 
 
 def _subnet_drifts(

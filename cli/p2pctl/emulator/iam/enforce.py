@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from botocore.awsrequest import AWSResponse, HTTPHeaders
@@ -26,6 +26,7 @@ from p2pctl.emulator.iam.evaluate import Decision, Request, decide
 from p2pctl.emulator.iam.live import LiveState
 from p2pctl.emulator.iam.reference import UnknownToReference
 from p2pctl.emulator.iam.requests import AUTOSCALING_SERVICE, Call, Unresolvable, requests_for
+from p2pctl.emulator.shims import task_roles
 from p2pctl.emulator.shims.wire import INTERNAL_HEADER
 
 _PARAMS = "p2p_iam_params"
@@ -51,10 +52,20 @@ class Principal:
     statements: list[Statement]
 
     @property
+    def context(self) -> dict[str, str]:
+        """The principal's own condition keys, in every request it makes (a role has no aws:username)."""
+        return {
+            "aws:PrincipalAccount": self.role_arn.split(":")[4],
+            "aws:PrincipalArn": self.role_arn,
+            "aws:PrincipalType": "AssumedRole",
+        }
+
+    @property
     def assumed_role(self) -> str:
         """The caller as AWS names it in an access-denied message."""
         account = self.role_arn.split(":")[4]
-        return f"arn:aws:sts::{account}:assumed-role/{self.role_arn.rsplit('/', 1)[-1]}/{self.function_name}"
+        session = self.function_name.rsplit(":", 1)[-1]  # a state machine's principal is named by its ARN
+        return f"arn:aws:sts::{account}:assumed-role/{self.role_arn.rsplit('/', 1)[-1]}/{session}"
 
     def without(self, statement_name: str) -> Principal:
         """The same role with one statement removed (tests: which step needs it)."""
@@ -147,8 +158,9 @@ class Enforcer:
 
 
 def evaluate(principal: Principal, request: Request) -> Decision:
-    """One request against every statement of the principal's role."""
-    return decide(((s.name, s.body) for s in principal.statements), request)
+    """One request against every statement of the principal's role, with the principal's condition keys."""
+    with_principal = replace(request, context={**principal.context, **request.context})
+    return decide(((s.name, s.body) for s in principal.statements), with_principal)
 
 
 def _mark_internal(request: Any, **_: Any) -> None:
@@ -197,3 +209,32 @@ def enforce(principals: list[Principal]) -> Enforcer:
         for principal in principals:
             ENFORCER.principals[principal.function_name] = principal
     return ENFORCER
+
+
+def authorize_state_machines(principals: list[Principal]) -> None:
+    """Authorize the tasks of these state machines (principals named by their ARN) against their roles; service
+    roles (the Scheduler's, the Pipe's) are registered the same way, for `service_denial` and `revoke`."""
+    with _install_lock:
+        for principal in principals:
+            ENFORCER.principals[principal.function_name] = principal
+    task_roles.set_authorizer(_authorize_task)
+
+
+def _authorize_task(machine_arn: str, action: str, resource: str) -> str | None:
+    principal = ENFORCER.principals.get(machine_arn)
+    return None if principal is None else service_denial(principal, action, resource)
+
+
+def service_denial(principal: Principal, action: str, resource: str) -> str | None:
+    """AWS's message when `principal` (a state machine's, the Scheduler's or the Pipe's role, as ENFORCER holds it
+    now) may not call `action` on `resource`; None when it may."""
+    principal = ENFORCER.principals.get(principal.function_name, principal)  # revoked statements stay revoked
+    region = resource.split(":")[3] if resource.startswith("arn:") else ""
+    decision = evaluate(principal, Request(action, resource, {"aws:RequestedRegion": region}))
+    if decision.allowed:
+        return None
+    ENFORCER.denials.append(Denial(principal.function_name, action, resource, decision.reason))
+    return (
+        f"User: {principal.assumed_role} is not authorized to perform: {action} on resource: {resource} "
+        f"because {decision.reason}"
+    )

@@ -3,8 +3,12 @@
 Pure: statements and a request in, a decision out. Supports Action/NotAction and Resource/NotResource
 with `*`/`?` wildcards, and the condition operators StringEquals/NotEquals/EqualsIgnoreCase/Like/
 NotLike, ArnEquals/Like/NotEquals/NotLike, Bool, Null, each with `...IfExists` and the
-`ForAnyValue:`/`ForAllValues:` set prefixes. An operator it does not know denies the request with
-a message saying so.
+`ForAnyValue:`/`ForAllValues:` set operators as AWS documents them, negated operators included
+(`ForAllValues:StringNotEquals`: no value of the key is any of the policy's; `ForAnyValue:StringNotLike`:
+at least one value matches none of them; a missing key makes `ForAllValues` true and `ForAnyValue`
+false). Policy variables in Resource and condition values are substituted from the request context
+(variables.py); a statement with a variable that cannot be resolved does not apply. An operator it does
+not know denies the request with a message saying so.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-ContextValue = str | list[str]
+from p2pctl.emulator.iam.variables import LITERAL, Unresolved, arn_segments, plain, substitute
+from p2pctl.emulator.iam.variables import ContextValue as ContextValue
 
 
 @dataclass(frozen=True)
@@ -72,15 +77,26 @@ def _applies(statement: Mapping[str, Any], request: Request) -> bool:
         return False
     if "NotAction" in statement and _any(_patterns(statement["NotAction"]), request.action, _action_match):
         return False
-    if "Resource" in statement and not _any(_patterns(statement["Resource"]), request.resource, arn_match):
+    try:  # a variable with no value makes the statement invalid: it does not apply
+        if "Resource" in statement and not _any(
+            _resources(statement["Resource"], request), request.resource, arn_match
+        ):
+            return False
+        if "NotResource" in statement and _any(
+            _resources(statement["NotResource"], request), request.resource, arn_match
+        ):
+            return False
+        return all(
+            _condition(operator, key, _strings(expected), request)
+            for operator, block in statement.get("Condition", {}).items()
+            for key, expected in block.items()
+        )
+    except Unresolved:
         return False
-    if "NotResource" in statement and _any(_patterns(statement["NotResource"]), request.resource, arn_match):
-        return False
-    return all(
-        _condition(operator, key, _strings(expected), request)
-        for operator, block in statement.get("Condition", {}).items()
-        for key, expected in block.items()
-    )
+
+
+def _resources(value: Any, request: Request) -> list[str]:
+    return [substitute(pattern, request.value) for pattern in _patterns(value)]
 
 
 def _patterns(value: Any) -> list[str]:
@@ -98,12 +114,18 @@ def _strings(value: Any) -> list[str]:
 
 @cache
 def _glob(pattern: str, ignore_case: bool) -> re.Pattern[str]:
-    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.compile(body, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
+    body, literal = [], False
+    for c in pattern:
+        if c == LITERAL:
+            literal = True
+            continue
+        body.append(re.escape(c) if literal else ".*" if c == "*" else "." if c == "?" else re.escape(c))
+        literal = False
+    return re.compile("".join(body), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
 
 def glob_match(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
-    """`*` any run of characters, `?` one character; nothing else is special."""
+    """`*` any run of characters, `?` one character (unless marked literal); nothing else is special."""
     return _glob(pattern, ignore_case).fullmatch(value) is not None
 
 
@@ -115,15 +137,15 @@ def arn_match(pattern: str, arn: str) -> bool:
     """ARN matching as IAM does it: segment by segment (the sixth holds the rest), wildcards within each."""
     if pattern == "*":
         return True
-    want, have = pattern.split(":", 5), arn.split(":", 5)
+    want, have = arn_segments(pattern), arn.split(":", 5)
     return len(want) == len(have) == 6 and all(glob_match(w, h) for w, h in zip(want, have, strict=True))
 
 
 _STRING: dict[str, Callable[[str, str], bool]] = {
-    "StringEquals": lambda p, v: p == v,
-    "StringEqualsIgnoreCase": lambda p, v: p.lower() == v.lower(),
+    "StringEquals": lambda p, v: plain(p) == v,
+    "StringEqualsIgnoreCase": lambda p, v: plain(p).lower() == v.lower(),
     "StringLike": lambda p, v: glob_match(p, v),
-    "ArnEquals": lambda p, v: p == v,
+    "ArnEquals": lambda p, v: plain(p) == v,
     "ArnLike": arn_match,
     "Bool": lambda p, v: p.lower() == v.lower(),
 }
@@ -138,23 +160,31 @@ _NEGATED = {
 
 def _condition(operator: str, key: str, expected: list[str], request: Request) -> bool:
     qualifier, _, op = operator.rpartition(":")
+    if qualifier not in ("", "ForAllValues", "ForAnyValue"):
+        raise UnsupportedCondition(f"the emulator cannot evaluate condition operator {operator!r}")
     if_exists = op.endswith("IfExists")
     op = op.removesuffix("IfExists")
     present = request.value(key)
     if op == "Null":
         return (present is None) == (expected[0].lower() == "true")
-    if present is None:
-        # absent key: no match, except IfExists (true) and negated operators (true), as IAM documents
-        return if_exists or op in _NEGATED or qualifier == "ForAllValues"
     negated = op in _NEGATED
     match = _STRING.get(_NEGATED.get(op, op))
     if match is None:
         raise UnsupportedCondition(f"the emulator cannot evaluate condition operator {operator!r}")
-    values = present if isinstance(present, list) else [present]
+    if present is None and if_exists:
+        return True
+    patterns = expected if op == "Bool" else [substitute(p, request.value) for p in expected]
+    values = [] if present is None else present if isinstance(present, list) else [present]
 
-    def one(value: str) -> bool:
-        return any(match(p, value) for p in expected)
+    def holds(value: str) -> bool:
+        """The operator holds for one value: a match of any policy value; negated, of none (NOR)."""
+        found = any(match(p, value) for p in patterns)
+        return not found if negated else found
 
-    # ForAllValues: every value of the request matches; ForAnyValue or a single-valued key: one does
-    found = all(one(v) for v in values) if qualifier == "ForAllValues" else any(one(v) for v in values)
-    return not found if negated else found
+    if qualifier == "ForAllValues":  # every value holds; a missing or empty key: true
+        return all(holds(v) for v in values)
+    if qualifier == "ForAnyValue":  # at least one value holds; a missing or empty key: false
+        return any(holds(v) for v in values)
+    if present is None:  # absent key: no match, except negated operators (true), as IAM documents
+        return negated
+    return all(holds(v) for v in values) if negated else any(holds(v) for v in values)

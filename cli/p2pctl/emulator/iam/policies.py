@@ -25,24 +25,39 @@ def function_principals(
     function_names: Mapping[str, str],
     role_arns: Mapping[str, str],
     aws_managed: ManagedPolicy,
+    role_property: str = "Role",
 ) -> list[Principal]:
-    """One Principal per function: `function_names` and `role_arns` map logical ids to the deployed names."""
+    """One Principal per function (or state machine, `role_property` "RoleArn"): `function_names` and `role_arns`
+    map logical ids to the deployed names."""
     resources: Mapping[str, Any] = template["Resources"]
     principals = []
     for logical, function_name in function_names.items():
-        role_ref = resources[logical]["Properties"]["Role"]
+        role_ref = resources[logical]["Properties"][role_property]
         role_logical = role_ref["Fn::GetAtt"][0] if isinstance(role_ref, dict) else None
         if role_logical is None:
             raise PolicyNotFound(f"{logical} has no role from this template ({role_ref!r})")
-        role = resources[role_logical]["Properties"]
-        statements: list[Statement] = []
-        for policy in role.get("Policies", []):
-            statements += _statements(str(policy["PolicyName"]), resolve(policy["PolicyDocument"]))
-        for reference in role.get("ManagedPolicyArns", []):
-            name, document = _managed(reference, resources, resolve, aws_managed)
-            statements += _statements(name, document)
-        principals.append(Principal(function_name, role_arns[role_logical], statements))
+        principals.append(role_principal(template, resolve, role_logical, function_name, role_arns, aws_managed))
     return principals
+
+
+def role_principal(
+    template: Mapping[str, Any],
+    resolve: Resolve,
+    role_logical: str,
+    name: str,
+    role_arns: Mapping[str, str],
+    aws_managed: ManagedPolicy,
+) -> Principal:
+    """The role `role_logical` as a Principal named `name` (a function, a state machine, a service's role)."""
+    resources: Mapping[str, Any] = template["Resources"]
+    role = resources[role_logical]["Properties"]
+    statements: list[Statement] = []
+    for policy in role.get("Policies", []):
+        statements += _statements(str(policy["PolicyName"]), resolve(policy["PolicyDocument"]))
+    for reference in role.get("ManagedPolicyArns", []):
+        managed_name, document = _managed(reference, resources, resolve, aws_managed)
+        statements += _statements(managed_name, document)
+    return Principal(name, role_arns[role_logical], statements)
 
 
 def _managed(

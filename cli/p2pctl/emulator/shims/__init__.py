@@ -16,10 +16,14 @@
    use (`network`), IPv6 blocks released or assigned in an order AWS refuses (`ipv6`),
    DynamoDB's atomic conditional writes (`wire.atomic`), Auto Scaling instance
    refreshes and each instance's launch template version (`refresh`), Step Functions' validation of a
-   definition (`asl`). `wire` is the one hook on moto's request dispatch they share. For speed, not
-   behaviour: one generated key pair per KMS key spec (`keys`), one botocore loader per process (`models`).
+   definition (`asl`), the account's Lambda concurrency and GetAccountSettings (`lambda_concurrency`).
+   `wire` is the one hook on moto's request dispatch they share. For speed, not behaviour: one generated
+   key pair per KMS key spec (`keys`), one botocore loader per process (`models`).
 4. Step Functions: the `states:startExecution` integration the watcher (Express) uses, which moto
-   passes to boto3 with the ASL's casing (`express`).
+   passes to boto3 with the ASL's casing (`express`); a refused Lambda invoke named `Lambda.<code>`
+   in the Task's failure, as the Retry blocks expect (`task_errors`); the 256 KiB payload quota at
+   AWS's boundary, `States.DataLimitExceeded` terminal, StartExecution's input limit (`payload`); each
+   Lambda task's invoke authorized against its state machine's role (`task_roles`).
    `reset_behaviours()` gives the default account: eventual consistency on (1 failing use), the
    us-east-1 Local Zone, every region enabled, a new account's vCPU quota, launches succeeding,
    refreshes done at the first look.
@@ -58,12 +62,16 @@ from p2pctl.emulator.shims import (
     idempotency,
     ipv6,
     keys,
+    lambda_concurrency,
     launches,
     mixed,
     network,
+    payload,
     quotas,
     refresh,
     regions,
+    task_errors,
+    task_roles,
     wire,
     zones,
 )
@@ -72,9 +80,11 @@ from p2pctl.emulator.shims.images import UBUNTU_IMAGES as UBUNTU_IMAGES
 from p2pctl.emulator.shims.images import complete_instance_type_offerings as complete_instance_type_offerings
 from p2pctl.emulator.shims.images import seed_public_parameters as seed_public_parameters
 from p2pctl.emulator.shims.images import use_small_image_catalogue as use_small_image_catalogue
+from p2pctl.emulator.shims.lambda_concurrency import set_lambda_concurrency as set_lambda_concurrency
 from p2pctl.emulator.shims.launches import LAUNCH_FAILURES as LAUNCH_FAILURES
 from p2pctl.emulator.shims.launches import clear_launch_failures as clear_launch_failures
 from p2pctl.emulator.shims.launches import fail_launches as fail_launches
+from p2pctl.emulator.shims.quotas import quotas_applied as quotas_applied
 from p2pctl.emulator.shims.quotas import reset_quotas as reset_quotas
 from p2pctl.emulator.shims.quotas import set_quota as set_quota
 from p2pctl.emulator.shims.refresh import advance_refreshes as advance_refreshes
@@ -136,6 +146,9 @@ def install() -> None:
         LambdaSimpleBackend.invoke = _invoke  # type: ignore[method-assign]
         cloudfront.install()
         express.install()
+        task_errors.install()
+        task_roles.install()
+        payload.install()
         event_targets.install()
         alarm_events.install()
         wire.install()
@@ -144,6 +157,7 @@ def install() -> None:
         for behaviour in (
             asl,
             regions,
+            lambda_concurrency,
             quotas,
             consistency,
             idempotency,
@@ -160,13 +174,14 @@ def install() -> None:
 
 def reset_behaviours() -> None:
     """The default emulated account: eventual consistency (1 failing use), all regions enabled, launches ok,
-    a new account's on-demand vCPU quota."""
+    a new account's on-demand vCPU quota, Lambda's default concurrency (1,000)."""
     eventual_consistency(consistency.DEFAULT_UNSEEN_USES)
     disable_regions([])
     reset_quotas()
     clear_launch_failures()
     refresh_pace(0)
     idempotency.forget_tokens()
+    set_lambda_concurrency(lambda_concurrency.DEFAULT_CONCURRENCY)
 
 
 def register_function(name: str, target: HandlerTarget) -> None:
@@ -195,6 +210,11 @@ def _invoke(
     if target is None:
         return _original_invoke(self, function_name, qualifier, body, headers, response_headers)
     event = json.loads(body) if body else {}
+    with lambda_concurrency.admitted():  # beyond the account's concurrency: TooManyRequestsException, as Lambda
+        return _run_handler(target, function_name, event, response_headers)
+
+
+def _run_handler(target: HandlerTarget, function_name: str, event: Any, response_headers: Any) -> bytes:
     try:
         for hook in list(_faults):
             fault = hook(target.logical_id, event)

@@ -18,6 +18,8 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
     StateTaskServiceSfn,
 )
 
+from p2pctl.emulator.shims import task_roles
+
 _original_normalise = StateTaskServiceSfn._normalise_parameters
 _original_eval = StateTaskServiceSfn._eval_service_task
 
@@ -32,8 +34,11 @@ def _normalise_parameters(self: Any, parameters: dict[str, Any], *args: Any, **k
     self._to_boto_request(parameters, _operation(self).input_shape)  # StateMachineArn -> stateMachineArn
 
 
-def _eval_service_task(self: Any, env: Any, *args: Any, **kwargs: Any) -> None:
-    _original_eval(self, env, *args, **kwargs)
+def _eval_service_task(self: Any, env: Any, **kwargs: Any) -> None:
+    refused = task_roles.start_execution_refused(env, kwargs["normalised_parameters"])  # the machine's role decides
+    if refused is not None:
+        raise refused
+    _original_eval(self, env, **kwargs)
     response = env.stack[-1]
     if isinstance(response, dict):  # executionArn -> ExecutionArn; a timestamp as AWS's JSON has it
         env.stack[-1] = {
@@ -45,4 +50,4 @@ def _eval_service_task(self: Any, env: Any, *args: Any, **kwargs: Any) -> None:
 def install() -> None:
     """Start executions from an ASL Task as AWS does (request and response casing)."""
     StateTaskServiceSfn._normalise_parameters = _normalise_parameters  # type: ignore[method-assign]
-    StateTaskServiceSfn._eval_service_task = _eval_service_task  # type: ignore[method-assign]
+    StateTaskServiceSfn._eval_service_task = _eval_service_task  # type: ignore[method-assign,assignment]

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.config import ConfigItem
-from p2p_core.quota import QuotaHeadroom, counts_as_standard, on_demand_vcpu_quota, peak_instances, vcpus_per_instance
+from p2p_core.quota import QuotaHeadroom, counts_as_standard, peak_instances, vcpu_quota, vcpus_per_instance
 from p2p_core.reconciler.errors import AWS_ERRORS
 from p2p_core.storage.config import to_dynamodb
 from p2p_core.storage.status import QUOTA_KEY, Status
@@ -71,7 +71,7 @@ def _vcpus(clients: ClientFactory, known: dict[str, QuotaHeadroom], kind: str, r
 
 def _quota(clients: ClientFactory, region: str) -> tuple[float | None, str | None]:
     try:
-        return on_demand_vcpu_quota(clients.client("service-quotas", region)), None
+        return vcpu_quota(clients.client("service-quotas", region)), None
     except AWS_ERRORS as exc:
         return None, _why(exc)
 

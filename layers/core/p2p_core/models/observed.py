@@ -54,6 +54,9 @@ class ObservedAsg(_Model):
         default_factory=dict, description="the policy's InstancesDistribution fields the reconciler sets"
     )
     capacity_rebalance: bool = False
+    suspended_processes: list[str] = Field(
+        default_factory=list, description="scaling processes suspended (SuspendProcesses): Launch, Terminate, ..."
+    )
 
     @property
     def outdated_versions(self) -> dict[str, int]:

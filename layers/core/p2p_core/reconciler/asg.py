@@ -13,6 +13,7 @@ from p2p_core.reconciler.context import RegionContext, tag_dict
 from p2p_core.reconciler.described import asg_of
 from p2p_core.reconciler.network import Network
 from p2p_core.rfc3339 import format_time
+from p2p_core.verify import suspended_words
 from p2p_core.wanted import group_tags
 
 
@@ -69,6 +70,9 @@ def ensure_asg(
         ctx.did(f"set capacity {_words(capacity)}")
     if update:
         ctx.autoscaling.update_auto_scaling_group(AutoScalingGroupName=name, **update)
+    if seen.suspended_processes:  # suspended by hand (Launch: no agent starts; Terminate: none stops)
+        ctx.autoscaling.resume_processes(AutoScalingGroupName=name, ScalingProcesses=seen.suspended_processes)
+        ctx.did(f"resumed {suspended_words(seen.suspended_processes)}")
     tags = tag_dict(existing.get("Tags"))
     if missing := {k: v for k, v in wanted.items() if tags.get(k) != v}:
         ctx.autoscaling.create_or_update_tags(Tags=_asg_tags(ctx, missing, name))

@@ -59,6 +59,7 @@ def asg_of(raw: dict[str, Any]) -> ObservedAsg:
         policy_types=list(mixed[0]) if mixed else None,
         distribution=mixed[1] if mixed else {},
         capacity_rebalance=bool(raw.get("CapacityRebalance")),
+        suspended_processes=sorted(str(p["ProcessName"]) for p in raw.get("SuspendedProcesses") or []),
     )
 
 

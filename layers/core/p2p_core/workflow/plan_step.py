@@ -15,6 +15,7 @@ from p2p_core.checks.instance_types import check_instance_type
 from p2p_core.checks.quota_headroom import record_quota_headroom
 from p2p_core.config import ConfigItem
 from p2p_core.control_center.render import ControlCenterError
+from p2p_core.lambda_concurrency import map_concurrency, try_account_concurrency
 from p2p_core.models.deployment import Deployment
 from p2p_core.models.events import PlanRequest, PlanResult
 from p2p_core.models.observed import Observed, ObservedRegion
@@ -117,6 +118,10 @@ def _observe_and_plan(
         headroom = record_quota_headroom(clients, db, deployment.config_table, config, status, usable, now)
         publish(clients, deployment, quota_notifications(status.quota_headroom, headroom, deployment.stack_name))
     drifted = the_plan.drifted
+    concurrency = deployment.max_concurrency
+    if remember and drifted:  # the Map runs: bound it by the account's Lambda concurrency (new accounts: 10)
+        account = try_account_concurrency(clients.client("lambda", deployment.home_region))
+        concurrency = map_concurrency(deployment.max_concurrency, account)
     return PlanResult(
         run_id=request.execution,
         source=source,
@@ -132,7 +137,7 @@ def _observe_and_plan(
         update_control_center=the_plan.update_control_center,
         update_schedule=the_plan.update_schedule and deployment.schedule_name is not None,
         schedule_expression=the_plan.schedule_expression,
-        max_concurrency=deployment.max_concurrency,
+        max_concurrency=concurrency,
         observe_errors={name: str(seen.error) for name, seen in observed.regions.items() if seen.error},
         agents_in_service={
             name: seen.asg.instances for name, seen in observed.regions.items() if seen.asg and seen.asg.instances
