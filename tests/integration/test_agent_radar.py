@@ -29,7 +29,7 @@ import boto3
 import pytest
 
 from p2p_core.bootstrap import agent_runner
-from p2p_core.bootstrap.userdata import agent_defaults, render_user_data
+from p2p_core.bootstrap.userdata import agent_defaults, render_user_data, shipped
 from p2p_core.config import parse_config
 from p2p_core.models.deployment import Deployment
 from p2p_core.radar.endpoint import Radar
@@ -191,7 +191,7 @@ def test_user_data_installs_the_radar_module_and_names_the_token_never_holding_i
         "parameter": f"/p2p/{STACK}/radar-token",
         "region": HOME,
     }
-    assert gzip.decompress(blobs[2]) == (RUNNER.parent / "agent_radar.py").read_bytes()
+    assert gzip.decompress(blobs[2]) == shipped(RUNNER.parent / "agent_radar.py")
     assert "/usr/local/lib/p2p-agent/agent_radar.py" in on
     off = render_user_data(parse_config({"agent": {"radar": False}}), deployment)
     assert (

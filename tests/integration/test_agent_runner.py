@@ -17,7 +17,7 @@ from typing import get_args
 import pytest
 
 from p2p_core.bootstrap import agent_runner
-from p2p_core.bootstrap.userdata import MAX_USER_DATA_BYTES, agent_defaults, render_user_data
+from p2p_core.bootstrap.userdata import MAX_USER_DATA_BYTES, agent_defaults, render_user_data, shipped
 from p2p_core.config import parse_config
 from p2p_core.control_center.headers import control_center_headers
 from p2p_core.control_center.render import render_function
@@ -200,7 +200,7 @@ def test_user_data_installs_this_runner_its_defaults_and_cron(tmp_path: Path) ->
     deployment = Deployment(stack_name="fleet", home_region="eu-west-1", control_center_urls=urls)
     user_data = render_user_data(config, deployment)
     runner, defaults, cron = unpack(user_data)
-    assert runner == RUNNER.read_bytes()
+    assert runner == shipped(RUNNER)
     assert defaults == agent_defaults(config, deployment)
     assert defaults["urls"] == urls
     # where the deploy key is, never the key: the runner fetches it with the instance role
@@ -231,6 +231,30 @@ def test_the_runner_compiles_and_starts_under_each_os_python(runner_python: str,
     done = subprocess.run([runner_python, str(RUNNER), "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr  # every import resolved (datetime.UTC is 3.11+, for one)
     assert "--install-failures" in done.stdout
+
+
+def test_the_runner_and_radar_module_as_shipped_compile_and_start_under_each_os_python(
+    runner_python: str, tmp_path: Path
+) -> None:
+    """The user data carries them without comments and inner docstrings (`shipped`): the same code, still valid
+    for each OS's python3."""
+    runner, radar = tmp_path / "p2p-agent-runner", tmp_path / "agent_radar.py"
+    runner.write_bytes(shipped(RUNNER))
+    radar.write_bytes(shipped(RUNNER.parent / "agent_radar.py"))
+    for module in (runner, radar):
+        compiled = "import py_compile, sys; py_compile.compile(sys.argv[1], sys.argv[1] + 'c', doraise=True)"
+        done = subprocess.run([runner_python, "-c", compiled, str(module)], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    done = subprocess.run([runner_python, str(runner), "--help"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "--install-failures" in done.stdout and "p2p agent runner" in done.stdout
+
+
+def test_a_stack_with_a_radar_leaves_user_data_room_under_ec2s_limit() -> None:
+    keys = [f"ssh-ed25519 {'A' * 68} operator{i}@example" for i in range(2)]
+    config = parse_config({"logs": {"metrics": True}, "network": {"public_keys": keys}})
+    deployment = Deployment(radar_url="https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-central-1.on.aws/")
+    assert len(render_user_data(config, deployment).encode()) < MAX_USER_DATA_BYTES - 1024
 
 
 def test_every_accepted_os_names_the_python3_it_ships() -> None:

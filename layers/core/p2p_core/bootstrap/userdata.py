@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import base64
 import gzip
 import json
@@ -48,6 +49,19 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
+def shipped(module: Path) -> bytes:
+    """A Python module as the user data carries it: the same syntax tree without comments and without the
+    docstrings of its functions and classes (the module's own stays: the runner's --help prints it). The
+    runner, the radar module and their docstrings are most of EC2's 16 KB; the code runs unchanged."""
+    source = module.read_text()
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and ast.get_docstring(node):
+            node.body = node.body[1:] or [ast.Pass()]
+    shebang = source.split("\n", 1)[0] + "\n" if source.startswith("#!") else ""
+    return (shebang + ast.unparse(tree) + "\n").encode()
+
+
 def install_helpers() -> str:
     """install.sh as the user data carries it: its functions, without the comment lines (EC2's 16 KB limit)."""
     lines = INSTALL_HELPERS.read_text().splitlines(keepends=True)
@@ -85,7 +99,7 @@ def reports_to_radar(config: ConfigItem, deployment: Deployment) -> bool:
 def _radar_install(config: ConfigItem, deployment: Deployment) -> str:
     if not reports_to_radar(config, deployment):
         return ""
-    module = _b64(gzip.compress(RADAR.read_bytes(), mtime=0))
+    module = _b64(gzip.compress(shipped(RADAR), mtime=0))
     return (
         "install -d -m 0755 /usr/local/lib/p2p-agent\n"
         f"echo '{module}' | base64 -d | gunzip > /usr/local/lib/p2p-agent/agent_radar.py\n"
@@ -102,7 +116,7 @@ def render_user_data(config: ConfigItem, deployment: Deployment) -> str:
     if keys:
         keys = "install -d -m 0700 -o ubuntu -g ubuntu /home/ubuntu/.ssh\n" + keys
     script = _SCRIPT.format(
-        runner=_b64(gzip.compress(RUNNER.read_bytes(), mtime=0)),
+        runner=_b64(gzip.compress(shipped(RUNNER), mtime=0)),
         radar=_radar_install(config, deployment),
         defaults=_b64(defaults),
         keys=keys,
