@@ -42,7 +42,6 @@ NOT_SET = ("", "-")
 SETTINGS = ("delay", "force-run", "main-run", "pre-run", "post-run", "repository", "type")
 SSH_REPOSITORY = re.compile(r"^(ssh://|git\+ssh://|[\w.-]+@[\w.-]+:)")  # ssh:// or scp-like user@host:path
 IMDS = "http://169.254.169.254"
-ACCESS_DENIED = "AccessDeniedException"
 STAGED_KEY_SUFFIX = "-next"  # p2pctl deploy-key rotate stages the new key beside the current one
 UTC = timezone.utc  # datetime.UTC is Python 3.11+, and Ubuntu 22.04's python3 is 3.10
 INSTALL_FAILURES = "/var/lib/p2p-agent/install-failed"  # written by the user data, read by every run
@@ -224,15 +223,13 @@ def fetch_deploy_key(
             value = str(json.loads(response.read())["Parameter"]["Value"])
     except urllib.error.HTTPError as exc:
         code = _error_code(exc)
-        # the role denies every parameter not tagged as this stack's: one that does not exist (the staged key
-        # after `rotate --finish`, a deleted key) answers AccessDeniedException on AWS, not ParameterNotFound
-        if code == "ParameterNotFound" or (staged and code == ACCESS_DENIED):
+        # NoOtherParameters denies a missing (untagged) key
+        if code == "ParameterNotFound" or (staged and code == "AccessDeniedException"):
             if not staged:
                 log(f"no deploy key: {where} does not exist (p2pctl deploy-key create): cloning without a key")
             key_file.unlink(missing_ok=True)  # a deleted key stops being used
             return None
-        hint = " (deleted, not tagged p2p:stack, or the agents' role may not read it)" if code == ACCESS_DENIED else ""
-        log(f"deploy key not read from {where}: {code}{hint}")
+        log(f"deploy key not read from {where}: {code}")
         return _earlier(key_file)
     except (urllib.error.URLError, OSError, ValueError, KeyError, IndexError) as exc:
         log(f"deploy key not read from {where}: {type(exc).__name__}: {exc}")
