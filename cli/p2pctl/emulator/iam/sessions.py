@@ -51,10 +51,11 @@ def forget(access_key_id: str = IMDS_ACCESS_KEY) -> None:
 
 def authorize_signed(request: wire.Request) -> TYPE_RESPONSE | None:
     """The wire rule: AWS's access-denied answer when the signing role may not make this call, else None."""
-    principal = _roles.get(_access_key(request.response))
+    principal = _roles.get(_access_key(request.response) or "")
     if principal is None:
         return None
-    call = Call(request.service, request.action, _api_params(request), request.region, request.account)
+    account = principal.role_arn.split(":")[4]
+    call = Call(request.service, request.action, _api_params(request), request.region, account)
     try:
         found = requests_for(call, ENFORCER.live_state(_endpoint(request.response)))
     except (UnknownToReference, Unresolvable) as exc:
