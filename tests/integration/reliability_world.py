@@ -22,6 +22,16 @@ Hook = Callable[..., Any]
 FRESH_REGION_MUTATIONS = 24
 
 
+class RawBody:
+    """The raw body botocore reads an HTTP response from: for hooks that answer instead of AWS."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._body
+
+
 class Crash(Exception):
     """Stands in for the Lambda dying (timeout, OOM) in the middle of a region's reconcile."""
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,6 +10,7 @@ from botocore.awsrequest import AWSResponse, HTTPHeaders
 from tests.integration.reconciler_fixtures import ONE_FLEET
 from tests.integration.reliability_world import (
     Hook,
+    RawBody,
     counts,
     failing,
     hooked,
@@ -25,22 +25,12 @@ FAULTY = "sa-east-1"
 THREE_REGIONS = ["ap-southeast-2", FAULTY, "us-east-1"]
 
 
-class _Raw:
-    """The raw body botocore reads an HTTP response from."""
-
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self._body
-
-
 def answering(region: str, status: int, body: bytes) -> Hook:
     """A before-send hook (registered for one operation): in `region` it gets this HTTP answer instead."""
 
     def hook(request: Any, **_: Any) -> AWSResponse | None:
         if f".{region}." in request.url:
-            return AWSResponse(request.url, status, HTTPHeaders(), _Raw(body))
+            return AWSResponse(request.url, status, HTTPHeaders(), RawBody(body))
         return None
 
     return hook

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,6 +13,7 @@ from tests.integration.reliability_world import (
     FRESH_REGION_MUTATIONS,
     Crash,
     Hook,
+    RawBody,
     counts,
     failing,
     handler_clients,
@@ -31,22 +31,12 @@ FAULTY = "sa-east-1"
 THREE_REGIONS = ["ap-southeast-2", FAULTY, "us-east-1"]
 
 
-class _Raw:
-    """The raw body botocore reads an HTTP response from."""
-
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self._body
-
-
 def no_offerings(region: str) -> Hook:
     """A before-call hook: DescribeInstanceTypeOfferings in `region` answers with no offering at all."""
 
     def hook(model: Any, context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
         if context.get("client_region") == region and model.name == "DescribeInstanceTypeOfferings":
-            return AWSResponse("https://ec2.invalid/", 200, HTTPHeaders(), _Raw(b"")), {"InstanceTypeOfferings": []}
+            return AWSResponse("https://ec2.invalid/", 200, HTTPHeaders(), RawBody(b"")), {"InstanceTypeOfferings": []}
         return None
 
     return hook
@@ -132,7 +122,7 @@ def test_throttling_that_clears_after_two_answers_is_absorbed_by_botocore_retrie
     def throttle_twice(request: Any, **_: Any) -> AWSResponse | None:
         nonlocal sent
         sent += 1
-        return AWSResponse(request.url, 400, HTTPHeaders(), _Raw(body)) if sent <= 2 else None
+        return AWSResponse(request.url, 400, HTTPHeaders(), RawBody(body)) if sent <= 2 else None
 
     event = "before-send.auto-scaling.CreateAutoScalingGroup"
     events = handler_clients(world).client("autoscaling", FAULTY).meta.events

@@ -23,9 +23,9 @@ from p2p_core.models.deployment import Deployment
 from p2p_core.names import fit_name
 from p2pctl.emulator import iam, shims, stack_roles
 from p2pctl.emulator.stack_roles import first as _first
+from p2pctl.emulator.supplied import ACCOUNT_ID, Attributes, Supplied, supplied_by_harness
 from p2pctl.emulator.template import Resolver, check_rules, load_template, replace_resources, without_absent
 
-ACCOUNT_ID = "123456789012"
 ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE = ROOT / "template.yaml"
 BUCKET_NAME_LIMIT = 63
@@ -95,8 +95,8 @@ def deploy_stack(
     transformed = transform(prepared, params, _NoManagedPolicies())
     transformed = without_absent(transformed, {**params, "AWS::Region": region, "AWS::StackName": stack_name})
     transformed.pop("Rules", None)  # checked above; moto's CloudFormation does not evaluate them
-    supplied = {k for k, r in transformed["Resources"].items() if _supplied_by_harness(r["Type"])}
-    supplier = _Supplied(transformed, region)
+    supplied = {k for k, r in transformed["Resources"].items() if supplied_by_harness(r["Type"])}
+    supplier = Supplied(transformed, region)
     for_moto = replace_resources(transformed, supplied, supplier)
     cfn = clients.client("cloudformation", region)
     cfn.create_stack(
@@ -111,7 +111,7 @@ def deploy_stack(
         for r in cfn.list_stack_resources(StackName=stack_name)["StackResourceSummaries"]
     }
     kinds_of = {logical: r["Type"] for logical, r in transformed["Resources"].items()}
-    attributes = _Attributes(clients, region, physical, kinds_of)
+    attributes = Attributes(clients, region, physical, kinds_of)
     known = {
         **params,
         **physical,
@@ -207,77 +207,6 @@ def _zip_sources(folder: Path) -> bytes:
             if "__pycache__" not in path.parts:
                 archive.write(path, path.relative_to(folder).as_posix())
     return buffer.getvalue()
-
-
-def _supplied_by_harness(resource_type: str) -> bool:
-    # moto's CloudFormation puts state machines where its executing Step Functions engine does not look
-    return resource_type == "AWS::StepFunctions::StateMachine" or not shims.cloudformation_supports(resource_type)
-
-
-class _Supplied:
-    """Values the harness gives references to resources it creates itself instead of moto's CloudFormation.
-
-    A name is the template's own expression (CloudFormation resolves it from the stack's id), so moto
-    resolves it where a reference stays in the template, and the harness once the stack exists.
-    """
-
-    def __init__(self, template: dict[str, Any], region: str) -> None:
-        self._template = template
-        self._region = region
-
-    def _name(self, resource: dict[str, Any]) -> Any:
-        props = resource["Properties"]
-        return props.get("Name") or props["StateMachineName"]
-
-    def __call__(self, logical: str, attribute: str | None) -> Any:
-        resource = self._template["Resources"].get(logical, {})
-        if resource.get("Type") == "AWS::CloudFront::Function":
-            name = self._name(resource)
-            return name if attribute is None else _joined(f"arn:aws:cloudfront::{ACCOUNT_ID}:function/", name)
-        if resource.get("Type") == "AWS::StepFunctions::StateMachine":
-            return _joined(f"arn:aws:states:{self._region}:{ACCOUNT_ID}:stateMachine:", self._name(resource))
-        if resource.get("Type") == "AWS::CloudWatch::Alarm":  # CloudFormation names an alarm <stack>-<logical>-<id>
-            name = {"Fn::Join": ["-", [{"Ref": "AWS::StackName"}, logical]]}
-            prefix = f"arn:aws:cloudwatch:{self._region}:{ACCOUNT_ID}:alarm:"
-            return name if attribute is None else _joined(prefix, name)
-        if resource.get("Type") == "AWS::CloudFront::Distribution" and attribute == "DomainName":
-            return "control-center.emulator.invalid"  # the local runtime serves the control center itself
-        return f"emulated-{logical}" if attribute is None else f"emulated-{logical}-{attribute}"
-
-
-def _joined(prefix: str, name: Any) -> dict[str, Any]:
-    return {"Fn::Join": ["", [prefix, name]]}
-
-
-class _Attributes:
-    """Fn::GetAtt for the attributes the harness needs, read from the emulator."""
-
-    def __init__(
-        self, clients: ClientFactory, region: str, physical: dict[str, str], kinds: dict[str, str] | None = None
-    ) -> None:
-        self._clients = clients
-        self._region = region
-        self._physical = physical
-        self._kinds = kinds or {}
-
-    def __call__(self, logical: str, attribute: str) -> str:
-        name = self._physical.get(logical, logical)
-        if attribute == "Arn" and name.startswith("arn:"):
-            return name
-        if attribute == "Arn" and self._kinds.get(logical) == "AWS::DynamoDB::Table":
-            return str(
-                self._clients.client("dynamodb", self._region).describe_table(TableName=name)["Table"]["TableArn"]
-            )
-        if attribute == "Arn" and logical.endswith("Role"):
-            arn: str = self._clients.client("iam", self._region).get_role(RoleName=name)["Role"]["Arn"]
-            return arn
-        if attribute == "Arn":
-            conf = self._clients.client("lambda", self._region).get_function(FunctionName=name)["Configuration"]
-            return str(conf["FunctionArn"])
-        if attribute == "StreamArn":
-            table = self._clients.client("dynamodb", self._region).describe_table(TableName=name)["Table"]
-            return str(table["LatestStreamArn"])
-        raise KeyError(f"the emulator harness cannot resolve {logical}.{attribute}")
 
 
 def _create_state_machine(clients: ClientFactory, region: str, props: dict[str, Any], resolve: Resolver) -> None:
