@@ -42,6 +42,9 @@ class FakeAccount(LiveState):
     def log_group_tags(self, region: str, arn: str) -> Tags | None:
         return None
 
+    def parameter_tags(self, region: str, name: str) -> Tags | None:
+        return {"/p2p/p2p/deploy-key": {"p2p:stack": "p2p"}, "/other/secret": {}}.get(name)
+
     def launch_template(self, region: str, spec: dict[str, Any]) -> LaunchTemplate | None:
         data = {
             "ImageId": "ami-1",
@@ -213,6 +216,20 @@ def test_aws_public_parameters_have_no_account_in_their_arn() -> None:
     name = "/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id"
     (only,) = requests("ssm", "GetParameter", Name=name)
     assert only.resource == f"arn:aws:ssm:{REGION}::parameter{name}"
+
+
+def test_an_account_parameter_carries_its_live_tags_and_a_missing_one_none() -> None:
+    for name, tag in (("/p2p/p2p/deploy-key", "p2p"), ("/other/secret", None), ("/p2p/p2p/deploy-key-next", None)):
+        (only,) = requests("ssm", "GetParameter", Name=name)
+        assert only.resource == f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter{name}"
+        assert only.value("aws:ResourceTag/p2p:stack") == tag
+
+
+def test_put_metric_data_carries_its_namespace_and_log_events_their_stream() -> None:
+    (metrics,) = requests("cloudwatch", "PutMetricData", Namespace="CWAgent", MetricData=[])
+    assert (metrics.resource, metrics.value("cloudwatch:namespace")) == ("*", "CWAgent")
+    (events,) = requests("logs", "PutLogEvents", logGroupName="/p2p/p2p/agents", logStreamName="i-1", logEvents=[])
+    assert events.resource == f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/p2p/p2p/agents:log-stream:i-1"
 
 
 def test_a_scheduler_target_role_is_passed() -> None:

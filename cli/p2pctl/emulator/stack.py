@@ -21,7 +21,8 @@ from samtranslator.translator.transform import transform
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.models.deployment import Deployment
 from p2p_core.names import fit_name
-from p2pctl.emulator import iam, shims
+from p2pctl.emulator import iam, shims, stack_roles
+from p2pctl.emulator.stack_roles import first as _first
 from p2pctl.emulator.supplied import ACCOUNT_ID, Attributes, Supplied, supplied_by_harness
 from p2pctl.emulator.template import Resolver, check_rules, load_template, replace_resources, without_absent
 
@@ -168,52 +169,10 @@ def deploy_stack(
     urls = [base.rstrip("/") + emulated.control_center_path for base in control_center_bases or []]
     _register_handlers(clients, emulated, code_dirs, physical, urls, radar_url)
     if enforce_iam:
-        _enforce_roles(emulated, for_moto, resolve)
+        function_names = {logical: target.function_arn.split(":")[-1] for logical, target in emulated.functions.items()}
         machine_names = {logical: names[logical] for logical in machines}
-        emulated.principals.update(_state_machine_roles(transformed, resolve, machine_names))
-        emulated.principals.update(_service_roles(transformed, resolve))
+        emulated.principals = stack_roles.enforce_roles(for_moto, transformed, resolve, function_names, machine_names)
     return emulated
-
-
-def _enforce_roles(stack: EmulatedStack, template: dict[str, Any], resolve: Resolver) -> None:
-    """Authorize each function's calls against its role as the (transformed) template defines it."""
-    names = {logical: target.function_arn.split(":")[-1] for logical, target in stack.functions.items()}
-    resources = template["Resources"]
-    roles = {k: resolve({"Fn::GetAtt": [k, "Arn"]}) for k, r in resources.items() if r["Type"] == "AWS::IAM::Role"}
-    principals = iam.function_principals(template, resolve, names, roles, shims.aws_managed_policy)
-    iam.enforce(principals)
-    by_name = {p.function_name: p for p in principals}
-    stack.principals = {logical: by_name[name] for logical, name in names.items()}
-
-
-def _state_machine_roles(template: dict[str, Any], resolve: Resolver, arns: dict[str, str]) -> dict[str, iam.Principal]:
-    """Each state machine's role, authorizing its Lambda tasks' invokes (shims/task_roles.py)."""
-    resources = template["Resources"]
-    roles = {k: resolve({"Fn::GetAtt": [k, "Arn"]}) for k, r in resources.items() if r["Type"] == "AWS::IAM::Role"}
-    found = iam.function_principals(template, resolve, arns, roles, shims.aws_managed_policy, role_property="RoleArn")
-    iam.authorize_state_machines(found)
-    return {logical: next(p for p in found if p.function_name == arn) for logical, arn in arns.items()}
-
-
-def _service_roles(template: dict[str, Any], resolve: Resolver) -> dict[str, iam.Principal]:
-    """The Scheduler's and the Pipe's roles (by role logical id), which the local stand-ins act as."""
-    resources = template["Resources"]
-    roles = {k: resolve({"Fn::GetAtt": [k, "Arn"]}) for k, r in resources.items() if r["Type"] == "AWS::IAM::Role"}
-    used = [
-        _first(template, "AWS::Scheduler::Schedule")["Target"]["RoleArn"],
-        _first(template, "AWS::Pipes::Pipe")["RoleArn"],
-    ]
-    found = {}
-    for reference in used:
-        logical = reference["Fn::GetAtt"][0]
-        found[logical] = iam.role_principal(template, resolve, logical, roles[logical], roles, shims.aws_managed_policy)
-    iam.authorize_state_machines(list(found.values()))
-    return found
-
-
-def _first(template: dict[str, Any], kind: str) -> dict[str, Any]:
-    props: dict[str, Any] = next(r["Properties"] for r in template["Resources"].values() if r["Type"] == kind)
-    return props
 
 
 def _package(

@@ -1,4 +1,5 @@
-"""IAM as AWS enforces it, for the emulator: every call a Lambda handler makes is authorized against its role."""
+"""IAM as AWS enforces it, for the emulator: every call a Lambda handler (or an agent, signing with the instance
+role's credentials) makes is authorized against its role."""
 
 from p2pctl.emulator.iam.enforce import (
     ENFORCER,
@@ -11,9 +12,11 @@ from p2pctl.emulator.iam.enforce import (
     service_denial,
 )
 from p2pctl.emulator.iam.policies import function_principals, role_principal
+from p2pctl.emulator.iam.sessions import INSTANCE_ID, instance_role
 
 __all__ = [
     "ENFORCER",
+    "INSTANCE_ID",
     "Denial",
     "Enforcer",
     "Principal",
@@ -21,6 +24,7 @@ __all__ = [
     "authorize_state_machines",
     "enforce",
     "function_principals",
+    "instance_role",
     "role_principal",
     "service_denial",
 ]

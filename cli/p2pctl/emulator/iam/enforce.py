@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import boto3
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.model import OperationModel
 
@@ -30,6 +31,7 @@ from p2pctl.emulator.shims import task_roles
 from p2pctl.emulator.shims.wire import INTERNAL_HEADER
 
 _PARAMS = "p2p_iam_params"
+_INTERNAL_KEY = "p2p-emulator-iam"
 _AFTER = "p2p_iam_after"
 # botocore's signing name -> IAM service prefix, where they differ
 _PREFIX = {"monitoring": "cloudwatch"}
@@ -99,7 +101,7 @@ class Enforcer:
         name = deployment.function_name
         if name is None or name not in self.principals:
             return
-        live = self._live_state(deployment.endpoint_url)
+        live = self.live_state(deployment.endpoint_url)
         factory.register("before-parameter-build", _keep_params)
         factory.register("before-call", lambda **kw: self._authorize(name, live, **kw))
         factory.register("after-call", lambda **kw: _side_effects(live, **kw))
@@ -113,10 +115,13 @@ class Enforcer:
             self.principals[name] = self.principals[name].without(statement_name)
         return touched
 
-    def _live_state(self, endpoint_url: str | None) -> LiveState:
+    def live_state(self, endpoint_url: str | None) -> LiveState:
+        """IAM's reads of the account behind `endpoint_url` (None: in-process moto)."""
         with self._lock:
             if endpoint_url not in self._live:
-                reads = ClientFactory(endpoint_url=endpoint_url)
+                # IAM's own credentials: a caller with none in its environment (an agent's process) is still read
+                own = boto3.Session(aws_access_key_id=_INTERNAL_KEY, aws_secret_access_key=_INTERNAL_KEY)
+                reads = ClientFactory(endpoint_url=endpoint_url, session=own)
                 reads.register("before-sign", _mark_internal)
                 self._live[endpoint_url] = LiveState(reads)
             return self._live[endpoint_url]
@@ -149,12 +154,23 @@ class Enforcer:
         self, principal: Principal, model: OperationModel, request: Request, reason: str
     ) -> tuple[AWSResponse, dict[str, Any]]:
         self.denials.append(Denial(principal.function_name, request.action, request.resource, reason))
-        implied = f" ({request.why})" if request.why else ""
-        message = (
-            f"User: {principal.assumed_role} is not authorized to perform: {request.action} "
-            f"on resource: {request.resource} because {reason}{implied}"
-        )
-        return _error_response(model, message)
+        return _error_response(model, denial_message(principal, request, reason))
+
+
+def denial_message(principal: Principal, request: Request, reason: str) -> str:
+    """AWS's access-denied message for `principal` (with our reason: which statement, which implied check)."""
+    implied = f" ({request.why})" if request.why else ""
+    return (
+        f"User: {principal.assumed_role} is not authorized to perform: {request.action} "
+        f"on resource: {request.resource} because {reason}{implied}"
+    )
+
+
+def error_code(endpoint_prefix: str, protocol: str, message: str) -> tuple[str, str]:
+    """The code (and message) AWS answers a denial with: EC2's own, JSON APIs' and the query APIs'."""
+    if endpoint_prefix == "ec2":
+        return "UnauthorizedOperation", f"You are not authorized to perform this operation. {message}"
+    return ("AccessDeniedException" if protocol in ("json", "rest-json") else "AccessDenied"), message
 
 
 def evaluate(principal: Principal, request: Request) -> Decision:
@@ -180,12 +196,7 @@ def _side_effects(live: LiveState, http_response: Any, context: dict[str, Any], 
 
 def _error_response(model: OperationModel, message: str) -> tuple[AWSResponse, dict[str, Any]]:
     service = model.service_model
-    if service.endpoint_prefix == "ec2":
-        code, message = "UnauthorizedOperation", f"You are not authorized to perform this operation. {message}"
-    elif service.protocol in ("json", "rest-json"):
-        code = "AccessDeniedException"
-    else:
-        code = "AccessDenied"
+    code, message = error_code(service.endpoint_prefix, service.protocol, message)
     request_id = str(uuid.uuid4())
     parsed = {
         "Error": {"Code": code, "Message": message},

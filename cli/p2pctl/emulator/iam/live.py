@@ -92,6 +92,15 @@ class LiveState:
             return None
         return dict(found.get("tags", {}))
 
+    def parameter_tags(self, region: str, name: str) -> Tags | None:
+        """Tags of an SSM parameter, or None when it does not exist."""
+        ssm = self._clients.client("ssm", region)
+        try:
+            found = ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId=name)
+        except ClientError:
+            return None
+        return {t["Key"]: t["Value"] for t in found.get("TagList", [])}
+
     def launch_template(self, region: str, spec: dict[str, Any]) -> LaunchTemplate | None:
         """The version a LaunchTemplate specification names ($Default when none), or None."""
         ec2 = self._clients.client("ec2", region)

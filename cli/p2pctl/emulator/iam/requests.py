@@ -70,6 +70,8 @@ def arn(call: Call, service: str, resource_type: str, *parts: str) -> str:
 
 def _direct(call: Call, spec: ActionSpec, live: LiveState) -> Iterator[Request]:
     base = _global_context(call)
+    if "cloudwatch:namespace" in spec.request_keys and "Namespace" in call.params:
+        base["cloudwatch:namespace"] = str(call.params["Namespace"])
     if REQUEST_TAG in spec.request_keys:
         base |= _tag_context(_request_tags(call, None))
     if not spec.resources:
@@ -88,7 +90,8 @@ def _direct(call: Call, spec: ActionSpec, live: LiveState) -> Iterator[Request]:
             if REQUEST_TAG in resource.condition_keys:
                 context |= _tag_context(_request_tags(call, resource.name))
             if target.tags is not None:
-                context |= _resource_tag_context(target.tags, resource.condition_keys)
+                # SSM lists aws:ResourceTag among the action's keys, not the parameter's
+                context |= _resource_tag_context(target.tags, resource.condition_keys | spec.request_keys)
             yield Request(spec.action, target.arn, context)
     if not involved:  # only optional resource types, none named: the action applies to "*"
         yield Request(spec.action, "*", base)
@@ -228,13 +231,18 @@ def _log_group(call: Call, live: LiveState) -> list[Target]:
     return [Target(target, live.log_group_tags(call.region, target))]
 
 
-def _parameter(call: Call, _: LiveState) -> list[Target]:
+def _log_stream(call: Call, _: LiveState) -> list[Target]:
+    group, stream = call.params.get("logGroupName"), call.params.get("logStreamName")
+    return [Target(arn(call, "logs", "log-stream", group, stream))] if group and stream else []
+
+
+def _parameter(call: Call, live: LiveState) -> list[Target]:
     names = _ids(call.params, "Name", "Names")
     # AWS's public parameters (/aws/service/...) belong to no account: their ARN has an empty account
     return [
         Target(arn(call, "ssm", "parameter", n.lstrip("/")).replace(f":{call.account}:", "::"))
         if n.startswith("/aws/")
-        else Target(arn(call, "ssm", "parameter", n.lstrip("/")))
+        else Target(arn(call, "ssm", "parameter", n.lstrip("/")), live.parameter_tags(call.region, n))
         for n in names
     ]
 
@@ -275,6 +283,7 @@ _RESOLVERS: dict[tuple[str, str], Resolver] = {
     ("ec2", "launch-template"): _launch_template,
     ("autoscaling", "autoScalingGroup"): _auto_scaling_group,
     ("logs", "log-group"): _log_group,
+    ("logs", "log-stream"): _log_stream,
     ("ssm", "parameter"): _parameter,
     ("dynamodb", "table"): _named("dynamodb", "table", "TableName"),
     ("cloudfront", "function"): _named("cloudfront", "function", "Name"),

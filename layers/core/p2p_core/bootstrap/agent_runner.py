@@ -223,7 +223,8 @@ def fetch_deploy_key(
             value = str(json.loads(response.read())["Parameter"]["Value"])
     except urllib.error.HTTPError as exc:
         code = _error_code(exc)
-        if code == "ParameterNotFound":
+        # NoOtherParameters denies a missing (untagged) key
+        if code == "ParameterNotFound" or (staged and code == "AccessDeniedException"):
             if not staged:
                 log(f"no deploy key: {where} does not exist (p2pctl deploy-key create): cloning without a key")
             key_file.unlink(missing_ok=True)  # a deleted key stops being used
