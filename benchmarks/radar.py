@@ -13,10 +13,9 @@ import os
 import statistics
 import subprocess
 import sys
-from datetime import UTC, datetime
 from typing import Any
 
-from benchmarks.report import RESULTS, table, update_readme
+from benchmarks.report import record
 from benchmarks.world import ROOT
 from p2p_core.radar_cost import RADAR_TARGET_PER_1000_AGENTS, RadarUsage, per_1000_agents, radar_cost
 
@@ -112,13 +111,7 @@ def measure() -> dict[str, Any]:
 
 
 def main() -> None:
-    results: dict[str, Any] = json.loads(RESULTS.read_text())
-    results.update(measure())
-    results["radar_measured_at"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    rendered = table(results)
-    update_readme(rendered)
-    print(rendered)
+    print(record(measure(), "radar_measured_at"))
 
 
 if __name__ == "__main__":

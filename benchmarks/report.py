@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from typing import Any
 
 from benchmarks.world import ROOT
@@ -136,3 +138,16 @@ def update_readme(text: str) -> None:
         head, rest = readme.split(start, 1)
         _, tail = rest.split(end, 1)
         README.write_text(f"{head}{start}\n{text}{end}{tail}")
+
+
+def record(figures: dict[str, Any], stamp_key: str | None = None) -> str:
+    """Merge newly measured rows into the last results (stamped under `stamp_key`), rewrite the README's table,
+    and return the table."""
+    results: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    results.update(figures)
+    if stamp_key is not None:
+        results[stamp_key] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    rendered = table(results)
+    update_readme(rendered)
+    return rendered

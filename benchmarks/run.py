@@ -24,7 +24,7 @@ from typing import Any
 
 from benchmarks.costs import spot_costs, watcher_costs
 from benchmarks.radar import measure as radar_cpu
-from benchmarks.report import RESULTS, table, update_readme
+from benchmarks.report import RESULTS, record, table, update_readme
 from benchmarks.suite import SUITE_KEYS
 from benchmarks.tls import measure as tls_cpu
 from benchmarks.world import (
@@ -263,14 +263,9 @@ def new_account(workdir: Path) -> dict[str, Any]:
 
 def merged(update: Any, stamp_key: str) -> None:
     """Some rows measured again, merged into the last results; the README table rewritten."""
-    results: dict[str, Any] = json.loads(RESULTS.read_text())
     with tempfile.TemporaryDirectory() as workdir, contextlib.redirect_stdout(io.StringIO()):
-        results.update(update(Path(workdir)))
-    results[stamp_key] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    rendered = table(results)
-    update_readme(rendered)
-    print(rendered)
+        figures = update(Path(workdir))
+    print(record(figures, stamp_key))
 
 
 def main() -> None:
@@ -300,26 +295,15 @@ def main() -> None:
 
 def watcher_only() -> None:
     """`python -m benchmarks.run watcher`: only the watcher and cost rows, merged into the last results."""
-    results: dict[str, Any] = json.loads(RESULTS.read_text())
     with tempfile.TemporaryDirectory() as workdir, contextlib.redirect_stdout(io.StringIO()):
-        results.update(watcher_costs(Path(workdir)))
-    results.update(spot_costs())  # the price table's rows, so the whole table can be printed
-    results["watcher_measured_at"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    rendered = table(results)
-    update_readme(rendered)
-    print(rendered)
+        figures = watcher_costs(Path(workdir))
+    figures.update(spot_costs())  # the price table's rows, so the whole table can be printed
+    print(record(figures, "watcher_measured_at"))
 
 
 def costs_only() -> None:
     """`python -m benchmarks.run costs`: only the demo fleet's cost rows (the model, no measurement), merged."""
-    results: dict[str, Any] = json.loads(RESULTS.read_text())
-    results.update(spot_costs())
-    results["fleet_costs_computed_at"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    rendered = table(results)
-    update_readme(rendered)
-    print(rendered)
+    print(record(spot_costs(), "fleet_costs_computed_at"))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ the README table, never asserted by a test (the machine decides them).
 
 from __future__ import annotations
 
-import json
 import re
 import resource
 import subprocess
@@ -15,7 +14,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from benchmarks.report import RESULTS, table, update_readme
+from benchmarks.report import record
 from benchmarks.world import ROOT
 
 SUITE_KEYS = ("make_test_count", "make_test_seconds", "make_test_cpu_seconds", "make_test_coverage_percent")
@@ -56,12 +55,7 @@ def measure() -> dict[str, Any]:
 
 
 def main() -> None:
-    results: dict[str, Any] = json.loads(RESULTS.read_text())
-    results.update(measure())
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    rendered = table(results)
-    update_readme(rendered)
-    print(rendered)
+    print(record(measure()))
 
 
 if __name__ == "__main__":

@@ -8,20 +8,18 @@ warm-up call. Prints the figures and merges them into the last results and the R
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from botocore.httpsession import get_cert_path
 
 from benchmarks.https_stub import Authority, https_server
-from benchmarks.report import RESULTS, table, update_readme
+from benchmarks.report import record
 
 ROOT = Path(__file__).resolve().parents[1]
 CALLS = 40
@@ -94,11 +92,7 @@ def measure() -> dict[str, Any]:
 def main() -> None:
     """Measure, merge into the last results and rewrite the README's table."""
     figures = measure()
-    results: dict[str, Any] = json.loads(RESULTS.read_text())
-    results.update(figures)
-    results["tls_measured_at"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    update_readme(table(results))
+    record(figures, "tls_measured_at")
     for key, value in figures.items():
         print(f"{key}: {value}")
 
