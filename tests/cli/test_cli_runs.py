@@ -100,7 +100,7 @@ def test_run_wait_names_the_failed_region_and_its_error_and_exits_1(local: Local
     ssm = local.client("ssm", NO_AMI)
     ssm.delete_parameter(Name=ami_parameter(ConfigItem().instance))
     local.ok("config", "set", "regions", f"[eu-west-1, {NO_AMI}]")
-    local.settle()
+    local.settle(int(local.stored()["version"]))  # the edit's own run recorded: `run --wait` then runs alone
 
     ran = local.p2pctl("run", "--wait")
     assert ran.returncode == 1, ran.stdout + ran.stderr

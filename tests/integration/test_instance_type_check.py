@@ -39,8 +39,9 @@ def plan_checks() -> Iterator[list[tuple[str, str]]]:
 
 
 def _only_the_lease_was_written(world: WorkflowWorld) -> bool:
-    """Plan took and released its lease, Finalize recorded the failed run; nothing else was written anywhere."""
-    return sorted(op for _, op in world.mutating_calls()) == ["DeleteItem", "PutItem", "UpdateItem"]
+    """Plan took and released its lease, Finalize recorded the failed run and published it (Run Finished); nothing
+    else was written anywhere."""
+    return sorted(op for _, op in world.mutating_calls()) == ["DeleteItem", "PutEvents", "PutItem", "UpdateItem"]
 
 
 def test_a_type_for_another_architecture_fails_the_run_in_plan_naming_both_fields(world: WorkflowWorld) -> None:

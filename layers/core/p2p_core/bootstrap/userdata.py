@@ -6,6 +6,7 @@ import ast
 import base64
 import gzip
 import json
+import threading
 from pathlib import Path
 
 from p2p_core.bootstrap.cloudwatch import RUNNER_LOG, install_script
@@ -49,17 +50,25 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
+_SHIPPED: dict[Path, bytes] = {}
+_SHIPPED_LOCK = threading.Lock()  # CPython 3.11's ast is not thread-safe (SystemError: recursion depth mismatch)
+
+
 def shipped(module: Path) -> bytes:
     """A Python module as the user data carries it: the same syntax tree without comments and without the
     docstrings of its functions and classes (the module's own stays: the runner's --help prints it). The
-    runner, the radar module and their docstrings are most of EC2's 16 KB; the code runs unchanged."""
-    source = module.read_text()
-    tree = ast.parse(source)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and ast.get_docstring(node):
-            node.body = node.body[1:] or [ast.Pass()]
-    shebang = source.split("\n", 1)[0] + "\n" if source.startswith("#!") else ""
-    return (shebang + ast.unparse(tree) + "\n").encode()
+    runner, the radar module and their docstrings are most of EC2's 16 KB; the code runs unchanged.
+    Made once per process: regions render their user data in threads."""
+    with _SHIPPED_LOCK:
+        if module not in _SHIPPED:
+            source = module.read_text()
+            tree = ast.parse(source)
+            for node in ast.walk(tree):
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and ast.get_docstring(node):
+                    node.body = node.body[1:] or [ast.Pass()]
+            shebang = source.split("\n", 1)[0] + "\n" if source.startswith("#!") else ""
+            _SHIPPED[module] = (shebang + ast.unparse(tree) + "\n").encode()
+        return _SHIPPED[module]
 
 
 def install_helpers() -> str:
