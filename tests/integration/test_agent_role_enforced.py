@@ -19,13 +19,14 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto.server import ThreadedMotoServer
 
 from p2pctl.emulator import iam, stack_roles
 from p2pctl.emulator.iam import sessions
 from p2pctl.emulator.stack import TEMPLATE
 from p2pctl.emulator.template import Resolver, load_template
-from tests.integration.test_agent_deploy_key import HOME, PARAMETER, STACK, free_port, run_agent
+from tests.integration.test_agent_deploy_key import HOME, PARAMETER, STACK, run_agent, ssm_endpoint
+
+__all__ = ["ssm_endpoint"]  # the emulator's SSM fixture, shared with the deploy-key tests
 
 ACCOUNT = "123456789012"
 NAMES = {"AWS::Partition": "aws", "AWS::Region": HOME, "AWS::AccountId": ACCOUNT, "AWS::StackName": STACK}
@@ -44,12 +45,9 @@ def agent_role() -> iam.Principal:
 
 
 @pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}/"
-    server.stop()
+def endpoint(ssm_endpoint: str) -> str:
+    """The emulator over HTTP (the deploy-key tests' server), where the runner and the agent's clients call."""
+    return ssm_endpoint
 
 
 @pytest.fixture
