@@ -27,7 +27,7 @@ from moto.server import ThreadedMotoServer
 from benchmarks.world import API_LATENCY, CONTROL_PLANE_SERVICES, HOME, ROOT, checked, config_for, emulated, succeeded
 from p2p_core.control_plane_usage import item_bytes
 from p2p_core.storage.status import QUOTA_KEY, STATUS_KEY
-from p2pctl.emulator import shims
+from p2p_emulator import shims
 
 REPLAYS = 3  # fresh processes per function; the median of each figure counts (the machine is shared)
 REGIONAL_SERVICES = ("ec2", "autoscaling", "logs", "ssm", "servicequotas")

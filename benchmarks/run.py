@@ -43,8 +43,8 @@ from p2p_core.aws.clients import ClientFactory
 from p2p_core.config import parse_config
 from p2p_core.regions import catalogue, commercial_regions
 from p2p_core.workflow.runtime import add_client_hook, remove_client_hook
-from p2pctl.emulator import shims
-from p2pctl.emulator.shims import lambda_concurrency
+from p2p_emulator import shims
+from p2p_emulator.shims import lambda_concurrency
 from p2pctl.fleet import managed_asg
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from p2pctl.emulator import shims
+from p2p_emulator import shims
 from p2pctl.runs import RunOutcome
 from tests.integration.workflow_world import WorkflowWorld, deployed_world
 

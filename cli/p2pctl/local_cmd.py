@@ -21,7 +21,7 @@ LOCAL_EXTRA = "pip install 'p2p-control-plane[local]'"
 def require_local_extra() -> None:
     """Import the emulator; without the `local` extra, one line saying how to install it."""
     try:
-        import p2pctl.emulator.local  # noqa: F401  (moto, requests, samtranslator)
+        import p2p_emulator.local  # noqa: F401  (moto, requests, samtranslator)
     except ImportError as exc:
         missing = exc.name or "a package"
         raise CliError(f"the local emulator needs the 'local' extra ({missing} is missing): {LOCAL_EXTRA}") from None
@@ -93,7 +93,7 @@ def local(
     Everything lives in this process's memory: stopping it forgets the config, runs and resources.
     """
     require_local_extra()
-    from p2pctl.emulator.local import REFRESH_SECONDS, LocalRuntime
+    from p2p_emulator.local import REFRESH_SECONDS, LocalRuntime
 
     cli: CliContext = ctx.obj
     assert cli.stack_name is not None and cli.region is not None

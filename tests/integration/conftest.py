@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from p2p_core.instance import OS_PYTHON
-from p2pctl.emulator import shims
+from p2p_emulator import shims
 from tests.integration.os_pythons import TEST_INTERPRETER, os_python
 from tests.integration.reconciler_fixtures import World, aws_world
 from tests.integration.workflow_world import WorkflowWorld, deployed_world

@@ -28,8 +28,8 @@ from p2p_core.models.results import RegionResult
 from p2p_core.planner import plan
 from p2p_core.reconciler import observe_region, reconcile_region
 from p2p_core.wanted import BuildInputs
-from p2pctl.emulator import shims
-from p2pctl.emulator.seed import seed_ami_parameters
+from p2p_emulator import shims
+from p2p_emulator.seed import seed_ami_parameters
 
 REGIONS = ["ap-southeast-2", "eu-central-1", "us-east-1"]
 # what one healthy region holds with the default config (az_number 3, logs on), instances aside

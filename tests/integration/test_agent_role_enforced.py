@@ -20,10 +20,10 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from p2pctl.emulator import iam, stack_roles
-from p2pctl.emulator.iam import sessions
-from p2pctl.emulator.stack import TEMPLATE
-from p2pctl.emulator.template import Resolver, load_template
+from p2p_emulator import iam, stack_roles
+from p2p_emulator.iam import sessions
+from p2p_emulator.stack import TEMPLATE
+from p2p_emulator.template import Resolver, load_template
 from tests.integration.test_agent_deploy_key import HOME, PARAMETER, STACK, run_agent, ssm_endpoint
 
 __all__ = ["ssm_endpoint"]  # the emulator's SSM fixture, shared with the deploy-key tests

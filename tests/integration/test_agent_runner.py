@@ -24,7 +24,7 @@ from p2p_core.control_center.render import render_function
 from p2p_core.instance import OS_PYTHON, InstanceSettings
 from p2p_core.models.deployment import Deployment
 from p2p_core.models.window import Window
-from p2pctl.emulator.cloudfront import ControlCenterServer, NodeFunctionRunner
+from p2p_emulator.cloudfront import ControlCenterServer, NodeFunctionRunner
 
 SECRET = "/cc-agent-test"
 RUNNER = Path(agent_runner.__file__)

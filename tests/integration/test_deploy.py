@@ -9,8 +9,8 @@ from moto import mock_aws
 
 from p2p_core import names
 from p2p_core.aws.clients import ClientFactory
-from p2pctl.emulator.stack import deploy_stack
-from p2pctl.emulator.template import TemplateRuleFailed
+from p2p_emulator.stack import deploy_stack
+from p2p_emulator.template import TemplateRuleFailed
 from tests.integration.workflow_world import EMULATOR_CONFIG, HOME, deployed_world
 
 pytestmark = pytest.mark.integration

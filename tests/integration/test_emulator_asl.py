@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from p2pctl.emulator import shims
+from p2p_emulator import shims
 
 ROLE = "arn:aws:iam::123456789012:role/sfn"
 VALID = {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}

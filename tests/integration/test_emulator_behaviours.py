@@ -13,7 +13,7 @@ from moto import mock_aws
 
 from p2p_core.quota import SPOT_QUOTA
 from p2p_core.regions import opt_in_regions
-from p2pctl.emulator import shims
+from p2p_emulator import shims
 
 REGION = "us-east-1"
 AMI = shims.UBUNTU_IMAGES["x86_64"]

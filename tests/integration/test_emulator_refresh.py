@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from p2pctl.emulator import shims
+from p2p_emulator import shims
 from tests.integration.test_emulator_behaviours import AMI, REGION, USER_DATA, aws, client, code_of, group, new_group
 
 __all__ = ["aws"]  # the fixture, used by name

@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from p2p_core.rfc3339 import format_time
-from p2pctl.emulator import shims
-from p2pctl.emulator.iam import ENFORCER
-from p2pctl.emulator.local import service_refusal
+from p2p_emulator import shims
+from p2p_emulator.iam import ENFORCER
+from p2p_emulator.local import service_refusal
 from tests.integration.reliability_world import edited_once_the_lease_is_taken
 from tests.integration.workflow_world import HOME, WorkflowWorld
 

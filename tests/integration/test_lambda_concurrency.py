@@ -20,9 +20,9 @@ from botocore.exceptions import ClientError
 
 from p2p_core.lambda_concurrency import BESIDE_THE_MAP
 from p2p_core.regions import catalogue
-from p2pctl.emulator import shims
-from p2pctl.emulator.iam import ENFORCER
-from p2pctl.emulator.shims import lambda_concurrency
+from p2p_emulator import shims
+from p2p_emulator.iam import ENFORCER
+from p2p_emulator.shims import lambda_concurrency
 from tests.integration.workflow_world import HOME, WorkflowWorld, deployed_world
 
 NEW_ACCOUNT = 10

@@ -9,8 +9,8 @@ from typing import Any
 import boto3
 
 from p2p_core.notifications import AGENTS_MISSING, DRIFT_REPAIRED, QUOTA_LOW, REGION_DEGRADED, RUN_FINISHED, SOURCE
-from p2pctl.emulator import shims
-from p2pctl.emulator.shims import quotas
+from p2p_emulator import shims
+from p2p_emulator.shims import quotas
 from p2pctl.runs import wait_run
 from tests.integration.test_workflow import RUNNING
 from tests.integration.workflow_world import HOME, WorkflowWorld

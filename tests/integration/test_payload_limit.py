@@ -16,8 +16,8 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from p2pctl.emulator import shims
-from p2pctl.emulator.shims.payload import PAYLOAD_LIMIT
+from p2p_emulator import shims
+from p2p_emulator.shims.payload import PAYLOAD_LIMIT
 from tests.integration.workflow_world import EMULATOR_CONFIG
 
 REGION = "eu-central-1"

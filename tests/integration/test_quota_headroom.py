@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 
 from p2p_core.quota import headroom_warnings
-from p2pctl.emulator import shims
-from p2pctl.emulator.iam import ENFORCER
+from p2p_emulator import shims
+from p2p_emulator.iam import ENFORCER
 from tests.integration.workflow_world import HOME, WorkflowWorld
 
 OTHER = "sa-east-1"

@@ -12,7 +12,7 @@ from p2p_core.infrastructure import infrastructure_hash
 from p2p_core.models.observed import CapacityTarget, ScheduledAction
 from p2p_core.models.plan import RegionPlan
 from p2p_core.reconciler import reconcile_region
-from p2pctl.emulator import shims
+from p2p_emulator import shims
 from tests.integration.reconciler_fixtures import (
     ONE_FLEET,
     REGIONS,

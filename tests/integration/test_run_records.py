@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from p2pctl.emulator import shims
+from p2p_emulator import shims
 from p2pctl.follow import finished_regions, region_line
 from tests.integration.reliability_world import lease_item, put_lease
 from tests.integration.test_workflow import PLAN_FAILED_STATES, RUNNING, mutations_outside_own_table

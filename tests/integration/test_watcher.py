@@ -25,8 +25,8 @@ import pytest
 from p2p_core.aws.clients import is_mutating
 from p2p_core.models.events import PlanResult
 from p2p_core.storage.lease import LEASE_KEY
-from p2pctl.emulator import shims
-from p2pctl.emulator.iam import ENFORCER
+from p2p_emulator import shims
+from p2p_emulator.iam import ENFORCER
 from p2pctl.runs import RunOutcome, run_name, start_run, wait_run
 from tests.integration.reliability_world import edited_once_the_lease_is_taken, hooked, lease_item, put_lease
 from tests.integration.workflow_world import HOME, WorkflowWorld

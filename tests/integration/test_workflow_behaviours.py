@@ -16,8 +16,8 @@ import pytest
 
 from p2p_core.regions import commercial_regions, is_opt_in
 from p2p_core.rfc3339 import format_time
-from p2pctl.emulator import shims
-from p2pctl.emulator.seed import seed_ami_parameters
+from p2p_emulator import shims
+from p2p_emulator.seed import seed_ami_parameters
 from tests.integration.reconciler_fixtures import ONE_FLEET
 from tests.integration.reliability_world import FRESH_REGION_MUTATIONS, counts, managed_resources, region_result
 from tests.integration.test_workflow import RUNNING, mutations_outside_own_table

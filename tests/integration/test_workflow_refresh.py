@@ -11,7 +11,7 @@ from collections import Counter
 from typing import Any
 
 from p2p_core.models.results import RegionResult
-from p2pctl.emulator import shims
+from p2p_emulator import shims
 from tests.integration.test_workflow import mutations_outside_own_table
 from tests.integration.workflow_world import HOME, WorkflowWorld
 

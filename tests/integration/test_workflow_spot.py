@@ -15,7 +15,7 @@ from typing import Any
 from p2p_core import NOT_OFFERED_TAG
 from p2p_core.models.events import PlanResult
 from p2p_core.workflow.plan_step import preview_plan
-from p2pctl.emulator import shims
+from p2p_emulator import shims
 from tests.integration.test_reconciler import NOOP_READS
 from tests.integration.test_workflow import NOOP_STATES, mutations_outside_own_table
 from tests.integration.test_workflow_refresh import refreshes, region_result, versions

@@ -18,10 +18,10 @@ from p2p_core.models.observed import WindowAnchor
 from p2p_core.storage.config import ConfigStore, to_dynamodb
 from p2p_core.storage.status import Status, StatusStore
 from p2p_core.workflow.runtime import add_client_hook, remove_client_hook, reset_clients
-from p2pctl.emulator import shims
-from p2pctl.emulator.local import service_refusal
-from p2pctl.emulator.seed import seed_ami_parameters
-from p2pctl.emulator.stack import EmulatedStack, deploy_stack
+from p2p_emulator import shims
+from p2p_emulator.local import service_refusal
+from p2p_emulator.seed import seed_ami_parameters
+from p2p_emulator.stack import EmulatedStack, deploy_stack
 from p2pctl.fleet import managed_asg, scheduled_actions
 from p2pctl.runs import RunOutcome, run_name, start_run, wait_run
 

@@ -21,7 +21,7 @@ from p2p_core.models.deployment import Deployment
 from p2p_core.models.observed import CapacityTarget, Observed
 from p2p_core.planner import plan
 from p2p_core.wanted import BuildInputs
-from p2pctl.emulator.iam.evaluate import Request, decide
+from p2p_emulator.iam.evaluate import Request, decide
 
 from .planner_world import healthy_region
 from .test_template_agent_role import agent_role_statements

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from p2pctl.emulator.shims.asl import problems
+from p2p_emulator.shims.asl import problems
 
 ROOT = Path(__file__).resolve().parents[2]
 LAMBDA = "arn:aws:lambda:eu-central-1:123456789012:function:f"

@@ -10,9 +10,9 @@ import pytest
 
 from p2p_core.config import parse_config
 from p2p_core.workflow.finalize_step import MAX_MESSAGE, shorten
-from p2pctl.emulator.local import pipe_matches
-from p2pctl.emulator.stack import TEMPLATE, PipeSpec
-from p2pctl.emulator.template import load_template
+from p2p_emulator.local import pipe_matches
+from p2p_emulator.stack import TEMPLATE, PipeSpec
+from p2p_emulator.template import load_template
 from p2pctl.errors import CliError
 from p2pctl.estimate import estimate
 from p2pctl.main import hoist_global_options

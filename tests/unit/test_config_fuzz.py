@@ -24,7 +24,7 @@ from p2p_core.control_center.served import SERVED_HEADERS
 from p2p_core.regions import commercial_regions
 from p2p_core.timemodel import effective_window
 from p2p_core.validation import ConfigError
-from p2pctl.emulator.cloudfront import NodeFunctionRunner, response_headers, viewer_request_event
+from p2p_emulator.cloudfront import NodeFunctionRunner, response_headers, viewer_request_event
 from tests.tiers import examples
 
 SECRET = "/secret"

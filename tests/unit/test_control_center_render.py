@@ -19,7 +19,7 @@ from p2p_core.control_center.render import (
     render_function,
 )
 from p2p_core.models.window import Window
-from p2pctl.emulator.cloudfront import (
+from p2p_emulator.cloudfront import (
     ControlCenterServer,
     NodeFunctionRunner,
     response_headers,

@@ -37,7 +37,7 @@ from p2p_core.cost import (
     hourly_price,
 )
 from p2p_core.regions import commercial_regions
-from p2pctl.emulator.template import load_template
+from p2p_emulator.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 

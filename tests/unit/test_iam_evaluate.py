@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from p2pctl.emulator.iam.evaluate import Request, arn_match, decide
+from p2p_emulator.iam.evaluate import Request, arn_match, decide
 
 VPC = "arn:aws:ec2:eu-central-1:123456789012:vpc/vpc-1"
 SUBNET_NEW = "arn:aws:ec2:eu-central-1:123456789012:subnet/*"
@@ -271,7 +271,7 @@ def test_policy_variables_in_condition_values() -> None:
 
 
 def test_a_role_principal_brings_its_account_and_arn_but_no_username() -> None:
-    from p2pctl.emulator.iam.enforce import Principal, Statement, evaluate
+    from p2p_emulator.iam.enforce import Principal, Statement, evaluate
 
     role = Principal("fn", "arn:aws:iam::123456789012:role/p2p-PlanRole", [])
     key = "arn:aws:ssm:eu-central-1:123456789012:parameter/x"

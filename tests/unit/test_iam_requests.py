@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from p2pctl.emulator.iam.evaluate import Request
-from p2pctl.emulator.iam.live import LaunchTemplate, LiveState, Tags
-from p2pctl.emulator.iam.reference import UnknownToReference
-from p2pctl.emulator.iam.requests import Call, Unresolvable, requests_for
+from p2p_emulator.iam.evaluate import Request
+from p2p_emulator.iam.live import LaunchTemplate, LiveState, Tags
+from p2p_emulator.iam.reference import UnknownToReference
+from p2p_emulator.iam.requests import Call, Unresolvable, requests_for
 
 REGION, ACCOUNT = "eu-central-1", "123456789012"
 OURS = {"p2p:stack": "p2p", "Name": "p2p-agents"}

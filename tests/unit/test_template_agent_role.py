@@ -12,9 +12,9 @@ import pytest
 
 from p2p_core.models.deployment import deploy_key_parameter, staged_deploy_key_parameter
 from p2p_core.radar.token import radar_token_parameter
-from p2pctl.emulator import shims
-from p2pctl.emulator.iam.evaluate import Request, decide
-from p2pctl.emulator.template import Resolver, load_template
+from p2p_emulator import shims
+from p2p_emulator.iam.evaluate import Request, decide
+from p2p_emulator.template import Resolver, load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK, HOME, ACCOUNT = "p2p-fleet", "eu-central-1", "123456789012"

@@ -9,7 +9,7 @@ from typing import Any
 
 from p2p_core.storage.status import RunRecord
 from p2p_core.workflow.finalize_step import run_metrics
-from p2pctl.emulator.template import load_template
+from p2p_emulator.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = load_template(ROOT / "template.yaml")

@@ -17,7 +17,7 @@ import pytest
 from p2p_core.bootstrap.userdata import agent_defaults
 from p2p_core.config import parse_config
 from p2p_core.models.deployment import Deployment
-from p2pctl.emulator.template import Resolver, TemplateRuleFailed, check_rules, load_template
+from p2p_emulator.template import Resolver, TemplateRuleFailed, check_rules, load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = load_template(ROOT / "template.yaml")

@@ -21,8 +21,8 @@ from samtranslator.translator.transform import transform
 from p2p_core import names
 from p2p_core.models.deployment import LEASE_SECONDS, MAX_CONCURRENCY, Deployment
 from p2p_core.models.events import PlanResult
-from p2pctl.emulator.stack import ACCOUNT_ID
-from p2pctl.emulator.template import Resolver, TemplateRuleFailed, check_rules, load_template
+from p2p_emulator.stack import ACCOUNT_ID
+from p2p_emulator.template import Resolver, TemplateRuleFailed, check_rules, load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = load_template(ROOT / "template.yaml")

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from p2p_core.notifications import SOURCE
-from p2pctl.emulator.template import load_template, without_absent
+from p2p_emulator.template import load_template, without_absent
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = load_template(ROOT / "template.yaml")

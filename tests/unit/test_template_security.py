@@ -11,7 +11,7 @@ from typing import Any
 import samtranslator
 from samtranslator.policy_template_processor.processor import PolicyTemplatesProcessor
 
-from p2pctl.emulator.template import load_template
+from p2p_emulator.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = load_template(ROOT / "template.yaml")

@@ -15,7 +15,7 @@ from typing import Any
 
 from moto.core.common_types import TYPE_RESPONSE
 
-from p2pctl.emulator.shims import wire
+from p2p_emulator.shims import wire
 
 _ENDS = ("Succeed", "Fail")
 _ARN_PARTS = 6  # arn:partition:service:region:account:resource

@@ -23,12 +23,12 @@ from botocore.model import OperationModel
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.models.deployment import Deployment
 from p2p_core.workflow import runtime
-from p2pctl.emulator.iam.evaluate import Decision, Request, decide
-from p2pctl.emulator.iam.live import LiveState
-from p2pctl.emulator.iam.reference import UnknownToReference
-from p2pctl.emulator.iam.requests import AUTOSCALING_SERVICE, Call, Unresolvable, requests_for
-from p2pctl.emulator.shims import task_roles
-from p2pctl.emulator.shims.wire import INTERNAL_HEADER
+from p2p_emulator.iam.evaluate import Decision, Request, decide
+from p2p_emulator.iam.live import LiveState
+from p2p_emulator.iam.reference import UnknownToReference
+from p2p_emulator.iam.requests import AUTOSCALING_SERVICE, Call, Unresolvable, requests_for
+from p2p_emulator.shims import task_roles
+from p2p_emulator.shims.wire import INTERNAL_HEADER
 
 _PARAMS = "p2p_iam_params"
 _INTERNAL_KEY = "p2p-emulator-iam"

@@ -19,7 +19,7 @@ import threading
 
 from moto.core.common_types import TYPE_RESPONSE
 
-from p2pctl.emulator.shims import wire
+from p2p_emulator.shims import wire
 
 DEFAULT_UNSEEN_USES = 1
 

@@ -17,7 +17,7 @@ from moto.core.common_types import TYPE_RESPONSE
 from moto.ec2.models.availability_zones_and_regions import Region
 
 from p2p_core.regions import commercial_regions, is_opt_in, opt_in_regions
-from p2pctl.emulator.shims import wire
+from p2p_emulator.shims import wire
 
 _disabled: set[str] = set()
 _lock = threading.Lock()

@@ -15,7 +15,7 @@ from typing import Any
 from moto.autoscaling.models import FakeAutoScalingGroup, autoscaling_backends
 from moto.core.common_types import TYPE_RESPONSE
 
-from p2pctl.emulator.shims import wire
+from p2p_emulator.shims import wire
 
 _LAUNCH_SOURCES = ("LaunchTemplate", "MixedInstancesPolicy", "LaunchConfigurationName")
 _KEPT = "_p2p_kept_mixed_instances_policy"

@@ -19,11 +19,11 @@ from typing import Any
 from moto.core.common_types import TYPE_RESPONSE
 from moto.instance_metadata.responses import INSTANCE_METADATA
 
-from p2pctl.emulator.iam.enforce import ENFORCER, Denial, Principal, denial_message, error_code, evaluate
-from p2pctl.emulator.iam.evaluate import Request
-from p2pctl.emulator.iam.reference import UnknownToReference
-from p2pctl.emulator.iam.requests import Call, Unresolvable, requests_for
-from p2pctl.emulator.shims import wire
+from p2p_emulator.iam.enforce import ENFORCER, Denial, Principal, denial_message, error_code, evaluate
+from p2p_emulator.iam.evaluate import Request
+from p2p_emulator.iam.reference import UnknownToReference
+from p2p_emulator.iam.requests import Call, Unresolvable, requests_for
+from p2p_emulator.shims import wire
 
 # the AccessKeyId moto's IMDS hands out at /latest/meta-data/iam/security-credentials/<role>
 IMDS_ACCESS_KEY = "test-key"

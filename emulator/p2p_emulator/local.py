@@ -30,11 +30,11 @@ from p2p_core.control_center import publish
 from p2p_core.quota import SPOT_QUOTA
 from p2p_core.regions import commercial_regions
 from p2p_core.schedule_expression import Cron, schedule_period
-from p2pctl.emulator import iam, shims
-from p2pctl.emulator.cloudfront import ControlCenterServer
-from p2pctl.emulator.function_url import FunctionUrlServer
-from p2pctl.emulator.seed import seed_ami_parameters
-from p2pctl.emulator.stack import EmulatedStack, PipeSpec, deploy_stack
+from p2p_emulator import iam, shims
+from p2p_emulator.cloudfront import ControlCenterServer
+from p2p_emulator.function_url import FunctionUrlServer
+from p2p_emulator.seed import seed_ami_parameters
+from p2p_emulator.stack import EmulatedStack, PipeSpec, deploy_stack
 from p2pctl.runs import run_name, start_run
 
 EMULATOR_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}

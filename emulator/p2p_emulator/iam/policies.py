@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from p2pctl.emulator.iam.enforce import Principal, Statement
+from p2p_emulator.iam.enforce import Principal, Statement
 
 Resolve = Callable[[Any], Any]
 ManagedPolicy = Callable[[str], dict[str, Any] | None]

@@ -1,7 +1,7 @@
 """IAM as AWS enforces it, for the emulator: every call a Lambda handler (or an agent, signing with the instance
 role's credentials) makes is authorized against its role."""
 
-from p2pctl.emulator.iam.enforce import (
+from p2p_emulator.iam.enforce import (
     ENFORCER,
     Denial,
     Enforcer,
@@ -11,8 +11,8 @@ from p2pctl.emulator.iam.enforce import (
     enforce,
     service_denial,
 )
-from p2pctl.emulator.iam.policies import function_principals, role_principal
-from p2pctl.emulator.iam.sessions import INSTANCE_ID, instance_role
+from p2p_emulator.iam.policies import function_principals, role_principal
+from p2p_emulator.iam.sessions import INSTANCE_ID, instance_role
 
 __all__ = [
     "ENFORCER",

@@ -15,7 +15,7 @@ from moto.ec2.models import ec2_backends
 from moto.ec2.models.internet_gateways import InternetGateway
 from moto.ec2.models.route_tables import Route
 
-from p2pctl.emulator.shims import wire
+from p2p_emulator.shims import wire
 
 _LIVE_INSTANCE_STATES = ("pending", "running", "stopping", "stopped", "shutting-down")
 

@@ -26,7 +26,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 
-from p2pctl.emulator.shims import wire
+from p2p_emulator.shims import wire
 
 PAYLOAD_LIMIT = 262_144  # bytes of UTF-8 encoded JSON
 TERMINAL = ("States.DataLimitExceeded", "States.Runtime")  # never caught by States.ALL

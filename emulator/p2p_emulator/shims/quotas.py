@@ -28,8 +28,8 @@ from moto.core.common_types import TYPE_RESPONSE
 
 from p2p_core.quota import ON_DEMAND_QUOTA, SPOT_QUOTA, ServiceQuota
 from p2p_core.regions import catalogue
-from p2pctl.emulator.shims import wire
-from p2pctl.emulator.shims.regions import disabled_regions
+from p2p_emulator.shims import wire
+from p2p_emulator.shims.regions import disabled_regions
 
 DEFAULT_VCPUS = 32.0  # what a new account commonly gets for L-1216C47A (and L-34B43A08) before any increase request
 EVERY_REGION = "all"

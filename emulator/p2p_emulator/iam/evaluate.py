@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from p2pctl.emulator.iam.variables import LITERAL, Unresolved, arn_segments, plain, substitute
-from p2pctl.emulator.iam.variables import ContextValue as ContextValue
+from p2p_emulator.iam.variables import LITERAL, Unresolved, arn_segments, plain, substitute
+from p2p_emulator.iam.variables import ContextValue as ContextValue
 
 
 @dataclass(frozen=True)

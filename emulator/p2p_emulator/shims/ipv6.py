@@ -18,7 +18,7 @@ from typing import Any
 from moto.core.common_types import TYPE_RESPONSE
 from moto.ec2.models import ec2_backends
 
-from p2pctl.emulator.shims import wire
+from p2p_emulator.shims import wire
 
 _LIVE = ("associating", "associated")
 

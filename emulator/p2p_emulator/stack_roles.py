@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from p2pctl.emulator import iam, shims
-from p2pctl.emulator.template import Resolver
+from p2p_emulator import iam, shims
+from p2p_emulator.template import Resolver
 
 AGENT_ROLE = "AgentRole"
 

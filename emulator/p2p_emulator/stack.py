@@ -21,12 +21,12 @@ from samtranslator.translator.transform import transform
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.models.deployment import Deployment
 from p2p_core.names import fit_name
-from p2pctl.emulator import iam, shims, stack_roles
-from p2pctl.emulator.stack_roles import first as _first
-from p2pctl.emulator.supplied import ACCOUNT_ID, Attributes, Supplied, supplied_by_harness
-from p2pctl.emulator.template import Resolver, check_rules, load_template, replace_resources, without_absent
+from p2p_emulator import iam, shims, stack_roles
+from p2p_emulator.stack_roles import first as _first
+from p2p_emulator.supplied import ACCOUNT_ID, Attributes, Supplied, supplied_by_harness
+from p2p_emulator.template import Resolver, check_rules, load_template, replace_resources, without_absent
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 BUCKET_NAME_LIMIT = 63
 

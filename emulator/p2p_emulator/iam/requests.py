@@ -21,10 +21,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from p2pctl.emulator.iam import reference
-from p2pctl.emulator.iam.evaluate import ContextValue, Request
-from p2pctl.emulator.iam.live import LiveState, Tags
-from p2pctl.emulator.iam.reference import REQUEST_TAG, TAG_KEYS, ActionSpec, UnknownToReference
+from p2p_emulator.iam import reference
+from p2p_emulator.iam.evaluate import ContextValue, Request
+from p2p_emulator.iam.live import LiveState, Tags
+from p2p_emulator.iam.reference import REQUEST_TAG, TAG_KEYS, ActionSpec, UnknownToReference
 
 AUTOSCALING_SERVICE = "autoscaling.amazonaws.com"
 _CREATING = ("Create", "Run", "Allocate", "Import", "Copy", "Request", "Register")

@@ -26,7 +26,7 @@ from moto.awslambda.responses import LambdaResponse
 from moto.core.common_types import TYPE_RESPONSE
 from moto.core.exceptions import JsonRESTError
 
-from p2pctl.emulator.shims import wire
+from p2p_emulator.shims import wire
 
 DEFAULT_CONCURRENCY = 1000  # Lambda's default ConcurrentExecutions quota per region
 # AWS's account limits besides concurrency, as GetAccountSettings reports them

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from p2p_core.aws.clients import ClientFactory
-from p2pctl.emulator import shims
+from p2p_emulator import shims
 
 ACCOUNT_ID = "123456789012"
 

@@ -34,7 +34,7 @@ from moto.core.common_types import TYPE_RESPONSE
 from moto.ec2.models.launch_templates import LaunchTemplate
 from moto.ec2.utils import parse_user_data
 
-from p2pctl.emulator.shims import wire
+from p2p_emulator.shims import wire
 
 # StatusMessage of a failed launch activity, as AWS writes it, per EC2 error code
 LAUNCH_FAILURES = {

@@ -18,7 +18,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
     StateTaskServiceSfn,
 )
 
-from p2pctl.emulator.shims import task_roles
+from p2p_emulator.shims import task_roles
 
 _original_normalise = StateTaskServiceSfn._normalise_parameters
 _original_eval = StateTaskServiceSfn._eval_service_task

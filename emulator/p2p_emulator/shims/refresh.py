@@ -31,9 +31,9 @@ from moto.autoscaling.models import FakeAutoScalingGroup, autoscaling_backends
 from moto.core.common_types import TYPE_RESPONSE
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
-from p2pctl.emulator.shims import wire
-from p2pctl.emulator.shims.launches import launched_version, version_number
-from p2pctl.emulator.shims.refresh_batches import EmulatedRefresh, active, refreshes, run_batch
+from p2p_emulator.shims import wire
+from p2p_emulator.shims.launches import launched_version, version_number
+from p2p_emulator.shims.refresh_batches import EmulatedRefresh, active, refreshes, run_batch
 
 IN_PROGRESS = "An Instance Refresh is already in progress and blocks the execution of this Instance Refresh."
 LOCKED = (

@@ -19,7 +19,7 @@ from typing import Any
 
 from moto.autoscaling.models import FakeAutoScalingGroup
 
-from p2pctl.emulator.shims.launches import last_failure
+from p2p_emulator.shims.launches import last_failure
 
 ACTIVE = ("Pending", "InProgress", "Cancelling")
 

@@ -51,8 +51,8 @@ from moto.core.common_types import TYPE_RESPONSE  # noqa: F401 - documents the s
 
 from p2p_core.models.deployment import Deployment
 from p2p_core.workflow.runtime import deployment_scope
-from p2pctl.emulator.models import share_loader
-from p2pctl.emulator.shims import (
+from p2p_emulator.models import share_loader
+from p2p_emulator.shims import (
     alarm_events,
     asl,
     cloudfront,
@@ -75,23 +75,23 @@ from p2pctl.emulator.shims import (
     wire,
     zones,
 )
-from p2pctl.emulator.shims.consistency import eventual_consistency as eventual_consistency
-from p2pctl.emulator.shims.images import UBUNTU_IMAGES as UBUNTU_IMAGES
-from p2pctl.emulator.shims.images import complete_instance_type_offerings as complete_instance_type_offerings
-from p2pctl.emulator.shims.images import seed_public_parameters as seed_public_parameters
-from p2pctl.emulator.shims.images import use_small_image_catalogue as use_small_image_catalogue
-from p2pctl.emulator.shims.lambda_concurrency import set_lambda_concurrency as set_lambda_concurrency
-from p2pctl.emulator.shims.launches import LAUNCH_FAILURES as LAUNCH_FAILURES
-from p2pctl.emulator.shims.launches import clear_launch_failures as clear_launch_failures
-from p2pctl.emulator.shims.launches import fail_launches as fail_launches
-from p2pctl.emulator.shims.quotas import quotas_applied as quotas_applied
-from p2pctl.emulator.shims.quotas import reset_quotas as reset_quotas
-from p2pctl.emulator.shims.quotas import set_quota as set_quota
-from p2pctl.emulator.shims.refresh import advance_refreshes as advance_refreshes
-from p2pctl.emulator.shims.refresh import refresh_pace as refresh_pace
-from p2pctl.emulator.shims.regions import disable_regions as disable_regions
-from p2pctl.emulator.shims.regions import disabled_regions as disabled_regions
-from p2pctl.emulator.shims.zones import add_local_zone as add_local_zone
+from p2p_emulator.shims.consistency import eventual_consistency as eventual_consistency
+from p2p_emulator.shims.images import UBUNTU_IMAGES as UBUNTU_IMAGES
+from p2p_emulator.shims.images import complete_instance_type_offerings as complete_instance_type_offerings
+from p2p_emulator.shims.images import seed_public_parameters as seed_public_parameters
+from p2p_emulator.shims.images import use_small_image_catalogue as use_small_image_catalogue
+from p2p_emulator.shims.lambda_concurrency import set_lambda_concurrency as set_lambda_concurrency
+from p2p_emulator.shims.launches import LAUNCH_FAILURES as LAUNCH_FAILURES
+from p2p_emulator.shims.launches import clear_launch_failures as clear_launch_failures
+from p2p_emulator.shims.launches import fail_launches as fail_launches
+from p2p_emulator.shims.quotas import quotas_applied as quotas_applied
+from p2p_emulator.shims.quotas import reset_quotas as reset_quotas
+from p2p_emulator.shims.quotas import set_quota as set_quota
+from p2p_emulator.shims.refresh import advance_refreshes as advance_refreshes
+from p2p_emulator.shims.refresh import refresh_pace as refresh_pace
+from p2p_emulator.shims.regions import disable_regions as disable_regions
+from p2p_emulator.shims.regions import disabled_regions as disabled_regions
+from p2p_emulator.shims.zones import add_local_zone as add_local_zone
 
 # A fault hook sees (function logical id, event) and returns an exception to raise instead of running.
 FaultHook = Callable[[str, dict[str, Any]], Exception | None]

@@ -14,7 +14,7 @@ import threading
 
 from moto.core.common_types import TYPE_RESPONSE
 
-from p2pctl.emulator.shims import wire
+from p2p_emulator.shims import wire
 
 Key = tuple[str, str, str, str]
 _seen: dict[Key, tuple[frozenset[tuple[str, tuple[str, ...]]], TYPE_RESPONSE]] = {}

@@ -8,7 +8,7 @@ from typing import get_args
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.instance import InstanceSettings
 from p2p_core.wanted import ami_parameter
-from p2pctl.emulator import shims
+from p2p_emulator import shims
 
 
 def ami_parameters() -> dict[str, str]:
