@@ -1,0 +1,38 @@
+"""README.md is the front page: short, and every link of it reaches a page and heading of docs/ that exist."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from markdown.extensions.toc import slugify
+
+ROOT = Path(__file__).resolve().parents[2]
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def _anchors(page: Path) -> set[str]:
+    text = re.sub(r"```.*?```", "", page.read_text(), flags=re.S)  # no headings inside code blocks
+    return {slugify(line.lstrip("#").strip(), "-") for line in text.splitlines() if line.startswith("#")}
+
+
+def test_the_readme_is_a_front_page_of_at_most_250_lines() -> None:
+    assert len((ROOT / "README.md").read_text().splitlines()) <= 250
+
+
+def test_every_link_of_the_readme_reaches_an_existing_page_and_heading() -> None:
+    broken = []
+    for target in LINK.findall((ROOT / "README.md").read_text()):
+        if "://" in target:
+            continue
+        path, _, anchor = target.partition("#")
+        page = ROOT / path
+        if not page.exists() or (anchor and anchor not in _anchors(page)):
+            broken.append(target)
+    assert broken == []
+
+
+def test_every_docs_page_is_reachable_from_the_readme() -> None:
+    linked = {target.partition("#")[0] for target in LINK.findall((ROOT / "README.md").read_text())}
+    pages = {f"docs/{page.name}" for page in (ROOT / "docs").glob("*.md")}
+    assert pages - linked == set()
