@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
+DOCS = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
 PACKAGES = {"p2p_core": "layers/core/p2p_core", "p2pctl": "cli/p2pctl", "p2p_emulator": "emulator/p2p_emulator"}
 TICKED = re.compile(r"`([^`\s]+)`")
 ROOTS = ("layers/", "cli/", "emulator/", "functions/", "statemachine/", "tests/", "benchmarks/", "scripts/")
