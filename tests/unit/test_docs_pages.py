@@ -36,3 +36,18 @@ def test_every_docs_page_is_reachable_from_the_readme() -> None:
     linked = {target.partition("#")[0] for target in LINK.findall((ROOT / "README.md").read_text())}
     pages = {f"docs/{page.name}" for page in (ROOT / "docs").glob("*.md")}
     assert pages - linked == set()
+
+
+def test_every_command_of_the_cli_is_in_the_operating_pages_command_table() -> None:
+    import typer.main
+
+    from p2pctl.main import cli
+
+    rows = [line for line in (ROOT / "docs" / "operating.md").read_text().splitlines() if line.startswith("| `p2pctl")]
+    missing = []
+    for name, command in typer.main.get_command(cli).commands.items():
+        own = [row for row in rows if re.search(rf"`p2pctl {re.escape(name)}[ `\[\\]", row)]
+        subcommands = getattr(command, "commands", {})
+        missing += [name] if not own else []
+        missing += [f"{name} {sub}" for sub in subcommands if not any(re.search(rf"\b{sub}\b", r) for r in own)]
+    assert missing == [], "docs/operating.md's command table does not list these p2pctl commands"
