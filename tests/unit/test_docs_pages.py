@@ -51,3 +51,18 @@ def test_every_command_of_the_cli_is_in_the_operating_pages_command_table() -> N
         missing += [name] if not own else []
         missing += [f"{name} {sub}" for sub in subcommands if not any(re.search(rf"\b{sub}\b", r) for r in own)]
     assert missing == [], "docs/operating.md's command table does not list these p2pctl commands"
+
+
+def test_the_deploying_pages_parameter_table_is_the_templates_parameters_with_their_defaults() -> None:
+    from p2p_emulator.template import load_template
+
+    parameters = load_template(ROOT / "template.yaml")["Parameters"]
+    rows = {}
+    for line in (ROOT / "docs" / "deploying.md").read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if line.startswith("| `") and len(cells) == 3 and cells[0].strip("`") in parameters:
+            rows[cells[0].strip("`")] = cells[1]
+    assert set(rows) == set(parameters)
+    for name, spec in parameters.items():
+        default = str(spec.get("Default", "")).lower()
+        assert rows[name] == (f"`{default}`" if default else "empty"), name
