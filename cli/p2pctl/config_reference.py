@@ -107,7 +107,9 @@ def _compact(value: Any) -> str:
 def _meaning(root: Schema, field: Schema) -> str:
     section = _section(root, field)
     text = field.get("description") or (section.get("description", "") if section is not None else "")
-    return " ".join(str(text).split()).replace("|", "\\|")
+    spans = " ".join(str(text).split()).replace("|", "\\|").split("`")
+    # outside code spans `<region>` would be read as an HTML tag: escaped there, kept as typed inside
+    return "`".join(span if i % 2 else span.replace("<", "&lt;").replace(">", "&gt;") for i, span in enumerate(spans))
 
 
 def rewrite(page: str, table: str) -> str:

@@ -40,20 +40,22 @@ def test_every_field_of_the_schema_has_its_row_with_type_and_default() -> None:
     assert rows["stop_time"].split(" | ")[2] == "none"
 
 
-def test_a_schema_is_rendered_with_its_sections_bounds_choices_and_escaped_pipes() -> None:
+def test_a_schema_is_rendered_with_its_sections_bounds_choices_and_markdown_escaped() -> None:
     schema: dict[str, Any] = {
         "properties": {
             "count": {"type": "integer", "minimum": 1, "maximum": 9, "default": 2, "description": "how | many"},
             "when": {"anyOf": [{"const": "now"}, {"type": "string", "format": "date-time"}], "description": "w"},
             "part": {"allOf": [{"$ref": "#/$defs/Part"}], "description": "a part"},
         },
-        "$defs": {"Part": {"description": "P", "properties": {"kind": {"enum": ["a", "b"], "description": "k"}}}},
+        "$defs": {
+            "Part": {"description": "P", "properties": {"kind": {"enum": ["a", "b"], "description": "<k> `<k>`"}}}
+        },
     }
     assert reference(schema, {"when": "now", "part": {"kind": "a"}}).splitlines()[2:] == [
         "| `count` | integer 1-9 | `2` | how \\| many |",
         '| `when` | `"now"` or RFC 3339 time | `now` | w |',
         "| `part` | section (below) | (its fields' defaults) | a part |",
-        "| `part.kind` | one of `a`, `b` | `a` | k |",
+        "| `part.kind` | one of `a`, `b` | `a` | &lt;k&gt; `<k>` |",
     ]
     assert missing_descriptions({"properties": {"bare": {"type": "integer"}}}) == ["bare"]
 

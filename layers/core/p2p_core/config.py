@@ -266,7 +266,7 @@ class ConfigItem(_Section):
         description="stop this long after the effective start; null: run until changed",
     )
     stop_time: Timestamp | None = Field(
-        None, description="an absolute stop instead of run_duration, after start_time + start_offset"
+        None, description="an absolute stop instead of run_duration (its default then does not apply); after the start"
     )
     window_version: int = Field(
         0, ge=0, description="bump to restart the run window: 'now' becomes the next run's start (restart-window)"
