@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from p2p_core.config import ConfigItem, config_json_schema
+from p2p_core.config.model import ConfigItem, config_json_schema
 
 START, END = "<!-- reference:start -->", "<!-- reference:end -->"
 DEFAULT_PAGE = Path("docs/configuration.md")

@@ -14,8 +14,8 @@ from typing import Any
 
 from p2p_core.checks.deliverable import check_deliverable
 from p2p_core.config import ConfigItem, parse_config
+from p2p_core.config.validation import ConfigError, FieldError
 from p2p_core.models.deployment import Deployment
-from p2p_core.validation import ConfigError, FieldError
 from p2pctl.context import CliContext, now
 from p2pctl.errors import CliError
 from p2pctl.values import null_is_a_value, value_at

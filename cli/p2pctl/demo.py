@@ -23,7 +23,7 @@ from typing import Any
 from rich.table import Table
 
 from p2p_core import STACK_TAG
-from p2p_core.rfc3339 import format_time
+from p2p_core.config.rfc3339 import format_time
 from p2pctl.context import CliContext
 from p2pctl.errors import CliError
 from p2pctl.fleet import managed_asg, scheduled_actions

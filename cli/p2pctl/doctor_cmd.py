@@ -18,7 +18,7 @@ import typer
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError
 
 from p2p_core.config import ConfigItem
-from p2p_core.schedule_expression import normalize_schedule
+from p2p_core.config.schedule_expression import normalize_schedule
 from p2pctl.context import CliContext, cli_context
 from p2pctl.doctor_checks import SYMBOLS, Check, lambda_concurrency_check, region_checks, service_linked_role
 from p2pctl.errors import CREDENTIALS_FIX

@@ -165,8 +165,8 @@ def _fail_known(exc: Exception, debug: bool) -> None:
     """Operator errors that reach the top: one line and the fix, never "report the traceback"."""
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, PartialCredentialsError
 
+    from p2p_core.config.validation import ConfigError
     from p2p_core.storage.config import ConfigConflict
-    from p2p_core.validation import ConfigError
 
     if isinstance(exc, ConfigError):
         _fail(exc.summary(), "see 'p2pctl config show' and 'p2pctl config schema'", 1, debug)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from p2p_core.rfc3339 import format_time
+from p2p_core.config.rfc3339 import format_time
 from p2pctl.context import CliContext, cli_context, now
 from p2pctl.output import capped, console, print_json, say
 
@@ -19,7 +19,7 @@ def plan(
 ) -> None:
     """Show what a run started now would change, per region (reads only; takes no lease)."""
     from p2p_core.config import parse_config
-    from p2p_core.validation import ConfigError
+    from p2p_core.config.validation import ConfigError
     from p2p_core.workflow.plan_step import preview_plan
     from p2pctl.config_cmd import print_warnings
     from p2pctl.config_write import stored_config

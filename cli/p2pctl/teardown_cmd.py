@@ -62,8 +62,8 @@ def teardown(
 def _select_no_regions(cli: Any) -> str | None:
     """Write `regions: []` unless it is there; returns the command removing the item's bad fields, if any."""
     from p2p_core.config import parse_config
+    from p2p_core.config.validation import ConfigError
     from p2p_core.storage.config import ConfigStore
-    from p2p_core.validation import ConfigError
     from p2pctl.config_write import current_item, removal_fix, who
 
     raw, version = current_item(cli)

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from p2p_core.config import ConfigItem, parse_config
-from p2p_core.validation import ConfigError
+from p2p_core.config.validation import ConfigError
 from p2pctl.context import CliContext
 from p2pctl.errors import CliError
 from p2pctl.output import errors

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from p2p_core.config import config_json_schema, parse_config
+from p2p_core.config.model import config_json_schema, parse_config
 from p2pctl.config_reference import END, REGENERATE, START, main, missing_descriptions, reference, rewrite
 
 ROOT = Path(__file__).resolve().parents[2]
