@@ -38,7 +38,7 @@ def test_every_docs_page_is_reachable_from_the_readme() -> None:
     assert pages - linked == set()
 
 
-def test_every_command_of_the_cli_is_in_the_operating_pages_command_table() -> None:
+def test_every_command_and_option_of_the_cli_is_in_the_operating_pages_command_table() -> None:
     import typer.main
 
     from p2pctl.main import cli
@@ -50,7 +50,10 @@ def test_every_command_of_the_cli_is_in_the_operating_pages_command_table() -> N
         subcommands = getattr(command, "commands", {})
         missing += [name] if not own else []
         missing += [f"{name} {sub}" for sub in subcommands if not any(re.search(rf"\b{sub}\b", r) for r in own)]
-    assert missing == [], "docs/operating.md's command table does not list these p2pctl commands"
+        for each in [command, *subcommands.values()]:
+            options = [o for param in each.params for o in param.opts if o.startswith("--")]
+            missing += [f"{name} {option}" for option in options if not any(option in row for row in own)]
+    assert missing == [], "docs/operating.md's command table does not list these p2pctl commands and options"
 
 
 def test_the_deploying_pages_parameter_table_is_the_templates_parameters_with_their_defaults() -> None:
