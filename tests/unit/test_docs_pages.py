@@ -69,3 +69,15 @@ def test_the_deploying_pages_parameter_table_is_the_templates_parameters_with_th
     for name, spec in parameters.items():
         default = str(spec.get("Default", "")).lower()
         assert rows[name] == (f"`{default}`" if default else "empty"), name
+
+
+def test_the_operating_page_lists_every_event_the_control_plane_publishes_and_every_exit_code() -> None:
+    from p2p_core.notifications import DETAIL_TYPES
+    from p2pctl.config_write import CONFLICT_EXIT
+    from p2pctl.main import INTERRUPTED_EXIT, cli
+
+    page = (ROOT / "docs" / "operating.md").read_text()
+    assert [kind for kind in DETAIL_TYPES if f"| `{kind}` |" not in page] == []
+    documented = {int(code) for code in re.findall(r"^\| (\d+) \|", page, re.M)}
+    announced = {int(code) for code in re.findall(r"(\d+) \w+", (cli.info.help or "").split("Exit codes:")[1])}
+    assert documented == announced == {0, 1, 2, CONFLICT_EXIT, INTERRUPTED_EXIT}
