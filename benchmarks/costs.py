@@ -20,14 +20,14 @@ from benchmarks.world import (
     succeeded,
 )
 from p2p_core.config import parse_config
-from p2p_core.control_plane_cost import (
+from p2p_core.cost.control_plane import (
     Transitions,
     Usage,
     control_plane_cost,
     naive_control_plane_cost,
     runs_per_month,
 )
-from p2p_core.control_plane_usage import FINALIZE, PLAN, ItemSizes, LambdaProfile, PerRegion, TableCalls
+from p2p_core.cost.usage import FINALIZE, PLAN, ItemSizes, LambdaProfile, PerRegion, TableCalls
 from p2p_core.regions import commercial_regions
 from p2p_core.storage.status import CHECKS_KEY, QUOTA_KEY
 from p2p_core.workflow.runtime import add_client_hook, remove_client_hook

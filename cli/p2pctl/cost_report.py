@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
-from p2p_core.control_plane_cost import ControlPlaneCost, cold_share_at
-from p2p_core.cost import PRICES_AS_OF
-from p2p_core.radar_cost import per_1000_agents
+from p2p_core.cost.control_plane import ControlPlaneCost, cold_share_at
+from p2p_core.cost.fleet import PRICES_AS_OF
+from p2p_core.cost.radar import per_1000_agents
 from p2p_core.regions import commercial_regions
 
 if TYPE_CHECKING:

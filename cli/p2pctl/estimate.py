@@ -9,13 +9,14 @@ from typing import Any
 from rich.console import Console
 
 from p2p_core.config import ConfigItem
-from p2p_core.control_plane_cost import (
+from p2p_core.cost.bill import NOT_READ, BillItem, RegionCount, Running, bill_items, region_counts
+from p2p_core.cost.control_plane import (
     ControlPlaneCost,
     control_plane_cost,
     naive_control_plane_cost,
     runs_per_month,
 )
-from p2p_core.cost import (
+from p2p_core.cost.fleet import (
     DEFAULT_EGRESS_GB_PER_DAY,
     HOURS_PER_MONTH,
     PRICES_AS_OF,
@@ -24,11 +25,10 @@ from p2p_core.cost import (
     FleetCost,
     fleet_cost,
 )
-from p2p_core.fleet_bill import NOT_READ, BillItem, RegionCount, Running, bill_items, region_counts
+from p2p_core.cost.radar import radar_cost
+from p2p_core.cost.spot import SpotFleetCost, spot_fleet_cost
 from p2p_core.market import Buying
 from p2p_core.radar.fleet_view import report_interval
-from p2p_core.radar_cost import radar_cost
-from p2p_core.spot_cost import SpotFleetCost, spot_fleet_cost
 from p2p_core.timemodel import effective_window
 from p2pctl.cost_report import print_estimate
 from p2pctl.errors import CliError

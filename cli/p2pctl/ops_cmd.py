@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from p2p_core.cost import DEFAULT_EGRESS_GB_PER_DAY
+from p2p_core.cost.fleet import DEFAULT_EGRESS_GB_PER_DAY
 from p2pctl.errors import CliError
 from p2pctl.follow import follow_run
 from p2pctl.output import console, print_json

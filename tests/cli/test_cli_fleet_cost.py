@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from p2p_core.fleet_bill import NOT_ENABLED
+from p2p_core.cost.bill import NOT_ENABLED
 from tests.cli.local_cli import Local, running_local
 
 DISABLED = "ap-east-1"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from p2p_core.control_plane_cost import ControlPlaneCost, CostItem, Usage, control_plane_cost, naive_control_plane_cost
-from p2p_core.control_plane_usage import ItemSizes, PerRegion
+from p2p_core.cost.control_plane import ControlPlaneCost, CostItem, Usage, control_plane_cost, naive_control_plane_cost
+from p2p_core.cost.usage import ItemSizes, PerRegion
 from tests.unit.test_cost import ONE_LAMBDA
 
 SIZES = Usage(sizes=ItemSizes(config=PerRegion(500), status=PerRegion(10_000)))  # 10 KB status: 3 RCU

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from p2p_core.control_plane_cost import (
+from p2p_core.cost.control_plane import (
     CHECK_TRACE_RATE,
     ControlPlaneCost,
     CostItem,
@@ -18,7 +18,15 @@ from p2p_core.control_plane_cost import (
     naive_control_plane_cost,
     runs_per_month,
 )
-from p2p_core.control_plane_usage import (
+from p2p_core.cost.fleet import (
+    REGION_MULTIPLIER,
+    US_EAST_1_HOURLY,
+    CostError,
+    ebs_gb_month_price,
+    fleet_cost,
+    hourly_price,
+)
+from p2p_core.cost.usage import (
     FINALIZE,
     FULL_VCPU_MB,
     PLAN,
@@ -27,14 +35,6 @@ from p2p_core.control_plane_usage import (
     PerRegion,
     TableCalls,
     item_bytes,
-)
-from p2p_core.cost import (
-    REGION_MULTIPLIER,
-    US_EAST_1_HOURLY,
-    CostError,
-    ebs_gb_month_price,
-    fleet_cost,
-    hourly_price,
 )
 from p2p_core.regions import commercial_regions
 from p2p_emulator.template import load_template

@@ -1,8 +1,8 @@
 """Estimated AWS cost of the control plane itself: Step Functions, Lambda, DynamoDB, Scheduler and logs per month.
 
 Pure: no AWS calls. Transitions are counted in real executions (benchmarks/costs.py); Lambda seconds, table calls
-and item sizes are measured apart from the emulator (control_plane_usage.py, benchmarks/lambda_cpu.py); list
-prices as of `PRICES_AS_OF` (cost.py) and `EXPRESS_PRICES_AS_OF`, no free tier.
+and item sizes are measured apart from the emulator (usage.py, benchmarks/lambda_cpu.py); list
+prices as of `PRICES_AS_OF` (fleet.py) and `EXPRESS_PRICES_AS_OF`, no free tier.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import math
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from p2p_core.control_plane_usage import (
+from p2p_core.cost.fleet import HOURS_PER_MONTH, CostError, not_negative
+from p2p_core.cost.usage import (
     FINALIZE,
     IDLE_ENVIRONMENT_SECONDS,
     PLAN,
@@ -20,7 +21,6 @@ from p2p_core.control_plane_usage import (
     LambdaProfile,
     TableCalls,
 )
-from p2p_core.cost import HOURS_PER_MONTH, CostError, not_negative
 from p2p_core.schedule_expression import Cron, normalize_schedule, schedule_period
 from p2p_core.validation import show_value
 
@@ -98,7 +98,7 @@ class Transitions:
 
 @dataclass(frozen=True)
 class Usage:
-    """What the model bills per run, from the benchmark's measurements (control_plane_usage.py).
+    """What the model bills per run, from the benchmark's measurements (usage.py).
 
     `check` is the Lambdas one scheduled no-op check invokes (Plan alone: it records the check itself); a run
     that finds drift also runs the reconcile workflow's `plan`, one `reconcile` per drifted region, and
