@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks import measured
 from benchmarks.costs import spot_costs, watcher_costs
 from benchmarks.radar import measure as radar_cpu
 from benchmarks.report import RESULTS, record, table, update_readme
@@ -63,6 +64,13 @@ def fleet(workdir: Path) -> dict[str, Any]:
             and call.region in regions
             and call.operation not in ACCOUNT_READS
         )
+        services = {  # the regional services a no-op run reads: a new HTTPS connection each (the cost model)
+            (call.region, call.service)
+            for call in bench.calls
+            if call.service not in CONTROL_PLANE_SERVICES
+            and call.region in regions
+            and call.operation not in ACCOUNT_READS
+        }
         noop_mutations = fleet_mutations(bench)
         bench.put_config(**config_for(regions, {"all": 2, "aws": {"sa-east-1": 4}}))
         one = succeeded(bench, "one-region")
@@ -70,6 +78,14 @@ def fleet(workdir: Path) -> dict[str, Any]:
     with emulated(["eu-west-1"], workdir) as bench:
         bench.put_config(**config_for(["eu-west-1"]))
         single = succeeded(bench, "fresh-1")
+    reads_per_region = max(per_region.values(), default=0)
+    measured.write(
+        check={
+            "measured_at": datetime.now(UTC).strftime("%Y-%m-%d"),
+            "reads_per_region": reads_per_region,
+            "services_per_region": max(Counter(region for region, _ in services).values()),
+        }
+    )
     with_latency = {n: runs_with_api_latency(workdir, regions[:n]) for n in (1, len(regions))}
     fresh_34, plan_34 = with_latency[len(regions)]
     return {
@@ -88,7 +104,7 @@ def fleet(workdir: Path) -> dict[str, Any]:
         "noop_transitions": noop.transitions,
         "noop_states": noop.states_entered,
         "noop_mutating_calls": len(noop_mutations),
-        "noop_reads_per_region_max": max(per_region.values(), default=0),
+        "noop_reads_per_region_max": reads_per_region,
         "noop_reads_per_region_median": statistics.median(per_region.values()) if per_region else 0,
         "noop_seconds": round(noop.seconds, 2),
         "one_region_transitions": one.transitions,
