@@ -23,12 +23,12 @@ from benchmarks.world import (
     succeeded,
 )
 from p2p_core.config import parse_config
+from p2p_core.cost.checking import runs_per_month
 from p2p_core.cost.control_plane import (
     Transitions,
     Usage,
     control_plane_cost,
     naive_control_plane_cost,
-    runs_per_month,
 )
 from p2p_core.cost.usage import FINALIZE, PLAN, ItemSizes, LambdaProfile, PerRegion, TableCalls
 from p2p_core.regions import commercial_regions

@@ -10,11 +10,11 @@ from rich.console import Console
 
 from p2p_core.config import ConfigItem
 from p2p_core.cost.bill import NOT_READ, BillItem, RegionCount, Running, bill_items, region_counts
+from p2p_core.cost.checking import runs_per_month
 from p2p_core.cost.control_plane import (
     ControlPlaneCost,
     control_plane_cost,
     naive_control_plane_cost,
-    runs_per_month,
 )
 from p2p_core.cost.fleet import (
     DEFAULT_EGRESS_GB_PER_DAY,

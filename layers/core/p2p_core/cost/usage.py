@@ -101,6 +101,7 @@ MEASURED_AT: str = _MEASURED["lambda"]["measured_at"]
 PLAN = measured_profile(_MEASURED, "Plan", 384)
 FINALIZE = measured_profile(_MEASURED, "Finalize", 512)
 RECONCILE_REGION = measured_profile(_MEASURED, "ReconcileRegion", 512)
+_BYTES = {name: PerRegion.read(line) for name, line in _MEASURED["item_bytes"].items()}
 
 
 @dataclass(frozen=True)
@@ -127,9 +128,9 @@ class TableCalls:
 class ItemSizes:
     """Sizes in bytes (DynamoDB's rules, `item_bytes`) of the config and status items."""
 
-    config: PerRegion = PerRegion.read(_MEASURED["item_bytes"]["config"])  # the benchmark's: every region listed
-    quota: PerRegion = PerRegion.read(_MEASURED["item_bytes"]["quota"])  # one region's headroom
-    status: PerRegion = PerRegion.read(_MEASURED["item_bytes"]["status"])  # with every region's provisioning run
+    config: PerRegion = _BYTES["config"]  # the benchmark's: every region listed
+    quota: PerRegion = _BYTES["quota"]  # one region's headroom
+    status: PerRegion = _BYTES["status"]  # with every region's provisioning run
 
     def read_units(self, name: str, regions: int) -> int:
         """Read request units of one strongly consistent GetItem (4 KB each)."""
