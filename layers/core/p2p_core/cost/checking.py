@@ -16,10 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from p2p_core.config.schedule_expression import Cron, normalize_schedule, schedule_period
+from p2p_core.config.validation import show_value
 from p2p_core.cost.fleet import HOURS_PER_MONTH, CostError
 from p2p_core.cost.usage import LambdaProfile, PerRegion, read_measured
-from p2p_core.schedule_expression import Cron, normalize_schedule, schedule_period
-from p2p_core.validation import show_value
 
 _MEASURED = read_measured()
 EVENTS_PER_DRIFT_RUN = 1  # Run Finished (notifications.py), and Drift Repaired per region: `events_of_run`

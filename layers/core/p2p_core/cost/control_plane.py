@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
+from p2p_core.config.validation import show_value
 from p2p_core.cost.checking import TODAY, Checking, events_of_run
 from p2p_core.cost.fleet import HOURS_PER_MONTH, CostError, not_negative
 from p2p_core.cost.usage import (
@@ -21,7 +22,6 @@ from p2p_core.cost.usage import (
     LambdaProfile,
     TableCalls,
 )
-from p2p_core.validation import show_value
 
 # Control-plane prices, us-east-1.
 STEP_FUNCTIONS_PER_TRANSITION = 0.025 / 1_000  # Standard workflows
