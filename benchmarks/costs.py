@@ -157,11 +157,6 @@ def watcher_costs(workdir: Path) -> dict[str, Any]:
         item_bytes={name: measured.line(getattr(usage.sizes, name)) for name in ("config", "quota", "status")},
     )
     plan = replay_many["profiles"]["PlanFunction"]
-    fifteen, minute = runs_per_month("rate(15 minutes)"), runs_per_month("rate(1 minute)")
-
-    def monthly(runs: float, **options: Any) -> float:
-        return control_plane_cost(runs, regions, usage=usage, transitions=transitions, **options).total
-
     return {
         "watcher_measured": {"regions_34": every, "regions_1": one},
         "lambda_replays": {"regions_34": replay_many, "regions_1": replay_one},
@@ -175,6 +170,21 @@ def watcher_costs(workdir: Path) -> dict[str, Any]:
         "plan_init_seconds_34": plan["init_wall_seconds"],
         "plan_peak_rss_mb_34": plan["peak_rss_mb"],
         "status_item_kb_34": round(replay_many["sizes"]["status_bytes"] / 1024, 1),
+        **model_rows(usage, transitions),
+    }
+
+
+def model_rows(usage: Usage | None = None, transitions: Transitions | None = None) -> dict[str, Any]:
+    """The (model) control-plane rows, 34 regions: from `usage` (default: the shipped measured_usage.json) and
+    today's checks (every check verifies everything, HTTPS connections counted, no drift events)."""
+    usage, transitions = usage or Usage(), transitions or Transitions()
+    regions = len(commercial_regions())
+    fifteen, minute = runs_per_month("rate(15 minutes)"), runs_per_month("rate(1 minute)")
+
+    def monthly(runs: float, **options: Any) -> float:
+        return control_plane_cost(runs, regions, usage=usage, transitions=transitions, **options).total
+
+    return {
         "control_plane_monthly_usd": round(monthly(fifteen), 4),
         "control_plane_monthly_usd_warm": round(monthly(fifteen, cold_share=0.0), 4),
         "control_plane_monthly_usd_1_minute": round(monthly(minute), 3),

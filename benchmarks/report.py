@@ -116,6 +116,9 @@ def table(results: dict[str, Any]) -> str:
     if "watcher_measured_at" in results:  # a partial run: `python -m benchmarks.run watcher`
         when = results["watcher_measured_at"]
         stamp += f"; the scheduled-run and (model) rows {when} by `python -m benchmarks.run watcher`"
+    if "control_plane_model_at" in results:  # `python -m benchmarks.run model`: the model on the shipped figures
+        when = results["control_plane_model_at"]
+        stamp += f"; the control plane's (model) rows {when} by `python -m benchmarks.run model` (measured_usage.json)"
     if "radar_measured_at" in results:  # a partial run: `python -m benchmarks.radar`
         stamp += f"; the radar rows {results['radar_measured_at']} by `python -m benchmarks.radar`"
     if "new_account_measured_at" in results:  # `python -m benchmarks.run new-account`

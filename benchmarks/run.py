@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import measured
-from benchmarks.costs import spot_costs, watcher_costs
+from benchmarks.costs import model_rows, spot_costs, watcher_costs
 from benchmarks.radar import measure as radar_cpu
 from benchmarks.report import RESULTS, record, table, update_readme
 from benchmarks.suite import SUITE_KEYS
@@ -326,6 +326,7 @@ if __name__ == "__main__":
     partial = {
         "watcher": watcher_only,
         "costs": costs_only,
+        "model": lambda: print(record(model_rows(), "control_plane_model_at")),
         "new-account": lambda: merged(new_account, "new_account_measured_at"),
     }
     partial.get(" ".join(sys.argv[1:]), main)()
