@@ -57,20 +57,16 @@ def fleet(workdir: Path) -> dict[str, Any]:
         fresh = succeeded(bench, "fresh-34")
         fresh_mutations = len(fleet_mutations(bench))
         noop = succeeded(bench, "noop-34")
-        per_region = Counter(
-            call.region
+        reads = [
+            call
             for call in bench.calls
             if call.service not in CONTROL_PLANE_SERVICES
             and call.region in regions
             and call.operation not in ACCOUNT_READS
-        )
-        services = {  # the regional services a no-op run reads: a new HTTPS connection each (the cost model)
-            (call.region, call.service)
-            for call in bench.calls
-            if call.service not in CONTROL_PLANE_SERVICES
-            and call.region in regions
-            and call.operation not in ACCOUNT_READS
-        }
+        ]
+        per_region = Counter(call.region for call in reads)
+        # the regional services a no-op run reads: a new HTTPS connection each in the cost model
+        services = {(call.region, call.service) for call in reads}
         noop_mutations = fleet_mutations(bench)
         bench.put_config(**config_for(regions, {"all": 2, "aws": {"sa-east-1": 4}}))
         one = succeeded(bench, "one-region")
