@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks import measured
 from benchmarks.lambda_cpu import lambda_cpu
 from benchmarks.world import (
     API_LATENCY,
@@ -20,14 +23,14 @@ from benchmarks.world import (
     succeeded,
 )
 from p2p_core.config import parse_config
-from p2p_core.control_plane_cost import (
+from p2p_core.cost.checking import runs_per_month
+from p2p_core.cost.control_plane import (
     Transitions,
     Usage,
     control_plane_cost,
     naive_control_plane_cost,
-    runs_per_month,
 )
-from p2p_core.control_plane_usage import FINALIZE, PLAN, ItemSizes, LambdaProfile, PerRegion, TableCalls
+from p2p_core.cost.usage import FINALIZE, PLAN, ItemSizes, LambdaProfile, PerRegion, TableCalls
 from p2p_core.regions import commercial_regions
 from p2p_core.storage.status import CHECKS_KEY, QUOTA_KEY
 from p2p_core.workflow.runtime import add_client_hook, remove_client_hook
@@ -147,12 +150,13 @@ def watcher_costs(workdir: Path) -> dict[str, Any]:
     replay_many = lambda_cpu(workdir, list(commercial_regions()))
     replay_one = lambda_cpu(workdir, ["eu-west-1"])
     usage = measured_usage(replay_one, replay_many, regions)
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    machine = f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
+    measured.write(  # the figures the layer's cost model reads
+        **{"lambda": measured.lambda_section({p.name: p for p in (*usage.check, usage.finalize)}, today, machine)},
+        item_bytes={name: measured.line(getattr(usage.sizes, name)) for name in ("config", "quota", "status")},
+    )
     plan = replay_many["profiles"]["PlanFunction"]
-    fifteen, minute = runs_per_month("rate(15 minutes)"), runs_per_month("rate(1 minute)")
-
-    def monthly(runs: float, **options: Any) -> float:
-        return control_plane_cost(runs, regions, usage=usage, transitions=transitions, **options).total
-
     return {
         "watcher_measured": {"regions_34": every, "regions_1": one},
         "lambda_replays": {"regions_34": replay_many, "regions_1": replay_one},
@@ -166,6 +170,21 @@ def watcher_costs(workdir: Path) -> dict[str, Any]:
         "plan_init_seconds_34": plan["init_wall_seconds"],
         "plan_peak_rss_mb_34": plan["peak_rss_mb"],
         "status_item_kb_34": round(replay_many["sizes"]["status_bytes"] / 1024, 1),
+        **model_rows(usage, transitions),
+    }
+
+
+def model_rows(usage: Usage | None = None, transitions: Transitions | None = None) -> dict[str, Any]:
+    """The (model) control-plane rows, 34 regions: from `usage` (default: the shipped measured_usage.json) and
+    today's checks (every check verifies everything, HTTPS connections counted, no drift events)."""
+    usage, transitions = usage or Usage(), transitions or Transitions()
+    regions = len(commercial_regions())
+    fifteen, minute = runs_per_month("rate(15 minutes)"), runs_per_month("rate(1 minute)")
+
+    def monthly(runs: float, **options: Any) -> float:
+        return control_plane_cost(runs, regions, usage=usage, transitions=transitions, **options).total
+
+    return {
         "control_plane_monthly_usd": round(monthly(fifteen), 4),
         "control_plane_monthly_usd_warm": round(monthly(fifteen, cold_share=0.0), 4),
         "control_plane_monthly_usd_1_minute": round(monthly(minute), 3),

@@ -25,7 +25,7 @@ from typing import Any
 from moto.server import ThreadedMotoServer
 
 from benchmarks.world import API_LATENCY, CONTROL_PLANE_SERVICES, HOME, ROOT, checked, config_for, emulated, succeeded
-from p2p_core.control_plane_usage import item_bytes
+from p2p_core.cost.usage import item_bytes
 from p2p_core.storage.status import QUOTA_KEY, STATUS_KEY
 from p2p_emulator import shims
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from p2p_core.control_plane_cost import (
+from p2p_core.cost.checking import Checking, Https, runs_per_month
+from p2p_core.cost.control_plane import (
     CHECK_TRACE_RATE,
     ControlPlaneCost,
     CostItem,
@@ -16,9 +17,16 @@ from p2p_core.control_plane_cost import (
     control_plane_cost,
     express_billed_gb_seconds,
     naive_control_plane_cost,
-    runs_per_month,
 )
-from p2p_core.control_plane_usage import (
+from p2p_core.cost.fleet import (
+    REGION_MULTIPLIER,
+    US_EAST_1_HOURLY,
+    CostError,
+    ebs_gb_month_price,
+    fleet_cost,
+    hourly_price,
+)
+from p2p_core.cost.usage import (
     FINALIZE,
     FULL_VCPU_MB,
     PLAN,
@@ -27,14 +35,6 @@ from p2p_core.control_plane_usage import (
     PerRegion,
     TableCalls,
     item_bytes,
-)
-from p2p_core.cost import (
-    REGION_MULTIPLIER,
-    US_EAST_1_HOURLY,
-    CostError,
-    ebs_gb_month_price,
-    fleet_cost,
-    hourly_price,
 )
 from p2p_core.regions import commercial_regions
 from p2p_emulator.template import load_template
@@ -214,23 +214,25 @@ FULL = LambdaProfile(
     wait=PerRegion(base=0.3),
 )
 ONE_LAMBDA = Usage(check=(FULL,), plan=FULL, finalize=FULL, reconcile=FULL)
+# each check opens 34 x 3 + 1 new HTTPS connections of 1 ms of CPU each: 0.103 s
+TLS = Checking(full_reads_per_region=7, services_per_region=3, https=Https(new_connection=0.001))
 
 
 def test_a_scheduled_no_op_run_bills_no_standard_transition_one_express_request_and_its_lambdas():
-    cold = control_plane_cost(EVERY_15_MINUTES, regions=34, usage=ONE_LAMBDA)
-    warm = control_plane_cost(EVERY_15_MINUTES, regions=34, usage=ONE_LAMBDA, cold_share=0)
+    cold = control_plane_cost(EVERY_15_MINUTES, regions=34, usage=ONE_LAMBDA, checking=TLS)
+    warm = control_plane_cost(EVERY_15_MINUTES, regions=34, usage=ONE_LAMBDA, cold_share=0, checking=TLS)
 
     for cost in (cold, warm):
         assert item(cost, "Step Functions state transitions").quantity == 0
         assert item(cost, "Step Functions Express requests").quantity == EVERY_15_MINUTES
         assert item(cost, "Lambda requests").quantity == EVERY_15_MINUTES
     gb = FULL_VCPU_MB / 1024
-    # cold: INIT 0.5 s + CPU 1.0 s + wait 0.3 s; warm: CPU 0.2 s + wait 0.3 s
-    assert item(cold, "Lambda compute (arm64)").quantity == pytest.approx(EVERY_15_MINUTES * 1.8 * gb)
-    assert item(warm, "Lambda compute (arm64)").quantity == pytest.approx(EVERY_15_MINUTES * 0.5 * gb)
-    # the check lasts as long as its Lambdas and its own states (0.05 s): 1.85 s billed as 1.9 s, one 64 MB chunk
-    assert item(cold, "Step Functions Express duration").quantity == pytest.approx(EVERY_15_MINUTES * 1.9 / 16)
-    assert item(warm, "Step Functions Express duration").quantity == pytest.approx(EVERY_15_MINUTES * 0.6 / 16)
+    # cold: INIT 0.5 s + CPU 1.0 s + HTTPS 0.103 s + wait 0.3 s; warm: CPU 0.2 s + HTTPS 0.103 s + wait 0.3 s
+    assert item(cold, "Lambda compute (arm64)").quantity == pytest.approx(EVERY_15_MINUTES * 1.903 * gb)
+    assert item(warm, "Lambda compute (arm64)").quantity == pytest.approx(EVERY_15_MINUTES * 0.603 * gb)
+    # the check lasts as long as its Lambdas and its own states (0.05 s): 1.953 s billed as 2 s, one 64 MB chunk
+    assert item(cold, "Step Functions Express duration").quantity == pytest.approx(EVERY_15_MINUTES * 2.0 / 16)
+    assert item(warm, "Step Functions Express duration").quantity == pytest.approx(EVERY_15_MINUTES * 0.7 / 16)
     assert cold.per_run == pytest.approx(cold.total / EVERY_15_MINUTES)
 
 
@@ -351,12 +353,15 @@ def test_a_drift_run_is_seven_transitions_and_one_per_drifted_region_as_counted_
 
 
 def test_drift_adds_the_reconcile_runs_plan_and_finalize_and_one_reconcile_lambda_per_drifted_region():
-    quiet = control_plane_cost(100, regions=34, usage=ONE_LAMBDA, cold_share=0)
-    drifting = control_plane_cost(100, regions=34, drifted_regions_per_run=2, usage=ONE_LAMBDA, cold_share=0)
+    quiet = control_plane_cost(100, regions=34, usage=ONE_LAMBDA, cold_share=0, checking=TLS)
+    drifting = control_plane_cost(
+        100, regions=34, drifted_regions_per_run=2, usage=ONE_LAMBDA, cold_share=0, checking=TLS
+    )
 
     assert [item(c, "Lambda requests").quantity for c in (quiet, drifting)] == [100, 100 * (1 + 2 + 2)]
     gb = FULL_VCPU_MB / 1024
-    assert item(drifting, "Lambda compute (arm64)").quantity == pytest.approx(100 * 5 * 0.5 * gb)
+    # the check's connections (0.103 s); the reconcile run's Plan, seconds later, finds them open
+    assert item(drifting, "Lambda compute (arm64)").quantity == pytest.approx(100 * (5 * 0.5 + 0.103) * gb)
 
 
 def test_the_models_memory_sizes_are_the_templates():
