@@ -12,7 +12,7 @@ from p2p_core.quota import headroom_warnings
 from p2p_core.storage.status import RegionRecord, RunRecord, Status, remember_regions
 from p2pctl.context import cli_context
 from p2pctl.output import capped, console, errors, print_json, say
-from p2pctl.run_cmd import print_quota_warnings
+from p2pctl.run_cmd import last_verified, print_quota_warnings
 
 
 def status(
