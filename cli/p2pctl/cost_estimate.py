@@ -10,7 +10,7 @@ from rich.console import Console
 
 from p2p_core.config import ConfigItem
 from p2p_core.cost.bill import NOT_READ, BillItem, RegionCount, Running, bill_items, region_counts
-from p2p_core.cost.checking import runs_per_month
+from p2p_core.cost.checking import TODAY, Checking, for_config, runs_per_month
 from p2p_core.cost.control_plane import (
     ControlPlaneCost,
     control_plane_cost,
@@ -63,6 +63,7 @@ class Estimate:
     facts: FleetFacts
     radar: ControlPlaneCost | None = None  # agents reporting to the radar (agent.radar), per month
     schedule_expression: str = ""  # the config's: the control plane's cadence
+    checking: Checking = TODAY  # how its checks read the regions (the config's verify_interval)
 
     def items(self) -> tuple[BillItem, ...]:
         """The fleet's bill per day while it runs, item by item, on-demand and on Spot."""
@@ -123,7 +124,7 @@ class Estimate:
                     for line in self.spot.lines
                 },
             },
-            "control_plane": control_plane_json(self.control_plane, self.schedule_expression),
+            "control_plane": control_plane_json(self.control_plane, self.schedule_expression, self.checking),
             "control_plane_monthly_usd": round(self.control_plane.total, 4),
             "naive_fan_out_monthly_usd": round(self.naive.total, 4),
             "runs_per_month": self.control_plane.runs_per_month,
@@ -200,10 +201,11 @@ def estimate(
         fleet=fleet,
         per_day=per_day,
         hours_label=label,
-        control_plane=control_plane_cost(runs, len(regions)),
+        control_plane=control_plane_cost(runs, len(regions), checking=for_config(config)),
         radar=radar_estimate(config, capacity),
         naive=naive_control_plane_cost(runs, len(regions)),
         schedule_expression=config.schedule_expression,
+        checking=for_config(config),
         counts=tuple(counts),
         left_out=left_out,
         facts=facts,

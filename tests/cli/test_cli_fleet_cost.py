@@ -104,12 +104,13 @@ def test_the_control_plane_is_priced_item_by_item_for_the_configs_cadence_and_re
         assert priced["monthly_usd"] == pytest.approx(sum(item["usd"] for item in priced["items"]), abs=1e-4)
         for item in priced["items"]:
             assert item["usd"] == pytest.approx(item["quantity"] * item["unit_usd"], rel=1e-3, abs=1e-6), item
-        assert (priced["full_verification"], priced["drift_events_per_month"]) == ("every check", 0)  # today's
+        assert (priced["full_verification"], priced["drift_events_per_month"]) == ("tiered", 0)  # today's
+        assert priced["verify_every_hours"] == 6  # the default verify_interval
     assert (fifteen["runs_per_month"], minute["runs_per_month"]) == (2920, 43800)
     assert (fifteen["cold_starts"], minute["cold_starts"]) == ("every check", "none (kept warm)")
     assert minute["monthly_usd"] > fifteen["monthly_usd"] > 0
     assert (fifteen["regions"], wider["regions"]) == (2, 4)
-    assert (
-        wider["https_connections_per_check"] - fifteen["https_connections_per_check"] == 2 * TODAY.services_per_region
+    assert wider["https_connections_per_check"] - fifteen["https_connections_per_check"] == pytest.approx(
+        2 * TODAY.services(15 * 60), abs=0.01
     )
     assert wider["monthly_usd"] > fifteen["monthly_usd"]

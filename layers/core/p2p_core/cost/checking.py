@@ -5,10 +5,10 @@ Pure: no AWS calls. The replay (usage.py) measures a check that verifies every m
 service it reads (AWS closes an idle keep-alive connection long before the next check, so none is kept), each
 costing the client CPU `benchmarks/tls.py` measured with one TLS context per process.
 
-Today's behaviour is the default: every check is a full verification, and no drift event starts a run. The
-tiered checks and the drift-event path (issue 26 §2/§3) are parameters here (`quiet_reads_per_region`,
-`verify_every_seconds`, `drift_events_per_month`), so the model can price them once they exist; it does not
-claim them before.
+Today's behaviour is the default (`TODAY`): tiered verification (`p2p_core.verification`) — a check reads each
+region's group and security groups (2 calls, 2 services) and verifies every managed resource every
+`verify_interval` (6 hours unless the config says otherwise: `for_config`); no drift event starts a run yet
+(`drift_events_per_month` prices that path once it exists).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from p2p_core.config.model import DEFAULT_VERIFY_INTERVAL, ConfigItem
 from p2p_core.config.schedule_expression import Cron, normalize_schedule, schedule_period
 from p2p_core.config.validation import show_value
 from p2p_core.cost.fleet import HOURS_PER_MONTH, CostError
@@ -42,6 +43,7 @@ class Checking:
     full_reads_per_region: int = int(_MEASURED["check"]["reads_per_region"])  # every managed resource verified
     services_per_region: int = int(_MEASURED["check"]["services_per_region"])  # a new HTTPS connection each
     quiet_reads_per_region: int | None = None  # a check between full verifications; None: every check is full
+    quiet_services_per_region: int = 2  # what a quiet check reads: autoscaling and ec2 (reconciler/quiet.py)
     verify_every_seconds: float | None = None  # a full verification at least this often; None: every check
     drift_events_per_month: float = 0.0  # events from the regions, each starting a one-region run (not built)
     https: Https = field(default_factory=Https)
@@ -71,9 +73,14 @@ class Checking:
         quiet = self.full_reads_per_region if self.quiet_reads_per_region is None else self.quiet_reads_per_region
         return share * self.full_reads_per_region + (1 - share) * quiet
 
-    def connections(self, regions: int) -> int:
-        """New HTTPS connections of one check: one per regional service read, and the home table's."""
-        return regions * self.services_per_region + self.https.home_connections
+    def services(self, check_seconds: float | None = None) -> float:
+        """Regional services an average check reads per region (a new HTTPS connection each)."""
+        share = 1.0 if check_seconds is None else self.full_share(check_seconds)
+        return share * self.services_per_region + (1 - share) * self.quiet_services_per_region
+
+    def connections(self, regions: int, check_seconds: float | None = None) -> float:
+        """New HTTPS connections of an average check: one per regional service read, and the home table's."""
+        return regions * self.services(check_seconds) + self.https.home_connections
 
     def check_profile(self, measured: LambdaProfile, check_seconds: float) -> LambdaProfile:
         """The check's Lambda as billed on AWS: its per-region CPU and waits scaled to the reads it makes (the
@@ -84,14 +91,24 @@ class Checking:
         def cpu(line: PerRegion) -> PerRegion:
             return PerRegion(
                 line.base + self.https.home_connections * tls,
-                line.per_region * scale + self.services_per_region * tls,
+                line.per_region * scale + self.services(check_seconds) * tls,
             )
 
         wait = PerRegion(measured.wait.base, measured.wait.per_region * scale)
         return replace(measured, cold_cpu=cpu(measured.cold_cpu), warm_cpu=cpu(measured.warm_cpu), wait=wait)
 
 
-TODAY = Checking()  # what the control plane does today
+QUIET_READS_PER_REGION = 2  # the group and the security groups (reconciler/quiet.py; test_tiered_verification.py)
+EVERY_CHECK = Checking()  # the design before tiers: every check verifies every managed resource
+TODAY = Checking(
+    quiet_reads_per_region=QUIET_READS_PER_REGION,
+    verify_every_seconds=DEFAULT_VERIFY_INTERVAL.total_seconds(),
+)  # what the control plane does today, with the default verify_interval
+
+
+def for_config(config: ConfigItem) -> Checking:
+    """How the control plane checks the regions of `config` (its `verify_interval`)."""
+    return replace(TODAY, verify_every_seconds=config.verify_interval.total_seconds())
 
 
 def runs_per_month(schedule_expression: str) -> float:
