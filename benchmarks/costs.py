@@ -1,4 +1,4 @@
-"""Cost rows: the scheduled check (the Express watcher) measured and priced, the fleet on-demand vs Spot."""
+"""Cost rows: the scheduled check (the Express state machine) measured and priced, the fleet on-demand vs Spot."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def execution_seconds(events: list[dict[str, Any]]) -> float:
 
 
 def scheduled_checks(workdir: Path, regions: list[str]) -> dict[str, Any]:
-    """Scheduled runs through the watcher in `regions`, 80 ms per regional API call, and the reconcile runs'
+    """Scheduled runs through the scheduled check in `regions`, 80 ms per regional API call, and the reconcile runs'
     transitions: fresh provisioning, a scheduled no-op, one region's capacity changed and found by the schedule."""
     with emulated(regions, workdir) as world:
 
@@ -73,7 +73,7 @@ def scheduled_checks(workdir: Path, regions: list[str]) -> dict[str, Any]:
         "standard_noop_transitions": standard.transitions,
         "scheduled_noop_standard_transitions": noop_transitions,
         "scheduled_noop_standard_executions": len(started),
-        "watcher_seconds": round(execution_seconds(check.events), 2),
+        "check_seconds": round(execution_seconds(check.events), 2),
         "plan_seconds": round(state_seconds(check.events, "Plan"), 2),
         "drift_transitions": drift.transitions,
         "reconcile_seconds": round(state_seconds(drift.events, "ReconcileRegion"), 2),
@@ -134,8 +134,8 @@ def measured_usage(one: dict[str, Any], many: dict[str, Any], regions: int) -> U
     )
 
 
-def watcher_costs(workdir: Path) -> dict[str, Any]:
-    """Scheduled no-op through the watcher (34 regions and 1): Standard transitions counted and Express duration
+def scheduled_check_costs(workdir: Path) -> dict[str, Any]:
+    """Scheduled no-op through the scheduled check (34 regions and 1): Standard transitions counted and Express duration
     timed in the emulator; the check's Lambdas replayed apart from it (benchmarks/lambda_cpu.py); the control
     plane's monthly cost modelled from those figures, cold starts (every 15 minutes) and warm."""
     every, one = scheduled_checks(workdir, list(commercial_regions())), scheduled_checks(workdir, ["eu-west-1"])
@@ -158,13 +158,13 @@ def watcher_costs(workdir: Path) -> dict[str, Any]:
     )
     plan = replay_many["profiles"]["PlanFunction"]
     return {
-        "watcher_measured": {"regions_34": every, "regions_1": one},
+        "scheduled_check_measured": {"regions_34": every, "regions_1": one},
         "lambda_replays": {"regions_34": replay_many, "regions_1": replay_one},
         "lambda_profiles": {p.name: dataclasses.asdict(p) for p in (*usage.check, usage.plan, usage.finalize)},
         "item_sizes": dataclasses.asdict(usage.sizes),
         "scheduled_noop_standard_transitions": every["scheduled_noop_standard_transitions"],
-        "scheduled_noop_express_seconds": every["watcher_seconds"],
-        "scheduled_noop_express_seconds_1_region": one["watcher_seconds"],
+        "scheduled_noop_express_seconds": every["check_seconds"],
+        "scheduled_noop_express_seconds_1_region": one["check_seconds"],
         "scheduled_check_lambda_invocations": len(usage.check),
         "plan_cpu_seconds_34": " / ".join(str(i["cpu_seconds"]) for i in plan["invocations"]),
         "plan_init_seconds_34": plan["init_wall_seconds"],
@@ -188,7 +188,7 @@ def model_rows(usage: Usage | None = None, transitions: Transitions | None = Non
         "control_plane_monthly_usd": round(monthly(fifteen), 4),
         "control_plane_monthly_usd_warm": round(monthly(fifteen, cold_share=0.0), 4),
         "control_plane_monthly_usd_1_minute": round(monthly(minute), 3),
-        "control_plane_monthly_usd_standard_only": round(monthly(fifteen, watcher=False), 4),
+        "control_plane_monthly_usd_standard_only": round(monthly(fifteen, scheduled_check=False), 4),
         "naive_monthly_usd": round(
             naive_control_plane_cost(fifteen, regions, usage=usage, transitions=transitions).total, 2
         ),

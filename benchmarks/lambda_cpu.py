@@ -2,7 +2,7 @@
 from the emulator.
 
 Inside the emulator the handlers share a process (and its CPU) with moto and the IAM evaluator, so their wall time
-there says little about Lambda's bill. Here a scheduled check runs through the watcher as usual while its Lambda
+there says little about Lambda's bill. Here a scheduled check runs through the scheduled check as usual while its Lambda
 events are recorded (a no-op check has one: Plan, which records the run itself); then each function is replayed in a
 fresh `python` process (benchmarks/lambda_replay.py: INIT = importing the handler, then the recorded event twice,
 cold clients and warm) against the same emulated account served over HTTP from this process, each regional call

@@ -54,7 +54,7 @@ ROWS = [
     ("`p2pctl status`, nothing listening: seconds to fail", "cli_nothing_listening_seconds", "≤ 5"),
     ("scheduled no-op run, 34 regions: Standard transitions", "scheduled_noop_standard_transitions", "0"),
     (
-        "scheduled no-op run, 34 regions: watcher (Express) duration, 80 ms per regional API call (s)",
+        "scheduled no-op run, 34 regions: scheduled check (Express) duration, 80 ms per regional API call (s)",
         "scheduled_noop_express_seconds",
         "≤ 300 (Express limit)",
     ),
@@ -83,7 +83,7 @@ ROWS = [
         "< 1",
     ),
     (
-        "(model) the same at 15 min without the watcher (every run a Standard execution) ($/month)",
+        "(model) the same at 15 min without the scheduled check (every run a Standard execution) ($/month)",
         "control_plane_monthly_usd_standard_only",
         "",
     ),
@@ -120,9 +120,9 @@ def table(results: dict[str, Any]) -> str:
     lines = ["| measure | result | target |", "|---|---|---|"]
     lines += [f"| {label} | {results.get(key, 'not measured')} | {target or '-'} |" for label, key, target in ROWS]
     stamp = f"Measured {results['measured_at']} on {results['machine']} by `make bench`"
-    if "watcher_measured_at" in results:  # a partial run: `python -m benchmarks.run watcher`
-        when = results["watcher_measured_at"]
-        stamp += f"; the scheduled-run and (model) rows {when} by `python -m benchmarks.run watcher`"
+    if "scheduled_check_measured_at" in results:  # a partial run: `python -m benchmarks.run check`
+        when = results["scheduled_check_measured_at"]
+        stamp += f"; the scheduled-run and (model) rows {when} by `python -m benchmarks.run check`"
     if "fan_out_measured_at" in results:  # `python -m benchmarks.run fan-out`
         stamp += f"; the fan-out and import rows {results['fan_out_measured_at']} by `python -m benchmarks.run fan-out`"
     if "control_plane_model_at" in results:  # `python -m benchmarks.run model`: the model on the shipped figures

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import measured
-from benchmarks.costs import model_rows, spot_costs, watcher_costs
+from benchmarks.costs import model_rows, scheduled_check_costs, spot_costs
 from benchmarks.radar import measure as radar_cpu
 from benchmarks.report import RESULTS, record, table, update_readme
 from benchmarks.suite import SUITE_KEYS
@@ -313,7 +313,7 @@ def main() -> None:
     results.update(radar_cpu())
     results.update(cli_fail_fast())
     with tempfile.TemporaryDirectory() as workdir, contextlib.redirect_stdout(io.StringIO()):
-        results.update(watcher_costs(Path(workdir)))
+        results.update(scheduled_check_costs(Path(workdir)))
     results.update(spot_costs())
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results.update({k: v for k, v in previous.items() if k in (*SUITE_KEYS, "suite_measured_at")})  # bench-suite's
@@ -323,12 +323,12 @@ def main() -> None:
     print(rendered)
 
 
-def watcher_only() -> None:
-    """`python -m benchmarks.run watcher`: only the watcher and cost rows, merged into the last results."""
+def scheduled_check_only() -> None:
+    """`python -m benchmarks.run check`: only the scheduled check and cost rows, merged into the last results."""
     with tempfile.TemporaryDirectory() as workdir, contextlib.redirect_stdout(io.StringIO()):
-        figures = watcher_costs(Path(workdir))
+        figures = scheduled_check_costs(Path(workdir))
     figures.update(spot_costs())  # the price table's rows, so the whole table can be printed
-    print(record(figures, "watcher_measured_at"))
+    print(record(figures, "scheduled_check_measured_at"))
 
 
 def costs_only() -> None:
@@ -339,7 +339,7 @@ def costs_only() -> None:
 if __name__ == "__main__":
     partial = {
         "fan-out": lambda: merged(lambda workdir: {**fan_out(workdir), **import_ratio()}, "fan_out_measured_at"),
-        "watcher": watcher_only,
+        "check": scheduled_check_only,
         "costs": costs_only,
         "model": lambda: print(record(model_rows(), "control_plane_model_at")),
         "new-account": lambda: merged(new_account, "new_account_measured_at"),

@@ -58,14 +58,14 @@ def test_logs_ingestion_is_each_invocations_log_lines_and_adds_to_the_total() ->
     assert naive.quantity > drifting.quantity  # a Lambda per region every run
 
 
-@pytest.mark.parametrize("watcher", [True, False])
-def test_every_run_is_one_scheduler_invocation_drift_or_not(watcher: bool) -> None:
+@pytest.mark.parametrize("scheduled_check", [True, False])
+def test_every_run_is_one_scheduler_invocation_drift_or_not(scheduled_check: bool) -> None:
     for drifted in (0, 1, 34):
-        cost = control_plane_cost(100, regions=34, drifted_regions_per_run=drifted, watcher=watcher)
+        cost = control_plane_cost(100, regions=34, drifted_regions_per_run=drifted, scheduled_check=scheduled_check)
         scheduler = item(cost, "EventBridge Scheduler")
         assert scheduler.quantity == 100
         assert scheduler.cost > 0
-        doubled = control_plane_cost(200, regions=34, drifted_regions_per_run=drifted, watcher=watcher)
+        doubled = control_plane_cost(200, regions=34, drifted_regions_per_run=drifted, scheduled_check=scheduled_check)
         assert item(doubled, "EventBridge Scheduler").cost == pytest.approx(2 * scheduler.cost)
         assert cost.total == pytest.approx(sum(i.cost for i in cost.items))
 
@@ -112,14 +112,16 @@ def test_quiet_checks_between_full_verifications_scale_the_regional_reads_and_ar
 
 
 def test_runs_that_did_something_publish_their_events_and_quiet_ones_none() -> None:
-    def events(drifted: float, watcher: bool = True) -> CostItem:
-        return item(control_plane_cost(100, 34, drifted, watcher=watcher, checking=PLAIN), "EventBridge events")
+    def events(drifted: float, scheduled_check: bool = True) -> CostItem:
+        return item(
+            control_plane_cost(100, 34, drifted, scheduled_check=scheduled_check, checking=PLAIN), "EventBridge events"
+        )
 
-    assert events(0).quantity == 0 and events(0, watcher=False).quantity == 0
+    assert events(0).quantity == 0 and events(0, scheduled_check=False).quantity == 0
     assert events(1).quantity == 100 * 2  # Run Finished, Drift Repaired of the region
     assert events(3).quantity == 100 * 4
     assert events(0.5).quantity == pytest.approx(50 * 2)  # half the runs find one drifted region
-    assert events(3, watcher=False).quantity == 100 * 4
+    assert events(3, scheduled_check=False).quantity == 100 * 4
     cost = control_plane_cost(100, 34, 3, checking=PLAIN)
     assert events(3).cost > 0 and cost.total == pytest.approx(sum(i.cost for i in cost.items))
 

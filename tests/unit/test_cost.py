@@ -307,8 +307,8 @@ def test_express_duration_is_billed_in_100_ms_steps_of_one_64_mb_chunk():
     assert express_billed_gb_seconds(5.0) == pytest.approx(5.0 / 16)
 
 
-def test_without_the_watcher_every_run_is_a_standard_execution_of_three_transitions():
-    standard = control_plane_cost(EVERY_15_MINUTES, regions=34, watcher=False)
+def test_without_the_scheduled_check_every_run_is_a_standard_execution_of_three_transitions():
+    standard = control_plane_cost(EVERY_15_MINUTES, regions=34, scheduled_check=False)
     assert item(standard, "Step Functions state transitions").quantity == EVERY_15_MINUTES * 3
     assert item(standard, "Step Functions Express requests").quantity == 0
     assert standard.total > control_plane_cost(EVERY_15_MINUTES, regions=34).total
@@ -340,15 +340,15 @@ def test_a_no_op_check_costs_more_with_more_regions_in_lambda_time_and_the_statu
 
 
 def test_a_drift_run_is_seven_transitions_and_one_per_drifted_region_as_counted_in_real_runs():
-    def transitions(drifted: float, watcher: bool = True) -> float:
-        cost = control_plane_cost(1, regions=34, drifted_regions_per_run=drifted, watcher=watcher)
+    def transitions(drifted: float, scheduled_check: bool = True) -> float:
+        cost = control_plane_cost(1, regions=34, drifted_regions_per_run=drifted, scheduled_check=scheduled_check)
         return item(cost, "Step Functions state transitions").quantity
 
     assert transitions(0) == 0
     assert transitions(1) == 8  # benchmarks: one region's capacity changed of 34
     assert transitions(34) == 41  # benchmarks: fresh provisioning of 34 regions
     assert transitions(0.5) == pytest.approx(4)  # half the runs find one drifted region
-    assert transitions(0.5, watcher=False) == pytest.approx(5.5)  # the other half are 3-transition no-ops
+    assert transitions(0.5, scheduled_check=False) == pytest.approx(5.5)  # the other half are 3-transition no-ops
     assert Transitions(noop=3, drift_run=9, per_drifted_region=2).of_drift_run(4) == 17
 
 
@@ -374,13 +374,13 @@ def test_the_models_memory_sizes_are_the_templates():
 
 def test_one_scheduled_check_in_a_hundred_is_traced_as_the_template_samples_them():
     rule = load_template(ROOT / "template.yaml")["Resources"]["ScheduledCheckSampling"]["Properties"]["SamplingRule"]
-    watcher = load_template(ROOT / "template.yaml")["Resources"]["ScheduledCheckStateMachine"]["Properties"]["Name"]
+    check = load_template(ROOT / "template.yaml")["Resources"]["ScheduledCheckStateMachine"]["Properties"]["Name"]
     assert (rule["FixedRate"], rule["ReservoirSize"]) == (CHECK_TRACE_RATE, 0)
-    assert (rule["ServiceName"], rule["ServiceType"]) == (watcher, "AWS::StepFunctions::StateMachine")
+    assert (rule["ServiceName"], rule["ServiceType"]) == (check, "AWS::StepFunctions::StateMachine")
 
     quiet = control_plane_cost(EVERY_15_MINUTES, regions=34)
     drifting = control_plane_cost(EVERY_15_MINUTES, regions=34, drifted_regions_per_run=1)
-    standard = control_plane_cost(EVERY_15_MINUTES, regions=34, watcher=False)
+    standard = control_plane_cost(EVERY_15_MINUTES, regions=34, scheduled_check=False)
     assert item(quiet, "X-Ray traces recorded").quantity == pytest.approx(EVERY_15_MINUTES * 0.01)
     assert item(drifting, "X-Ray traces recorded").quantity == pytest.approx(EVERY_15_MINUTES * 1.01)
     assert item(standard, "X-Ray traces recorded").quantity == EVERY_15_MINUTES

@@ -34,7 +34,7 @@ EVENTS_PER_EVENT = 1.00 / 1_000_000  # EventBridge custom events (the home bus; 
 LOGS_PER_GB_INGESTED = 0.50
 XRAY_PER_TRACE = 5.00 / 1_000_000  # traces recorded
 CHECK_TRACE_RATE = 0.01  # template.yaml ScheduledCheckSampling: one scheduled check in a hundred is traced
-# Step Functions Express workflows, us-east-1, first 1,000 GB-hours a month (all the watcher uses), no free tier:
+# Step Functions Express workflows, us-east-1, first 1,000 GB-hours a month (all the check uses), no free tier:
 # aws.amazon.com/step-functions/pricing, read EXPRESS_PRICES_AS_OF
 EXPRESS_PRICES_AS_OF = "2026-11-26"
 EXPRESS_PER_REQUEST = 1.00 / 1_000_000
@@ -111,7 +111,7 @@ class Usage:
     reconcile: LambdaProfile = RECONCILE_REGION
     table: TableCalls = field(default_factory=TableCalls)
     sizes: ItemSizes = field(default_factory=ItemSizes)
-    express_overhead_seconds: float = 0.05  # the watcher's own states between and around its Lambdas
+    express_overhead_seconds: float = 0.05  # the scheduled check's own states between and around its Lambdas
 
 
 def cold_share_at(runs_per_month: float) -> float:
@@ -200,14 +200,14 @@ def control_plane_cost(
     *,
     usage: Usage = Usage(),  # frozen: one shared default is safe
     transitions: Transitions = Transitions(),
-    watcher: bool = True,
+    scheduled_check: bool = True,
     cold_share: float | None = None,
     log_kb_per_invocation: float = 2.0,
     checking: Checking = TODAY,  # today's: every check verifies everything, no drift events
 ) -> ControlPlaneCost:
     """Monthly cost of this project's control plane for `runs_per_month` scheduled runs over `regions` regions.
 
-    With the `watcher` (the deployed design), each run is one Express execution of `usage.check`'s Lambdas and,
+    With the `scheduled_check` (the deployed design), each run is one Express execution of `usage.check`'s Lambdas and,
     when it finds drift, a reconcile (Standard) run that plans again, reconciles only the drifted regions and
     records itself. Without it, every run is a reconcile run. A fractional `drifted_regions_per_run` below 1
     reads as the share of runs that find one drifted region. `cold_share` (default: `cold_share_at` the cadence)
@@ -233,7 +233,7 @@ def control_plane_cost(
 
     drift_transitions = drift_share * transitions.of_drift_run(reconciled)
     reconcile_gb = drifted * usage.reconcile.gb_seconds(1, cold)
-    if watcher:
+    if scheduled_check:
         cold_seconds, warm_seconds = (
             sum(p.billed_seconds(regions, cold=c) for p in check) + usage.express_overhead_seconds
             for c in (True, False)
@@ -257,7 +257,7 @@ def control_plane_cost(
             lambda_gb_seconds=gb((checking.check_profile(usage.plan, period), usage.finalize)) + reconcile_gb,
             events=drift_share * events_of_run(reconciled),
         )
-    design = "watcher + drift-only" if watcher else "drift-only"
+    design = "scheduled check + drift-only" if scheduled_check else "drift-only"
     scheduled = _workflow_cost(design, runs_per_month, regions, bill, usage, log_kb_per_invocation)
     return _with_event_runs(scheduled, checking.drift_events_per_month, usage, transitions, cold, log_kb_per_invocation)
 

@@ -96,7 +96,7 @@ def measured_profile(figures: dict[str, Any], name: str, memory_mb: int) -> Lamb
 _MEASURED = read_measured()
 MEASURED_AT: str = _MEASURED["lambda"]["measured_at"]
 # the template's MemorySize (tests/unit/test_cost.py checks they agree); the seconds are measured. Plan as the
-# watcher invokes it, recording a quiet check itself; Finalize as the reconcile workflow runs it; ReconcileRegion
+# check invokes it, recording a quiet check itself; Finalize as the reconcile workflow runs it; ReconcileRegion
 # not replayed apart from the emulator: its wall time there for one region's capacity change (an upper bound)
 PLAN = measured_profile(_MEASURED, "Plan", 384)
 FINALIZE = measured_profile(_MEASURED, "Finalize", 512)
