@@ -34,7 +34,7 @@ def _layout() -> dict[str, set[Path]]:
 
 def test_every_path_the_layout_names_exists() -> None:
     missing = [str(path.relative_to(ROOT)) for paths in _layout().values() for path in paths if not path.exists()]
-    assert missing == [], "docs/layout.md names paths that are not in the tree"
+    assert missing == [], f"docs/layout.md names paths that are not in the tree: {missing}"
 
 
 def test_the_layout_names_every_top_level_folder_package_and_module() -> None:
@@ -45,7 +45,7 @@ def test_the_layout_names_every_top_level_folder_package_and_module() -> None:
         wanted += [p.parent for p in package.rglob("__init__.py") if p.parent != package]
         wanted += [p for p in package.glob("*.py") if p.name != "__init__.py"]
     unnamed = sorted(str(p.relative_to(ROOT)) for p in wanted if p.resolve() not in named)
-    assert unnamed == [], "docs/layout.md does not say what these hold: add a row for each"
+    assert unnamed == [], f"docs/layout.md does not say what these hold, add a row for each: {unnamed}"
 
 
 _IGNORED = {"site", "build", "dist", "__pycache__"} | {p.name for p in ROOT.glob("*.egg-info")}
