@@ -26,7 +26,7 @@
    Lambda task's invoke authorized against its state machine's role (`task_roles`).
    `reset_behaviours()` gives the default account: eventual consistency on (1 failing use), the
    us-east-1 Local Zone, every region enabled, a new account's vCPU quota, launches succeeding,
-   refreshes done at the first look.
+   refreshes done at the first look, the wall clock. `clock`: the account's time, which tests move forward.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ from p2p_emulator.models import share_loader
 from p2p_emulator.shims import (
     alarm_events,
     asl,
+    clock,
     cloudfront,
     consistency,
     event_targets,
@@ -75,6 +76,8 @@ from p2p_emulator.shims import (
     wire,
     zones,
 )
+from p2p_emulator.shims.clock import advance_clock as advance_clock
+from p2p_emulator.shims.clock import advance_clock_to as advance_clock_to
 from p2p_emulator.shims.consistency import eventual_consistency as eventual_consistency
 from p2p_emulator.shims.images import UBUNTU_IMAGES as UBUNTU_IMAGES
 from p2p_emulator.shims.images import complete_instance_type_offerings as complete_instance_type_offerings
@@ -144,6 +147,7 @@ def install() -> None:
             return
         share_loader()  # one parse of each service model per process, not per client factory
         LambdaSimpleBackend.invoke = _invoke  # type: ignore[method-assign]
+        clock.install()
         cloudfront.install()
         express.install()
         task_errors.install()
@@ -174,7 +178,7 @@ def install() -> None:
 
 def reset_behaviours() -> None:
     """The default emulated account: eventual consistency (1 failing use), all regions enabled, launches ok,
-    a new account's on-demand vCPU quota, Lambda's default concurrency (1,000)."""
+    a new account's on-demand vCPU quota, Lambda's default concurrency (1,000), the wall clock."""
     eventual_consistency(consistency.DEFAULT_UNSEEN_USES)
     disable_regions([])
     reset_quotas()
@@ -182,6 +186,7 @@ def reset_behaviours() -> None:
     refresh_pace(0)
     idempotency.forget_tokens()
     set_lambda_concurrency(lambda_concurrency.DEFAULT_CONCURRENCY)
+    clock.reset_clock()
 
 
 def register_function(name: str, target: HandlerTarget) -> None:
