@@ -17,8 +17,8 @@ from p2p_core.control_center.publish import live_code
 from p2p_core.models.observed import WindowAnchor
 from p2p_core.storage.config import ConfigStore, to_dynamodb
 from p2p_core.storage.status import Status, StatusStore
-from p2p_core.workflow.runtime import add_client_hook, remove_client_hook, reset_clients
 from p2p_emulator import shims
+from p2p_emulator.handler_clients import add_client_hook, remove_client_hook
 from p2p_emulator.local import service_refusal
 from p2p_emulator.seed import seed_ami_parameters
 from p2p_emulator.stack import EmulatedStack, deploy_stack
@@ -159,7 +159,6 @@ def deployed_world(
         shims.clear_faults()
         shims.install()
         shims.reset_behaviours()  # the default account: eventual consistency on, a Local Zone in us-east-1
-        reset_clients()
         clients = ClientFactory()
         for region in regions:
             seed_ami_parameters(clients, region, dict(shims.UBUNTU_IMAGES))

@@ -51,6 +51,7 @@ from moto.core.common_types import TYPE_RESPONSE  # noqa: F401 - documents the s
 
 from p2p_core.models.deployment import Deployment
 from p2p_core.workflow.runtime import deployment_scope
+from p2p_emulator import handler_clients
 from p2p_emulator.models import share_loader
 from p2p_emulator.shims import (
     alarm_events,
@@ -146,6 +147,7 @@ def install() -> None:
         if _installed:
             return
         share_loader()  # one parse of each service model per process, not per client factory
+        handler_clients.install()
         LambdaSimpleBackend.invoke = _invoke  # type: ignore[method-assign]
         clock.install()
         cloudfront.install()
@@ -226,6 +228,7 @@ def _run_handler(target: HandlerTarget, function_name: str, event: Any, response
             if fault is not None:
                 raise fault
         _process_settings(target)
+        handler_clients.adopt(target.deployment)  # its clients get the emulator's hooks (IAM, tests' faults)
         context = LambdaContext(
             function_name=function_name.split(":")[-1],
             invoked_function_arn=target.function_arn,
