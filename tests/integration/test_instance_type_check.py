@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from p2p_emulator.handler_clients import add_client_hook, remove_client_hook
-from tests.integration.workflow_world import WorkflowWorld
+from p2p_emulator.world import WorkflowWorld
 
 pytestmark = pytest.mark.integration
 

@@ -23,16 +23,16 @@ from p2p_core.regions import catalogue
 from p2p_emulator import shims
 from p2p_emulator.iam import ENFORCER
 from p2p_emulator.shims import lambda_concurrency
-from tests.integration.workflow_world import HOME, WorkflowWorld, deployed_world
+from p2p_emulator.world import HOME, WorkflowWorld, deployed_world
 
 NEW_ACCOUNT = 10
 FOURTEEN = sorted(name for name, region in catalogue().items() if not region.opt_in)[:14]
 
 
 @pytest.fixture
-def fourteen_regions(monkeypatch: pytest.MonkeyPatch) -> Iterator[WorkflowWorld]:
+def fourteen_regions() -> Iterator[WorkflowWorld]:
     """The stack deployed with AMI parameters in 14 regions that are enabled by default."""
-    with deployed_world(monkeypatch, regions=FOURTEEN) as deployed:
+    with deployed_world(regions=FOURTEEN) as deployed:
         yield deployed
 
 

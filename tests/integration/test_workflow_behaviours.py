@@ -18,10 +18,10 @@ from p2p_core.rfc3339 import format_time
 from p2p_emulator import shims
 from p2p_emulator.seed import seed_ami_parameters
 from p2p_emulator.shims import clock
+from p2p_emulator.world import WorkflowWorld
 from tests.integration.reconciler_fixtures import ONE_FLEET
 from tests.integration.reliability_world import FRESH_REGION_MUTATIONS, counts, managed_resources, region_result
 from tests.integration.test_workflow import RUNNING, mutations_outside_own_table
-from tests.integration.workflow_world import WorkflowWorld
 
 SHORT = "sa-east-1"
 TWO = ["eu-central-1", SHORT]

@@ -12,8 +12,8 @@ from typing import Any
 
 from p2p_core.models.results import RegionResult
 from p2p_emulator import shims
+from p2p_emulator.world import HOME, WorkflowWorld
 from tests.integration.test_workflow import mutations_outside_own_table
-from tests.integration.workflow_world import HOME, WorkflowWorld
 
 RUNS = ("Pending", "InProgress")  # a refresh AWS is working on
 RUNNING = {"regions": [HOME], "desired_capacity": 3, "start_time": "2020-01-01T00:00:00Z", "run_duration": None}

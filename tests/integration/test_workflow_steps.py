@@ -17,7 +17,7 @@ from p2p_core.rfc3339 import format_time
 from p2p_emulator import shims
 from p2p_emulator.handler_clients import add_client_hook, remove_client_hook
 from p2p_emulator.shims import clock
-from tests.integration.workflow_world import HOME, WorkflowWorld
+from p2p_emulator.world import HOME, WorkflowWorld
 
 RUNNING = {"regions": [HOME], "desired_capacity": 2, "start_time": "2020-01-01T00:00:00Z", "run_duration": None}
 
