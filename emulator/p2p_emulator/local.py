@@ -3,7 +3,7 @@
 An in-process moto server is the AWS account. The template is deployed into it (stack.py); Lambda
 invokes run the real handlers (shims.py); Step Functions runs the real ASL. What the emulator does
 not run, this runtime plays from the template's values: the Scheduler schedule (a ticker), the
-config-edit Pipe (a DynamoDB-stream watcher) and CloudFront (an HTTP server running the LIVE
+config-edit Pipe (it follows the DynamoDB stream) and CloudFront (an HTTP server running the LIVE
 function code in node).
 """
 
@@ -189,7 +189,7 @@ class LocalRuntime:
             "stack_name": self.stack_name,
             "config_table": self.stack.config_table,
             "state_machine_arn": self.stack.state_machine_arn,
-            "watcher_arn": self.stack.watcher_arn or "",
+            "scheduled_check_arn": self.stack.scheduled_check_arn or "",
             "control_center_url": self.control_center_url,
             "control_center_urls": ",".join(self.control_center_urls),  # as agents get them: custom domain first
             "radar_url": self._radar.url if self._radar is not None else "",
@@ -224,17 +224,17 @@ class LocalRuntime:
             time.sleep(0.1)
 
     def _running(self) -> bool:
-        """True while an execution of the watcher or the reconcile workflow runs."""
+        """True while an execution of the scheduled check or the reconcile workflow runs."""
         assert self.stack is not None
         sfn = self._clients.client("stepfunctions", self.region)
-        machines = [arn for arn in (self.stack.watcher_arn, self.stack.state_machine_arn) if arn]
-        # the watcher first: a check still running may start a reconcile run
+        machines = [arn for arn in (self.stack.scheduled_check_arn, self.stack.state_machine_arn) if arn]
+        # the scheduled check first: a check still running may start a reconcile run
         return any(sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"] for arn in machines)
 
     def _scheduled_start(self, source: str, target: dict[str, Any]) -> None:
         """What the Scheduler does at a time: start the target as its role, with its input."""
         if not self._refused(target["RoleArn"], target["Arn"]):
-            self._start_run(source, target["Arn"])  # its target: the watcher, as on AWS
+            self._start_run(source, target["Arn"])  # its target: the scheduled check, as on AWS
 
     def _spawn(self, name: str, target: Callable[[], None]) -> None:
         thread = threading.Thread(target=self._guarded, args=(name, target), name=name, daemon=True)

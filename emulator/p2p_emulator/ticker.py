@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from p2p_core.schedule_expression import Cron, schedule_period
+from p2p_core.config.schedule_expression import Cron, schedule_period
 from p2p_emulator.shims import clock
 
 CRON_FALLBACK = timedelta(seconds=900)  # for a cron(...) the ticker cannot read

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from p2p_core.instance import OS_PYTHON
+from p2p_core.config.instance import OS_PYTHON
 from p2p_emulator import shims
 from p2p_emulator.world import WorkflowWorld, deployed_world
 from tests.integration.os_pythons import TEST_INTERPRETER, os_python

@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from p2p_core.rfc3339 import format_time
+from p2p_core.config.rfc3339 import format_time
 from p2p_emulator import shims
 from p2p_emulator.handler_clients import add_client_hook, remove_client_hook
 from p2p_emulator.shims import clock

@@ -23,7 +23,7 @@ class Scheduler:
         self.expression = expression
 
     def get_schedule(self, **_: Any) -> dict[str, Any]:
-        target = {"Arn": "arn:watcher", "RoleArn": "arn:role", "Input": '{"source": "schedule"}'}
+        target = {"Arn": "arn:scheduled-check", "RoleArn": "arn:role", "Input": '{"source": "schedule"}'}
         return {"ScheduleExpression": self.expression, "State": "ENABLED", "Target": target}
 
 
@@ -71,7 +71,7 @@ def started_runs(subject: Ticker, count: int, timeout: float = 10.0) -> list[dat
     started: list[datetime] = []
 
     def start(source: str, target: dict[str, Any]) -> None:
-        assert (source, target["Arn"]) == ("schedule", "arn:watcher")
+        assert (source, target["Arn"]) == ("schedule", "arn:scheduled-check")
         started.append(clock.now())
         if len(started) == count:
             subject.stop.set()
