@@ -79,6 +79,13 @@ def on_new_client(callback: ClientCallback) -> None:
                 callback(deployment, made)
 
 
+def remove_client_callback(callback: ClientCallback) -> None:
+    """Undo `on_new_client` for clients made from now on."""
+    with _lock:
+        if callback in _callbacks:
+            _callbacks.remove(callback)
+
+
 def _handler_clients() -> list[Any]:
     return [made for factory in list(_owners) for made in _made.get(factory, {}).values()]
 
