@@ -9,7 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from p2p_core.bootstrap import agent_radar
+from p2p_core.bootstrap.agent_radar import radar_query
 from p2p_core.radar.endpoint import AUTH_FAILED, OTHER_HOSTS, RECHECK_UNKNOWN, Radar, ReportTally
 from p2p_core.radar.records import REFRESH, AgentRecord, LastWritten, RecordTable, WriteMemory, needs_write
 from p2p_core.radar.report import RadarError, RadarReport, parse_query, parse_report
@@ -39,18 +39,13 @@ def test_our_runners_fields_name_the_instance() -> None:
     assert (report.config_version, report.agent_version) == (7, "abc123")
 
 
-def test_the_query_our_runner_sends_reads_back_as_its_report() -> None:
-    headers = {agent_radar.PREFIX + "desired-capacity": "3"}
+def test_the_query_our_runner_sends_is_read_back_as_what_it_saw() -> None:
+    headers = {"cc-a-desired-capacity": "3", "cc-a-start": "2027-03-01T11:50:00Z"}
     identity = {"region": "eu-central-1", "instance": "i-0123456789abcdef0"}
-    query = agent_radar.radar_query(headers, identity, "ipfs bitcoin ipfs", NOW.timestamp())
-    report = parse_report(parse_query(query + "&auth=t"), "203.0.113.7")
-    assert (report.cloud, report.region, report.capacity, report.agent) == (
-        "aws",
-        "eu-central-1",
-        "3",
-        identity["instance"],
-    )
-    assert list(report.services) == ["bitcoin", "ipfs"] and report.autoscaler and report.managed
+    query = radar_query(headers, identity, "ipfs bitcoin ipfs", now=NOW.timestamp())
+    report = parsed(query + "&auth=t")
+    assert (report.cloud, report.region, report.autoscaler, report.capacity) == ("aws", "eu-central-1", True, "3")
+    assert (report.services, report.duration, report.instance) == (("bitcoin", "ipfs"), 600, "i-0123456789abcdef0")
     assert report.agent_version is not None and len(report.agent_version) == 12
 
 
