@@ -1,4 +1,8 @@
-"""botocore hooks on the handlers' clients, attached from outside the Lambda layer (which ships no test seam).
+"""The handlers' settings and botocore hooks on their clients, from outside the Lambda layer (which ships no seam).
+
+`deployment_scope`: in one process the emulator runs every function, so `Deployment.from_env()` (what
+`current_deployment()` reads) answers the invoked function's settings while its handler runs, not
+os.environ's (which one function's environment would be for all).
 
 A handler gets its clients from `p2p_core.workflow.runtime.clients_for(deployment)`: one factory per
 function, as each Lambda function has its own credentials. The emulator wraps `ClientFactory.client`
@@ -13,13 +17,18 @@ runs one handler alone (benchmarks/lambda_replay.py) adopts `current_deployment(
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 from weakref import WeakKeyDictionary
 
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.models.deployment import Deployment
 from p2p_core.workflow.runtime import clients_for
+
+_scope: ContextVar[Deployment | None] = ContextVar("p2p_emulated_function", default=None)
+_original_from_env = Deployment.from_env.__func__  # type: ignore[attr-defined]
 
 Handler = Callable[..., Any]
 ClientCallback = Callable[[Deployment, Any], None]
@@ -33,8 +42,24 @@ _original_client = ClientFactory.client
 
 
 def install() -> None:
-    """Wrap `ClientFactory.client` (idempotent)."""
+    """Wrap `ClientFactory.client` and `Deployment.from_env` (idempotent)."""
     ClientFactory.client = _client  # type: ignore[method-assign]
+    Deployment.from_env = classmethod(_from_env)  # type: ignore[method-assign,assignment]
+
+
+@contextmanager
+def deployment_scope(deployment: Deployment) -> Iterator[None]:
+    """Run the enclosed handler call with `deployment` as its environment's settings (one process, many functions)."""
+    token = _scope.set(deployment)
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
+def _from_env(cls: type[Deployment], env: Mapping[str, str] | None = None) -> Deployment:
+    scoped = _scope.get() if env is None else None  # an explicit environment is read as given
+    return scoped if scoped is not None else _original_from_env(cls, env)
 
 
 def adopt(deployment: Deployment) -> ClientFactory:

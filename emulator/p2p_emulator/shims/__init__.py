@@ -50,7 +50,6 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.common_types import TYPE_RESPONSE  # noqa: F401 - documents the shape moto expects
 
 from p2p_core.models.deployment import Deployment
-from p2p_core.workflow.runtime import deployment_scope
 from p2p_emulator import handler_clients
 from p2p_emulator.models import share_loader
 from p2p_emulator.shims import (
@@ -234,7 +233,7 @@ def _run_handler(target: HandlerTarget, function_name: str, event: Any, response
             invoked_function_arn=target.function_arn,
             aws_request_id=str(uuid.uuid4()),
         )
-        with _environment(target) as handler, deployment_scope(target.deployment):
+        with _environment(target) as handler, handler_clients.deployment_scope(target.deployment):
             result = handler(event, context)
         return json.dumps(result).encode()
     except Exception as exc:  # what Lambda does with an unhandled exception
@@ -271,7 +270,7 @@ def _environment(target: HandlerTarget) -> Iterator[Callable[[dict[str, Any], La
     if module is None:
         # Powertools configures its shared logger on import: one import at a time; the module's INIT code
         # (functions/plan prepares its clients) sees the function's settings, as on Lambda
-        with _cold_start, deployment_scope(target.deployment):
+        with _cold_start, handler_clients.deployment_scope(target.deployment):
             spec = importlib.util.spec_from_file_location(f"p2p_function_{target.code_dir.name}", path)
             if spec is None or spec.loader is None:
                 raise ImportError(f"cannot load handler {target.handler} from {target.code_dir}")
