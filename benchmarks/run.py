@@ -1,4 +1,4 @@
-"""Measure the control plane's speed and cost targets in one run; print them, save JSON, update the README.
+"""Measure the control plane's speed and cost targets in one run; print them, save JSON, update docs/benchmarks.md.
 
 Each figure comes from the real template deployed into the emulator, the real ASL executed and the
 real handlers invoked (as `p2pctl local` runs them), except the cost figures, which come from the
@@ -27,7 +27,7 @@ import boto3
 from benchmarks import measured
 from benchmarks.costs import model_rows, scheduled_check_costs, spot_costs
 from benchmarks.radar import measure as radar_cpu
-from benchmarks.report import RESULTS, record, table, update_readme
+from benchmarks.report import RESULTS, record, table, update_page
 from benchmarks.suite import SUITE_KEYS
 from benchmarks.tls import measure as tls_cpu
 from benchmarks.world import (
@@ -299,7 +299,7 @@ def new_account(workdir: Path) -> dict[str, Any]:
 
 
 def merged(update: Any, stamp_key: str) -> None:
-    """Some rows measured again, merged into the last results; the README table rewritten."""
+    """Some rows measured again, merged into the last results; the table in docs/benchmarks.md rewritten."""
     with tempfile.TemporaryDirectory() as workdir, contextlib.redirect_stdout(io.StringIO()):
         figures = update(Path(workdir))
     print(record(figures, stamp_key))
@@ -326,7 +326,7 @@ def main() -> None:
     results.update({k: v for k, v in previous.items() if k in (*SUITE_KEYS, "suite_measured_at")})  # bench-suite's
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     rendered = table(results)
-    update_readme(rendered)
+    update_page(rendered)
     print(rendered)
 
 

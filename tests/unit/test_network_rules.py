@@ -1,5 +1,5 @@
 """network (SPEC §3, §4): open_ports open to the internet over IPv4 and IPv6, all traffic between members, SSH
-only from allow_ssh; old items' open_ports read as the README says; dual stack and public_ipv4 verified in
+only from allow_ssh; old items' open_ports read as docs/configuration.md says; dual stack and public_ipv4 verified in
 operator words. Pure: the config model, `p2p_core.wanted` and `p2p_core.verify` over a region as built."""
 
 from __future__ import annotations
