@@ -16,6 +16,11 @@ ROWS = [
     ("no-op run, 34 regions: state transitions", "noop_transitions", "≤ 3"),
     ("no-op run: mutating API calls", "noop_mutating_calls", "0"),
     ("no-op run: read calls per region (max), every managed resource verified", "noop_reads_per_region_max", "≤ 7"),
+    (
+        "quiet scheduled check: read calls per region (max), between full verifications",
+        "quiet_check_reads_per_region_max",
+        "≤ 2",
+    ),
     ("one region's capacity changed of 34: transitions", "one_region_transitions", "≤ 9"),
     ("one region changed: mutating calls outside it", "one_region_mutations_outside", "0"),
     ("fresh provisioning, 34 regions (s)", "fresh_34_seconds", ""),

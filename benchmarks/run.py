@@ -31,7 +31,6 @@ from benchmarks.report import RESULTS, record, table, update_page
 from benchmarks.suite import SUITE_KEYS
 from benchmarks.tls import measure as tls_cpu
 from benchmarks.world import (
-    ACCOUNT_READS,
     API_LATENCY,
     CONTROL_PLANE_SERVICES,
     HOME,
@@ -39,6 +38,7 @@ from benchmarks.world import (
     config_for,
     emulated,
     fleet_mutations,
+    fleet_reads,
     state_seconds,
     succeeded,
 )
@@ -59,13 +59,7 @@ def fleet(workdir: Path) -> dict[str, Any]:
         fresh = succeeded(bench, "fresh-34")
         fresh_mutations = len(fleet_mutations(bench))
         noop = succeeded(bench, "noop-34")
-        reads = [
-            call
-            for call in bench.calls
-            if call.service not in CONTROL_PLANE_SERVICES
-            and call.region in regions
-            and call.operation not in ACCOUNT_READS
-        ]
+        reads = fleet_reads(bench, regions)
         per_region = Counter(call.region for call in reads)
         # the regional services a no-op run reads: a new HTTPS connection each in the cost model
         services = {(call.region, call.service) for call in reads}
