@@ -66,24 +66,32 @@ class CliContext:
                 break
         self.stack_name = self.stack_name or os.environ.get("P2P_STACK_NAME") or defaults.get("stack_name")
         self.stack_name = self.stack_name or DEFAULT_STACK
-        if self.endpoint_url:
-            # the local emulator accepts any credentials; don't make users invent some
-            os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-            os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 
     @cached_property
     def clients(self) -> Any:
         """Clients for the CLI's own calls: short connect timeout, few retries, so a dead endpoint fails fast."""
         from p2p_core.aws.clients import ClientFactory
 
-        return ClientFactory(endpoint_url=self.endpoint_url, config=_cli_client_config())
+        return ClientFactory(endpoint_url=self.endpoint_url, session=self._session(), config=_cli_client_config())
 
     @cached_property
     def fleet_clients(self) -> Any:
         """Clients for work across every region (plan, teardown sweep), with the handlers' retry policy."""
         from p2p_core.aws.clients import ClientFactory
 
-        return ClientFactory(endpoint_url=self.endpoint_url)
+        return ClientFactory(endpoint_url=self.endpoint_url, session=self._session())
+
+    def _session(self) -> Any:
+        """A boto3 session; against an endpoint (`p2pctl local`) with no key in the shell, the emulator's any-key.
+
+        Passed to the session, never written to os.environ: the process's environment stays the caller's.
+        """
+        import boto3
+
+        if self.endpoint_url and not os.environ.get("AWS_ACCESS_KEY_ID"):
+            # the local emulator accepts any credentials; don't make users invent some
+            return boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing")
+        return boto3.Session()
 
     def client(self, service: str, region: str | None = None) -> Any:
         """A boto3 client in `region` (default: the stack's home region)."""

@@ -1,15 +1,47 @@
-"""One `p2pctl local` per test module (it takes seconds to start); each test sets up the item it needs."""
+"""`p2pctl local` takes ~11 s of CPU to start: one per set of switches per xdist worker, shared by the modules.
+
+Each test sets up the config item it needs (`Local.reset`); `local` returns the shared emulator to a known
+state before each module (`Local.fresh`). A module whose tests need switches of their own keeps its own
+`local` fixture (its docstring says why).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 
 import pytest
 
 from tests.cli.local_cli import Local, running_local
 
+# the account most modules share: one opt-in region (ap-east-1) not enabled, as many real accounts are
+SHARED_SWITCHES = ("--disable-region", "ap-east-1")
+
+
+class LocalPool:
+    """The `p2pctl local` processes of this worker, one per set of switches, stopped (exit 0 checked) at its end."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory, stack: ExitStack) -> None:
+        self._tmp = tmp_path_factory
+        self._stack = stack
+        self._running: dict[tuple[str, ...], Local] = {}
+
+    def get(self, *switches: str) -> Local:
+        if switches not in self._running:
+            log = self._tmp.mktemp("local") / "local.log"
+            self._running[switches] = self._stack.enter_context(contextmanager(running_local)(log, *switches))
+        return self._running[switches]
+
+
+@pytest.fixture(scope="session")
+def local_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPool]:
+    with ExitStack() as stack:
+        yield LocalPool(tmp_path_factory, stack)
+
 
 @pytest.fixture(scope="module")
-def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
-    """`p2pctl local` running for this module's tests."""
-    yield from running_local(tmp_path_factory.mktemp("local") / "local.log")
+def local(local_pool: LocalPool) -> Local:
+    """The worker's shared `p2pctl local` (ap-east-1 not enabled), returned to a known state for this module."""
+    shared = local_pool.get(*SHARED_SWITCHES)
+    shared.fresh()
+    return shared

@@ -1,4 +1,7 @@
-"""`p2pctl` as a user runs it: a subprocess against `p2pctl local`, itself a subprocess (one per test module)."""
+"""`p2pctl` as a user runs it against `p2pctl local` (a subprocess shared by the modules of one worker, conftest.py).
+
+Commands run in the test process (`in_process.py`) unless a test needs the process itself (`process`).
+"""
 
 from __future__ import annotations
 
@@ -17,8 +20,10 @@ from typing import Any
 import boto3
 
 from p2p_core.storage.config import ConfigStore, to_dynamodb
+from p2p_core.storage.lease import LEASE_KEY
 from p2p_core.storage.status import Status, StatusStore
 from p2pctl.fleet import managed_asg
+from tests.cli.in_process import run_in_process
 
 STACK = "p2p-cli-test"
 SETTLE_SECONDS = 180.0  # a first provisioning on a busy 2-CPU machine can take a minute
@@ -29,7 +34,14 @@ P2PCTL = [sys.executable, "-m", "p2pctl.main"]
 def p2pctl(
     *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run the CLI as a subprocess, as an operator would."""
+    """Run the CLI in this process, answering as the subprocess would (`in_process.py`)."""
+    return run_in_process(args, env=env, cwd=cwd, stdin=stdin)
+
+
+def p2pctl_process(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the CLI as a subprocess, as an operator would: where the process boundary is what a test checks."""
     return subprocess.run(
         [*P2PCTL, *args], capture_output=True, text=True, timeout=180, env=env, cwd=cwd, input=stdin, check=False
     )
@@ -63,7 +75,12 @@ class Local:
         }
 
     def p2pctl(self, *args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> Any:
+        """A command against this emulator, run in the test process."""
         return p2pctl("--stack-name", STACK, *args, env=env or self.env, stdin=stdin)
+
+    def process(self, *args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> Any:
+        """A command against this emulator as its own process (the installed console script's exit and streams)."""
+        return p2pctl_process("--stack-name", STACK, *args, env=env or self.env, stdin=stdin)
 
     def ok(self, *args: str) -> subprocess.CompletedProcess[str]:
         done = self.p2pctl(*args)
@@ -120,6 +137,11 @@ class Local:
             return version is None or any(r.config_version >= version for r in self.status().recent_runs)
 
         eventually(idle, timeout=SETTLE_SECONDS)
+
+    def fresh(self) -> None:
+        """A shared emulator handed to the next module: no run in progress and no lease left by a failed test."""
+        self.settle()
+        self.client("dynamodb").delete_item(TableName=self.info["config_table"], Key={"pk": {"S": LEASE_KEY}})
 
     def output(self, key: str) -> str:
         """One of the stack's outputs (resource names derive from the stack id)."""

@@ -7,22 +7,14 @@ from __future__ import annotations
 import json
 import subprocess
 import urllib.parse
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from tests.cli.local_cli import Local, running_local
+from tests.cli.local_cli import Local
 
 # what upstream's Ansible role sends (roles/radar/tasks/radar.yml): services space-joined and URL-encoded
 UPSTREAM_QUERY = (
     "cloud=aws&region=eu-central-1&autoscaler=true&capacity=2&services=bitcoin%20ipfs&duration=600&uptime=1234"
 )
-
-
-@pytest.fixture(scope="module")
-def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
-    yield from running_local(tmp_path_factory.mktemp("local") / "local.log")
 
 
 def curl(url: str) -> tuple[int, Any]:
