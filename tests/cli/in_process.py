@@ -35,12 +35,15 @@ def run_in_process(
     stdin: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """`p2pctl *args` in this process, as `subprocess.run(..., env=env, cwd=cwd, input=stdin)` would run it."""
+    environment = dict(os.environ)
     with _working_directory(cwd), RUNNER.isolation(input=stdin, env=_environment_changes(env)) as streams:
         with _fresh_consoles():
             code = _exit_code(list(args))
         sys.stdout.flush()  # text wrappers over the captured bytes, as a process flushes at exit
         sys.stderr.flush()
         stdout, stderr = streams[0].getvalue(), streams[1].getvalue()
+    changed = sorted(k for k in environment.keys() | os.environ.keys() if environment.get(k) != os.environ.get(k))
+    assert changed == [], f"p2pctl {' '.join(args)} changed the test process's environment: {changed}"
     return subprocess.CompletedProcess(["p2pctl", *args], code, stdout.decode(), stderr.decode())
 
 

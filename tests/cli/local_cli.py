@@ -66,6 +66,7 @@ class Local:
         self.process = process
         self.info = info
         self.log = log
+        self._clients: dict[tuple[str, str], Any] = {}
         self.env = {
             **os.environ,
             "AWS_ENDPOINT_URL": info["endpoint_url"],
@@ -97,13 +98,17 @@ class Local:
         return [self.ok(*command) for command in commands]
 
     def client(self, service: str, region: str | None = None) -> Any:
-        return boto3.client(
-            service,
-            region_name=region or self.info["region"],
-            endpoint_url=self.info["endpoint_url"],
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        """A boto3 client on the emulator, made once per (service, region): tests poll with them."""
+        key = (service, region or self.info["region"])
+        if key not in self._clients:
+            self._clients[key] = boto3.client(
+                service,
+                region_name=key[1],
+                endpoint_url=self.info["endpoint_url"],
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            )
+        return self._clients[key]
 
     def put_item(self, item: dict[str, Any]) -> None:
         """Replace the config item as any DynamoDB client can (no validation, no bookkeeping)."""
@@ -152,13 +157,19 @@ class Local:
         return managed_asg(self.client("autoscaling", region), STACK)
 
 
+FIRST_POLL, LAST_POLL = 0.05, 0.5  # seconds between checks: quick at first, then sparing the busy emulator
+
+
 def eventually(check: Callable[[], Any], timeout: float = 60.0) -> Any:
+    """`check()` once it is truthy; polled ever less often (each poll is API calls on a shared 2-CPU machine)."""
     began = time.monotonic()
+    pause = FIRST_POLL
     while time.monotonic() - began < timeout:
         value = check()
         if value:
             return value
-        time.sleep(0.1)
+        time.sleep(pause)
+        pause = min(pause * 1.5, LAST_POLL)
     raise AssertionError(f"not true after {timeout} s: {check}")
 
 
