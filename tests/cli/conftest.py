@@ -16,6 +16,14 @@ from tests.cli.local_cli import Local, running_local
 
 # the account most modules share: one opt-in region (ap-east-1) not enabled, as many real accounts are
 SHARED_SWITCHES = ("--disable-region", "ap-east-1")
+# an account at its limits: small quotas and Lambda concurrency in eu-west-3, no capacity in ca-central-1, and
+# instance refreshes that stay in progress (an hour a batch) while a test looks at them; they would change what
+# the other modules' runs do, so these modules have an emulator of their own
+LIMITED_SWITCHES = (
+    *SHARED_SWITCHES,
+    *("--quota", "eu-west-3=8", "--spot-quota", "eu-west-3=4", "--lambda-concurrency", "10"),
+    *("--fail-launches", "ca-central-1=InsufficientInstanceCapacity", "--refresh-seconds", "3600"),
+)
 
 
 class LocalPool:
@@ -45,3 +53,11 @@ def local(local_pool: LocalPool) -> Local:
     shared = local_pool.get(*SHARED_SWITCHES)
     shared.fresh()
     return shared
+
+
+@pytest.fixture(scope="module")
+def limited_local(local_pool: LocalPool) -> Local:
+    """The worker's `p2pctl local` of an account at its limits (LIMITED_SWITCHES), in a known state for this module."""
+    limited = local_pool.get(*LIMITED_SWITCHES)
+    limited.fresh()
+    return limited

@@ -125,7 +125,9 @@ class Local:
 
     def reset(self, **fields: Any) -> int:
         """Replace the item with `fields` at a new version and wait for the run it starts; returns that version."""
-        version = int(self.stored().get("version", 0)) + 1
+        # above any version a run recorded too: an item put without one (as any client may) restarts at 0
+        recorded = max((run.config_version for run in self.status().recent_runs), default=0)
+        version = max(int(self.stored().get("version", 0)), recorded) + 1
         self.put_item({**fields, "version": version})
         self.settle(version)
         return version

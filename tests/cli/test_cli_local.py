@@ -1,11 +1,10 @@
-"""`p2pctl local` and the everyday commands against it, each as a subprocess."""
+"""`p2pctl local` and the everyday commands against it, as an operator runs them (in process, a few as processes)."""
 
 from __future__ import annotations
 
 import json
 import os
 import subprocess
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -13,17 +12,9 @@ import pytest
 
 from p2p_core import MANAGED_TAG, STACK_TAG
 from p2p_core.regions import commercial_regions
-from tests.cli.local_cli import P2PCTL, STACK, Local, eventually, running_local
+from tests.cli.local_cli import P2PCTL, STACK, Local, eventually
 
-NOT_ENABLED, NO_CAPACITY = "ap-east-1", "ca-central-1"
-SWITCHES = ["--disable-region", NOT_ENABLED, "--fail-launches", f"{NO_CAPACITY}=InsufficientInstanceCapacity"]
-SWITCHES += ["--refresh-seconds", "3600"]  # an instance refresh stays in progress while the tests look at it
-
-
-@pytest.fixture(scope="module")
-def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
-    """`p2pctl local` for this module, modelling an account without one opt-in region and one region out of capacity."""
-    yield from running_local(tmp_path_factory.mktemp("local") / "local.log", *SWITCHES)
+NOT_ENABLED, NO_CAPACITY = "ap-east-1", "ca-central-1"  # as both emulators of conftest.py model the account
 
 
 def test_local_prints_one_json_line_with_everything_a_client_needs(local: Local) -> None:
@@ -164,8 +155,9 @@ def idle(local: Local) -> bool:
     ]
 
 
-def test_degraded_and_skipped_regions_are_shown_by_run_wait_and_status(local: Local) -> None:
+def test_degraded_and_skipped_regions_are_shown_by_run_wait_and_status(limited_local: Local) -> None:
     """`p2pctl local --disable-region ap-east-1 --fail-launches ca-central-1=...`: an operator sees both."""
+    local = limited_local
     assert local.p2pctl("config", "set", "desired_capacity", "1", "--yes").returncode == 0  # may stop agents: meant
     done = local.p2pctl("config", "set", "regions", f"[eu-west-1, {NO_CAPACITY}, {NOT_ENABLED}]", "--yes")
     assert done.returncode == 0, done.stderr
@@ -186,8 +178,11 @@ def test_degraded_and_skipped_regions_are_shown_by_run_wait_and_status(local: Lo
     assert NOT_ENABLED not in found["managed_regions"] and NO_CAPACITY in found["managed_regions"]
 
 
-def test_a_template_change_on_running_agents_shows_its_instance_refresh_in_run_wait_and_status(local: Local) -> None:
+def test_a_template_change_on_running_agents_shows_its_instance_refresh_in_run_wait_and_status(
+    limited_local: Local,
+) -> None:
     """`p2pctl local --refresh-seconds 3600`: the refresh stays in progress while the operator looks at it."""
+    local = limited_local
     running = {
         "regions": ["eu-west-1"],
         "desired_capacity": 2,
@@ -215,6 +210,7 @@ def test_a_template_change_on_running_agents_shows_its_instance_refresh_in_run_w
     assert [r["Status"] for r in refreshes].count("InProgress") == 1  # never a second one
     plan = " ".join(local.ok("plan").stdout.split())
     assert f"want {new}: instance refresh" in plan
+    local.ok("teardown", "--yes")  # the hour-long refresh must not outlive this test on a shared emulator
 
 
 def test_local_refuses_to_disable_a_region_every_account_has() -> None:
