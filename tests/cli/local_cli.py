@@ -19,6 +19,7 @@ from typing import Any
 
 import boto3
 
+from p2p_core.models.deployment import deploy_key_parameter, staged_deploy_key_parameter
 from p2p_core.storage.config import ConfigStore, to_dynamodb
 from p2p_core.storage.lease import LEASE_KEY
 from p2p_core.storage.status import Status, StatusStore
@@ -79,7 +80,7 @@ class Local:
         """A command against this emulator, run in the test process."""
         return p2pctl("--stack-name", STACK, *args, env=env or self.env, stdin=stdin)
 
-    def process(self, *args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> Any:
+    def as_process(self, *args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> Any:
         """A command against this emulator as its own process (the installed console script's exit and streams)."""
         return p2pctl_process("--stack-name", STACK, *args, env=env or self.env, stdin=stdin)
 
@@ -146,9 +147,11 @@ class Local:
         eventually(idle, timeout=SETTLE_SECONDS)
 
     def fresh(self) -> None:
-        """A shared emulator handed to the next module: no run in progress and no lease left by a failed test."""
+        """A shared emulator handed to the next module: no run in progress, no lease left by a failed test, and
+        no deploy key (a module that wants one makes it)."""
         self.settle()
         self.client("dynamodb").delete_item(TableName=self.info["config_table"], Key={"pk": {"S": LEASE_KEY}})
+        self.client("ssm").delete_parameters(Names=[deploy_key_parameter(STACK), staged_deploy_key_parameter(STACK)])
 
     def output(self, key: str) -> str:
         """One of the stack's outputs (resource names derive from the stack id)."""

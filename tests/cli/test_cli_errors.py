@@ -83,7 +83,7 @@ def test_teardown_works_whatever_else_the_item_holds(local: Local) -> None:
 @pytest.mark.parametrize("answer", ["n\n", ""], ids=["no", "no-terminal"])
 def test_a_cancelled_teardown_changes_nothing_and_is_not_an_error(local: Local, answer: str) -> None:
     local.reset(**ONE_REGION)
-    run = local.process if answer == "" else local.p2pctl  # no terminal at all: the real process's stdin
+    run = local.as_process if answer == "" else local.p2pctl  # no terminal at all: the real process's stdin
     done = run("teardown", stdin=answer)
     assert done.returncode == 1
     assert "teardown cancelled: nothing was changed" in done.stdout

@@ -85,7 +85,7 @@ def test_two_concurrent_sets_one_wins_the_other_gets_a_conflict(local: Local) ->
     expect = str(version)
 
     def set_to(count: str) -> subprocess.CompletedProcess[str]:  # two processes: two operators at once
-        return local.process("config", "set", "--expect-version", expect, "desired_capacity.aws.eu-west-1", count)
+        return local.as_process("config", "set", "--expect-version", expect, "desired_capacity.aws.eu-west-1", count)
 
     with ThreadPoolExecutor(2) as pool:
         results = list(pool.map(set_to, ["5", "6"]))
@@ -143,7 +143,7 @@ def test_errors_are_one_line_with_a_fix_and_no_traceback(local: Local) -> None:
     missing = local.p2pctl("--stack-name", "no-such-stack", "status")
     assert missing.returncode == 1
     assert "no-such-stack" in missing.stderr and "fix:" in missing.stderr and "Traceback" not in missing.stderr
-    debug = local.process("--stack-name", "no-such-stack", "--debug", "status")  # the console script's traceback
+    debug = local.as_process("--stack-name", "no-such-stack", "--debug", "status")  # the console script's traceback
     assert "Traceback" in debug.stderr
 
 

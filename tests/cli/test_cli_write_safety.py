@@ -79,7 +79,7 @@ def write_by(
 ) -> Any:
     """Write `key: value` with `command` (set, unset -> the default, put, edit), as an operator would
     (in the test process; `process`: as its own process)."""
-    run = local.process if process else local.p2pctl
+    run = local.as_process if process else local.p2pctl
     if command == "set":
         return run("config", "set", key, json.dumps(value), *extra)
     if command == "unset":
