@@ -114,7 +114,7 @@ def test_config_edit_applies_what_the_editor_saved(local: Local, tmp_path: Path)
 def test_plan_run_status_headers_and_cost(local: Local) -> None:
     local.reset(**TWO_REGIONS, schedule_expression="rate(30 minutes)", desired_capacity={"aws": {"eu-west-1": 5}})
     local.ok("config", "set", "regions", "[eu-west-1, us-east-1, sa-east-1]")
-    local.settle()
+    local.settle(int(local.stored()["version"]))  # the edit's own run, started by the stream, has applied it
     planned = local.json("plan")
     assert {"regions", "unchanged_regions", "nothing_to_do"} <= set(planned)
     ran = local.json("run", "--wait")
@@ -158,6 +158,7 @@ def idle(local: Local) -> bool:
 def test_degraded_and_skipped_regions_are_shown_by_run_wait_and_status(limited_local: Local) -> None:
     """`p2pctl local --disable-region ap-east-1 --fail-launches ca-central-1=...`: an operator sees both."""
     local = limited_local
+    local.reset(**TWO_REGIONS)  # agents start at once (start_offset 0), so launches are tried
     assert local.p2pctl("config", "set", "desired_capacity", "1", "--yes").returncode == 0  # may stop agents: meant
     done = local.p2pctl("config", "set", "regions", f"[eu-west-1, {NO_CAPACITY}, {NOT_ENABLED}]", "--yes")
     assert done.returncode == 0, done.stderr
