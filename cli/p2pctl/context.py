@@ -6,7 +6,7 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,15 @@ def _cli_client_config() -> Any:
 
     # a person is waiting: 2 s to connect and one retry, so nothing listening fails in seconds, not a minute
     return Config(retries={"total_max_attempts": 2, "mode": "standard"}, connect_timeout=2, read_timeout=30)
+
+
+@cache
+def _service_models() -> Any:
+    """One botocore loader for every session of the process: each service's model (ec2's is megabytes of JSON) is
+    parsed once, not once per client factory (and per command when commands run in one process, as in tests)."""
+    from botocore.loaders import create_loader
+
+    return create_loader(os.environ.get("AWS_DATA_PATH"))  # as a session would read it
 
 
 def samconfig_defaults(path: Path = Path("samconfig.toml")) -> dict[str, Any]:
@@ -90,11 +99,14 @@ class CliContext:
         Passed to the session, never written to os.environ: the process's environment stays the caller's.
         """
         import boto3
+        import botocore.session
 
+        core = botocore.session.Session()
+        core.register_component("data_loader", _service_models())
         if self.endpoint_url and not os.environ.get("AWS_ACCESS_KEY_ID"):
             # the local emulator accepts any credentials; don't make users invent some
-            return boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing")
-        return boto3.Session()
+            return boto3.Session(botocore_session=core, aws_access_key_id="testing", aws_secret_access_key="testing")
+        return boto3.Session(botocore_session=core)
 
     def client(self, service: str, region: str | None = None) -> Any:
         """A boto3 client in `region` (default: the stack's home region)."""
