@@ -147,11 +147,14 @@ class Local:
         eventually(idle, timeout=SETTLE_SECONDS)
 
     def fresh(self) -> None:
-        """A shared emulator handed to the next module: no run in progress, no lease left by a failed test, and
-        no deploy key (a module that wants one makes it)."""
+        """A shared emulator handed to the next module as a new one would be, but for the runs it remembers: no
+        run in progress, no lease left by a failed test, no deploy key, and no region managed (agents on an older
+        launch template would make the next module's first run an instance refresh)."""
         self.settle()
         self.client("dynamodb").delete_item(TableName=self.info["config_table"], Key={"pk": {"S": LEASE_KEY}})
         self.client("ssm").delete_parameters(Names=[deploy_key_parameter(STACK), staged_deploy_key_parameter(STACK)])
+        if self.status().managed_regions:
+            self.reset(regions=[])  # decommissioned by the run it starts
 
     def output(self, key: str) -> str:
         """One of the stack's outputs (resource names derive from the stack id)."""
