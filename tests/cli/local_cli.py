@@ -22,7 +22,7 @@ import boto3
 from p2p_core.models.deployment import deploy_key_parameter, staged_deploy_key_parameter
 from p2p_core.storage.config import ConfigStore, to_dynamodb
 from p2p_core.storage.lease import LEASE_KEY
-from p2p_core.storage.status import Status, StatusStore
+from p2p_core.storage.status import STATUS_KEY, Status, StatusStore
 from p2pctl.fleet import managed_asg
 from tests.cli.in_process import run_in_process
 
@@ -147,14 +147,18 @@ class Local:
         eventually(idle, timeout=SETTLE_SECONDS)
 
     def fresh(self) -> None:
-        """A shared emulator handed to the next module as a new one would be, but for the runs it remembers: no
-        run in progress, no lease left by a failed test, no deploy key, and no region managed (agents on an older
-        launch template would make the next module's first run an instance refresh)."""
+        """A shared emulator handed to the next module as a new one would be: no run in progress, no region
+        managed (agents on an older launch template would make the next module's first run an instance refresh),
+        no status item (the runs, and the window anchor, an earlier module's configs left), no lease left by a
+        failed test, no deploy key. The config item stays (deleting it starts no run; its version goes on)."""
         self.settle()
-        self.client("dynamodb").delete_item(TableName=self.info["config_table"], Key={"pk": {"S": LEASE_KEY}})
-        self.client("ssm").delete_parameters(Names=[deploy_key_parameter(STACK), staged_deploy_key_parameter(STACK)])
+        table = self.info["config_table"]
+        self.client("dynamodb").delete_item(TableName=table, Key={"pk": {"S": LEASE_KEY}})
         if self.status().managed_regions:
             self.reset(regions=[])  # decommissioned by the run it starts
+        for key in (STATUS_KEY, f"{STATUS_KEY}#checks"):
+            self.client("dynamodb").delete_item(TableName=table, Key={"pk": {"S": key}})
+        self.client("ssm").delete_parameters(Names=[deploy_key_parameter(STACK), staged_deploy_key_parameter(STACK)])
 
     def output(self, key: str) -> str:
         """One of the stack's outputs (resource names derive from the stack id)."""
