@@ -22,7 +22,7 @@ import boto3
 from p2p_core.models.deployment import deploy_key_parameter, staged_deploy_key_parameter
 from p2p_core.storage.config import ConfigStore, to_dynamodb
 from p2p_core.storage.lease import LEASE_KEY
-from p2p_core.storage.status import STATUS_KEY, Status, StatusStore
+from p2p_core.storage.status import CHECKS_KEY, STATUS_KEY, Status, StatusStore
 from p2pctl.fleet import managed_asg
 from tests.cli.in_process import run_in_process
 
@@ -156,7 +156,7 @@ class Local:
         self.client("dynamodb").delete_item(TableName=table, Key={"pk": {"S": LEASE_KEY}})
         if self.status().managed_regions:
             self.reset(regions=[])  # decommissioned by the run it starts
-        for key in (STATUS_KEY, f"{STATUS_KEY}#checks"):
+        for key in (STATUS_KEY, CHECKS_KEY):
             self.client("dynamodb").delete_item(TableName=table, Key={"pk": {"S": key}})
         self.client("ssm").delete_parameters(Names=[deploy_key_parameter(STACK), staged_deploy_key_parameter(STACK)])
 
