@@ -12,10 +12,8 @@ from contextlib import ExitStack, contextmanager
 
 import pytest
 
-from tests.cli.local_cli import Local, running_local
+from tests.cli.local_cli import SHARED_SWITCHES, Local, running_local
 
-# the account most modules share: one opt-in region (ap-east-1) not enabled, as many real accounts are
-SHARED_SWITCHES = ("--disable-region", "ap-east-1")
 # an account at its limits: small quotas and Lambda concurrency in eu-west-3, no capacity in ca-central-1, and
 # instance refreshes that stay in progress (an hour a batch) while a test looks at them; they would change what
 # the other modules' runs do, so these modules have an emulator of their own

@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 
 from p2p_core import MANAGED_TAG, STACK_TAG
-from tests.cli.conftest import SHARED_SWITCHES
-from tests.cli.local_cli import STACK, Local, running_local
+from tests.cli.local_cli import SHARED_SWITCHES, STACK, Local, running_local
 
 REGION = "eu-west-1"
 FLEET = {"regions": [REGION], "desired_capacity": 1, "start_time": "2020-01-01T00:00:00Z", "run_duration": None}
