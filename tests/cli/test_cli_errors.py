@@ -150,6 +150,8 @@ def test_status_and_plan_are_readable_at_80_columns(local: Local) -> None:
         assert run.execution in status and run.finished_at in status  # never cut short
     assert len(status.splitlines()) < 20  # no cell of 50 lines, whatever the number of changes
     assert "… and" in status and "--json lists all" in status
+    # the run built the region: it is verified fully by the next check, not before (p2p_core.verification)
+    assert "verified fully: 0 of" in status and re.search(r"due at the next check: .*ap-south-1", status)
     plan = local.p2pctl("plan", env=narrow).stdout
     times = re.findall(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S*", status + plan)
     assert times and all(t.rstrip(",)").endswith("Z") for t in times), times
