@@ -1,0 +1,1 @@
+"""One module per managed resource type of a region; `registry.REGISTRY` lists them in dependency order."""
