@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from p2p_core.reconciler.context import RegionContext, tag_dict
-from p2p_core.reconciler.observe import Found
+from p2p_core.resources.kind import Found
 
 
 def readopt(ctx: RegionContext, found: Found, cidr: str) -> Found:
@@ -55,16 +55,8 @@ def readopt(ctx: RegionContext, found: Found, cidr: str) -> Found:
         for item in items:
             ec2.create_tags(Resources=[item[key]], Tags=ctx.tags(_name(item)))
             ctx.did(f"tagged {kind} {item[key]} again (its p2p tags were removed by hand)")
-    return Found(
-        vpcs=vpcs,
-        igws=found.igws + igws,
-        subnets=found.subnets + subnets,
-        route_tables=found.route_tables + tables,
-        security_groups=found.security_groups + groups,
-        launch_templates=found.launch_templates,
-        log_groups=found.log_groups,
-        asgs=found.asgs,
-    )
+    taken_back = {"igws": igws, "subnets": subnets, "route_tables": tables, "security_groups": groups}
+    return Found({**{key: found.of(key) + taken_back.get(key, []) for key in found.items}, "vpcs": vpcs})
 
 
 def _untagged_vpc(ctx: RegionContext, cidr: str) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""The Auto Scaling group: on the template's default version, across the fleet's subnets, tagged with what it was built from.
+"""The Auto Scaling group: on the default template version, across the fleet's subnets, tagged with its settings.
 
 Plan reads the group first (one tag-filtered describe): its launch template, subnets, sizes, tags,
 purchase settings and instances come with it, its p2p scheduled actions with one more read
@@ -268,6 +268,7 @@ KIND = ResourceKind(
     ensure=ensure,
     deletions=_deletions,
     holds_instances=True,
+    report_rank=0,  # the group is the fleet: its drifts (settings changed, gone) lead the region's
     state_field="Status",
     grants=(
         reads(

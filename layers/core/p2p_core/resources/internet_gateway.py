@@ -51,7 +51,9 @@ def drifts(v: Verifying) -> list[str]:
     gateways = v.seen.network.internet_gateways
     if v.vpc is None or gateways is None or attached_gateway(v) is not None:
         return []
-    return [f"internet gateway {gateways[0].gateway_id}: not attached to the VPC" if gateways else "internet gateway: gone"]
+    return [
+        f"internet gateway {gateways[0].gateway_id}: not attached to the VPC" if gateways else "internet gateway: gone"
+    ]
 
 
 def _describe(ctx: RegionContext) -> list[Raw]:
@@ -94,7 +96,10 @@ def _deletions(raw: Raw) -> list[Deletion]:
         )
         for attachment in raw.get("Attachments", [])
     ]
-    return [*detach, Deletion(f"deleted internet gateway {igw_id}", "delete_internet_gateway", {"InternetGatewayId": igw_id})]
+    return [
+        *detach,
+        Deletion(f"deleted internet gateway {igw_id}", "delete_internet_gateway", {"InternetGatewayId": igw_id}),
+    ]
 
 
 KIND = ResourceKind(

@@ -197,6 +197,7 @@ class ResourceKind:
     in_vpc: bool = False  # lives inside the VPC (a decommission tells it from what the stack did not make)
     holds_instances: bool = False  # its deletion takes instances with it: instances outside it go right after
     state_field: str = ""  # the field a leftover's state is read from
+    report_rank: int = 1  # drifts are reported by rank, then in registry order (`p2p_core.verify`)
 
     def ids(self, found: Found) -> list[str]:
         """The ids of this type's resources in `found`."""

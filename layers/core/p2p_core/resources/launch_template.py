@@ -104,7 +104,9 @@ def _describe(ctx: RegionContext) -> list[Raw]:
 def _seen(raws: list[Raw]) -> ObservedLaunchTemplate | None:
     templates = [
         ObservedLaunchTemplate(
-            template_id=t["LaunchTemplateId"], name=t["LaunchTemplateName"], default_version=t.get("DefaultVersionNumber")
+            template_id=t["LaunchTemplateId"],
+            name=t["LaunchTemplateName"],
+            default_version=t.get("DefaultVersionNumber"),
         )
         for t in raws
     ]

@@ -84,6 +84,7 @@ KIND = ResourceKind(
     drifts=drifts,
     ensure=ensure,
     deletions=_deletions,
+    report_rank=2,  # the agents' output: reported after what they run on
     grants=(
         reads("logs:DescribeLogGroups"),
         Grant(

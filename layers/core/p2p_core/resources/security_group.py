@@ -128,7 +128,9 @@ def drifts(v: Verifying) -> list[str]:
         found += [
             f"security group: missing {direction} {r.words(direction, group.group_id)}" for r in sorted_rules(missing)
         ]
-        found += [f"security group: extra {direction} {r.words(direction, group.group_id)}" for r in sorted_rules(extra)]
+        found += [
+            f"security group: extra {direction} {r.words(direction, group.group_id)}" for r in sorted_rules(extra)
+        ]
     return found
 
 
@@ -169,7 +171,13 @@ def ensure(b: Building) -> None:
             ec2.authorize_security_group_ingress,
             ec2.revoke_security_group_ingress,
         ),
-        ("egress", egress, wanted_egress(network), ec2.authorize_security_group_egress, ec2.revoke_security_group_egress),
+        (
+            "egress",
+            egress,
+            wanted_egress(network),
+            ec2.authorize_security_group_egress,
+            ec2.revoke_security_group_egress,
+        ),
     ):
         missing, extra = rule_changes(have, wanted)
         if missing:

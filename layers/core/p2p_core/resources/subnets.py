@@ -1,4 +1,4 @@
-"""The fleet's subnets: one per zone the group spans, public (or not: `network.public_ipv4`), with a /64 when dual stack.
+"""The fleet's subnets: one per zone the group spans, public (or not: `network.public_ipv4`), a /64 when dual stack.
 
 A rebuild keeps the zones that already have a subnet, adds subnets in free blocks of the VPC's
 CIDR (`zones`), gives each the VPC's next free /64 with `network.ipv6` (or releases it without),
@@ -104,7 +104,9 @@ def _span_drifts(
         if s.subnet_id not in asg.subnet_ids
     ]
     found += [
-        f"Auto Scaling group: spans {i}, not a subnet of the fleet" for i in asg.subnet_ids if i in known and i not in kept
+        f"Auto Scaling group: spans {i}, not a subnet of the fleet"
+        for i in asg.subnet_ids
+        if i in known and i not in kept
     ]
     return found
 
@@ -117,9 +119,13 @@ def _ipv6_drifts(settings: NetworkSettings, mine: list[ObservedSubnet], fleet: l
             f"subnet {s.subnet_id} in {s.zone}: does not assign IPv6 addresses" for s in fleet if not s.assign_ipv6
         ]
     found = [
-        f"subnet {s.subnet_id} in {s.zone}: IPv6 block {s.ipv6_cidr_block}, want none" for s in mine if s.ipv6_cidr_block
+        f"subnet {s.subnet_id} in {s.zone}: IPv6 block {s.ipv6_cidr_block}, want none"
+        for s in mine
+        if s.ipv6_cidr_block
     ]
-    return found + [f"subnet {s.subnet_id} in {s.zone}: assigns IPv6 addresses, want none" for s in mine if s.assign_ipv6]
+    return found + [
+        f"subnet {s.subnet_id} in {s.zone}: assigns IPv6 addresses, want none" for s in mine if s.assign_ipv6
+    ]
 
 
 def _describe(ctx: RegionContext) -> list[Raw]:
