@@ -64,6 +64,11 @@ def tagged_create(action: str, arn_type: str) -> tuple[Grant, ...]:
     )
 
 
+def created_in_own_vpc(action: str) -> Grant:
+    """An EC2 create inside the VPC: AWS authorizes it against the VPC too, which carries the stack's tag."""
+    return Grant(RECONCILE_POLICY, "CreateInOwnVpc", (f"ec2:{action}",), ("vpc/*",))
+
+
 @dataclass
 class Found:
     """Every managed resource of the stack in one region, as the describe calls returned them, by type key."""

@@ -21,6 +21,7 @@ from p2p_core.resources.kind import (
     ResourceKind,
     Verifying,
     changes,
+    created_in_own_vpc,
     reads,
     sorted_by,
     tagged_create,
@@ -208,7 +209,7 @@ KIND = ResourceKind(
     grants=(
         reads("ec2:DescribeRouteTables"),
         *tagged_create("CreateRouteTable", "route-table/*"),
-        Grant(RECONCILE_POLICY, "CreateInOwnVpc", ("ec2:CreateRouteTable",)),
+        created_in_own_vpc("CreateRouteTable"),
         changes(
             "ec2:CreateRoute",
             "ec2:ReplaceRoute",

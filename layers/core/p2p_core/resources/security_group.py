@@ -21,6 +21,7 @@ from p2p_core.resources.kind import (
     ResourceKind,
     Verifying,
     changes,
+    created_in_own_vpc,
     reads,
     sorted_by,
     tagged_create,
@@ -209,7 +210,7 @@ KIND = ResourceKind(
     grants=(
         reads("ec2:DescribeSecurityGroups", "ec2:DescribeSecurityGroupRules"),
         *tagged_create("CreateSecurityGroup", "security-group/*"),
-        Grant(RECONCILE_POLICY, "CreateInOwnVpc", ("ec2:CreateSecurityGroup",)),
+        created_in_own_vpc("CreateSecurityGroup"),
         changes(
             "ec2:AuthorizeSecurityGroupIngress",
             "ec2:AuthorizeSecurityGroupEgress",

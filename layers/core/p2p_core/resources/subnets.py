@@ -24,6 +24,7 @@ from p2p_core.resources.kind import (
     ResourceKind,
     Verifying,
     changes,
+    created_in_own_vpc,
     reads,
     sorted_by,
     tagged_create,
@@ -254,7 +255,7 @@ KIND = ResourceKind(
     grants=(
         reads("ec2:DescribeSubnets", "ec2:DescribeAvailabilityZones", "ec2:DescribeInstanceTypeOfferings"),
         *tagged_create("CreateSubnet", "subnet/*"),
-        Grant(RECONCILE_POLICY, "CreateInOwnVpc", ("ec2:CreateSubnet",)),
+        created_in_own_vpc("CreateSubnet"),
         changes(
             "ec2:ModifySubnetAttribute",
             "ec2:AssociateSubnetCidrBlock",
