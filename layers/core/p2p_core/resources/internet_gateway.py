@@ -86,6 +86,12 @@ def ensure(b: Building) -> None:
     b.igw_id = igw_id
 
 
+def _untagged(ctx: RegionContext, vpc_id: str) -> list[Raw]:
+    attached = [{"Name": "attachment.vpc-id", "Values": [vpc_id]}]
+    gateways: list[Raw] = ctx.ec2.describe_internet_gateways(Filters=attached)["InternetGateways"]
+    return gateways
+
+
 def _deletions(raw: Raw) -> list[Deletion]:
     igw_id = raw["InternetGatewayId"]
     detach = [
@@ -115,6 +121,7 @@ KIND = ResourceKind(
     ensure=ensure,
     deletions=_deletions,
     in_vpc=True,
+    untagged=_untagged,
     grants=(
         reads("ec2:DescribeInternetGateways"),
         *tagged_create("CreateInternetGateway", "internet-gateway/*"),

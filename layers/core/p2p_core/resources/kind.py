@@ -203,10 +203,22 @@ class ResourceKind:
     holds_instances: bool = False  # its deletion takes instances with it: instances outside it go right after
     state_field: str = ""  # the field a leftover's state is read from
     report_rank: int = 1  # drifts are reported by rank, then in registry order (`p2p_core.verify`)
+    # the stack's resources of this type in its VPC whose p2p tags were removed by hand (`reconciler.adopt`)
+    untagged: Callable[[RegionContext, str], list[Raw]] | None = None
 
     def ids(self, found: Found) -> list[str]:
         """The ids of this type's resources in `found`."""
         return [str(raw[self.id_field]) for raw in found.of(self.key)]
+
+
+def in_vpc(vpc_id: str) -> list[dict[str, Any]]:
+    """The describe filter for what is inside the VPC."""
+    return [{"Name": "vpc-id", "Values": [vpc_id]}]
+
+
+def name_tag(raw: Raw) -> str:
+    """A resource's Name tag ("" without one)."""
+    return next((str(t["Value"]) for t in raw.get("Tags") or [] if t["Key"] == "Name"), "")
 
 
 def sorted_by(items: list[Raw], key: str) -> list[Raw]:

@@ -41,7 +41,3 @@ REGION_GRANTS: tuple[Grant, ...] = (
     Grant(RECONCILE_POLICY, "CountBlockedDecommissions", ("ec2:CreateTags",), ("vpc/*",)),
 )
 
-
-def all_grants() -> tuple[Grant, ...]:
-    """Every grant the region's resource types and the region itself need."""
-    return tuple(g for kind in REGISTRY for g in kind.grants) + REGION_GRANTS

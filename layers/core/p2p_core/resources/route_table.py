@@ -22,6 +22,8 @@ from p2p_core.resources.kind import (
     Verifying,
     changes,
     created_in_own_vpc,
+    in_vpc,
+    name_tag,
     reads,
     sorted_by,
     tagged_create,
@@ -182,6 +184,11 @@ def is_main(raw: Raw) -> bool:
     return any(a.get("Main") for a in raw.get("Associations", []))
 
 
+def _untagged(ctx: RegionContext, vpc_id: str) -> list[Raw]:
+    found = ctx.ec2.describe_route_tables(Filters=in_vpc(vpc_id))["RouteTables"]
+    return [t for t in found if name_tag(t) == ctx.name and not is_main(t)]
+
+
 def _deletions(raw: Raw) -> list[Deletion]:
     if is_main(raw):
         return []
@@ -206,6 +213,7 @@ KIND = ResourceKind(
     ensure=ensure,
     deletions=_deletions,
     in_vpc=True,
+    untagged=_untagged,
     grants=(
         reads("ec2:DescribeRouteTables"),
         *tagged_create("CreateRouteTable", "route-table/*"),

@@ -22,6 +22,8 @@ from p2p_core.resources.kind import (
     Verifying,
     changes,
     created_in_own_vpc,
+    in_vpc,
+    name_tag,
     reads,
     sorted_by,
     tagged_create,
@@ -190,6 +192,11 @@ def ensure(b: Building) -> None:
     b.security_group_id = group_id
 
 
+def _untagged(ctx: RegionContext, vpc_id: str) -> list[Raw]:
+    found = ctx.ec2.describe_security_groups(Filters=in_vpc(vpc_id))["SecurityGroups"]
+    return [g for g in found if g.get("GroupName") == ctx.security_group_name and name_tag(g) == ctx.name]
+
+
 def _deletions(raw: Raw) -> list[Deletion]:
     return [Deletion(f"deleted security group {raw['GroupId']}", "delete_security_group", {"GroupId": raw["GroupId"]})]
 
@@ -207,6 +214,7 @@ KIND = ResourceKind(
     ensure=ensure,
     deletions=_deletions,
     in_vpc=True,
+    untagged=_untagged,
     grants=(
         reads("ec2:DescribeSecurityGroups", "ec2:DescribeSecurityGroupRules"),
         *tagged_create("CreateSecurityGroup", "security-group/*"),

@@ -25,6 +25,8 @@ from p2p_core.resources.kind import (
     Verifying,
     changes,
     created_in_own_vpc,
+    in_vpc,
+    name_tag,
     reads,
     sorted_by,
     tagged_create,
@@ -234,6 +236,11 @@ def settle(b: Building) -> None:
         ctx.did(f"deleted subnet {subnet_id}, no longer used by the fleet")
 
 
+def _untagged(ctx: RegionContext, vpc_id: str) -> list[Raw]:
+    found = ctx.ec2.describe_subnets(Filters=in_vpc(vpc_id))["Subnets"]
+    return [s for s in found if name_tag(s) == f"{ctx.name}-{s['AvailabilityZone']}"]
+
+
 def _deletions(raw: Raw) -> list[Deletion]:
     return [Deletion(f"deleted subnet {raw['SubnetId']}", "delete_subnet", {"SubnetId": raw["SubnetId"]})]
 
@@ -252,6 +259,7 @@ KIND = ResourceKind(
     settle=settle,
     deletions=_deletions,
     in_vpc=True,
+    untagged=_untagged,
     grants=(
         reads("ec2:DescribeSubnets", "ec2:DescribeAvailabilityZones", "ec2:DescribeInstanceTypeOfferings"),
         *tagged_create("CreateSubnet", "subnet/*"),

@@ -208,6 +208,16 @@ def release_block(ctx: RegionContext, disassociate: Callable[..., Any], associat
     return True
 
 
+def untagged_vpc(ctx: RegionContext, cidr: str) -> list[Raw]:
+    """The stack's VPC whose p2p tags were removed by hand: named as the agents, on `cidr`, and the only one."""
+    named = [
+        {"Name": "tag:Name", "Values": [ctx.name]},
+        {"Name": "cidr-block-association.cidr-block", "Values": [cidr]},
+    ]
+    found = [v for v in ctx.ec2.describe_vpcs(Filters=named)["Vpcs"] if v.get("CidrBlock") == cidr]
+    return found if len(found) == 1 else []  # two candidates: neither is plausibly ours
+
+
 def _deletions(raw: Raw) -> list[Deletion]:
     return [Deletion(f"deleted VPC {raw['VpcId']}", "delete_vpc", {"VpcId": raw["VpcId"]})]
 
