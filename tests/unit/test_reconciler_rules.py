@@ -20,7 +20,7 @@ from p2p_core.reconciler.propagation import (
     referenced_ids,
     retry_while_propagating,
 )
-from p2p_core.resources.scheduled_actions import settle_due_actions
+from p2p_core.resources.group_capacity import settle_due_actions
 
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
 ON = CapacityTarget(min_size=0, max_size=30, desired_capacity=3)

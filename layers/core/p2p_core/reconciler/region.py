@@ -27,10 +27,10 @@ from p2p_core.reconciler.errors import AWS_ERRORS, ReconcileError, describe_fail
 from p2p_core.reconciler.launch_failures import LaunchCheck, check_launches, read_group
 from p2p_core.reconciler.observe import discover, read_region
 from p2p_core.reconciler.refresh import Rollout, group_version
-from p2p_core.resources.auto_scaling_group import find_asgs, live_asgs, set_capacity
+from p2p_core.resources.auto_scaling_group import find_asgs, live_asgs
+from p2p_core.resources.group_capacity import apply_schedule, set_capacity, settle_due_actions
 from p2p_core.resources.kind import Building
 from p2p_core.resources.registry import REGISTRY
-from p2p_core.resources.scheduled_actions import apply_schedule, settle_due_actions
 from p2p_core.wanted import BuildInputs
 
 _FAILURES: tuple[type[Exception], ...] = (*AWS_ERRORS, ReconcileError)

@@ -2,7 +2,7 @@
 
 Plan reads the group first (one tag-filtered describe): its launch template, subnets, sizes, tags,
 purchase settings and instances come with it, its p2p scheduled actions with one more read
-(`scheduled_actions`). Without a live group the region is being created or was damaged, and every
+(`group_capacity`). Without a live group the region is being created or was damaged, and every
 type is described. The instance types the region does not offer were recorded on the group
 (p2p:types-not-offered) when Plan last read the offerings, so a no-op run reads no offerings.
 """
@@ -17,6 +17,7 @@ from p2p_core.models.observed import CapacityTarget, ObservedAsg
 from p2p_core.reconciler.context import tag_dict
 from p2p_core.reconciler.launch_failures import live_instances
 from p2p_core.reconciler.refresh import group_version, instance_versions, launch_template_spec
+from p2p_core.resources.group_capacity import capacity_of, capacity_words, read_actions, sizes
 from p2p_core.resources.kind import (
     RECONCILE_POLICY,
     Building,
@@ -28,7 +29,6 @@ from p2p_core.resources.kind import (
     Verifying,
     reads,
 )
-from p2p_core.resources.scheduled_actions import capacity_of, capacity_words, read_actions, sizes
 from p2p_core.validation import show_value
 from p2p_core.wanted import managed_tags
 
@@ -221,12 +221,6 @@ def launch_source(spec: dict[str, str], buying: Buying | None, *, rebalancing: b
     return {"MixedInstancesPolicy": buying.policy(spec), "CapacityRebalance": buying.spot}
 
 
-def set_capacity(ctx: RegionContext, name: str, capacity: CapacityTarget) -> None:
-    """Min, Max and Desired in one call (AWS checks them against each other)."""
-    ctx.autoscaling.update_auto_scaling_group(AutoScalingGroupName=name, **sizes(capacity))
-    ctx.did(f"set capacity {capacity_words(capacity)}")
-
-
 def _asg_tags(ctx: RegionContext, tags: dict[str, str], name: str | None = None) -> list[dict[str, Any]]:
     # instances get their tags from the launch template, so group tags do not propagate
     return [
@@ -271,14 +265,8 @@ KIND = ResourceKind(
     report_rank=0,  # the group is the fleet: its drifts (settings changed, gone) lead the region's
     state_field="Status",
     grants=(
-        reads(
-            *_autoscaling(
-                "DescribeAutoScalingGroups",
-                "DescribeScheduledActions",
-                "DescribeScalingActivities",
-                "DescribeInstanceRefreshes",
-            )
-        ),
+        reads(*_autoscaling("DescribeAutoScalingGroups", "DescribeScheduledActions")),
+        reads(*_autoscaling("DescribeScalingActivities", "DescribeInstanceRefreshes")),
         Grant(RECONCILE_POLICY, "CreateTaggedGroups", ("autoscaling:CreateAutoScalingGroup",)),
         Grant(
             RECONCILE_POLICY,

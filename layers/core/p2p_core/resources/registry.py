@@ -40,4 +40,3 @@ REGION_GRANTS: tuple[Grant, ...] = (
     Grant(RECONCILE_POLICY, "ChangeOwnNetworkAndTemplates", ("ec2:TerminateInstances",)),
     Grant(RECONCILE_POLICY, "CountBlockedDecommissions", ("ec2:CreateTags",), ("vpc/*",)),
 )
-

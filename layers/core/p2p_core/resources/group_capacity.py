@@ -1,7 +1,7 @@
-"""The Auto Scaling group's scheduled actions: p2p-start and p2p-stop, put ahead of the window's edges.
+"""The Auto Scaling group's capacity: set now, or scheduled (p2p-start and p2p-stop ahead of the window's edges).
 
-Plan decides which to put and delete (`p2p_core.planner`); this module reads them, settles those
-already due (AWS rejects a StartTime in the past) and writes them.
+Plan decides the capacity and which actions to put and delete (`p2p_core.planner`); this module
+reads the actions, settles those already due (AWS rejects a StartTime in the past) and writes both.
 """
 
 from __future__ import annotations
@@ -68,6 +68,12 @@ def settle_due_actions(step: RegionPlan, now: datetime | None = None) -> RegionP
             "reasons": [*step.reasons, *(f"{a.name} due by now: applied directly" for a in due)],
         }
     )
+
+
+def set_capacity(ctx: RegionContext, name: str, capacity: CapacityTarget) -> None:
+    """Min, Max and Desired in one call (AWS checks them against each other)."""
+    ctx.autoscaling.update_auto_scaling_group(AutoScalingGroupName=name, **sizes(capacity))
+    ctx.did(f"set capacity {capacity_words(capacity)}")
 
 
 def apply_schedule(ctx: RegionContext, name: str, put: list[ScheduledAction], delete: list[str]) -> None:
