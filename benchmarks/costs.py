@@ -181,8 +181,8 @@ def spot_costs() -> dict[str, Any]:
     address, the default data transfer out), in the regions its emulated account has enabled; the dated price
     tables (no Spot price is read)."""
     from p2p_core.regions import commercial_regions
+    from p2pctl.cost_estimate import FleetFacts, estimate
     from p2pctl.demo import DEMO_CONFIG, NOT_ENABLED
-    from p2pctl.estimate import FleetFacts, estimate
 
     enabled = frozenset(commercial_regions()) - {NOT_ENABLED}  # as the demo's account answers DescribeRegions
     report = estimate(parse_config(DEMO_CONFIG), datetime.now(UTC), FleetFacts(enabled=enabled))

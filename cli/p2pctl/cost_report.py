@@ -17,7 +17,7 @@ from p2p_core.radar_cost import per_1000_agents
 from p2p_core.regions import commercial_regions
 
 if TYPE_CHECKING:
-    from p2pctl.estimate import Estimate
+    from p2pctl.cost_estimate import Estimate
 
 REGION_WIDTH = max(len(region) for region in commercial_regions()) + 2  # and " *" (instances read from AWS)
 

@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
 
-from p2p_core.rfc3339 import format_time
-from p2pctl.context import CliContext
-from p2pctl.output import console, print_json
-
-
-def cli_context(ctx: typer.Context) -> CliContext:
-    """The options every command shares (set by the root callback)."""
-    cli: CliContext = ctx.obj
-    return cli
-
-
-def now() -> datetime:
-    """The current time, to the second (what a run started now would use)."""
-    return datetime.now(UTC).replace(microsecond=0)
-
+from p2p_core.config.rfc3339 import format_time
+from p2pctl.context import CliContext, cli_context, now
+from p2pctl.output import capped, console, print_json, say
 
 # ------------------------------------------------------------------------------------------------ plan
 
@@ -32,7 +19,7 @@ def plan(
 ) -> None:
     """Show what a run started now would change, per region (reads only; takes no lease)."""
     from p2p_core.config import parse_config
-    from p2p_core.validation import ConfigError
+    from p2p_core.config.validation import ConfigError
     from p2p_core.workflow.plan_step import preview_plan
     from p2pctl.config_cmd import print_warnings
     from p2pctl.config_write import stored_config
@@ -70,17 +57,6 @@ def plan(
     _print_skipped(result.skipped_regions)
     for name, error in result.observe_errors.items():
         console.print(f"could not observe {name}: {error}", style="yellow", markup=False, highlight=False)
-
-
-def say(text: str) -> None:
-    """One line as is (AWS and config text is never rich markup)."""
-    console.print(text, highlight=False, markup=False)
-
-
-def capped(items: list[str], limit: int = 3) -> str:
-    """At most `limit` items joined; the rest counted (all of them are in --json)."""
-    shown = "; ".join(items[:limit]) or "-"
-    return shown + (f"; … and {len(items) - limit} more (--json lists all)" if len(items) > limit else "")
 
 
 def _print_window(window: Any, phase: str) -> None:

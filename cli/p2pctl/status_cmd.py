@@ -10,8 +10,9 @@ from rich.table import Table
 
 from p2p_core.quota import headroom_warnings
 from p2p_core.storage.status import RegionRecord, RunRecord, Status, remember_regions
-from p2pctl.output import console, errors, print_json
-from p2pctl.run_cmd import capped, cli_context, print_quota_warnings, say
+from p2pctl.context import cli_context
+from p2pctl.output import capped, console, errors, print_json, say
+from p2pctl.run_cmd import print_quota_warnings
 
 
 def status(

@@ -228,7 +228,7 @@ def test_a_scheduled_no_op_run_bills_no_standard_transition_one_express_request_
     # cold: INIT 0.5 s + CPU 1.0 s + wait 0.3 s; warm: CPU 0.2 s + wait 0.3 s
     assert item(cold, "Lambda compute (arm64)").quantity == pytest.approx(EVERY_15_MINUTES * 1.8 * gb)
     assert item(warm, "Lambda compute (arm64)").quantity == pytest.approx(EVERY_15_MINUTES * 0.5 * gb)
-    # the watcher lasts as long as its Lambdas and its own states (0.05 s): 1.85 s billed as 1.9 s, one 64 MB chunk
+    # the check lasts as long as its Lambdas and its own states (0.05 s): 1.85 s billed as 1.9 s, one 64 MB chunk
     assert item(cold, "Step Functions Express duration").quantity == pytest.approx(EVERY_15_MINUTES * 1.9 / 16)
     assert item(warm, "Step Functions Express duration").quantity == pytest.approx(EVERY_15_MINUTES * 0.6 / 16)
     assert cold.per_run == pytest.approx(cold.total / EVERY_15_MINUTES)
@@ -369,7 +369,7 @@ def test_the_models_memory_sizes_are_the_templates():
 
 def test_one_scheduled_check_in_a_hundred_is_traced_as_the_template_samples_them():
     rule = load_template(ROOT / "template.yaml")["Resources"]["ScheduledCheckSampling"]["Properties"]["SamplingRule"]
-    watcher = load_template(ROOT / "template.yaml")["Resources"]["WatcherStateMachine"]["Properties"]["Name"]
+    watcher = load_template(ROOT / "template.yaml")["Resources"]["ScheduledCheckStateMachine"]["Properties"]["Name"]
     assert (rule["FixedRate"], rule["ReservoirSize"]) == (CHECK_TRACE_RATE, 0)
     assert (rule["ServiceName"], rule["ServiceType"]) == (watcher, "AWS::StepFunctions::StateMachine")
 

@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from p2p_core.config.schedule_expression import Cron, normalize_schedule, schedule_period
+from p2p_core.config.validation import show_value
 from p2p_core.control_plane_usage import (
     FINALIZE,
     IDLE_ENVIRONMENT_SECONDS,
@@ -21,8 +23,6 @@ from p2p_core.control_plane_usage import (
     TableCalls,
 )
 from p2p_core.cost import HOURS_PER_MONTH, CostError, not_negative
-from p2p_core.schedule_expression import Cron, normalize_schedule, schedule_period
-from p2p_core.validation import show_value
 
 # Control-plane prices, us-east-1.
 STEP_FUNCTIONS_PER_TRANSITION = 0.025 / 1_000  # Standard workflows

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from p2p_core.validation import show_value
+from p2p_core.config.validation import show_value
 
 PRICES_AS_OF = "2026-11-01"
 PRICES_SOURCE = (

@@ -12,8 +12,8 @@ from pydantic import BaseModel, ConfigDict
 from p2p_core import INFRA_TAG, MANAGED_TAG, NOT_OFFERED_TAG, REGION_TAG, STACK_TAG, ZONES_TAG, names
 from p2p_core.bootstrap.userdata import render_user_data
 from p2p_core.config import ConfigItem
+from p2p_core.config.network import NetworkSettings
 from p2p_core.models.deployment import Deployment
-from p2p_core.network import NetworkSettings
 
 ANYWHERE = "0.0.0.0/0"
 ANYWHERE_V6 = "::/0"

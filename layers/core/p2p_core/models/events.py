@@ -19,7 +19,7 @@ class _Event(BaseModel):
 
 
 class RecordNothingToDo(_Event):
-    """The watcher's ask: a run with nothing to do is recorded by Plan itself, as Finalize would record it."""
+    """The scheduled check's ask: a run with nothing to do is recorded by Plan itself, as Finalize would record it."""
 
     state_machine: str | None = Field(None, description="for a follow-up run when the config changed meanwhile")
 
@@ -31,7 +31,7 @@ class PlanRequest(_Event):
     started_at: datetime
     input: dict[str, Any] = Field(default_factory=dict)
     record_nothing_to_do: RecordNothingToDo | None = Field(
-        None, description="the watcher: a no-op or skipped run is recorded in Plan's invocation (no Finalize)"
+        None, description="the scheduled check: a no-op or skipped run is recorded in Plan's invocation (no Finalize)"
     )
 
 

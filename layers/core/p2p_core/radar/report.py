@@ -14,7 +14,7 @@ import urllib.parse
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from p2p_core.validation import show_value
+from p2p_core.config.validation import show_value
 
 REQUIRED = ("cloud", "region", "autoscaler", "capacity", "services", "duration", "uptime")
 OPTIONAL = ("instance", "config_version", "agent_version", "auth")

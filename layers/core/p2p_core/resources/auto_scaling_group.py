@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from p2p_core import INFRA_TAG, NOT_OFFERED_TAG, ZONES_TAG
+from p2p_core.config.validation import show_value
 from p2p_core.market import Buying, policy_settings, purchase_drifts, recorded_not_offered, region_buying
 from p2p_core.models.observed import CapacityTarget, ObservedAsg
 from p2p_core.reconciler.context import tag_dict
@@ -29,7 +30,6 @@ from p2p_core.resources.kind import (
     Verifying,
     reads,
 )
-from p2p_core.validation import show_value
 from p2p_core.wanted import managed_tags
 
 if TYPE_CHECKING:

@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from p2p_core.config.rfc3339 import format_time
 from p2p_core.models.observed import START_ACTION, STOP_ACTION, CapacityTarget, ScheduledAction
 from p2p_core.models.plan import RegionPlan
 from p2p_core.models.window import SCHEDULE_MARGIN
 from p2p_core.resources.kind import Raw
-from p2p_core.rfc3339 import format_time
 
 if TYPE_CHECKING:
     from p2p_core.reconciler.context import RegionContext

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from p2p_core import names
-from p2p_core.instance import InstanceSettings
+from p2p_core.config.instance import InstanceSettings
 from p2p_core.models.observed import ObservedLaunchTemplate, ObservedTemplateVersion
 from p2p_core.reconciler.errors import is_gone
 from p2p_core.reconciler.refresh import group_version, launch_template_spec

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from p2p_core.config.network import NetworkSettings
 from p2p_core.models.observed import ObservedSecurityGroup, SecurityRule
-from p2p_core.network import NetworkSettings
 from p2p_core.resources.kind import (
     RECONCILE_POLICY,
     Building,

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
+from p2p_core.config.network import NetworkSettings
 from p2p_core.models.observed import ObservedAsg, ObservedNetwork, ObservedSubnet
-from p2p_core.network import NetworkSettings
 from p2p_core.reconciler.errors import ReconcileError, error_code, is_gone
 from p2p_core.resources.kind import (
     RECONCILE_POLICY,

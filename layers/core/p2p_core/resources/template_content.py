@@ -13,9 +13,9 @@ import json
 from typing import Any
 
 from p2p_core.config import ConfigItem
-from p2p_core.instance import UBUNTU_ARCH, InstanceSettings
-from p2p_core.network import NetworkSettings
-from p2p_core.validation import show_value
+from p2p_core.config.instance import UBUNTU_ARCH, InstanceSettings
+from p2p_core.config.network import NetworkSettings
+from p2p_core.config.validation import show_value
 from p2p_core.wanted import BuildInputs, managed_tags
 
 TAGGED_AT_LAUNCH = ("instance", "volume", "network-interface")

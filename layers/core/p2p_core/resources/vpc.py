@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from p2p_core.config.network import NetworkSettings
+from p2p_core.config.validation import show_value
 from p2p_core.models.observed import ObservedNetwork, ObservedRouteTable, ObservedVpc
-from p2p_core.network import NetworkSettings
 from p2p_core.reconciler.errors import ReconcileError, error_code
 from p2p_core.reconciler.propagation import PROPAGATION_DELAYS, not_yet_propagated
 from p2p_core.resources.kind import (
@@ -34,7 +35,6 @@ from p2p_core.resources.kind import (
     sorted_by,
     tagged_create,
 )
-from p2p_core.validation import show_value
 
 if TYPE_CHECKING:
     from p2p_core.reconciler.context import RegionContext

@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 from typing import TYPE_CHECKING, Any
 
-from p2p_core.network import subnet_prefix
+from p2p_core.config.network import subnet_prefix
 
 if TYPE_CHECKING:
     from p2p_core.reconciler.context import RegionContext

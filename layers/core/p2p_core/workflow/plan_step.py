@@ -14,6 +14,7 @@ from p2p_core.checks.enabled import enabled_regions
 from p2p_core.checks.instance_types import check_instance_type
 from p2p_core.checks.quota_headroom import record_quota_headroom
 from p2p_core.config import ConfigItem
+from p2p_core.config.validation import ConfigError
 from p2p_core.control_center.render import ControlCenterError
 from p2p_core.lambda_concurrency import map_concurrency, try_account_concurrency
 from p2p_core.models.deployment import Deployment
@@ -26,7 +27,6 @@ from p2p_core.storage.config import ConfigStore
 from p2p_core.storage.lease import Lease
 from p2p_core.storage.status import StatusStore
 from p2p_core.timemodel import effective_window, window_anchor
-from p2p_core.validation import ConfigError
 from p2p_core.wanted import build_inputs
 from p2p_core.workflow.control_center_step import blame, live_code, render_control_center
 from p2p_core.workflow.schedule_step import current_expression

@@ -23,15 +23,15 @@ from pydantic import (
     model_validator,
 )
 
-from p2p_core.capacity import CAPACITY_JSON_SCHEMA, CapacitySpec, parse_capacity
+from p2p_core.config.capacity import CAPACITY_JSON_SCHEMA, CapacitySpec, parse_capacity
+from p2p_core.config.durations import format_duration, parse_duration
+from p2p_core.config.instance import InstanceSettings
+from p2p_core.config.network import NetworkSettings
+from p2p_core.config.rfc3339 import EARLIEST_TIME, LATEST_TIME, format_time, outside_schedules, parse_time, schedulable
+from p2p_core.config.schedule_expression import normalize_schedule
+from p2p_core.config.validation import ConfigError, FieldError, from_validation_error, problem, problems, show_value
 from p2p_core.control_center.served import FIELD_OF_HEADER, SERVED_HEADERS
-from p2p_core.durations import format_duration, parse_duration
-from p2p_core.instance import InstanceSettings
-from p2p_core.network import NetworkSettings
 from p2p_core.regions import commercial_regions, is_known_region
-from p2p_core.rfc3339 import EARLIEST_TIME, LATEST_TIME, format_time, outside_schedules, parse_time, schedulable
-from p2p_core.schedule_expression import normalize_schedule
-from p2p_core.validation import ConfigError, FieldError, from_validation_error, problem, problems, show_value
 
 CONFIG_KEY = "config"
 _HEADER_NAME = re.compile(r"^cc-[a-z0-9-]+$")
