@@ -80,7 +80,7 @@ def foreign_in_vpcs(ctx: RegionContext, found: Found) -> list[Leftover]:
     if not vpc_ids:
         return []
     ec2, in_vpc, region = ctx.ec2, [{"Name": "vpc-id", "Values": vpc_ids}], ctx.region
-    own = {i for kind in REGISTRY if kind.in_vpc for i in kind.ids(found)}
+    own = {i for kind in REGISTRY if kind.in_vpcs is not None for i in kind.ids(found)}
     left: list[Leftover] = []
     stack_tagged = {k: v for k, v in ctx.tag_map().items() if k != "Name"}
     pages = ec2.get_paginator("describe_instances").paginate(
@@ -97,24 +97,11 @@ def foreign_in_vpcs(ctx: RegionContext, found: Found) -> list[Leftover]:
             eni_id = eni["NetworkInterfaceId"]
             fix = f"aws ec2 delete-network-interface --network-interface-id {eni_id} --region {region}"
             left.append(Leftover("network interface", eni_id, ours=False, fix=fix))
-    for subnet in ec2.describe_subnets(Filters=in_vpc)["Subnets"]:
-        if subnet["SubnetId"] not in own:
-            fix = f"aws ec2 delete-subnet --subnet-id {subnet['SubnetId']} --region {region}"
-            left.append(Leftover("subnet", subnet["SubnetId"], ours=False, fix=fix))
-    for group in ec2.describe_security_groups(Filters=in_vpc)["SecurityGroups"]:
-        if group["GroupId"] not in own and group.get("GroupName") != "default":
-            fix = f"aws ec2 delete-security-group --group-id {group['GroupId']} --region {region}"
-            left.append(Leftover("security group", group["GroupId"], ours=False, fix=fix))
-    for table in ec2.describe_route_tables(Filters=in_vpc)["RouteTables"]:
-        main = any(a.get("Main") for a in table.get("Associations", []))
-        if table["RouteTableId"] not in own and not main:
-            fix = f"aws ec2 delete-route-table --route-table-id {table['RouteTableId']} --region {region}"
-            left.append(Leftover("route table", table["RouteTableId"], ours=False, fix=fix))
-    attached = [{"Name": "attachment.vpc-id", "Values": vpc_ids}]
-    for igw in ec2.describe_internet_gateways(Filters=attached)["InternetGateways"]:
-        igw_id = igw["InternetGatewayId"]
-        if igw_id not in own:
-            vpc = igw["Attachments"][0]["VpcId"]
-            fix = f"aws ec2 detach-internet-gateway --internet-gateway-id {igw_id} --vpc-id {vpc} --region {region}"
-            left.append(Leftover("internet gateway", igw_id, ours=False, fix=fix))
+    for kind in REGISTRY:  # the subnets, route tables, groups and gateways of the VPC the stack did not make
+        if kind.in_vpcs is not None:
+            left += [
+                Leftover(kind.words, resource_id, ours=False, fix=fix)
+                for resource_id, fix in kind.in_vpcs(ctx, vpc_ids)
+                if resource_id not in own
+            ]
     return left

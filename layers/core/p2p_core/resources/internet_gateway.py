@@ -86,10 +86,25 @@ def ensure(b: Building) -> None:
     b.igw_id = igw_id
 
 
-def _untagged(ctx: RegionContext, vpc_id: str) -> list[Raw]:
-    attached = [{"Name": "attachment.vpc-id", "Values": [vpc_id]}]
+def _attached(ctx: RegionContext, vpc_ids: list[str]) -> list[Raw]:
+    attached = [{"Name": "attachment.vpc-id", "Values": vpc_ids}]
     gateways: list[Raw] = ctx.ec2.describe_internet_gateways(Filters=attached)["InternetGateways"]
     return gateways
+
+
+def _untagged(ctx: RegionContext, vpc_id: str) -> list[Raw]:
+    return _attached(ctx, [vpc_id])
+
+
+def _in_vpcs(ctx: RegionContext, vpc_ids: list[str]) -> list[tuple[str, str]]:
+    return [
+        (
+            g["InternetGatewayId"],
+            f"aws ec2 detach-internet-gateway --internet-gateway-id {g['InternetGatewayId']} "
+            f"--vpc-id {g['Attachments'][0]['VpcId']} --region {ctx.region}",
+        )
+        for g in _attached(ctx, vpc_ids)
+    ]
 
 
 def _deletions(raw: Raw) -> list[Deletion]:
@@ -120,7 +135,7 @@ KIND = ResourceKind(
     drifts=drifts,
     ensure=ensure,
     deletions=_deletions,
-    in_vpc=True,
+    in_vpcs=_in_vpcs,
     untagged=_untagged,
     grants=(
         reads("ec2:DescribeInternetGateways"),

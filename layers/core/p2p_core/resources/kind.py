@@ -199,21 +199,23 @@ class ResourceKind:
     deletions: Callable[[Raw], list[Deletion]]
     grants: tuple[Grant, ...]
     settle: Callable[[Building], None] = _nothing
-    in_vpc: bool = False  # lives inside the VPC (a decommission tells it from what the stack did not make)
     holds_instances: bool = False  # its deletion takes instances with it: instances outside it go right after
     state_field: str = ""  # the field a leftover's state is read from
     report_rank: int = 1  # drifts are reported by rank, then in registry order (`p2p_core.verify`)
     # the stack's resources of this type in its VPC whose p2p tags were removed by hand (`reconciler.adopt`)
     untagged: Callable[[RegionContext, str], list[Raw]] | None = None
+    # inside the VPC: every one of this type in the VPCs (but what goes with a VPC), as (id, the aws command
+    # that removes it), so a decommission names what the stack did not make (`reconciler.leftovers`)
+    in_vpcs: Callable[[RegionContext, list[str]], list[tuple[str, str]]] | None = None
 
     def ids(self, found: Found) -> list[str]:
         """The ids of this type's resources in `found`."""
         return [str(raw[self.id_field]) for raw in found.of(self.key)]
 
 
-def in_vpc(vpc_id: str) -> list[dict[str, Any]]:
-    """The describe filter for what is inside the VPC."""
-    return [{"Name": "vpc-id", "Values": [vpc_id]}]
+def in_vpc(*vpc_ids: str) -> list[dict[str, Any]]:
+    """The describe filter for what is inside the VPCs."""
+    return [{"Name": "vpc-id", "Values": list(vpc_ids)}]
 
 
 def name_tag(raw: Raw) -> str:

@@ -184,6 +184,12 @@ def is_main(raw: Raw) -> bool:
     return any(a.get("Main") for a in raw.get("Associations", []))
 
 
+def _in_vpcs(ctx: RegionContext, vpc_ids: list[str]) -> list[tuple[str, str]]:
+    found = ctx.ec2.describe_route_tables(Filters=in_vpc(*vpc_ids))["RouteTables"]
+    fix = "aws ec2 delete-route-table --route-table-id {} --region " + ctx.region
+    return [(t["RouteTableId"], fix.format(t["RouteTableId"])) for t in found if not is_main(t)]
+
+
 def _untagged(ctx: RegionContext, vpc_id: str) -> list[Raw]:
     found = ctx.ec2.describe_route_tables(Filters=in_vpc(vpc_id))["RouteTables"]
     return [t for t in found if name_tag(t) == ctx.name and not is_main(t)]
@@ -212,7 +218,7 @@ KIND = ResourceKind(
     drifts=drifts,
     ensure=ensure,
     deletions=_deletions,
-    in_vpc=True,
+    in_vpcs=_in_vpcs,
     untagged=_untagged,
     grants=(
         reads("ec2:DescribeRouteTables"),

@@ -192,6 +192,12 @@ def ensure(b: Building) -> None:
     b.security_group_id = group_id
 
 
+def _in_vpcs(ctx: RegionContext, vpc_ids: list[str]) -> list[tuple[str, str]]:
+    found = ctx.ec2.describe_security_groups(Filters=in_vpc(*vpc_ids))["SecurityGroups"]
+    fix = "aws ec2 delete-security-group --group-id {} --region " + ctx.region
+    return [(g["GroupId"], fix.format(g["GroupId"])) for g in found if g.get("GroupName") != "default"]
+
+
 def _untagged(ctx: RegionContext, vpc_id: str) -> list[Raw]:
     found = ctx.ec2.describe_security_groups(Filters=in_vpc(vpc_id))["SecurityGroups"]
     return [g for g in found if g.get("GroupName") == ctx.security_group_name and name_tag(g) == ctx.name]
@@ -213,7 +219,7 @@ KIND = ResourceKind(
     drifts=drifts,
     ensure=ensure,
     deletions=_deletions,
-    in_vpc=True,
+    in_vpcs=_in_vpcs,
     untagged=_untagged,
     grants=(
         reads("ec2:DescribeSecurityGroups", "ec2:DescribeSecurityGroupRules"),

@@ -236,6 +236,11 @@ def settle(b: Building) -> None:
         ctx.did(f"deleted subnet {subnet_id}, no longer used by the fleet")
 
 
+def _in_vpcs(ctx: RegionContext, vpc_ids: list[str]) -> list[tuple[str, str]]:
+    found = ctx.ec2.describe_subnets(Filters=in_vpc(*vpc_ids))["Subnets"]
+    return [(s["SubnetId"], f"aws ec2 delete-subnet --subnet-id {s['SubnetId']} --region {ctx.region}") for s in found]
+
+
 def _untagged(ctx: RegionContext, vpc_id: str) -> list[Raw]:
     found = ctx.ec2.describe_subnets(Filters=in_vpc(vpc_id))["Subnets"]
     return [s for s in found if name_tag(s) == f"{ctx.name}-{s['AvailabilityZone']}"]
@@ -258,7 +263,7 @@ KIND = ResourceKind(
     ensure=ensure,
     settle=settle,
     deletions=_deletions,
-    in_vpc=True,
+    in_vpcs=_in_vpcs,
     untagged=_untagged,
     grants=(
         reads("ec2:DescribeSubnets", "ec2:DescribeAvailabilityZones", "ec2:DescribeInstanceTypeOfferings"),
