@@ -26,12 +26,16 @@ def _ec2_arn_type(resource: Any) -> str | None:
 
 
 def template_statements(policy: str) -> dict[str, Shape]:
-    """Each statement of the policy by Sid: its actions, the EC2 resource types it lists, its CreateAction values."""
+    """Each statement by Sid (or position): its actions, the EC2 resource types it lists, its CreateAction values."""
     out = {}
-    for statement in RESOURCES[policy]["Properties"]["PolicyDocument"]["Statement"]:
+    for index, statement in enumerate(RESOURCES[policy]["Properties"]["PolicyDocument"]["Statement"]):
         types = {t for r in _listed(statement["Resource"]) if (t := _ec2_arn_type(r)) is not None}
         creating = statement.get("Condition", {}).get("StringEquals", {}).get("ec2:CreateAction", [])
-        out[statement["Sid"]] = (frozenset(_listed(statement["Action"])), frozenset(types), frozenset(creating))
+        out[statement.get("Sid", f"#{index}")] = (
+            frozenset(_listed(statement["Action"])),
+            frozenset(types),
+            frozenset(creating),
+        )
     return out
 
 

@@ -28,15 +28,19 @@ if TYPE_CHECKING:
 Raw = dict[str, Any]
 OBSERVE_POLICY = "ObserveRegionsPolicy"
 RECONCILE_POLICY = "ReconcileRegionsPolicy"
+# the read-only policy's statements without a Sid, by position (as tests/integration/test_iam_enforcement.py)
+READ_ANYTHING = "#0"  # every describe (they take no resource ARNs)
+READ_UBUNTU_AMIS = "#1"  # ssm:GetParameter on Canonical's public AMI parameters
 
 
 @dataclass(frozen=True)
 class Grant:
     """Part of one statement of template.yaml's policies: what a resource type needs of it.
 
-    `resources` are ARN resource types (`security-group/*`) the statement lists; `create_actions`
-    the `ec2:CreateAction` values it allows tagging in. tests/unit/test_resource_grants.py holds the
-    template's statements to the union of every type's grants.
+    `sid` is the statement's Sid (or its position, `#0`); `resources` the ARN resource types
+    (`security-group/*`) it lists; `create_actions` the `ec2:CreateAction` values it allows tagging
+    in. tests/unit/test_resource_grants.py holds the template's statements to the union of every
+    type's grants.
     """
 
     policy: str
@@ -48,7 +52,7 @@ class Grant:
 
 def reads(*actions: str) -> Grant:
     """Describe calls (they take no resource ARNs: the read-only statement)."""
-    return Grant(OBSERVE_POLICY, "ReadManagedResources", actions)
+    return Grant(OBSERVE_POLICY, READ_ANYTHING, actions)
 
 
 def changes(*actions: str) -> Grant:

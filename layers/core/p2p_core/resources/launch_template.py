@@ -25,6 +25,7 @@ from p2p_core.reconciler.errors import is_gone
 from p2p_core.reconciler.refresh import group_version, launch_template_spec
 from p2p_core.resources.kind import (
     OBSERVE_POLICY,
+    READ_UBUNTU_AMIS,
     RECONCILE_POLICY,
     Building,
     Deletion,
@@ -223,7 +224,7 @@ KIND = ResourceKind(
     deletions=_deletions,
     grants=(
         reads("ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeImages"),
-        Grant(OBSERVE_POLICY, "ReadUbuntuAmis", ("ssm:GetParameter",)),
+        Grant(OBSERVE_POLICY, READ_UBUNTU_AMIS, ("ssm:GetParameter",)),
         *tagged_create("CreateLaunchTemplate", "launch-template/*"),
         changes("ec2:CreateLaunchTemplateVersion", "ec2:ModifyLaunchTemplate", "ec2:DeleteLaunchTemplate"),
         Grant(RECONCILE_POLICY, "PassAgentRole", ("iam:PassRole",)),
