@@ -135,6 +135,7 @@ KIND = ResourceKind(
     drifts=drifts,
     ensure=ensure,
     deletions=_deletions,
+    created=("create_internet_gateway", ("InternetGateway", "InternetGatewayId")),
     in_vpcs=_in_vpcs,
     untagged=_untagged,
     grants=(

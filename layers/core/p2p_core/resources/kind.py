@@ -211,6 +211,8 @@ class ResourceKind:
     # inside the VPC: every one of this type in the VPCs (but what goes with a VPC), as (id, the aws command
     # that removes it), so a decommission names what the stack did not make (`reconciler.leftovers`)
     in_vpcs: Callable[[RegionContext, list[str]], list[tuple[str, str]]] | None = None
+    # its create call and where the answer holds the new id: later calls naming it wait for AWS to propagate it
+    created: tuple[str, tuple[str, ...]] | None = None
 
     def ids(self, found: Found) -> list[str]:
         """The ids of this type's resources in `found`."""

@@ -222,6 +222,7 @@ KIND = ResourceKind(
     drifts=drifts,
     ensure=ensure,
     deletions=_deletions,
+    created=("create_launch_template", ("LaunchTemplate", "LaunchTemplateId")),
     grants=(
         reads("ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeImages"),
         Grant(OBSERVE_POLICY, READ_UBUNTU_AMIS, ("ssm:GetParameter",)),

@@ -218,6 +218,7 @@ KIND = ResourceKind(
     drifts=drifts,
     ensure=ensure,
     deletions=_deletions,
+    created=("create_route_table", ("RouteTable", "RouteTableId")),
     in_vpcs=_in_vpcs,
     untagged=_untagged,
     grants=(

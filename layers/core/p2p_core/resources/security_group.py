@@ -219,6 +219,7 @@ KIND = ResourceKind(
     drifts=drifts,
     ensure=ensure,
     deletions=_deletions,
+    created=("create_security_group", ("GroupId",)),
     in_vpcs=_in_vpcs,
     untagged=_untagged,
     grants=(

@@ -263,6 +263,7 @@ KIND = ResourceKind(
     ensure=ensure,
     settle=settle,
     deletions=_deletions,
+    created=("create_subnet", ("Subnet", "SubnetId")),
     in_vpcs=_in_vpcs,
     untagged=_untagged,
     grants=(

@@ -235,6 +235,7 @@ KIND = ResourceKind(
     ensure=ensure,
     settle=settle,
     deletions=_deletions,
+    created=("create_vpc", ("Vpc", "VpcId")),
     grants=(
         reads("ec2:DescribeVpcs"),
         *tagged_create("CreateVpc", "vpc/*"),
