@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from p2p_core.cost import DEFAULT_EGRESS_GB_PER_DAY
+from p2p_core.cost.fleet import DEFAULT_EGRESS_GB_PER_DAY
 from p2pctl.context import cli_context, now
 from p2pctl.output import console, print_json
 

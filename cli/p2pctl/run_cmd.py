@@ -31,10 +31,15 @@ def plan(
         stored_config(cli)  # names the stored item's bad fields and the command that removes them
         raise
     warnings = parse_config(result.config).network.warnings() if result.config else []
+    verified = last_verified(cli)
     if as_json:
-        print_json(result.model_dump(mode="json", exclude={"config"}) | {"warnings": warnings})
+        print_json(
+            result.model_dump(mode="json", exclude={"config"}) | {"warnings": warnings, "verified_fully": verified}
+        )
         return
     print_warnings(warnings)
+    if verified:  # a plan reads everything; scheduled checks read everything only every verify_interval
+        say(f"last full verification by a run: {capped([f'{r} {t}' for r, t in sorted(verified.items())])}")
     _print_window(result.window, result.phase)
     if result.nothing_to_do:
         console.print(f"nothing to do: {len(result.unchanged_regions)} region(s) match the config")
@@ -57,6 +62,14 @@ def plan(
     _print_skipped(result.skipped_regions)
     for name, error in result.observe_errors.items():
         console.print(f"could not observe {name}: {error}", style="yellow", markup=False, highlight=False)
+
+
+def last_verified(cli: CliContext) -> dict[str, str]:
+    """When each region was last verified fully by a run and found as configured (`p2p_core.verification`)."""
+    from p2p_core.storage.verified import VerificationStore
+
+    found = VerificationStore(cli.client("dynamodb"), cli.config_table()).load()
+    return {region: format_time(v.at) for region, v in found.items()}
 
 
 def _print_window(window: Any, phase: str) -> None:

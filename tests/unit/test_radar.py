@@ -102,7 +102,7 @@ def test_the_token_is_made_once_tagged_with_the_stack_and_rotation_keeps_the_old
 
 
 class CountingTable(RecordTable):
-    """The table's interface over a dict, counting the calls (each priced in radar_cost.py)."""
+    """The table's interface over a dict, counting the calls (each priced in p2p_core/cost/radar.py)."""
 
     def __init__(self) -> None:
         self.items: dict[str, AgentRecord] = {}

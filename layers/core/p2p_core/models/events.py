@@ -57,6 +57,9 @@ class PlanResult(_Event):
     schedule_expression: str = ""
     max_concurrency: int = MAX_CONCURRENCY
     observe_errors: dict[str, str] = Field(default_factory=dict)
+    verified_quietly: list[str] = Field(
+        default_factory=list, description="unchanged regions a scheduled check read with two calls (verification.py)"
+    )
     agents_in_service: dict[str, int] = Field(
         default_factory=dict, description="instances in service or launching per observed region (AgentsInService)"
     )

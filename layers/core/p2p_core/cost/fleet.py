@@ -1,4 +1,4 @@
-"""Estimated AWS cost of the fleet, from shipped, dated price tables (the control plane: control_plane_cost.py).
+"""Estimated AWS cost of the fleet, from shipped, dated price tables (the control plane: control_plane.py).
 
 Per instance: compute, the root volume, its public IPv4 address and data transfer out at an assumed
 volume per day; each in its own line, so an estimate shows what it bills and from which table.
