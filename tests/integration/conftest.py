@@ -7,9 +7,9 @@ import pytest
 
 from p2p_core.config.instance import OS_PYTHON
 from p2p_emulator import shims
+from p2p_emulator.world import WorkflowWorld, deployed_world
 from tests.integration.os_pythons import TEST_INTERPRETER, os_python
 from tests.integration.reconciler_fixtures import World, aws_world
-from tests.integration.workflow_world import WorkflowWorld, deployed_world
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -19,9 +19,9 @@ def small_image_catalogue(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 
 @pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[WorkflowWorld]:
+def world() -> Iterator[WorkflowWorld]:
     """The stack deployed into a fresh emulator account (AMI parameters in five regions): runs go through the ASL."""
-    with deployed_world(monkeypatch) as deployed:
+    with deployed_world() as deployed:
         yield deployed
 
 

@@ -1,14 +1,17 @@
-"""The real template deployed into moto, the real ASL executed, the real handlers invoked: a test world."""
+"""The real template deployed into moto, the real ASL executed, the real handlers invoked: a world for the
+integration tests and the benchmarks (which import neither the tests nor pytest)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
+from unittest.mock import patch
 
-import pytest
 from moto import mock_aws
+from moto.core.config import DefaultConfig
 
 from p2p_core import MANAGED_TAG, STACK_TAG
 from p2p_core.aws.clients import ClientFactory, is_mutating
@@ -17,8 +20,8 @@ from p2p_core.control_center.publish import live_code
 from p2p_core.models.observed import WindowAnchor
 from p2p_core.storage.config import ConfigStore, to_dynamodb
 from p2p_core.storage.status import Status, StatusStore
-from p2p_core.workflow.runtime import add_client_hook, remove_client_hook, reset_clients
 from p2p_emulator import shims
+from p2p_emulator.handler_clients import add_client_hook, remove_client_hook
 from p2p_emulator.local import service_refusal
 from p2p_emulator.seed import seed_ami_parameters
 from p2p_emulator.stack import EmulatedStack, deploy_stack
@@ -27,7 +30,7 @@ from p2pctl.runs import RunOutcome, run_name, start_run, wait_run
 
 HOME = "eu-central-1"
 FIVE_REGIONS = ["ap-northeast-1", "ap-southeast-2", "eu-central-1", "sa-east-1", "us-east-1"]
-EMULATOR_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+EMULATOR_CONFIG: DefaultConfig = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 
 
 class Call(NamedTuple):
@@ -143,23 +146,32 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
+EMULATED_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": HOME,
+    "POWERTOOLS_METRICS_NAMESPACE": "P2PTest",
+}
+NOT_INHERITED = ("AWS_ENDPOINT_URL", "AWS_PROFILE")  # the emulated account, never the caller's
+
+
 @contextmanager
-def deployed_world(
-    monkeypatch: pytest.MonkeyPatch, stack_name: str = "p2p-it", regions: Sequence[str] = FIVE_REGIONS
-) -> Iterator[WorkflowWorld]:
+def emulated_environment() -> Iterator[None]:
+    """os.environ as an emulated account's clients need it while the block runs, restored after it."""
+    with patch.dict(os.environ, EMULATED_ENVIRONMENT):
+        for key in NOT_INHERITED:
+            os.environ.pop(key, None)
+        yield
+
+
+@contextmanager
+def deployed_world(stack_name: str = "p2p-it", regions: Sequence[str] = FIVE_REGIONS) -> Iterator[WorkflowWorld]:
     """A fresh emulator account with the stack deployed and AMI parameters seeded in `regions` (the `world`
     fixture's; the benchmarks deploy theirs here too)."""
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(key, "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", HOME)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "P2PTest")
-    with mock_aws(config=EMULATOR_CONFIG):
+    with emulated_environment(), mock_aws(config=EMULATOR_CONFIG):
         shims.clear_faults()
         shims.install()
         shims.reset_behaviours()  # the default account: eventual consistency on, a Local Zone in us-east-1
-        reset_clients()
         clients = ClientFactory()
         for region in regions:
             seed_ami_parameters(clients, region, dict(shims.UBUNTU_IMAGES))
