@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from p2p_core.config import ConfigItem
-from p2p_core.reconciler.launch import ami_parameter
+from p2p_core.resources.template_content import ami_parameter
 from p2p_core.storage.lease import LEASE_KEY
 from tests.cli.local_cli import Local, eventually
 
