@@ -57,7 +57,7 @@ class RegionContext:
             stack=deployment.stack_name,
             ec2=PropagationAware(clients.client("ec2", region), created),
             autoscaling=PropagationAware(clients.client("autoscaling", region), created),
-            logs=clients.client("logs", region),
+            logs=_OnFirstUse(lambda: clients.client("logs", region)),  # a quiet check reads no log group
             ssm=_OnFirstUse(lambda: clients.client("ssm", region)),
             created=created,
             run_id=run_id,

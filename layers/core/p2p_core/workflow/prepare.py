@@ -20,7 +20,9 @@ from p2p_core.config.validation import ConfigError
 from p2p_core.models.deployment import Deployment
 from p2p_core.storage.config import ConfigStore
 
-OBSERVED_SERVICES = ("ec2", "autoscaling", "logs")  # what observing a region reads (reconciler/context.py)
+# what a scheduled check reads between full verifications (reconciler/quiet.py); a full one also reads the log
+# group, every verify_interval: that client is made when it is first used
+OBSERVED_SERVICES = ("ec2", "autoscaling")
 INIT_BUDGET_SECONDS = 3.0  # Lambda allows INIT 10 s; importing the handler takes about 1 s of it
 
 log = logging.getLogger(__name__)
