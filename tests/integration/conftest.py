@@ -9,7 +9,7 @@ from p2p_core.instance import OS_PYTHON
 from p2p_emulator import shims
 from tests.integration.os_pythons import TEST_INTERPRETER, os_python
 from tests.integration.reconciler_fixtures import World, aws_world
-from tests.integration.workflow_world import WorkflowWorld, deployed_world
+from tests.integration.workflow_world import Deployed, WorkflowWorld, deploy_once, restored_world
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -18,11 +18,18 @@ def small_image_catalogue(tmp_path_factory: pytest.TempPathFactory) -> None:
     shims.use_small_image_catalogue(Path(tmp_path_factory.mktemp("images")))
 
 
+@pytest.fixture(scope="session")
+def deployed(small_image_catalogue: None) -> Deployed:
+    """The stack deployed once per test process (each xdist worker) into a fresh emulator account, and saved."""
+    return deploy_once()
+
+
 @pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[WorkflowWorld]:
-    """The stack deployed into a fresh emulator account (AMI parameters in five regions): runs go through the ASL."""
-    with deployed_world(monkeypatch) as deployed:
-        yield deployed
+def world(monkeypatch: pytest.MonkeyPatch, deployed: Deployed) -> Iterator[WorkflowWorld]:
+    """The stack deployed into a fresh emulator account (AMI parameters in five regions): runs go through the ASL.
+    The account is the saved one, restored (emulator/p2p_emulator/snapshot.py): nothing of the last test is left."""
+    with restored_world(monkeypatch, deployed) as restored:
+        yield restored
 
 
 @pytest.fixture

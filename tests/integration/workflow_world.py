@@ -18,7 +18,7 @@ from p2p_core.models.observed import WindowAnchor
 from p2p_core.storage.config import ConfigStore, to_dynamodb
 from p2p_core.storage.status import Status, StatusStore
 from p2p_core.workflow.runtime import add_client_hook, remove_client_hook, reset_clients
-from p2p_emulator import shims
+from p2p_emulator import shims, snapshot
 from p2p_emulator.local import service_refusal
 from p2p_emulator.seed import seed_ami_parameters
 from p2p_emulator.stack import EmulatedStack, deploy_stack
@@ -143,31 +143,78 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-@contextmanager
-def deployed_world(
-    monkeypatch: pytest.MonkeyPatch, stack_name: str = "p2p-it", regions: Sequence[str] = FIVE_REGIONS
-) -> Iterator[WorkflowWorld]:
-    """A fresh emulator account with the stack deployed and AMI parameters seeded in `regions` (the `world`
-    fixture's; the benchmarks deploy theirs here too)."""
+def _emulator_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(key, "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", HOME)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "P2PTest")
+
+
+def _deploy(stack_name: str, regions: Sequence[str]) -> EmulatedStack:
+    shims.clear_faults()
+    shims.install()
+    shims.reset_behaviours()  # the default account: eventual consistency on, a Local Zone in us-east-1
+    reset_clients()
+    clients = ClientFactory()
+    for region in regions:
+        seed_ami_parameters(clients, region, dict(shims.UBUNTU_IMAGES))
+    return deploy_stack(clients, stack_name=stack_name, region=HOME, control_center_bases=["http://127.0.0.1:9"])
+
+
+@contextmanager
+def deployed_world(
+    monkeypatch: pytest.MonkeyPatch, stack_name: str = "p2p-it", regions: Sequence[str] = FIVE_REGIONS
+) -> Iterator[WorkflowWorld]:
+    """A fresh emulator account with the stack deployed and AMI parameters seeded in `regions` (the fixtures
+    with their own switches use it; the benchmarks deploy theirs here too)."""
+    _emulator_env(monkeypatch)
     with mock_aws(config=EMULATOR_CONFIG):
-        shims.clear_faults()
-        shims.install()
-        shims.reset_behaviours()  # the default account: eventual consistency on, a Local Zone in us-east-1
-        reset_clients()
-        clients = ClientFactory()
-        for region in regions:
-            seed_ami_parameters(clients, region, dict(shims.UBUNTU_IMAGES))
-        stack = deploy_stack(clients, stack_name=stack_name, region=HOME, control_center_bases=["http://127.0.0.1:9"])
-        world = WorkflowWorld(stack)
+        world = WorkflowWorld(_deploy(stack_name, regions))
         try:
             yield world
         finally:
             world.close()
             shims.clear_faults()
             shims.reset_behaviours()
+
+
+class Deployed(NamedTuple):
+    """The stack deployed once (per test process) and the emulated account saved right after."""
+
+    stack: EmulatedStack
+    baseline: snapshot.Snapshot
+
+
+def deploy_once(stack_name: str = "p2p-it", regions: Sequence[str] = FIVE_REGIONS) -> Deployed:
+    """Deploy into a fresh emulator account and save it: `restored_world` starts each test from there."""
+    with pytest.MonkeyPatch.context() as env:
+        _emulator_env(env)
+        account = mock_aws(config=EMULATOR_CONFIG)
+        account.start()  # a fresh account
+        try:
+            stack = _deploy(stack_name, regions)
+            return Deployed(stack, snapshot.take())
+        finally:
+            account.stop(remove_data=False)  # the next restore replaces whatever is left
+
+
+@contextmanager
+def restored_world(monkeypatch: pytest.MonkeyPatch, deployed: Deployed) -> Iterator[WorkflowWorld]:
+    """The account as `deploy_once` left it (the stack's data plane and the emulator's switches reset), for one
+    test: what `deployed_world` gives, for milliseconds instead of a deploy."""
+    _emulator_env(monkeypatch)
+    account = mock_aws(config=EMULATOR_CONFIG)
+    account.start(reset=False)  # keep the deployed stack; the restore puts back what the last test changed
+    try:
+        snapshot.restore(deployed.baseline)
+        world = WorkflowWorld(deployed.stack)
+        try:
+            yield world
+        finally:
+            world.close()
+            shims.clear_faults()
+            snapshot.settle_executions()
+    finally:
+        account.stop(remove_data=False)
