@@ -17,9 +17,9 @@ from __future__ import annotations
 import copy
 import copyreg
 import time
-from datetime import UTC, datetime
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from moto.core.base_backend import AccountSpecificBackend, BackendDict, BaseBackend
@@ -41,15 +41,15 @@ Saved = tuple[BackendDict[Any], str, AccountSpecificBackend[Any], str, BaseBacke
 def _process_state() -> list[dict[Any, Any] | list[Any]]:
     """The emulator's module-level containers a deploy fills and a test may change (restored in place)."""
     return [
-        shims._targets,  # noqa: SLF001 - the snapshot is the emulator's own
-        shims._faults,  # noqa: SLF001
+        shims._targets,
+        shims._faults,
         ENFORCER.principals,
         ENFORCER.denials,
-        ENFORCER._live,  # noqa: SLF001
-        iam_sessions._roles,  # noqa: SLF001
-        task_roles._authorizer,  # noqa: SLF001
-        runtime._client_hooks,  # noqa: SLF001
-        runtime._factory_hooks,  # noqa: SLF001
+        ENFORCER._live,
+        iam_sessions._roles,
+        task_roles._authorizer,
+        runtime._client_hooks,
+        runtime._factory_hooks,
     ]
 
 
@@ -70,7 +70,7 @@ class Snapshot:
 
 
 def _backends() -> Iterator[Saved]:
-    for service in list(BackendDict._instances):  # noqa: SLF001 - moto's registry of the services in use
+    for service in list(BackendDict._instances):
         for account, regions in list(service.items()):
             for region, backend in list(regions.items()):
                 yield service, account, regions, region, backend
@@ -95,21 +95,21 @@ def restore(snapshot: Snapshot) -> None:
     """Put the account back as it was at `take` (in place), with the default account's behaviours."""
     settle_executions()
     saved_services = {id(service) for service, *_ in snapshot.backends}
-    for service in list(BackendDict._instances):  # noqa: SLF001
+    for service in list(BackendDict._instances):
         if id(service) not in saved_services:  # a service first used after the snapshot
             for regions in service.values():
                 regions.reset()
             service.clear()
-            BackendDict._instances.remove(service)  # noqa: SLF001
+            BackendDict._instances.remove(service)
     kept: dict[int, set[str]] = {}
     for service, account, regions, region, backend in snapshot.backends:
-        if service not in BackendDict._instances:  # noqa: SLF001 - moto's reset since (another test's mock_aws)
-            BackendDict._instances.append(service)  # noqa: SLF001
+        if service not in BackendDict._instances:
+            BackendDict._instances.append(service)
         if dict.get(service, account) is not regions:
             dict.__setitem__(service, account, regions)
         dict.__setitem__(regions, region, backend)
         kept.setdefault(id(regions), set()).add(region)
-    for service, account, regions, *_ in snapshot.backends:
+    for service, _account, regions, *_ in snapshot.backends:
         for region in [r for r in dict.keys(regions) if r not in kept[id(regions)]]:
             dict.__delitem__(regions, region)  # a region first used after the snapshot
         for other in [a for a, r in service.items() if id(r) not in kept]:
@@ -154,7 +154,13 @@ def settle_executions(grace: float = RUNNING_GRACE_SECONDS) -> int:
 
 def _parameters(parameters: ParameterDict) -> tuple[Any, ...]:
     """How to copy SSM's ParameterDict (a defaultdict whose __init__ takes the account and region)."""
-    return (ParameterDict, (parameters.account_id, parameters.region_name), dict(vars(parameters)), None, iter(parameters.items()))
+    return (
+        ParameterDict,
+        (parameters.account_id, parameters.region_name),
+        dict(vars(parameters)),
+        None,
+        iter(parameters.items()),
+    )
 
 
 copyreg.pickle(ParameterDict, _parameters)

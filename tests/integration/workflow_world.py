@@ -195,6 +195,10 @@ def deploy_once(stack_name: str = "p2p-it", regions: Sequence[str] = FIVE_REGION
         account.start()  # a fresh account
         try:
             stack = _deploy(stack_name, regions)
+            clients = ClientFactory()
+            for region in regions:  # each region's EC2 (its default VPC) saved too: the same ids in every test
+                clients.client("ec2", region).describe_vpcs()
+                clients.client("autoscaling", region).describe_auto_scaling_groups()
             return Deployed(stack, snapshot.take())
         finally:
             account.stop(remove_data=False)  # the next restore replaces whatever is left
