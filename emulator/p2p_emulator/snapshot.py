@@ -31,7 +31,7 @@ from p2p_core.workflow import runtime
 from p2p_emulator import shims
 from p2p_emulator.iam import ENFORCER
 from p2p_emulator.iam import sessions as iam_sessions
-from p2p_emulator.shims import task_roles
+from p2p_emulator.shims import consistency, idempotency, task_roles
 
 RUNNING_GRACE_SECONDS = 60.0  # executions a test left running get this long to end before they are stopped
 
@@ -48,6 +48,8 @@ def _process_state() -> list[dict[Any, Any] | list[Any]]:
         ENFORCER._live,
         iam_sessions._roles,
         task_roles._authorizer,
+        consistency._unseen,  # ids of resources just created, failing their first uses
+        idempotency._seen,  # the ClientTokens used
         runtime._client_hooks,
         runtime._factory_hooks,
     ]
@@ -69,8 +71,14 @@ class Snapshot:
     catalogues: list[dict[str, list[Any]]]
 
 
+def _in_use() -> list[BackendDict[Any]]:
+    """moto's registry of the services in use (the list itself: changed in place)."""
+    services: list[BackendDict[Any]] = BackendDict._instances  # type: ignore[misc]
+    return services
+
+
 def _backends() -> Iterator[Saved]:
-    for service in list(BackendDict._instances):
+    for service in list(_in_use()):
         for account, regions in list(service.items()):
             for region, backend in list(regions.items()):
                 yield service, account, regions, region, backend
@@ -95,16 +103,16 @@ def restore(snapshot: Snapshot) -> None:
     """Put the account back as it was at `take` (in place), with the default account's behaviours."""
     settle_executions()
     saved_services = {id(service) for service, *_ in snapshot.backends}
-    for service in list(BackendDict._instances):
+    for service in list(_in_use()):
         if id(service) not in saved_services:  # a service first used after the snapshot
             for regions in service.values():
                 regions.reset()
             service.clear()
-            BackendDict._instances.remove(service)
+            _in_use().remove(service)
     kept: dict[int, set[str]] = {}
     for service, account, regions, region, backend in snapshot.backends:
-        if service not in BackendDict._instances:
-            BackendDict._instances.append(service)
+        if service not in _in_use():
+            _in_use().append(service)
         if dict.get(service, account) is not regions:
             dict.__setitem__(service, account, regions)
         dict.__setitem__(regions, region, backend)
@@ -117,10 +125,11 @@ def restore(snapshot: Snapshot) -> None:
     fresh = _copy_state(snapshot.backends, snapshot.states)
     for *_, backend in snapshot.backends:
         backend.__dict__ = fresh[id(backend)]
+    shims.reset_behaviours()  # the default account's switches; then the saved process state
     for container, saved in zip(_process_state(), snapshot.process, strict=True):
         if isinstance(container, dict):
             container.clear()
-            container.update(saved)  # type: ignore[arg-type]
+            container.update(saved)
         else:
             container[:] = saved
     for catalogue, saved_lists in zip(_catalogues(), snapshot.catalogues, strict=True):
@@ -129,7 +138,6 @@ def restore(snapshot: Snapshot) -> None:
         for key, values in saved_lists.items():
             catalogue.setdefault(key, [])[:] = values
     runtime.reset_clients()
-    shims.reset_behaviours()
 
 
 def settle_executions(grace: float = RUNNING_GRACE_SECONDS) -> int:

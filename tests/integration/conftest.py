@@ -1,7 +1,9 @@
 """Fixtures shared by the integration tests, one name each."""
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -9,7 +11,15 @@ from p2p_core.instance import OS_PYTHON
 from p2p_emulator import shims
 from tests.integration.os_pythons import TEST_INTERPRETER, os_python
 from tests.integration.reconciler_fixtures import World, aws_world
-from tests.integration.workflow_world import Deployed, WorkflowWorld, deploy_once, restored_world
+from tests.integration.workflow_world import (
+    Deployed,
+    Provisioned,
+    WorkflowWorld,
+    deploy_once,
+    deployed_after,
+    provision,
+    restored_world,
+)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -30,6 +40,21 @@ def world(monkeypatch: pytest.MonkeyPatch, deployed: Deployed) -> Iterator[Workf
     The account is the saved one, restored (emulator/p2p_emulator/snapshot.py): nothing of the last test is left."""
     with restored_world(monkeypatch, deployed) as restored:
         yield restored
+
+
+@pytest.fixture(scope="module")
+def provisioned(deployed: Deployed) -> Provisioned:
+    """`provisioned(config)`: the account after the config's first run (`workflow_world.provision`), made once per
+    config for the module and saved; restore it with `restored_world` (a case shares no leftovers with the last)."""
+    saved: dict[str, Deployed] = {}
+
+    def under(config: dict[str, Any]) -> Deployed:
+        key = json.dumps(config, sort_keys=True)
+        if key not in saved:
+            saved[key] = deployed_after(deployed, provision(config))
+        return saved[key]
+
+    return under
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -222,3 +222,25 @@ def restored_world(monkeypatch: pytest.MonkeyPatch, deployed: Deployed) -> Itera
             snapshot.settle_executions()
     finally:
         account.stop(remove_data=False)
+
+
+def deployed_after(deployed: Deployed, setup: Callable[[WorkflowWorld], object]) -> Deployed:
+    """`deployed` with `setup` done in it (e.g. a region provisioned by a run), saved: the tests that share a setup
+    restore it instead of each redoing it. The emulator's switches are not saved: each restore sets the defaults."""
+    with pytest.MonkeyPatch.context() as env, restored_world(env, deployed) as world:
+        setup(world)
+    return Deployed(deployed.stack, snapshot.take())  # the world closed: its recorder is no client hook any more
+
+
+Provisioned = Callable[[dict[str, Any]], Deployed]
+
+
+def provision(config: dict[str, Any]) -> Callable[[WorkflowWorld], None]:
+    """A setup: the config written and a run that succeeds."""
+
+    def run(world: WorkflowWorld) -> None:
+        world.put_config(**config)
+        outcome = world.run("provision")
+        assert outcome.status == "SUCCEEDED", outcome.cause
+
+    return run
