@@ -86,6 +86,10 @@ def _backends() -> Iterator[Saved]:
 
 def _copy_state(backends: list[Saved], states: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
     memo: dict[int, Any] = {id(backend): backend for *_, backend in backends}  # live backends stay shared
+    for state in states.values():  # an ended execution's worker (its thread, locks, history) is shared, never copied
+        for machine in state.get("state_machines", []):
+            for execution in getattr(machine, "executions", []):
+                memo[id(execution.exec_worker)] = execution.exec_worker
     copied: dict[int, dict[str, Any]] = copy.deepcopy(states, memo)
     return copied
 
