@@ -1,13 +1,21 @@
 # One entry point for everything: `make demo` and `make test` work on a fresh machine.
-PYTHON ?= python3
+# Python 3.13 when pyenv has it (the Lambda runtime's version, and coverage's cheap sys.monitoring core:
+# `make test` spends ~40 % less CPU than on 3.11, where coverage traces every line), else the default python3.
+PY313  := $(shell pyenv prefix 3.13.0 2>/dev/null || pyenv prefix 3.13 2>/dev/null)
+PYTHON ?= $(if $(PY313),$(PY313)/bin/python3,python3)
+PYVER  := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
-PY313  := $(shell pyenv prefix 3.13.0 2>/dev/null || pyenv prefix 3.13 2>/dev/null)
+STAMP  := $(VENV)/.installed-$(PYVER)
+# coverage's sys.monitoring core, from Python 3.12 on (older ones fall back to the default core)
+export COVERAGE_CORE := sysmon
 
 .PHONY: venv test check fast lint typecheck unit cfn security demo bench bench-suite build clean
 
 $(STAMP): pyproject.toml layers/core/requirements.txt
+	@# a venv made by another Python (an older checkout's 3.11 one) is made again
+	[ ! -x $(BIN)/python ] || [ "$$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')" = "$(PYVER)" ] \
+	  || rm -rf $(VENV)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'

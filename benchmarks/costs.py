@@ -1,14 +1,17 @@
-"""Cost rows: the scheduled check (the Express watcher) measured and priced, the fleet on-demand vs Spot."""
+"""Cost rows: the scheduled check (the Express state machine) measured and priced, the fleet on-demand vs Spot."""
 
 from __future__ import annotations
 
 import dataclasses
+import os
+import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks import measured
 from benchmarks.lambda_cpu import lambda_cpu
 from benchmarks.world import (
     API_LATENCY,
@@ -20,14 +23,14 @@ from benchmarks.world import (
     succeeded,
 )
 from p2p_core.config import parse_config
-from p2p_core.control_plane_cost import (
+from p2p_core.cost.checking import runs_per_month
+from p2p_core.cost.control_plane import (
     Transitions,
     Usage,
     control_plane_cost,
     naive_control_plane_cost,
-    runs_per_month,
 )
-from p2p_core.control_plane_usage import FINALIZE, PLAN, ItemSizes, LambdaProfile, PerRegion, TableCalls
+from p2p_core.cost.usage import FINALIZE, PLAN, ItemSizes, LambdaProfile, PerRegion, TableCalls
 from p2p_core.regions import commercial_regions
 from p2p_core.storage.status import CHECKS_KEY, QUOTA_KEY
 from p2p_core.workflow.runtime import add_client_hook, remove_client_hook
@@ -39,7 +42,7 @@ def execution_seconds(events: list[dict[str, Any]]) -> float:
 
 
 def scheduled_checks(workdir: Path, regions: list[str]) -> dict[str, Any]:
-    """Scheduled runs through the watcher in `regions`, 80 ms per regional API call, and the reconcile runs'
+    """Scheduled runs through the scheduled check in `regions`, 80 ms per regional API call, and the reconcile runs'
     transitions: fresh provisioning, a scheduled no-op, one region's capacity changed and found by the schedule."""
     with emulated(regions, workdir) as world:
 
@@ -70,7 +73,7 @@ def scheduled_checks(workdir: Path, regions: list[str]) -> dict[str, Any]:
         "standard_noop_transitions": standard.transitions,
         "scheduled_noop_standard_transitions": noop_transitions,
         "scheduled_noop_standard_executions": len(started),
-        "watcher_seconds": round(execution_seconds(check.events), 2),
+        "check_seconds": round(execution_seconds(check.events), 2),
         "plan_seconds": round(state_seconds(check.events, "Plan"), 2),
         "drift_transitions": drift.transitions,
         "reconcile_seconds": round(state_seconds(drift.events, "ReconcileRegion"), 2),
@@ -131,8 +134,8 @@ def measured_usage(one: dict[str, Any], many: dict[str, Any], regions: int) -> U
     )
 
 
-def watcher_costs(workdir: Path) -> dict[str, Any]:
-    """Scheduled no-op through the watcher (34 regions and 1): Standard transitions counted and Express duration
+def scheduled_check_costs(workdir: Path) -> dict[str, Any]:
+    """Scheduled no-op through the scheduled check (34 regions and 1): Standard transitions counted and Express duration
     timed in the emulator; the check's Lambdas replayed apart from it (benchmarks/lambda_cpu.py); the control
     plane's monthly cost modelled from those figures, cold starts (every 15 minutes) and warm."""
     every, one = scheduled_checks(workdir, list(commercial_regions())), scheduled_checks(workdir, ["eu-west-1"])
@@ -147,29 +150,45 @@ def watcher_costs(workdir: Path) -> dict[str, Any]:
     replay_many = lambda_cpu(workdir, list(commercial_regions()))
     replay_one = lambda_cpu(workdir, ["eu-west-1"])
     usage = measured_usage(replay_one, replay_many, regions)
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    machine = f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
+    measured.write(  # the figures the layer's cost model reads
+        **{"lambda": measured.lambda_section({p.name: p for p in (*usage.check, usage.finalize)}, today, machine)},
+        item_bytes={name: measured.line(getattr(usage.sizes, name)) for name in ("config", "quota", "status")},
+    )
     plan = replay_many["profiles"]["PlanFunction"]
+    return {
+        "scheduled_check_measured": {"regions_34": every, "regions_1": one},
+        "lambda_replays": {"regions_34": replay_many, "regions_1": replay_one},
+        "lambda_profiles": {p.name: dataclasses.asdict(p) for p in (*usage.check, usage.plan, usage.finalize)},
+        "item_sizes": dataclasses.asdict(usage.sizes),
+        "scheduled_noop_standard_transitions": every["scheduled_noop_standard_transitions"],
+        "scheduled_noop_express_seconds": every["check_seconds"],
+        "scheduled_noop_express_seconds_1_region": one["check_seconds"],
+        "scheduled_check_lambda_invocations": len(usage.check),
+        "plan_cpu_seconds_34": " / ".join(str(i["cpu_seconds"]) for i in plan["invocations"]),
+        "plan_init_seconds_34": plan["init_wall_seconds"],
+        "plan_peak_rss_mb_34": plan["peak_rss_mb"],
+        "status_item_kb_34": round(replay_many["sizes"]["status_bytes"] / 1024, 1),
+        **model_rows(usage, transitions),
+    }
+
+
+def model_rows(usage: Usage | None = None, transitions: Transitions | None = None) -> dict[str, Any]:
+    """The (model) control-plane rows, 34 regions: from `usage` (default: the shipped measured_usage.json) and
+    today's checks (every check verifies everything, HTTPS connections counted, no drift events)."""
+    usage, transitions = usage or Usage(), transitions or Transitions()
+    regions = len(commercial_regions())
     fifteen, minute = runs_per_month("rate(15 minutes)"), runs_per_month("rate(1 minute)")
 
     def monthly(runs: float, **options: Any) -> float:
         return control_plane_cost(runs, regions, usage=usage, transitions=transitions, **options).total
 
     return {
-        "watcher_measured": {"regions_34": every, "regions_1": one},
-        "lambda_replays": {"regions_34": replay_many, "regions_1": replay_one},
-        "lambda_profiles": {p.name: dataclasses.asdict(p) for p in (*usage.check, usage.plan, usage.finalize)},
-        "item_sizes": dataclasses.asdict(usage.sizes),
-        "scheduled_noop_standard_transitions": every["scheduled_noop_standard_transitions"],
-        "scheduled_noop_express_seconds": every["watcher_seconds"],
-        "scheduled_noop_express_seconds_1_region": one["watcher_seconds"],
-        "scheduled_check_lambda_invocations": len(usage.check),
-        "plan_cpu_seconds_34": " / ".join(str(i["cpu_seconds"]) for i in plan["invocations"]),
-        "plan_init_seconds_34": plan["init_wall_seconds"],
-        "plan_peak_rss_mb_34": plan["peak_rss_mb"],
-        "status_item_kb_34": round(replay_many["sizes"]["status_bytes"] / 1024, 1),
         "control_plane_monthly_usd": round(monthly(fifteen), 4),
         "control_plane_monthly_usd_warm": round(monthly(fifteen, cold_share=0.0), 4),
         "control_plane_monthly_usd_1_minute": round(monthly(minute), 3),
-        "control_plane_monthly_usd_standard_only": round(monthly(fifteen, watcher=False), 4),
+        "control_plane_monthly_usd_standard_only": round(monthly(fifteen, scheduled_check=False), 4),
         "naive_monthly_usd": round(
             naive_control_plane_cost(fifteen, regions, usage=usage, transitions=transitions).total, 2
         ),
@@ -181,8 +200,8 @@ def spot_costs() -> dict[str, Any]:
     address, the default data transfer out), in the regions its emulated account has enabled; the dated price
     tables (no Spot price is read)."""
     from p2p_core.regions import commercial_regions
+    from p2pctl.cost_estimate import FleetFacts, estimate
     from p2pctl.demo import DEMO_CONFIG, NOT_ENABLED
-    from p2pctl.estimate import FleetFacts, estimate
 
     enabled = frozenset(commercial_regions()) - {NOT_ENABLED}  # as the demo's account answers DescribeRegions
     report = estimate(parse_config(DEMO_CONFIG), datetime.now(UTC), FleetFacts(enabled=enabled))

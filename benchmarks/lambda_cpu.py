@@ -2,7 +2,7 @@
 from the emulator.
 
 Inside the emulator the handlers share a process (and its CPU) with moto and the IAM evaluator, so their wall time
-there says little about Lambda's bill. Here a scheduled check runs through the watcher as usual while its Lambda
+there says little about Lambda's bill. Here a scheduled check runs through the scheduled check as usual while its Lambda
 events are recorded (a no-op check has one: Plan, which records the run itself); then each function is replayed in a
 fresh `python` process (benchmarks/lambda_replay.py: INIT = importing the handler, then the recorded event twice,
 cold clients and warm) against the same emulated account served over HTTP from this process, each regional call
@@ -25,7 +25,7 @@ from typing import Any
 from moto.server import ThreadedMotoServer
 
 from benchmarks.world import API_LATENCY, CONTROL_PLANE_SERVICES, HOME, ROOT, checked, config_for, emulated, succeeded
-from p2p_core.control_plane_usage import item_bytes
+from p2p_core.cost.usage import item_bytes
 from p2p_core.storage.status import QUOTA_KEY, STATUS_KEY
 from p2p_emulator import shims
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from benchmarks.report import record
 from benchmarks.world import ROOT
-from p2p_core.radar_cost import RADAR_TARGET_PER_1000_AGENTS, RadarUsage, per_1000_agents, radar_cost
+from p2p_core.cost.radar import RADAR_TARGET_PER_1000_AGENTS, RadarUsage, per_1000_agents, radar_cost
 
 REPORTS = 2000
 REPEATS = 3

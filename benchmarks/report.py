@@ -28,6 +28,12 @@ ROWS = [
     ("the same: Lambda invocations at once (peak) / throttled invokes", "new_account_invocations", "≤ 10 / 0"),
     ("34-region / 1-region wall time, emulator CPU-bound (2 CPUs, one process)", "fan_out_wall_ratio", "-"),
     ("34-region / 1-region wall time, 80 ms per regional API call", "fan_out_wall_ratio_with_api_latency", "≤ 3"),
+    (
+        "the same: CPU of the one process (emulator and handlers), 34 / 1 region (s)",
+        "fresh_cpu_seconds_with_api_latency",
+        "-",
+    ),
+    ("the same: machine load (1-minute average; 2 CPUs)", "machine_load_during_fan_out", "-"),
     ("no-op Plan, 34 regions verified, 80 ms per regional API call (s)", "noop_plan_34_seconds_with_api_latency", ""),
     ("no-op Plan, 1 region verified, 80 ms per regional API call (s)", "noop_plan_1_seconds_with_api_latency", ""),
     (
@@ -38,6 +44,7 @@ ROWS = [
     ("`p2pctl regions`, 34 / 1 region wall time, 80 ms per API call", "regions_wall_ratio_with_api_latency", "≤ 3"),
     ("config edit → ASG desired, stream path, median (s)", "stream_edit_to_asg_seconds_median", "≤ 3"),
     ("handler cold import / `import boto3`", "import_ratio", "≤ 1.5"),
+    ("the same, INIT's client preparation apart: modules and models only", "import_ratio_modules_only", "-"),
     (
         "client CPU per new HTTPS connection, botocore as shipped / one TLS context per process (ms)",
         "https_cpu_ms_per_new_connection",
@@ -47,7 +54,7 @@ ROWS = [
     ("`p2pctl status`, nothing listening: seconds to fail", "cli_nothing_listening_seconds", "≤ 5"),
     ("scheduled no-op run, 34 regions: Standard transitions", "scheduled_noop_standard_transitions", "0"),
     (
-        "scheduled no-op run, 34 regions: watcher (Express) duration, 80 ms per regional API call (s)",
+        "scheduled no-op run, 34 regions: scheduled check (Express) duration, 80 ms per regional API call (s)",
         "scheduled_noop_express_seconds",
         "≤ 300 (Express limit)",
     ),
@@ -76,7 +83,7 @@ ROWS = [
         "< 1",
     ),
     (
-        "(model) the same at 15 min without the watcher (every run a Standard execution) ($/month)",
+        "(model) the same at 15 min without the scheduled check (every run a Standard execution) ($/month)",
         "control_plane_monthly_usd_standard_only",
         "",
     ),
@@ -113,9 +120,14 @@ def table(results: dict[str, Any]) -> str:
     lines = ["| measure | result | target |", "|---|---|---|"]
     lines += [f"| {label} | {results.get(key, 'not measured')} | {target or '-'} |" for label, key, target in ROWS]
     stamp = f"Measured {results['measured_at']} on {results['machine']} by `make bench`"
-    if "watcher_measured_at" in results:  # a partial run: `python -m benchmarks.run watcher`
-        when = results["watcher_measured_at"]
-        stamp += f"; the scheduled-run and (model) rows {when} by `python -m benchmarks.run watcher`"
+    if "scheduled_check_measured_at" in results:  # a partial run: `python -m benchmarks.run check`
+        when = results["scheduled_check_measured_at"]
+        stamp += f"; the scheduled-run and (model) rows {when} by `python -m benchmarks.run check`"
+    if "fan_out_measured_at" in results:  # `python -m benchmarks.run fan-out`
+        stamp += f"; the fan-out and import rows {results['fan_out_measured_at']} by `python -m benchmarks.run fan-out`"
+    if "control_plane_model_at" in results:  # `python -m benchmarks.run model`: the model on the shipped figures
+        when = results["control_plane_model_at"]
+        stamp += f"; the control plane's (model) rows {when} by `python -m benchmarks.run model` (measured_usage.json)"
     if "radar_measured_at" in results:  # a partial run: `python -m benchmarks.radar`
         stamp += f"; the radar rows {results['radar_measured_at']} by `python -m benchmarks.radar`"
     if "new_account_measured_at" in results:  # `python -m benchmarks.run new-account`

@@ -22,7 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.costs import spot_costs, watcher_costs
+from benchmarks import measured
+from benchmarks.costs import model_rows, scheduled_check_costs, spot_costs
 from benchmarks.radar import measure as radar_cpu
 from benchmarks.report import RESULTS, record, table, update_readme
 from benchmarks.suite import SUITE_KEYS
@@ -56,13 +57,16 @@ def fleet(workdir: Path) -> dict[str, Any]:
         fresh = succeeded(bench, "fresh-34")
         fresh_mutations = len(fleet_mutations(bench))
         noop = succeeded(bench, "noop-34")
-        per_region = Counter(
-            call.region
+        reads = [
+            call
             for call in bench.calls
             if call.service not in CONTROL_PLANE_SERVICES
             and call.region in regions
             and call.operation not in ACCOUNT_READS
-        )
+        ]
+        per_region = Counter(call.region for call in reads)
+        # the regional services a no-op run reads: a new HTTPS connection each in the cost model
+        services = {(call.region, call.service) for call in reads}
         noop_mutations = fleet_mutations(bench)
         bench.put_config(**config_for(regions, {"all": 2, "aws": {"sa-east-1": 4}}))
         one = succeeded(bench, "one-region")
@@ -70,15 +74,16 @@ def fleet(workdir: Path) -> dict[str, Any]:
     with emulated(["eu-west-1"], workdir) as bench:
         bench.put_config(**config_for(["eu-west-1"]))
         single = succeeded(bench, "fresh-1")
-    with_latency = {n: runs_with_api_latency(workdir, regions[:n]) for n in (1, len(regions))}
-    fresh_34, plan_34 = with_latency[len(regions)]
+    reads_per_region = max(per_region.values(), default=0)
+    measured.write(
+        check={
+            "measured_at": datetime.now(UTC).strftime("%Y-%m-%d"),
+            "reads_per_region": reads_per_region,
+            "services_per_region": max(Counter(region for region, _ in services).values()),
+        }
+    )
     return {
-        "api_latency_ms": int(API_LATENCY * 1000),
-        "fresh_34_seconds_with_api_latency": round(fresh_34, 2),
-        "fresh_1_seconds_with_api_latency": round(with_latency[1][0], 2),
-        "fan_out_wall_ratio_with_api_latency": round(fresh_34 / with_latency[1][0], 2),
-        "noop_plan_34_seconds_with_api_latency": round(plan_34, 2),
-        "noop_plan_1_seconds_with_api_latency": round(with_latency[1][1], 2),
+        **fan_out(workdir),
         "regions": len(regions),
         "fresh_34_seconds": round(fresh.seconds, 2),
         "fresh_34_transitions": fresh.transitions,
@@ -88,7 +93,7 @@ def fleet(workdir: Path) -> dict[str, Any]:
         "noop_transitions": noop.transitions,
         "noop_states": noop.states_entered,
         "noop_mutating_calls": len(noop_mutations),
-        "noop_reads_per_region_max": max(per_region.values(), default=0),
+        "noop_reads_per_region_max": reads_per_region,
         "noop_reads_per_region_median": statistics.median(per_region.values()) if per_region else 0,
         "noop_seconds": round(noop.seconds, 2),
         "one_region_transitions": one.transitions,
@@ -97,8 +102,25 @@ def fleet(workdir: Path) -> dict[str, Any]:
     }
 
 
-def runs_with_api_latency(workdir: Path, regions: list[str]) -> tuple[float, float]:
-    """(fresh provisioning seconds, the next no-op run's Plan seconds) when every regional call takes API_LATENCY.
+def fan_out(workdir: Path) -> dict[str, Any]:
+    """Fresh provisioning and a no-op Plan of 1 and of 34 regions, 80 ms per regional call: wall and CPU time."""
+    regions = list(commercial_regions())
+    one, every = (runs_with_api_latency(workdir, regions[:n]) for n in (1, len(regions)))
+    return {
+        "api_latency_ms": int(API_LATENCY * 1000),
+        "fresh_34_seconds_with_api_latency": round(every[0], 2),
+        "fresh_1_seconds_with_api_latency": round(one[0], 2),
+        "fan_out_wall_ratio_with_api_latency": round(every[0] / one[0], 2),
+        "fresh_cpu_seconds_with_api_latency": f"{every[2]:.1f} / {one[2]:.1f}",
+        "machine_load_during_fan_out": round(os.getloadavg()[0], 1),
+        "noop_plan_34_seconds_with_api_latency": round(every[1], 2),
+        "noop_plan_1_seconds_with_api_latency": round(one[1], 2),
+    }
+
+
+def runs_with_api_latency(workdir: Path, regions: list[str]) -> tuple[float, float, float]:
+    """(fresh provisioning seconds, the next no-op run's Plan seconds, the fresh run's CPU seconds in this process:
+    emulator, handlers and all) when every regional call takes API_LATENCY.
 
     The emulator answers in microseconds and runs every region's calls in one Python process, so
     without latency the figure measures the emulator's CPU, not the fan-out; with it, a serial
@@ -114,10 +136,12 @@ def runs_with_api_latency(workdir: Path, regions: list[str]) -> tuple[float, flo
         add_client_hook("before-call", network)
         try:
             bench.put_config(**config_for(regions))
+            began = time.process_time()
             fresh = succeeded(bench, f"latency-{len(regions)}").seconds
+            cpu = time.process_time() - began
             noop = succeeded(bench, f"latency-noop-{len(regions)}")
             assert noop.states_entered == ["Plan", "NothingToDo", "Finalize"], noop.states_entered
-            return fresh, state_seconds(noop.events, "Plan")
+            return fresh, state_seconds(noop.events, "Plan"), cpu
         finally:
             remove_client_hook("before-call", network)
 
@@ -188,9 +212,15 @@ def import_ratio(runs: int = 7) -> dict[str, Any]:
         return statistics.median(samples)
 
     timed("import app")  # warm the disk cache and .pyc files
-    handler, boto = timed("import app"), timed("import boto3")
+    handler, boto, modules = timed("import app"), timed("import boto3"), timed(_WITHOUT_PREPARATION)
     return {"handler_import_seconds": round(handler, 3), "boto3_import_seconds": round(boto, 3),
-            "import_ratio": round(handler / boto, 2)}  # fmt: skip
+            "import_ratio": round(handler / boto, 2), "import_ratio_modules_only": round(modules / boto, 2),
+            "machine_load_during_import": round(os.getloadavg()[0], 1)}  # fmt: skip
+
+
+# the handler's modules and models alone: INIT's client preparation (workflow/prepare.py; its own row, "Plan, 34
+# regions: INIT") replaced, in this child process only, by one that prepares nothing
+_WITHOUT_PREPARATION = "import p2p_core.workflow.prepare as p; p.prepare_clients = lambda *_, **__: []; import app"
 
 
 def cli_fail_fast(runs: int = 3) -> dict[str, Any]:
@@ -283,7 +313,7 @@ def main() -> None:
     results.update(radar_cpu())
     results.update(cli_fail_fast())
     with tempfile.TemporaryDirectory() as workdir, contextlib.redirect_stdout(io.StringIO()):
-        results.update(watcher_costs(Path(workdir)))
+        results.update(scheduled_check_costs(Path(workdir)))
     results.update(spot_costs())
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results.update({k: v for k, v in previous.items() if k in (*SUITE_KEYS, "suite_measured_at")})  # bench-suite's
@@ -293,12 +323,12 @@ def main() -> None:
     print(rendered)
 
 
-def watcher_only() -> None:
-    """`python -m benchmarks.run watcher`: only the watcher and cost rows, merged into the last results."""
+def scheduled_check_only() -> None:
+    """`python -m benchmarks.run check`: only the scheduled check and cost rows, merged into the last results."""
     with tempfile.TemporaryDirectory() as workdir, contextlib.redirect_stdout(io.StringIO()):
-        figures = watcher_costs(Path(workdir))
+        figures = scheduled_check_costs(Path(workdir))
     figures.update(spot_costs())  # the price table's rows, so the whole table can be printed
-    print(record(figures, "watcher_measured_at"))
+    print(record(figures, "scheduled_check_measured_at"))
 
 
 def costs_only() -> None:
@@ -308,8 +338,10 @@ def costs_only() -> None:
 
 if __name__ == "__main__":
     partial = {
-        "watcher": watcher_only,
+        "fan-out": lambda: merged(lambda workdir: {**fan_out(workdir), **import_ratio()}, "fan_out_measured_at"),
+        "check": scheduled_check_only,
         "costs": costs_only,
+        "model": lambda: print(record(model_rows(), "control_plane_model_at")),
         "new-account": lambda: merged(new_account, "new_account_measured_at"),
     }
     partial.get(" ".join(sys.argv[1:]), main)()

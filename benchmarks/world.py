@@ -42,7 +42,7 @@ def succeeded(world: WorkflowWorld, prefix: str) -> RunOutcome:
 
 
 def checked(world: WorkflowWorld, prefix: str) -> RunOutcome:
-    """A scheduled run as EventBridge Scheduler starts it (the watcher), which must succeed."""
+    """A scheduled run as EventBridge Scheduler starts it (the scheduled check), which must succeed."""
     outcome = world.scheduled_run(prefix, timeout=300)
     if outcome.status != "SUCCEEDED":
         raise RuntimeError(f"{prefix} check {outcome.status}: {outcome.cause}")

@@ -17,10 +17,10 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from p2p_core.aws.clients import ClientFactory
-from p2p_core.durations import parse_duration
+from p2p_core.config.durations import parse_duration
+from p2p_core.config.rfc3339 import parse_time
 from p2p_core.reconciler.errors import NOT_ENABLED_CODES
 from p2p_core.regions import is_opt_in
-from p2p_core.rfc3339 import parse_time
 from p2pctl.errors import CliError
 from p2pctl.preflight import why
 

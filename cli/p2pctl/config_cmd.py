@@ -10,8 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
-from p2p_core.config import ConfigItem, config_json_schema
-from p2p_core.validation import ConfigError
+from p2p_core.config.model import ConfigItem, config_json_schema
+from p2p_core.config.validation import ConfigError
 from p2pctl.config_write import BOOKKEEPING, current_item, stored_config, validate, write_item
 from p2pctl.context import CliContext
 from p2pctl.errors import CliError

@@ -10,14 +10,13 @@ import getpass
 import shlex
 import socket
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from p2p_core.checks.deliverable import check_deliverable
 from p2p_core.config import ConfigItem, parse_config
+from p2p_core.config.validation import ConfigError, FieldError
 from p2p_core.models.deployment import Deployment
-from p2p_core.validation import ConfigError, FieldError
-from p2pctl.context import CliContext
+from p2pctl.context import CliContext, now
 from p2pctl.errors import CliError
 from p2pctl.values import null_is_a_value, value_at
 
@@ -30,11 +29,6 @@ TYPICAL_DEPLOYMENT = Deployment(
     control_center_urls=["https://d0000000000000.cloudfront.net/" + "0" * 36] * 2,
     control_center_function="control-center",
 )
-
-
-def now() -> datetime:
-    """The current time, to the second."""
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 def validate(fields: Mapping[str, Any], deployment: Deployment = TYPICAL_DEPLOYMENT) -> ConfigItem:

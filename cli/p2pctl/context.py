@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+
+import typer
 
 from p2pctl.errors import CliError
 
@@ -147,3 +150,14 @@ class CliContext:
     def config_table(self) -> str:
         """--table, else the stack's ConfigTableName output."""
         return self.table or self.output("ConfigTableName")
+
+
+def cli_context(ctx: typer.Context) -> CliContext:
+    """The options every command shares (set by the root callback)."""
+    cli: CliContext = ctx.obj
+    return cli
+
+
+def now() -> datetime:
+    """The current time, to the second (what a run started now would use)."""
+    return datetime.now(UTC).replace(microsecond=0)

@@ -14,10 +14,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from p2p_core.checks.enabled import enabled_regions
 from p2p_core.config import ConfigItem
-from p2p_core.cost import SPOT_PRICES_AS_OF
-from p2p_core.fleet_bill import Running
+from p2p_core.cost.bill import Running
+from p2p_core.cost.fleet import SPOT_PRICES_AS_OF
 from p2p_core.models.deployment import Deployment
-from p2pctl.estimate import FleetFacts, spot_buying
+from p2pctl.cost_estimate import FleetFacts, spot_buying
 from p2pctl.fleet import managed_asg
 from p2pctl.spot_prices import LIVE_SOURCE, spot_prices, why
 

@@ -6,18 +6,20 @@ are printed as lines of their own rather than squeezed into a table column.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
-from p2p_core.control_plane_cost import ControlPlaneCost, cold_share_at
-from p2p_core.cost import PRICES_AS_OF
-from p2p_core.radar_cost import per_1000_agents
+from p2p_core.cost.checking import TODAY, Checking
+from p2p_core.cost.control_plane import ControlPlaneCost, cold_share_at
+from p2p_core.cost.fleet import HOURS_PER_MONTH, PRICES_AS_OF
+from p2p_core.cost.radar import per_1000_agents
+from p2p_core.cost.usage import MEASURED_AT
 from p2p_core.regions import commercial_regions
 
 if TYPE_CHECKING:
-    from p2pctl.estimate import Estimate
+    from p2pctl.cost_estimate import Estimate
 
 REGION_WIDTH = max(len(region) for region in commercial_regions()) + 2  # and " *" (instances read from AWS)
 
@@ -93,3 +95,33 @@ def _items(cost: ControlPlaneCost, title: str) -> Table:
     for item in cost.items:
         table.add_row(item.name, f"{item.quantity:,.6g}", item.unit, f"{item.cost:.4f}")
     return table
+
+
+def control_plane_json(cost: ControlPlaneCost, schedule_expression: str, checking: Checking = TODAY) -> dict[str, Any]:
+    """`p2pctl cost --json`'s `control_plane`: the monthly total, what it assumes, and every billed item."""
+    period = HOURS_PER_MONTH * 3600 / cost.runs_per_month if cost.runs_per_month else 0.0
+    return {
+        "monthly_usd": round(cost.total, 4),
+        "design": cost.design,
+        "schedule_expression": schedule_expression,
+        "runs_per_month": round(cost.runs_per_month, 2),
+        "regions": cost.regions,
+        "cold_starts": "every check" if cold_share_at(cost.runs_per_month) else "none (kept warm)",
+        "reads_per_region_per_check": round(checking.reads_per_region(period), 2) if period else 0,
+        "full_verification": "every check" if checking.full_share(period or 1.0) == 1.0 else "tiered",
+        "verify_every_hours": round(checking.verify_every_seconds / 3600, 2) if checking.verify_every_seconds else 0,
+        "https_connections_per_check": round(checking.connections(cost.regions, period or None), 2),
+        "drift_events_per_month": checking.drift_events_per_month,
+        "measured_at": MEASURED_AT,
+        "prices_as_of": PRICES_AS_OF,
+        "items": [
+            {
+                "item": item.name,
+                "quantity": round(item.quantity, 6),
+                "unit": item.unit,
+                "unit_usd": item.unit_price,
+                "usd": round(item.cost, 6),
+            }
+            for item in cost.items
+        ],
+    }

@@ -23,7 +23,7 @@ from typing import Any
 from rich.table import Table
 
 from p2p_core import STACK_TAG
-from p2p_core.rfc3339 import format_time
+from p2p_core.config.rfc3339 import format_time
 from p2pctl.context import CliContext
 from p2pctl.errors import CliError
 from p2pctl.fleet import managed_asg, scheduled_actions
@@ -245,7 +245,7 @@ class Demo:
 
     def headers(self, start: datetime) -> None:
         console.rule("4. what an agent sees at the control center (HEAD, as agents poll)")
-        from p2pctl.ops_cmd import fetch_headers
+        from p2pctl.headers_cmd import fetch_headers
 
         found = fetch_headers(self.info["control_center_url"])
         for name, value in found.items():
@@ -259,8 +259,8 @@ class Demo:
     def cost(self) -> None:
         console.rule("5. what it costs")
         from p2p_core.storage.config import ConfigStore
+        from p2pctl.cost_estimate import estimate
         from p2pctl.cost_facts import read_facts
-        from p2pctl.estimate import estimate
 
         config = ConfigStore(self.cli.client("dynamodb"), self.cli.config_table()).load()
         now = datetime.now(UTC)

@@ -18,10 +18,9 @@ from typing import Annotated, Any
 
 import typer
 
+from p2pctl.context import cli_context
 from p2pctl.errors import CliError
-from p2pctl.ops_cmd import confirmed
-from p2pctl.output import console, print_json
-from p2pctl.run_cmd import cli_context
+from p2pctl.output import confirmed, console, print_json
 
 app = typer.Typer(
     help="The private agent repository's deploy key (ed25519, kept as an SSM SecureString in the home region).",

@@ -18,15 +18,14 @@ import typer
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError
 
 from p2p_core.config import ConfigItem
-from p2p_core.schedule_expression import normalize_schedule
-from p2pctl.context import CliContext
+from p2p_core.config.schedule_expression import normalize_schedule
+from p2pctl.context import CliContext, cli_context
 from p2pctl.doctor_checks import SYMBOLS, Check, lambda_concurrency_check, region_checks, service_linked_role
 from p2pctl.errors import CREDENTIALS_FIX
 from p2pctl.output import console, print_json
 from p2pctl.preflight import load_config, why
 from p2pctl.reach import repository_reach
 from p2pctl.regions_cmd import read_with_progress
-from p2pctl.run_cmd import cli_context
 
 DEPLOY_FIX = "sam deploy --guided (then p2pctl doctor again)"
 

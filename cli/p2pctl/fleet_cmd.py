@@ -14,9 +14,9 @@ from typing import Annotated, Any
 import typer
 
 from p2p_core.radar.fleet_view import FleetView, GroupSeen, fleet_view, report_interval, reporting_window
+from p2pctl.context import cli_context
 from p2pctl.fleet import managed_asg
-from p2pctl.output import print_json
-from p2pctl.run_cmd import cli_context, say
+from p2pctl.output import print_json, say
 
 READ_THREADS = 8
 

@@ -13,10 +13,9 @@ from p2p_core import names
 from p2p_core.regions import is_known_region
 from p2pctl.agent_logs import Follower, LogLine, Reading, millis, parse_since, read_regions
 from p2pctl.config_write import stored_config
-from p2pctl.context import CliContext
+from p2pctl.context import CliContext, cli_context, now
 from p2pctl.errors import CliError, Interrupted
 from p2pctl.output import errors
-from p2pctl.run_cmd import cli_context, now
 
 
 def logs(

@@ -12,15 +12,17 @@ import typer
 
 from p2pctl import (
     config_cmd,
+    cost_cmd,
     deploy_key_cmd,
     doctor_cmd,
     fleet_cmd,
+    headers_cmd,
     logs_cmd,
-    ops_cmd,
     radar_cmd,
     regions_cmd,
     run_cmd,
     status_cmd,
+    teardown_cmd,
 )
 from p2pctl.config_write import CONFLICT_EXIT
 from p2pctl.context import CliContext
@@ -43,7 +45,9 @@ cli.add_typer(deploy_key_cmd.app, name="deploy-key")
 cli.add_typer(radar_cmd.app, name="radar")
 run_cmd.register(cli)
 status_cmd.register(cli)
-ops_cmd.register(cli)
+headers_cmd.register(cli)
+cost_cmd.register(cli)
+teardown_cmd.register(cli)
 regions_cmd.register(cli)
 doctor_cmd.register(cli)
 logs_cmd.register(cli)
@@ -161,8 +165,8 @@ def _fail_known(exc: Exception, debug: bool) -> None:
     """Operator errors that reach the top: one line and the fix, never "report the traceback"."""
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, PartialCredentialsError
 
+    from p2p_core.config.validation import ConfigError
     from p2p_core.storage.config import ConfigConflict
-    from p2p_core.validation import ConfigError
 
     if isinstance(exc, ConfigError):
         _fail(exc.summary(), "see 'p2pctl config show' and 'p2pctl config schema'", 1, debug)

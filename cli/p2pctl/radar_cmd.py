@@ -11,8 +11,8 @@ from typing import Annotated
 
 import typer
 
+from p2pctl.context import cli_context, now
 from p2pctl.output import console, errors, print_json
-from p2pctl.run_cmd import cli_context, now
 
 app = typer.Typer(
     help="The radar agents report to: print the line for /opt/p2p-radar.url, or rotate its token.",

@@ -11,9 +11,9 @@ from rich.table import Table
 
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.config import ConfigItem
-from p2pctl.output import console, errors, print_json
+from p2pctl.context import cli_context
+from p2pctl.output import console, errors, print_json, say
 from p2pctl.preflight import AccountFacts, RegionFacts, load_config, read_facts
-from p2pctl.run_cmd import cli_context, say
 
 
 def regions(

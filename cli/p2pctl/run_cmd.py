@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
 
-from p2p_core.rfc3339 import format_time
-from p2pctl.context import CliContext
-from p2pctl.output import console, print_json
-
-
-def cli_context(ctx: typer.Context) -> CliContext:
-    """The options every command shares (set by the root callback)."""
-    cli: CliContext = ctx.obj
-    return cli
-
-
-def now() -> datetime:
-    """The current time, to the second (what a run started now would use)."""
-    return datetime.now(UTC).replace(microsecond=0)
-
+from p2p_core.config.rfc3339 import format_time
+from p2pctl.context import CliContext, cli_context, now
+from p2pctl.output import capped, console, print_json, say
 
 # ------------------------------------------------------------------------------------------------ plan
 
@@ -32,7 +19,7 @@ def plan(
 ) -> None:
     """Show what a run started now would change, per region (reads only; takes no lease)."""
     from p2p_core.config import parse_config
-    from p2p_core.validation import ConfigError
+    from p2p_core.config.validation import ConfigError
     from p2p_core.workflow.plan_step import preview_plan
     from p2pctl.config_cmd import print_warnings
     from p2pctl.config_write import stored_config
@@ -44,10 +31,15 @@ def plan(
         stored_config(cli)  # names the stored item's bad fields and the command that removes them
         raise
     warnings = parse_config(result.config).network.warnings() if result.config else []
+    verified = last_verified(cli)
     if as_json:
-        print_json(result.model_dump(mode="json", exclude={"config"}) | {"warnings": warnings})
+        print_json(
+            result.model_dump(mode="json", exclude={"config"}) | {"warnings": warnings, "verified_fully": verified}
+        )
         return
     print_warnings(warnings)
+    if verified:  # a plan reads everything; scheduled checks read everything only every verify_interval
+        say(f"last full verification by a run: {capped([f'{r} {t}' for r, t in sorted(verified.items())])}")
     _print_window(result.window, result.phase)
     if result.nothing_to_do:
         console.print(f"nothing to do: {len(result.unchanged_regions)} region(s) match the config")
@@ -72,15 +64,12 @@ def plan(
         console.print(f"could not observe {name}: {error}", style="yellow", markup=False, highlight=False)
 
 
-def say(text: str) -> None:
-    """One line as is (AWS and config text is never rich markup)."""
-    console.print(text, highlight=False, markup=False)
+def last_verified(cli: CliContext) -> dict[str, str]:
+    """When each region was last verified fully by a run and found as configured (`p2p_core.verification`)."""
+    from p2p_core.storage.verified import VerificationStore
 
-
-def capped(items: list[str], limit: int = 3) -> str:
-    """At most `limit` items joined; the rest counted (all of them are in --json)."""
-    shown = "; ".join(items[:limit]) or "-"
-    return shown + (f"; … and {len(items) - limit} more (--json lists all)" if len(items) > limit else "")
+    found = VerificationStore(cli.client("dynamodb"), cli.config_table()).load()
+    return {region: format_time(v.at) for region, v in found.items()}
 
 
 def _print_window(window: Any, phase: str) -> None:

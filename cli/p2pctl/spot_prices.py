@@ -2,7 +2,7 @@
 
 One call per region (all the group's types at once, Linux, the latest price per zone; a type's price
 in the region is its cheapest zone's). The first region is read alone: if nothing answers (no
-credentials, no network) the estimate uses the table in p2p_core.cost and says why; otherwise the
+credentials, no network) the estimate uses the table in p2p_core.cost.fleet and says why; otherwise the
 other regions are read in parallel, and a region that refuses alone (one not enabled, say) is priced
 from the table while the others keep their current prices.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from p2p_core.cost import SPOT_PRICES_AS_OF
+from p2p_core.cost.fleet import SPOT_PRICES_AS_OF
 
 LIVE_SOURCE = "DescribeSpotPriceHistory"
 _THREADS = 16

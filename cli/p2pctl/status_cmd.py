@@ -10,8 +10,9 @@ from rich.table import Table
 
 from p2p_core.quota import headroom_warnings
 from p2p_core.storage.status import RegionRecord, RunRecord, Status, remember_regions
-from p2pctl.output import console, errors, print_json
-from p2pctl.run_cmd import capped, cli_context, print_quota_warnings, say
+from p2pctl.context import cli_context
+from p2pctl.output import capped, console, errors, print_json, say
+from p2pctl.run_cmd import last_verified, print_quota_warnings
 
 
 def status(
@@ -24,9 +25,11 @@ def status(
 
     cli = cli_context(ctx)
     found = StatusStore(cli.client("dynamodb"), cli.config_table()).load()
+    verified = last_verified(cli)
     print_unreadable(found)
     if as_json:
-        print_json({**found.model_dump(mode="json"), **({"warnings": found.warnings} if found.warnings else {})})
+        warnings = {"warnings": found.warnings} if found.warnings else {}
+        print_json({**found.model_dump(mode="json"), "verified_fully": verified, **warnings})
         return
     say(f"managed regions ({len(found.managed_regions)}): {', '.join(found.managed_regions) or 'none'}")
     if dashboard := cli.outputs().get("DashboardName"):
@@ -40,7 +43,7 @@ def status(
         _print_last_run(last)
     _print_last_check(found)
     _print_last_skipped(found)
-    _print_regions(found)
+    _print_regions(found, verified)
     say("recent runs (finished, status, regions changed, run):")
     for record in found.recent_runs[:runs]:
         changed = len(record.regions) - len(record.skipped_regions)
@@ -99,19 +102,21 @@ def _print_last_skipped(found: Status) -> None:
     say(f"  {skipped.skip_reason or 'skipped'}")
 
 
-def _print_regions(found: Status) -> None:
+def _print_regions(found: Status, verified: dict[str, str]) -> None:
     last = found.last_run
     # a status item written before per-region results were kept: the last run's regions are what is known
     regions = found.regions or (remember_regions({}, last, None) if last else {})
     if not regions:
         return
-    say("regions (each one's last known result, from whichever run found it):")
-    table = Table("region", "status", "writes", "as of", "changes or reason", box=None, pad_edge=False)
-    for column in table.columns[:4]:
+    say("regions (each one's last known result, from whichever run found it; 'verified': its last full verification,")
+    say("  between which scheduled checks read only its group and security groups — verify_interval):")
+    table = Table("region", "status", "writes", "as of", "verified", "changes or reason", box=None, pad_edge=False)
+    for column in table.columns[:5]:
         column.no_wrap = True
     for name, record in regions.items():
         as_of = "last run" if last is not None and record.run == last.execution else _short_time(record.finished_at)
-        table.add_row(name, record.status, str(record.mutating_calls), as_of, escape(_why(record)))
+        full = _short_time(verified[name]) if name in verified else "next check"
+        table.add_row(name, record.status, str(record.mutating_calls), as_of, full, escape(_why(record)))
     console.print(table)
     for name, record in regions.items():
         for warning in record.warnings:  # e.g. instance types the region does not offer, dropped

@@ -19,9 +19,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError
 
-from p2p_core.capacity import as_map
-from p2p_core.config import config_json_schema
-from p2p_core.validation import show_value
+from p2p_core.config.capacity import as_map
+from p2p_core.config.model import config_json_schema
+from p2p_core.config.validation import show_value
 from p2pctl.errors import CliError
 
 Schema = dict[str, Any]

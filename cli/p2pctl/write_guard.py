@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from p2p_core.config import ConfigItem, parse_config
-from p2p_core.validation import ConfigError
+from p2p_core.config.validation import ConfigError
 from p2pctl.context import CliContext
 from p2pctl.errors import CliError
 from p2pctl.output import errors
@@ -49,7 +49,7 @@ def write_effect(cli: CliContext, before_fields: Mapping[str, Any], after: Confi
     """What writing `after` over the stored fields does at the next run, read from the groups (or the config)."""
     from p2p_core.storage.status import StatusStore
     from p2p_core.write_impact import write_impact
-    from p2pctl.config_write import now
+    from p2pctl.context import now
 
     before = stored_without_bad_fields(before_fields)
     status = StatusStore(cli.client("dynamodb"), cli.config_table()).load()
@@ -96,7 +96,7 @@ def confirm_write(cli: CliContext, before_fields: Mapping[str, Any], after: Conf
             "terminal to ask on",
             "check what it does, then run the same command with --yes",
         )
-    from p2pctl.ops_cmd import confirmed
+    from p2pctl.output import confirmed
 
     if not confirmed("Write it?"):
         raise CliError("cancelled: nothing written", "run the command again and answer y, or pass --yes")

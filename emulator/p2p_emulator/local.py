@@ -3,7 +3,7 @@
 An in-process moto server is the AWS account. The template is deployed into it (stack.py); Lambda
 invokes run the real handlers (shims.py); Step Functions runs the real ASL. What the emulator does
 not run, this runtime plays from the template's values: the Scheduler schedule (a ticker), the
-config-edit Pipe (a DynamoDB-stream watcher) and CloudFront (an HTTP server running the LIVE
+config-edit Pipe (it follows the DynamoDB stream) and CloudFront (an HTTP server running the LIVE
 function code in node).
 """
 
@@ -26,10 +26,10 @@ import requests
 from moto.server import ThreadedMotoServer
 
 from p2p_core.aws.clients import ClientFactory
+from p2p_core.config.schedule_expression import Cron, schedule_period
 from p2p_core.control_center import publish
 from p2p_core.quota import SPOT_QUOTA
 from p2p_core.regions import commercial_regions
-from p2p_core.schedule_expression import Cron, schedule_period
 from p2p_emulator import iam, shims
 from p2p_emulator.cloudfront import ControlCenterServer
 from p2p_emulator.function_url import FunctionUrlServer
@@ -178,7 +178,7 @@ class LocalRuntime:
             "stack_name": self.stack_name,
             "config_table": self.stack.config_table,
             "state_machine_arn": self.stack.state_machine_arn,
-            "watcher_arn": self.stack.watcher_arn or "",
+            "scheduled_check_arn": self.stack.scheduled_check_arn or "",
             "control_center_url": self.control_center_url,
             "control_center_urls": ",".join(self.control_center_urls),  # as agents get them: custom domain first
             "radar_url": self._radar.url if self._radar is not None else "",
@@ -206,8 +206,8 @@ class LocalRuntime:
         sfn = self._clients.client("stepfunctions", self.region)
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            machines = [arn for arn in (self.stack.watcher_arn, self.stack.state_machine_arn) if arn]
-            try:  # the watcher first: a check still running may start a reconcile run
+            machines = [arn for arn in (self.stack.scheduled_check_arn, self.stack.state_machine_arn) if arn]
+            try:  # the scheduled check first: a check still running may start a reconcile run
                 running = [sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING") for arn in machines]
             except Exception:  # the emulator is going away anyway
                 return
@@ -276,7 +276,7 @@ class LocalRuntime:
             target = schedule["Target"]
             if schedule.get("State", "ENABLED") == "ENABLED" and not self._refused(target["RoleArn"], target["Arn"]):
                 source = json.loads(target.get("Input") or "{}").get("source", "schedule")
-                self._start_run(str(source), target["Arn"])  # its target: the watcher, as on AWS
+                self._start_run(str(source), target["Arn"])  # its target: the scheduled check, as on AWS
             next_at = time.monotonic() + self._period(expression)
 
     def _expression(self, scheduler: Any) -> str:

@@ -6,7 +6,7 @@ from collections import defaultdict
 from typing import get_args
 
 from p2p_core.aws.clients import ClientFactory
-from p2p_core.instance import InstanceSettings
+from p2p_core.config.instance import InstanceSettings
 from p2p_core.wanted import ami_parameter
 from p2p_emulator import shims
 

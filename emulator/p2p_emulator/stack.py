@@ -52,7 +52,7 @@ class EmulatedStack:
     endpoint_url: str | None
     outputs: dict[str, str]
     state_machine_arn: str  # the reconcile workflow (Standard)
-    watcher_arn: str | None  # the Express workflow the schedule starts ("Scheduled runs")
+    scheduled_check_arn: str | None  # the Express workflow the schedule starts ("Scheduled runs")
     config_table: str
     schedule_name: str
     schedule_group: str
@@ -149,7 +149,7 @@ def deploy_stack(
         endpoint_url=endpoint_url,
         outputs=outputs,
         state_machine_arn=machine_arn,
-        watcher_arn=names.get("WatcherStateMachine"),
+        scheduled_check_arn=names.get("ScheduledCheckStateMachine"),
         config_table=physical["ConfigTable"],
         schedule_name=resolve(_first(template, "AWS::Scheduler::Schedule")["Name"]),
         schedule_group="default",
@@ -236,7 +236,7 @@ def _create_schedule(clients: ClientFactory, region: str, props: dict[str, Any],
 
 
 def _create_pipe(clients: ClientFactory, region: str, props: dict[str, Any], resolve: Resolver) -> None:
-    """The Pipe as EventBridge Pipes lists it (RUNNING); the local runtime plays its part (stream watcher)."""
+    """The Pipe as EventBridge Pipes lists it (RUNNING); the local runtime plays its part (it follows the stream)."""
     pipes = clients.client("pipes", region)
     name = resolve(props["Name"])
     pipes.create_pipe(

@@ -1,6 +1,6 @@
 """Plan state: validate the config, take the lease, observe every region, return only the drift.
 
-In the watcher, a run with nothing to do is recorded here (as Finalize records it): one Lambda invocation per
+In the scheduled check, a run with nothing to do is recorded here (as Finalize records it): one Lambda invocation per
 scheduled no-op check."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from p2p_core.config.validation import ConfigError
 from p2p_core.models.events import ConfigInvalid, PlanRequest
-from p2p_core.validation import ConfigError
 from p2p_core.workflow.finalize_step import record_nothing_to_do, run_metrics, run_summary
 from p2p_core.workflow.plan_step import plan_step, plan_summary
 from p2p_core.workflow.prepare import prepare_clients
@@ -44,7 +44,7 @@ def handler(event: PlanRequest, context: LambdaContext) -> dict[str, Any]:
     # what the agents that report to the radar (AgentReports) are compared with: the FleetAgentsMissing alarm
     metrics.add_metric(name="AgentsInService", unit=MetricUnit.Count, value=sum(result.agents_in_service.values()))
     run = record_nothing_to_do(event, result, deployment, clients, datetime.now(UTC))
-    if run is None:  # Finalize records it (or the reconcile run the watcher starts): the plan as it always was
+    if run is None:  # Finalize records it (or the reconcile run the scheduled check starts): the plan as it always was
         return result.model_dump(mode="json", exclude={"recorded", "run"})
     for name, value in run_metrics(run).items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)

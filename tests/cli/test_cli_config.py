@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from p2p_core.rfc3339 import format_time, parse_time
+from p2p_core.config.rfc3339 import format_time, parse_time
 from p2pctl.fleet import scheduled_actions
 from tests.cli.local_cli import STACK, Local, eventually
 

@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 
-from p2p_core.fleet_bill import NOT_ENABLED
+from p2p_core.cost.bill import NOT_ENABLED
+from p2p_core.cost.checking import TODAY
+from p2p_core.cost.control_plane import control_plane_cost
 from tests.cli.local_cli import Local, running_local
 
 DISABLED = "ap-east-1"
@@ -81,3 +83,34 @@ def test_a_leave_alone_region_is_priced_at_the_instances_it_runs_now(local: Loca
     assert (regions["us-east-1"]["instances"], regions["us-east-1"]["instances_source"]) == (1, "config")
     text = local.ok("cost", "--file", path).stdout
     assert "* eu-west-1: '-': running now (DescribeAutoScalingGroups at " in text
+
+
+CONTROL_PLANE_ITEMS = {item.name for item in control_plane_cost(1, 1).items}
+
+
+def test_the_control_plane_is_priced_item_by_item_for_the_configs_cadence_and_regions(
+    local: Local, tmp_path: Path
+) -> None:
+    def control_plane(regions: list[str], schedule: str) -> dict[str, Any]:
+        fields = {"regions": regions, "desired_capacity": 1, "schedule_expression": schedule}
+        found: dict[str, Any] = local.json("cost", "--file", config_file(tmp_path, fields))["control_plane"]
+        return found
+
+    fifteen = control_plane(REGIONS[:2], "rate(15 minutes)")
+    minute = control_plane(REGIONS[:2], "rate(1 minute)")
+    wider = control_plane(REGIONS[:4], "rate(15 minutes)")
+    for priced in (fifteen, minute, wider):
+        assert {item["item"] for item in priced["items"]} == CONTROL_PLANE_ITEMS  # every line item, each priced
+        assert priced["monthly_usd"] == pytest.approx(sum(item["usd"] for item in priced["items"]), abs=1e-4)
+        for item in priced["items"]:
+            assert item["usd"] == pytest.approx(item["quantity"] * item["unit_usd"], rel=1e-3, abs=1e-6), item
+        assert (priced["full_verification"], priced["drift_events_per_month"]) == ("tiered", 0)  # today's
+        assert priced["verify_every_hours"] == 6  # the default verify_interval
+    assert (fifteen["runs_per_month"], minute["runs_per_month"]) == (2920, 43800)
+    assert (fifteen["cold_starts"], minute["cold_starts"]) == ("every check", "none (kept warm)")
+    assert minute["monthly_usd"] > fifteen["monthly_usd"] > 0
+    assert (fifteen["regions"], wider["regions"]) == (2, 4)
+    assert wider["https_connections_per_check"] - fifteen["https_connections_per_check"] == pytest.approx(
+        2 * TODAY.services(15 * 60), abs=0.01
+    )
+    assert wider["monthly_usd"] > fifteen["monthly_usd"]

@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from p2p_core.config import parse_config
-from p2p_core.rfc3339 import format_time
+from p2p_core.config.rfc3339 import format_time
 from p2p_core.storage.config import to_dynamodb
 from tests.cli.local_cli import P2PCTL, STACK, Local, eventually
 

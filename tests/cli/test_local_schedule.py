@@ -1,4 +1,4 @@
-"""`p2pctl local` plays EventBridge Scheduler: the schedule's target (the watcher) starts at the schedule's pace.
+"""`p2pctl local` plays EventBridge Scheduler: the schedule's target (the scheduled check) starts at its pace.
 
 A scheduled check that finds nothing to do starts no reconcile (Standard) run and is recorded (by its
 Plan) as a no-op run, which `p2pctl status` shows; one that finds drift starts the reconcile run under its name.
@@ -26,7 +26,7 @@ def executions(local: Local, machine: str) -> list[dict[str, Any]]:
 
 def scheduled_runs(local: Local) -> list[dict[str, Any]]:
     """The checks the schedule started (its input {"source": "schedule"} names them), oldest first."""
-    return [r for r in executions(local, "watcher_arn") if r["name"].startswith("schedule-")]
+    return [r for r in executions(local, "scheduled_check_arn") if r["name"].startswith("schedule-")]
 
 
 def finished(local: Local, run: dict[str, Any]) -> dict[str, Any]:

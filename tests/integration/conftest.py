@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from p2p_core.instance import OS_PYTHON
+from p2p_core.config.instance import OS_PYTHON
 from p2p_emulator import shims
 from tests.integration.os_pythons import TEST_INTERPRETER, os_python
 from tests.integration.reconciler_fixtures import World, aws_world

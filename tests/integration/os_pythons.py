@@ -1,6 +1,6 @@
 """The python3 of each OS agents may run (`instance.os`), found on this machine, for the agent runner's tests.
 
-The runner runs under the OS's own /usr/bin/python3 (p2p_core.instance.OS_PYTHON: 3.10 on Ubuntu
+The runner runs under the OS's own /usr/bin/python3 (p2p_core.config.instance.OS_PYTHON: 3.10 on Ubuntu
 22.04, 3.12 on 24.04), so its tests start it under each of those interpreters, taken from pyenv's
 versions or PATH; one that is missing skips its tests with a reason naming it. They run under the
 test interpreter too, so a machine without either still runs the runner.
@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from p2p_core.instance import OS_PYTHON
+from p2p_core.config.instance import OS_PYTHON
 
 TEST_INTERPRETER = "test-interpreter"
 

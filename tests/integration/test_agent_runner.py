@@ -19,9 +19,9 @@ import pytest
 from p2p_core.bootstrap import agent_runner
 from p2p_core.bootstrap.userdata import MAX_USER_DATA_BYTES, agent_defaults, render_user_data, shipped
 from p2p_core.config import parse_config
+from p2p_core.config.instance import OS_PYTHON, InstanceSettings
 from p2p_core.control_center.headers import control_center_headers
 from p2p_core.control_center.render import render_function
-from p2p_core.instance import OS_PYTHON, InstanceSettings
 from p2p_core.models.deployment import Deployment
 from p2p_core.models.window import Window
 from p2p_emulator.cloudfront import ControlCenterServer, NodeFunctionRunner

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from p2p_core.rfc3339 import format_time
+from p2p_core.config.rfc3339 import format_time
 from p2p_emulator import shims
 from p2p_emulator.iam import ENFORCER
 from p2p_emulator.local import service_refusal
@@ -217,7 +217,9 @@ def test_plan_without_its_table_permissions_fails_the_run_in_its_first_step(worl
     assert world.managed_vpcs(HOME) == []
 
 
-def test_the_watchers_plan_starts_the_follow_up_run_of_an_edit_only_with_its_statement(world: WorkflowWorld) -> None:
+def test_the_scheduled_checks_plan_starts_the_follow_up_run_of_an_edit_only_with_its_statement(
+    world: WorkflowWorld,
+) -> None:
     """Injected: the config edited during a scheduled no-op check, with Plan's StartExecution statement revoked.
     Checked: the check fails naming the denied action (Plan's Catch: Finalize records it and fails the check,
     so the alarm fires); no reconcile run was started."""
@@ -256,12 +258,12 @@ def test_the_state_machines_role_authorizes_each_lambda_task_and_a_revoked_invok
     assert "plan: Lambda.AWSLambdaException" in " ".join(world.status().last_run.errors)  # type: ignore[union-attr]
 
 
-def test_the_watchers_role_authorizes_starting_the_reconcile_run(world: WorkflowWorld) -> None:
-    watcher = world.stack.principals["WatcherStateMachine"]
+def test_the_scheduled_checks_role_authorizes_starting_the_reconcile_run(world: WorkflowWorld) -> None:
+    check = world.stack.principals["ScheduledCheckStateMachine"]
     ENFORCER.revoke(
-        next(s.name for s in watcher.statements if s.name.endswith("/StartTheReconcileRunWhenSomethingDiffers"))
+        next(s.name for s in check.statements if s.name.endswith("/StartTheReconcileRunWhenSomethingDiffers"))
     )
-    fresh_region_with_a_future_start(world)  # something differs: the watcher starts the reconcile run
+    fresh_region_with_a_future_start(world)  # something differs: the scheduled check starts the reconcile run
     check = world.scheduled_run("denied")
     assert check.status == "FAILED"
     failed = [e["taskFailedEventDetails"] for e in check.events if e["type"] == "TaskFailed"]
@@ -273,13 +275,15 @@ def test_the_watchers_role_authorizes_starting_the_reconcile_run(world: Workflow
     assert world.reconcile_runs() == []
 
 
-def test_the_schedulers_role_must_allow_starting_the_watcher(world: WorkflowWorld) -> None:
+def test_the_schedulers_role_must_allow_starting_the_scheduled_check(world: WorkflowWorld) -> None:
     assert world.scheduled_run("allowed").status == "SUCCEEDED"
     (statement,) = [s.name for s in world.stack.principals["SchedulerRole"].statements]
     ENFORCER.revoke(statement)
     with pytest.raises(PermissionError, match="is not authorized to perform: states:StartExecution on resource: "):
         world.scheduled_run("denied")
-    assert world.stack.watcher_arn is not None and world.stack.watcher_arn in str(ENFORCER.denials[-1].resource)
+    assert world.stack.scheduled_check_arn is not None and world.stack.scheduled_check_arn in str(
+        ENFORCER.denials[-1].resource
+    )
 
 
 @pytest.mark.parametrize("statement", ["stream-to-workflow/#0", "stream-to-workflow/#1"])

@@ -8,7 +8,7 @@ units each. A quiet check goes to `status#checks` instead (the last one, and how
 
 from __future__ import annotations
 
-from p2p_core.control_plane_usage import item_bytes
+from p2p_core.cost.usage import item_bytes
 from p2p_core.storage.status import CHECKS_KEY, STATUS_KEY
 from tests.integration.workflow_world import WorkflowWorld
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
+from p2p_core.config.rfc3339 import format_time
 from p2p_core.models.observed import WindowAnchor
-from p2p_core.rfc3339 import format_time
 from p2p_core.storage.config import ConfigStore
 from p2p_core.storage.status import StatusStore
 from p2p_core.workflow.runtime import add_client_hook, remove_client_hook

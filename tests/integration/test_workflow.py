@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from p2p_core.rfc3339 import format_time
+from p2p_core.config.rfc3339 import format_time
 from p2p_emulator import shims
 from p2pctl.runs import wait_run
 from tests.integration.workflow_world import FIVE_REGIONS, WorkflowWorld

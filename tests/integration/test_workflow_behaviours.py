@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from p2p_core.config.rfc3339 import format_time
 from p2p_core.regions import commercial_regions, is_opt_in
-from p2p_core.rfc3339 import format_time
 from p2p_emulator import shims
 from p2p_emulator.seed import seed_ami_parameters
 from tests.integration.reconciler_fixtures import ONE_FLEET

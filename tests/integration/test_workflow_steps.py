@@ -14,7 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from p2p_core.rfc3339 import format_time
+from p2p_core.config.rfc3339 import format_time
 from p2p_core.workflow.runtime import add_client_hook, remove_client_hook
 from tests.integration.workflow_world import HOME, WorkflowWorld
 

@@ -129,7 +129,7 @@ def test_logs_metrics_is_stored_only_when_set_and_leaves_existing_hashes_as_befo
 
 
 def test_a_bad_logs_metrics_value_names_the_field() -> None:
-    from p2p_core.validation import ConfigError
+    from p2p_core.config.validation import ConfigError
 
     with pytest.raises(ConfigError) as caught:
         parse_config({"logs": {"metrics": "sometimes"}})

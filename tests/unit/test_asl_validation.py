@@ -22,17 +22,15 @@ def shipped(name: str) -> dict[str, Any]:
     return json.loads(re.sub(r"\$\{\w+\}", LAMBDA, text))  # type: ignore[no-any-return]
 
 
-@pytest.mark.parametrize("name", ["reconcile", "watcher"])
+@pytest.mark.parametrize("name", ["reconcile", "scheduled_check"])
 def test_the_shipped_state_machines_are_valid(name: str) -> None:
     assert problems(shipped(name)) == []
 
 
 def test_a_catch_removed_leaves_its_target_unreachable_and_it_is_named() -> None:
-    watcher = shipped("watcher")
-    del watcher["States"]["StartReconcile"]["Catch"][0]  # the ExecutionAlreadyExists -> AlreadyStarted Catch
-    assert problems(watcher) == [
-        "UNREACHABLE_STATE: State 'AlreadyStarted' is not reachable. at /States/AlreadyStarted"
-    ]
+    check = shipped("scheduled_check")
+    del check["States"]["StartReconcile"]["Catch"][0]  # the ExecutionAlreadyExists -> AlreadyStarted Catch
+    assert problems(check) == ["UNREACHABLE_STATE: State 'AlreadyStarted' is not reachable. at /States/AlreadyStarted"]
 
 
 def test_a_transition_to_no_state_a_state_that_never_ends_and_a_resource_that_is_no_arn_are_named() -> None:

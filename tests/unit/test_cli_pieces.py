@@ -13,8 +13,8 @@ from p2p_core.workflow.finalize_step import MAX_MESSAGE, shorten
 from p2p_emulator.local import pipe_matches
 from p2p_emulator.stack import TEMPLATE, PipeSpec
 from p2p_emulator.template import load_template
+from p2pctl.cost_estimate import estimate
 from p2pctl.errors import CliError
-from p2pctl.estimate import estimate
 from p2pctl.main import hoist_global_options
 from p2pctl.values import ValueSyntaxError, parse_value, with_value
 

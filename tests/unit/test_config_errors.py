@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from p2p_core.config import parse_config
-from p2p_core.validation import ConfigError
+from p2p_core.config.validation import ConfigError
 
 BAD_INPUTS: list[tuple[str, dict[str, Any], str, str]] = [
     # (case, item, field named, text the message must contain)

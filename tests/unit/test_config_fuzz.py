@@ -18,12 +18,12 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from p2p_core.config import ConfigItem, parse_config
+from p2p_core.config.validation import ConfigError
 from p2p_core.control_center.headers import control_center_headers
 from p2p_core.control_center.render import MAX_CODE_BYTES, MAX_HEADER_BYTES, ControlCenterError, render_function
 from p2p_core.control_center.served import SERVED_HEADERS
 from p2p_core.regions import commercial_regions
 from p2p_core.timemodel import effective_window
-from p2p_core.validation import ConfigError
 from p2p_emulator.cloudfront import NodeFunctionRunner, response_headers, viewer_request_event
 from tests.tiers import examples
 

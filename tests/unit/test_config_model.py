@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from p2p_core.config import config_json_schema, parse_config
-from p2p_core.durations import format_duration, parse_duration
+from p2p_core.config.durations import format_duration, parse_duration
+from p2p_core.config.model import config_json_schema, parse_config
+from p2p_core.config.schedule_expression import normalize_schedule, schedule_period
 from p2p_core.regions import commercial_regions, is_opt_in, opt_in_regions
-from p2p_core.schedule_expression import normalize_schedule, schedule_period
 from p2p_core.storage.config import from_dynamodb, to_dynamodb
 
 

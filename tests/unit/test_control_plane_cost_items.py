@@ -1,14 +1,27 @@
-"""The control plane cost model's line items that depend on the run: table calls of a drift run, Logs, Scheduler."""
+"""The control plane cost model's line items that depend on the run: table calls of a drift run, Logs, Scheduler,
+the checks' HTTPS connections, events, and the parameters of checks not built yet (tiers, drift events)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from p2p_core.control_plane_cost import ControlPlaneCost, CostItem, Usage, control_plane_cost, naive_control_plane_cost
-from p2p_core.control_plane_usage import ItemSizes, PerRegion
+from p2p_core.cost.checking import Checking, Https
+from p2p_core.cost.control_plane import (
+    ControlPlaneCost,
+    CostItem,
+    Usage,
+    _table_use,
+    control_plane_cost,
+    naive_control_plane_cost,
+)
+from p2p_core.cost.fleet import CostError
+from p2p_core.cost.usage import FULL_VCPU_MB, ItemSizes, LambdaProfile, PerRegion
 from tests.unit.test_cost import ONE_LAMBDA
 
 SIZES = Usage(sizes=ItemSizes(config=PerRegion(500), status=PerRegion(10_000)))  # 10 KB status: 3 RCU
+COMPUTE = "Lambda compute (arm64)"
 QUOTA_WRITES = 100 * 4  # the quota item (4 WRU for 34 regions), at most hourly: not per recorded run
 
 
@@ -45,13 +58,92 @@ def test_logs_ingestion_is_each_invocations_log_lines_and_adds_to_the_total() ->
     assert naive.quantity > drifting.quantity  # a Lambda per region every run
 
 
-@pytest.mark.parametrize("watcher", [True, False])
-def test_every_run_is_one_scheduler_invocation_drift_or_not(watcher: bool) -> None:
+@pytest.mark.parametrize("scheduled_check", [True, False])
+def test_every_run_is_one_scheduler_invocation_drift_or_not(scheduled_check: bool) -> None:
     for drifted in (0, 1, 34):
-        cost = control_plane_cost(100, regions=34, drifted_regions_per_run=drifted, watcher=watcher)
+        cost = control_plane_cost(100, regions=34, drifted_regions_per_run=drifted, scheduled_check=scheduled_check)
         scheduler = item(cost, "EventBridge Scheduler")
         assert scheduler.quantity == 100
         assert scheduler.cost > 0
-        doubled = control_plane_cost(200, regions=34, drifted_regions_per_run=drifted, watcher=watcher)
+        doubled = control_plane_cost(200, regions=34, drifted_regions_per_run=drifted, scheduled_check=scheduled_check)
         assert item(doubled, "EventBridge Scheduler").cost == pytest.approx(2 * scheduler.cost)
         assert cost.total == pytest.approx(sum(i.cost for i in cost.items))
+
+
+# the checks' HTTPS connections, the tiers and drift events: parameters of checking.py, today's behaviour the default
+PLAIN = Checking(full_reads_per_region=7, services_per_region=3, https=Https(new_connection=0.0))
+TLS = replace(PLAIN, https=Https(new_connection=0.002))
+SLOW = LambdaProfile("Plan", 512, PerRegion(0.5), PerRegion(1.0, 0.1), PerRegion(0.2, 0.07), PerRegion(0.3, 0.05))
+
+
+def test_every_check_pays_the_cpu_of_its_new_https_connections_throttled_like_the_rest_of_its_cpu() -> None:
+    def compute(checking: Checking, regions: int = 34) -> float:
+        usage = Usage(check=(SLOW,), plan=SLOW)
+        return item(control_plane_cost(100, regions, usage=usage, cold_share=0, checking=checking), COMPUTE).quantity
+
+    connections = 34 * 3 + 1  # one per regional service read, and the home table's
+    throttle = FULL_VCPU_MB / 512
+    assert compute(TLS) - compute(PLAIN) == pytest.approx(100 * connections * 0.002 * throttle * 512 / 1024)
+    assert compute(replace(TLS, services_per_region=4)) > compute(TLS)  # a service more: a connection per region
+    assert compute(TLS, 1) - compute(PLAIN, 1) == pytest.approx(100 * 4 * 0.002 * throttle * 512 / 1024)
+    assert TLS.connections(34) == connections
+
+
+def test_quiet_checks_between_full_verifications_scale_the_regional_reads_and_are_a_parameter() -> None:
+    tiered = replace(PLAIN, quiet_reads_per_region=2, verify_every_seconds=6 * 3600)
+    fifteen = 15 * 60
+    assert PLAIN.full_share(fifteen) == 1.0 and PLAIN.reads_per_region(fifteen) == 7  # today: every check full
+    assert tiered.full_share(fifteen) == pytest.approx(1 / 24)
+    assert tiered.reads_per_region(fifteen) == pytest.approx(7 / 24 + 2 * 23 / 24)
+    assert tiered.full_share(12 * 3600) == 1.0  # checks rarer than the full verification: every one is full
+
+    profile = tiered.check_profile(SLOW, fifteen)
+    scale = tiered.reads_per_region(fifteen) / 7
+    assert profile.warm_cpu == PerRegion(0.2, pytest.approx(0.07 * scale))
+    assert profile.wait == PerRegion(0.3, pytest.approx(0.05 * scale))
+    assert profile.init == SLOW.init  # the clients are made per service, not per read
+    usage = Usage(check=(SLOW,), plan=SLOW)
+    today, target = (control_plane_cost(2920, 34, usage=usage, checking=c) for c in (PLAIN, tiered))
+    assert item(target, COMPUTE).cost < item(today, COMPUTE).cost
+    with pytest.raises(CostError, match=r"^quiet_reads_per_region: must be between 0 and the full verification's 7"):
+        replace(PLAIN, quiet_reads_per_region=8)
+    with pytest.raises(CostError, match=r"^verify_every_seconds: "):
+        replace(PLAIN, verify_every_seconds=0)
+
+
+def test_runs_that_did_something_publish_their_events_and_quiet_ones_none() -> None:
+    def events(drifted: float, scheduled_check: bool = True) -> CostItem:
+        return item(
+            control_plane_cost(100, 34, drifted, scheduled_check=scheduled_check, checking=PLAIN), "EventBridge events"
+        )
+
+    assert events(0).quantity == 0 and events(0, scheduled_check=False).quantity == 0
+    assert events(1).quantity == 100 * 2  # Run Finished, Drift Repaired of the region
+    assert events(3).quantity == 100 * 4
+    assert events(0.5).quantity == pytest.approx(50 * 2)  # half the runs find one drifted region
+    assert events(3, scheduled_check=False).quantity == 100 * 4
+    cost = control_plane_cost(100, 34, 3, checking=PLAIN)
+    assert events(3).cost > 0 and cost.total == pytest.approx(sum(i.cost for i in cost.items))
+
+
+def test_each_drift_event_is_delivered_and_starts_a_one_region_run_without_the_schedule() -> None:
+    usage = Usage(check=(SLOW,), plan=SLOW, finalize=SLOW, reconcile=SLOW)
+    quiet = control_plane_cost(100, 34, usage=usage, cold_share=0, checking=PLAIN)
+    evented = control_plane_cost(100, 34, usage=usage, cold_share=0, checking=replace(PLAIN, drift_events_per_month=10))
+
+    def added(name: str) -> float:
+        return item(evented, name).quantity - item(quiet, name).quantity
+
+    assert added("EventBridge events") == 10 * (1 + 2)  # delivered, then the run's Run Finished and Drift Repaired
+    assert added("Step Functions state transitions") == 10 * 8  # a drift run of one region
+    assert added("Lambda requests") == 10 * 3  # Plan, ReconcileRegion, Finalize
+    assert added("Lambda compute (arm64)") == pytest.approx(10 * 3 * SLOW.gb_seconds(1, 0))
+    assert added("EventBridge Scheduler") == 0 and added("Step Functions Express requests") == 0
+    assert added("X-Ray traces recorded") == 10
+    reads, writes = _table_use(usage, 34, 1)
+    assert added("DynamoDB reads (on-demand)") == pytest.approx(10 * reads)
+    assert added("DynamoDB writes (on-demand)") == pytest.approx(10 * writes)  # the quota item stays hourly
+    assert added("CloudWatch Logs ingestion") == pytest.approx(10 * 3 * 2.0 / 1024**2)
+    assert evented.total > quiet.total
+    with pytest.raises(CostError, match=r"^drift_events_per_month: "):
+        replace(PLAIN, drift_events_per_month=-1)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from p2p_core.control_plane_cost import (
+from p2p_core.cost.checking import Checking, Https, runs_per_month
+from p2p_core.cost.control_plane import (
     CHECK_TRACE_RATE,
     ControlPlaneCost,
     CostItem,
@@ -16,9 +17,16 @@ from p2p_core.control_plane_cost import (
     control_plane_cost,
     express_billed_gb_seconds,
     naive_control_plane_cost,
-    runs_per_month,
 )
-from p2p_core.control_plane_usage import (
+from p2p_core.cost.fleet import (
+    REGION_MULTIPLIER,
+    US_EAST_1_HOURLY,
+    CostError,
+    ebs_gb_month_price,
+    fleet_cost,
+    hourly_price,
+)
+from p2p_core.cost.usage import (
     FINALIZE,
     FULL_VCPU_MB,
     PLAN,
@@ -27,14 +35,6 @@ from p2p_core.control_plane_usage import (
     PerRegion,
     TableCalls,
     item_bytes,
-)
-from p2p_core.cost import (
-    REGION_MULTIPLIER,
-    US_EAST_1_HOURLY,
-    CostError,
-    ebs_gb_month_price,
-    fleet_cost,
-    hourly_price,
 )
 from p2p_core.regions import commercial_regions
 from p2p_emulator.template import load_template
@@ -214,23 +214,25 @@ FULL = LambdaProfile(
     wait=PerRegion(base=0.3),
 )
 ONE_LAMBDA = Usage(check=(FULL,), plan=FULL, finalize=FULL, reconcile=FULL)
+# each check opens 34 x 3 + 1 new HTTPS connections of 1 ms of CPU each: 0.103 s
+TLS = Checking(full_reads_per_region=7, services_per_region=3, https=Https(new_connection=0.001))
 
 
 def test_a_scheduled_no_op_run_bills_no_standard_transition_one_express_request_and_its_lambdas():
-    cold = control_plane_cost(EVERY_15_MINUTES, regions=34, usage=ONE_LAMBDA)
-    warm = control_plane_cost(EVERY_15_MINUTES, regions=34, usage=ONE_LAMBDA, cold_share=0)
+    cold = control_plane_cost(EVERY_15_MINUTES, regions=34, usage=ONE_LAMBDA, checking=TLS)
+    warm = control_plane_cost(EVERY_15_MINUTES, regions=34, usage=ONE_LAMBDA, cold_share=0, checking=TLS)
 
     for cost in (cold, warm):
         assert item(cost, "Step Functions state transitions").quantity == 0
         assert item(cost, "Step Functions Express requests").quantity == EVERY_15_MINUTES
         assert item(cost, "Lambda requests").quantity == EVERY_15_MINUTES
     gb = FULL_VCPU_MB / 1024
-    # cold: INIT 0.5 s + CPU 1.0 s + wait 0.3 s; warm: CPU 0.2 s + wait 0.3 s
-    assert item(cold, "Lambda compute (arm64)").quantity == pytest.approx(EVERY_15_MINUTES * 1.8 * gb)
-    assert item(warm, "Lambda compute (arm64)").quantity == pytest.approx(EVERY_15_MINUTES * 0.5 * gb)
-    # the watcher lasts as long as its Lambdas and its own states (0.05 s): 1.85 s billed as 1.9 s, one 64 MB chunk
-    assert item(cold, "Step Functions Express duration").quantity == pytest.approx(EVERY_15_MINUTES * 1.9 / 16)
-    assert item(warm, "Step Functions Express duration").quantity == pytest.approx(EVERY_15_MINUTES * 0.6 / 16)
+    # cold: INIT 0.5 s + CPU 1.0 s + HTTPS 0.103 s + wait 0.3 s; warm: CPU 0.2 s + HTTPS 0.103 s + wait 0.3 s
+    assert item(cold, "Lambda compute (arm64)").quantity == pytest.approx(EVERY_15_MINUTES * 1.903 * gb)
+    assert item(warm, "Lambda compute (arm64)").quantity == pytest.approx(EVERY_15_MINUTES * 0.603 * gb)
+    # the check lasts as long as its Lambdas and its own states (0.05 s): 1.953 s billed as 2 s, one 64 MB chunk
+    assert item(cold, "Step Functions Express duration").quantity == pytest.approx(EVERY_15_MINUTES * 2.0 / 16)
+    assert item(warm, "Step Functions Express duration").quantity == pytest.approx(EVERY_15_MINUTES * 0.7 / 16)
     assert cold.per_run == pytest.approx(cold.total / EVERY_15_MINUTES)
 
 
@@ -305,8 +307,8 @@ def test_express_duration_is_billed_in_100_ms_steps_of_one_64_mb_chunk():
     assert express_billed_gb_seconds(5.0) == pytest.approx(5.0 / 16)
 
 
-def test_without_the_watcher_every_run_is_a_standard_execution_of_three_transitions():
-    standard = control_plane_cost(EVERY_15_MINUTES, regions=34, watcher=False)
+def test_without_the_scheduled_check_every_run_is_a_standard_execution_of_three_transitions():
+    standard = control_plane_cost(EVERY_15_MINUTES, regions=34, scheduled_check=False)
     assert item(standard, "Step Functions state transitions").quantity == EVERY_15_MINUTES * 3
     assert item(standard, "Step Functions Express requests").quantity == 0
     assert standard.total > control_plane_cost(EVERY_15_MINUTES, regions=34).total
@@ -338,25 +340,28 @@ def test_a_no_op_check_costs_more_with_more_regions_in_lambda_time_and_the_statu
 
 
 def test_a_drift_run_is_seven_transitions_and_one_per_drifted_region_as_counted_in_real_runs():
-    def transitions(drifted: float, watcher: bool = True) -> float:
-        cost = control_plane_cost(1, regions=34, drifted_regions_per_run=drifted, watcher=watcher)
+    def transitions(drifted: float, scheduled_check: bool = True) -> float:
+        cost = control_plane_cost(1, regions=34, drifted_regions_per_run=drifted, scheduled_check=scheduled_check)
         return item(cost, "Step Functions state transitions").quantity
 
     assert transitions(0) == 0
     assert transitions(1) == 8  # benchmarks: one region's capacity changed of 34
     assert transitions(34) == 41  # benchmarks: fresh provisioning of 34 regions
     assert transitions(0.5) == pytest.approx(4)  # half the runs find one drifted region
-    assert transitions(0.5, watcher=False) == pytest.approx(5.5)  # the other half are 3-transition no-ops
+    assert transitions(0.5, scheduled_check=False) == pytest.approx(5.5)  # the other half are 3-transition no-ops
     assert Transitions(noop=3, drift_run=9, per_drifted_region=2).of_drift_run(4) == 17
 
 
 def test_drift_adds_the_reconcile_runs_plan_and_finalize_and_one_reconcile_lambda_per_drifted_region():
-    quiet = control_plane_cost(100, regions=34, usage=ONE_LAMBDA, cold_share=0)
-    drifting = control_plane_cost(100, regions=34, drifted_regions_per_run=2, usage=ONE_LAMBDA, cold_share=0)
+    quiet = control_plane_cost(100, regions=34, usage=ONE_LAMBDA, cold_share=0, checking=TLS)
+    drifting = control_plane_cost(
+        100, regions=34, drifted_regions_per_run=2, usage=ONE_LAMBDA, cold_share=0, checking=TLS
+    )
 
     assert [item(c, "Lambda requests").quantity for c in (quiet, drifting)] == [100, 100 * (1 + 2 + 2)]
     gb = FULL_VCPU_MB / 1024
-    assert item(drifting, "Lambda compute (arm64)").quantity == pytest.approx(100 * 5 * 0.5 * gb)
+    # the check's connections (0.103 s); the reconcile run's Plan, seconds later, finds them open
+    assert item(drifting, "Lambda compute (arm64)").quantity == pytest.approx(100 * (5 * 0.5 + 0.103) * gb)
 
 
 def test_the_models_memory_sizes_are_the_templates():
@@ -369,13 +374,13 @@ def test_the_models_memory_sizes_are_the_templates():
 
 def test_one_scheduled_check_in_a_hundred_is_traced_as_the_template_samples_them():
     rule = load_template(ROOT / "template.yaml")["Resources"]["ScheduledCheckSampling"]["Properties"]["SamplingRule"]
-    watcher = load_template(ROOT / "template.yaml")["Resources"]["WatcherStateMachine"]["Properties"]["Name"]
+    check = load_template(ROOT / "template.yaml")["Resources"]["ScheduledCheckStateMachine"]["Properties"]["Name"]
     assert (rule["FixedRate"], rule["ReservoirSize"]) == (CHECK_TRACE_RATE, 0)
-    assert (rule["ServiceName"], rule["ServiceType"]) == (watcher, "AWS::StepFunctions::StateMachine")
+    assert (rule["ServiceName"], rule["ServiceType"]) == (check, "AWS::StepFunctions::StateMachine")
 
     quiet = control_plane_cost(EVERY_15_MINUTES, regions=34)
     drifting = control_plane_cost(EVERY_15_MINUTES, regions=34, drifted_regions_per_run=1)
-    standard = control_plane_cost(EVERY_15_MINUTES, regions=34, watcher=False)
+    standard = control_plane_cost(EVERY_15_MINUTES, regions=34, scheduled_check=False)
     assert item(quiet, "X-Ray traces recorded").quantity == pytest.approx(EVERY_15_MINUTES * 0.01)
     assert item(drifting, "X-Ray traces recorded").quantity == pytest.approx(EVERY_15_MINUTES * 1.01)
     assert item(standard, "X-Ray traces recorded").quantity == EVERY_15_MINUTES

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from p2p_core.config import parse_config
-from p2p_core.schedule_expression import Cron
-from p2p_core.validation import ConfigError
+from p2p_core.config.schedule_expression import Cron
+from p2p_core.config.validation import ConfigError
 
 WED_NOON = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday
 

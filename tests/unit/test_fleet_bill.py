@@ -14,10 +14,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from p2p_core.config import parse_config
-from p2p_core.cost import US_EAST_1_SPOT_HOURLY, CostError, FleetCost, egress_gb_price, fleet_cost
-from p2p_core.fleet_bill import FROM_CONFIG, NOT_ENABLED, NOT_READ, Running, bill_items, region_counts
-from p2p_core.spot_cost import SpotFleetCost, spot_fleet_cost
-from p2pctl.estimate import FleetFacts, estimate
+from p2p_core.cost.bill import FROM_CONFIG, NOT_ENABLED, NOT_READ, Running, bill_items, region_counts
+from p2p_core.cost.fleet import US_EAST_1_SPOT_HOURLY, CostError, FleetCost, egress_gb_price, fleet_cost
+from p2p_core.cost.spot import SpotFleetCost, spot_fleet_cost
+from p2pctl.cost_estimate import FleetFacts, estimate
 from p2pctl.spot_prices import spot_prices
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from p2p_core.config import parse_config
+from p2p_core.config.validation import ConfigError
 from p2p_core.infrastructure import infrastructure_hash
-from p2p_core.validation import ConfigError
 
 VALID = [
     {},
@@ -135,7 +135,7 @@ def test_default_refresh_settings_leave_stored_items_and_digests_as_before() -> 
 
 
 def test_the_config_schema_describes_the_refresh_settings() -> None:
-    from p2p_core.config import config_json_schema
+    from p2p_core.config.model import config_json_schema
 
     schema = config_json_schema()
     refresh = schema["$defs"]["RefreshSettings"]["properties"]

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from p2p_core.config import ConfigItem, parse_config
+from p2p_core.config.validation import ConfigError
 from p2p_core.infrastructure import infrastructure_hash
 from p2p_core.models.observed import ObservedRegion, ObservedRoute, SecurityRule
-from p2p_core.validation import ConfigError
 from p2p_core.verify import region_drifts
 from p2p_core.wanted import template_settings, wanted_egress, wanted_ingress
 

@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 
 from p2p_core.config import parse_config
+from p2p_core.config.rfc3339 import LATEST_TIME
+from p2p_core.config.validation import ConfigError
 from p2p_core.models.observed import CapacityTarget, Observed, ScheduledAction, WindowAnchor
-from p2p_core.rfc3339 import LATEST_TIME
 from p2p_core.timemodel import effective_window
-from p2p_core.validation import ConfigError
 
 from .planner_world import NOW, at, converged, item, plan, region, running
 

@@ -9,9 +9,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from p2p_core.bootstrap.agent_radar import radar_query
 from p2p_core.radar.endpoint import AUTH_FAILED, OTHER_HOSTS, RECHECK_UNKNOWN, Radar, ReportTally
 from p2p_core.radar.records import REFRESH, AgentRecord, LastWritten, RecordTable, WriteMemory, needs_write
-from p2p_core.radar.report import RadarError, RadarReport, parse_query, parse_report, report_query
+from p2p_core.radar.report import RadarError, RadarReport, parse_query, parse_report
 from p2p_core.radar.token import RadarToken, TokenStore, radar_token_parameter
 
 NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
@@ -38,9 +39,14 @@ def test_our_runners_fields_name_the_instance() -> None:
     assert (report.config_version, report.agent_version) == (7, "abc123")
 
 
-def test_the_query_our_runner_sends_reads_back_as_the_same_report() -> None:
-    report = parsed(UPSTREAM + "&instance=i-0123456789abcdef0")
-    assert parse_report(parse_query(report_query(report, auth="t")), report.source_ip) == report
+def test_the_query_our_runner_sends_is_read_back_as_what_it_saw() -> None:
+    headers = {"cc-a-desired-capacity": "3", "cc-a-start": "2027-03-01T11:50:00Z"}
+    identity = {"region": "eu-central-1", "instance": "i-0123456789abcdef0"}
+    query = radar_query(headers, identity, "ipfs bitcoin ipfs", now=NOW.timestamp())
+    report = parsed(query + "&auth=t")
+    assert (report.cloud, report.region, report.autoscaler, report.capacity) == ("aws", "eu-central-1", True, "3")
+    assert (report.services, report.duration, report.instance) == (("bitcoin", "ipfs"), 600, "i-0123456789abcdef0")
+    assert report.agent_version is not None and len(report.agent_version) == 12
 
 
 @pytest.mark.parametrize(
@@ -96,7 +102,7 @@ def test_the_token_is_made_once_tagged_with_the_stack_and_rotation_keeps_the_old
 
 
 class CountingTable(RecordTable):
-    """The table's interface over a dict, counting the calls (each priced in radar_cost.py)."""
+    """The table's interface over a dict, counting the calls (each priced in p2p_core/cost/radar.py)."""
 
     def __init__(self) -> None:
         self.items: dict[str, AgentRecord] = {}

@@ -7,17 +7,15 @@ from datetime import timedelta
 
 import pytest
 
-from p2p_core.control_plane_cost import (
+from p2p_core.cost.control_plane import (
     DYNAMODB_PER_READ_UNIT,
     DYNAMODB_PER_WRITE_UNIT,
     LAMBDA_ARM64_PER_GB_SECOND,
     LAMBDA_PER_REQUEST,
     LOGS_PER_GB_INGESTED,
 )
-from p2p_core.control_plane_usage import FULL_VCPU_MB
-from p2p_core.cost import HOURS_PER_MONTH, CostError
-from p2p_core.radar.records import REFRESH
-from p2p_core.radar_cost import (
+from p2p_core.cost.fleet import HOURS_PER_MONTH, CostError
+from p2p_core.cost.radar import (
     CUSTOM_METRIC_PER_MONTH,
     DYNAMODB_PER_GB_MONTH,
     KMS_PER_REQUEST,
@@ -27,6 +25,8 @@ from p2p_core.radar_cost import (
     radar_cost,
     reports_per_month,
 )
+from p2p_core.cost.usage import FULL_VCPU_MB
+from p2p_core.radar.records import REFRESH
 
 USAGE = RadarUsage()
 REPORTS = 1000 * HOURS_PER_MONTH * 4  # 1,000 agents, every 15 minutes

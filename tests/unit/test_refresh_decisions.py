@@ -8,7 +8,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from p2p_core.instance import RefreshSettings
+from p2p_core.config.instance import RefreshSettings
 from p2p_core.reconciler.context import RegionContext
 from p2p_core.reconciler.errors import ReconcileError, is_retryable
 from p2p_core.reconciler.refresh import Refresh, Rollout, decide, group_version, instance_versions

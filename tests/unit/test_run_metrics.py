@@ -1,4 +1,4 @@
-"""The metrics a recorded run emits: one function, used by Finalize and by the watcher's Plan when it records."""
+"""The metrics a recorded run emits: one function, used by Finalize and the scheduled check's Plan."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def test_changed_regions_are_those_neither_failed_degraded_nor_skipped() -> None
 
 
 def test_only_a_plan_asked_to_records_a_run_with_nothing_to_do() -> None:
-    """The reconcile workflow's Plan parameters ask nothing; the watcher's name the workflow for a follow-up run."""
+    """The reconcile workflow's Plan parameters ask nothing; the check's name the workflow for a follow-up run."""
     common = {"execution": "run-1", "started_at": "2026-01-01T00:00:00Z", "input": {}}
     assert PlanRequest.model_validate(common).record_nothing_to_do is None
     asked = PlanRequest.model_validate({**common, "record_nothing_to_do": {"state_machine": "arn:reconcile"}})

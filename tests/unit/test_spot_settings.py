@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 
 from p2p_core.config import parse_config
-from p2p_core.cost import US_EAST_1_HOURLY, US_EAST_1_SPOT_HOURLY, FleetCost, FleetLine
+from p2p_core.config.validation import ConfigError
+from p2p_core.cost.fleet import US_EAST_1_HOURLY, US_EAST_1_SPOT_HOURLY, FleetCost, FleetLine
+from p2p_core.cost.spot import spot_fleet_cost
 from p2p_core.infrastructure import infrastructure_hash
 from p2p_core.market import DEFAULT_TYPES, purchase_drifts, region_buying
-from p2p_core.spot_cost import spot_fleet_cost
-from p2p_core.validation import ConfigError
 from p2p_core.wanted import template_digest
 
 TEMPLATE = {"LaunchTemplateId": "lt-1", "Version": "3"}

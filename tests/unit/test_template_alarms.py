@@ -95,5 +95,5 @@ def test_the_dashboard_watches_both_workflows_and_every_function() -> None:
     body = RESOURCES["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
     functions = {k for k, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function"}
     functions -= {"ControlCenterFunction"}  # the CloudFront Function's own, not a Lambda
-    for logical in {"ReconcileStateMachine", "WatcherStateMachine"} | functions:
+    for logical in {"ReconcileStateMachine", "ScheduledCheckStateMachine"} | functions:
         assert "${" + logical + "}" in body, logical

@@ -40,9 +40,9 @@ LIMITED_NAMES = {
     ("ConfigEditPipe", "Name"),
     ("ReconcileSchedule", "Name"),
     ("ReconcileStateMachine", "StateMachineName"),
-    ("WatcherStateMachine", "StateMachineName"),
+    ("ScheduledCheckStateMachine", "StateMachineName"),
     ("StateMachineLogGroup", "LogGroupName"),
-    ("WatcherLogGroup", "LogGroupName"),
+    ("ScheduledCheckLogGroup", "LogGroupName"),
 }
 
 
@@ -287,7 +287,7 @@ def test_names_limited_to_64_characters_are_derived_from_the_stack_id_not_its_na
     assert values[("ControlCenterFunction", "Name")] == "p2p-1c2fa620-control-center"
     assert values[("ReconcileSchedule", "Name")] == "p2p-1c2fa620-reconcile"
     assert values[("ReconcileStateMachine", "StateMachineName")] == "p2p-1c2fa620-reconcile"
-    assert values[("WatcherStateMachine", "StateMachineName")] == "p2p-1c2fa620-watcher"
+    assert values[("ScheduledCheckStateMachine", "StateMachineName")] == "p2p-1c2fa620-check"
     assert values[("ConfigEditPipe", "Name")] == "p2p-1c2fa620-config-edit"
 
 
@@ -295,7 +295,7 @@ def test_handlers_and_policies_name_the_resources_the_template_creates() -> None
     resolve = _resolver(STACK_NAMES[1])
     transformed = _transformed()["Resources"]
     machine = resolve(transformed["ReconcileStateMachine"]["Properties"]["StateMachineName"])
-    watcher = resolve(transformed["WatcherStateMachine"]["Properties"]["StateMachineName"])
+    check = resolve(transformed["ScheduledCheckStateMachine"]["Properties"]["StateMachineName"])
     schedule = resolve(transformed["ReconcileSchedule"]["Properties"]["Name"])
     function = resolve(transformed["ControlCenterFunction"]["Properties"]["Name"])
     env = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
@@ -312,9 +312,9 @@ def test_handlers_and_policies_name_the_resources_the_template_creates() -> None
         if "Fn::Sub" in s.get("Resource", {}) and any(part in str(s["Resource"]) for part in by_name)
     ]
     assert f"arn:aws:states:eu-central-1:{ACCOUNT_ID}:stateMachine:{machine}" in arns
-    assert f"arn:aws:states:eu-central-1:{ACCOUNT_ID}:stateMachine:{watcher}" in arns  # the schedule's target
+    assert f"arn:aws:states:eu-central-1:{ACCOUNT_ID}:stateMachine:{check}" in arns  # the schedule's target
     assert f"arn:aws:scheduler:eu-central-1:{ACCOUNT_ID}:schedule/default/{schedule}" in arns
-    named = (f":stateMachine:{machine}", f":stateMachine:{watcher}", f"/{schedule}")
+    named = (f":stateMachine:{machine}", f":stateMachine:{check}", f"/{schedule}")
     assert all(arn.endswith(named) for arn in arns), arns
 
 

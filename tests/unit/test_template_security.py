@@ -201,39 +201,39 @@ def _granted(resource: str) -> dict[str, list[Any]]:
     return granted
 
 
-def test_the_watcher_invokes_plan_and_finalize_and_starts_only_the_reconcile_workflow() -> None:
-    granted = _granted("WatcherStateMachine")
+def test_the_scheduled_check_invokes_plan_and_finalize_and_starts_only_the_reconcile_workflow() -> None:
+    granted = _granted("ScheduledCheckStateMachine")
     assert set(granted) == {"lambda:InvokeFunction", "states:StartExecution"}
     assert granted["states:StartExecution"] == [{"Ref": "ReconcileStateMachine"}]
     invoked = [str(resource) for resource in granted["lambda:InvokeFunction"]]
     assert len(invoked) == 2 and all("${functionName}" in arn for arn in invoked)  # SAM's LambdaInvokePolicy
-    policies = RESOURCES["WatcherStateMachine"]["Properties"]["Policies"]
+    policies = RESOURCES["ScheduledCheckStateMachine"]["Properties"]["Policies"]
     assert [p["LambdaInvokePolicy"] for p in policies if "LambdaInvokePolicy" in p] == [
         {"FunctionName": {"Ref": "PlanFunction"}},
         {"FunctionName": {"Ref": "FinalizeFunction"}},
     ]
 
 
-def test_the_schedule_may_start_only_the_watcher_and_the_pipe_only_the_reconcile_workflow() -> None:
+def test_the_schedule_may_start_only_the_scheduled_check_and_the_pipe_only_the_reconcile_workflow() -> None:
     schedule = _granted("SchedulerRole")
     assert set(schedule) == {"states:StartExecution"}
-    assert len(schedule["states:StartExecution"]) == 1 and "-watcher" in str(schedule["states:StartExecution"])
-    assert RESOURCES["ReconcileSchedule"]["Properties"]["Target"]["Arn"] == {"Ref": "WatcherStateMachine"}
+    assert len(schedule["states:StartExecution"]) == 1 and "-check" in str(schedule["states:StartExecution"])
+    assert RESOURCES["ReconcileSchedule"]["Properties"]["Target"]["Arn"] == {"Ref": "ScheduledCheckStateMachine"}
     pipe = _granted("ConfigPipeRole")
     assert pipe["states:StartExecution"] == [{"Ref": "ReconcileStateMachine"}]
     assert RESOURCES["ConfigEditPipe"]["Properties"]["Target"] == {"Ref": "ReconcileStateMachine"}
 
 
-def test_only_the_schedule_the_pipe_the_watcher_and_the_runs_recorders_start_executions() -> None:
+def test_only_the_schedule_the_pipe_the_scheduled_check_and_the_runs_recorders_start_executions() -> None:
     starters = {s.resource for s in ALLOWS if "states:StartExecution" in s.actions}
     assert starters == {
         "SchedulerRole",
         "ConfigPipeRole",
-        "WatcherStateMachine",
+        "ScheduledCheckStateMachine",
         "PlanFunction",
         "FinalizeFunction",
     }
-    # Plan (the watcher's, recording a run with nothing to do) and Finalize start a run after an edit during theirs:
+    # Plan (the check's, recording a run with nothing to do) and Finalize start a run after an edit during theirs:
     # the same statement, the reconcile workflow by name (a !Ref would be a cycle: it references both functions)
     follow_ups = [
         s for s in ALLOWS if s.resource in ("PlanFunction", "FinalizeFunction") and "states:" in str(s.actions)

@@ -15,11 +15,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from p2p_core import planner
-from p2p_core.config import LOG_RETENTION_DAYS, parse_config
+from p2p_core.config.model import LOG_RETENTION_DAYS, parse_config
+from p2p_core.config.validation import ConfigError
 from p2p_core.models.observed import Observed, WindowAnchor
 from p2p_core.storage.status import RunRecord, Status
 from p2p_core.timemodel import window_anchor
-from p2p_core.validation import ConfigError
 from tests.tiers import examples
 
 from .planner_world import BUILD, apply_plan

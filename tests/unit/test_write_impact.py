@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from p2p_core.config import ConfigItem, parse_config
+from p2p_core.config.rfc3339 import format_time
 from p2p_core.models.deployment import Deployment
 from p2p_core.models.observed import WindowAnchor
-from p2p_core.rfc3339 import format_time
 from p2p_core.wanted import build_inputs
 from p2p_core.write_impact import WriteImpact, makes_new_template_version, write_impact
 

@@ -19,7 +19,7 @@
    definition (`asl`), the account's Lambda concurrency and GetAccountSettings (`lambda_concurrency`).
    `wire` is the one hook on moto's request dispatch they share. For speed, not behaviour: one generated
    key pair per KMS key spec (`keys`), one botocore loader per process (`models`).
-4. Step Functions: the `states:startExecution` integration the watcher (Express) uses, which moto
+4. Step Functions: the `states:startExecution` integration the scheduled check (Express) uses, which moto
    passes to boto3 with the ASL's casing (`express`); a refused Lambda invoke named `Lambda.<code>`
    in the Task's failure, as the Retry blocks expect (`task_errors`); the 256 KiB payload quota at
    AWS's boundary, `States.DataLimitExceeded` terminal, StartExecution's input limit (`payload`); each

@@ -1,4 +1,4 @@
-"""Step Functions' `states:startExecution` integration, which the watcher (Express) uses; moto 5.2.5 lacks its casing.
+"""Step Functions' `states:startExecution` integration the scheduled check (Express) uses; moto 5.2.5 lacks its casing.
 
 moto executes an Express state machine's ASL as it does a Standard one (the same engine; history is
 kept for both, where AWS keeps an Express history only in CloudWatch Logs). Its optimized Step

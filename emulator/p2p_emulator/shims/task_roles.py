@@ -2,7 +2,7 @@
 
 A Task state invokes its function with the state machine's role: without `lambda:InvokeFunction` on the
 function, AWS fails the Task with `Lambda.AWSLambdaException` ("... is not authorized to perform:
-lambda:InvokeFunction ..."); a `states:startExecution` task (the watcher's StartReconcile) needs
+lambda:InvokeFunction ..."); a `states:startExecution` task (the scheduled check's StartReconcile) needs
 `states:StartExecution` on its target, else `StepFunctions.AccessDeniedException`. moto calls with any
 role. The emulator asks `authorizer` (set by emulator/iam for the deployed stack's state machines) before
 each call; a state machine it does not know is not checked.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from p2p_core.config import ConfigItem
+from p2p_core.config.rfc3339 import format_time
 from p2p_core.infrastructure import infrastructure_hash
 from p2p_core.models.observed import (
     START_ACTION,
@@ -16,7 +17,6 @@ from p2p_core.models.observed import (
 )
 from p2p_core.models.plan import Plan, RegionPlan
 from p2p_core.models.window import Phase, Window
-from p2p_core.rfc3339 import format_time
 from p2p_core.timemodel import effective_window, window_anchor
 from p2p_core.verify import refusal, region_drifts
 from p2p_core.wanted import BuildInputs

@@ -14,11 +14,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from p2p_core.config import ConfigItem
-from p2p_core.durations import format_duration
+from p2p_core.config.durations import format_duration
+from p2p_core.config.rfc3339 import format_time, outside_schedules, schedulable
+from p2p_core.config.validation import ConfigError, FieldError
 from p2p_core.models.observed import WindowAnchor
 from p2p_core.models.window import Window
-from p2p_core.rfc3339 import format_time, outside_schedules, schedulable
-from p2p_core.validation import ConfigError, FieldError
 
 
 def window_anchor(config: ConfigItem, recorded: WindowAnchor | None, now: datetime) -> WindowAnchor:

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 from p2p_core import INFRA_TAG, ZONES_TAG, names
 from p2p_core.config import ConfigItem
+from p2p_core.config.network import NetworkSettings
+from p2p_core.config.validation import show_value
 from p2p_core.market import purchase_drifts, recorded_not_offered, region_buying
 from p2p_core.models.observed import (
     ObservedAsg,
@@ -34,8 +36,6 @@ from p2p_core.models.observed import (
     ObservedVpc,
     SecurityRule,
 )
-from p2p_core.network import NetworkSettings
-from p2p_core.validation import show_value
 from p2p_core.verify_ipv6 import ipv6_drifts, local_ipv6_block
 from p2p_core.verify_template import template_drifts
 from p2p_core.wanted import ANYWHERE, BuildInputs, free_blocks, internet, managed_tags, wanted_egress, wanted_ingress

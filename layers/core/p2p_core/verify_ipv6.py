@@ -7,8 +7,8 @@ block as a second `local` route and the `::/0` route. So dual stack costs a no-o
 
 from __future__ import annotations
 
+from p2p_core.config.network import NetworkSettings
 from p2p_core.models.observed import ObservedRouteTable, ObservedSubnet, ObservedVpc
-from p2p_core.network import NetworkSettings
 from p2p_core.wanted import ANYWHERE_V6
 
 

@@ -17,8 +17,8 @@ from typing import Any
 
 from p2p_core import names
 from p2p_core.config import ConfigItem
+from p2p_core.config.validation import show_value
 from p2p_core.models.observed import ObservedRegion, ObservedVpc
-from p2p_core.validation import show_value
 from p2p_core.wanted import BuildInputs, template_digest, template_settings
 
 _IGNORED_KEYS = {"ImageId"}  # the AMI SSM named when the version was made

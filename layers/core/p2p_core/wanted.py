@@ -18,10 +18,10 @@ from pydantic import BaseModel, ConfigDict
 from p2p_core import INFRA_TAG, MANAGED_TAG, NOT_OFFERED_TAG, REGION_TAG, STACK_TAG, ZONES_TAG, names
 from p2p_core.bootstrap.userdata import render_user_data
 from p2p_core.config import ConfigItem
-from p2p_core.instance import UBUNTU_ARCH, InstanceSettings
+from p2p_core.config.instance import UBUNTU_ARCH, InstanceSettings
+from p2p_core.config.network import NetworkSettings, subnet_prefix
 from p2p_core.models.deployment import Deployment
 from p2p_core.models.observed import SecurityRule
-from p2p_core.network import NetworkSettings, subnet_prefix
 
 ANYWHERE = "0.0.0.0/0"
 ANYWHERE_V6 = "::/0"

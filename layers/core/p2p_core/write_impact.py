@@ -15,10 +15,10 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from p2p_core.config import ConfigItem
+from p2p_core.config.rfc3339 import format_time
 from p2p_core.models.observed import WindowAnchor
 from p2p_core.models.window import Phase, Window
 from p2p_core.planner import wanted_state
-from p2p_core.rfc3339 import format_time
 from p2p_core.timemodel import effective_window, restarts_window, window_anchor
 from p2p_core.wanted import BuildInputs, template_digest, template_settings
 

@@ -3,7 +3,7 @@
 
 Installed on every agent by the launch template's user data and run by cron. Python 3 standard
 library only, and nothing newer than Python 3.10: it runs under the OS's own /usr/bin/python3 (3.10 on
-Ubuntu 22.04, 3.12 on 24.04: p2p_core.instance.OS_PYTHON), and the tests run it under each.
+Ubuntu 22.04, 3.12 on 24.04: p2p_core.config.instance.OS_PYTHON), and the tests run it under each.
 `--dry-run` prints the commands instead of running them, so the runner can be tested off-cloud
 against a local HTTP server that serves what the CloudFront Function returns.
 

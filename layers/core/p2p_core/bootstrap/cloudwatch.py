@@ -14,7 +14,7 @@ from typing import Any
 
 from p2p_core import names
 from p2p_core.config import ConfigItem
-from p2p_core.instance import UBUNTU_ARCH
+from p2p_core.config.instance import UBUNTU_ARCH
 
 METRICS_NAMESPACE = "CWAgent"  # template.yaml's AgentRole may put metrics in this namespace only
 RUNNER_LOG = "/var/log/p2p-agent/runner.log"

@@ -18,7 +18,7 @@ RUNNER = Path(__file__).with_name("agent_runner.py")
 RADAR = Path(__file__).with_name("agent_radar.py")  # installed where the runner looks for it (RADAR_LIBRARY)
 INSTALL_HELPERS = Path(__file__).with_name("install.sh")
 # the OS's own interpreter, never a python3 found first on PATH (/usr/local/bin, pyenv): the runner is tested
-# under each OS's /usr/bin/python3 (p2p_core.instance.OS_PYTHON)
+# under each OS's /usr/bin/python3 (p2p_core.config.instance.OS_PYTHON)
 RUNNER_COMMAND = "/usr/bin/python3 /usr/local/bin/p2p-agent-runner --state /var/lib/p2p-agent/last.json"
 _SCRIPT = """\
 #!/bin/bash

@@ -6,10 +6,10 @@ from datetime import datetime
 
 from p2p_core.bootstrap.userdata import UserDataTooLarge, render_user_data
 from p2p_core.config import ConfigItem
+from p2p_core.config.validation import ConfigError, FieldError
 from p2p_core.control_center.render import ControlCenterError
 from p2p_core.models.deployment import Deployment
 from p2p_core.timemodel import effective_window
-from p2p_core.validation import ConfigError, FieldError
 from p2p_core.workflow.control_center_step import blame, render_control_center
 
 

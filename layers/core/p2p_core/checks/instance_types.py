@@ -26,10 +26,10 @@ from botocore.exceptions import ClientError
 
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.config import ConfigItem
+from p2p_core.config.validation import ConfigError, FieldError, show_value
 from p2p_core.models.deployment import Deployment
 from p2p_core.models.plan import Plan, RegionPlan
 from p2p_core.reconciler.errors import AWS_ERRORS, error_code
-from p2p_core.validation import ConfigError, FieldError, show_value
 
 NOT_OFFERED = "InstanceTypeNotOffered"
 NONE_OFFERED = "InstanceTypesNotOffered"

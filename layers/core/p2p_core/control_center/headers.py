@@ -1,4 +1,4 @@
-"""The header contract agents read: `cc-w-*` (the watcher's inputs) and `cc-a-*` (what each agent does)."""
+"""The header contract agents read: `cc-w-*` (upstream's per-region watcher's inputs), `cc-a-*` (what agents do)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import json
 from typing import Any
 
 from p2p_core.config import ConfigItem
+from p2p_core.config.durations import format_duration
+from p2p_core.config.rfc3339 import format_time
 from p2p_core.control_center.served import FIELD_OF_HEADER
-from p2p_core.durations import format_duration
 from p2p_core.models.window import Window
-from p2p_core.rfc3339 import format_time
 
 NOT_SET = "-"  # "use your default" / "none", as in the seed project
 

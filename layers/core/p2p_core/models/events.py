@@ -19,7 +19,7 @@ class _Event(BaseModel):
 
 
 class RecordNothingToDo(_Event):
-    """The watcher's ask: a run with nothing to do is recorded by Plan itself, as Finalize would record it."""
+    """The scheduled check's ask: a run with nothing to do is recorded by Plan itself, as Finalize would record it."""
 
     state_machine: str | None = Field(None, description="for a follow-up run when the config changed meanwhile")
 
@@ -31,7 +31,7 @@ class PlanRequest(_Event):
     started_at: datetime
     input: dict[str, Any] = Field(default_factory=dict)
     record_nothing_to_do: RecordNothingToDo | None = Field(
-        None, description="the watcher: a no-op or skipped run is recorded in Plan's invocation (no Finalize)"
+        None, description="the scheduled check: a no-op or skipped run is recorded in Plan's invocation (no Finalize)"
     )
 
 
@@ -57,6 +57,9 @@ class PlanResult(_Event):
     schedule_expression: str = ""
     max_concurrency: int = MAX_CONCURRENCY
     observe_errors: dict[str, str] = Field(default_factory=dict)
+    verified_quietly: list[str] = Field(
+        default_factory=list, description="unchanged regions a scheduled check read with two calls (verification.py)"
+    )
     agents_in_service: dict[str, int] = Field(
         default_factory=dict, description="instances in service or launching per observed region (AgentsInService)"
     )

@@ -36,7 +36,3 @@ class Window(BaseModel):
         if self.start <= horizon:
             return Phase.RUNNING
         return Phase.BEFORE_START
-
-    def schedulable(self, moment: datetime, now: datetime) -> bool:
-        """A scheduled action may be created at `moment` (strictly beyond the margin)."""
-        return moment > now + SCHEDULE_MARGIN

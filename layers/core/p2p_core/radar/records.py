@@ -5,7 +5,7 @@ is older than `REFRESH` (so `p2pctl fleet` sees it as reporting); every other re
 function's memory of what it last wrote. A function environment that does not know an agent, or finds its record
 due for the refresh, reads the record first (an eventually consistent read: a tenth of a write's price), so
 several environments refresh an agent once, not once each. Records expire (TTL) `RECORD_TTL` after
-their last write. Priced in radar_cost.py.
+their last write. Priced in cost/radar.py.
 """
 
 from __future__ import annotations

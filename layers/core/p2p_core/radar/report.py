@@ -14,7 +14,7 @@ import urllib.parse
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from p2p_core.validation import show_value
+from p2p_core.config.validation import show_value
 
 REQUIRED = ("cloud", "region", "autoscaler", "capacity", "services", "duration", "uptime")
 OPTIONAL = ("instance", "config_version", "agent_version", "auth")
@@ -129,23 +129,3 @@ def parse_report(query: dict[str, list[str]], source_ip: str = "") -> RadarRepor
         agent_version=_word("agent_version", given["agent_version"]) if given["agent_version"] else None,
         source_ip=source_ip,
     )
-
-
-def report_query(report: RadarReport, auth: str | None = None) -> str:
-    """The query string that sends `report`, in upstream's field order (our runner's fields after it)."""
-    fields = [
-        ("cloud", report.cloud),
-        ("region", report.region),
-        ("autoscaler", "true" if report.autoscaler else "false"),
-        ("capacity", report.capacity),
-        ("services", " ".join(report.services)),
-        ("duration", str(report.duration)),
-        ("uptime", str(report.uptime)),
-    ]
-    extra = {"instance": report.instance, "config_version": report.config_version}
-    fields += [(k, str(v)) for k, v in extra.items() if v is not None]
-    if report.agent_version:
-        fields.append(("agent_version", report.agent_version))
-    if auth:
-        fields.append(("auth", auth))
-    return urllib.parse.urlencode(fields, quote_via=urllib.parse.quote)

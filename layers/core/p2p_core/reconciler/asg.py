@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from p2p_core.config.rfc3339 import format_time
 from p2p_core.market import Buying, purchase_drifts
 from p2p_core.models.observed import CapacityTarget, ScheduledAction
 from p2p_core.models.plan import RegionPlan
@@ -12,7 +13,6 @@ from p2p_core.models.window import SCHEDULE_MARGIN
 from p2p_core.reconciler.context import RegionContext, tag_dict
 from p2p_core.reconciler.described import asg_of
 from p2p_core.reconciler.network import Network
-from p2p_core.rfc3339 import format_time
 from p2p_core.verify import suspended_words
 from p2p_core.wanted import group_tags
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from p2p_core.config import ConfigItem, LogSettings
-from p2p_core.instance import InstanceSettings
+from p2p_core.config.instance import InstanceSettings
+from p2p_core.config.model import ConfigItem, LogSettings
 from p2p_core.models.observed import ObservedTemplateVersion
 from p2p_core.reconciler.context import RegionContext
 from p2p_core.reconciler.described import template_of

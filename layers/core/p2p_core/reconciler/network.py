@@ -13,8 +13,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from p2p_core.config import ConfigItem
+from p2p_core.config.network import NetworkSettings
 from p2p_core.models.observed import ObservedNetwork, ObservedVpc, SecurityRule
-from p2p_core.network import NetworkSettings
 from p2p_core.reconciler.context import RegionContext
 from p2p_core.reconciler.described import ipv6_association, route_table_of, security_group_of, subnet_of
 from p2p_core.reconciler.errors import ReconcileError, error_code, is_gone

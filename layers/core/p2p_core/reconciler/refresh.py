@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
-from p2p_core.instance import RefreshSettings
+from p2p_core.config.instance import RefreshSettings
 from p2p_core.market import Buying
 from p2p_core.models.results import RefreshProgress
 from p2p_core.reconciler.context import RegionContext

@@ -10,8 +10,8 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from p2p_core.config import CONFIG_KEY, ConfigItem, parse_config
-from p2p_core.rfc3339 import format_time
+from p2p_core.config.model import CONFIG_KEY, ConfigItem, parse_config
+from p2p_core.config.rfc3339 import format_time
 
 _SERIALIZER = TypeSerializer()
 _DESERIALIZER = TypeDeserializer()

@@ -24,11 +24,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from p2p_core.config import ConfigItem
+from p2p_core.config.rfc3339 import format_time, parse_time
 from p2p_core.models.events import StepOutcome
 from p2p_core.models.observed import WindowAnchor
 from p2p_core.models.results import RegionResult
 from p2p_core.quota import QuotaHeadroom
-from p2p_core.rfc3339 import format_time, parse_time
 from p2p_core.storage.config import from_dynamodb, to_dynamodb
 from p2p_core.storage.tolerant import read_tolerantly
 

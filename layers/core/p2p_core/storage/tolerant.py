@@ -14,7 +14,7 @@ from typing import Any, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from p2p_core.validation import show_value
+from p2p_core.config.validation import show_value
 
 Model = TypeVar("Model", bound=BaseModel)
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.config import ConfigItem, parse_config
+from p2p_core.config.validation import FieldError
 from p2p_core.control_center import publish
 from p2p_core.control_center.headers import control_center_headers, header_field
 from p2p_core.control_center.render import ControlCenterError, render_function
 from p2p_core.models.deployment import Deployment
 from p2p_core.models.events import ControlCenterTask, StepOutcome
 from p2p_core.models.window import Window
-from p2p_core.validation import FieldError
 
 # CloudFront is a global service; its API lives in us-east-1
 CLOUDFRONT_REGION = "us-east-1"

@@ -9,15 +9,15 @@ from typing import Any
 
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.checks.enabled import SKIP_REASON
+from p2p_core.config.rfc3339 import format_time
+from p2p_core.config.validation import ConfigError
 from p2p_core.models.deployment import Deployment
 from p2p_core.models.events import ConfigInvalid, FinalizeRequest, FinalState, PlanRequest, PlanResult
 from p2p_core.models.results import RegionResult
 from p2p_core.notifications import publish, run_notifications
-from p2p_core.rfc3339 import format_time
 from p2p_core.storage.config import ConfigStore
 from p2p_core.storage.lease import Lease
 from p2p_core.storage.status import RunRecord, RunStatus, StatusStore
-from p2p_core.validation import ConfigError
 
 
 class RunFailed(Exception):
@@ -56,8 +56,8 @@ def finalize_step(request: FinalizeRequest, deployment: Deployment, clients: Cli
 def record_nothing_to_do(
     request: PlanRequest, result: PlanResult, deployment: Deployment, clients: ClientFactory, now: datetime
 ) -> RunRecord | None:
-    """The watcher's Plan: a run with nothing to do (a no-op, or skipped: the lease was taken) recorded in Plan's
-    own invocation exactly as Finalize would record it (status item, lease release, follow-up run after an edit).
+    """The scheduled check's Plan: a run with nothing to do (a no-op, or skipped: the lease was taken) recorded in
+    Plan's own invocation exactly as Finalize would record it (status item, lease release, follow-up run after an edit).
 
     None when Plan was not asked to (the reconcile workflow) or there is something to do (Finalize records it).
     Such a run never fails: it has no Plan error, no Apply and no region result.

@@ -14,6 +14,7 @@ from p2p_core.checks.enabled import enabled_regions
 from p2p_core.checks.instance_types import check_instance_type
 from p2p_core.checks.quota_headroom import record_quota_headroom
 from p2p_core.config import ConfigItem
+from p2p_core.config.validation import ConfigError
 from p2p_core.control_center.render import ControlCenterError
 from p2p_core.lambda_concurrency import map_concurrency, try_account_concurrency
 from p2p_core.models.deployment import Deployment
@@ -21,12 +22,14 @@ from p2p_core.models.events import PlanRequest, PlanResult
 from p2p_core.models.observed import Observed, ObservedRegion
 from p2p_core.notifications import publish, quota_notifications
 from p2p_core.planner import plan
+from p2p_core.reconciler.quiet import QuietRead, quiet_read
 from p2p_core.reconciler.region import observe_region
 from p2p_core.storage.config import ConfigStore
 from p2p_core.storage.lease import Lease
 from p2p_core.storage.status import StatusStore
+from p2p_core.storage.verified import VerificationStore
 from p2p_core.timemodel import effective_window, window_anchor
-from p2p_core.validation import ConfigError
+from p2p_core.verification import Verification, may_check_quietly, verified_after
 from p2p_core.wanted import build_inputs
 from p2p_core.workflow.control_center_step import blame, live_code, render_control_center
 from p2p_core.workflow.schedule_step import current_expression
@@ -101,8 +104,19 @@ def _observe_and_plan(
         code = render_control_center(config, window, deployment) if deployment.control_center_function else None
     except ControlCenterError as exc:  # a config the control center cannot serve is an invalid config
         raise ConfigError([blame(exc)]) from None
+    verifications = VerificationStore(db, deployment.config_table).load() if remember else {}
+    digest, phase = config.content_digest(), window.phase(now).value
+    quiet: dict[str, QuietRead] = {}
+    if remember and request.record_nothing_to_do is not None:  # a scheduled check: two reads where they suffice
+        last = {r: verifications.get(r) for r in regions if r in config.selected_regions()}
+        due = [
+            r
+            for r, seen in last.items()
+            if may_check_quietly(seen, now=now, interval=config.verify_interval, config_digest=digest, phase=phase)
+        ]
+        quiet = quiet_matches(clients, deployment, {r: verifications[r] for r in due})
     observed = Observed(
-        regions=observe_regions(clients, deployment, config, regions),
+        regions=observe_regions(clients, deployment, config, [r for r in regions if r not in quiet]),
         managed_regions=status.managed_regions,
         enabled_regions=enabled,
         window_anchor=anchor,
@@ -110,6 +124,7 @@ def _observe_and_plan(
         control_center_code=live_code(clients, deployment) if code is not None else None,
     )
     planned = plan(config, observed, now, build=build_inputs(config, deployment), control_center_code=code)
+    planned = planned.model_copy(update={"regions": [r for r in planned.regions if r.region not in quiet]})
     the_plan = check_instance_type(clients, deployment, config, planned)
     if remember and anchor != status.window_anchor:  # new start fields (or a legacy anchor): recorded once planned
         store.remember_anchor(anchor, status)  # only the lease holder records, so this is the anchor in force
@@ -118,6 +133,19 @@ def _observe_and_plan(
         headroom = record_quota_headroom(clients, db, deployment.config_table, config, status, usable, now)
         publish(clients, deployment, quota_notifications(status.quota_headroom, headroom, deployment.stack_name))
     drifted = the_plan.drifted
+    if remember:  # the regions verified fully and found as configured: until verify_interval, two reads suffice
+        kept = verified_after(
+            verifications,
+            regions=[r.region for r in the_plan.regions] + list(quiet),
+            observed=observed.regions,
+            drifted={r.region for r in drifted},
+            quiet=quiet,
+            now=now,
+            config_digest=digest,
+            phase=phase,
+        )
+        if kept != verifications:
+            VerificationStore(db, deployment.config_table).save(kept)
     concurrency = deployment.max_concurrency
     if remember and drifted:  # the Map runs: bound it by the account's Lambda concurrency (new accounts: 10)
         account = try_account_concurrency(clients.client("lambda", deployment.home_region))
@@ -132,7 +160,8 @@ def _observe_and_plan(
         window=window.model_copy(update={"restarted": recorded is None or anchor.since != recorded.since}),
         phase=the_plan.phase,
         regions=drifted,
-        unchanged_regions=sorted({r.region for r in the_plan.regions} - {r.region for r in drifted}),
+        unchanged_regions=sorted(({r.region for r in the_plan.regions} - {r.region for r in drifted}) | set(quiet)),
+        verified_quietly=sorted(quiet),
         skipped_regions=the_plan.skipped_regions,
         update_control_center=the_plan.update_control_center,
         update_schedule=the_plan.update_schedule and deployment.schedule_name is not None,
@@ -140,7 +169,12 @@ def _observe_and_plan(
         max_concurrency=concurrency,
         observe_errors={name: str(seen.error) for name, seen in observed.regions.items() if seen.error},
         agents_in_service={
-            name: seen.asg.instances for name, seen in observed.regions.items() if seen.asg and seen.asg.instances
+            name: asg.instances
+            for name, asg in [
+                *((r, seen.asg) for r, seen in observed.regions.items()),
+                *((r, q.asg) for r, q in quiet.items()),
+            ]
+            if asg and asg.instances
         },
     )
 
@@ -157,6 +191,21 @@ def observe_regions(
 
     with ThreadPoolExecutor(max_workers=min(OBSERVE_THREADS, len(regions))) as pool:
         return dict(zip(regions, pool.map(one, regions), strict=True))
+
+
+def quiet_matches(
+    clients: ClientFactory, deployment: Deployment, last: dict[str, Verification]
+) -> dict[str, QuietRead]:
+    """The regions whose group and security groups read as they were at their last full verification."""
+    if not last:
+        return {}
+
+    def one(region: str) -> QuietRead | None:
+        return quiet_read(clients, deployment, region)
+
+    with ThreadPoolExecutor(max_workers=min(OBSERVE_THREADS, len(last))) as pool:
+        read = dict(zip(last, pool.map(one, last), strict=True))
+    return {r: q for r, q in read.items() if q is not None and q.fingerprint == last[r].fingerprint}
 
 
 def plan_summary(result: PlanResult) -> dict[str, Any]:

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from botocore.exceptions import BotoCoreError, ClientError
 
 from p2p_core.aws.clients import ClientFactory
+from p2p_core.config.validation import ConfigError
 from p2p_core.models.deployment import Deployment
 from p2p_core.storage.config import ConfigStore
-from p2p_core.validation import ConfigError
 
 OBSERVED_SERVICES = ("ec2", "autoscaling", "logs")  # what observing a region reads (reconciler/context.py)
 INIT_BUDGET_SECONDS = 3.0  # Lambda allows INIT 10 s; importing the handler takes about 1 s of it

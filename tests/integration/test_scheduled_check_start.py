@@ -1,8 +1,8 @@
-"""The watcher's StartReconcile when Step Functions refuses the start: both Catches reached through the ASL.
+"""The scheduled check's StartReconcile when Step Functions refuses the start: both Catches reached through the ASL.
 
 A start refused because an execution of that name already exists (a retried start after the reconcile run
 ended) ends the check in AlreadyStarted; any other refusal goes to Finalize, which records it and fails the
-check (README "Scheduled runs: the watcher").
+check (README "Scheduled runs: the scheduled check").
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from moto.core.exceptions import JsonRESTError
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend  # the executing engine moto runs
 
 from p2pctl.runs import run_name, start_run, wait_run
-from tests.integration.test_watcher import REGION, WATCHER_DRIFT, provisioned
+from tests.integration.test_scheduled_check import CHECK_DRIFT, REGION, provisioned
 from tests.integration.workflow_world import WorkflowWorld
 
 
@@ -34,7 +34,7 @@ def test_a_start_refused_as_already_existing_ends_the_check_in_already_started(w
     world.put_config(**{**REGION, "desired_capacity": 3})  # drift again: the check must start a run
     check = world.scheduled_run(name=name)
     assert check.status == "SUCCEEDED", check.cause
-    assert check.states_entered == [*WATCHER_DRIFT, "AlreadyStarted"]
+    assert check.states_entered == [*CHECK_DRIFT, "AlreadyStarted"]
     assert [run["name"] for run in world.reconcile_runs()].count(name) == 1  # no second run of that name
 
 
@@ -55,7 +55,7 @@ def test_a_start_refused_otherwise_is_recorded_by_finalize_and_fails_the_check(
     monkeypatch.setattr(StepFunctionsParserBackend, "start_execution", refuse_reconcile_runs)
     check = world.scheduled_run()
     assert check.status == "FAILED"
-    assert check.states_entered == [*WATCHER_DRIFT, "Finalize"]
+    assert check.states_entered == [*CHECK_DRIFT, "Finalize"]
     last = world.status().last_run
     assert last is not None and (last.execution, last.status) == (check.name, "failed")
     assert any("ExecutionLimitExceeded" in error for error in last.errors), last.errors

@@ -27,9 +27,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from p2p_core.durations import UNITS, parse_duration
-from p2p_core.rfc3339 import EARLIEST_TIME, LATEST_TIME
-from p2p_core.validation import show_value
+from p2p_core.config.durations import UNITS, parse_duration
+from p2p_core.config.rfc3339 import EARLIEST_TIME, LATEST_TIME
+from p2p_core.config.validation import show_value
 
 _LONGEST = {unit: (LATEST_TIME - EARLIEST_TIME) // UNITS[unit] for unit in ("minute", "hour", "day")}
 _RATE = re.compile(r"^rate\((\d+) (minute|hour|day)s?\)$")
@@ -257,7 +257,7 @@ def normalize_schedule(text: str) -> str:
             raise ValueError(f"rate {show_value(text)} is longer than AWS can schedule (until {LATEST_TIME.year})")
         return _rate(count, match.group(2))
     if _CRON.match(text) is not None:
-        return normalize_cron(text)  # EventBridge's cron rules live in p2p_core.schedule_expression
+        return normalize_cron(text)  # EventBridge's cron rules live in p2p_core.config.schedule_expression
     if text.startswith(("rate", "cron")):
         raise ValueError(
             f"not a schedule expression {show_value(text)}: use 'rate(15 minutes)' or 'cron(0/15 * * * ? *)'"

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from p2p_core.validation import problem, problems, show_value
+from p2p_core.config.validation import problem, problems, show_value
 
 SMALLEST_SUBNET_PREFIX = 28  # AWS subnets stop at /28
 RESERVED_PER_SUBNET = 5  # AWS keeps the first four addresses and the last of every subnet

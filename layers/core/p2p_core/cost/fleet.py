@@ -1,4 +1,4 @@
-"""Estimated AWS cost of the fleet, from shipped, dated price tables (the control plane: control_plane_cost.py).
+"""Estimated AWS cost of the fleet, from shipped, dated price tables (the control plane: control_plane.py).
 
 Per instance: compute, the root volume, its public IPv4 address and data transfer out at an assumed
 volume per day; each in its own line, so an estimate shows what it bills and from which table.
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from p2p_core.validation import show_value
+from p2p_core.config.validation import show_value
 
 PRICES_AS_OF = "2026-11-01"
 PRICES_SOURCE = (

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
+from p2p_core.config.validation import problems, show_value
 from p2p_core.regions import is_known_region
-from p2p_core.validation import problems, show_value
 
 LEAVE = "-"
 DEFAULT_CAPACITY = 1

@@ -1,17 +1,19 @@
 """Estimated AWS cost of the control plane itself: Step Functions, Lambda, DynamoDB, Scheduler and logs per month.
 
 Pure: no AWS calls. Transitions are counted in real executions (benchmarks/costs.py); Lambda seconds, table calls
-and item sizes are measured apart from the emulator (control_plane_usage.py, benchmarks/lambda_cpu.py); list
-prices as of `PRICES_AS_OF` (cost.py) and `EXPRESS_PRICES_AS_OF`, no free tier.
+and item sizes are measured apart from the emulator (usage.py, benchmarks/lambda_cpu.py); list
+prices as of `PRICES_AS_OF` (fleet.py) and `EXPRESS_PRICES_AS_OF`, no free tier.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
 
-from p2p_core.control_plane_usage import (
+from p2p_core.config.validation import show_value
+from p2p_core.cost.checking import TODAY, Checking, events_of_run
+from p2p_core.cost.fleet import HOURS_PER_MONTH, CostError, not_negative
+from p2p_core.cost.usage import (
     FINALIZE,
     IDLE_ENVIRONMENT_SECONDS,
     PLAN,
@@ -20,9 +22,6 @@ from p2p_core.control_plane_usage import (
     LambdaProfile,
     TableCalls,
 )
-from p2p_core.cost import HOURS_PER_MONTH, CostError, not_negative
-from p2p_core.schedule_expression import Cron, normalize_schedule, schedule_period
-from p2p_core.validation import show_value
 
 # Control-plane prices, us-east-1.
 STEP_FUNCTIONS_PER_TRANSITION = 0.025 / 1_000  # Standard workflows
@@ -31,10 +30,11 @@ LAMBDA_PER_REQUEST = 0.20 / 1_000_000
 DYNAMODB_PER_WRITE_UNIT = 0.625 / 1_000_000  # on-demand, after the November 2024 price cut (was 1.25)
 DYNAMODB_PER_READ_UNIT = 0.125 / 1_000_000  # on-demand, after the November 2024 price cut (was 0.25)
 SCHEDULER_PER_INVOCATION = 1.00 / 1_000_000
+EVENTS_PER_EVENT = 1.00 / 1_000_000  # EventBridge custom events (the home bus; cross-region delivery billed alike)
 LOGS_PER_GB_INGESTED = 0.50
 XRAY_PER_TRACE = 5.00 / 1_000_000  # traces recorded
 CHECK_TRACE_RATE = 0.01  # template.yaml ScheduledCheckSampling: one scheduled check in a hundred is traced
-# Step Functions Express workflows, us-east-1, first 1,000 GB-hours a month (all the watcher uses), no free tier:
+# Step Functions Express workflows, us-east-1, first 1,000 GB-hours a month (all the check uses), no free tier:
 # aws.amazon.com/step-functions/pricing, read EXPRESS_PRICES_AS_OF
 EXPRESS_PRICES_AS_OF = "2026-11-26"
 EXPRESS_PER_REQUEST = 1.00 / 1_000_000
@@ -98,7 +98,7 @@ class Transitions:
 
 @dataclass(frozen=True)
 class Usage:
-    """What the model bills per run, from the benchmark's measurements (control_plane_usage.py).
+    """What the model bills per run, from the benchmark's measurements (usage.py).
 
     `check` is the Lambdas one scheduled no-op check invokes (Plan alone: it records the check itself); a run
     that finds drift also runs the reconcile workflow's `plan`, one `reconcile` per drifted region, and
@@ -111,7 +111,7 @@ class Usage:
     reconcile: LambdaProfile = RECONCILE_REGION
     table: TableCalls = field(default_factory=TableCalls)
     sizes: ItemSizes = field(default_factory=ItemSizes)
-    express_overhead_seconds: float = 0.05  # the watcher's own states between and around its Lambdas
+    express_overhead_seconds: float = 0.05  # the scheduled check's own states between and around its Lambdas
 
 
 def cold_share_at(runs_per_month: float) -> float:
@@ -144,10 +144,12 @@ class _Bill:
     lambda_gb_seconds: float = 0.0
     recorded: float = 1.0  # runs planned and recorded (their table calls)
     traces: float = 1.0  # X-Ray traces recorded: a reconcile run is traced (the default sampling rule)
+    scheduled: float = 1.0  # EventBridge Scheduler invocations (a run an event starts has none)
+    events: float = 0.0  # EventBridge events: published by runs that did something, delivered drift events
 
 
 def _workflow_cost(
-    design: str, runs: float, regions: int, bill: _Bill, usage: Usage, log_kb: float
+    design: str, runs: float, regions: int, bill: _Bill, usage: Usage, log_kb: float, *, quota: bool = True
 ) -> ControlPlaneCost:
     transitions = runs * bill.transitions
     reads, writes = _table_use(usage, regions, bill.recorded)
@@ -162,11 +164,12 @@ def _workflow_cost(
         CostItem("DynamoDB reads (on-demand)", runs * reads, "read request units", DYNAMODB_PER_READ_UNIT),
         CostItem(
             "DynamoDB writes (on-demand)",
-            runs * writes + _quota_writes(usage, regions, runs),
+            runs * writes + (_quota_writes(usage, regions, runs) if quota else 0.0),
             "write request units",
             DYNAMODB_PER_WRITE_UNIT,
         ),
-        CostItem("EventBridge Scheduler", runs, "invocations", SCHEDULER_PER_INVOCATION),
+        CostItem("EventBridge Scheduler", runs * bill.scheduled, "invocations", SCHEDULER_PER_INVOCATION),
+        CostItem("EventBridge events", runs * bill.events, "events", EVENTS_PER_EVENT),
         CostItem("CloudWatch Logs ingestion", runs * bill.invocations * log_kb / 1024**2, "GB", LOGS_PER_GB_INGESTED),
         CostItem("X-Ray traces recorded", runs * bill.traces, "traces", XRAY_PER_TRACE),
     )
@@ -197,17 +200,19 @@ def control_plane_cost(
     *,
     usage: Usage = Usage(),  # frozen: one shared default is safe
     transitions: Transitions = Transitions(),
-    watcher: bool = True,
+    scheduled_check: bool = True,
     cold_share: float | None = None,
     log_kb_per_invocation: float = 2.0,
+    checking: Checking = TODAY,  # today's: every check verifies everything, no drift events
 ) -> ControlPlaneCost:
     """Monthly cost of this project's control plane for `runs_per_month` scheduled runs over `regions` regions.
 
-    With the `watcher` (the deployed design), each run is one Express execution of `usage.check`'s Lambdas and,
+    With the `scheduled_check` (the deployed design), each run is one Express execution of `usage.check`'s Lambdas and,
     when it finds drift, a reconcile (Standard) run that plans again, reconciles only the drifted regions and
     records itself. Without it, every run is a reconcile run. A fractional `drifted_regions_per_run` below 1
     reads as the share of runs that find one drifted region. `cold_share` (default: `cold_share_at` the cadence)
-    is the share of Lambda invocations that are cold starts.
+    is the share of Lambda invocations that are cold starts. `checking` says what a check reads (and the HTTPS
+    connections it opens: checking.py) and how many drift events start one-region runs besides the schedule.
     """
     _check_workload(runs_per_month, regions)
     drifted = drifted_regions_per_run
@@ -223,11 +228,14 @@ def control_plane_cost(
     def gb(profiles: tuple[LambdaProfile, ...]) -> float:
         return sum(p.gb_seconds(regions, cold) for p in profiles)
 
+    period = HOURS_PER_MONTH * 3600 / runs_per_month if runs_per_month else math.inf
+    check = tuple(checking.check_profile(p, period) for p in usage.check)  # on AWS: HTTPS, the reads it makes
+
     drift_transitions = drift_share * transitions.of_drift_run(reconciled)
     reconcile_gb = drifted * usage.reconcile.gb_seconds(1, cold)
-    if watcher:
+    if scheduled_check:
         cold_seconds, warm_seconds = (
-            sum(p.billed_seconds(regions, cold=c) for p in usage.check) + usage.express_overhead_seconds
+            sum(p.billed_seconds(regions, cold=c) for p in check) + usage.express_overhead_seconds
             for c in (True, False)
         )
         express = cold * express_billed_gb_seconds(cold_seconds) + (1 - cold) * express_billed_gb_seconds(warm_seconds)
@@ -235,19 +243,45 @@ def control_plane_cost(
             transitions=drift_transitions,
             express_requests=1.0,
             express_gb_seconds=express,
-            invocations=len(usage.check) + drift_share * len(reconcile_run) + drifted,
-            lambda_gb_seconds=gb(usage.check) + drift_share * gb(reconcile_run) + reconcile_gb,
+            invocations=len(check) + drift_share * len(reconcile_run) + drifted,
+            # the reconcile run's Plan follows the check within seconds: its connections are still open
+            lambda_gb_seconds=gb(check) + drift_share * gb(reconcile_run) + reconcile_gb,
             recorded=1 + drift_share,  # the reconcile run plans and records again
             traces=CHECK_TRACE_RATE + drift_share,
+            events=drift_share * events_of_run(reconciled),
         )
     else:
         bill = _Bill(
             transitions=drift_transitions + (1 - drift_share) * transitions.noop,
             invocations=len(reconcile_run) + drifted,
-            lambda_gb_seconds=gb(reconcile_run) + reconcile_gb,
+            lambda_gb_seconds=gb((checking.check_profile(usage.plan, period), usage.finalize)) + reconcile_gb,
+            events=drift_share * events_of_run(reconciled),
         )
-    design = "watcher + drift-only" if watcher else "drift-only"
-    return _workflow_cost(design, runs_per_month, regions, bill, usage, log_kb_per_invocation)
+    design = "scheduled check + drift-only" if scheduled_check else "drift-only"
+    scheduled = _workflow_cost(design, runs_per_month, regions, bill, usage, log_kb_per_invocation)
+    return _with_event_runs(scheduled, checking.drift_events_per_month, usage, transitions, cold, log_kb_per_invocation)
+
+
+def _with_event_runs(
+    scheduled: ControlPlaneCost, events: float, usage: Usage, transitions: Transitions, cold: float, log_kb: float
+) -> ControlPlaneCost:
+    """`scheduled` plus the runs `events` drift events start: each delivered to the home bus, a reconcile run of
+    the one region it names (no schedule), publishing its own events."""
+    if not events:
+        return scheduled
+    one_region = _Bill(
+        transitions=transitions.of_drift_run(1),
+        invocations=3,
+        lambda_gb_seconds=sum(p.gb_seconds(1, cold) for p in (usage.plan, usage.finalize, usage.reconcile)),
+        scheduled=0.0,
+        events=1 + events_of_run(1),
+    )
+    started = _workflow_cost("", events, scheduled.regions, one_region, usage, log_kb, quota=False)
+    items = tuple(
+        replace(mine, quantity=mine.quantity + theirs.quantity)
+        for mine, theirs in zip(scheduled.items, started.items, strict=True)
+    )
+    return replace(scheduled, items=items)
 
 
 def naive_control_plane_cost(
@@ -270,18 +304,3 @@ def naive_control_plane_cost(
         lambda_gb_seconds=regions * usage.plan.gb_seconds(1, cold),
     )
     return _workflow_cost("every-region", runs_per_month, regions, bill, usage, log_kb_per_invocation)
-
-
-def runs_per_month(schedule_expression: str) -> float:
-    """How many runs a schedule gives in a 730-hour month (a cron's weekday/month fields counted over a year)."""
-    try:
-        expression = normalize_schedule(schedule_expression)
-        period = schedule_period(expression)
-        if period is not None:
-            return HOURS_PER_MONTH * 3600 / period.total_seconds()
-        cron = replace(Cron.parse(expression), years=frozenset(range(1970, 2200)))  # any year: a typical month
-    except ValueError as exc:
-        raise CostError("schedule_expression", schedule_expression, str(exc)) from exc
-    first = datetime(2027, 1, 1, tzinfo=UTC)
-    share = sum(cron.matches_day(first + timedelta(days=d)) for d in range(365)) / 365
-    return len(cron.minutes) * len(cron.hours) * share * HOURS_PER_MONTH / 24

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from p2p_core.validation import show_value
+from p2p_core.config.validation import show_value
 
 UNITS = {
     "second": timedelta(seconds=1),

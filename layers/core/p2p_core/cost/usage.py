@@ -2,17 +2,21 @@
 
 Pure: no AWS calls. `benchmarks/lambda_cpu.py` replays a check's Lambda events in a fresh process against the
 emulator served over HTTP (so the emulator's own CPU is never counted), with 1 and with 34 regions, and fits the
-figures here; `make bench` fails when the code's table calls differ from `TableCalls`. The defaults are that
-benchmark's figures of `MEASURED_AT` on this project's 2-CPU build machine; a Graviton vCPU is assumed as fast.
+figures; `benchmarks/tls.py` measures the CPU of HTTPS connections and calls; `make bench` fails when the code's
+table calls differ from `TableCalls`. The measured figures are data, not code: `make bench` writes them to
+`measured_usage.json` beside this module (its schema: benchmarks/measured.py) and the defaults here are read from
+it: figures of `MEASURED_AT` on this project's 2-CPU build machine; a Graviton vCPU is assumed as fast.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
-MEASURED_AT = "2026-11-26"
+MEASURED_FILE = "measured_usage.json"  # written by `make bench` (benchmarks/measured.py), shipped with the layer
 FULL_VCPU_MB = 1769  # Lambda gives a function one full vCPU at 1,769 MB and CPU in proportion below that
 IDLE_ENVIRONMENT_SECONDS = 5 * 60  # runs further apart are counted as cold starts (AWS keeps idle environments
 # an undocumented while: minutes to an hour, as measured by others), the conservative reading
@@ -34,6 +38,11 @@ class PerRegion:
         """The line through a run over 1 region (`one`) and a run over `regions` regions (`many`)."""
         per_region = (many - one) / (regions - 1)
         return cls(base=round(one - per_region, 4), per_region=round(per_region, 5))
+
+    @classmethod
+    def read(cls, figure: dict[str, Any]) -> PerRegion:
+        """A figure as the measured file holds it: `{"base": ..., "per_region": ...}`."""
+        return cls(base=float(figure["base"]), per_region=float(figure.get("per_region", 0.0)))
 
 
 @dataclass(frozen=True)
@@ -69,33 +78,30 @@ class LambdaProfile:
         return self.expected_seconds(regions, cold_share) * self.memory_mb / 1024
 
 
-# benchmarks/results/latest.json "lambda_profiles" of MEASURED_AT (34 and 1 regions, the template's MemorySize):
-# Plan as the watcher invokes it, recording a quiet check itself; Finalize as the reconcile workflow runs it
-PLAN = LambdaProfile(
-    name="Plan",
-    memory_mb=384,
-    init=PerRegion(base=1.1621, per_region=0.05794),
-    cold_cpu=PerRegion(base=0.1985, per_region=0.13345),
-    warm_cpu=PerRegion(base=0.0664, per_region=0.03164),
-    wait=PerRegion(base=0.784, per_region=0.05503),
-)
-FINALIZE = LambdaProfile(
-    name="Finalize",
-    memory_mb=512,
-    init=PerRegion(base=0.73),
-    cold_cpu=PerRegion(base=0.152),
-    warm_cpu=PerRegion(base=0.03, per_region=0.0016),
-    wait=PerRegion(base=0.066, per_region=0.0146),
-)
+def read_measured(text: str | None = None) -> dict[str, Any]:
+    """The benchmark's figures: `text` (the file's JSON), or the measured file shipped beside this module."""
+    if text is None:
+        text = resources.files("p2p_core.cost").joinpath(MEASURED_FILE).read_text(encoding="utf-8")
+    figures: dict[str, Any] = json.loads(text)
+    return figures
+
+
+def measured_profile(figures: dict[str, Any], name: str, memory_mb: int) -> LambdaProfile:
+    """Function `name`'s profile from the measured figures, at the template's `memory_mb`."""
+    measured = figures["lambda"]["profiles"][name]
+    lines = {key: PerRegion.read(measured[key]) for key in ("init", "cold_cpu", "warm_cpu", "wait")}
+    return LambdaProfile(name=name, memory_mb=memory_mb, **lines)
+
+
+_MEASURED = read_measured()
+MEASURED_AT: str = _MEASURED["lambda"]["measured_at"]
+# the template's MemorySize (tests/unit/test_cost.py checks they agree); the seconds are measured. Plan as the
+# check invokes it, recording a quiet check itself; Finalize as the reconcile workflow runs it; ReconcileRegion
 # not replayed apart from the emulator: its wall time there for one region's capacity change (an upper bound)
-RECONCILE_REGION = LambdaProfile(
-    name="ReconcileRegion",
-    memory_mb=512,
-    init=PerRegion(base=0.87),
-    cold_cpu=PerRegion(base=0.35),
-    warm_cpu=PerRegion(base=0.35),
-    wait=PerRegion(base=0.0),
-)
+PLAN = measured_profile(_MEASURED, "Plan", 384)
+FINALIZE = measured_profile(_MEASURED, "Finalize", 512)
+RECONCILE_REGION = measured_profile(_MEASURED, "ReconcileRegion", 512)
+_BYTES = {name: PerRegion.read(line) for name, line in _MEASURED["item_bytes"].items()}
 
 
 @dataclass(frozen=True)
@@ -122,9 +128,9 @@ class TableCalls:
 class ItemSizes:
     """Sizes in bytes (DynamoDB's rules, `item_bytes`) of the config and status items."""
 
-    config: PerRegion = PerRegion(base=130, per_region=12.3)  # the benchmark's: every region listed
-    quota: PerRegion = PerRegion(base=29, per_region=114.3)  # one region's headroom
-    status: PerRegion = PerRegion(base=859, per_region=2607)  # with the provisioning run of every region
+    config: PerRegion = _BYTES["config"]  # the benchmark's: every region listed
+    quota: PerRegion = _BYTES["quota"]  # one region's headroom
+    status: PerRegion = _BYTES["status"]  # with every region's provisioning run
 
     def read_units(self, name: str, regions: int) -> int:
         """Read request units of one strongly consistent GetItem (4 KB each)."""

@@ -1,8 +1,8 @@
 """The fleet bought the Spot way: an on-demand base per region and Spot above it, priced side by side.
 
-Pure, like p2p_core.cost (whose on-demand fleet it starts from): the Spot prices are either the
+Pure, like p2p_core.cost.fleet (whose on-demand fleet it starts from): the Spot prices are either the
 region's current ones (DescribeSpotPriceHistory, read by the caller) or the dated table in
-p2p_core.cost times the region's multiplier, and the estimate names which.
+p2p_core.cost.fleet times the region's multiplier, and the estimate names which.
 """
 
 from __future__ import annotations
@@ -10,7 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from p2p_core.cost import REGION_MULTIPLIER, SPOT_PRICES_AS_OF, US_EAST_1_SPOT_HOURLY, FleetCost, not_negative, priced
+from p2p_core.cost.fleet import (
+    REGION_MULTIPLIER,
+    SPOT_PRICES_AS_OF,
+    US_EAST_1_SPOT_HOURLY,
+    FleetCost,
+    not_negative,
+    priced,
+)
 
 # Spot allocation strategies that go for the lowest price; the capacity-first ones are priced at the mean
 _PRICE_FIRST = ("lowest-price", "price-capacity-optimized")

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 
-from p2p_core.control_plane_cost import (
+from p2p_core.cost.control_plane import (
     DYNAMODB_PER_READ_UNIT,
     DYNAMODB_PER_WRITE_UNIT,
     LAMBDA_ARM64_PER_GB_SECOND,
@@ -20,8 +20,8 @@ from p2p_core.control_plane_cost import (
     ControlPlaneCost,
     CostItem,
 )
-from p2p_core.control_plane_usage import FULL_VCPU_MB
-from p2p_core.cost import HOURS_PER_MONTH, not_negative
+from p2p_core.cost.fleet import HOURS_PER_MONTH, not_negative
+from p2p_core.cost.usage import FULL_VCPU_MB
 from p2p_core.radar.records import REFRESH
 
 MEASURED_AT = "2026-12-06"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from p2p_core.validation import show_value
+from p2p_core.config.validation import show_value
 
 # What AWS schedules: EventBridge cron expressions take the years 1970-2199, and the schedule and the groups'
 # scheduled actions of one run must agree, so a config's times (and S, E computed from them) stay inside it

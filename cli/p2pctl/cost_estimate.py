@@ -9,13 +9,14 @@ from typing import Any
 from rich.console import Console
 
 from p2p_core.config import ConfigItem
-from p2p_core.control_plane_cost import (
+from p2p_core.cost.bill import NOT_READ, BillItem, RegionCount, Running, bill_items, region_counts
+from p2p_core.cost.checking import TODAY, Checking, for_config, runs_per_month
+from p2p_core.cost.control_plane import (
     ControlPlaneCost,
     control_plane_cost,
     naive_control_plane_cost,
-    runs_per_month,
 )
-from p2p_core.cost import (
+from p2p_core.cost.fleet import (
     DEFAULT_EGRESS_GB_PER_DAY,
     HOURS_PER_MONTH,
     PRICES_AS_OF,
@@ -24,13 +25,12 @@ from p2p_core.cost import (
     FleetCost,
     fleet_cost,
 )
-from p2p_core.fleet_bill import NOT_READ, BillItem, RegionCount, Running, bill_items, region_counts
+from p2p_core.cost.radar import radar_cost
+from p2p_core.cost.spot import SpotFleetCost, spot_fleet_cost
 from p2p_core.market import Buying
 from p2p_core.radar.fleet_view import report_interval
-from p2p_core.radar_cost import radar_cost
-from p2p_core.spot_cost import SpotFleetCost, spot_fleet_cost
 from p2p_core.timemodel import effective_window
-from p2pctl.cost_report import print_estimate
+from p2pctl.cost_report import control_plane_json, print_estimate
 from p2pctl.errors import CliError
 
 
@@ -62,6 +62,8 @@ class Estimate:
     left_out: dict[str, str]
     facts: FleetFacts
     radar: ControlPlaneCost | None = None  # agents reporting to the radar (agent.radar), per month
+    schedule_expression: str = ""  # the config's: the control plane's cadence
+    checking: Checking = TODAY  # how its checks read the regions (the config's verify_interval)
 
     def items(self) -> tuple[BillItem, ...]:
         """The fleet's bill per day while it runs, item by item, on-demand and on Spot."""
@@ -122,6 +124,7 @@ class Estimate:
                     for line in self.spot.lines
                 },
             },
+            "control_plane": control_plane_json(self.control_plane, self.schedule_expression, self.checking),
             "control_plane_monthly_usd": round(self.control_plane.total, 4),
             "naive_fan_out_monthly_usd": round(self.naive.total, 4),
             "runs_per_month": self.control_plane.runs_per_month,
@@ -198,9 +201,11 @@ def estimate(
         fleet=fleet,
         per_day=per_day,
         hours_label=label,
-        control_plane=control_plane_cost(runs, len(regions)),
+        control_plane=control_plane_cost(runs, len(regions), checking=for_config(config)),
         radar=radar_estimate(config, capacity),
         naive=naive_control_plane_cost(runs, len(regions)),
+        schedule_expression=config.schedule_expression,
+        checking=for_config(config),
         counts=tuple(counts),
         left_out=left_out,
         facts=facts,

@@ -23,15 +23,15 @@ from pydantic import (
     model_validator,
 )
 
-from p2p_core.capacity import CAPACITY_JSON_SCHEMA, CapacitySpec, parse_capacity
+from p2p_core.config.capacity import CAPACITY_JSON_SCHEMA, CapacitySpec, parse_capacity
+from p2p_core.config.durations import format_duration, parse_duration
+from p2p_core.config.instance import InstanceSettings
+from p2p_core.config.network import NetworkSettings
+from p2p_core.config.rfc3339 import EARLIEST_TIME, LATEST_TIME, format_time, outside_schedules, parse_time, schedulable
+from p2p_core.config.schedule_expression import normalize_schedule
+from p2p_core.config.validation import ConfigError, FieldError, from_validation_error, problem, problems, show_value
 from p2p_core.control_center.served import FIELD_OF_HEADER, SERVED_HEADERS
-from p2p_core.durations import format_duration, parse_duration
-from p2p_core.instance import InstanceSettings
-from p2p_core.network import NetworkSettings
 from p2p_core.regions import commercial_regions, is_known_region
-from p2p_core.rfc3339 import EARLIEST_TIME, LATEST_TIME, format_time, outside_schedules, parse_time, schedulable
-from p2p_core.schedule_expression import normalize_schedule
-from p2p_core.validation import ConfigError, FieldError, from_validation_error, problem, problems, show_value
 
 CONFIG_KEY = "config"
 _HEADER_NAME = re.compile(r"^cc-[a-z0-9-]+$")
@@ -110,6 +110,7 @@ def _dump_start(value: datetime | str) -> str:
     return value if isinstance(value, str) else format_time(value)
 
 
+DEFAULT_VERIFY_INTERVAL = timedelta(hours=6)
 Duration = Annotated[
     timedelta,
     PlainValidator(_duration),
@@ -241,6 +242,12 @@ class ConfigItem(_Section):
         0, ge=0, description="bump to restart the run window: 'now' becomes the next run's start (restart-window)"
     )
     schedule_expression: ScheduleExpression = "rate(15 minutes)"
+    verify_interval: Duration = Field(
+        DEFAULT_VERIFY_INTERVAL,
+        json_schema_extra={"default": "6 hours"},
+        description="how often a scheduled check verifies every managed resource of a region; between, it reads "
+        "only the group and the security group (2 calls per region). Runs an edit starts always verify everything",
+    )
     instance: InstanceSettings = Field(default_factory=InstanceSettings)
     network: NetworkSettings = Field(default_factory=NetworkSettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
@@ -326,6 +333,8 @@ class ConfigItem(_Section):
         exclude = {"version", "updated_at", "updated_by"}
         if not self.window_version:  # added later: a config that never restarted its window keeps its digest
             exclude.add("window_version")
+        if self.verify_interval == DEFAULT_VERIFY_INTERVAL:  # likewise (and it changes no resource)
+            exclude.add("verify_interval")
         return _digest(self.model_dump(mode="json", exclude=exclude))
 
     def window_digest(self) -> str:

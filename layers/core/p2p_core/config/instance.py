@@ -29,8 +29,8 @@ from pydantic import (
     model_validator,
 )
 
+from p2p_core.config.validation import problem, problems, show_value
 from p2p_core.market import DEFAULT_SPOT_ALLOCATION, MAX_TYPES, Buying, Market, SpotAllocation, default_types
-from p2p_core.validation import problem, problems, show_value
 
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9-]+$")
 BOOTABLE_VOLUME_TYPES = ("gp3", "gp2", "io1", "io2", "standard")

@@ -1,12 +1,12 @@
-"""Scheduled runs through the watcher (Express): the real template, both ASLs executed by moto, real handlers.
+"""Scheduled runs through the scheduled check (Express): the real template, both ASLs executed by moto, real handlers.
 
-The schedule starts the watcher; its Plan is the reconcile workflow's Plan (same Lambda, lease and
+The schedule starts the scheduled check; its Plan is the reconcile workflow's Plan (same Lambda, lease and
 status item). Nothing to do (a no-op, or the lease taken): Plan records the run itself, as Finalize
 would, so the check is one Lambda invocation and no reconcile (Standard) execution is started. A
 failed Plan still goes to Finalize, which records it and fails the check. Something differs: it
 starts the reconcile workflow under its own run name, whose Plan finds the lease already owned by
 that name and keeps it, so the lease is never free and never held by anyone else between the two
-(README "Scheduled runs: the watcher").
+(README "Scheduled runs: the scheduled check").
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ REGION = {
     "start_time": "2020-01-01T00:00:00Z",
     "run_duration": None,
 }
-WATCHER_NO_OP = ["Plan", "NothingToDo", "Recorded"]  # Plan recorded the run: no Finalize
-WATCHER_DRIFT = ["Plan", "NothingToDo", "StartReconcile"]
+CHECK_NO_OP = ["Plan", "NothingToDo", "Recorded"]  # Plan recorded the run: no Finalize
+CHECK_DRIFT = ["Plan", "NothingToDo", "StartReconcile"]
 RUN_METRICS = ("RunsFailed", "RunsSkipped", "RegionsFailed", "DegradedRegions", "RegionsChanged")
 
 
@@ -87,12 +87,14 @@ def provisioned(world: WorkflowWorld) -> None:
     assert world.run("provision").status == "SUCCEEDED"
 
 
-def test_the_schedule_starts_the_watcher_and_config_edits_start_the_reconcile_workflow(world: WorkflowWorld) -> None:
+def test_the_schedule_starts_the_scheduled_check_and_config_edits_start_the_reconcile_workflow(
+    world: WorkflowWorld,
+) -> None:
     scheduler = world.clients.client("scheduler", HOME)
     schedule = scheduler.get_schedule(Name=world.stack.schedule_name, GroupName=world.stack.schedule_group)
-    assert world.stack.watcher_arn is not None
-    assert schedule["Target"]["Arn"] == world.stack.watcher_arn
-    assert world.sfn.describe_state_machine(stateMachineArn=world.stack.watcher_arn)["type"] == "EXPRESS"
+    assert world.stack.scheduled_check_arn is not None
+    assert schedule["Target"]["Arn"] == world.stack.scheduled_check_arn
+    assert world.sfn.describe_state_machine(stateMachineArn=world.stack.scheduled_check_arn)["type"] == "EXPRESS"
     assert world.stack.pipe.target_arn == world.stack.state_machine_arn  # edits go straight to the Standard run
 
 
@@ -102,7 +104,7 @@ def test_a_scheduled_no_op_run_starts_no_reconcile_run_and_is_recorded_as_a_no_o
     with invoked() as seen:
         check = world.scheduled_run()
     assert check.status == "SUCCEEDED", check.cause
-    assert check.states_entered == WATCHER_NO_OP
+    assert check.states_entered == CHECK_NO_OP
     assert seen.functions == ["PlanFunction"]  # one Lambda invocation: Plan recorded the run, no Finalize
     assert seen.run_metrics() == [dict.fromkeys(RUN_METRICS, 0)]  # Finalize's metrics, from Plan
     assert world.reconcile_runs() == before  # no Standard execution: no Standard transitions billed
@@ -123,7 +125,7 @@ def test_a_scheduled_run_with_drift_starts_exactly_one_reconcile_run_which_recon
     world.put_config(**{**REGION, "desired_capacity": 3})
     check = world.scheduled_run()
     assert check.status == "SUCCEEDED", check.cause
-    assert check.states_entered == WATCHER_DRIFT
+    assert check.states_entered == CHECK_DRIFT
     started = [run for run in world.reconcile_runs() if run["name"] == check.name]
     assert len(started) == 1 and check.output == {"reconcile_run": started[0]["executionArn"]}
     run = world.reconcile_run(check.name)
@@ -136,13 +138,13 @@ def test_a_scheduled_run_with_drift_starts_exactly_one_reconcile_run_which_recon
     assert [r.execution for r in world.status().recent_runs].count(check.name) == 1  # one run, recorded once
     assert lease_item(world) is None
     again = world.scheduled_run()
-    assert again.states_entered == WATCHER_NO_OP and len(world.reconcile_runs()) == 2  # provision + the drift run
+    assert again.states_entered == CHECK_NO_OP and len(world.reconcile_runs()) == 2  # provision + the drift run
 
 
-def test_the_lease_passes_from_the_watcher_to_its_reconcile_run_with_no_moment_for_another_run(
+def test_the_lease_passes_from_the_scheduled_check_to_its_reconcile_run_with_no_moment_for_another_run(
     world: WorkflowWorld,
 ) -> None:
-    """Injected: the moment between the watcher's end and its reconcile run's Plan taking the lease over,
+    """Injected: the moment between the scheduled check's end and its reconcile run's Plan taking the lease over,
     a manual run is started and waited for; every mutating call of the region is checked against the lease.
 
     Checked: the manual run ends skipped naming the scheduled run (the lease was never free); the reconcile
@@ -161,7 +163,7 @@ def test_the_lease_passes_from_the_watcher_to_its_reconcile_run_with_no_moment_f
         lease_puts.append(item["owner"]["S"])
         if len(lease_puts) == 2 and not intruder:  # the reconcile run's takeover, about to happen
             holder = lease_item(world)
-            assert holder is not None and holder["owner"]["S"] == lease_puts[0]  # still the watcher's
+            assert holder is not None and holder["owner"]["S"] == lease_puts[0]  # still the scheduled check's
             arn = start_run(world.sfn, world.stack.state_machine_arn, name=run_name("intruder"))
             intruder.append(wait_run(world.sfn, arn, timeout=120))
 
@@ -175,7 +177,7 @@ def test_the_lease_passes_from_the_watcher_to_its_reconcile_run_with_no_moment_f
         hooked(world, on_mutation, "before-call"),
     ):
         check = world.scheduled_run()
-        assert check.states_entered == WATCHER_DRIFT
+        assert check.states_entered == CHECK_DRIFT
         run = world.reconcile_run(check.name)
     assert lease_puts[:2] == [check.name, check.name]
     assert len(intruder) == 1 and intruder[0].status == "SUCCEEDED"
@@ -195,7 +197,7 @@ def test_a_scheduled_run_that_finds_the_lease_taken_is_recorded_skipped_and_star
     with invoked() as seen:
         check = world.scheduled_run()
     assert check.status == "SUCCEEDED", check.cause
-    assert check.states_entered == WATCHER_NO_OP
+    assert check.states_entered == CHECK_NO_OP
     assert seen.functions == ["PlanFunction"]
     assert seen.run_metrics() == [{**dict.fromkeys(RUN_METRICS, 0), "RunsSkipped": 1}]
     assert world.reconcile_runs() == []
@@ -206,7 +208,7 @@ def test_a_scheduled_run_that_finds_the_lease_taken_is_recorded_skipped_and_star
 
 
 def test_two_scheduled_checks_at_once_start_one_reconcile_run(world: WorkflowWorld) -> None:
-    """Injected: two watcher executions started together (a Scheduler retry, or at-least-once Express)."""
+    """Injected: two scheduled-check executions started together (a Scheduler retry, or at-least-once Express)."""
     world.put_config(**REGION)
     results: list[Any] = []
     checks = [threading.Thread(target=lambda: results.append(world.scheduled_run("check"))) for _ in range(2)]
@@ -215,7 +217,7 @@ def test_two_scheduled_checks_at_once_start_one_reconcile_run(world: WorkflowWor
     for thread in checks:
         thread.join()
     assert sorted(len(r.states_entered) for r in results) == [3, 3]
-    started = [r for r in results if r.states_entered == WATCHER_DRIFT]
+    started = [r for r in results if r.states_entered == CHECK_DRIFT]
     assert len(started) == 1  # the other found the lease taken (or, once all was done, nothing to do)
     assert [run["name"] for run in world.reconcile_runs()] == [started[0].name]
     assert world.reconcile_run(started[0].name).status == "SUCCEEDED"
@@ -237,28 +239,28 @@ def test_an_invalid_config_stops_the_scheduled_run_in_plan_recorded_and_failed(w
     assert lease_item(world) is None
 
 
-def test_a_run_that_changes_the_cadence_keeps_the_watcher_as_the_schedules_target(world: WorkflowWorld) -> None:
+def test_a_run_that_changes_the_cadence_keeps_the_scheduled_check_as_the_schedules_target(world: WorkflowWorld) -> None:
     world.put_config(**{**REGION, "schedule_expression": "5 minutes"})
     check = world.scheduled_run()
     assert world.reconcile_run(check.name).status == "SUCCEEDED"
     scheduler = world.clients.client("scheduler", HOME)
     schedule = scheduler.get_schedule(Name=world.stack.schedule_name, GroupName=world.stack.schedule_group)
     assert schedule["ScheduleExpression"] == "rate(5 minutes)"
-    assert schedule["Target"]["Arn"] == world.stack.watcher_arn
-    assert world.scheduled_run().states_entered == WATCHER_NO_OP  # the new cadence is no drift any more
+    assert schedule["Target"]["Arn"] == world.stack.scheduled_check_arn
+    assert world.scheduled_run().states_entered == CHECK_NO_OP  # the new cadence is no drift any more
 
 
 def test_an_edit_during_a_scheduled_no_op_check_gets_its_follow_up_run_on_the_reconcile_workflow(
     world: WorkflowWorld,
 ) -> None:
-    """Injected: the config is edited right after the watcher's Plan read it (its own edit run would find
+    """Injected: the config is edited right after the scheduled check's Plan read it (its own edit run would find
     the lease taken). Checked: the check is recorded as a no-op and its Plan, recording it, starts the
     follow-up run on the reconcile workflow, which applies the edit."""
     provisioned(world)
     denied_before = len(ENFORCER.denials)
     with edited_once_the_lease_is_taken(world, **{**REGION, "desired_capacity": 2}):
         check = world.scheduled_run()
-    assert check.states_entered == WATCHER_NO_OP
+    assert check.states_entered == CHECK_NO_OP
     assert check.output is not None and check.output["status"] == "noop"
     follow_up = check.output["follow_up"]
     assert follow_up and follow_up.startswith("follow-up-")
@@ -281,7 +283,7 @@ def state_output(run: RunOutcome, state: str) -> dict[str, Any]:
 def test_the_reconcile_workflows_plan_records_nothing_itself_and_its_finalize_records_the_no_op(
     world: WorkflowWorld,
 ) -> None:
-    """Only the watcher asks Plan to record a run: the reconcile (Standard) workflow's Plan output is as before."""
+    """Only the scheduled check asks Plan to record a run: the reconcile workflow's Plan output is as before."""
     provisioned(world)
     with invoked() as seen:
         run = world.run("manual-no-op")

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from p2p_core.capacity import CapacitySpec
-from p2p_core.cost import EGRESS_AS_OF, PRICES_AS_OF, PUBLIC_IPV4_HOURLY, PUBLIC_IPV4_SINCE, FleetCost
-from p2p_core.spot_cost import SpotFleetCost
+from p2p_core.config.capacity import CapacitySpec
+from p2p_core.cost.fleet import EGRESS_AS_OF, PRICES_AS_OF, PUBLIC_IPV4_HOURLY, PUBLIC_IPV4_SINCE, FleetCost
+from p2p_core.cost.spot import SpotFleetCost
 
 NOT_ENABLED = "not enabled in this account: never priced"
 FROM_CONFIG = "config"
