@@ -33,7 +33,7 @@ from p2p_core.cost.control_plane import (
 from p2p_core.cost.usage import FINALIZE, PLAN, ItemSizes, LambdaProfile, PerRegion, TableCalls
 from p2p_core.regions import commercial_regions
 from p2p_core.storage.status import CHECKS_KEY, QUOTA_KEY
-from p2p_core.workflow.runtime import add_client_hook, remove_client_hook
+from p2p_emulator.handler_clients import add_client_hook, remove_client_hook
 
 
 def execution_seconds(events: list[dict[str, Any]]) -> float:

@@ -67,7 +67,11 @@ def main(spec_path: str) -> None:
     init_rss = _peak_rss_mb()
     handler = getattr(module, attr)
 
-    from p2p_core.workflow.runtime import add_client_hook
+    from p2p_core.workflow.runtime import current_deployment
+    from p2p_emulator import handler_clients
+
+    handler_clients.install()
+    handler_clients.adopt(current_deployment())  # the clients INIT made, and those the handler makes next
 
     regional = set(spec["regional_services"])
 
@@ -87,9 +91,9 @@ def main(spec_path: str) -> None:
         if item:
             table_calls[f"{model.name} {item['pk']['S']}"] += 1
 
-    add_client_hook("before-call", network)
-    add_client_hook("after-call", answered)
-    add_client_hook("before-parameter-build.dynamodb", table_call)
+    handler_clients.add_client_hook("before-call", network)
+    handler_clients.add_client_hook("after-call", answered)
+    handler_clients.add_client_hook("before-parameter-build.dynamodb", table_call)
     invocations = []
     profile = os.environ.get("REPLAY_PROFILE")  # a file for cProfile's stats of the first invocation
     for number, event in enumerate(spec["events"]):

@@ -26,7 +26,8 @@ _CHILD = """
 import io, json, sys, time, contextlib, importlib.util
 began = time.process_time()
 from botocore.awsrequest import AWSResponse
-from p2p_core.workflow.runtime import add_client_hook
+from p2p_core.workflow.runtime import current_deployment
+from p2p_emulator import handler_clients
 from p2p_core.models.function_url import function_url_event
 
 class Raw(io.BytesIO):
@@ -40,7 +41,9 @@ def answer(request, **kwargs):
     raw = Raw(json.dumps(body).encode())
     return AWSResponse(request.url, 200, {"content-type": "application/x-amz-json-1.0"}, raw)
 
-add_client_hook("before-send", answer)
+handler_clients.install()
+handler_clients.adopt(current_deployment())  # the factory the handler gets: every client answers locally
+handler_clients.add_client_hook("before-send", answer)
 spec = importlib.util.spec_from_file_location("radar_app", sys.argv[1])
 app = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(app)

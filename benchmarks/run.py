@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import boto3
+
 from benchmarks import measured
 from benchmarks.costs import model_rows, scheduled_check_costs, spot_costs
 from benchmarks.radar import measure as radar_cpu
@@ -43,8 +45,8 @@ from benchmarks.world import (
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.config import parse_config
 from p2p_core.regions import catalogue, commercial_regions
-from p2p_core.workflow.runtime import add_client_hook, remove_client_hook
 from p2p_emulator import shims
+from p2p_emulator.handler_clients import add_client_hook, remove_client_hook
 from p2p_emulator.shims import lambda_concurrency
 from p2pctl.fleet import managed_asg
 
@@ -259,12 +261,17 @@ def regions_preflight(workdir: Path) -> dict[str, Any]:
         read_facts(clients, config, HOME, regions=names)
         return time.monotonic() - began
 
+    def slowed() -> ClientFactory:
+        session = boto3.Session()  # the factory's clients copy its handlers
+        session.events.register("before-call", network)
+        return ClientFactory(session=session)
+
     with emulated([HOME], workdir):
-        warm = ClientFactory(event_hooks=[("before-call", network)])
+        warm = slowed()
         timed(warm, regions)  # makes the clients; moto builds each region's backend on first use (AWS has them)
         latency[0] = API_LATENCY
         one, every = timed(warm, regions[:1]), timed(warm, regions)
-        fresh = timed(ClientFactory(event_hooks=[("before-call", network)]), regions)
+        fresh = timed(slowed(), regions)
     return {
         "regions_1_seconds_with_api_latency": round(one, 2),
         "regions_34_seconds_with_api_latency": round(every, 2),

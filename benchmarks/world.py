@@ -1,4 +1,4 @@
-"""The benchmarks' emulated account: the tests' world (tests/integration/workflow_world.py), runs that must succeed."""
+"""The benchmarks' emulated account: the tests' world (p2p_emulator/world.py), runs that must succeed."""
 
 from __future__ import annotations
 
@@ -7,11 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from p2p_emulator import shims
+from p2p_emulator.world import WorkflowWorld, deployed_world
 from p2pctl.runs import RunOutcome
-from tests.integration.workflow_world import WorkflowWorld, deployed_world
 
 ROOT = Path(__file__).resolve().parents[1]
 HOME = "eu-central-1"
@@ -25,11 +23,11 @@ API_LATENCY = 0.08  # seconds: a regional AWS API round trip from a Lambda in an
 
 @contextlib.contextmanager
 def emulated(regions: list[str], workdir: Path) -> Iterator[WorkflowWorld]:
-    """The tests' world (tests/integration/workflow_world.py): the stack deployed into a fresh emulated account,
+    """The tests' world (p2p_emulator/world.py): the stack deployed into a fresh emulated account,
     AMI parameters and instance type offerings in `regions`, every AWS call the handlers make recorded."""
     shims.use_small_image_catalogue(workdir)
     shims.complete_instance_type_offerings(regions)
-    with pytest.MonkeyPatch.context() as patch, deployed_world(patch, "p2p-bench", regions) as world:
+    with deployed_world("p2p-bench", regions) as world:
         yield world
 
 

@@ -33,6 +33,15 @@ def local(
     tick: Annotated[
         float | None, typer.Option("--tick", help="seconds between scheduled runs (default: the schedule's rate)")
     ] = None,
+    fast_forward: Annotated[
+        float,
+        typer.Option(
+            "--fast-forward",
+            min=0,
+            help="SECONDS: when nothing runs and the next scheduled run is at most this far away, the emulated "
+            "account's clock moves to it instead of waiting (default 0: the clock keeps wall time)",
+        ),
+    ] = 0.0,
     disable_region: Annotated[
         list[str] | None,
         typer.Option(
@@ -102,6 +111,7 @@ def local(
         region=cli.region,
         port=port,
         tick=tick,
+        fast_forward=fast_forward,
         disabled_regions=tuple(disable_region or ()),
         failing_launches=_failures(fail_launches or []),
         refresh_seconds=REFRESH_SECONDS if refresh_seconds is None else refresh_seconds,

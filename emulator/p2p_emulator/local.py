@@ -26,7 +26,6 @@ import requests
 from moto.server import ThreadedMotoServer
 
 from p2p_core.aws.clients import ClientFactory
-from p2p_core.config.schedule_expression import Cron, schedule_period
 from p2p_core.control_center import publish
 from p2p_core.quota import SPOT_QUOTA
 from p2p_core.regions import commercial_regions
@@ -35,10 +34,10 @@ from p2p_emulator.cloudfront import ControlCenterServer
 from p2p_emulator.function_url import FunctionUrlServer
 from p2p_emulator.seed import seed_ami_parameters
 from p2p_emulator.stack import EmulatedStack, PipeSpec, deploy_stack
+from p2p_emulator.ticker import Ticker
 from p2pctl.runs import run_name, start_run
 
 EMULATOR_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
-CRON_FALLBACK_SECONDS = 900.0  # for cron(...) features the ticker does not model (L, W, #)
 
 
 @dataclass
@@ -66,6 +65,7 @@ class LocalRuntime:
     region: str = "eu-central-1"
     port: int = 0
     tick: float | None = None
+    fast_forward: float = 0.0  # idle waits for the schedule up to this long are skipped (ticker.py)
     seed_regions: tuple[str, ...] = field(default_factory=commercial_regions)
     disabled_regions: tuple[str, ...] = ()  # opt-in regions the emulated account has not enabled
     failing_launches: dict[str, str] = field(default_factory=dict)  # region -> EC2 error code of its launches
@@ -141,7 +141,18 @@ class LocalRuntime:
             custom = self.control_center_urls[0]
             shims.set_stack_output(self.stack_name, self.region, "ControlCenterCustomUrl", custom)
             self.log(f"control center on {self.control_center_domain} (ControlCenterDomainName) served at {custom}")
-        self._spawn("scheduler", self._scheduler_loop)
+        ticker = Ticker(
+            scheduler=clients.client("scheduler", self.region),
+            schedule_name=self.stack.schedule_name,
+            schedule_group=self.stack.schedule_group,
+            start=self._scheduled_start,
+            idle=lambda: not self._running(),
+            stop=self._stop,
+            log=self.log,
+            tick=self.tick,
+            fast_forward=self.fast_forward,
+        )
+        self._spawn("scheduler", ticker.run)
         # read from here on before saying "up": an edit made right after the JSON line must start a run
         iterators: dict[str, str | None] = {}
         self._open_shards(iterators, "LATEST")
@@ -203,17 +214,27 @@ class LocalRuntime:
     def _drain(self, seconds: float) -> None:
         if self.stack is None:
             return
-        sfn = self._clients.client("stepfunctions", self.region)
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            machines = [arn for arn in (self.stack.scheduled_check_arn, self.stack.state_machine_arn) if arn]
-            try:  # the scheduled check first: a check still running may start a reconcile run
-                running = [sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING") for arn in machines]
+            try:
+                if not self._running():
+                    return
             except Exception:  # the emulator is going away anyway
                 return
-            if not any(found["executions"] for found in running):
-                return
             time.sleep(0.1)
+
+    def _running(self) -> bool:
+        """True while an execution of the scheduled check or the reconcile workflow runs."""
+        assert self.stack is not None
+        sfn = self._clients.client("stepfunctions", self.region)
+        machines = [arn for arn in (self.stack.scheduled_check_arn, self.stack.state_machine_arn) if arn]
+        # the scheduled check first: a check still running may start a reconcile run
+        return any(sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"] for arn in machines)
+
+    def _scheduled_start(self, source: str, target: dict[str, Any]) -> None:
+        """What the Scheduler does at a time: start the target as its role, with its input."""
+        if not self._refused(target["RoleArn"], target["Arn"]):
+            self._start_run(source, target["Arn"])  # its target: the scheduled check, as on AWS
 
     def _spawn(self, name: str, target: Callable[[], None]) -> None:
         thread = threading.Thread(target=self._guarded, args=(name, target), name=name, daemon=True)
@@ -258,46 +279,6 @@ class LocalRuntime:
         if self.stack is None or "RadarFunction" not in self.stack.functions:
             return None
         return self.stack.functions["RadarFunction"].function_arn
-
-    # ------------------------------------------------------------ Scheduler: the schedule's expression
-
-    def _scheduler_loop(self) -> None:
-        assert self.stack is not None
-        scheduler = self._clients.client("scheduler", self.region)
-        expression = self._expression(scheduler)
-        next_at = time.monotonic() + self._period(expression)
-        while not self._stop.wait(1.0 if self.tick is None else min(1.0, self.tick / 4)):
-            now_expression = self._expression(scheduler)
-            if now_expression != expression:  # a run changed its own cadence (UpdateSchedule)
-                expression, next_at = now_expression, time.monotonic() + self._period(now_expression)
-            if time.monotonic() < next_at:
-                continue
-            schedule = scheduler.get_schedule(Name=self.stack.schedule_name, GroupName=self.stack.schedule_group)
-            target = schedule["Target"]
-            if schedule.get("State", "ENABLED") == "ENABLED" and not self._refused(target["RoleArn"], target["Arn"]):
-                source = json.loads(target.get("Input") or "{}").get("source", "schedule")
-                self._start_run(str(source), target["Arn"])  # its target: the scheduled check, as on AWS
-            next_at = time.monotonic() + self._period(expression)
-
-    def _expression(self, scheduler: Any) -> str:
-        assert self.stack is not None
-        found = scheduler.get_schedule(Name=self.stack.schedule_name, GroupName=self.stack.schedule_group)
-        return str(found["ScheduleExpression"])
-
-    def _period(self, expression: str) -> float:
-        """Seconds until the schedule fires next: --tick, the rate, or the cron's next time."""
-        if self.tick is not None:
-            return self.tick
-        period = schedule_period(expression)
-        if period is not None:
-            return period.total_seconds()
-        try:
-            now = datetime.now(UTC)
-            fire = Cron.parse(expression).next_after(now)
-        except ValueError as exc:  # L, W, # are not modelled: fire on a fixed cadence instead
-            self.log(f"scheduler: {exc}; firing every {CRON_FALLBACK_SECONDS:.0f} s")
-            return CRON_FALLBACK_SECONDS
-        return (fire - now).total_seconds() if fire is not None else float("inf")
 
     # ------------------------------------------------------------ Pipe: config edits start a run
 

@@ -2,7 +2,7 @@
 
 `take()` deep-copies the state of every moto backend in use (every service, account and region), the
 moto catalogues the shims extend (Local Zones, instance type offerings) and the emulator's own process
-state (the deployed functions' handlers, IAM principals and denials, client hooks). `restore(snapshot)`
+state (the deployed functions' handlers, IAM principals and denials, the handler clients' hooks). `restore(snapshot)`
 first lets executions still running end (their threads would write into the restored account), then
 gives every saved backend a fresh deep copy of its saved state *in place*: the objects that hold a backend
 (Auto Scaling holds EC2's, a state machine its Step Functions backend) keep holding the live one, so the
@@ -27,8 +27,7 @@ from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBacken
 from moto.ec2.models.instance_types import INSTANCE_TYPE_OFFERINGS
 from moto.ssm.models import ParameterDict
 
-from p2p_core.workflow import runtime
-from p2p_emulator import shims
+from p2p_emulator import handler_clients, shims
 from p2p_emulator.iam import ENFORCER
 from p2p_emulator.iam import sessions as iam_sessions
 from p2p_emulator.shims import consistency, idempotency, task_roles
@@ -50,8 +49,8 @@ def _process_state() -> list[dict[Any, Any] | list[Any]]:
         task_roles._authorizer,
         consistency._unseen,  # ids of resources just created, failing their first uses
         idempotency._seen,  # the ClientTokens used
-        runtime._client_hooks,
-        runtime._factory_hooks,
+        handler_clients._hooks,  # what every handler client gets (tests: recorders, faults)
+        handler_clients._callbacks,
     ]
 
 
@@ -141,7 +140,6 @@ def restore(snapshot: Snapshot) -> None:
             del catalogue[key]
         for key, values in saved_lists.items():
             catalogue.setdefault(key, [])[:] = values
-    runtime.reset_clients()
 
 
 def settle_executions(grace: float = RUNNING_GRACE_SECONDS) -> int:

@@ -5,7 +5,6 @@ scheduled no-op check."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -13,6 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from p2p_core import clock
 from p2p_core.config.validation import ConfigError
 from p2p_core.models.events import ConfigInvalid, PlanRequest
 from p2p_core.workflow.finalize_step import record_nothing_to_do, run_metrics, run_summary
@@ -43,7 +43,7 @@ def handler(event: PlanRequest, context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="DriftedRegions", unit=MetricUnit.Count, value=len(result.regions))
     # what the agents that report to the radar (AgentReports) are compared with: the FleetAgentsMissing alarm
     metrics.add_metric(name="AgentsInService", unit=MetricUnit.Count, value=sum(result.agents_in_service.values()))
-    run = record_nothing_to_do(event, result, deployment, clients, datetime.now(UTC))
+    run = record_nothing_to_do(event, result, deployment, clients, clock.now())
     if run is None:  # Finalize records it (or the reconcile run the scheduled check starts): the plan as it always was
         return result.model_dump(mode="json", exclude={"recorded", "run"})
     for name, value in run_metrics(run).items():

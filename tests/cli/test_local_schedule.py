@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -88,12 +88,15 @@ def test_a_scheduled_check_that_finds_drift_starts_the_reconcile_run_under_its_n
 
 
 def test_without_tick_a_cron_schedule_fires_at_its_next_minute(tmp_path: Path) -> None:
-    with contextmanager(running_local)(tmp_path / "local.log", tick=None) as local:
+    """The emulated clock skips the idle wait for the next minute (--fast-forward 60), so nothing waits on wall
+    time; the default 15-minute rate, further away, is never skipped to."""
+    with contextmanager(running_local)(tmp_path / "local.log", "--fast-forward", "60", tick=None) as local:
         local.reset(**REGION, schedule_expression="cron(* * * * ? *)")  # its run sets the schedule's cron
         set_at = datetime.now(UTC)
         runs = eventually(lambda: [r for r in scheduled_runs(local) if r["startDate"] > set_at], timeout=75)
         started = runs[0]["startDate"].astimezone(UTC)
         assert started.second < 15, started  # at a minute boundary (the ticker polls each second)
+        assert started - set_at < timedelta(seconds=75), (started, set_at)  # the next minute, or the one after
         every = [r["startDate"].astimezone(UTC).second for r in scheduled_runs(local)]
         assert all(second < 15 for second in every), every  # each fired at a minute boundary
         ended = finished(local, runs[0])

@@ -9,9 +9,7 @@ import pytest
 
 from p2p_core.config.instance import OS_PYTHON
 from p2p_emulator import shims
-from tests.integration.os_pythons import TEST_INTERPRETER, os_python
-from tests.integration.reconciler_fixtures import World, aws_world
-from tests.integration.workflow_world import (
+from p2p_emulator.world import (
     Deployed,
     Provisioned,
     WorkflowWorld,
@@ -20,6 +18,8 @@ from tests.integration.workflow_world import (
     provision,
     restored_world,
 )
+from tests.integration.os_pythons import TEST_INTERPRETER, os_python
+from tests.integration.reconciler_fixtures import World, aws_world
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -35,16 +35,16 @@ def deployed(small_image_catalogue: None) -> Deployed:
 
 
 @pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch, deployed: Deployed) -> Iterator[WorkflowWorld]:
+def world(deployed: Deployed) -> Iterator[WorkflowWorld]:
     """The stack deployed into a fresh emulator account (AMI parameters in five regions): runs go through the ASL.
     The account is the saved one, restored (emulator/p2p_emulator/snapshot.py): nothing of the last test is left."""
-    with restored_world(monkeypatch, deployed) as restored:
+    with restored_world(deployed) as restored:
         yield restored
 
 
 @pytest.fixture(scope="module")
 def provisioned(deployed: Deployed) -> Provisioned:
-    """`provisioned(config)`: the account after the config's first run (`workflow_world.provision`), made once per
+    """`provisioned(config)`: the account after the config's first run (`p2p_emulator.world.provision`), made once per
     config for the module and saved; restore it with `restored_world` (a case shares no leftovers with the last)."""
     saved: dict[str, Deployed] = {}
 

@@ -88,13 +88,14 @@ class World:
     """Runs observe → plan → reconcile like the workflow, recording every API call."""
 
     def __init__(self) -> None:
-        self.clients = ClientFactory()
+        session = boto3.Session()  # its clients copy its handlers: every call is recorded
+        session.events.register("before-parameter-build", self._record)
+        self.clients = ClientFactory(session=session)
         self.deployment = Deployment(stack_name=STACK, home_region="eu-central-1")
         self.now = datetime.now(UTC).replace(microsecond=0)
         self.calls: list[Call] = []
         self.trap: Callable[[Call], None] | None = None
         self.managed_regions: set[str] = set()
-        self.clients.register("before-parameter-build", self._record)
 
     def _record(self, model: Any, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         call = Call(context["client_region"], model.name, dict(params))

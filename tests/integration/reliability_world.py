@@ -12,8 +12,9 @@ from botocore.exceptions import ClientError
 from p2p_core import MANAGED_TAG, STACK_TAG
 from p2p_core.aws.clients import ClientFactory, is_mutating
 from p2p_core.storage.lease import LEASE_KEY
-from p2p_core.workflow.runtime import add_client_hook, clients_for, remove_client_hook
-from tests.integration.workflow_world import WorkflowWorld
+from p2p_core.workflow.runtime import clients_for
+from p2p_emulator.handler_clients import add_client_hook, remove_client_hook
+from p2p_emulator.world import WorkflowWorld
 
 Hook = Callable[..., Any]
 # a fresh region: VPC, IGW + attach, 3 subnets + 3 public-IP switches, route table + route + 3 associations,

@@ -11,18 +11,16 @@ from p2p_core import names
 from p2p_core.aws.clients import ClientFactory
 from p2p_emulator.stack import deploy_stack
 from p2p_emulator.template import TemplateRuleFailed
-from tests.integration.workflow_world import EMULATOR_CONFIG, HOME, deployed_world
+from p2p_emulator.world import EMULATOR_CONFIG, HOME, deployed_world
 
 pytestmark = pytest.mark.integration
 
 LONGEST_SG_LIKE = "sg-" + "0123456789abcdef" * 7 + "x" * 13
 
 
-def test_a_128_character_stack_name_starting_with_sg_deploys_and_provisions_a_region(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_128_character_stack_name_starting_with_sg_deploys_and_provisions_a_region() -> None:
     assert len(LONGEST_SG_LIKE) == names.STACK_NAME_LIMIT
-    with deployed_world(monkeypatch, LONGEST_SG_LIKE) as world:
+    with deployed_world(LONGEST_SG_LIKE) as world:
         assert len(world.stack.control_center_function) <= 64
         assert len(world.stack.schedule_name) <= 64
         assert len(world.stack.pipe.name) <= 64

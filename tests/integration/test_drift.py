@@ -20,10 +20,10 @@ import pytest
 from p2p_core import ZONES_TAG
 from p2p_core.models.events import PlanResult
 from p2p_core.workflow.plan_step import preview_plan
+from p2p_emulator.world import Provisioned, WorkflowWorld, restored_world
 from tests.integration.reconciler_fixtures import ONE_FLEET
 from tests.integration.reliability_world import counts, managed_resources
 from tests.integration.test_workflow import NOOP_STATES, mutations_outside_own_table
-from tests.integration.workflow_world import Provisioned, WorkflowWorld, restored_world
 
 REGION = "eu-central-1"
 FLEET = {"regions": [REGION], "desired_capacity": 1, "start_time": "2020-01-01T00:00:00Z", "run_duration": None}
@@ -259,10 +259,10 @@ def preview(world: WorkflowWorld) -> PlanResult:
 
 @pytest.mark.parametrize("name", list(DRIFTS))
 def test_a_drift_made_by_hand_is_named_by_plan_repaired_by_the_next_run_then_nothing_to_do(
-    monkeypatch: pytest.MonkeyPatch, provisioned: Provisioned, name: str
+    provisioned: Provisioned, name: str
 ) -> None:
     drift = DRIFTS[name]
-    with restored_world(monkeypatch, provisioned(drift.config)) as world:
+    with restored_world(provisioned(drift.config)) as world:
         assert preview(world).nothing_to_do
         baseline = counts(managed_resources(world, REGION))
 
@@ -282,18 +282,16 @@ def test_a_drift_made_by_hand_is_named_by_plan_repaired_by_the_next_run_then_not
         assert counts(managed_resources(world, REGION)) == baseline == ONE_FLEET  # one of everything, as provisioned
 
 
-def test_a_repair_changes_only_what_drifted(monkeypatch: pytest.MonkeyPatch, provisioned: Provisioned) -> None:
-    with restored_world(monkeypatch, provisioned(FLEET)) as world:
+def test_a_repair_changes_only_what_drifted(provisioned: Provisioned) -> None:
+    with restored_world(provisioned(FLEET)) as world:
         open_ssh_to_the_world(Operator(world))
         assert world.run("repair").status == "SUCCEEDED"
         assert mutations_outside_own_table(world) == [(REGION, "RevokeSecurityGroupIngress")]
 
 
-def test_a_new_log_retention_makes_no_new_template_version(
-    monkeypatch: pytest.MonkeyPatch, provisioned: Provisioned
-) -> None:
+def test_a_new_log_retention_makes_no_new_template_version(provisioned: Provisioned) -> None:
     """The retention is a setting of the region, not of the instances: no version, nothing to roll."""
-    with restored_world(monkeypatch, provisioned(FLEET)) as world:
+    with restored_world(provisioned(FLEET)) as world:
         world.put_config(**{**FLEET, "logs": {"retention_days": 30}})
         assert world.run("retention").status == "SUCCEEDED"
         made = sorted(op for _, op in mutations_outside_own_table(world))

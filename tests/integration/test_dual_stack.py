@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from p2p_core.reconciler.described import ipv6_association
+from p2p_emulator.world import WorkflowWorld
 from tests.integration.reconciler_fixtures import security_rules
 from tests.integration.test_drift import FLEET, REGION, Operator, preview
 from tests.integration.test_workflow import NOOP_STATES, mutations_outside_own_table
-from tests.integration.workflow_world import WorkflowWorld
 
 INTERNET_RULES = {(p, 1024, 65535, peer) for p in ("tcp", "udp") for peer in ("0.0.0.0/0", "::/0")}
 

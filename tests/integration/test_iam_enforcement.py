@@ -17,8 +17,8 @@ from p2p_core.config.rfc3339 import format_time
 from p2p_emulator import shims
 from p2p_emulator.iam import ENFORCER
 from p2p_emulator.local import service_refusal
+from p2p_emulator.world import HOME, WorkflowWorld
 from tests.integration.reliability_world import edited_once_the_lease_is_taken
-from tests.integration.workflow_world import HOME, WorkflowWorld
 
 
 def fresh_region_with_a_future_start(world: WorkflowWorld) -> None:

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from p2p_core.workflow.runtime import add_client_hook, remove_client_hook
-from tests.integration.workflow_world import WorkflowWorld
+from p2p_emulator.handler_clients import add_client_hook, remove_client_hook
+from p2p_emulator.world import WorkflowWorld
 
 pytestmark = pytest.mark.integration
 

@@ -11,9 +11,9 @@ import boto3
 from p2p_core.notifications import AGENTS_MISSING, DRIFT_REPAIRED, QUOTA_LOW, REGION_DEGRADED, RUN_FINISHED, SOURCE
 from p2p_emulator import shims
 from p2p_emulator.shims import quotas
+from p2p_emulator.world import HOME, WorkflowWorld
 from p2pctl.runs import wait_run
 from tests.integration.test_workflow import RUNNING
-from tests.integration.workflow_world import HOME, WorkflowWorld
 
 SHORT = "sa-east-1"
 TWO = ["eu-central-1", SHORT]

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 
+from p2p_emulator.world import WorkflowWorld
 from tests.integration.reconciler_fixtures import ONE_FLEET
 from tests.integration.reliability_world import (
     Hook,
@@ -19,7 +20,6 @@ from tests.integration.reliability_world import (
     region_result,
 )
 from tests.integration.test_workflow import RUNNING
-from tests.integration.workflow_world import WorkflowWorld
 
 FAULTY = "sa-east-1"
 THREE_REGIONS = ["ap-southeast-2", FAULTY, "us-east-1"]

@@ -18,7 +18,7 @@ from moto import mock_aws
 
 from p2p_emulator import shims
 from p2p_emulator.shims.payload import PAYLOAD_LIMIT
-from tests.integration.workflow_world import EMULATOR_CONFIG
+from p2p_emulator.world import EMULATOR_CONFIG
 
 REGION = "eu-central-1"
 ROLE = "arn:aws:iam::123456789012:role/states"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from p2p_core.cost.usage import item_bytes
 from p2p_core.storage.status import CHECKS_KEY, STATUS_KEY
-from tests.integration.workflow_world import WorkflowWorld
+from p2p_emulator.world import WorkflowWorld
 
 REGION = {
     "regions": ["eu-central-1"],

@@ -13,7 +13,7 @@ import pytest
 from p2p_core.quota import headroom_warnings
 from p2p_emulator import shims
 from p2p_emulator.iam import ENFORCER
-from tests.integration.workflow_world import HOME, WorkflowWorld
+from p2p_emulator.world import HOME, WorkflowWorld
 
 OTHER = "sa-east-1"
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.workflow_world import WorkflowWorld
+from p2p_emulator.world import WorkflowWorld
 
 RUNNING = {"regions": ["eu-central-1", "us-east-1"], "desired_capacity": 2, "start_time": "2020-01-01T00:00:00Z"}
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from p2p_core import MANAGED_TAG, REGION_TAG, STACK_TAG
 from p2p_emulator.iam import ENFORCER
+from p2p_emulator.world import HOME, WorkflowWorld
 from tests.integration.test_iam_enforcement import UNTAGGED_STATEMENTS, fresh_region_with_a_future_start, region_error
-from tests.integration.workflow_world import HOME, WorkflowWorld
 
 P2P_TAGS = [{"Key": key} for key in (STACK_TAG, REGION_TAG, MANAGED_TAG)]
 

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 
 from p2p_core.verify import CIDR_CHANGED
 from p2p_core.workflow.plan_step import preview_plan
+from p2p_emulator.world import WorkflowWorld
 from tests.integration.test_workflow import NOOP_STATES, mutations_outside_own_table
-from tests.integration.workflow_world import WorkflowWorld
 
 REGION = "eu-central-1"
 FLEET = {"regions": [REGION], "desired_capacity": 1, "start_time": "2020-01-01T00:00:00Z", "run_duration": None}

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from p2p_core.storage.status import RunRecord, StatusStore
+from p2p_emulator.world import FIVE_REGIONS, WorkflowWorld
 from p2pctl.runs import run_name, start_run, wait_run
 from tests.integration.reconciler_fixtures import ONE_FLEET
 from tests.integration.reliability_world import (
@@ -18,7 +19,6 @@ from tests.integration.reliability_world import (
     put_lease,
 )
 from tests.integration.test_workflow import CLOUDFRONT, RUNNING, mutations_outside_own_table
-from tests.integration.workflow_world import FIVE_REGIONS, WorkflowWorld
 
 # --- 1. concurrency -------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 
+from p2p_emulator.world import WorkflowWorld
 from tests.integration.reconciler_fixtures import ONE_FLEET
 from tests.integration.reliability_world import (
     FRESH_REGION_MUTATIONS,
@@ -22,7 +23,6 @@ from tests.integration.reliability_world import (
     region_result,
 )
 from tests.integration.test_workflow import RUNNING
-from tests.integration.workflow_world import WorkflowWorld
 
 # --- 3. AWS faults in one region ------------------------------------------------------------------
 

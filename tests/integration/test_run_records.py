@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from p2p_emulator import shims
+from p2p_emulator.world import FIVE_REGIONS, WorkflowWorld
 from p2pctl.follow import finished_regions, region_line
 from tests.integration.reliability_world import lease_item, put_lease
 from tests.integration.test_workflow import PLAN_FAILED_STATES, RUNNING, mutations_outside_own_table
-from tests.integration.workflow_world import FIVE_REGIONS, WorkflowWorld
 
 CRASHING = "sa-east-1"
 

@@ -27,9 +27,9 @@ from p2p_core.models.events import PlanResult
 from p2p_core.storage.lease import LEASE_KEY
 from p2p_emulator import shims
 from p2p_emulator.iam import ENFORCER
+from p2p_emulator.world import HOME, WorkflowWorld
 from p2pctl.runs import RunOutcome, run_name, start_run, wait_run
 from tests.integration.reliability_world import edited_once_the_lease_is_taken, hooked, lease_item, put_lease
-from tests.integration.workflow_world import HOME, WorkflowWorld
 
 REGION = {
     "regions": ["eu-central-1"],

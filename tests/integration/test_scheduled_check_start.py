@@ -13,9 +13,9 @@ import pytest
 from moto.core.exceptions import JsonRESTError
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend  # the executing engine moto runs
 
+from p2p_emulator.world import WorkflowWorld
 from p2pctl.runs import run_name, start_run, wait_run
 from tests.integration.test_scheduled_check import CHECK_DRIFT, REGION, provisioned
-from tests.integration.workflow_world import WorkflowWorld
 
 
 class ExecutionLimitExceeded(JsonRESTError):

@@ -11,8 +11,8 @@ from datetime import timedelta
 
 from p2p_core.aws.clients import is_mutating
 from p2p_core.storage.verified import VerificationStore
+from p2p_emulator.world import WorkflowWorld
 from tests.integration.test_drift import Operator, change_the_group_max, delete_the_default_route, open_ssh_to_the_world
-from tests.integration.workflow_world import WorkflowWorld
 
 REGION = "eu-central-1"
 FLEET = {"regions": [REGION], "desired_capacity": 1, "start_time": "2020-01-01T00:00:00Z", "run_duration": None}

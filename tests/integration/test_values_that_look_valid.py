@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 
+from p2p_emulator.world import WorkflowWorld
 from tests.integration.reliability_world import Hook, hooked, region_result
 from tests.integration.test_workflow import PLAN_FAILED_STATES, RUNNING, mutations_outside_own_table
-from tests.integration.workflow_world import WorkflowWorld
 
 FAR_AWAY = {
     "start-time-9999": ({"start_time": "9999-12-31T23:59:59Z"}, "start_time: 9999-12-31T23:59:59Z is outside"),

@@ -20,8 +20,8 @@ from p2p_core.config.rfc3339 import format_time
 from p2p_core.models.observed import WindowAnchor
 from p2p_core.storage.config import ConfigStore
 from p2p_core.storage.status import StatusStore
-from p2p_core.workflow.runtime import add_client_hook, remove_client_hook
-from tests.integration.workflow_world import WorkflowWorld
+from p2p_emulator.handler_clients import add_client_hook, remove_client_hook
+from p2p_emulator.world import WorkflowWorld
 
 REGIONS = ["eu-central-1", "us-east-1"]
 RUNNING = {"regions": REGIONS, "desired_capacity": 2, "start_offset": "2 minutes"}

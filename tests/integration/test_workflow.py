@@ -10,8 +10,8 @@ import pytest
 
 from p2p_core.config.rfc3339 import format_time
 from p2p_emulator import shims
+from p2p_emulator.world import FIVE_REGIONS, WorkflowWorld
 from p2pctl.runs import wait_run
-from tests.integration.workflow_world import FIVE_REGIONS, WorkflowWorld
 
 RUNNING = {"regions": FIVE_REGIONS, "desired_capacity": 2, "start_time": "2020-01-01T00:00:00Z", "run_duration": None}
 CLOUDFRONT = "aws-global"  # the region botocore reports for CloudFront's global endpoint

@@ -8,8 +8,7 @@ idempotency tokens per intended resource.
 from __future__ import annotations
 
 import json
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,10 +17,11 @@ from p2p_core.config.rfc3339 import format_time
 from p2p_core.regions import commercial_regions, is_opt_in
 from p2p_emulator import shims
 from p2p_emulator.seed import seed_ami_parameters
+from p2p_emulator.shims import clock
+from p2p_emulator.world import WorkflowWorld
 from tests.integration.reconciler_fixtures import ONE_FLEET
 from tests.integration.reliability_world import FRESH_REGION_MUTATIONS, counts, managed_resources, region_result
 from tests.integration.test_workflow import RUNNING, mutations_outside_own_table
-from tests.integration.workflow_world import WorkflowWorld
 
 SHORT = "sa-east-1"
 TWO = ["eu-central-1", SHORT]
@@ -179,17 +179,17 @@ def test_all_regions_with_the_seventeen_opt_in_regions_disabled_is_a_succeeded_r
 def test_a_start_that_falls_inside_the_margin_while_the_run_is_under_way_is_applied_directly(
     world: WorkflowWorld,
 ) -> None:
-    """Plan (at the execution's start) sees p2p-start 63 s away and plans the scheduled action; the
-    region's reconcile starts when it is under 60 s away. Checked: the action is never sent (AWS would
-    refuse it), the group runs at the start's capacity at once, and the run is ok."""
-    start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=63)
+    """Plan (at the execution's start) sees p2p-start 5 minutes away and plans the scheduled action; the
+    account's clock moves to 30 s before it as the region's reconcile starts. Checked: the action is never
+    sent (AWS would refuse it), the group runs at the start's capacity at once, and the run is ok."""
+    start = clock.now().replace(microsecond=0) + timedelta(minutes=5)
     world.put_config(
         regions=["eu-central-1"], desired_capacity=2, start_time=format_time(start), start_offset="0 minutes"
     )
 
     def late_apply(function: str, event: dict[str, Any]) -> Exception | None:
         if function == "ReconcileRegionFunction":
-            time.sleep(max(0.0, (start - timedelta(seconds=59) - datetime.now(UTC)).total_seconds()))
+            shims.advance_clock_to(start - timedelta(seconds=30))  # inside the 60 s margin, before the start
         return None
 
     shims.add_fault(late_apply)

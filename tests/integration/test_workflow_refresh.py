@@ -12,8 +12,8 @@ from typing import Any
 
 from p2p_core.models.results import RegionResult
 from p2p_emulator import shims
+from p2p_emulator.world import HOME, WorkflowWorld
 from tests.integration.test_workflow import mutations_outside_own_table
-from tests.integration.workflow_world import HOME, WorkflowWorld
 
 RUNS = ("Pending", "InProgress")  # a refresh AWS is working on
 RUNNING = {"regions": [HOME], "desired_capacity": 3, "start_time": "2020-01-01T00:00:00Z", "run_duration": None}
@@ -124,6 +124,35 @@ def test_a_newer_config_supersedes_the_refresh_still_rolling_out_the_older_one(w
     shims.advance_refreshes(HOME, batches=3)
     assert versions(world) == {"3": 3}
     assert not any(r["Status"] in RUNS for r in refreshes(world))
+
+
+def test_a_refresh_of_no_desired_configuration_on_a_group_already_following_the_version_is_superseded(
+    world: WorkflowWorld,
+) -> None:
+    """The group already follows version 2 (the update needs no cancel), yet a refresh started by hand, with no
+    desired configuration, is active: the run cancels it and starts its own for version 2."""
+    off = {"refresh": {"enabled": False}}
+    running_fleet(world, instance=off)
+    world.put_config(**fleet(instance=off, agent={"delay": 30}))
+    assert world.run("v2-off").status == "SUCCEEDED"
+    assert world.asg(HOME)["LaunchTemplate"]["Version"] == "2" and versions(world) == {"1": 3}  # type: ignore[index]
+    shims.refresh_pace(None)
+    autoscaling = world.clients.client("autoscaling", HOME)
+    name = world.asg(HOME)["AutoScalingGroupName"]  # type: ignore[index]
+    by_hand = autoscaling.start_instance_refresh(AutoScalingGroupName=name, Strategy="Rolling")["InstanceRefreshId"]
+
+    world.put_config(**fleet(agent={"delay": 30}))  # refresh enabled again: the same template version 2
+    run = world.run("enabled")
+    assert run.status == "SUCCEEDED", run.cause
+    ours, theirs = refreshes(world)[0], refreshes(world)[1]
+    assert (theirs["InstanceRefreshId"], theirs["Status"]) == (by_hand, "Cancelled")
+    assert ours["Status"] in RUNS and ours["DesiredConfiguration"]["LaunchTemplate"]["Version"] == "2"
+    result = region_result(world)
+    assert [a.split(":")[0] for a in result.actions if "instance refresh" in a] == [
+        f"cancelled instance refresh {by_hand} (no desired configuration)",
+        f"started instance refresh {ours['InstanceRefreshId']}",
+    ]
+    assert "UpdateAutoScalingGroup" not in [op for _, op in mutations_outside_own_table(world)]  # already on v2
 
 
 def test_with_refresh_disabled_running_agents_stay_on_their_version(world: WorkflowWorld) -> None:

@@ -16,10 +16,10 @@ from p2p_core import NOT_OFFERED_TAG
 from p2p_core.models.events import PlanResult
 from p2p_core.workflow.plan_step import preview_plan
 from p2p_emulator import shims
+from p2p_emulator.world import HOME, WorkflowWorld
 from tests.integration.test_reconciler import NOOP_READS
 from tests.integration.test_workflow import NOOP_STATES, mutations_outside_own_table
 from tests.integration.test_workflow_refresh import refreshes, region_result, versions
-from tests.integration.workflow_world import HOME, WorkflowWorld
 
 RUNNING = {"regions": [HOME], "desired_capacity": 3, "start_time": "2020-01-01T00:00:00Z", "run_duration": None}
 SPOT = {"market": "spot", "on_demand_base": 1}

@@ -1,22 +1,23 @@
 """The Parallel's other branches and the passage of time, through the real ASL and handlers.
 
 Faults are injected as AWS answers (a botocore `before-call` hook on every handler client); time is
-the real clock, so windows are set a little beyond the 60-second scheduling margin.
+the emulated account's clock (`shims.advance_clock_to`), which the test moves instead of sleeping.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from p2p_core.config.rfc3339 import format_time
-from p2p_core.workflow.runtime import add_client_hook, remove_client_hook
-from tests.integration.workflow_world import HOME, WorkflowWorld
+from p2p_emulator import shims
+from p2p_emulator.handler_clients import add_client_hook, remove_client_hook
+from p2p_emulator.shims import clock
+from p2p_emulator.world import HOME, WorkflowWorld
 
 RUNNING = {"regions": [HOME], "desired_capacity": 2, "start_time": "2020-01-01T00:00:00Z", "run_duration": None}
 
@@ -83,10 +84,6 @@ def test_a_cron_schedule_reaches_the_scheduler_and_the_next_run_is_a_noop(world:
     assert again.states_entered == ["Plan", "NothingToDo", "Finalize"]
 
 
-def wait_until(moment: datetime) -> None:
-    time.sleep(max(0.0, (moment - datetime.now(UTC)).total_seconds()))
-
-
 def fire(world: WorkflowWorld, action: str) -> None:
     """What Auto Scaling does when a one-time scheduled action comes due: apply its sizes, then drop it."""
     group = world.asg(HOME)
@@ -99,13 +96,13 @@ def fire(world: WorkflowWorld, action: str) -> None:
 
 
 def test_a_stop_time_crossed_between_runs_leaves_the_next_run_a_noop(world: WorkflowWorld) -> None:
-    stop = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=75)
+    stop = clock.now().replace(microsecond=0) + timedelta(minutes=5)  # far beyond the margin, however slow the run
     world.put_config(**{**RUNNING, "run_duration": None}, stop_time=format_time(stop))
     assert world.run("before-stop").status == "SUCCEEDED"
     assert world.asg(HOME)["DesiredCapacity"] == 2  # type: ignore[index]
     assert world.scheduled_actions(HOME)["p2p-stop"]["StartTime"].astimezone(UTC) == stop
     fire(world, "p2p-stop")  # E came: AWS applied desired 0 and removed the one-time action
-    wait_until(stop - timedelta(seconds=55))  # within the margin: the planner counts E as reached
+    shims.advance_clock_to(stop - timedelta(seconds=55))  # within the margin: the planner counts E as reached
     after = world.run("after-stop")
     assert after.states_entered == ["Plan", "NothingToDo", "Finalize"], after.states_entered
     assert world.asg(HOME)["DesiredCapacity"] == 0  # type: ignore[index]

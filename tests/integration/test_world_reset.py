@@ -11,15 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from p2p_core.workflow import runtime
-from p2p_emulator import shims
+from p2p_emulator import handler_clients, shims
 from p2p_emulator.iam import ENFORCER
 from p2p_emulator.seed import ami_parameters
 from p2p_emulator.shims import consistency, lambda_concurrency, launches, quotas, refresh, zones
 from p2p_emulator.shims.images import AGENT_TYPES
-from tests.integration.workflow_world import FIVE_REGIONS, HOME, Deployed, WorkflowWorld, restored_world
+from p2p_emulator.world import FIVE_REGIONS, HOME, Deployed, WorkflowWorld, deployed_world, restored_world
 
 NEW_REGION = "ap-south-1"  # no test world used it at the deploy
 NEW_OFFERINGS_REGION = "mx-central-1"  # moto offers none of the agent types there
@@ -72,7 +69,7 @@ def account(world: WorkflowWorld) -> dict[str, Any]:
     seen["emulator"] = {
         "principals": {name: [s.name for s in p.statements] for name, p in ENFORCER.principals.items()},
         "denials": list(ENFORCER.denials),
-        "client hooks": [h for h in runtime._client_hooks if getattr(h[1], "__self__", None) is not world],
+        "client hooks": [h for h in handler_clients._hooks if getattr(h[1], "__self__", None) is not world],
         "fault hooks": list(shims._faults),
         "unseen uses": consistency._uses,
         "disabled": shims.disabled_regions(),
@@ -113,7 +110,7 @@ def change_everything(world: WorkflowWorld) -> None:
     clients.client("sns", HOME).subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn["Attributes"]["QueueArn"])
     clients.client("events", HOME).put_rule(Name="by-hand", EventPattern='{"source": ["p2p"]}')
     ENFORCER.revoke("ReconcileRegionsPolicy/CreateInOwnVpc")
-    runtime.add_client_hook("before-call", lambda **_: None)  # never removed
+    handler_clients.add_client_hook("before-call", lambda **_: None)  # never removed
     shims.add_fault(lambda logical, event: None)  # never cleared
     shims.eventual_consistency(uses=3)
     shims.disable_regions(["ap-east-1"])
@@ -127,14 +124,14 @@ def change_everything(world: WorkflowWorld) -> None:
 
 
 def test_the_next_world_finds_the_account_the_last_world_changed_as_deployed(
-    monkeypatch: pytest.MonkeyPatch, deployed: Deployed
+    deployed: Deployed,
 ) -> None:
-    with restored_world(monkeypatch, deployed) as first:
+    with restored_world(deployed) as first:
         before = account(first)
         offerings = first.clients.client("ec2", NEW_OFFERINGS_REGION).describe_instance_type_offerings()
         change_everything(first)
         assert account(first) != before
-    with restored_world(monkeypatch, deployed) as second:
+    with restored_world(deployed) as second:
         after = account(second)
         assert after.keys() == before.keys()
         for key in before:
@@ -146,14 +143,12 @@ def test_the_next_world_finds_the_account_the_last_world_changed_as_deployed(
 
 
 def test_a_world_after_a_fresh_deploy_in_the_same_process_is_still_the_saved_stack(
-    monkeypatch: pytest.MonkeyPatch, deployed: Deployed
+    deployed: Deployed,
 ) -> None:
-    from tests.integration.workflow_world import deployed_world
-
-    with restored_world(monkeypatch, deployed) as first:
+    with restored_world(deployed) as first:
         before = account(first)
-    with deployed_world(monkeypatch, stack_name="p2p-other") as other:  # moto's own reset wipes every backend
+    with deployed_world(stack_name="p2p-other") as other:  # moto's own reset wipes every backend
         assert other.stack.config_table != deployed.stack.config_table
-    with restored_world(monkeypatch, deployed) as second:
+    with restored_world(deployed) as second:
         assert account(second) == before
         assert second.run("after").status == "SUCCEEDED"

@@ -1,11 +1,11 @@
 """Every AWS call a Lambda handler makes is authorized against that function's role before moto runs it.
 
-The emulator gives each function's client factory (one per function, as each Lambda function has
-its own role) two botocore hooks: `before-parameter-build` keeps the API parameters, `before-call`
-evaluates every authorization request the call makes (requests.py) against the role's policies
-(evaluate.py) and, on a denial, answers with the error AWS returns — EC2's `UnauthorizedOperation`,
-`AccessDeniedException` for JSON APIs, `AccessDenied` otherwise — so the step or region fails as it
-would on AWS. The operator's own calls (the CLI, the tests' checks) are not enforced.
+The emulator gives every client of each function's factory (one per function, as each Lambda
+function has its own role; handler_clients.py) two botocore hooks: `before-parameter-build` keeps
+the API parameters, `before-call` evaluates every authorization request the call makes (requests.py)
+against the role's policies (evaluate.py) and, on a denial, answers with the error AWS returns —
+EC2's `UnauthorizedOperation`, `AccessDeniedException` for JSON APIs, `AccessDenied` otherwise — so
+the step or region fails as it would on AWS. The operator's own calls (the CLI, the tests' checks) are not enforced.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from botocore.model import OperationModel
 
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.models.deployment import Deployment
-from p2p_core.workflow import runtime
+from p2p_emulator import handler_clients
 from p2p_emulator.iam.evaluate import Decision, Request, decide
 from p2p_emulator.iam.live import LiveState
 from p2p_emulator.iam.reference import UnknownToReference
@@ -96,15 +96,16 @@ class Enforcer:
     _live: dict[str | None, LiveState] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def attach(self, deployment: Deployment, factory: ClientFactory) -> None:
-        """Runtime hook: enforce the calls of a function's client factory (functions only, never the CLI)."""
+    def attach(self, deployment: Deployment, client: Any) -> None:
+        """Enforce the calls of a function's client (functions only, never the CLI); whether the function has a
+        principal is decided at each call, so a client made before a deploy is enforced after it."""
         name = deployment.function_name
-        if name is None or name not in self.principals:
+        if name is None:
             return
         live = self.live_state(deployment.endpoint_url)
-        factory.register("before-parameter-build", _keep_params)
-        factory.register("before-call", lambda **kw: self._authorize(name, live, **kw))
-        factory.register("after-call", lambda **kw: _side_effects(live, **kw))
+        client.meta.events.register("before-parameter-build", _keep_params)
+        client.meta.events.register("before-call", lambda **kw: self._authorize(name, live, **kw))
+        client.meta.events.register("after-call", lambda **kw: _side_effects(live, **kw))
 
     def revoke(self, statement_name: str) -> list[str]:
         """Remove a statement from every role that has it (as editing a shared managed policy would)."""
@@ -121,15 +122,17 @@ class Enforcer:
             if endpoint_url not in self._live:
                 # IAM's own credentials: a caller with none in its environment (an agent's process) is still read
                 own = boto3.Session(aws_access_key_id=_INTERNAL_KEY, aws_secret_access_key=_INTERNAL_KEY)
+                own.events.register("before-sign", _mark_internal)
                 reads = ClientFactory(endpoint_url=endpoint_url, session=own)
-                reads.register("before-sign", _mark_internal)
                 self._live[endpoint_url] = LiveState(reads)
             return self._live[endpoint_url]
 
     def _authorize(
         self, function_name: str, live: LiveState, model: OperationModel, context: dict[str, Any], **_: Any
     ) -> tuple[AWSResponse, dict[str, Any]] | None:
-        principal = self.principals[function_name]
+        principal = self.principals.get(function_name)
+        if principal is None:  # a function this deployment does not enforce
+            return None
         service = model.service_model.signing_name
         call = Call(
             service=_PREFIX.get(service, service),
@@ -215,7 +218,7 @@ def enforce(principals: list[Principal]) -> Enforcer:
     global _installed
     with _install_lock:
         if not _installed:
-            runtime.on_new_factory(ENFORCER.attach)
+            handler_clients.on_new_client(ENFORCER.attach)
             _installed = True
         for principal in principals:
             ENFORCER.principals[principal.function_name] = principal

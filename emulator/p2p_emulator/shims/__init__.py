@@ -26,7 +26,7 @@
    Lambda task's invoke authorized against its state machine's role (`task_roles`).
    `reset_behaviours()` gives the default account: eventual consistency on (1 failing use), the
    us-east-1 Local Zone, every region enabled, a new account's vCPU quota, launches succeeding,
-   refreshes done at the first look.
+   refreshes done at the first look, the wall clock. `clock`: the account's time, which tests move forward.
 """
 
 from __future__ import annotations
@@ -50,11 +50,12 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.common_types import TYPE_RESPONSE  # noqa: F401 - documents the shape moto expects
 
 from p2p_core.models.deployment import Deployment
-from p2p_core.workflow.runtime import deployment_scope
+from p2p_emulator import handler_clients
 from p2p_emulator.models import share_loader
 from p2p_emulator.shims import (
     alarm_events,
     asl,
+    clock,
     cloudfront,
     consistency,
     event_targets,
@@ -75,6 +76,8 @@ from p2p_emulator.shims import (
     wire,
     zones,
 )
+from p2p_emulator.shims.clock import advance_clock as advance_clock
+from p2p_emulator.shims.clock import advance_clock_to as advance_clock_to
 from p2p_emulator.shims.consistency import eventual_consistency as eventual_consistency
 from p2p_emulator.shims.images import UBUNTU_IMAGES as UBUNTU_IMAGES
 from p2p_emulator.shims.images import complete_instance_type_offerings as complete_instance_type_offerings
@@ -143,7 +146,9 @@ def install() -> None:
         if _installed:
             return
         share_loader()  # one parse of each service model per process, not per client factory
+        handler_clients.install()
         LambdaSimpleBackend.invoke = _invoke  # type: ignore[method-assign]
+        clock.install()
         cloudfront.install()
         express.install()
         task_errors.install()
@@ -174,7 +179,7 @@ def install() -> None:
 
 def reset_behaviours() -> None:
     """The default emulated account: eventual consistency (1 failing use), all regions enabled, launches ok,
-    a new account's on-demand vCPU quota, Lambda's default concurrency (1,000)."""
+    a new account's on-demand vCPU quota, Lambda's default concurrency (1,000), the wall clock."""
     eventual_consistency(consistency.DEFAULT_UNSEEN_USES)
     disable_regions([])
     reset_quotas()
@@ -182,6 +187,7 @@ def reset_behaviours() -> None:
     refresh_pace(0)
     idempotency.forget_tokens()
     set_lambda_concurrency(lambda_concurrency.DEFAULT_CONCURRENCY)
+    clock.reset_clock()
 
 
 def register_function(name: str, target: HandlerTarget) -> None:
@@ -221,12 +227,13 @@ def _run_handler(target: HandlerTarget, function_name: str, event: Any, response
             if fault is not None:
                 raise fault
         _process_settings(target)
+        handler_clients.adopt(target.deployment)  # its clients get the emulator's hooks (IAM, tests' faults)
         context = LambdaContext(
             function_name=function_name.split(":")[-1],
             invoked_function_arn=target.function_arn,
             aws_request_id=str(uuid.uuid4()),
         )
-        with _environment(target) as handler, deployment_scope(target.deployment):
+        with _environment(target) as handler, handler_clients.deployment_scope(target.deployment):
             result = handler(event, context)
         return json.dumps(result).encode()
     except Exception as exc:  # what Lambda does with an unhandled exception
@@ -263,7 +270,7 @@ def _environment(target: HandlerTarget) -> Iterator[Callable[[dict[str, Any], La
     if module is None:
         # Powertools configures its shared logger on import: one import at a time; the module's INIT code
         # (functions/plan prepares its clients) sees the function's settings, as on Lambda
-        with _cold_start, deployment_scope(target.deployment):
+        with _cold_start, handler_clients.deployment_scope(target.deployment):
             spec = importlib.util.spec_from_file_location(f"p2p_function_{target.code_dir.name}", path)
             if spec is None or spec.loader is None:
                 raise ImportError(f"cannot load handler {target.handler} from {target.code_dir}")

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from moto.autoscaling.models import FakeAutoScalingGroup, InstanceState, autoscaling_backends
@@ -34,7 +34,7 @@ from moto.core.common_types import TYPE_RESPONSE
 from moto.ec2.models.launch_templates import LaunchTemplate
 from moto.ec2.utils import parse_user_data
 
-from p2p_emulator.shims import wire
+from p2p_emulator.shims import clock, wire
 
 # StatusMessage of a failed launch activity, as AWS writes it, per EC2 error code
 LAUNCH_FAILURES = {
@@ -249,4 +249,4 @@ def _describe_scaling_activities(request: wire.Request) -> TYPE_RESPONSE | None:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()  # the account's time: activities a test's moved clock has made old look old

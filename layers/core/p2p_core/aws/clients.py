@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -32,14 +32,12 @@ class ClientFactory:
         endpoint_url: str | None = None,
         session: boto3.Session | None = None,
         *,
-        event_hooks: Iterable[tuple[str, Handler]] = (),
         config: Config = HANDLER_CONFIG,
     ) -> None:
         share_tls_contexts()  # one CA bundle load per process, not one per HTTPS connection
         self.endpoint_url = endpoint_url
         self._config = config  # the handlers' retry policy unless a caller (the CLI) wants to fail fast
         self._session: Any = session or boto3.Session()  # untyped on purpose: clients are Any here
-        self._hooks: list[tuple[str, Handler]] = list(event_hooks)
         self._clients: dict[tuple[str, str], Any] = {}
         self._counts: Counter[tuple[str, bool]] = Counter()
         # boto3 sessions are not thread-safe for client creation; regions may be observed in threads
@@ -54,25 +52,8 @@ class ClientFactory:
                     service, region_name=region, endpoint_url=self.endpoint_url, config=self._config
                 )
                 made.meta.events.register("after-call", self._counter(region))
-                for event, handler in self._hooks:
-                    made.meta.events.register(event, handler)
                 self._clients[key] = made
             return self._clients[key]
-
-    def register(self, event: str, handler: Handler) -> None:
-        """Register a botocore event handler on every client, made now or later."""
-        with self._lock:
-            self._hooks.append((event, handler))
-            for made in self._clients.values():
-                made.meta.events.register(event, handler)
-
-    def unregister(self, event: str, handler: Handler) -> None:
-        """Remove a handler `register` added, from every client."""
-        with self._lock:
-            if (event, handler) in self._hooks:
-                self._hooks.remove((event, handler))
-            for made in self._clients.values():
-                made.meta.events.unregister(event, handler)
 
     def calls(self, region: str) -> tuple[int, int]:
         """(read calls, mutating calls) that AWS carried out so far in `region` (error answers not counted)."""

@@ -5,8 +5,10 @@ from __future__ import annotations
 import ast
 import base64
 import gzip
+import io
 import json
 import threading
+import tokenize
 from pathlib import Path
 
 from p2p_core.bootstrap.cloudwatch import RUNNER_LOG, install_script
@@ -55,20 +57,38 @@ _SHIPPED_LOCK = threading.Lock()  # CPython 3.11's ast is not thread-safe (Syste
 
 
 def shipped(module: Path) -> bytes:
-    """A Python module as the user data carries it: the same syntax tree without comments and without the
+    """A Python module as the user data carries it: its own text without comments, blank lines and the
     docstrings of its functions and classes (the module's own stays: the runner's --help prints it). The
-    runner, the radar module and their docstrings are most of EC2's 16 KB; the code runs unchanged.
-    Made once per process: regions render their user data in threads."""
+    runner, the radar module and their docstrings are most of EC2's 16 KB; the code runs as written.
+
+    Lines are removed, never rewritten: `ast.unparse` on Python 3.12+ writes f-strings with nested quotes of
+    the same kind (PEP 701), which Ubuntu 22.04's Python 3.10 cannot read, and Lambda renders user data on
+    3.13. Made once per process: regions render their user data in threads."""
     with _SHIPPED_LOCK:
         if module not in _SHIPPED:
-            source = module.read_text()
-            tree = ast.parse(source)
-            for node in ast.walk(tree):
-                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and ast.get_docstring(node):
-                    node.body = node.body[1:] or [ast.Pass()]
-            shebang = source.split("\n", 1)[0] + "\n" if source.startswith("#!") else ""
-            _SHIPPED[module] = (shebang + ast.unparse(tree) + "\n").encode()
+            _SHIPPED[module] = _without_comments_and_docstrings(module.read_text()).encode()
         return _SHIPPED[module]
+
+
+def _without_comments_and_docstrings(source: str) -> str:
+    docstrings: set[int] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and ast.get_docstring(node):
+            first = node.body[0]
+            docstrings.update(range(first.lineno, (first.end_lineno or first.lineno) + 1))
+    comments = {
+        token.start[0]: token.start[1]
+        for token in tokenize.generate_tokens(io.StringIO(source).readline)
+        if token.type == tokenize.COMMENT and not token.string.startswith("#!")
+    }
+    kept = []
+    for number, line in enumerate(source.splitlines(), start=1):
+        if number in docstrings:
+            continue
+        text = line[: comments[number]].rstrip() if number in comments else line
+        if text.strip():
+            kept.append(text + "\n")
+    return "".join(kept)
 
 
 def install_helpers() -> str:

@@ -72,11 +72,6 @@ class ControlPlaneCost:
         """USD per month."""
         return sum(item.cost for item in self.items)
 
-    @property
-    def per_run(self) -> float:
-        """USD per workflow run."""
-        return self.total / self.runs_per_month if self.runs_per_month else 0.0
-
 
 @dataclass(frozen=True)
 class Transitions:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from p2p_core import clock
 from p2p_core.config.rfc3339 import format_time
 from p2p_core.market import Buying, purchase_drifts
 from p2p_core.models.observed import CapacityTarget, ScheduledAction
@@ -103,7 +104,7 @@ def settle_due_actions(step: RegionPlan, now: datetime | None = None) -> RegionP
     a moment before this apply: an action now due is never sent. The latest due action's capacity
     is set now instead, and an older action of the same name still on the group is removed.
     """
-    horizon = (now or datetime.now(UTC)) + SCHEDULE_MARGIN
+    horizon = (now or clock.now()) + SCHEDULE_MARGIN
     due = sorted((a for a in step.put_actions if a.start_time <= horizon), key=lambda a: a.start_time)
     if not due:
         return step

@@ -20,7 +20,6 @@ from p2p_core.reconciler.errors import error_code
 
 # 100 ms doubling, as the Terraform AWS provider waits for EC2 propagation: 25.5 s in all, within 30 s
 PROPAGATION_DELAYS = (0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8)
-PROPAGATION_BUDGET = 30.0
 
 # where each create call's answer holds the new resource's id
 _CREATED_ID: dict[str, tuple[str, ...]] = {

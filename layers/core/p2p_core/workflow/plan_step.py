@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from p2p_core import clock
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.checks.deliverable import check_deliverable
 from p2p_core.checks.enabled import enabled_regions
@@ -37,23 +37,16 @@ from p2p_core.workflow.schedule_step import current_expression
 # enough threads to observe 34 regions in about the time of one; each thread mostly waits on the network
 OBSERVE_THREADS = 34
 log = logging.getLogger(__name__)
-Clock = Callable[[], datetime]
 
 
-def _wall_clock() -> datetime:
-    return datetime.now(UTC)
-
-
-def plan_step(
-    request: PlanRequest, deployment: Deployment, clients: ClientFactory, clock: Clock = _wall_clock
-) -> PlanResult:
+def plan_step(request: PlanRequest, deployment: Deployment, clients: ClientFactory) -> PlanResult:
     """The Plan state. Raises ConfigError (nothing touched) when the config item is invalid."""
     db = clients.client("dynamodb", deployment.home_region)
     config = ConfigStore(db, deployment.config_table).load()  # invalid -> raise before taking the lease
     check_deliverable(config, deployment, request.started_at)  # over AWS limits: say so now, not per region
     lease = Lease(db, deployment.config_table, timedelta(seconds=deployment.lease_seconds))
     source = str(request.input.get("source", "manual"))
-    if not lease.acquire(request.execution, clock()):
+    if not lease.acquire(request.execution, clock.now()):
         holder = lease.holder() or {}
         return PlanResult(
             run_id=request.execution,

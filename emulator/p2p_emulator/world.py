@@ -1,14 +1,17 @@
-"""The real template deployed into moto, the real ASL executed, the real handlers invoked: a test world."""
+"""The real template deployed into moto, the real ASL executed, the real handlers invoked: a world for the
+integration tests and the benchmarks (which import neither the tests nor pytest)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
+from unittest.mock import patch
 
-import pytest
 from moto import mock_aws
+from moto.core.config import DefaultConfig
 
 from p2p_core import MANAGED_TAG, STACK_TAG
 from p2p_core.aws.clients import ClientFactory, is_mutating
@@ -17,8 +20,8 @@ from p2p_core.control_center.publish import live_code
 from p2p_core.models.observed import WindowAnchor
 from p2p_core.storage.config import ConfigStore, to_dynamodb
 from p2p_core.storage.status import Status, StatusStore
-from p2p_core.workflow.runtime import add_client_hook, remove_client_hook, reset_clients
 from p2p_emulator import shims, snapshot
+from p2p_emulator.handler_clients import add_client_hook, remove_client_hook
 from p2p_emulator.local import service_refusal
 from p2p_emulator.seed import seed_ami_parameters
 from p2p_emulator.stack import EmulatedStack, deploy_stack
@@ -27,7 +30,7 @@ from p2pctl.runs import RunOutcome, run_name, start_run, wait_run
 
 HOME = "eu-central-1"
 FIVE_REGIONS = ["ap-northeast-1", "ap-southeast-2", "eu-central-1", "sa-east-1", "us-east-1"]
-EMULATOR_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+EMULATOR_CONFIG: DefaultConfig = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 
 
 class Call(NamedTuple):
@@ -143,20 +146,28 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def _emulator_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(key, "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", HOME)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "P2PTest")
+EMULATED_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": HOME,
+    "POWERTOOLS_METRICS_NAMESPACE": "P2PTest",
+}
+NOT_INHERITED = ("AWS_ENDPOINT_URL", "AWS_PROFILE")  # the emulated account, never the caller's
+
+
+@contextmanager
+def emulated_environment() -> Iterator[None]:
+    """os.environ as an emulated account's clients need it while the block runs, restored after it."""
+    with patch.dict(os.environ, EMULATED_ENVIRONMENT):
+        for key in NOT_INHERITED:
+            os.environ.pop(key, None)
+        yield
 
 
 def _deploy(stack_name: str, regions: Sequence[str]) -> EmulatedStack:
     shims.clear_faults()
     shims.install()
     shims.reset_behaviours()  # the default account: eventual consistency on, a Local Zone in us-east-1
-    reset_clients()
     clients = ClientFactory()
     for region in regions:
         seed_ami_parameters(clients, region, dict(shims.UBUNTU_IMAGES))
@@ -164,13 +175,10 @@ def _deploy(stack_name: str, regions: Sequence[str]) -> EmulatedStack:
 
 
 @contextmanager
-def deployed_world(
-    monkeypatch: pytest.MonkeyPatch, stack_name: str = "p2p-it", regions: Sequence[str] = FIVE_REGIONS
-) -> Iterator[WorkflowWorld]:
-    """A fresh emulator account with the stack deployed and AMI parameters seeded in `regions` (the fixtures
-    with their own switches use it; the benchmarks deploy theirs here too)."""
-    _emulator_env(monkeypatch)
-    with mock_aws(config=EMULATOR_CONFIG):
+def deployed_world(stack_name: str = "p2p-it", regions: Sequence[str] = FIVE_REGIONS) -> Iterator[WorkflowWorld]:
+    """A fresh emulator account with the stack deployed and AMI parameters seeded in `regions` (the fixtures with
+    their own switches use it; the benchmarks deploy theirs here too)."""
+    with emulated_environment(), mock_aws(config=EMULATOR_CONFIG):
         world = WorkflowWorld(_deploy(stack_name, regions))
         try:
             yield world
@@ -189,8 +197,7 @@ class Deployed(NamedTuple):
 
 def deploy_once(stack_name: str = "p2p-it", regions: Sequence[str] = FIVE_REGIONS) -> Deployed:
     """Deploy into a fresh emulator account and save it: `restored_world` starts each test from there."""
-    with pytest.MonkeyPatch.context() as env:
-        _emulator_env(env)
+    with emulated_environment():
         account = mock_aws(config=EMULATOR_CONFIG)
         account.start()  # a fresh account
         try:
@@ -205,29 +212,29 @@ def deploy_once(stack_name: str = "p2p-it", regions: Sequence[str] = FIVE_REGION
 
 
 @contextmanager
-def restored_world(monkeypatch: pytest.MonkeyPatch, deployed: Deployed) -> Iterator[WorkflowWorld]:
-    """The account as `deploy_once` left it (the stack's data plane and the emulator's switches reset), for one
-    test: what `deployed_world` gives, for milliseconds instead of a deploy."""
-    _emulator_env(monkeypatch)
-    account = mock_aws(config=EMULATOR_CONFIG)
-    account.start(reset=False)  # keep the deployed stack; the restore puts back what the last test changed
-    try:
-        snapshot.restore(deployed.baseline)
-        world = WorkflowWorld(deployed.stack)
+def restored_world(deployed: Deployed) -> Iterator[WorkflowWorld]:
+    """The account as `deploy_once` (or `deployed_after`) left it, the emulator's switches at their defaults, for
+    one test: what `deployed_world` gives, for milliseconds instead of a deploy."""
+    with emulated_environment():
+        account = mock_aws(config=EMULATOR_CONFIG)
+        account.start(reset=False)  # keep the deployed stack; the restore puts back what the last test changed
         try:
-            yield world
+            snapshot.restore(deployed.baseline)
+            world = WorkflowWorld(deployed.stack)
+            try:
+                yield world
+            finally:
+                world.close()
+                shims.clear_faults()
+                snapshot.settle_executions()
         finally:
-            world.close()
-            shims.clear_faults()
-            snapshot.settle_executions()
-    finally:
-        account.stop(remove_data=False)
+            account.stop(remove_data=False)
 
 
 def deployed_after(deployed: Deployed, setup: Callable[[WorkflowWorld], object]) -> Deployed:
     """`deployed` with `setup` done in it (e.g. a region provisioned by a run), saved: the tests that share a setup
     restore it instead of each redoing it. The emulator's switches are not saved: each restore sets the defaults."""
-    with pytest.MonkeyPatch.context() as env, restored_world(env, deployed) as world:
+    with restored_world(deployed) as world:
         setup(world)
     return Deployed(deployed.stack, snapshot.take())  # the world closed: its recorder is no client hook any more
 
@@ -241,6 +248,7 @@ def provision(config: dict[str, Any]) -> Callable[[WorkflowWorld], None]:
     def run(world: WorkflowWorld) -> None:
         world.put_config(**config)
         outcome = world.run("provision")
-        assert outcome.status == "SUCCEEDED", outcome.cause
+        if outcome.status != "SUCCEEDED":
+            raise RuntimeError(f"the provisioning run ended {outcome.status}: {outcome.cause}")
 
     return run
