@@ -90,12 +90,18 @@ class World:
     def __init__(self) -> None:
         session = boto3.Session()  # its clients copy its handlers: every call is recorded
         session.events.register("before-parameter-build", self._record)
+        session.events.register("after-call", self._answered)
         self.clients = ClientFactory(session=session)
         self.deployment = Deployment(stack_name=STACK, home_region="eu-central-1")
         self.now = datetime.now(UTC).replace(microsecond=0)
         self.calls: list[Call] = []
         self.trap: Callable[[Call], None] | None = None
+        self.after_call: Callable[..., None] | None = None  # sees each answer (after-call), e.g. to crash after it
         self.managed_regions: set[str] = set()
+
+    def _answered(self, **kwargs: Any) -> None:
+        if self.after_call is not None:
+            self.after_call(**kwargs)
 
     def _record(self, model: Any, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         call = Call(context["client_region"], model.name, dict(params))

@@ -110,11 +110,11 @@ def test_a_region_crashed_after_any_mutating_call_took_effect_is_completed_by_th
         config = make_config(regions=[ANCHOR, target])
         hook, done = crash_after(target, k)
         crashed: dict[str, Exception] = {}
-        region_world.clients.register("after-call", hook)
+        region_world.after_call = hook
         try:
             results = region_world.run(config, crashed=crashed)
         finally:
-            region_world.clients.unregister("after-call", hook)
+            region_world.after_call = None
         if previous is not None:  # dropped from the config in this very run
             assert results[previous].decommissioned, (k, previous)
             assert _counts(previous) == dict.fromkeys(ONE_OF_EACH, 0), (k, previous)
