@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed-$(PYVER)
 # coverage's sys.monitoring core, from Python 3.12 on (older ones fall back to the default core)
 export COVERAGE_CORE := sysmon
 
-.PHONY: venv test check fast lint typecheck unit cfn security demo bench bench-suite build clean
+.PHONY: venv test check fast lint typecheck unit cfn security docs reference demo bench bench-suite build clean
 
 $(STAMP): pyproject.toml layers/core/requirements.txt
 	@# a venv made by another Python (an older checkout's 3.11 one) is made again
@@ -40,12 +40,20 @@ cfn: venv
 security:
 	bash scripts/checkov.sh
 
+# the docs/ site (MkDocs, offline); --strict: a broken link or anchor fails the build
+docs: venv
+	$(BIN)/mkdocs build --strict --quiet
+
+# docs/configuration.md's reference table, rewritten from the config model (a test fails when they differ)
+reference: venv
+	$(BIN)/python -m p2pctl.config_reference docs/configuration.md
+
 # every test, with the coverage of layers/ and cli/ (CLI subprocesses and `p2pctl local` included)
 unit: venv
 	rm -f .coverage .coverage.*
 	$(BIN)/pytest -n auto --dist loadfile --cov --cov-report=term
 
-test: lint typecheck cfn security unit
+test: lint typecheck cfn security docs unit
 
 # the edit-test loop (≤ 90 s): the unit tier, property tests at a tenth of their examples, a few ASL runs
 fast: venv
@@ -67,4 +75,4 @@ build: venv
 	PATH=$(PY313)/bin:$(BIN):$$PATH $(BIN)/sam build --template template.yaml
 
 clean:
-	rm -rf $(VENV) .venv-checkov .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-checkov .aws-sam .pytest_cache .mypy_cache .ruff_cache site

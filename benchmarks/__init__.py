@@ -1,1 +1,1 @@
-"""Benchmarks: `make bench` runs `python -m benchmarks.run` and writes results/latest.json and the README table."""
+"""Benchmarks: `make bench` runs `python -m benchmarks.run`: results/latest.json and docs/benchmarks.md's table."""

@@ -1,4 +1,4 @@
-"""Measure the control plane's speed and cost targets in one run; print them, save JSON, update the README.
+"""Measure the control plane's speed and cost targets in one run; print them, save JSON, update docs/benchmarks.md.
 
 Each figure comes from the real template deployed into the emulator, the real ASL executed and the
 real handlers invoked (as `p2pctl local` runs them), except the cost figures, which come from the
@@ -27,11 +27,10 @@ import boto3
 from benchmarks import measured
 from benchmarks.costs import model_rows, scheduled_check_costs, spot_costs
 from benchmarks.radar import measure as radar_cpu
-from benchmarks.report import RESULTS, record, table, update_readme
+from benchmarks.report import RESULTS, record, table, update_page
 from benchmarks.suite import SUITE_KEYS
 from benchmarks.tls import measure as tls_cpu
 from benchmarks.world import (
-    ACCOUNT_READS,
     API_LATENCY,
     CONTROL_PLANE_SERVICES,
     HOME,
@@ -39,6 +38,7 @@ from benchmarks.world import (
     config_for,
     emulated,
     fleet_mutations,
+    fleet_reads,
     state_seconds,
     succeeded,
 )
@@ -59,13 +59,7 @@ def fleet(workdir: Path) -> dict[str, Any]:
         fresh = succeeded(bench, "fresh-34")
         fresh_mutations = len(fleet_mutations(bench))
         noop = succeeded(bench, "noop-34")
-        reads = [
-            call
-            for call in bench.calls
-            if call.service not in CONTROL_PLANE_SERVICES
-            and call.region in regions
-            and call.operation not in ACCOUNT_READS
-        ]
+        reads = fleet_reads(bench, regions)
         per_region = Counter(call.region for call in reads)
         # the regional services a no-op run reads: a new HTTPS connection each in the cost model
         services = {(call.region, call.service) for call in reads}
@@ -299,7 +293,7 @@ def new_account(workdir: Path) -> dict[str, Any]:
 
 
 def merged(update: Any, stamp_key: str) -> None:
-    """Some rows measured again, merged into the last results; the README table rewritten."""
+    """Some rows measured again, merged into the last results; the table in docs/benchmarks.md rewritten."""
     with tempfile.TemporaryDirectory() as workdir, contextlib.redirect_stdout(io.StringIO()):
         figures = update(Path(workdir))
     print(record(figures, stamp_key))
@@ -326,7 +320,7 @@ def main() -> None:
     results.update({k: v for k, v in previous.items() if k in (*SUITE_KEYS, "suite_measured_at")})  # bench-suite's
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     rendered = table(results)
-    update_readme(rendered)
+    update_page(rendered)
     print(rendered)
 
 

@@ -1,7 +1,7 @@
 """`make test` timed: wall and CPU seconds, the test count and the coverage it reports, as benchmark rows.
 
 Run by `make bench-suite` on a quiet machine; the numbers are tracked in benchmarks/results/latest.json and
-the README table, never asserted by a test (the machine decides them).
+the table in docs/benchmarks.md, never asserted by a test (the machine decides them).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 `python -m benchmarks.tls` serves DynamoDB's ListTables over TLS from this process (its own CA) and
 measures each variant in a fresh `python` (so the server's CPU is not counted): the process time of
 CALLS calls that each open a new connection, and of CALLS calls on one kept connection, after one
-warm-up call. Prints the figures and merges them into the last results and the README's table.
+warm-up call. Prints the figures and merges them into the last results and the table in docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def measure() -> dict[str, Any]:
 
 
 def main() -> None:
-    """Measure, merge into the last results and rewrite the README's table."""
+    """Measure, merge into the last results and rewrite the table in docs/benchmarks.md."""
     figures = measure()
     record(figures, "tls_measured_at")
     for key, value in figures.items():

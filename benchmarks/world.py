@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from p2p_core.aws.clients import is_mutating
 from p2p_emulator import shims
 from p2p_emulator.world import WorkflowWorld, deployed_world
 from p2pctl.runs import RunOutcome
@@ -45,6 +46,18 @@ def checked(world: WorkflowWorld, prefix: str) -> RunOutcome:
     if outcome.status != "SUCCEEDED":
         raise RuntimeError(f"{prefix} check {outcome.status}: {outcome.cause}")
     return outcome
+
+
+def fleet_reads(world: WorkflowWorld, regions: list[str]) -> list[Any]:
+    """The last run's read calls of the fleet's regional services (not the control plane's, not the account's)."""
+    return [
+        call
+        for call in world.calls
+        if call.service not in CONTROL_PLANE_SERVICES
+        and call.region in regions
+        and call.operation not in ACCOUNT_READS
+        and not is_mutating(call.operation)
+    ]
 
 
 def fleet_mutations(world: WorkflowWorld) -> list[tuple[str, str]]:

@@ -6,7 +6,7 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,15 @@ def _cli_client_config() -> Any:
 
     # a person is waiting: 2 s to connect and one retry, so nothing listening fails in seconds, not a minute
     return Config(retries={"total_max_attempts": 2, "mode": "standard"}, connect_timeout=2, read_timeout=30)
+
+
+@cache
+def _service_models() -> Any:
+    """One botocore loader for every session of the process: each service's model (ec2's is megabytes of JSON) is
+    parsed once, not once per client factory (and per command when commands run in one process, as in tests)."""
+    from botocore.loaders import create_loader
+
+    return create_loader(os.environ.get("AWS_DATA_PATH"))  # as a session would read it
 
 
 def samconfig_defaults(path: Path = Path("samconfig.toml")) -> dict[str, Any]:
@@ -69,24 +78,35 @@ class CliContext:
                 break
         self.stack_name = self.stack_name or os.environ.get("P2P_STACK_NAME") or defaults.get("stack_name")
         self.stack_name = self.stack_name or DEFAULT_STACK
-        if self.endpoint_url:
-            # the local emulator accepts any credentials; don't make users invent some
-            os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-            os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 
     @cached_property
     def clients(self) -> Any:
         """Clients for the CLI's own calls: short connect timeout, few retries, so a dead endpoint fails fast."""
         from p2p_core.aws.clients import ClientFactory
 
-        return ClientFactory(endpoint_url=self.endpoint_url, config=_cli_client_config())
+        return ClientFactory(endpoint_url=self.endpoint_url, session=self._session(), config=_cli_client_config())
 
     @cached_property
     def fleet_clients(self) -> Any:
         """Clients for work across every region (plan, teardown sweep), with the handlers' retry policy."""
         from p2p_core.aws.clients import ClientFactory
 
-        return ClientFactory(endpoint_url=self.endpoint_url)
+        return ClientFactory(endpoint_url=self.endpoint_url, session=self._session())
+
+    def _session(self) -> Any:
+        """A boto3 session; against an endpoint (`p2pctl local`) with no key in the shell, the emulator's any-key.
+
+        Passed to the session, never written to os.environ: the process's environment stays the caller's.
+        """
+        import boto3
+        import botocore.session
+
+        core = botocore.session.Session()
+        core.register_component("data_loader", _service_models())
+        if self.endpoint_url and not os.environ.get("AWS_ACCESS_KEY_ID"):
+            # the local emulator accepts any credentials; don't make users invent some
+            return boto3.Session(botocore_session=core, aws_access_key_id="testing", aws_secret_access_key="testing")
+        return boto3.Session(botocore_session=core)
 
     def client(self, service: str, region: str | None = None) -> Any:
         """A boto3 client in `region` (default: the stack's home region)."""

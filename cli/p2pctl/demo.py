@@ -8,7 +8,6 @@ Auto Scaling groups, scheduled actions and control-center headers back.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -303,8 +302,6 @@ def run_demo(stack_name: str = "p2p-demo") -> None:
     local = start_local(workdir / "local.log", stack_name)
     try:
         console.print(f"p2pctl local is up: {json.dumps(local.info)}", highlight=False, markup=False)
-        os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
         cli = CliContext(endpoint_url=local.info["endpoint_url"], region=local.info["region"], stack_name=stack_name)
         demo = Demo(cli, local.info)
         demo.deployed(stack_name)

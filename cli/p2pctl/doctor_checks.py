@@ -24,7 +24,7 @@ from p2p_core.lambda_concurrency import (
 )
 from p2p_core.models.deployment import MAX_CONCURRENCY
 from p2p_core.quota import HEADROOM_WARNING, ON_DEMAND_QUOTA, SPOT_QUOTA, ServiceQuota
-from p2p_core.wanted import ami_parameter
+from p2p_core.resources.template_content import ami_parameter
 from p2pctl.preflight import AccountFacts, RegionFacts, why
 
 Mark = Literal["ok", "warn", "fail"]

@@ -135,14 +135,23 @@ def _stop_interrupted() -> None:
 
 
 def app() -> None:
-    """Console-script entry: run the CLI, turning known failures into one line plus the fix."""
+    """Console-script entry: Ctrl-C stops at once with exit 130, then the CLI runs on the command line."""
     signal.signal(signal.SIGINT, _on_sigint)
-    argv = hoist_global_options(sys.argv[1:])
+    try:
+        run(sys.argv[1:])
+    except Interrupted:
+        _stop_interrupted()
+
+
+def run(args: list[str]) -> None:
+    """The CLI on `args` (global options anywhere), known failures as one line plus the fix; ends in SystemExit.
+
+    Process-wide state is the caller's: `app` owns the SIGINT handler, the streams and the environment.
+    """
+    argv = hoist_global_options(args)
     debug = "--debug" in argv
     try:
         cli(args=argv, prog_name="p2pctl")
-    except Interrupted:
-        _stop_interrupted()
     except CliError as exc:
         _fail(exc.message, exc.fix, exc.exit_code, debug)
     except Exception as exc:

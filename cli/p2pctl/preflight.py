@@ -21,8 +21,8 @@ from p2p_core import STACK_TAG
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.config import ConfigItem, parse_config
 from p2p_core.quota import SPOT_QUOTA, peak_instances, peak_spot_instances, standard_vcpus_running, vcpu_quota
-from p2p_core.reconciler.network import zones_offering
 from p2p_core.regions import catalogue, commercial_regions
+from p2p_core.resources.zones import zones_offering
 from p2pctl.context import CliContext
 from p2pctl.errors import CliError
 

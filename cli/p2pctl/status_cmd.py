@@ -108,19 +108,29 @@ def _print_regions(found: Status, verified: dict[str, str]) -> None:
     regions = found.regions or (remember_regions({}, last, None) if last else {})
     if not regions:
         return
-    say("regions (each one's last known result, from whichever run found it; 'verified': its last full verification,")
-    say("  between which scheduled checks read only its group and security groups — verify_interval):")
-    table = Table("region", "status", "writes", "as of", "verified", "changes or reason", box=None, pad_edge=False)
-    for column in table.columns[:5]:
+    say("regions (each one's last known result, from whichever run found it):")
+    table = Table("region", "status", "writes", "as of", "changes or reason", box=None, pad_edge=False)
+    for column in table.columns[:4]:
         column.no_wrap = True
     for name, record in regions.items():
         as_of = "last run" if last is not None and record.run == last.execution else _short_time(record.finished_at)
-        full = _short_time(verified[name]) if name in verified else "next check"
-        table.add_row(name, record.status, str(record.mutating_calls), as_of, full, escape(_why(record)))
+        table.add_row(name, record.status, str(record.mutating_calls), as_of, escape(_why(record)))
     console.print(table)
+    _print_verified(list(regions), verified)
     for name, record in regions.items():
         for warning in record.warnings:  # e.g. instance types the region does not offer, dropped
             console.print(f"⚠ {name}: {warning}", style="yellow", markup=False, highlight=False)
+
+
+def _print_verified(regions: list[str], verified: dict[str, str]) -> None:
+    """How many regions a run verified fully, the oldest such verification, and the regions due at the next check
+    (between, scheduled checks read only the group and the security groups: verify_interval)."""
+    done = sorted(verified[r] for r in regions if r in verified)
+    oldest = f", the oldest {_short_time(done[0])}" if done else ""
+    say(f"verified fully: {len(done)} of {len(regions)} region(s){oldest}")
+    pending = [r for r in regions if r not in verified]
+    if pending:
+        say(f"  due at the next check: {capped(pending, 2)}")
 
 
 def _why(record: RegionRecord) -> str:

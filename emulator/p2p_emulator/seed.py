@@ -7,7 +7,7 @@ from typing import get_args
 
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.config.instance import InstanceSettings
-from p2p_core.wanted import ami_parameter
+from p2p_core.resources.template_content import ami_parameter
 from p2p_emulator import shims
 
 

@@ -1,4 +1,7 @@
-"""`p2pctl` as a user runs it: a subprocess against `p2pctl local`, itself a subprocess (one per test module)."""
+"""`p2pctl` as a user runs it against `p2pctl local` (a subprocess shared by the modules of one worker, conftest.py).
+
+Commands run in the test process (`in_process.py`) unless a test needs the process itself (`process`).
+"""
 
 from __future__ import annotations
 
@@ -16,12 +19,17 @@ from typing import Any
 
 import boto3
 
+from p2p_core.models.deployment import deploy_key_parameter, staged_deploy_key_parameter
 from p2p_core.storage.config import ConfigStore, to_dynamodb
-from p2p_core.storage.status import Status, StatusStore
+from p2p_core.storage.lease import LEASE_KEY
+from p2p_core.storage.status import CHECKS_KEY, STATUS_KEY, Status, StatusStore
 from p2pctl.fleet import managed_asg
+from tests.cli.in_process import run_in_process
 
 STACK = "p2p-cli-test"
 SETTLE_SECONDS = 180.0  # a first provisioning on a busy 2-CPU machine can take a minute
+# the account most modules share (conftest.py): one opt-in region (ap-east-1) not enabled, as many real accounts are
+SHARED_SWITCHES = ("--disable-region", "ap-east-1")
 STOP_SECONDS = 90.0  # SIGTERM lets running executions finish; slow when the machine is busy
 P2PCTL = [sys.executable, "-m", "p2pctl.main"]
 
@@ -29,7 +37,14 @@ P2PCTL = [sys.executable, "-m", "p2pctl.main"]
 def p2pctl(
     *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run the CLI as a subprocess, as an operator would."""
+    """Run the CLI in this process, answering as the subprocess would (`in_process.py`)."""
+    return run_in_process(args, env=env, cwd=cwd, stdin=stdin)
+
+
+def p2pctl_process(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the CLI as a subprocess, as an operator would: where the process boundary is what a test checks."""
     return subprocess.run(
         [*P2PCTL, *args], capture_output=True, text=True, timeout=180, env=env, cwd=cwd, input=stdin, check=False
     )
@@ -54,6 +69,7 @@ class Local:
         self.process = process
         self.info = info
         self.log = log
+        self._clients: dict[tuple[str, str], Any] = {}
         self.env = {
             **os.environ,
             "AWS_ENDPOINT_URL": info["endpoint_url"],
@@ -63,7 +79,12 @@ class Local:
         }
 
     def p2pctl(self, *args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> Any:
+        """A command against this emulator, run in the test process."""
         return p2pctl("--stack-name", STACK, *args, env=env or self.env, stdin=stdin)
+
+    def as_process(self, *args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> Any:
+        """A command against this emulator as its own process (the installed console script's exit and streams)."""
+        return p2pctl_process("--stack-name", STACK, *args, env=env or self.env, stdin=stdin)
 
     def ok(self, *args: str) -> subprocess.CompletedProcess[str]:
         done = self.p2pctl(*args)
@@ -80,13 +101,17 @@ class Local:
         return [self.ok(*command) for command in commands]
 
     def client(self, service: str, region: str | None = None) -> Any:
-        return boto3.client(
-            service,
-            region_name=region or self.info["region"],
-            endpoint_url=self.info["endpoint_url"],
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        """A boto3 client on the emulator, made once per (service, region): tests poll with them."""
+        key = (service, region or self.info["region"])
+        if key not in self._clients:
+            self._clients[key] = boto3.client(
+                service,
+                region_name=key[1],
+                endpoint_url=self.info["endpoint_url"],
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            )
+        return self._clients[key]
 
     def put_item(self, item: dict[str, Any]) -> None:
         """Replace the config item as any DynamoDB client can (no validation, no bookkeeping)."""
@@ -103,7 +128,9 @@ class Local:
 
     def reset(self, **fields: Any) -> int:
         """Replace the item with `fields` at a new version and wait for the run it starts; returns that version."""
-        version = int(self.stored().get("version", 0)) + 1
+        # above any version a run recorded too: an item put without one (as any client may) restarts at 0
+        recorded = max((run.config_version for run in self.status().recent_runs), default=0)
+        version = max(int(self.stored().get("version", 0)), recorded) + 1
         self.put_item({**fields, "version": version})
         self.settle(version)
         return version
@@ -121,6 +148,20 @@ class Local:
 
         eventually(idle, timeout=SETTLE_SECONDS)
 
+    def fresh(self) -> None:
+        """A shared emulator handed to the next module as a new one would be: no run in progress, no region
+        managed (agents on an older launch template would make the next module's first run an instance refresh),
+        no status item (the runs, and the window anchor, an earlier module's configs left), no lease left by a
+        failed test, no deploy key. The config item stays (deleting it starts no run; its version goes on)."""
+        self.settle()
+        table = self.info["config_table"]
+        self.client("dynamodb").delete_item(TableName=table, Key={"pk": {"S": LEASE_KEY}})
+        if self.status().managed_regions:
+            self.reset(regions=[])  # decommissioned by the run it starts
+        for key in (STATUS_KEY, CHECKS_KEY):
+            self.client("dynamodb").delete_item(TableName=table, Key={"pk": {"S": key}})
+        self.client("ssm").delete_parameters(Names=[deploy_key_parameter(STACK), staged_deploy_key_parameter(STACK)])
+
     def output(self, key: str) -> str:
         """One of the stack's outputs (resource names derive from the stack id)."""
         stack = self.client("cloudformation").describe_stacks(StackName=STACK)["Stacks"][0]
@@ -130,13 +171,19 @@ class Local:
         return managed_asg(self.client("autoscaling", region), STACK)
 
 
+FIRST_POLL, LAST_POLL = 0.05, 0.5  # seconds between checks: quick at first, then sparing the busy emulator
+
+
 def eventually(check: Callable[[], Any], timeout: float = 60.0) -> Any:
+    """`check()` once it is truthy; polled ever less often (each poll is API calls on a shared 2-CPU machine)."""
     began = time.monotonic()
+    pause = FIRST_POLL
     while time.monotonic() - began < timeout:
         value = check()
         if value:
             return value
-        time.sleep(0.1)
+        time.sleep(pause)
+        pause = min(pause * 1.5, LAST_POLL)
     raise AssertionError(f"not true after {timeout} s: {check}")
 
 

@@ -26,6 +26,7 @@ DOMAIN = "cc.example.com"
 
 @pytest.fixture(scope="module")
 def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
+    """An emulator of its own: the domain is a parameter of the deployed stack, which no other module wants."""
     yield from running_local(tmp_path_factory.mktemp("local") / "local.log", "--control-center-domain", DOMAIN)
 
 

@@ -13,7 +13,6 @@ import base64
 import gzip
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,18 +20,13 @@ import pytest
 from p2p_core.models.deployment import deploy_key_parameter, staged_deploy_key_parameter
 from p2p_core.storage.config import from_dynamodb
 from p2pctl.deploy_key_cmd import fingerprint, public_key_of
-from tests.cli.local_cli import STACK, Local, running_local
+from tests.cli.local_cli import STACK, Local
 
 PARAMETER = deploy_key_parameter(STACK)
 STAGED = staged_deploy_key_parameter(STACK)
 COMMENT = "p2p-p2p-cli-test-deploy-key"
 PRIVATE_REPO = "git@github.com:example/private-agent.git"
 PUBLIC_KEY = re.compile(r"^ssh-ed25519 AAAAC3NzaC1lZDI1NTE5[A-Za-z0-9+/]{48} p2p-p2p-cli-test-deploy-key$", re.M)
-
-
-@pytest.fixture(scope="module")
-def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
-    yield from running_local(tmp_path_factory.mktemp("local") / "local.log")
 
 
 def stored_key(local: Local) -> str | None:

@@ -7,14 +7,26 @@ A new `network.cidr_block` is refused: `plan` names the field, and the run fails
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
+
 from p2p_core import MANAGED_TAG, STACK_TAG
-from tests.cli.local_cli import STACK, Local
+from tests.cli.local_cli import SHARED_SWITCHES, STACK, Local, running_local
 
 REGION = "eu-west-1"
 FLEET = {"regions": [REGION], "desired_capacity": 1, "start_time": "2020-01-01T00:00:00Z", "run_duration": None}
 SSH_TO_THE_WORLD = "security group: extra ingress 22/tcp from 0.0.0.0/0"
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
+    """An emulator of its own, new: after the shared one ran test_cli_config's and test_cli_deploy_key's configs
+    (and `Local.fresh`), the run applying FLEET left p2p-start/p2p-stop actions in eu-west-1 that `plan` then
+    wants removed (run and plan disagree about the window there: not yet understood), and this module's first
+    check is that `plan` finds nothing to do after a run."""
+    yield from running_local(tmp_path_factory.mktemp("local") / "local.log", *SHARED_SWITCHES)
 
 
 def managed_security_group(local: Local) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 from p2p_core import MANAGED_TAG, STACK_TAG
 from p2p_core.control_center.publish import publish_function
+from p2pctl.context import CliContext
 from tests.cli.local_cli import STACK, Local, p2pctl
 
 ONE_REGION = {"regions": ["eu-west-1"], "start_offset": "0 minutes"}
@@ -81,7 +83,8 @@ def test_teardown_works_whatever_else_the_item_holds(local: Local) -> None:
 @pytest.mark.parametrize("answer", ["n\n", ""], ids=["no", "no-terminal"])
 def test_a_cancelled_teardown_changes_nothing_and_is_not_an_error(local: Local, answer: str) -> None:
     local.reset(**ONE_REGION)
-    done = local.p2pctl("teardown", stdin=answer)
+    run = local.as_process if answer == "" else local.p2pctl  # no terminal at all: the real process's stdin
+    done = run("teardown", stdin=answer)
     assert done.returncode == 1
     assert "teardown cancelled: nothing was changed" in done.stdout
     assert "error:" not in done.stderr and "Aborted" not in done.stdout + done.stderr
@@ -147,6 +150,8 @@ def test_status_and_plan_are_readable_at_80_columns(local: Local) -> None:
         assert run.execution in status and run.finished_at in status  # never cut short
     assert len(status.splitlines()) < 20  # no cell of 50 lines, whatever the number of changes
     assert "… and" in status and "--json lists all" in status
+    # the run built the region: it is verified fully by the next check, not before (p2p_core.verification)
+    assert "verified fully: 0 of" in status and re.search(r"due at the next check: .*ap-south-1", status)
     plan = local.p2pctl("plan", env=narrow).stdout
     times = re.findall(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S*", status + plan)
     assert times and all(t.rstrip(",)").endswith("Z") for t in times), times
@@ -154,3 +159,18 @@ def test_status_and_plan_are_readable_at_80_columns(local: Local) -> None:
 
 def test_local_says_it_keeps_everything_in_memory(local: Local) -> None:
     assert "lives in memory and is gone when it stops" in local.log.read_text()
+
+
+def test_an_endpoint_needs_no_credentials_and_the_cli_writes_none_into_the_environment(
+    local: Local, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The emulator takes any key: the CLI gives its clients one, never os.environ (an in-process run must not
+    change the environment of whatever runs it)."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    before = dict(os.environ)
+    cli = CliContext(endpoint_url=local.info["endpoint_url"], region=local.info["region"], stack_name=STACK)
+    assert cli.config_table() == local.info["config_table"]  # a signed call, answered
+    assert dict(os.environ) == before

@@ -6,7 +6,6 @@ Against `p2pctl local` with ap-east-1 (an opt-in region) not enabled in the emul
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,18 +14,12 @@ import pytest
 from p2p_core.cost.bill import NOT_ENABLED
 from p2p_core.cost.checking import TODAY
 from p2p_core.cost.control_plane import control_plane_cost
-from tests.cli.local_cli import Local, running_local
+from tests.cli.local_cli import Local
 
 DISABLED = "ap-east-1"
 # names that share their first letters: a table that cuts them would print two regions alike
 REGIONS = ["ap-southeast-1", "ap-southeast-2", "eu-central-1", "eu-central-2", DISABLED]
 ITEMS = ["compute (t3.micro)", "root volume (8 GB gp3)", "public IPv4 address", "data transfer out (2 GB/day)"]
-
-
-@pytest.fixture(scope="module")
-def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
-    """`p2pctl local` whose account has not enabled ap-east-1."""
-    yield from running_local(tmp_path_factory.mktemp("local") / "local.log", "--disable-region", DISABLED)
 
 
 def config_file(tmp_path: Path, fields: dict[str, Any]) -> str:

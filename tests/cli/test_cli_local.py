@@ -1,11 +1,10 @@
-"""`p2pctl local` and the everyday commands against it, each as a subprocess."""
+"""`p2pctl local` and the everyday commands against it, as an operator runs them (in process, a few as processes)."""
 
 from __future__ import annotations
 
 import json
 import os
 import subprocess
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -13,17 +12,9 @@ import pytest
 
 from p2p_core import MANAGED_TAG, STACK_TAG
 from p2p_core.regions import commercial_regions
-from tests.cli.local_cli import P2PCTL, STACK, Local, eventually, running_local
+from tests.cli.local_cli import P2PCTL, STACK, Local, eventually
 
-NOT_ENABLED, NO_CAPACITY = "ap-east-1", "ca-central-1"
-SWITCHES = ["--disable-region", NOT_ENABLED, "--fail-launches", f"{NO_CAPACITY}=InsufficientInstanceCapacity"]
-SWITCHES += ["--refresh-seconds", "3600"]  # an instance refresh stays in progress while the tests look at it
-
-
-@pytest.fixture(scope="module")
-def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
-    """`p2pctl local` for this module, modelling an account without one opt-in region and one region out of capacity."""
-    yield from running_local(tmp_path_factory.mktemp("local") / "local.log", *SWITCHES)
+NOT_ENABLED, NO_CAPACITY = "ap-east-1", "ca-central-1"  # as both emulators of conftest.py model the account
 
 
 def test_local_prints_one_json_line_with_everything_a_client_needs(local: Local) -> None:
@@ -93,8 +84,8 @@ def test_two_concurrent_sets_one_wins_the_other_gets_a_conflict(local: Local) ->
     version = local.reset(**TWO_REGIONS)
     expect = str(version)
 
-    def set_to(count: str) -> subprocess.CompletedProcess[str]:
-        return local.p2pctl("config", "set", "--expect-version", expect, "desired_capacity.aws.eu-west-1", count)
+    def set_to(count: str) -> subprocess.CompletedProcess[str]:  # two processes: two operators at once
+        return local.as_process("config", "set", "--expect-version", expect, "desired_capacity.aws.eu-west-1", count)
 
     with ThreadPoolExecutor(2) as pool:
         results = list(pool.map(set_to, ["5", "6"]))
@@ -123,7 +114,7 @@ def test_config_edit_applies_what_the_editor_saved(local: Local, tmp_path: Path)
 def test_plan_run_status_headers_and_cost(local: Local) -> None:
     local.reset(**TWO_REGIONS, schedule_expression="rate(30 minutes)", desired_capacity={"aws": {"eu-west-1": 5}})
     local.ok("config", "set", "regions", "[eu-west-1, us-east-1, sa-east-1]")
-    local.settle()
+    local.settle(int(local.stored()["version"]))  # the edit's own run, started by the stream, has applied it
     planned = local.json("plan")
     assert {"regions", "unchanged_regions", "nothing_to_do"} <= set(planned)
     ran = local.json("run", "--wait")
@@ -152,7 +143,7 @@ def test_errors_are_one_line_with_a_fix_and_no_traceback(local: Local) -> None:
     missing = local.p2pctl("--stack-name", "no-such-stack", "status")
     assert missing.returncode == 1
     assert "no-such-stack" in missing.stderr and "fix:" in missing.stderr and "Traceback" not in missing.stderr
-    debug = local.p2pctl("--stack-name", "no-such-stack", "--debug", "status")
+    debug = local.as_process("--stack-name", "no-such-stack", "--debug", "status")  # the console script's traceback
     assert "Traceback" in debug.stderr
 
 
@@ -164,8 +155,10 @@ def idle(local: Local) -> bool:
     ]
 
 
-def test_degraded_and_skipped_regions_are_shown_by_run_wait_and_status(local: Local) -> None:
+def test_degraded_and_skipped_regions_are_shown_by_run_wait_and_status(limited_local: Local) -> None:
     """`p2pctl local --disable-region ap-east-1 --fail-launches ca-central-1=...`: an operator sees both."""
+    local = limited_local
+    local.reset(**TWO_REGIONS)  # agents start at once (start_offset 0), so launches are tried
     assert local.p2pctl("config", "set", "desired_capacity", "1", "--yes").returncode == 0  # may stop agents: meant
     done = local.p2pctl("config", "set", "regions", f"[eu-west-1, {NO_CAPACITY}, {NOT_ENABLED}]", "--yes")
     assert done.returncode == 0, done.stderr
@@ -186,8 +179,11 @@ def test_degraded_and_skipped_regions_are_shown_by_run_wait_and_status(local: Lo
     assert NOT_ENABLED not in found["managed_regions"] and NO_CAPACITY in found["managed_regions"]
 
 
-def test_a_template_change_on_running_agents_shows_its_instance_refresh_in_run_wait_and_status(local: Local) -> None:
+def test_a_template_change_on_running_agents_shows_its_instance_refresh_in_run_wait_and_status(
+    limited_local: Local,
+) -> None:
     """`p2pctl local --refresh-seconds 3600`: the refresh stays in progress while the operator looks at it."""
+    local = limited_local
     running = {
         "regions": ["eu-west-1"],
         "desired_capacity": 2,
@@ -215,6 +211,7 @@ def test_a_template_change_on_running_agents_shows_its_instance_refresh_in_run_w
     assert [r["Status"] for r in refreshes].count("InProgress") == 1  # never a second one
     plan = " ".join(local.ok("plan").stdout.split())
     assert f"want {new}: instance refresh" in plan
+    local.ok("teardown", "--yes")  # the hour-long refresh must not outlive this test on a shared emulator
 
 
 def test_local_refuses_to_disable_a_region_every_account_has() -> None:

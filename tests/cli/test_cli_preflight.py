@@ -8,20 +8,18 @@ Lambda concurrency of 10; Plan records the headroom, `status` and `run --wait` w
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from p2p_core.regions import commercial_regions
-from tests.cli.local_cli import Local, running_local
+from tests.cli.local_cli import Local
 
 
 @pytest.fixture(scope="module")
-def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
-    log = tmp_path_factory.mktemp("local") / "local.log"
-    switches = ("--quota", "eu-west-3=8", "--spot-quota", "eu-west-3=4", "--lambda-concurrency", "10")
-    yield from running_local(log, "--disable-region", "ap-east-1", *switches)
+def local(limited_local: Local) -> Local:
+    """`p2pctl local` with quotas and Lambda concurrency set low (conftest.LIMITED_SWITCHES), ap-east-1 not enabled."""
+    return limited_local
 
 
 def test_a_healthy_stack_passes_every_check_and_doctor_exits_0(local: Local) -> None:

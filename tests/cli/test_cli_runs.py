@@ -9,25 +9,17 @@ from __future__ import annotations
 import json
 import subprocess
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from p2p_core.config import ConfigItem
-from p2p_core.reconciler.launch import ami_parameter
+from p2p_core.resources.template_content import ami_parameter
 from p2p_core.storage.lease import LEASE_KEY
-from tests.cli.local_cli import Local, eventually, running_local
+from tests.cli.local_cli import Local, eventually
 
 HOME_ONLY = {"regions": ["eu-west-1"], "desired_capacity": 1, "start_offset": "0 minutes"}
 FOUR_REGIONS = ["eu-west-1", "eu-west-2", "eu-west-3", "eu-south-1"]
-NO_AMI = "eu-north-1"  # the test deletes the OS's public AMI parameter there: its reconcile fails
-
-
-@pytest.fixture(scope="module")
-def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
-    """`p2pctl local` running for this module's tests."""
-    yield from running_local(tmp_path_factory.mktemp("local") / "local.log")
+NO_AMI = "us-east-2"  # the test deletes the OS's public AMI parameter there (for good: the shared emulator
+# cannot put an /aws/ parameter back), so no other module sharing `p2pctl local` may use this region
 
 
 def last_run_status(local: Local) -> str | None:
@@ -152,5 +144,5 @@ def test_run_wait_follows_the_run_holding_the_lease_and_its_follow_up(local: Loc
         assert f"run {follow_up}: SUCCEEDED" in ran.stdout
     skipped = local.status().last_skipped
     assert skipped is not None and skipped.held_by == holder
-    local.settle()
+    local.settle(version + 2)  # a run (the holder or its follow-up) recorded the edit
     assert all(local.asg(region)["DesiredCapacity"] == 2 for region in FOUR_REGIONS)  # type: ignore[index]

@@ -5,24 +5,15 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from p2p_core import MANAGED_TAG, STACK_TAG
 from p2p_core.reconciler.decommission import BLOCKED_RUNS_LIMIT, DECOMMISSION_BLOCKED
-from tests.cli.local_cli import P2PCTL, STACK, Local, eventually, p2pctl, running_local
+from tests.cli.local_cli import P2PCTL, STACK, Local, eventually, p2pctl
 
 REGION, NOT_ENABLED = "eu-west-1", "ap-east-1"
 ONE_REGION = {"regions": [REGION], "start_offset": "0 minutes", "desired_capacity": 1}
 MANAGED = [{"Name": f"tag:{STACK_TAG}", "Values": [STACK]}, {"Name": f"tag:{MANAGED_TAG}", "Values": ["true"]}]
-
-
-@pytest.fixture(scope="module")
-def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
-    """`p2pctl local` with one opt-in region the account has not enabled."""
-    yield from running_local(tmp_path_factory.mktemp("local") / "local.log", "--disable-region", NOT_ENABLED)
 
 
 def managed_vpcs(local: Local) -> list[str]:

@@ -74,20 +74,24 @@ def replacing(old: str, new: str) -> str:
     return f"path.write_text(path.read_text().replace({old!r}, {new!r}))"
 
 
-def write_by(local: Local, tmp_path: Path, command: str, key: str, value: Any, *extra: str) -> Any:
-    """Write `key: value` with `command` (set, unset -> the default, put, edit), as an operator would."""
+def write_by(
+    local: Local, tmp_path: Path, command: str, key: str, value: Any, *extra: str, process: bool = False
+) -> Any:
+    """Write `key: value` with `command` (set, unset -> the default, put, edit), as an operator would
+    (in the test process; `process`: as its own process)."""
+    run = local.as_process if process else local.p2pctl
     if command == "set":
-        return local.p2pctl("config", "set", key, json.dumps(value), *extra)
+        return run("config", "set", key, json.dumps(value), *extra)
     if command == "unset":
-        return local.p2pctl("config", "unset", key, *extra)
+        return run("config", "unset", key, *extra)
     item = {k: v for k, v in local.stored().items() if k not in ("updated_at", "updated_by")}
     if command == "put":
         path = tmp_path / "item.yaml"
         path.write_text(yaml.safe_dump({**item, key: value}))
-        return local.p2pctl("config", "put", str(path), *extra)
+        return run("config", "put", str(path), *extra)
     body = f"import yaml\nitem = yaml.safe_load(path.read_text()) or {{}}\nitem[{key!r}] = {value!r}\n"
     body += "path.write_text(yaml.safe_dump(item))"
-    return local.p2pctl("config", "edit", *extra, env={**local.env, **editor(tmp_path, body)})
+    return run("config", "edit", *extra, env={**local.env, **editor(tmp_path, body)})
 
 
 COMMANDS = ["set", "unset", "put", "edit"]
@@ -158,7 +162,7 @@ def test_a_write_that_stops_agents_without_a_terminal_writes_nothing_and_with_ye
 ) -> None:
     version = running_fleet(local)
     key, value, said = DESTRUCTIVE[command]
-    done = write_by(local, tmp_path, command, key, value)
+    done = write_by(local, tmp_path, command, key, value, process=command == "set")  # one as the console script
     assert done.returncode == 1, done.stdout + done.stderr
     assert f"the next run {said}" in done.stderr
     assert "nothing written" in done.stderr and "--yes" in done.stderr and "Traceback" not in done.stderr

@@ -1,18 +1,11 @@
-"""`p2pctl config validate|schema` run as a subprocess, the way an operator runs them."""
+"""`p2pctl config validate|schema` as an operator runs them (in the test process: tests/cli/in_process.py)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-
-def p2pctl(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the installed CLI module as a subprocess."""
-    return subprocess.run(
-        [sys.executable, "-m", "p2pctl.main", *args], capture_output=True, text=True, timeout=60, cwd=cwd
-    )
+from tests.cli.local_cli import p2pctl
 
 
 def test_valid_file_exits_zero_with_a_one_line_summary(tmp_path: Path) -> None:

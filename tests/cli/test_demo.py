@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
+
+from tests.cli.local_cli import p2pctl
 
 
 def test_demo_verifies_every_step_and_exits_zero() -> None:
+    """The one full walkthrough (its own `p2pctl local`); test_cli_local checks the same commands one by one."""
     env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
-    done = subprocess.run(
-        [sys.executable, "-m", "p2pctl.main", "demo"], capture_output=True, text=True, timeout=300, env=env, check=False
-    )
+    done = p2pctl("demo", env=env)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "demo passed in" in done.stdout
     summary = done.stdout.rsplit("─ verified ─", 1)[1]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from p2p_core.reconciler.described import ipv6_association
+from p2p_core.resources.vpc import ipv6_association
 from p2p_emulator.world import WorkflowWorld
 from tests.integration.reconciler_fixtures import security_rules
 from tests.integration.test_drift import FLEET, REGION, Operator, preview

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from p2p_core.verify import CIDR_CHANGED
+from p2p_core.resources.vpc import CIDR_CHANGED
 from p2p_core.workflow.plan_step import preview_plan
 from p2p_emulator.world import WorkflowWorld
 from tests.integration.test_workflow import NOOP_STATES, mutations_outside_own_table

@@ -6,7 +6,7 @@ would, so the check is one Lambda invocation and no reconcile (Standard) executi
 failed Plan still goes to Finalize, which records it and fails the check. Something differs: it
 starts the reconcile workflow under its own run name, whose Plan finds the lease already owned by
 that name and keeps it, so the lease is never free and never held by anyone else between the two
-(README "Scheduled runs: the scheduled check").
+(docs/architecture.md, "Scheduled runs: the scheduled check").
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 A start refused because an execution of that name already exists (a retried start after the reconcile run
 ended) ends the check in AlreadyStarted; any other refusal goes to Finalize, which records it and fails the
-check (README "Scheduled runs: the scheduled check").
+check (docs/architecture.md, "Scheduled runs: the scheduled check").
 """
 
 from __future__ import annotations

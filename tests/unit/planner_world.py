@@ -28,19 +28,11 @@ from p2p_core.models.observed import (
     WindowAnchor,
 )
 from p2p_core.models.plan import Plan, RegionPlan
-from p2p_core.wanted import (
-    ANYWHERE,
-    ANYWHERE_V6,
-    BuildInputs,
-    free_blocks,
-    group_tags,
-    subnet_ipv6_blocks,
-    template_data,
-    template_digest,
-    template_settings,
-    wanted_egress,
-    wanted_ingress,
-)
+from p2p_core.resources.auto_scaling_group import group_tags
+from p2p_core.resources.security_group import wanted_egress, wanted_ingress
+from p2p_core.resources.template_content import template_data, template_digest, template_settings
+from p2p_core.resources.zones import free_blocks, subnet_ipv6_blocks
+from p2p_core.wanted import ANYWHERE, ANYWHERE_V6, BuildInputs
 
 BUILD = BuildInputs(stack="p2p", user_data="#!/bin/bash\necho agent\n")
 VPC, IGW, TABLE, GROUP, TEMPLATE = "vpc-1", "igw-1", "rtb-1", "sg-1", "lt-1"

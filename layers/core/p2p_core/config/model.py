@@ -150,13 +150,17 @@ class AgentSettings(_Section):
     """What agents run; served as `cc-a-*` headers and baked into user data as defaults."""
 
     delay: int = Field(60, ge=0, le=3600, description="max random delay before polling, seconds")
-    force_run: bool = False
-    main_run: HeaderValue = "main.yml"
-    pre_run: HeaderValue = "-"
-    post_run: HeaderValue = "-"
-    repository: HeaderValue = "-"
-    type: Literal["ansible", "shell"] = "ansible"
-    cron: str = "*/15 * * * *"
+    force_run: bool = Field(False, description="true: ansible-pull runs without --only-if-changed")
+    main_run: HeaderValue = Field(
+        "main.yml", description="the playbook ansible-pull runs (type ansible), or the command bash -c runs (shell)"
+    )
+    pre_run: HeaderValue = Field("-", description="a command bash -c runs before the main run; '-': none")
+    post_run: HeaderValue = Field("-", description="a command bash -c runs after the main run; '-': none")
+    repository: HeaderValue = Field(
+        "-", description="the git URL ansible-pull clones (HTTPS, or SSH with a deploy key); '-': no main run"
+    )
+    type: Literal["ansible", "shell"] = Field("ansible", description="ansible: ansible-pull; shell: bash -c")
+    cron: str = Field("*/15 * * * *", description="when the runner polls: a 5-field crontab line on the instance")
     radar: bool = Field(True, description="report to the stack's radar after each run (p2pctl fleet); false: never")
 
     @field_validator("cron")
@@ -189,8 +193,13 @@ def _header_name_problem(name: str) -> str:
 class ControlCenterSettings(_Section):
     """The headers agents poll; `extra_headers` must be `cc-` prefixed."""
 
-    enabled: bool = True
-    extra_headers: dict[str, HeaderValue] = Field(default_factory=dict)
+    enabled: bool = Field(
+        True, description="false: it answers 404 everywhere, agents use the defaults baked into user data"
+    )
+    extra_headers: dict[str, HeaderValue] = Field(
+        default_factory=dict,
+        description="more headers to serve: names matching cc-[a-z0-9-]+, none the control center serves itself",
+    )
 
     @field_validator("extra_headers", mode="before")
     @classmethod
@@ -206,7 +215,7 @@ class LogSettings(_Section):
     """Per-region CloudWatch log group; when enabled, agents ship their logs to it (CloudWatch agent)."""
 
     enabled: bool = Field(True, description="agents ship the runner's log and cloud-init output to CloudWatch Logs")
-    retention_days: int = 7
+    retention_days: int = Field(7, description="days the agents' log group keeps events: a CloudWatch Logs value")
     metrics: bool = Field(False, description="agents also send memory, disk and CPU metrics (namespace CWAgent)")
 
     @field_validator("retention_days")
@@ -228,20 +237,45 @@ class LogSettings(_Section):
 class ConfigItem(_Section):
     """The whole config item (without its `pk`)."""
 
-    regions: list[str] | Literal["all"] = Field(default_factory=lambda: ["eu-central-1"])
-    exclude_regions: list[str] = Field(default_factory=list)
+    regions: list[str] | Literal["all"] = Field(
+        default_factory=lambda: ["eu-central-1"],
+        description="where agents run: region names, or 'all' = the 34 commercial regions of regions.json "
+        "(opt-in regions the account has not enabled are skipped)",
+    )
+    exclude_regions: list[str] = Field(default_factory=list, description="regions removed from the selection")
     desired_capacity: Capacity = Field(default_factory=lambda: CapacitySpec(all=1, flat=True))
-    min_size: int = Field(0, ge=0)
-    max_size: int = Field(30, ge=0)
-    start_time: StartTime = "now"
+    min_size: int = Field(
+        0, ge=0, description="the Auto Scaling groups' minimum; each region's capacity must lie in min_size..max_size"
+    )
+    max_size: int = Field(
+        30, ge=0, description="the Auto Scaling groups' maximum; one you set must fit the region's network"
+    )
+    start_time: StartTime = Field(
+        "now",
+        description="when agents start: 'now' (when the start fields took their values) or a time, "
+        "1970-01-01 to 2199-12-31T23:59:59Z",
+    )
     # the schema's default in the item's own grammar (pydantic would write ISO 8601 "PT15M")
-    start_offset: Duration = Field(timedelta(minutes=15), json_schema_extra={"default": "15 minutes"})
-    run_duration: Duration | None = Field(timedelta(days=7), json_schema_extra={"default": "7 days"})
-    stop_time: Timestamp | None = None
+    start_offset: Duration = Field(
+        timedelta(minutes=15),
+        json_schema_extra={"default": "15 minutes"},
+        description="added to start_time: the effective start S",
+    )
+    run_duration: Duration | None = Field(
+        timedelta(days=7),
+        json_schema_extra={"default": "7 days"},
+        description="stop this long after the effective start; null: run until changed",
+    )
+    stop_time: Timestamp | None = Field(
+        None, description="an absolute stop instead of run_duration (its default then does not apply); after the start"
+    )
     window_version: int = Field(
         0, ge=0, description="bump to restart the run window: 'now' becomes the next run's start (restart-window)"
     )
-    schedule_expression: ScheduleExpression = "rate(15 minutes)"
+    schedule_expression: ScheduleExpression = Field(
+        "rate(15 minutes)",
+        description="cadence of the scheduled check: a duration, rate(...) or cron(...) as EventBridge Scheduler takes",
+    )
     verify_interval: Duration = Field(
         DEFAULT_VERIFY_INTERVAL,
         json_schema_extra={"default": "6 hours"},
@@ -253,9 +287,9 @@ class ConfigItem(_Section):
     agent: AgentSettings = Field(default_factory=AgentSettings)
     control_center: ControlCenterSettings = Field(default_factory=ControlCenterSettings)
     logs: LogSettings = Field(default_factory=LogSettings)
-    version: int = Field(0, ge=0)
-    updated_at: Timestamp | None = None
-    updated_by: str | None = None
+    version: int = Field(0, ge=0, description="the write counter every write is conditional on (optimistic locking)")
+    updated_at: Timestamp | None = Field(None, description="when the item was last written (p2pctl stamps it)")
+    updated_by: str | None = Field(None, description="who last wrote the item (p2pctl stamps it)")
 
     @field_validator("regions", "exclude_regions", mode="before")
     @classmethod

@@ -30,15 +30,19 @@ class NetworkSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
-    cidr_block: str = "10.20.30.0/24"
-    az_number: int = Field(3, ge=1, le=6)
+    cidr_block: str = Field(
+        "10.20.30.0/24", description="each region's VPC block (IPv4), split into az_number subnets and a spare block"
+    )
+    az_number: int = Field(3, ge=1, le=6, description="up to this many availability zones of a region, one subnet each")
     open_ports: list[str | None] = Field(
         default_factory=lambda: list[str | None](DEFAULT_OPEN_PORTS),
         description="[TCP range, UDP range] open to the internet (0.0.0.0/0, and ::/0 with ipv6); null = none. "
         "Read from older items: [] = [null, null], [R] = [R, R]",
     )
     allow_ssh: list[str] = Field(default_factory=list, description="CIDRs (IPv4 or IPv6) allowed to reach 22/tcp")
-    public_keys: list[str] = Field(default_factory=list)
+    public_keys: list[str] = Field(
+        default_factory=list, description="people's public SSH keys, installed in ~ubuntu/.ssh/authorized_keys"
+    )
     ipv6: bool = Field(True, description="dual stack: an Amazon IPv6 block on the VPC, a /64 per subnet, ::/0 rules")
     public_ipv4: bool = Field(True, description="false: agents get no public IPv4 address (IPv6 only; needs ipv6)")
 

@@ -3,78 +3,41 @@
 Without this a rebuild would make a second VPC beside the untagged one and then fail attaching the
 gateway, which is still attached to the first. Only what is plausibly the stack's is taken back:
 - the VPC: Name tag = the agents' name AND the configured CIDR block, and only when exactly one fits;
-- inside the stack's VPC: the internet gateway attached to it, subnets named `<agents name>-<zone>`,
-  non-main route tables and the security group carrying the agents' Name (the group also by its
-  immutable GroupName). A hand-made resource in the VPC with another name is never taken.
+- inside the stack's VPC, each resource type that says how (`ResourceKind.untagged`): the internet
+  gateway attached to it, subnets named `<agents name>-<zone>`, non-main route tables and the
+  security group carrying the agents' Name (the group also by its immutable GroupName). A hand-made
+  resource in the VPC with another name is never taken.
 Template.yaml lets the reconciler tag an existing resource only when its Name tag is the agents' name.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from p2p_core.reconciler.context import RegionContext, tag_dict
-from p2p_core.reconciler.observe import Found
+from p2p_core.reconciler.context import RegionContext
+from p2p_core.resources import vpc
+from p2p_core.resources.kind import Found, Raw, ResourceKind, name_tag
+from p2p_core.resources.registry import REGISTRY
 
 
 def readopt(ctx: RegionContext, found: Found, cidr: str) -> Found:
     """`found` with the stack's untagged network resources added back, each tagged again (an action each)."""
-    vpcs = found.vpcs or _untagged_vpc(ctx, cidr)
+    vpcs = found.vpcs or vpc.untagged_vpc(ctx, cidr)
     if not vpcs:
         return found
-    vpc_id, ec2 = vpcs[0]["VpcId"], ctx.ec2
-    in_vpc = [{"Name": "vpc-id", "Values": [vpc_id]}]
-    known = {*(g["InternetGatewayId"] for g in found.igws), *(s["SubnetId"] for s in found.subnets)}
-    known |= {*(t["RouteTableId"] for t in found.route_tables), *(g["GroupId"] for g in found.security_groups)}
-    attached = ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}])
-    igws = [g for g in attached["InternetGateways"] if g["InternetGatewayId"] not in known]
-    subnets = [
-        s
-        for s in ec2.describe_subnets(Filters=in_vpc)["Subnets"]
-        if s["SubnetId"] not in known and _name(s) == f"{ctx.name}-{s['AvailabilityZone']}"
-    ]
-    tables = [
-        t
-        for t in ec2.describe_route_tables(Filters=in_vpc)["RouteTables"]
-        if t["RouteTableId"] not in known
-        and _name(t) == ctx.name
-        and not any(a.get("Main") for a in t.get("Associations", []))
-    ]
-    groups = [
-        g
-        for g in ec2.describe_security_groups(Filters=in_vpc)["SecurityGroups"]
-        if g["GroupId"] not in known and g.get("GroupName") == ctx.security_group_name and _name(g) == ctx.name
-    ]
-    for kind, items, key in (
-        ("VPC", vpcs if not found.vpcs else [], "VpcId"),
-        ("internet gateway", igws, "InternetGatewayId"),
-        ("subnet", subnets, "SubnetId"),
-        ("route table", tables, "RouteTableId"),
-        ("security group", groups, "GroupId"),
-    ):
-        for item in items:
-            ec2.create_tags(Resources=[item[key]], Tags=ctx.tags(_name(item)))
-            ctx.did(f"tagged {kind} {item[key]} again (its p2p tags were removed by hand)")
-    return Found(
-        vpcs=vpcs,
-        igws=found.igws + igws,
-        subnets=found.subnets + subnets,
-        route_tables=found.route_tables + tables,
-        security_groups=found.security_groups + groups,
-        launch_templates=found.launch_templates,
-        log_groups=found.log_groups,
-        asgs=found.asgs,
-    )
+    items = dict(found.items)
+    if not found.vpcs:
+        _tag_again(ctx, vpc.KIND, vpcs)
+        items[vpc.KIND.key] = vpcs
+    for kind in REGISTRY:
+        if kind.untagged is None:
+            continue
+        known = set(kind.ids(found))
+        again = [raw for raw in kind.untagged(ctx, vpcs[0]["VpcId"]) if str(raw[kind.id_field]) not in known]
+        _tag_again(ctx, kind, again)
+        items[kind.key] = found.of(kind.key) + again
+    return Found(items)
 
 
-def _untagged_vpc(ctx: RegionContext, cidr: str) -> list[dict[str, Any]]:
-    named = [
-        {"Name": "tag:Name", "Values": [ctx.name]},
-        {"Name": "cidr-block-association.cidr-block", "Values": [cidr]},
-    ]
-    found = [v for v in ctx.ec2.describe_vpcs(Filters=named)["Vpcs"] if v.get("CidrBlock") == cidr]
-    return found if len(found) == 1 else []  # two candidates: neither is plausibly ours
-
-
-def _name(resource: dict[str, Any]) -> str:
-    return tag_dict(resource.get("Tags")).get("Name", "")
+def _tag_again(ctx: RegionContext, kind: ResourceKind, items: list[Raw]) -> None:
+    for item in items:
+        ctx.ec2.create_tags(Resources=[item[kind.id_field]], Tags=ctx.tags(name_tag(item)))
+        ctx.did(f"tagged {kind.words} {item[kind.id_field]} again (its p2p tags were removed by hand)")

@@ -2,7 +2,7 @@
 
 A decommission (and `p2pctl teardown`) must end with nothing left to bill, or say what is left and
 why. Three kinds of thing can be left:
-- the stack's own resources, found by tag (`observe.discover`), the Auto Scaling group's scheduled
+- the stack's own resources, found by tag (`observe.discover`, every type of the registry), the group's scheduled
   actions going with the group;
 - the stack's own instances outside any group (detached by hand): they carry the stack's tags from
   the launch template, so they are found by tag and terminated; AWS terminates asynchronously, so
@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from p2p_core.reconciler.context import RegionContext
-from p2p_core.reconciler.observe import Found
+from p2p_core.resources.kind import Found
+from p2p_core.resources.registry import REGISTRY
 
 ALIVE = ("pending", "running", "stopping", "stopped", "shutting-down")
 TERMINATING = "shutting-down"
@@ -61,16 +62,16 @@ def terminate_own_instances(ctx: RegionContext, found: Found) -> None:
 
 
 def managed_leftovers(found: Found, instances: list[dict[str, Any]]) -> list[Leftover]:
-    """The stack's own resources in `found`, and its live instances, as leftovers."""
+    """The stack's own resources in `found` (in reverse registry order), and its live instances, as leftovers."""
     left = [Leftover("instance", i["InstanceId"], state=i["State"]["Name"]) for i in instances]
-    left += [Leftover("Auto Scaling group", g["AutoScalingGroupName"], state=g.get("Status", "")) for g in found.asgs]
-    left += [Leftover("launch template", t["LaunchTemplateId"]) for t in found.launch_templates]
-    left += [Leftover("log group", g["logGroupName"]) for g in found.log_groups]
-    left += [Leftover("security group", g["GroupId"]) for g in found.security_groups]
-    left += [Leftover("route table", t["RouteTableId"]) for t in found.route_tables]
-    left += [Leftover("subnet", s["SubnetId"]) for s in found.subnets]
-    left += [Leftover("internet gateway", g["InternetGatewayId"]) for g in found.igws]
-    return left + [Leftover("VPC", v["VpcId"]) for v in found.vpcs]
+    for kind in reversed(REGISTRY):
+        left += [
+            Leftover(
+                kind.words, str(raw[kind.id_field]), state=raw.get(kind.state_field, "") if kind.state_field else ""
+            )
+            for raw in found.of(kind.key)
+        ]
+    return left
 
 
 def foreign_in_vpcs(ctx: RegionContext, found: Found) -> list[Leftover]:
@@ -79,12 +80,7 @@ def foreign_in_vpcs(ctx: RegionContext, found: Found) -> list[Leftover]:
     if not vpc_ids:
         return []
     ec2, in_vpc, region = ctx.ec2, [{"Name": "vpc-id", "Values": vpc_ids}], ctx.region
-    own = {
-        *(s["SubnetId"] for s in found.subnets),
-        *(t["RouteTableId"] for t in found.route_tables),
-        *(g["GroupId"] for g in found.security_groups),
-        *(g["InternetGatewayId"] for g in found.igws),
-    }
+    own = {i for kind in REGISTRY if kind.in_vpcs is not None for i in kind.ids(found)}
     left: list[Leftover] = []
     stack_tagged = {k: v for k, v in ctx.tag_map().items() if k != "Name"}
     pages = ec2.get_paginator("describe_instances").paginate(
@@ -101,24 +97,11 @@ def foreign_in_vpcs(ctx: RegionContext, found: Found) -> list[Leftover]:
             eni_id = eni["NetworkInterfaceId"]
             fix = f"aws ec2 delete-network-interface --network-interface-id {eni_id} --region {region}"
             left.append(Leftover("network interface", eni_id, ours=False, fix=fix))
-    for subnet in ec2.describe_subnets(Filters=in_vpc)["Subnets"]:
-        if subnet["SubnetId"] not in own:
-            fix = f"aws ec2 delete-subnet --subnet-id {subnet['SubnetId']} --region {region}"
-            left.append(Leftover("subnet", subnet["SubnetId"], ours=False, fix=fix))
-    for group in ec2.describe_security_groups(Filters=in_vpc)["SecurityGroups"]:
-        if group["GroupId"] not in own and group.get("GroupName") != "default":
-            fix = f"aws ec2 delete-security-group --group-id {group['GroupId']} --region {region}"
-            left.append(Leftover("security group", group["GroupId"], ours=False, fix=fix))
-    for table in ec2.describe_route_tables(Filters=in_vpc)["RouteTables"]:
-        main = any(a.get("Main") for a in table.get("Associations", []))
-        if table["RouteTableId"] not in own and not main:
-            fix = f"aws ec2 delete-route-table --route-table-id {table['RouteTableId']} --region {region}"
-            left.append(Leftover("route table", table["RouteTableId"], ours=False, fix=fix))
-    attached = [{"Name": "attachment.vpc-id", "Values": vpc_ids}]
-    for igw in ec2.describe_internet_gateways(Filters=attached)["InternetGateways"]:
-        igw_id = igw["InternetGatewayId"]
-        if igw_id not in own:
-            vpc = igw["Attachments"][0]["VpcId"]
-            fix = f"aws ec2 detach-internet-gateway --internet-gateway-id {igw_id} --vpc-id {vpc} --region {region}"
-            left.append(Leftover("internet gateway", igw_id, ours=False, fix=fix))
+    for kind in REGISTRY:  # the subnets, route tables, groups and gateways of the VPC the stack did not make
+        if kind.in_vpcs is not None:
+            left += [
+                Leftover(kind.words, resource_id, ours=False, fix=fix)
+                for resource_id, fix in kind.in_vpcs(ctx, vpc_ids)
+                if resource_id not in own
+            ]
     return left

@@ -10,6 +10,7 @@ create is an answer, not a delay, and is never retried.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -20,16 +21,6 @@ from p2p_core.reconciler.errors import error_code
 
 # 100 ms doubling, as the Terraform AWS provider waits for EC2 propagation: 25.5 s in all, within 30 s
 PROPAGATION_DELAYS = (0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8)
-
-# where each create call's answer holds the new resource's id
-_CREATED_ID: dict[str, tuple[str, ...]] = {
-    "create_vpc": ("Vpc", "VpcId"),
-    "create_internet_gateway": ("InternetGateway", "InternetGatewayId"),
-    "create_subnet": ("Subnet", "SubnetId"),
-    "create_route_table": ("RouteTable", "RouteTableId"),
-    "create_security_group": ("GroupId",),
-    "create_launch_template": ("LaunchTemplate", "LaunchTemplateId"),
-}
 
 
 def not_yet_propagated(exc: ClientError) -> bool:
@@ -68,9 +59,17 @@ def referenced_ids(value: Any) -> Iterator[str]:
             yield from referenced_ids(item)
 
 
+@functools.cache
+def _created_paths() -> dict[str, tuple[str, ...]]:
+    # each resource type names its create call (`ResourceKind.created`); imported late: the types use this module
+    from p2p_core.resources.registry import REGISTRY
+
+    return dict(kind.created for kind in REGISTRY if kind.created is not None)
+
+
 def created_id(operation: str, response: dict[str, Any]) -> str | None:
     """The id a create call made, for the creates that later calls reference."""
-    path = _CREATED_ID.get(operation)
+    path = _created_paths().get(operation)
     found: Any = response
     for key in path or ():
         found = found.get(key) if isinstance(found, dict) else None

@@ -8,8 +8,8 @@ from p2p_core.aws.clients import ClientFactory
 from p2p_core.models.deployment import Deployment
 from p2p_core.models.observed import ObservedAsg
 from p2p_core.reconciler.context import RegionContext
-from p2p_core.reconciler.described import asg_of, security_group_of
-from p2p_core.reconciler.observe import find_asgs, live_asgs
+from p2p_core.resources.auto_scaling_group import asg_of, find_asgs, live_asgs
+from p2p_core.resources.security_group import security_group_of
 from p2p_core.verification import fingerprint
 
 

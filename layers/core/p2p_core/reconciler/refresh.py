@@ -35,7 +35,7 @@ from p2p_core.market import Buying
 from p2p_core.models.results import RefreshProgress
 from p2p_core.reconciler.context import RegionContext
 from p2p_core.reconciler.errors import STILL_CANCELLING, ReconcileError, error_code
-from p2p_core.reconciler.launches import live
+from p2p_core.reconciler.launch_failures import live
 
 # an instance refresh in these states blocks another one (and the group's launch template)
 ACTIVE = frozenset({"Pending", "InProgress", "Cancelling", "RollbackInProgress", "Baking"})

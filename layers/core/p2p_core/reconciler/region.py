@@ -3,8 +3,8 @@
 `observe_region` reads every managed resource cheaply (`observe.read_region`: one describe per
 resource type) so the planner can verify each against the config (`p2p_core.verify`); nothing is
 trusted from a previous run. Carrying out a plan that repairs or changes infrastructure describes
-every kind again first (`discover`), so adoption never relies on what Plan saw, and changes only
-what differs.
+every type again first (`discover`), so adoption never relies on what Plan saw, and ensures each
+type in registry order (`p2p_core.resources.registry`), changing only what differs.
 """
 
 from __future__ import annotations
@@ -21,15 +21,16 @@ from p2p_core.models.observed import ObservedRegion, ObserveError
 from p2p_core.models.plan import RegionPlan
 from p2p_core.models.results import RegionResult
 from p2p_core.reconciler.adopt import readopt
-from p2p_core.reconciler.asg import apply_schedule, ensure_asg, set_capacity, settle_due_actions
 from p2p_core.reconciler.context import RegionContext, tag_dict
 from p2p_core.reconciler.decommission import decommission
 from p2p_core.reconciler.errors import AWS_ERRORS, ReconcileError, describe_failure
-from p2p_core.reconciler.launch import ensure_launch_template, ensure_log_group
-from p2p_core.reconciler.launches import LaunchCheck, check_launches, read_group
-from p2p_core.reconciler.network import ensure_network, remove_surplus_subnets
-from p2p_core.reconciler.observe import discover, find_asgs, live_asgs, read_region
+from p2p_core.reconciler.launch_failures import LaunchCheck, check_launches, read_group
+from p2p_core.reconciler.observe import discover, read_region
 from p2p_core.reconciler.refresh import Rollout, group_version
+from p2p_core.resources.auto_scaling_group import find_asgs, live_asgs
+from p2p_core.resources.group_capacity import apply_schedule, set_capacity, settle_due_actions
+from p2p_core.resources.kind import Building
+from p2p_core.resources.registry import REGISTRY
 from p2p_core.wanted import BuildInputs
 
 _FAILURES: tuple[type[Exception], ...] = (*AWS_ERRORS, ReconcileError)
@@ -110,39 +111,9 @@ def _apply(
     desired = capacity.desired_capacity if capacity is not None else None
     version: str | None
     if step.ensure_infrastructure:
-        found = readopt(ctx, discover(ctx), config.network.cidr_block)  # never a second VPC beside an untagged one
-        network = ensure_network(ctx, found, config)
-        ensure_log_group(ctx, found, config.logs)
-        live = live_asgs(found.asgs)
-        existing = live[0] if live else None
-        # Plan read the region's offerings when it planned a rebuild; else the group's record of them holds
-        not_offered = step.not_offered if step.not_offered is not None else _recorded_not_offered(existing)
-        buying = region_buying(config.instance.buying(), not_offered)
-        rollout = Rollout(ctx, config.instance.refresh, buying=buying)  # running instances follow the group
-        build = BuildInputs(
-            stack=deployment.stack_name, user_data=user_data, instance_profile_arn=deployment.instance_profile_arn
-        )
-        template = ensure_launch_template(
-            ctx, found, config, build, security_group_id=network.security_group_id, in_use=group_version(existing or {})
-        )
-        scaled = scaled or existing is None
-        group, version = existing, str(template[1])
-        if existing is not None:
-            rollout.before_group_follows(existing, version)
-        # a new ASG starts at the planned capacity, so no separate capacity call follows
-        name = ensure_asg(
-            ctx,
-            existing,
-            network,
-            template,
-            infrastructure_hash=step.infrastructure_hash,
-            initial=step.initial_capacity,
-            capacity=capacity if existing is not None else None,
-            buying=buying,
-            not_offered=not_offered,
-        )
-        remove_surplus_subnets(ctx, network)  # the group has moved off them
-        capacity = None
+        building = _rebuild(ctx, deployment, config, step, user_data)
+        group, name, rollout = building.existing_group, building.group_name, building.rollout
+        scaled, version, capacity = scaled or group is None, str(building.template[1]), None
     else:
         live = live_asgs(find_asgs(ctx))
         if not live:
@@ -160,6 +131,36 @@ def _apply(
         return False, None
     group = read_group(ctx, name)
     return False, check_launches(ctx, group, wait=scaled) if group else None
+
+
+def _rebuild(
+    ctx: RegionContext, deployment: Deployment, config: ConfigItem, step: RegionPlan, user_data: str
+) -> Building:
+    """Ensure every resource type in registry order, then settle each (a new group starts at the planned capacity)."""
+    found = readopt(ctx, discover(ctx), config.network.cidr_block)  # never a second VPC beside an untagged one
+    live = live_asgs(found.asgs)
+    existing = live[0] if live else None
+    # Plan read the region's offerings when it planned a rebuild; else the group's record of them holds
+    not_offered = step.not_offered if step.not_offered is not None else _recorded_not_offered(existing)
+    buying = region_buying(config.instance.buying(), not_offered)
+    building = Building(
+        ctx=ctx,
+        found=found,
+        config=config,
+        build=BuildInputs(
+            stack=deployment.stack_name, user_data=user_data, instance_profile_arn=deployment.instance_profile_arn
+        ),
+        plan=step,
+        buying=buying,
+        not_offered=not_offered,
+        rollout=Rollout(ctx, config.instance.refresh, buying=buying),  # running instances follow the group
+        existing_group=existing,
+    )
+    for kind in REGISTRY:
+        kind.ensure(building)
+    for kind in REGISTRY:
+        kind.settle(building)  # the VPC gives its IPv6 block back, the subnets the group left go
+    return building
 
 
 def _recorded_not_offered(group: dict[str, Any] | None) -> list[str]:
