@@ -9,12 +9,13 @@ account exactly as the first world found it, read through the APIs and the emula
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from p2p_emulator import handler_clients, shims
 from p2p_emulator.iam import ENFORCER
 from p2p_emulator.seed import ami_parameters
-from p2p_emulator.shims import consistency, lambda_concurrency, launches, quotas, refresh, zones
+from p2p_emulator.shims import clock, consistency, lambda_concurrency, launches, quotas, refresh, zones
 from p2p_emulator.shims.images import AGENT_TYPES
 from p2p_emulator.world import FIVE_REGIONS, HOME, Deployed, WorkflowWorld, deployed_world, restored_world
 
@@ -77,6 +78,7 @@ def account(world: WorkflowWorld) -> dict[str, Any]:
         "launch failures": dict(launches._failing),
         "refresh pace": refresh._pace,
         "lambda concurrency": lambda_concurrency.lambda_concurrency(),
+        "clock": clock._offset,
     }
     return seen
 
@@ -119,6 +121,7 @@ def change_everything(world: WorkflowWorld) -> None:
     shims.fail_launches(HOME)
     shims.refresh_pace(None)
     shims.set_lambda_concurrency(3)
+    clock.advance_clock(timedelta(hours=2))
     assert shims.complete_instance_type_offerings([NEW_OFFERINGS_REGION]) == [NEW_OFFERINGS_REGION]
     zones.add_local_zone("eu-central-1-ham-1a", HOME, "euc1-ham1-az1")
 
