@@ -4,7 +4,7 @@ integration tests and the benchmarks (which import neither the tests nor pytest)
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -20,7 +20,7 @@ from p2p_core.control_center.publish import live_code
 from p2p_core.models.observed import WindowAnchor
 from p2p_core.storage.config import ConfigStore, to_dynamodb
 from p2p_core.storage.status import Status, StatusStore
-from p2p_emulator import shims
+from p2p_emulator import shims, snapshot
 from p2p_emulator.handler_clients import add_client_hook, remove_client_hook
 from p2p_emulator.local import service_refusal
 from p2p_emulator.seed import seed_ami_parameters
@@ -164,22 +164,91 @@ def emulated_environment() -> Iterator[None]:
         yield
 
 
+def _deploy(stack_name: str, regions: Sequence[str]) -> EmulatedStack:
+    shims.clear_faults()
+    shims.install()
+    shims.reset_behaviours()  # the default account: eventual consistency on, a Local Zone in us-east-1
+    clients = ClientFactory()
+    for region in regions:
+        seed_ami_parameters(clients, region, dict(shims.UBUNTU_IMAGES))
+    return deploy_stack(clients, stack_name=stack_name, region=HOME, control_center_bases=["http://127.0.0.1:9"])
+
+
 @contextmanager
 def deployed_world(stack_name: str = "p2p-it", regions: Sequence[str] = FIVE_REGIONS) -> Iterator[WorkflowWorld]:
-    """A fresh emulator account with the stack deployed and AMI parameters seeded in `regions` (the `world`
-    fixture's; the benchmarks deploy theirs here too)."""
+    """A fresh emulator account with the stack deployed and AMI parameters seeded in `regions` (the fixtures with
+    their own switches use it; the benchmarks deploy theirs here too)."""
     with emulated_environment(), mock_aws(config=EMULATOR_CONFIG):
-        shims.clear_faults()
-        shims.install()
-        shims.reset_behaviours()  # the default account: eventual consistency on, a Local Zone in us-east-1
-        clients = ClientFactory()
-        for region in regions:
-            seed_ami_parameters(clients, region, dict(shims.UBUNTU_IMAGES))
-        stack = deploy_stack(clients, stack_name=stack_name, region=HOME, control_center_bases=["http://127.0.0.1:9"])
-        world = WorkflowWorld(stack)
+        world = WorkflowWorld(_deploy(stack_name, regions))
         try:
             yield world
         finally:
             world.close()
             shims.clear_faults()
             shims.reset_behaviours()
+
+
+class Deployed(NamedTuple):
+    """The stack deployed once (per test process) and the emulated account saved right after."""
+
+    stack: EmulatedStack
+    baseline: snapshot.Snapshot
+
+
+def deploy_once(stack_name: str = "p2p-it", regions: Sequence[str] = FIVE_REGIONS) -> Deployed:
+    """Deploy into a fresh emulator account and save it: `restored_world` starts each test from there."""
+    with emulated_environment():
+        account = mock_aws(config=EMULATOR_CONFIG)
+        account.start()  # a fresh account
+        try:
+            stack = _deploy(stack_name, regions)
+            clients = ClientFactory()
+            for region in regions:  # each region's EC2 (its default VPC) saved too: the same ids in every test
+                clients.client("ec2", region).describe_vpcs()
+                clients.client("autoscaling", region).describe_auto_scaling_groups()
+            return Deployed(stack, snapshot.take())
+        finally:
+            account.stop(remove_data=False)  # the next restore replaces whatever is left
+
+
+@contextmanager
+def restored_world(deployed: Deployed) -> Iterator[WorkflowWorld]:
+    """The account as `deploy_once` (or `deployed_after`) left it, the emulator's switches at their defaults, for
+    one test: what `deployed_world` gives, for milliseconds instead of a deploy."""
+    with emulated_environment():
+        account = mock_aws(config=EMULATOR_CONFIG)
+        account.start(reset=False)  # keep the deployed stack; the restore puts back what the last test changed
+        try:
+            snapshot.restore(deployed.baseline)
+            world = WorkflowWorld(deployed.stack)
+            try:
+                yield world
+            finally:
+                world.close()
+                shims.clear_faults()
+                snapshot.settle_executions()
+        finally:
+            account.stop(remove_data=False)
+
+
+def deployed_after(deployed: Deployed, setup: Callable[[WorkflowWorld], object]) -> Deployed:
+    """`deployed` with `setup` done in it (e.g. a region provisioned by a run), saved: the tests that share a setup
+    restore it instead of each redoing it. The emulator's switches are not saved: each restore sets the defaults."""
+    with restored_world(deployed) as world:
+        setup(world)
+    return Deployed(deployed.stack, snapshot.take())  # the world closed: its recorder is no client hook any more
+
+
+Provisioned = Callable[[dict[str, Any]], Deployed]
+
+
+def provision(config: dict[str, Any]) -> Callable[[WorkflowWorld], None]:
+    """A setup: the config written and a run that succeeds."""
+
+    def run(world: WorkflowWorld) -> None:
+        world.put_config(**config)
+        outcome = world.run("provision")
+        if outcome.status != "SUCCEEDED":
+            raise RuntimeError(f"the provisioning run ended {outcome.status}: {outcome.cause}")
+
+    return run

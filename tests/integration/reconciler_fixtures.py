@@ -90,12 +90,18 @@ class World:
     def __init__(self) -> None:
         session = boto3.Session()  # its clients copy its handlers: every call is recorded
         session.events.register("before-parameter-build", self._record)
+        session.events.register("after-call", self._answered)
         self.clients = ClientFactory(session=session)
         self.deployment = Deployment(stack_name=STACK, home_region="eu-central-1")
         self.now = datetime.now(UTC).replace(microsecond=0)
         self.calls: list[Call] = []
         self.trap: Callable[[Call], None] | None = None
+        self.after_call: Callable[..., None] | None = None  # sees each answer (after-call), e.g. to crash after it
         self.managed_regions: set[str] = set()
+
+    def _answered(self, **kwargs: Any) -> None:
+        if self.after_call is not None:
+            self.after_call(**kwargs)
 
     def _record(self, model: Any, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         call = Call(context["client_region"], model.name, dict(params))
@@ -122,17 +128,26 @@ class World:
         build = BuildInputs(stack=STACK, user_data=USER_DATA, instance_profile_arn=self.deployment.instance_profile_arn)
         return plan(config, self.observe(config), now or self.now, build=build)
 
-    def run(self, config: ConfigItem, now: datetime | None = None) -> dict[str, RegionResult]:
-        """One workflow run: reconcile every drifted region; the call log starts afresh."""
+    def run(
+        self, config: ConfigItem, now: datetime | None = None, crashed: dict[str, Exception] | None = None
+    ) -> dict[str, RegionResult]:
+        """One workflow run: reconcile every drifted region; the call log starts afresh. With `crashed`, a region's
+        reconcile that raises is recorded there and the others go on (the workflow's Map runs each on its own)."""
         self.calls.clear()
         now = now or self.now
         run_id = f"run-{uuid.uuid4().hex[:8]}"  # each run its own idempotency tokens, as each execution
         results = {}
         for step in self.plan(config, now).drifted:
             self.managed_regions.add(step.region)
-            result = reconcile_region(
-                self.clients, self.deployment, config, step, user_data=USER_DATA, now=now, run_id=run_id
-            )
+            try:
+                result = reconcile_region(
+                    self.clients, self.deployment, config, step, user_data=USER_DATA, now=now, run_id=run_id
+                )
+            except Exception as exc:
+                if crashed is None:
+                    raise
+                crashed[step.region] = exc
+                continue
             if result.decommissioned:
                 self.managed_regions.discard(step.region)
             results[step.region] = result

@@ -10,7 +10,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from p2p_core import MANAGED_TAG, STACK_TAG
-from p2p_core.aws.clients import ClientFactory
+from p2p_core.aws.clients import ClientFactory, is_mutating
 from p2p_core.storage.lease import LEASE_KEY
 from p2p_core.workflow.runtime import clients_for
 from p2p_emulator.handler_clients import add_client_hook, remove_client_hook
@@ -134,3 +134,19 @@ def region_result(world: WorkflowWorld, region: str) -> Any:
     found = [r for r in last.regions if r.region == region]
     assert len(found) == 1, last.regions
     return found[0]
+
+
+def crash_after(region: str, k: int) -> tuple[Hook, list[str]]:
+    """An after-call hook: right after the k-th mutating call in `region` took effect, raise Crash.
+
+    Error answers (a NotFound while AWS propagates a new resource) changed nothing and are not counted.
+    """
+    done: list[str] = []
+
+    def hook(model: Any, context: dict[str, Any], http_response: Any, **_: Any) -> None:
+        if context.get("client_region") == region and is_mutating(model.name) and http_response.status_code < 300:
+            done.append(model.name)
+            if len(done) == k:
+                raise Crash(f"crashed after mutating call {k} ({model.name})")
+
+    return hook, done

@@ -3,7 +3,9 @@
 Each case: a region provisioned by a run of the real ASL; the operator changes one managed resource
 with their own (unenforced) boto3 client, as they could in the console; `p2pctl plan`'s preview
 (`preview_plan`, what the command calls) names the drift in operator words; the next run repairs it
-through the real ASL and handlers; the run after that is a no-op (3 transitions, 0 mutating calls).
+through the real ASL and handlers; the run after that is a no-op (3 transitions, 0 mutating calls) and the
+region holds one of every resource again. Each case starts from the account with the region provisioned by a run,
+saved once per config for the module (`provisioned`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import pytest
 from p2p_core import ZONES_TAG
 from p2p_core.models.events import PlanResult
 from p2p_core.workflow.plan_step import preview_plan
-from p2p_emulator.world import WorkflowWorld
+from p2p_emulator.world import Provisioned, WorkflowWorld, restored_world
+from tests.integration.reconciler_fixtures import ONE_FLEET
+from tests.integration.reliability_world import counts, managed_resources
 from tests.integration.test_workflow import NOOP_STATES, mutations_outside_own_table
 
 REGION = "eu-central-1"
@@ -255,41 +259,41 @@ def preview(world: WorkflowWorld) -> PlanResult:
 
 @pytest.mark.parametrize("name", list(DRIFTS))
 def test_a_drift_made_by_hand_is_named_by_plan_repaired_by_the_next_run_then_nothing_to_do(
-    world: WorkflowWorld, name: str
+    provisioned: Provisioned, name: str
 ) -> None:
     drift = DRIFTS[name]
-    world.put_config(**drift.config)
-    assert world.run("provision").status == "SUCCEEDED"
-    assert preview(world).nothing_to_do
+    with restored_world(provisioned(drift.config)) as world:
+        assert preview(world).nothing_to_do
+        baseline = counts(managed_resources(world, REGION))
 
-    named = drift.make(Operator(world))
+        named = drift.make(Operator(world))
 
-    planned = preview(world)
-    assert not planned.nothing_to_do
-    [region] = planned.regions
-    assert any(reason.startswith(named) for reason in region.reasons), region.reasons
-    repair = world.run("repair")
-    assert repair.status == "SUCCEEDED", repair.cause
-    [result] = world.status().last_run.regions  # type: ignore[union-attr]
-    assert result.status == "ok" and any(drift.repaired in action for action in result.actions), result.actions
-    again = world.run("after")
-    assert again.states_entered == NOOP_STATES, again.states_entered
-    assert mutations_outside_own_table(world) == []
-
-
-def test_a_repair_changes_only_what_drifted(world: WorkflowWorld) -> None:
-    world.put_config(**FLEET)
-    assert world.run("provision").status == "SUCCEEDED"
-    open_ssh_to_the_world(Operator(world))
-    assert world.run("repair").status == "SUCCEEDED"
-    assert mutations_outside_own_table(world) == [(REGION, "RevokeSecurityGroupIngress")]
+        planned = preview(world)
+        assert not planned.nothing_to_do
+        [region] = planned.regions
+        assert any(reason.startswith(named) for reason in region.reasons), region.reasons
+        repair = world.run("repair")
+        assert repair.status == "SUCCEEDED", repair.cause
+        [result] = world.status().last_run.regions  # type: ignore[union-attr]
+        assert result.status == "ok" and any(drift.repaired in action for action in result.actions), result.actions
+        again = world.run("after")
+        assert again.states_entered == NOOP_STATES, again.states_entered
+        assert mutations_outside_own_table(world) == []
+        assert counts(managed_resources(world, REGION)) == baseline == ONE_FLEET  # one of everything, as provisioned
 
 
-def test_a_new_log_retention_makes_no_new_template_version(world: WorkflowWorld) -> None:
+def test_a_repair_changes_only_what_drifted(provisioned: Provisioned) -> None:
+    with restored_world(provisioned(FLEET)) as world:
+        open_ssh_to_the_world(Operator(world))
+        assert world.run("repair").status == "SUCCEEDED"
+        assert mutations_outside_own_table(world) == [(REGION, "RevokeSecurityGroupIngress")]
+
+
+def test_a_new_log_retention_makes_no_new_template_version(provisioned: Provisioned) -> None:
     """The retention is a setting of the region, not of the instances: no version, nothing to roll."""
-    world.put_config(**FLEET)
-    assert world.run("provision").status == "SUCCEEDED"
-    world.put_config(**{**FLEET, "logs": {"retention_days": 30}})
-    assert world.run("retention").status == "SUCCEEDED"
-    assert sorted(op for _, op in mutations_outside_own_table(world)) == ["CreateOrUpdateTags", "PutRetentionPolicy"]
-    assert world.asg(REGION)["LaunchTemplate"]["Version"] == "1"  # type: ignore[index]
+    with restored_world(provisioned(FLEET)) as world:
+        world.put_config(**{**FLEET, "logs": {"retention_days": 30}})
+        assert world.run("retention").status == "SUCCEEDED"
+        made = sorted(op for _, op in mutations_outside_own_table(world))
+        assert made == ["CreateOrUpdateTags", "PutRetentionPolicy"]
+        assert world.asg(REGION)["LaunchTemplate"]["Version"] == "1"  # type: ignore[index]

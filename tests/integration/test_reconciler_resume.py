@@ -12,6 +12,7 @@ from tests.integration.reconciler_fixtures import (
     make_config,
     managed_resources,
 )
+from tests.integration.reliability_world import crash_after
 from tests.integration.test_reconciler import FRESH_REGION_MUTATIONS
 
 ONE_OF_EACH = {**ONE_FLEET, "instance": 2}
@@ -87,3 +88,43 @@ def test_duplicate_vpc_from_a_lost_response_is_tolerated_and_decommissioned(regi
     region_world.run(make_config(regions=["us-east-1"]))
 
     assert _counts("eu-central-1") == dict.fromkeys(ONE_OF_EACH, 0)
+
+
+TARGETS = ("eu-central-1", "us-east-1")  # crash k hits TARGETS[k % 2]; the run also decommissions the other
+ANCHOR = "ap-southeast-2"  # stays selected throughout
+
+
+def test_a_region_crashed_after_any_mutating_call_took_effect_is_completed_by_the_next_run_without_leaks(
+    region_world: World,
+) -> None:
+    """For k = 1, 2, ... a fresh region's reconcile dies right after its k-th mutating call took effect (an
+    after-call hook raises: the response is lost), until the first k the reconcile no longer reaches. Two target
+    regions alternate, so the crash run of k also decommissions the target of k-1. For every k: only that region
+    crashed; the next run leaves exactly one of every resource there and the one after finds nothing to do; the
+    following crash run deletes them all.
+    `test_reliability_faults.py` takes the first and last crash points through the real ASL."""
+    region_world.run(make_config(regions=[ANCHOR]))
+    previous = None
+    for k in range(1, FRESH_REGION_MUTATIONS + 2):
+        target = TARGETS[k % 2]
+        config = make_config(regions=[ANCHOR, target])
+        hook, done = crash_after(target, k)
+        crashed: dict[str, Exception] = {}
+        region_world.after_call = hook
+        try:
+            results = region_world.run(config, crashed=crashed)
+        finally:
+            region_world.after_call = None
+        if previous is not None:  # dropped from the config in this very run
+            assert results[previous].decommissioned, (k, previous)
+            assert _counts(previous) == dict.fromkeys(ONE_OF_EACH, 0), (k, previous)
+        if len(done) < k:  # the reconcile finished before the k-th mutating call
+            assert crashed == {} and results[target].status == "ok", (k, results)
+            break
+        assert list(crashed) == [target] and f"crashed after mutating call {k} " in str(crashed[target]), crashed
+        healed = region_world.run(config)  # nothing left to do when the lost response was the last call's
+        assert all(result.status == "ok" for result in healed.values()), (k, done, healed)
+        assert _counts(target) == ONE_OF_EACH, (k, done)
+        assert region_world.run(config) == {}, (k, "the run after the heal finds nothing to do")
+        previous = target
+    assert k - 1 == FRESH_REGION_MUTATIONS, done

@@ -7,15 +7,14 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 
-from p2p_core.aws.clients import is_mutating
 from p2p_emulator.world import WorkflowWorld
 from tests.integration.reconciler_fixtures import ONE_FLEET
 from tests.integration.reliability_world import (
     FRESH_REGION_MUTATIONS,
-    Crash,
     Hook,
     RawBody,
     counts,
+    crash_after,
     failing,
     handler_clients,
     hooked,
@@ -145,42 +144,30 @@ TARGETS = ("sa-east-1", "us-east-1")  # crash k hits TARGETS[k % 2]; the run als
 ANCHOR = "ap-southeast-2"  # stays selected throughout
 
 
-def crash_after(region: str, k: int) -> tuple[Hook, list[str]]:
-    """An after-call hook: right after the k-th mutating call in `region` took effect, raise Crash.
-
-    Error answers (a NotFound while AWS propagates a new resource) changed nothing and are not counted.
-    """
-    done: list[str] = []
-
-    def hook(model: Any, context: dict[str, Any], http_response: Any, **_: Any) -> None:
-        if context.get("client_region") == region and is_mutating(model.name) and http_response.status_code < 300:
-            done.append(model.name)
-            if len(done) == k:
-                raise Crash(f"crashed after mutating call {k} ({model.name})")
-
-    return hook, done
+# every crash point at the reconciler's level: test_reconciler_resume.py; through the real ASL, the first, the last
+# and the one the reconcile no longer reaches
+CRASH_POINTS = (1, FRESH_REGION_MUTATIONS, FRESH_REGION_MUTATIONS + 1)
 
 
-def test_a_region_crashed_after_any_mutating_call_is_completed_by_the_next_run_without_leaks(
+def test_a_region_crashed_after_a_mutating_call_is_completed_by_the_next_run_without_leaks(
     world: WorkflowWorld,
 ) -> None:
-    """Injected: for k = 1, 2, ... the ReconcileRegion Lambda of a fresh region dies (an exception the
+    """Injected: for k in CRASH_POINTS the ReconcileRegion Lambda of a fresh region dies (an exception the
     reconciler does not catch, raised by an after-call hook) right after its k-th mutating call took
-    effect, i.e. with the response lost. The loop ends at the first k the reconcile no longer reaches.
-    Two target regions alternate, so the crash run of k also decommissions the target of k-1.
+    effect, i.e. with the response lost. Two target regions alternate, so the crash run of k also
+    decommissions the target of the k before it.
 
-    Checked, for every k: the run fails naming the crashed region; the next run (hook removed) succeeds
+    Checked, for each k: the run fails naming the crashed region; the next run (hook removed) succeeds
     and leaves exactly one of every resource there, none leaked or doubled; the following crash run,
-    which drops that region from the config, deletes every one of them. A fresh region needs 20
-    mutating calls, so the loop ends at k = 21 with a clean run.
+    which drops that region from the config, deletes every one of them. A fresh region needs
+    FRESH_REGION_MUTATIONS mutating calls, so the last k ends with a clean run.
     """
     world.put_config(**{**RUNNING, "regions": [ANCHOR]})
     assert world.run("anchor").status == "SUCCEEDED"
-    k, previous = 0, None
-    while True:
-        k += 1
-        assert k <= FRESH_REGION_MUTATIONS + 1, "the reconcile never ends"
+    previous = None
+    for k in CRASH_POINTS:
         target = TARGETS[k % 2]
+        assert target != previous
         world.put_config(**{**RUNNING, "regions": [ANCHOR, target]})
         hook, done = crash_after(target, k)
         with hooked(world, hook, "after-call"):
@@ -199,5 +186,5 @@ def test_a_region_crashed_after_any_mutating_call_is_completed_by_the_next_run_w
         assert counts(managed_resources(world, target)) == ONE_FLEET, (k, done)
         assert world.asg(target)["DesiredCapacity"] == 2  # type: ignore[index]
         previous = target
-    assert k - 1 == FRESH_REGION_MUTATIONS, done
+    assert k == FRESH_REGION_MUTATIONS + 1 and len(done) == FRESH_REGION_MUTATIONS, done
     assert counts(managed_resources(world, target)) == ONE_FLEET
