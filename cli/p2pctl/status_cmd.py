@@ -123,14 +123,13 @@ def _print_regions(found: Status, verified: dict[str, str]) -> None:
 
 
 def _print_verified(regions: list[str], verified: dict[str, str]) -> None:
-    """How many regions a run verified fully, the oldest such verification, and the regions due at the next check
-    (between, scheduled checks read only the group and the security groups: verify_interval)."""
+    """One line: how many regions a run verified fully, the oldest such verification, and how many are due at the
+    next check (between, scheduled checks read only the group and the security groups: verify_interval)."""
     done = sorted(verified[r] for r in regions if r in verified)
-    oldest = f", the oldest {_short_time(done[0])}" if done else ""
-    say(f"verified fully: {len(done)} of {len(regions)} region(s){oldest}")
-    pending = [r for r in regions if r not in verified]
-    if pending:
-        say(f"  due at the next check: {capped(pending, 2)}")
+    oldest = f", oldest {_short_time(done[0])}" if done else ""
+    pending = len(regions) - len(done)
+    due = f", {pending} due next check" if pending else ""
+    say(f"fully verified: {len(done)} of {len(regions)} regions{oldest}{due}")  # within 80 columns at 34 regions
 
 
 def _why(record: RegionRecord) -> str:
