@@ -59,7 +59,8 @@ def scheduled_checks(workdir: Path, regions: list[str]) -> dict[str, Any]:
             before = len(world.reconcile_runs())
             check = checked(world, f"check-{len(regions)}")  # quiet: the manual no-op verified every region fully
             quiet_reads = Counter(call.region for call in fleet_reads(world, regions))
-            assert check.states_entered == ["Source", "Plan", "NothingToDo", "Recorded"], check.states_entered  # Plan recorded it
+            recorded = ["Source", "Plan", "NothingToDo", "Recorded"]  # Plan recorded it
+            assert check.states_entered == recorded, check.states_entered
             started = [run["name"] for run in world.reconcile_runs()][before:]
             noop_transitions = sum(world.reconcile_run(name, timeout=900).transitions for name in started)
             world.put_config(**config_for(regions, {"all": 2, "aws": {regions[-1]: 4}}))
