@@ -83,6 +83,19 @@ def print_estimate(report: Estimate, console: Console) -> None:
         f"{starts}; a fan-out visiting every region each run: ${report.naive.total:.2f}/month); "
         f"prices as of {PRICES_AS_OF}"
     )
+    drift = report.checking.drift
+    if drift is not None:
+        trail = (
+            "the stack's own trail (CreateTrail=true), a paid second copy of management events"
+            if drift.second_copy
+            else "the stack's own trail (CreateTrail=true), the account's first copy of management events: free"
+            if drift.create_trail
+            else "the account's trail: its first copy of management events is free"
+        )
+        say(
+            f"drift events: {drift.events_per_month:g} a month assumed (about one a day: hand-made changes, launch "
+            f"failures, Spot warnings; --drift-events-per-month), each its own run; {trail}"
+        )
     if report.radar is not None:
         radar, agents = report.radar, report.fleet.instances
         console.print(_items(radar, f"radar per month ({agents} agents, {radar.runs_per_month:,.0f} reports)"))
