@@ -93,6 +93,8 @@ def test_the_coalescing_item_is_one_update_per_event_and_one_delete_per_run() ->
     writes = item(cost, "drift events: coalescing item writes")
     assert writes.quantity == EVENTS + 10 and writes.unit == "write request units"
     assert writes.cost > 0
+    _, larger = costs(DriftEvents(events_per_month=EVENTS, events_per_run=3, coalescing_write_units=2))
+    assert item(larger, "drift events: coalescing item writes").quantity == 2 * (EVENTS + 10)  # a 2 KB item
 
 
 def test_a_drift_run_verifies_the_region_it_names_fully_and_records_itself_as_a_check() -> None:
@@ -168,6 +170,7 @@ def test_today_assumes_about_one_drift_event_a_day_each_its_own_run_repaired() -
     [
         ("events_per_month", -1, "must be 0 or more"),
         ("coalescing_wait_seconds", -0.5, "must be 0 or more"),
+        ("coalescing_write_units", -1, "must be 0 or more"),
         ("events_per_run", 0.5, "must be 1 or more"),
         ("repair_share", 1.5, "must be between 0 and 1"),
     ],

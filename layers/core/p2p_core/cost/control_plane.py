@@ -12,7 +12,6 @@ from dataclasses import dataclass, field, replace
 
 from p2p_core.config.validation import show_value
 from p2p_core.cost.checking import TODAY, Checking, events_of_run
-from p2p_core.cost.drift_events import COALESCING_ITEM_WRITE_UNITS
 from p2p_core.cost.fleet import HOURS_PER_MONTH, CostError, not_negative
 from p2p_core.cost.usage import (
     FINALIZE,
@@ -290,7 +289,7 @@ def _with_drift_events(
         ),
         CostItem(
             "drift events: coalescing item writes",
-            (events + runs) * COALESCING_ITEM_WRITE_UNITS,
+            (events + runs) * drift.coalescing_write_units,
             "write request units",
             DYNAMODB_PER_WRITE_UNIT,
         ),

@@ -23,7 +23,7 @@ from p2p_core.cost.fleet import HOURS_PER_MONTH, CostError
 
 DRIFT_EVENTS_PER_MONTH = 30.0  # about one a day: a hand-made change, a launch failure or a Spot warning now and then
 COALESCING_WAIT_SECONDS = 5.0  # the scheduled check's Wait before Plan ("a few seconds"; the ASL's own figure)
-COALESCING_ITEM_WRITE_UNITS = 1  # the `drift#pending` item: a key and a few region names, under 1 KB
+COALESCING_ITEM_WRITE_UNITS = 1  # the burst's item: a key and a few region names (a larger item bills more units)
 WRITES_PER_REPAIR = 3  # write management events of one region's repair: StartExecution and the reconciler's calls
 
 # CloudTrail and S3 list prices, us-east-1 (aws.amazon.com/cloudtrail/pricing, aws.amazon.com/s3/pricing), as
@@ -47,12 +47,18 @@ class DriftEvents:
     events_per_run: float = 1.0  # events one run coalesces (a burst); 1: every event its own run, the upper bound
     repair_share: float = 1.0  # runs whose region really drifted: a one-region reconcile run repairs it
     coalescing_wait_seconds: float = COALESCING_WAIT_SECONDS
+    coalescing_write_units: int = COALESCING_ITEM_WRITE_UNITS  # per write of the coalescing item (1 KB each)
     create_trail: bool = False  # CreateTrail=true: the stack's own trail and its bucket
     second_copy: bool = False  # the account already has a trail of management events: the stack's is a paid copy
     other_write_events_per_month: float = 0.0  # the account's own write management events, recorded by the trail
 
     def __post_init__(self) -> None:
-        for name in ("events_per_month", "coalescing_wait_seconds", "other_write_events_per_month"):
+        for name in (
+            "events_per_month",
+            "coalescing_wait_seconds",
+            "coalescing_write_units",
+            "other_write_events_per_month",
+        ):
             if getattr(self, name) < 0:
                 raise CostError(name, getattr(self, name), f"must be 0 or more, got {show_value(getattr(self, name))}")
         if self.events_per_run < 1:
