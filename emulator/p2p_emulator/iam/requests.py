@@ -8,7 +8,8 @@ parameters, and AWS's documented extra checks ("implied" requests):
   whose desired configuration names one, authorizes `ec2:RunInstances` for the template and what it
   launches, `iam:PassRole` for its instance profile's role, and, on an account's first group,
   `iam:CreateServiceLinkedRole`;
-- a Scheduler target role is passed (`iam:PassRole`); a log group created with tags is tagged.
+- a Scheduler target role, or an EventBridge target's role, is passed (`iam:PassRole`); a log group created
+  with tags is tagged.
 
 Request tags (`aws:RequestTag/*`, `aws:TagKeys`) are given only to the resource the call creates;
 resource tags (`aws:ResourceTag/*`) are the live tags of the existing resource.
@@ -266,6 +267,26 @@ def _event_bus(call: Call, _: LiveState) -> list[Target]:
     return [Target(n if n.startswith("arn:") else arn(call, "events", "event-bus", n)) for n in names]
 
 
+def _rule(on_default_bus: bool) -> Resolver:
+    # a rule is named `Name` (PutRule, DeleteRule, DescribeRule, ...) or `Rule` (its targets), or by ARN
+    # (TagResource); on the default bus its ARN is rule/<name>, on another bus rule/<bus>/<name>
+    def resolve(call: Call, _: LiveState) -> list[Target]:
+        given = call.params.get("ResourceARN") or call.params.get("Name") or call.params.get("Rule")
+        if not given or (str(given).startswith("arn:") and ":rule/" not in str(given)):
+            return []
+        if str(given).startswith("arn:"):
+            default = str(given).count("/") == 1
+            return [Target(str(given))] if default == on_default_bus else []
+        bus = str(call.params.get("EventBusName") or "default").rsplit("/", 1)[-1]
+        if (bus == "default") != on_default_bus:
+            return []
+        parts = (str(given),) if on_default_bus else (bus, str(given))
+        kind = "rule-on-default-event-bus" if on_default_bus else "rule-on-custom-event-bus"
+        return [Target(arn(call, "events", kind, *parts))]
+
+    return resolve
+
+
 def _schedule(call: Call, _: LiveState) -> list[Target]:
     name, group = call.params.get("Name"), call.params.get("GroupName") or "default"
     return [Target(arn(call, "scheduler", "schedule", group, name))] if name else []
@@ -293,6 +314,8 @@ _RESOLVERS: dict[tuple[str, str], Resolver] = {
     ("iam", "role"): _named("iam", "role", "RoleArn"),
     ("servicequotas", "quota"): _quota,
     ("events", "event-bus"): _event_bus,
+    ("events", "rule-on-default-event-bus"): _rule(on_default_bus=True),
+    ("events", "rule-on-custom-event-bus"): _rule(on_default_bus=False),
 }
 
 
@@ -323,6 +346,9 @@ def _implied(call: Call, live: LiveState) -> Iterator[Request]:
         yield from _launch_checks(call, live)
     if call.service == "scheduler" and "RoleArn" in call.params.get("Target", {}):
         yield _pass_role(call.params["Target"]["RoleArn"], "scheduler.amazonaws.com", call)
+    if call.service == "events" and call.operation == "PutTargets":  # a target's role is passed to EventBridge
+        for role in sorted({str(t["RoleArn"]) for t in call.params.get("Targets", []) if t.get("RoleArn")}):
+            yield _pass_role(role, "events.amazonaws.com", call)
     if call.service == "logs" and call.operation == "CreateLogGroup" and call.params.get("tags"):
         target = arn(call, "logs", "log-group", call.params["logGroupName"])
         context = _global_context(call) | _tag_context(dict(call.params["tags"]))
