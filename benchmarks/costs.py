@@ -181,7 +181,8 @@ def scheduled_check_costs(workdir: Path) -> dict[str, Any]:
 
 def model_rows(usage: Usage | None = None, transitions: Transitions | None = None) -> dict[str, Any]:
     """The (model) control-plane rows, 34 regions: from `usage` (default: the shipped measured_usage.json) and
-    today's checks (every check verifies everything, HTTPS connections counted, no drift events)."""
+    today's checks (`checking.TODAY`: tiered, HTTPS connections counted, drift events as assumed in
+    `cost/drift_events.py`, the account's own trail)."""
     usage, transitions = usage or Usage(), transitions or Transitions()
     regions = len(commercial_regions())
     fifteen, minute = runs_per_month("rate(15 minutes)"), runs_per_month("rate(1 minute)")

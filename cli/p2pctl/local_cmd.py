@@ -96,6 +96,13 @@ def local(
             help="deploy with ControlCenterDomainName (and a test certificate); a second local listener serves it",
         ),
     ] = "",
+    create_trail: Annotated[
+        bool,
+        typer.Option(
+            "--create-trail",
+            help="deploy with CreateTrail=true: the stack's own multi-region trail of write management events",
+        ),
+    ] = False,
 ) -> None:
     """Start the emulated AWS account with the stack deployed; print one JSON line; run until stopped.
 
@@ -119,6 +126,7 @@ def local(
         spot_quotas=_quotas(spot_quota or [], "--spot-quota"),
         lambda_concurrency=lambda_concurrency,
         control_center_domain=control_center_domain,
+        create_trail=create_trail,
     )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

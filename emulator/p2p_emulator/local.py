@@ -74,6 +74,7 @@ class LocalRuntime:
     spot_quotas: dict[str, float] = field(default_factory=dict)  # region (or "all") -> Spot vCPU quota
     lambda_concurrency: int | None = None  # the account's Lambda ConcurrentExecutions (None: Lambda's 1,000)
     control_center_domain: str = ""  # ControlCenterDomainName: a second listener stands in for it
+    create_trail: bool = False  # CreateTrail=true: the template's own trail of write management events
     log: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr, flush=True))
     stack: EmulatedStack | None = None
     runs: list[LocalRun] = field(default_factory=list)
@@ -123,6 +124,8 @@ class LocalRuntime:
             self._custom_domain = ControlCenterServer(self._live_code).start()
             bases.insert(0, self._custom_domain.url)
             parameters = {"ControlCenterDomainName": self.control_center_domain, **EMULATED_CERTIFICATE}
+        if self.create_trail:
+            parameters["CreateTrail"] = "true"
         # the radar's function URL: moto has none, so this server invokes the function as Lambda would
         self._radar = FunctionUrlServer(clients.client("lambda", self.region), self._radar_function).start()
         self.stack = deploy_stack(
