@@ -1,4 +1,5 @@
-"""EventBridge rule targets that moto 5.2.5 cannot deliver to: SNS topics and Step Functions state machines.
+"""EventBridge rule targets that moto 5.2.5 cannot deliver to (SNS topics, Step Functions state machines) or
+delivers wrongly (another region's event bus), and rules that match no event on AWS.
 
 moto delivers a matching event to SQS, CloudWatch Logs, archives, buses and API destinations, and raises
 NotImplementedError for any other target, failing the caller's PutEvents (AWS never fails a PutEvents
@@ -7,14 +8,23 @@ the Agents Missing rule a state machine, so here an SNS target gets the event (t
 input transformer, as moto applies it) as the message of a Publish to the topic, which moto then
 delivers to the topic's subscriptions, and a state machine target starts an execution with the event
 as its input (moto runs it when the emulator executes state machines).
+
+An event bus target (another region's or account's bus): AWS delivers the event itself, which the
+receiving bus's rules see with the original `id`, `time`, `region`, `account` and `resources` (a rule in
+the home region learns which region an event came from). moto rebuilt it in the target region from
+source, detail-type and detail alone. Here the target bus's rules get the original event.
+
+AWS matches events against enabled rules with an event pattern only: a DISABLED rule and a schedule rule
+(no pattern) match none; moto delivered every event to both.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
-from moto.events.models import Rule
+from moto.events.models import Rule, events_backends
 from moto.events.utils import EventTemplateParser
 from moto.sns.models import sns_backends
 from moto.stepfunctions.responses import get_backend
@@ -24,11 +34,16 @@ _original_send = Rule.send_to_targets
 
 
 def _send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
+    if self.state != "ENABLED" or not self.event_pattern.get_pattern():
+        return
     if not self.event_pattern.matches_event(original_event):
         return
-    ours = [t for t in self.targets if parse_arn(t["Arn"]).service in ("sns", "states")]
+    ours = [t for t in self.targets if parse_arn(t["Arn"]).service in ("sns", "states") or _is_bus(t["Arn"])]
     others = [t for t in self.targets if t not in ours]
     for target in ours:
+        if _is_bus(target["Arn"]):
+            _deliver_to_bus(target["Arn"], original_event)
+            continue
         transformer = target.get("InputTransformer", {})
         message: Any = original_event
         if transform_input and transformer:
@@ -51,6 +66,19 @@ def _send_to_targets(self: Any, original_event: Any, transform_input: bool = Tru
             self.targets = kept
 
 
+def _is_bus(arn: str) -> bool:
+    parsed = parse_arn(arn)
+    return parsed.service == "events" and parsed.resource_type == "event-bus"
+
+
+def _deliver_to_bus(arn: str, event: Any) -> None:
+    """The event, as it is, to every rule of the target bus (its own region's and account's)."""
+    target = parse_arn(arn)
+    bus = events_backends[target.account][target.region].describe_event_bus(target.resource_id)
+    for rule in list(bus.rules.values()):
+        rule.send_to_targets(copy.deepcopy(event))
+
+
 def install() -> None:
-    """Deliver rule targets that are SNS topics or state machines."""
+    """Deliver rule targets that are SNS topics, state machines or event buses."""
     Rule.send_to_targets = _send_to_targets  # type: ignore[method-assign]
