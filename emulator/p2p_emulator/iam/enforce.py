@@ -113,7 +113,8 @@ class Enforcer:
         # the function's role and session, for the records CloudTrail makes of its calls (shims/cloudtrail.py)
         principal = self.principals.get(function_name)
         if principal is not None:
-            request.headers.update(cloudtrail.caller_headers(principal.assumed_role, principal.role_arn))
+            for header, value in cloudtrail.caller_headers(principal.assumed_role, principal.role_arn).items():
+                request.headers[header] = value
 
     def revoke(self, statement_name: str) -> list[str]:
         """Remove a statement from every role that has it (as editing a shared managed policy would)."""

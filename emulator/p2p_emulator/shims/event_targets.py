@@ -14,6 +14,8 @@ receiving bus's rules see with the original `id`, `time`, `region`, `account` an
 the home region learns which region an event came from). moto rebuilt it in the target region from
 source, detail-type and detail alone. Here the target bus's rules get the original event.
 
+A target with no input transformer gets the whole event, as on AWS; moto's default template left out `account`.
+
 AWS matches events against enabled rules with an event pattern only: a DISABLED rule and a schedule rule
 (no pattern) match none; moto delivered every event to both.
 """
@@ -58,12 +60,16 @@ def _send_to_targets(self: Any, original_event: Any, transform_input: bool = Tru
             sns_backends[arn.account][arn.region].topics[target["Arn"]].publish(text)
         else:
             get_backend(arn.account, arn.region).start_execution(target["Arn"], "", text)
-    if others:
-        self.targets, kept = others, self.targets
-        try:
-            _original_send(self, original_event, transform_input)
-        finally:
-            self.targets = kept
+    transformed = [t for t in others if t.get("InputTransformer")]
+    plain = [t for t in others if t not in transformed]
+    whole = {k: v for k, v in original_event.items() if k != "ingestion-time"}  # AWS's event, moto's field out
+    for targets, event, transform in ((transformed, original_event, transform_input), (plain, whole, False)):
+        if targets:
+            self.targets, kept = targets, self.targets
+            try:
+                _original_send(self, event, transform)
+            finally:
+                self.targets = kept
 
 
 def _is_bus(arn: str) -> bool:
