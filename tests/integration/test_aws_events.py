@@ -42,7 +42,10 @@ DRIFT_PATTERN = {
                 ],
             },
         },
-        {"detail-type": ["EC2 Instance Launch Unsuccessful"], "detail": {"AutoScalingGroupName": [{"prefix": "agents"}]}},
+        {
+            "detail-type": ["EC2 Instance Launch Unsuccessful"],
+            "detail": {"AutoScalingGroupName": [{"prefix": "agents"}]},
+        },
         {"detail-type": ["EC2 Spot Instance Interruption Warning", "EC2 Instance Rebalance Recommendation"]},
     ],
 }
@@ -124,7 +127,11 @@ def test_an_operators_ingress_rule_reaches_the_home_bus_as_the_managed_regions_c
     assert detail["userIdentity"]["type"] == "IAMUser"
     assert detail["userIdentity"]["arn"] == f"arn:aws:iam::{ACCOUNT}:user/moto"
     assert (detail["eventSource"], detail["awsRegion"], detail["readOnly"]) == ("ec2.amazonaws.com", MANAGED, False)
-    assert (detail["eventType"], detail["eventCategory"], detail["managementEvent"]) == ("AwsApiCall", "Management", True)
+    assert (detail["eventType"], detail["eventCategory"], detail["managementEvent"]) == (
+        "AwsApiCall",
+        "Management",
+        True,
+    )
     assert detail["recipientAccountId"] == ACCOUNT and "Boto3" in detail["userAgent"]
     assert detail["requestParameters"]["groupId"] == group
     (permission,) = detail["requestParameters"]["ipPermissions"]["items"]
@@ -144,7 +151,9 @@ def test_read_calls_make_no_event(clients: ClientFactory) -> None:
 def test_a_handlers_call_is_its_roles_assumed_session_and_the_drift_pattern_ignores_it(clients: ClientFactory) -> None:
     trail(clients)
     drift = relay_to_home_queue(clients)
-    seen = queue_rule(clients, MANAGED, "seen", {"source": ["aws.ec2"], "detail": {"eventName": ["CreateSecurityGroup"]}})
+    seen = queue_rule(
+        clients, MANAGED, "seen", {"source": ["aws.ec2"], "detail": {"eventName": ["CreateSecurityGroup"]}}
+    )
     function = "p2p-Reconcile"
     allow_all = iam.Statement("all", {"Effect": "Allow", "Action": "*", "Resource": "*"})
     iam.enforce([iam.Principal(function, STACK_ROLE, [allow_all])])
@@ -168,20 +177,54 @@ def test_a_handlers_call_is_its_roles_assumed_session_and_the_drift_pattern_igno
         (lambda c: trail(c).stop_logging(Name="account-trail"), False),
         (lambda c: trail(c, region=HOME, multi_region=False), False),  # a trail of another region only
         (lambda c: trail(c, region=MANAGED, multi_region=False), True),
-        (lambda c: trail(c).put_event_selectors(TrailName="account-trail", EventSelectors=[{"ReadWriteType": "ReadOnly"}]), False),
-        (lambda c: trail(c).put_event_selectors(TrailName="account-trail", EventSelectors=[{"ReadWriteType": "WriteOnly"}]), True),
+        (
+            lambda c: trail(c).put_event_selectors(
+                TrailName="account-trail", EventSelectors=[{"ReadWriteType": "ReadOnly"}]
+            ),
+            False,
+        ),
+        (
+            lambda c: trail(c).put_event_selectors(
+                TrailName="account-trail", EventSelectors=[{"ReadWriteType": "WriteOnly"}]
+            ),
+            True,
+        ),
         (
             lambda c: trail(c).put_event_selectors(
                 TrailName="account-trail", EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": False}]
             ),
             False,
         ),
-        (lambda c: trail(c).put_event_selectors(TrailName="account-trail", AdvancedEventSelectors=[management(readOnly=["true"])]), False),
-        (lambda c: trail(c).put_event_selectors(TrailName="account-trail", AdvancedEventSelectors=[management(readOnly=["false"])]), True),
-        (lambda c: trail(c).put_event_selectors(TrailName="account-trail", AdvancedEventSelectors=[management()]), True),
+        (
+            lambda c: trail(c).put_event_selectors(
+                TrailName="account-trail", AdvancedEventSelectors=[management(readOnly=["true"])]
+            ),
+            False,
+        ),
+        (
+            lambda c: trail(c).put_event_selectors(
+                TrailName="account-trail", AdvancedEventSelectors=[management(readOnly=["false"])]
+            ),
+            True,
+        ),
+        (
+            lambda c: trail(c).put_event_selectors(TrailName="account-trail", AdvancedEventSelectors=[management()]),
+            True,
+        ),
     ],
-    ids=["no-trail", "never-logging", "stopped", "other-region", "this-region", "read-only", "write-only",
-         "no-management", "advanced-read-only", "advanced-writes", "advanced-all"],
+    ids=[
+        "no-trail",
+        "never-logging",
+        "stopped",
+        "other-region",
+        "this-region",
+        "read-only",
+        "write-only",
+        "no-management",
+        "advanced-read-only",
+        "advanced-writes",
+        "advanced-all",
+    ],
 )
 def test_an_event_only_when_a_logging_trail_records_the_regions_write_management_events(
     clients: ClientFactory, setup: Any, recorded: bool
@@ -213,11 +256,17 @@ def test_a_failed_launch_is_auto_scalings_launch_unsuccessful_event_with_no_trai
     new_group(clients.client("ec2", MANAGED), 1)
 
     (event,) = received(clients, queue)
-    assert (event["source"], event["detail-type"], event["region"]) == ("aws.autoscaling", "EC2 Instance Launch Unsuccessful", MANAGED)
+    assert (event["source"], event["detail-type"], event["region"]) == (
+        "aws.autoscaling",
+        "EC2 Instance Launch Unsuccessful",
+        MANAGED,
+    )
     detail = event["detail"]
     assert (detail["StatusCode"], detail["AutoScalingGroupName"]) == ("Failed", "agents")
     assert detail["StatusMessage"].startswith("We currently do not have sufficient t3.micro capacity")
-    assert detail["Details"]["Availability Zone"] == f"{MANAGED}a" and detail["Details"]["Subnet ID"].startswith("subnet-")
+    assert detail["Details"]["Availability Zone"] == f"{MANAGED}a" and detail["Details"]["Subnet ID"].startswith(
+        "subnet-"
+    )
     assert event["resources"][0].endswith(":autoScalingGroupName/agents")
 
 

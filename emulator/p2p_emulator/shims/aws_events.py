@@ -118,7 +118,12 @@ def spot_interruption_warning(account: str, region: str, instance_id: str, actio
     """EC2's two-minute `EC2 Spot Instance Interruption Warning` for an instance; returns the event's id."""
     detail = {"instance-id": instance_id, "instance-action": action}
     return put_aws_event(
-        account, region, "aws.ec2", "EC2 Spot Instance Interruption Warning", detail, [_instance(account, region, instance_id)]
+        account,
+        region,
+        "aws.ec2",
+        "EC2 Spot Instance Interruption Warning",
+        detail,
+        [_instance(account, region, instance_id)],
     )
 
 
@@ -126,7 +131,12 @@ def rebalance_recommendation(account: str, region: str, instance_id: str) -> str
     """EC2's `EC2 Instance Rebalance Recommendation` for an instance; returns the event's id."""
     detail = {"instance-id": instance_id}
     return put_aws_event(
-        account, region, "aws.ec2", "EC2 Instance Rebalance Recommendation", detail, [_instance(account, region, instance_id)]
+        account,
+        region,
+        "aws.ec2",
+        "EC2 Instance Rebalance Recommendation",
+        detail,
+        [_instance(account, region, instance_id)],
     )
 
 

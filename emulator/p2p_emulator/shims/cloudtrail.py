@@ -100,8 +100,10 @@ def _trail_init(self: Trail, *args: Any, **kwargs: Any) -> None:
     self.event_selectors = [dict(DEFAULT_SELECTOR)]
 
 
-def _put_event_selectors(self: Trail, event_selectors: list[dict[str, Any]], advanced: list[dict[str, Any]]) -> None:
-    _original_put_selectors(self, event_selectors, advanced)
+def _put_event_selectors(
+    self: Trail, event_selectors: list[dict[str, Any]], advanced_event_selectors: list[dict[str, Any]]
+) -> None:
+    _original_put_selectors(self, event_selectors, advanced_event_selectors)
     if event_selectors:
         self.advanced_event_selectors = []
 
@@ -119,21 +121,27 @@ def _selects_writes(trail: Trail, event_source: str) -> bool:
 
 
 def _admits(field_selectors: list[dict[str, Any]], event: Mapping[str, str]) -> bool:
+    """True when every field selector admits the event (a selector on a field the event lacks admits nothing)."""
     for selector in field_selectors:
         value = event.get(selector.get("Field", ""))
-        if value is None:
-            return False
-        tests = {
-            "Equals": lambda v: value in v,
-            "NotEquals": lambda v: value not in v,
-            "StartsWith": lambda v: any(value.startswith(x) for x in v),
-            "NotStartsWith": lambda v: not any(value.startswith(x) for x in v),
-            "EndsWith": lambda v: any(value.endswith(x) for x in v),
-            "NotEndsWith": lambda v: not any(value.endswith(x) for x in v),
-        }
-        if not all(test(selector[op]) for op, test in tests.items() if selector.get(op)):
+        if value is None or not all(_holds(op, value, selector[op]) for op in _OPERATORS if selector.get(op)):
             return False
     return True
+
+
+_OPERATORS = ("Equals", "NotEquals", "StartsWith", "NotStartsWith", "EndsWith", "NotEndsWith")
+
+
+def _holds(operator: str, value: str, values: list[str]) -> bool:
+    negated = operator.startswith("Not")
+    kind = operator.removeprefix("Not")
+    if kind == "Equals":
+        found = value in values
+    elif kind == "StartsWith":
+        found = any(value.startswith(v) for v in values)
+    else:
+        found = any(value.endswith(v) for v in values)
+    return found != negated
 
 
 def _record_write(request: wire.Request, response: TYPE_RESPONSE) -> None:
@@ -186,7 +194,14 @@ def _identity(account: str, headers: Mapping[str, Any]) -> dict[str, Any]:
     if not role_arn:
         user = f"AIDA{_digest(OPERATOR)}"
         arn = f"arn:aws:iam::{account}:user/{OPERATOR}"
-        return {"type": "IAMUser", "principalId": user, "arn": arn, "accountId": account, "accessKeyId": key, "userName": OPERATOR}
+        return {
+            "type": "IAMUser",
+            "principalId": user,
+            "arn": arn,
+            "accountId": account,
+            "accessKeyId": key,
+            "userName": OPERATOR,
+        }
     role_name = str(role_arn).rsplit("/", 1)[-1]
     role_id = f"AROA{_digest(str(role_arn))}"
     return {
@@ -196,7 +211,13 @@ def _identity(account: str, headers: Mapping[str, Any]) -> dict[str, Any]:
         "accountId": account,
         "accessKeyId": key,
         "sessionContext": {
-            "sessionIssuer": {"type": "Role", "principalId": role_id, "arn": role_arn, "accountId": account, "userName": role_name},
+            "sessionIssuer": {
+                "type": "Role",
+                "principalId": role_id,
+                "arn": role_arn,
+                "accountId": account,
+                "userName": role_name,
+            },
             "webIdFederationData": {},
             "attributes": {"creationDate": f"{clock.now():%Y-%m-%dT%H:%M:%SZ}", "mfaAuthenticated": "false"},
         },

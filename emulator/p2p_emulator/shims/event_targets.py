@@ -62,7 +62,7 @@ def _send_to_targets(self: Any, original_event: Any, transform_input: bool = Tru
             get_backend(arn.account, arn.region).start_execution(target["Arn"], "", text)
     transformed = [t for t in others if t.get("InputTransformer")]
     plain = [t for t in others if t not in transformed]
-    whole = {k: v for k, v in original_event.items() if k != "ingestion-time"}  # AWS's event, moto's field out
+    whole: Any = {k: v for k, v in original_event.items() if k != "ingestion-time"}  # AWS's event, moto's field out
     for targets, event, transform in ((transformed, original_event, transform_input), (plain, whole, False)):
         if targets:
             self.targets, kept = targets, self.targets
@@ -74,7 +74,7 @@ def _send_to_targets(self: Any, original_event: Any, transform_input: bool = Tru
 
 def _is_bus(arn: str) -> bool:
     parsed = parse_arn(arn)
-    return parsed.service == "events" and parsed.resource_type == "event-bus"
+    return bool(parsed.service == "events" and parsed.resource_type == "event-bus")
 
 
 def _deliver_to_bus(arn: str, event: Any) -> None:
