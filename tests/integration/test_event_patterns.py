@@ -107,3 +107,31 @@ def test_a_disabled_rule_and_a_schedule_rule_match_no_event() -> None:
         assert received(clients, disabled) == [] and received(clients, scheduled) == []
         assert [len(events.list_targets_by_rule(Rule=r)["Targets"]) for r in ("disabled", "scheduled")] == [1, 1]
         assert json.loads(events.describe_rule(Name="disabled")["EventPattern"]) == {"source": ["aws.ec2"]}
+
+
+def test_an_input_transformer_quotes_a_string_outside_quotes_and_escapes_one_inside() -> None:
+    with emulated_environment(), mock_aws(config=EMULATOR_CONFIG):
+        shims.install()
+        clients = ClientFactory()
+        sfn, events = clients.client("stepfunctions", REGION), clients.client("events", REGION)
+        definition = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
+        machine = sfn.create_state_machine(
+            name="check", definition=json.dumps(definition), roleArn=f"arn:aws:iam::{ACCOUNT}:role/check"
+        )["stateMachineArn"]
+        events.put_rule(Name="drift", EventPattern=json.dumps({"source": ["aws.ec2"]}))
+        transformer = {
+            "InputPathsMap": {"region": "$.region", "summary": "$.detail.summary", "missing": "$.detail.nothing"},
+            "InputTemplate": '{"source": "drift-event", "region": <region>, "text": "in <region>: <summary>", '
+            '"missing": <missing>}',
+        }
+        events.put_targets(Rule="drift", Targets=[{"Id": "check", "Arn": machine, "InputTransformer": transformer}])
+        put_aws_event(ACCOUNT, REGION, "aws.ec2", "Test", {"summary": 'port "22" opened'}, [])
+
+        (run,) = sfn.list_executions(stateMachineArn=machine)["executions"]
+        given = json.loads(sfn.describe_execution(executionArn=run["executionArn"])["input"])
+        assert given == {
+            "source": "drift-event",
+            "region": REGION,
+            "text": f'in {REGION}: port "22" opened',
+            "missing": None,
+        }

@@ -5,7 +5,7 @@ moto delivers a matching event to SQS, CloudWatch Logs, archives, buses and API 
 NotImplementedError for any other target, failing the caller's PutEvents (AWS never fails a PutEvents
 for a target: delivery is asynchronous). The template's notification rule targets the alarm topic and
 the Agents Missing rule a state machine, so here an SNS target gets the event (through the target's
-input transformer, as moto applies it) as the message of a Publish to the topic, which moto then
+input transformer) as the message of a Publish to the topic, which moto then
 delivers to the topic's subscriptions, and a state machine target starts an execution with the event
 as its input (moto runs it when the emulator executes state machines).
 
@@ -14,6 +14,12 @@ receiving bus's rules see with the original `id`, `time`, `region`, `account` an
 the home region learns which region an event came from). moto rebuilt it in the target region from
 source, detail-type and detail alone. Here the target bus's rules get the original event.
 
+An input transformer fills its template as EventBridge does: a placeholder outside quotes in a JSON
+template takes the value as JSON (a string quoted: `{"region": <region>}` gives `{"region": "us-east-1"}`),
+one inside quotes the value's text, escaped (a template that is not JSON: the text, as it is); moto
+inserted every string bare, so such a template failed the delivery and the PutEvents (or the write call
+whose CloudTrail event it was) with it. A target that fails to take an event is logged and skipped, as
+AWS's asynchronous delivery never fails the call that made the event.
 A target with no input transformer gets the whole event, as on AWS; moto's default template left out `account`.
 
 AWS matches events against enabled rules with an event pattern only: a DISABLED rule and a schedule rule
@@ -24,15 +30,19 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
+import re
 from typing import Any
 
+from jsonpath_ng.ext.parser import parse as json_path
 from moto.events.models import Rule, events_backends
-from moto.events.utils import EventTemplateParser
 from moto.sns.models import sns_backends
 from moto.stepfunctions.responses import get_backend
 from moto.utilities.arns import parse_arn
 
 _original_send = Rule.send_to_targets
+_PLACEHOLDER = re.compile(r"<([A-Za-z0-9_.\-]+)>")
+_log = logging.getLogger(__name__)
 
 
 def _send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
@@ -40,51 +50,79 @@ def _send_to_targets(self: Any, original_event: Any, transform_input: bool = Tru
         return
     if not self.event_pattern.matches_event(original_event):
         return
-    ours = [t for t in self.targets if parse_arn(t["Arn"]).service in ("sns", "states") or _is_bus(t["Arn"])]
-    others = [t for t in self.targets if t not in ours]
-    for target in ours:
-        if _is_bus(target["Arn"]):
-            _deliver_to_bus(target["Arn"], original_event)
-            continue
-        transformer = target.get("InputTransformer", {})
-        message: Any = original_event
-        if transform_input and transformer:
-            message = EventTemplateParser.parse(
-                input_template=transformer.get("InputTemplate"),
-                input_paths_map=transformer.get("InputPathsMap", {}),
-                event=original_event,
-            )
-        text = message if isinstance(message, str) else json.dumps(message, default=str)
-        arn = parse_arn(target["Arn"])
-        if arn.service == "sns":
-            sns_backends[arn.account][arn.region].topics[target["Arn"]].publish(text)
-        else:
-            get_backend(arn.account, arn.region).start_execution(target["Arn"], "", text)
-    transformed = [t for t in others if t.get("InputTransformer")]
-    plain = [t for t in others if t not in transformed]
     whole: Any = {k: v for k, v in original_event.items() if k != "ingestion-time"}  # AWS's event, moto's field out
-    for targets, event, transform in ((transformed, original_event, transform_input), (plain, whole, False)):
-        if targets:
-            self.targets, kept = targets, self.targets
-            try:
-                _original_send(self, event, transform)
-            finally:
-                self.targets = kept
+    for target in list(self.targets):
+        try:
+            _deliver(self, target, original_event if target.get("InputTransformer") else whole, transform_input)
+        except Exception:  # AWS retries, then drops (or dead-letters) it; the call that made the event succeeded
+            _log.exception("rule %s could not deliver an event to %s", self.name, target["Arn"])
 
 
-def _is_bus(arn: str) -> bool:
-    parsed = parse_arn(arn)
-    return bool(parsed.service == "events" and parsed.resource_type == "event-bus")
+def _deliver(rule: Any, target: dict[str, Any], event: Any, transform_input: bool) -> None:
+    arn = parse_arn(target["Arn"])
+    if arn.service == "events" and arn.resource_type == "event-bus":
+        bus = events_backends[arn.account][arn.region].describe_event_bus(arn.resource_id)
+        for receiving in list(bus.rules.values()):  # the event as it is, to the target bus's rules
+            receiving.send_to_targets(copy.deepcopy(event))
+        return
+    transformer = target.get("InputTransformer")
+    if arn.service not in ("sns", "states"):  # moto's own delivery (SQS, Logs, archives)
+        rule.targets, kept = [target], rule.targets
+        try:
+            _original_send(rule, event, bool(transform_input and transformer))
+        finally:
+            rule.targets = kept
+        return
+    message: Any = event
+    if transform_input and transformer:
+        text = transformed_input(transformer, event, rule)
+        try:
+            message = json.loads(text)
+        except ValueError:
+            message = text
+    text = message if isinstance(message, str) else json.dumps(message, default=str)
+    if arn.service == "sns":
+        sns_backends[arn.account][arn.region].topics[target["Arn"]].publish(text)
+    else:
+        get_backend(arn.account, arn.region).start_execution(target["Arn"], "", text)
 
 
-def _deliver_to_bus(arn: str, event: Any) -> None:
-    """The event, as it is, to every rule of the target bus (its own region's and account's)."""
-    target = parse_arn(arn)
-    bus = events_backends[target.account][target.region].describe_event_bus(target.resource_id)
-    for rule in list(bus.rules.values()):
-        rule.send_to_targets(copy.deepcopy(event))
+def transformed_input(transformer: dict[str, Any], event: dict[str, Any], rule: Any) -> str:
+    """The target's input from an input transformer, as EventBridge fills its template."""
+    values: dict[str, Any] = {
+        "aws.events.rule-arn": rule.arn,
+        "aws.events.rule-name": rule.name,
+        "aws.events.event.json": {k: v for k, v in event.items() if k != "ingestion-time"},
+    }
+    for name, path in (transformer.get("InputPathsMap") or {}).items():
+        found = json_path(path).find(event)
+        values[name] = found[0].value if found else None
+    template = str(transformer.get("InputTemplate", ""))
+    if not template.lstrip().startswith(("{", "[", '"')):  # a text template: the values' text, as they are
+        return _PLACEHOLDER.sub(lambda m: _text(values[m.group(1)]) if m.group(1) in values else m.group(0), template)
+    parts, in_string, escaped, i = [], False, False, 0
+    while i < len(template):
+        char, placeholder = template[i], _PLACEHOLDER.match(template, i)
+        if placeholder and placeholder.group(1) in values:
+            parts.append(_render(values[placeholder.group(1)], in_string))
+            i = placeholder.end()
+            continue
+        if char == '"' and not escaped:
+            in_string = not in_string
+        escaped = char == "\\" and not escaped
+        parts.append(char)
+        i += 1
+    return "".join(parts)
+
+
+def _render(value: Any, in_string: bool) -> str:
+    return json.dumps(_text(value))[1:-1] if in_string else json.dumps(value, default=str)
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
 def install() -> None:
-    """Deliver rule targets that are SNS topics, state machines or event buses."""
+    """Deliver rule targets that are SNS topics, state machines or event buses; fill input templates as AWS."""
     Rule.send_to_targets = _send_to_targets  # type: ignore[method-assign]
