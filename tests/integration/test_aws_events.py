@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 from moto import mock_aws
+from moto.server import ThreadedMotoServer
 
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.models.deployment import Deployment
 from p2p_emulator import handler_clients, iam, shims
+from p2p_emulator.seed import seed_account_trail
 from p2p_emulator.shims import aws_events
 from p2p_emulator.world import EMULATOR_CONFIG, emulated_environment
 from tests.integration.test_emulator_behaviours import new_group
@@ -93,8 +95,7 @@ def queue_rule(clients: ClientFactory, region: str, name: str, pattern: dict[str
     return str(queue)
 
 
-def received(clients: ClientFactory, queue: str) -> list[dict[str, Any]]:
-    region = queue.split(".")[1]  # https://sqs.<region>.amazonaws.com/<account>/<name>
+def received(clients: ClientFactory, queue: str, region: str = HOME) -> list[dict[str, Any]]:
     messages = clients.client("sqs", region).receive_message(QueueUrl=queue, MaxNumberOfMessages=10)
     return [json.loads(m["Body"]) for m in messages.get("Messages", [])]
 
@@ -160,7 +161,7 @@ def test_a_handlers_call_is_its_roles_assumed_session_and_the_drift_pattern_igno
     factory = handler_clients.adopt(Deployment(function_name=function))
     factory.client("ec2", MANAGED).create_security_group(GroupName="by-handler", Description="fleet")
 
-    (event,) = received(clients, seen)
+    (event,) = received(clients, seen, MANAGED)
     identity = event["detail"]["userIdentity"]
     assert identity["type"] == "AssumedRole"
     assert identity["arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/p2p-ReconcileRole/{function}"
@@ -293,3 +294,25 @@ def test_a_customer_may_not_put_an_event_with_an_aws_source(clients: ClientFacto
     assert {k: answer["Entries"][0][k] for k in ("ErrorCode", "ErrorMessage")} == aws_events.REFUSED_SOURCE
     assert "EventId" in answer["Entries"][1]
     assert [e["source"] for e in received(clients, queue)] == ["my.app"]
+
+
+def test_p2pctl_locals_account_trail_and_server_deliver_the_operators_event() -> None:
+    """Through moto's server, as `p2pctl local` serves the account: its seeded trail records the operator's call."""
+    with emulated_environment():
+        shims.install()
+        shims.reset_behaviours()
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        try:
+            host, port = server.get_host_and_port()
+            clients = ClientFactory(endpoint_url=f"http://{host}:{port}")
+            with shims.aws_events_emitted():
+                seed_account_trail(clients, HOME)
+                queue = relay_to_home_queue(clients)
+                group = open_ssh(clients)
+                (event,) = ingress_events(received(clients, queue))
+        finally:
+            server.stop()
+            shims.reset_behaviours()
+    assert (event["region"], event["detail"]["requestParameters"]["groupId"]) == (MANAGED, group)
+    assert event["detail"]["userIdentity"]["type"] == "IAMUser"

@@ -35,7 +35,7 @@ def matches() -> Iterator[Matches]:
                 pattern,
             )
             put_aws_event(ACCOUNT, REGION, "aws.ec2", detail_type, detail, [])
-            return bool(received(clients, queue))
+            return bool(received(clients, queue, REGION))
 
         yield deliver
 
@@ -104,7 +104,7 @@ def test_a_disabled_rule_and_a_schedule_rule_match_no_event() -> None:
         scheduled = queue_rule(clients, REGION, "scheduled", {"source": ["aws.ec2"]})
         events.put_rule(Name="scheduled", ScheduleExpression="rate(5 minutes)")  # replaces the pattern
         put_aws_event(ACCOUNT, REGION, "aws.ec2", "Test", {"x": 1}, [])
-        assert received(clients, disabled) == [] and received(clients, scheduled) == []
+        assert received(clients, disabled, REGION) == [] and received(clients, scheduled, REGION) == []
         assert [len(events.list_targets_by_rule(Rule=r)["Targets"]) for r in ("disabled", "scheduled")] == [1, 1]
         assert json.loads(events.describe_rule(Name="disabled")["EventPattern"]) == {"source": ["aws.ec2"]}
 
