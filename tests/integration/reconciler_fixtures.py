@@ -31,6 +31,7 @@ from p2p_core.wanted import BuildInputs
 from p2p_emulator import shims
 from p2p_emulator.seed import seed_ami_parameters
 
+ACCOUNT_ID = "123456789012"  # moto's default account
 REGIONS = ["ap-southeast-2", "eu-central-1", "us-east-1"]
 # what one healthy region holds with the default config (az_number 3, logs on), instances aside
 ONE_FLEET = {
@@ -92,7 +93,12 @@ class World:
         session.events.register("before-parameter-build", self._record)
         session.events.register("after-call", self._answered)
         self.clients = ClientFactory(session=session)
-        self.deployment = Deployment(stack_name=STACK, home_region="eu-central-1")
+        self.deployment = Deployment(
+            stack_name=STACK,
+            home_region="eu-central-1",
+            drift_forward_role_arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{STACK}-DriftForwardRole-X1",
+            drift_own_roles=[f"arn:aws:iam::{ACCOUNT_ID}:role/{STACK}-ReconcileRegionFunctionRole-X2"],
+        )
         self.now = datetime.now(UTC).replace(microsecond=0)
         self.calls: list[Call] = []
         self.trap: Callable[[Call], None] | None = None
@@ -125,7 +131,12 @@ class World:
 
     def plan(self, config: ConfigItem, now: datetime | None = None) -> Plan:
         """The planner's answer for the world as it is."""
-        build = BuildInputs(stack=STACK, user_data=USER_DATA, instance_profile_arn=self.deployment.instance_profile_arn)
+        build = BuildInputs(
+            stack=STACK,
+            user_data=USER_DATA,
+            instance_profile_arn=self.deployment.instance_profile_arn,
+            drift=self.deployment.drift_routing(),
+        )
         return plan(config, self.observe(config), now or self.now, build=build)
 
     def run(

@@ -19,8 +19,15 @@ from p2p_emulator.world import WorkflowWorld
 Hook = Callable[..., Any]
 # a fresh region: VPC, IGW + attach, 3 subnets + 3 public-IP switches, route table + route + 3 associations,
 # security group + ingress, log group + retention, launch template, ASG (created at capacity, with its tags)
-# 20 for IPv4 alone; dual stack adds AssignIpv6AddressOnCreation per subnet (3) and the ::/0 route
-FRESH_REGION_MUTATIONS = 24
+# 20 for IPv4 alone; dual stack adds AssignIpv6AddressOnCreation per subnet (3) and the ::/0 route; a region
+# other than the home one adds its drift-event rule and the rule's target (the template's DriftRule covers home)
+FRESH_REGION_MUTATIONS = 26
+HOME_REGION_MUTATIONS = FRESH_REGION_MUTATIONS - 2
+
+
+def fresh_mutations(region: str, home: str = "eu-central-1") -> int:
+    """The mutating calls that provision `region` from nothing (the home region has no drift-event rule)."""
+    return HOME_REGION_MUTATIONS if region == home else FRESH_REGION_MUTATIONS
 
 
 class RawBody:

@@ -12,8 +12,8 @@ from p2p_emulator.world import FIVE_REGIONS, WorkflowWorld
 from p2pctl.runs import run_name, start_run, wait_run
 from tests.integration.reconciler_fixtures import ONE_FLEET
 from tests.integration.reliability_world import (
-    FRESH_REGION_MUTATIONS,
     counts,
+    fresh_mutations,
     lease_item,
     managed_resources,
     put_lease,
@@ -50,7 +50,7 @@ def test_three_simultaneous_runs_one_mutates_the_others_skip_and_nothing_is_dupl
     assert [len(o.output["regions"]) for o in outcomes if o is not winner] == [0, 0]  # type: ignore[index]
     # every mutating call of the three runs, per region, is exactly what one fresh provisioning takes
     per_region = Counter(region for region, _ in mutations_outside_own_table(world))
-    assert per_region == dict.fromkeys(FIVE_REGIONS, FRESH_REGION_MUTATIONS) | {CLOUDFRONT: 2}  # update + publish
+    assert per_region == {r: fresh_mutations(r) for r in FIVE_REGIONS} | {CLOUDFRONT: 2}  # update + publish
     for region in FIVE_REGIONS:
         assert len(world.managed_vpcs(region)) == 1, region
         assert counts(managed_resources(world, region)) == ONE_FLEET, region

@@ -203,7 +203,13 @@ def _granted(resource: str) -> dict[str, list[Any]]:
 
 def test_the_scheduled_check_invokes_plan_and_finalize_and_starts_only_the_reconcile_workflow() -> None:
     granted = _granted("ScheduledCheckStateMachine")
-    assert set(granted) == {"lambda:InvokeFunction", "states:StartExecution"}
+    assert set(granted) == {"lambda:InvokeFunction", "states:StartExecution", "dynamodb:UpdateItem"}
+    # a drift event names its region in status#verified, and no other item
+    coalesce = next(
+        s for s in ALLOWS if s.resource == "ScheduledCheckStateMachine" and "dynamodb:UpdateItem" in s.actions
+    )
+    assert coalesce.body["Resource"] == {"Fn::GetAtt": ["ConfigTable", "Arn"]}
+    assert coalesce.body["Condition"] == {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["status#verified"]}}
     assert granted["states:StartExecution"] == [{"Ref": "ReconcileStateMachine"}]
     invoked = [str(resource) for resource in granted["lambda:InvokeFunction"]]
     assert len(invoked) == 2 and all("${functionName}" in arn for arn in invoked)  # SAM's LambdaInvokePolicy
@@ -232,7 +238,11 @@ def test_only_the_schedule_the_pipe_the_scheduled_check_and_the_runs_recorders_s
         "ScheduledCheckStateMachine",
         "PlanFunction",
         "FinalizeFunction",
+        "DriftStartRole",
     }
+    drift = _granted("DriftStartRole")
+    assert drift == {"states:StartExecution": [{"Ref": "ScheduledCheckStateMachine"}]}  # the check, nothing else
+    assert RESOURCES["DriftRule"]["Properties"]["Targets"][0]["Arn"] == {"Ref": "ScheduledCheckStateMachine"}
     # Plan (the check's, recording a run with nothing to do) and Finalize start a run after an edit during theirs:
     # the same statement, the reconcile workflow by name (a !Ref would be a cycle: it references both functions)
     follow_ups = [

@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from p2p_core import planner
-from p2p_core.config.model import LOG_RETENTION_DAYS, parse_config
+from p2p_core.config.model import parse_config
+from p2p_core.config.sections import LOG_RETENTION_DAYS
 from p2p_core.config.validation import ConfigError
 from p2p_core.models.observed import Observed, WindowAnchor
 from p2p_core.storage.status import RunRecord, Status

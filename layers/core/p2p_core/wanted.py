@@ -13,6 +13,7 @@ from p2p_core import INFRA_TAG, MANAGED_TAG, NOT_OFFERED_TAG, REGION_TAG, STACK_
 from p2p_core.bootstrap.userdata import render_user_data
 from p2p_core.config import ConfigItem
 from p2p_core.config.network import NetworkSettings
+from p2p_core.drift_events import DriftRouting
 from p2p_core.models.deployment import Deployment
 
 ANYWHERE = "0.0.0.0/0"
@@ -27,6 +28,7 @@ class BuildInputs(BaseModel):
     stack: str
     user_data: str
     instance_profile_arn: str | None = None
+    drift: DriftRouting | None = None  # where the region's drift events go; None: no drift rule is managed
 
 
 def build_inputs(config: ConfigItem, deployment: Deployment) -> BuildInputs:
@@ -35,6 +37,7 @@ def build_inputs(config: ConfigItem, deployment: Deployment) -> BuildInputs:
         stack=deployment.stack_name,
         user_data=render_user_data(config, deployment),
         instance_profile_arn=deployment.instance_profile_arn,
+        drift=deployment.drift_routing(),
     )
 
 

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from p2p_core.drift_events import DriftRouting
+
 # the template's parameter defaults (MaxConcurrency, LeaseSeconds); tests hold template.yaml to these
 MAX_CONCURRENCY = 34
 LEASE_SECONDS = 900
@@ -34,6 +36,22 @@ class Deployment(BaseModel):
     radar_table: str | None = Field(None, description="the radar's table: one last-seen record per agent")
     endpoint_url: str | None = Field(None, description="AWS endpoint override (the local emulator)")
     function_name: str | None = Field(None, description="the Lambda function running this code (None: the CLI)")
+    drift_forward_role_arn: str | None = Field(
+        None, description="the role regions' drift rules deliver to the home bus with (None: no drift rules)"
+    )
+    drift_own_roles: list[str] = Field(
+        default_factory=list, description="role ARNs whose calls are the control plane's own work, not drift"
+    )
+
+    def drift_routing(self) -> DriftRouting | None:
+        """Where regions' drift events go, or None when this deployment has no drift rules (an older stack)."""
+        if not self.drift_forward_role_arn:
+            return None
+        return DriftRouting(
+            home_region=self.home_region,
+            forward_role_arn=self.drift_forward_role_arn,
+            own_roles=tuple(self.drift_own_roles),
+        )
 
     @property
     def deploy_key_parameter(self) -> str:
@@ -69,6 +87,8 @@ class Deployment(BaseModel):
             radar_table=env.get("P2P_RADAR_TABLE") or None,
             endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
             function_name=env.get("AWS_LAMBDA_FUNCTION_NAME") or None,
+            drift_forward_role_arn=env.get("P2P_DRIFT_FORWARD_ROLE_ARN") or None,
+            drift_own_roles=[r for r in env.get("P2P_DRIFT_OWN_ROLES", "").split(",") if r],
         )
 
 

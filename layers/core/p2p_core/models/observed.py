@@ -178,6 +178,23 @@ class ObservedLogGroup(_Model):
     retention_days: int | None = None
 
 
+class ObservedRuleTarget(_Model):
+    """One target of an EventBridge rule."""
+
+    target_id: str
+    arn: str
+    role_arn: str | None = None
+
+
+class ObservedDriftRule(_Model):
+    """The region's drift-event rule: its state, pattern (parsed) and targets."""
+
+    name: str
+    state: str
+    pattern: dict[str, Any] | None = None
+    targets: list[ObservedRuleTarget] = Field(default_factory=list)
+
+
 class ObserveError(_Model):
     """Why a region could not be read: AWS's error code and message."""
 
@@ -197,6 +214,7 @@ class ObservedRegion(_Model):
     network: ObservedNetwork = Field(default_factory=ObservedNetwork)
     launch_template: ObservedLaunchTemplate | None = None
     log_group: ObservedLogGroup | None = None
+    drift_rule: ObservedDriftRule | None = None
     error: ObserveError | None = None
 
 

@@ -43,6 +43,7 @@ class RegionContext:
     autoscaling: Any
     logs: Any
     ssm: Any
+    events: Any = None
     actions: list[str] = field(default_factory=list)
     created: set[str] = field(default_factory=set)
     run_id: str = ""
@@ -59,6 +60,7 @@ class RegionContext:
             autoscaling=PropagationAware(clients.client("autoscaling", region), created),
             logs=_OnFirstUse(lambda: clients.client("logs", region)),  # a quiet check reads no log group
             ssm=_OnFirstUse(lambda: clients.client("ssm", region)),
+            events=_OnFirstUse(lambda: clients.client("events", region)),  # nor the drift rule
             created=created,
             run_id=run_id,
         )

@@ -148,7 +148,10 @@ def _rebuild(
         found=found,
         config=config,
         build=BuildInputs(
-            stack=deployment.stack_name, user_data=user_data, instance_profile_arn=deployment.instance_profile_arn
+            stack=deployment.stack_name,
+            user_data=user_data,
+            instance_profile_arn=deployment.instance_profile_arn,
+            drift=deployment.drift_routing(),
         ),
         plan=step,
         buying=buying,

@@ -120,6 +120,10 @@ class Found:
     def asgs(self) -> list[Raw]:
         return self.of("asgs")
 
+    @property
+    def drift_rules(self) -> list[Raw]:
+        return self.of("drift_rules")
+
 
 @dataclass(frozen=True)
 class Reading:
@@ -193,7 +197,7 @@ class ResourceKind:
     key: str  # its list in `Found`
     words: str  # operator words: "security group"
     id_field: str  # the id in a describe answer
-    client: str  # the RegionContext client its calls go to: "ec2", "autoscaling", "logs"
+    client: str  # the RegionContext client its calls go to: "ec2", "autoscaling", "logs", "events"
     observed: str  # where it sits in ObservedRegion: "network.security_groups", "log_group"
     describe: Callable[[RegionContext], list[Raw]]
     seen: Callable[[list[Raw]], Any]

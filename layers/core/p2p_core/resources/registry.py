@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from p2p_core.resources import (
     auto_scaling_group,
+    events_rule,
     internet_gateway,
     launch_template,
     log_group,
@@ -28,6 +29,7 @@ REGISTRY: tuple[ResourceKind, ...] = (
     log_group.KIND,
     launch_template.KIND,
     auto_scaling_group.KIND,
+    events_rule.KIND,  # last: a decommission removes it first, so its own deletes are not reported
 )
 
 # what the region as a whole needs beside its resource types: the regions and instance types Plan

@@ -11,6 +11,7 @@ from p2p_core.aws.clients import ClientFactory
 from p2p_core.checks.enabled import SKIP_REASON
 from p2p_core.config.rfc3339 import format_time
 from p2p_core.config.validation import ConfigError
+from p2p_core.drift_events import DRIFT_EVENT_SOURCE
 from p2p_core.models.deployment import Deployment
 from p2p_core.models.events import ConfigInvalid, FinalizeRequest, FinalState, PlanRequest, PlanResult
 from p2p_core.models.results import RegionResult
@@ -18,6 +19,7 @@ from p2p_core.notifications import publish, run_notifications
 from p2p_core.storage.config import ConfigStore
 from p2p_core.storage.lease import Lease
 from p2p_core.storage.status import RunRecord, RunStatus, StatusStore
+from p2p_core.storage.verified import VerificationStore
 
 
 class RunFailed(Exception):
@@ -44,9 +46,9 @@ def finalize_step(request: FinalizeRequest, deployment: Deployment, clients: Cli
     lease.release(request.execution)
     applied_before = previous.last_run.config_version if previous.last_run else None
     publish(clients, deployment, run_notifications(run, state, deployment.stack_name, applied_before))
-    # Released first, then read: an edit whose own run found the lease taken is seen here, or its run
-    # got the lease. Either way no edit waits for the next scheduled run.
-    follow_up = _follow_up_if_edited(request, deployment, clients, db, now)
+    # Released first, then read: an edit (or a drift event) whose own run found the lease taken is seen here,
+    # or its run got the lease. Either way nothing waits for the next scheduled run.
+    follow_up = _follow_up(request, deployment, clients, db, now)
     if follow_up is not None:
         run = run.model_copy(update={"follow_up": follow_up})
         store.note_follow_up(run.execution, follow_up)
@@ -92,7 +94,7 @@ def run_summary(run: RunRecord) -> dict[str, Any]:
     return {"status": run.status, "errors": run.errors, "degraded": degraded}
 
 
-def _follow_up_if_edited(
+def _follow_up(
     request: FinalizeRequest, deployment: Deployment, clients: ClientFactory, db: Any, now: datetime
 ) -> str | None:
     state = request.plan
@@ -102,14 +104,18 @@ def _follow_up_if_edited(
         stored = ConfigStore(db, deployment.config_table).load().to_item()
     except ConfigError:
         stored = None  # an invalid edit: the follow-up run fails in Plan and says why, now
+    source = "config-edit-during-run"
     if stored == state.config:  # writers without `version` (any DynamoDB client) are compared by content
-        return None
+        # a drift event that came while this run held the lease (its check was skipped) is run for now
+        if not VerificationStore(db, deployment.config_table).drift_pending():
+            return None
+        source = DRIFT_EVENT_SOURCE
     name = f"follow-up-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     sfn = clients.client("stepfunctions", deployment.home_region)
     sfn.start_execution(
         stateMachineArn=request.state_machine,
         name=name,
-        input=json.dumps({"source": "config-edit-during-run", "after": request.execution}),
+        input=json.dumps({"source": source, "after": request.execution}),
     )
     return name
 

@@ -97,7 +97,8 @@ def _observe_and_plan(
         code = render_control_center(config, window, deployment) if deployment.control_center_function else None
     except ControlCenterError as exc:  # a config the control center cannot serve is an invalid config
         raise ConfigError([blame(exc)]) from None
-    verifications = VerificationStore(db, deployment.config_table).load() if remember else {}
+    verified = VerificationStore(db, deployment.config_table)
+    verifications = verified.load() if remember else {}  # regions drift events named since are not verified
     digest, phase = config.content_digest(), window.phase(now).value
     quiet: dict[str, QuietRead] = {}
     if remember and request.record_nothing_to_do is not None:  # a scheduled check: two reads where they suffice
@@ -137,8 +138,8 @@ def _observe_and_plan(
             config_digest=digest,
             phase=phase,
         )
-        if kept != verifications:
-            VerificationStore(db, deployment.config_table).save(kept)
+        if kept != verifications or verified.drift_seen:
+            verified.save(kept)
     concurrency = deployment.max_concurrency
     if remember and drifted:  # the Map runs: bound it by the account's Lambda concurrency (new accounts: 10)
         account = try_account_concurrency(clients.client("lambda", deployment.home_region))
