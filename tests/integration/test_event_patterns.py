@@ -126,12 +126,15 @@ def test_an_input_transformer_quotes_a_string_outside_quotes_and_escapes_one_ins
         }
         events.put_targets(Rule="drift", Targets=[{"Id": "check", "Arn": machine, "InputTransformer": transformer}])
         put_aws_event(ACCOUNT, REGION, "aws.ec2", "Test", {"summary": 'port "22" opened'}, [])
+        put_aws_event(ACCOUNT, REGION, "aws.ec2", "Test", {"summary": "again"}, [])
 
-        (run,) = sfn.list_executions(stateMachineArn=machine)["executions"]
-        given = json.loads(sfn.describe_execution(executionArn=run["executionArn"])["input"])
-        assert given == {
+        runs = sfn.list_executions(stateMachineArn=machine)["executions"]
+        assert len({run["name"] for run in runs if run["name"]}) == 2  # each start named anew, as EventBridge does
+        given = [json.loads(sfn.describe_execution(executionArn=run["executionArn"])["input"]) for run in runs]
+        expected = {
             "source": "drift-event",
             "region": REGION,
             "text": f'in {REGION}: port "22" opened',
             "missing": None,
         }
+        assert expected in given

@@ -32,6 +32,7 @@ import copy
 import json
 import logging
 import re
+import uuid
 from typing import Any
 
 from jsonpath_ng.ext.parser import parse as json_path
@@ -84,7 +85,8 @@ def _deliver(rule: Any, target: dict[str, Any], event: Any, transform_input: boo
     if arn.service == "sns":
         sns_backends[arn.account][arn.region].topics[target["Arn"]].publish(text)
     else:
-        get_backend(arn.account, arn.region).start_execution(target["Arn"], "", text)
+        # EventBridge names the execution it starts with a new id, as StartExecution without a name does
+        get_backend(arn.account, arn.region).start_execution(target["Arn"], str(uuid.uuid4()), text)
 
 
 def transformed_input(transformer: dict[str, Any], event: dict[str, Any], rule: Any) -> str:
