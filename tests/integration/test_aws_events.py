@@ -10,12 +10,10 @@ from typing import Any
 
 import pytest
 from moto import mock_aws
-from moto.server import ThreadedMotoServer
 
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.models.deployment import Deployment
 from p2p_emulator import handler_clients, iam, shims
-from p2p_emulator.seed import seed_account_trail
 from p2p_emulator.shims import aws_events
 from p2p_emulator.world import EMULATOR_CONFIG, emulated_environment
 from tests.integration.test_emulator_behaviours import new_group
@@ -294,25 +292,3 @@ def test_a_customer_may_not_put_an_event_with_an_aws_source(clients: ClientFacto
     assert {k: answer["Entries"][0][k] for k in ("ErrorCode", "ErrorMessage")} == aws_events.REFUSED_SOURCE
     assert "EventId" in answer["Entries"][1]
     assert [e["source"] for e in received(clients, queue)] == ["my.app"]
-
-
-def test_p2pctl_locals_account_trail_and_server_deliver_the_operators_event() -> None:
-    """Through moto's server, as `p2pctl local` serves the account: its seeded trail records the operator's call."""
-    with emulated_environment():
-        shims.install()
-        shims.reset_behaviours()
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        try:
-            host, port = server.get_host_and_port()
-            clients = ClientFactory(endpoint_url=f"http://{host}:{port}")
-            with shims.aws_events_emitted():
-                seed_account_trail(clients, HOME)
-                queue = relay_to_home_queue(clients)
-                group = open_ssh(clients)
-                (event,) = ingress_events(received(clients, queue))
-        finally:
-            server.stop()
-            shims.reset_behaviours()
-    assert (event["region"], event["detail"]["requestParameters"]["groupId"]) == (MANAGED, group)
-    assert event["detail"]["userIdentity"]["type"] == "IAMUser"
