@@ -8,12 +8,14 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 from moto import mock_aws
 
 from p2p_core.aws.clients import ClientFactory
 from p2p_core.models.deployment import Deployment
 from p2p_emulator import handler_clients, iam, shims
+from p2p_emulator.iam import sessions
 from p2p_emulator.shims import aws_events
 from p2p_emulator.world import EMULATOR_CONFIG, emulated_environment
 from tests.integration.test_emulator_behaviours import new_group
@@ -166,6 +168,25 @@ def test_a_handlers_call_is_its_roles_assumed_session_and_the_drift_pattern_igno
     issuer = identity["sessionContext"]["sessionIssuer"]
     assert (issuer["type"], issuer["arn"], issuer["userName"]) == ("Role", STACK_ROLE, "p2p-ReconcileRole")
     assert received(clients, drift) == []  # the control plane's own change is no drift
+
+
+def test_an_agents_call_is_its_instance_roles_session(clients: ClientFactory) -> None:
+    trail(clients)
+    seen = queue_rule(clients, MANAGED, "seen", {"source": ["aws.logs"]})
+    agent_role = f"arn:aws:iam::{ACCOUNT}:role/p2p-AgentRole"
+    allow_all = iam.Statement("all", {"Effect": "Allow", "Action": "*", "Resource": "*"})
+    iam.instance_role(iam.Principal(iam.INSTANCE_ID, agent_role, [allow_all]), access_key_id="ASIAAGENTEXAMPLE")
+    try:
+        agent = boto3.client("logs", MANAGED, aws_access_key_id="ASIAAGENTEXAMPLE", aws_secret_access_key="x")
+        agent.create_log_group(logGroupName="/p2p/agents")
+    finally:
+        sessions.forget("ASIAAGENTEXAMPLE")
+    (event,) = received(clients, seen, MANAGED)
+    identity = event["detail"]["userIdentity"]
+    assert (identity["type"], identity["accessKeyId"]) == ("AssumedRole", "ASIAAGENTEXAMPLE")
+    assert identity["sessionContext"]["sessionIssuer"]["arn"] == agent_role
+    assert identity["arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/p2p-AgentRole/{iam.INSTANCE_ID}"
+    assert event["detail"]["requestParameters"] == {"logGroupName": "/p2p/agents"}
 
 
 @pytest.mark.parametrize(
