@@ -4,6 +4,7 @@ one event on a bus whose rule sends what it matches to a queue, and reads the qu
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -120,9 +121,14 @@ def test_an_input_transformer_quotes_a_string_outside_quotes_and_escapes_one_ins
         )["stateMachineArn"]
         events.put_rule(Name="drift", EventPattern=json.dumps({"source": ["aws.ec2"]}))
         transformer = {
-            "InputPathsMap": {"region": "$.region", "summary": "$.detail.summary", "missing": "$.detail.nothing"},
+            "InputPathsMap": {
+                "region": "$.region",
+                "summary": "$.detail.summary",
+                "missing": "$.detail.nothing",
+                "time": "$.time",
+            },
             "InputTemplate": '{"source": "drift-event", "region": <region>, "text": "in <region>: <summary>", '
-            '"missing": <missing>}',
+            '"missing": <missing>, "time": <time>}',
         }
         events.put_targets(Rule="drift", Targets=[{"Id": "check", "Arn": machine, "InputTransformer": transformer}])
         put_aws_event(ACCOUNT, REGION, "aws.ec2", "Test", {"summary": 'port "22" opened'}, [])
@@ -137,4 +143,5 @@ def test_an_input_transformer_quotes_a_string_outside_quotes_and_escapes_one_ins
             "text": f'in {REGION}: port "22" opened',
             "missing": None,
         }
-        assert expected in given
+        assert expected in [{k: v for k, v in one.items() if k != "time"} for one in given]
+        assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", one["time"]) for one in given)  # AWS's form

@@ -33,6 +33,7 @@ import json
 import logging
 import re
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from jsonpath_ng.ext.parser import parse as json_path
@@ -74,6 +75,7 @@ def _deliver(rule: Any, target: dict[str, Any], event: Any, transform_input: boo
         finally:
             rule.targets = kept
         return
+    event = _with_iso_time(event)
     message: Any = event
     if transform_input and transformer:
         text = transformed_input(transformer, event, rule)
@@ -87,6 +89,14 @@ def _deliver(rule: Any, target: dict[str, Any], event: Any, transform_input: boo
     else:
         # EventBridge names the execution it starts with a new id, as StartExecution without a name does
         get_backend(arn.account, arn.region).start_execution(target["Arn"], str(uuid.uuid4()), text)
+
+
+def _with_iso_time(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with its `time` as AWS writes it (moto keeps epoch seconds until its own targets format them)."""
+    moment = event.get("time")
+    if not isinstance(moment, (int, float)):
+        return event
+    return {**event, "time": datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
 def transformed_input(transformer: dict[str, Any], event: dict[str, Any], rule: Any) -> str:
