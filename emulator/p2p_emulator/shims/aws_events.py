@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import threading
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -138,11 +137,6 @@ def rebalance_recommendation(account: str, region: str, instance_id: str) -> str
         detail,
         [_instance(account, region, instance_id)],
     )
-
-
-def new_request_id() -> str:
-    """A request id as AWS writes them."""
-    return str(uuid.uuid4())
 
 
 def _instance(account: str, region: str, instance_id: str) -> str:
