@@ -98,6 +98,7 @@ class World:
             home_region="eu-central-1",
             drift_forward_role_arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{STACK}-DriftForwardRole-X1",
             drift_own_roles=[f"arn:aws:iam::{ACCOUNT_ID}:role/{STACK}-ReconcileRegionFunctionRole-X2"],
+            drift_rule_name="p2p-0a1b2c3d-drift",
         )
         self.now = datetime.now(UTC).replace(microsecond=0)
         self.calls: list[Call] = []

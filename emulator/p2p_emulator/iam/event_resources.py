@@ -21,14 +21,17 @@ def rules(on_default_bus: bool) -> Callable[[Call, LiveState], list[Target]]:
     """The rule a call names (Name or Rule, on EventBusName; TagResource: ResourceARN), if on that kind of bus."""
 
     def resolve(call: Call, _: LiveState) -> list[Target]:
-        if "ResourceARN" in call.params:  # TagResource names the rule by its ARN
-            found = str(call.params["ResourceARN"])
-            return [Target(found)] if ":rule/" in found and (found.count("/") == 1) == on_default_bus else []
-        name, bus = call.params.get("Name") or call.params.get("Rule"), call.params.get("EventBusName") or "default"
-        bus = str(bus).rsplit("/", 1)[-1]  # a bus may be named by its ARN
-        if not name or (bus == "default") != on_default_bus:
+        given = call.params.get("ResourceARN") or call.params.get("Name") or call.params.get("Rule")
+        if not given or (str(given).startswith("arn:") and ":rule/" not in str(given)):
             return []
+        if str(given).startswith("arn:"):  # on the default bus its ARN is rule/<name>, on another rule/<bus>/<name>
+            default = str(given).count("/") == 1
+            return [Target(str(given))] if default == on_default_bus else []
+        bus = str(call.params.get("EventBusName") or "default").rsplit("/", 1)[-1]  # a bus may be named by ARN
+        if (bus == "default") != on_default_bus:
+            return []
+        parts = (str(given),) if on_default_bus else (bus, str(given))
         kind = "rule-on-default-event-bus" if on_default_bus else "rule-on-custom-event-bus"
-        return [Target(arn(call, "events", kind, *([] if on_default_bus else [bus]), name))]
+        return [Target(arn(call, "events", kind, *parts))]
 
     return resolve

@@ -294,7 +294,7 @@ def _implied(call: Call, live: LiveState) -> Iterator[Request]:
     if call.service == "scheduler" and "RoleArn" in call.params.get("Target", {}):
         yield _pass_role(call.params["Target"]["RoleArn"], "scheduler.amazonaws.com", call)
     if call.service == "events" and call.operation == "PutTargets":  # each target's role is passed to EventBridge
-        for role in sorted({t["RoleArn"] for t in call.params.get("Targets", []) if t.get("RoleArn")}):
+        for role in sorted({str(t["RoleArn"]) for t in call.params.get("Targets", []) if t.get("RoleArn")}):
             yield _pass_role(role, "events.amazonaws.com", call)
     if call.service == "logs" and call.operation == "CreateLogGroup" and call.params.get("tags"):
         target = arn(call, "logs", "log-group", call.params["logGroupName"])

@@ -38,6 +38,7 @@ class DriftRouting(BaseModel):
     home_region: str
     forward_role_arn: str
     own_roles: tuple[str, ...]
+    rule_name: str  # every region's rule: p2p-<stack id>-drift (template.yaml), within EventBridge's 64 characters
 
     @property
     def account(self) -> str:

@@ -13,7 +13,6 @@ STACK_NAME_LIMIT = 128
 LAUNCH_TEMPLATE_NAME_LIMIT = 128  # EC2: 3-128 characters of [a-zA-Z0-9().\-/_]
 SECURITY_GROUP_NAME_LIMIT = 255  # EC2: 255 characters, and not starting with "sg-"
 AUTO_SCALING_GROUP_NAME_LIMIT = 255
-EVENT_RULE_NAME_LIMIT = 64  # EventBridge: 1-64 characters of [.\-_A-Za-z0-9]
 RESERVED_SECURITY_GROUP_PREFIX = "sg-"
 _DIGEST_CHARS = 8
 _AGENTS = "-agents"
@@ -51,8 +50,3 @@ def agents_log_group(stack: str) -> str:
     """The agents' CloudWatch log group; at most 140 characters, so it keeps the stack name whole
     (template.yaml grants `/p2p/<stack>/*`)."""
     return f"/p2p/{stack}/agents"
-
-
-def drift_rule_name(stack: str) -> str:
-    """The region's EventBridge rule that sends hand-made changes to the home region (`resources.events_rule`)."""
-    return _with_suffix(stack, "-drift", EVENT_RULE_NAME_LIMIT)

@@ -42,15 +42,17 @@ class Deployment(BaseModel):
     drift_own_roles: list[str] = Field(
         default_factory=list, description="role ARNs whose calls are the control plane's own work, not drift"
     )
+    drift_rule_name: str | None = Field(None, description="every managed region's drift-event rule")
 
     def drift_routing(self) -> DriftRouting | None:
         """Where regions' drift events go, or None when this deployment has no drift rules (an older stack)."""
-        if not self.drift_forward_role_arn:
+        if not self.drift_forward_role_arn or not self.drift_rule_name:
             return None
         return DriftRouting(
             home_region=self.home_region,
             forward_role_arn=self.drift_forward_role_arn,
             own_roles=tuple(self.drift_own_roles),
+            rule_name=self.drift_rule_name,
         )
 
     @property
@@ -89,6 +91,7 @@ class Deployment(BaseModel):
             function_name=env.get("AWS_LAMBDA_FUNCTION_NAME") or None,
             drift_forward_role_arn=env.get("P2P_DRIFT_FORWARD_ROLE_ARN") or None,
             drift_own_roles=[r for r in env.get("P2P_DRIFT_OWN_ROLES", "").split(",") if r],
+            drift_rule_name=env.get("P2P_DRIFT_RULE_NAME") or None,
         )
 
 

@@ -44,6 +44,7 @@ class RegionContext:
     logs: Any
     ssm: Any
     events: Any = None
+    drift_rule: str | None = None  # the drift-event rule's name (None: the deployment has no drift routing)
     actions: list[str] = field(default_factory=list)
     created: set[str] = field(default_factory=set)
     run_id: str = ""
@@ -61,6 +62,7 @@ class RegionContext:
             logs=_OnFirstUse(lambda: clients.client("logs", region)),  # a quiet check reads no log group
             ssm=_OnFirstUse(lambda: clients.client("ssm", region)),
             events=_OnFirstUse(lambda: clients.client("events", region)),  # nor the drift rule
+            drift_rule=deployment.drift_rule_name if deployment.drift_routing() else None,
             created=created,
             run_id=run_id,
         )

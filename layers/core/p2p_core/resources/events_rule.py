@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from p2p_core import names
 from p2p_core.drift_events import drift_pattern, normalized
 from p2p_core.models.observed import ObservedDriftRule, ObservedRuleTarget
 from p2p_core.resources.kind import (
@@ -41,7 +40,7 @@ def wanted_rule(build: BuildInputs, region: str) -> ObservedDriftRule | None:
         return None
     target = ObservedRuleTarget(target_id=TARGET_ID, arn=routing.home_bus_arn, role_arn=routing.forward_role_arn)
     return ObservedDriftRule(
-        name=names.drift_rule_name(build.stack),
+        name=routing.rule_name,
         state="ENABLED",
         pattern=drift_pattern(build.stack, routing),
         targets=[target],
@@ -94,7 +93,9 @@ def drifts(v: Verifying) -> list[str]:
 
 
 def _describe(ctx: RegionContext) -> list[Raw]:
-    name = names.drift_rule_name(ctx.stack)
+    if ctx.drift_rule is None:  # a deployment without drift routing: no rule of its own to look for
+        return []
+    name = ctx.drift_rule
     rules = [r for r in ctx.events.list_rules(NamePrefix=name)["Rules"] if r["Name"] == name]
     return [{**r, "Targets": ctx.events.list_targets_by_rule(Rule=name)["Targets"]} for r in rules]
 
