@@ -25,6 +25,7 @@ from typing import Any
 from moto.core.base_backend import AccountSpecificBackend, BackendDict, BaseBackend
 from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
 from moto.ec2.models.instance_types import INSTANCE_TYPE_OFFERINGS
+from moto.s3.models import s3_backends
 from moto.ssm.models import ParameterDict
 
 from p2p_emulator import handler_clients, shims
@@ -47,6 +48,7 @@ def _process_state() -> list[dict[Any, Any] | list[Any]]:
         ENFORCER._live,
         iam_sessions._roles,
         cloudtrail._signed,  # the instance roles' key ids, for CloudTrail's records of their calls
+        s3_backends.bucket_accounts,  # S3's bucket names, global: a bucket a test made is gone, its name free
         task_roles._authorizer,
         consistency._unseen,  # ids of resources just created, failing their first uses
         idempotency._seen,  # the ClientTokens used
