@@ -15,4 +15,17 @@ if [[ "$("$venv/bin/python" -m pip show checkov 2>/dev/null | sed -n 's/^Version
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "checkov==$CHECKOV_VERSION"
 fi
 
-exec "$venv/bin/checkov" --config-file .checkov.yaml --file template.yaml "$@"
+"$venv/bin/checkov" --config-file .checkov.yaml --file template.yaml "$@"
+
+# checkov drops resources whose Condition is false with the parameters' defaults: scan the optional ones too
+# (CreateTrail=true's trail and bucket) in a copy whose defaults switch them on
+optional="$(mktemp -d)"
+trap 'rm -rf "$optional"' EXIT
+python3 -c '
+import pathlib, sys
+text = pathlib.Path("template.yaml").read_text()
+default = "  CreateTrail:\n    Type: String\n    Default: \"false\""
+assert default in text, "scripts/checkov.sh: the CreateTrail default is not where it was"
+pathlib.Path(sys.argv[1]).write_text(text.replace(default, default.replace("false", "true")))
+' "$optional/template.yaml"
+"$venv/bin/checkov" --config-file .checkov.yaml --file "$optional/template.yaml" "$@"

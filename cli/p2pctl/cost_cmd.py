@@ -7,8 +7,10 @@ from typing import Annotated
 
 import typer
 
-from p2p_core.cost.fleet import DEFAULT_EGRESS_GB_PER_DAY
+from p2p_core.cost.drift_events import DRIFT_EVENTS_PER_MONTH, DriftEvents
+from p2p_core.cost.fleet import DEFAULT_EGRESS_GB_PER_DAY, CostError
 from p2pctl.context import cli_context, now
+from p2pctl.errors import CliError
 from p2pctl.output import console, print_json
 
 
@@ -20,6 +22,25 @@ def cost(
         float,
         typer.Option("--egress-gb-per-day", help="data each instance sends to the internet per day, GB (assumed)"),
     ] = DEFAULT_EGRESS_GB_PER_DAY,
+    drift_events_per_month: Annotated[
+        float,
+        typer.Option(
+            "--drift-events-per-month",
+            help="drift events assumed a month: hand-made changes, launch failures, Spot warnings (default: about "
+            "one a day)",
+        ),
+    ] = DRIFT_EVENTS_PER_MONTH,
+    create_trail: Annotated[
+        bool, typer.Option("--create-trail", help="price the stack's own trail (deployed with CreateTrail=true)")
+    ] = False,
+    second_trail: Annotated[
+        bool,
+        typer.Option(
+            "--second-trail",
+            help="with --create-trail: the account already has a trail of management events, so the stack's "
+            "records a paid second copy",
+        ),
+    ] = False,
 ) -> None:
     """Estimated cost of the configured fleet for its window, and of the control plane per month.
 
@@ -30,11 +51,17 @@ def cost(
     from p2pctl.cost_estimate import estimate
     from p2pctl.cost_facts import read_facts
 
+    try:
+        drift = DriftEvents(
+            drift_events_per_month, create_trail=create_trail, second_copy=create_trail and second_trail
+        )
+    except CostError as exc:
+        raise CliError(str(exc), "--drift-events-per-month takes events a month, 0 or more") from None
     cli = cli_context(ctx)
     config = config_from_file(file) if file is not None else stored_config(cli)
     at = now()
     facts = read_facts(cli.clients, cli.home_region, str(cli.stack_name), config, at)
-    report = estimate(config, at, facts, egress_gb_per_day)
+    report = estimate(config, at, facts, egress_gb_per_day, drift)
     if as_json:
         print_json(report.as_dict())
     else:

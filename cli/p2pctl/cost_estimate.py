@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +16,7 @@ from p2p_core.cost.control_plane import (
     control_plane_cost,
     naive_control_plane_cost,
 )
+from p2p_core.cost.drift_events import DriftEvents
 from p2p_core.cost.fleet import (
     DEFAULT_EGRESS_GB_PER_DAY,
     HOURS_PER_MONTH,
@@ -142,8 +143,10 @@ def estimate(
     now: datetime,
     facts: FleetFacts | None = None,
     egress_gb_per_day: float = DEFAULT_EGRESS_GB_PER_DAY,
+    drift: DriftEvents | None = None,
 ) -> Estimate:
-    """The estimate for `config` if it were first seen `now`, on-demand and on Spot side by side.
+    """The estimate for `config` if it were first seen `now`, on-demand and on Spot side by side; the control plane
+    with the `drift` events assumed (and CreateTrail's trail when `drift.create_trail`).
 
     `facts` is what AWS said (enabled regions, `-` regions' instances, Spot prices; default: nothing
     read). The Spot column uses the config's purchase settings, or, for an on-demand item, what
@@ -157,6 +160,7 @@ def estimate(
     else:
         hours, label = HOURS_PER_MONTH, "per month (no stop set)"
     regions = config.selected_regions()
+    checking = replace(for_config(config), drift=drift or DriftEvents())
     counts, left_out = region_counts(regions, config.desired_capacity, facts.enabled, facts.running)
     capacity = {count.region: count.instances for count in counts}
     instance = config.instance
@@ -201,11 +205,11 @@ def estimate(
         fleet=fleet,
         per_day=per_day,
         hours_label=label,
-        control_plane=control_plane_cost(runs, len(regions), checking=for_config(config)),
+        control_plane=control_plane_cost(runs, len(regions), checking=checking),
         radar=radar_estimate(config, capacity),
         naive=naive_control_plane_cost(runs, len(regions)),
         schedule_expression=config.schedule_expression,
-        checking=for_config(config),
+        checking=checking,
         counts=tuple(counts),
         left_out=left_out,
         facts=facts,

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from p2p_core.cost.checking import TODAY, Checking
 from p2p_core.cost.control_plane import ControlPlaneCost, cold_share_at
+from p2p_core.cost.drift_events import TRAIL_PRICES_AS_OF
 from p2p_core.cost.fleet import HOURS_PER_MONTH, PRICES_AS_OF
 from p2p_core.cost.radar import per_1000_agents
 from p2p_core.cost.usage import MEASURED_AT
@@ -82,6 +83,19 @@ def print_estimate(report: Estimate, console: Console) -> None:
         f"{starts}; a fan-out visiting every region each run: ${report.naive.total:.2f}/month); "
         f"prices as of {PRICES_AS_OF}"
     )
+    drift = report.checking.drift
+    if drift is not None:
+        trail = (
+            "the stack's own trail (CreateTrail=true), a paid second copy of management events"
+            if drift.second_copy
+            else "the stack's own trail (CreateTrail=true), the account's first copy of management events: free"
+            if drift.create_trail
+            else "the account's trail: its first copy of management events is free"
+        )
+        say(
+            f"drift events: {drift.events_per_month:g} a month assumed (about one a day: hand-made changes, launch "
+            f"failures, Spot warnings; --drift-events-per-month), each its own run; {trail}"
+        )
     if report.radar is not None:
         radar, agents = report.radar, report.fleet.instances
         console.print(_items(radar, f"radar per month ({agents} agents, {radar.runs_per_month:,.0f} reports)"))
@@ -111,7 +125,8 @@ def control_plane_json(cost: ControlPlaneCost, schedule_expression: str, checkin
         "full_verification": "every check" if checking.full_share(period or 1.0) == 1.0 else "tiered",
         "verify_every_hours": round(checking.verify_every_seconds / 3600, 2) if checking.verify_every_seconds else 0,
         "https_connections_per_check": round(checking.connections(cost.regions, period or None), 2),
-        "drift_events_per_month": checking.drift_events_per_month,
+        "drift_events_per_month": checking.drift.events_per_month if checking.drift else 0,
+        "drift_events": drift_events_json(checking),
         "measured_at": MEASURED_AT,
         "prices_as_of": PRICES_AS_OF,
         "items": [
@@ -124,4 +139,21 @@ def control_plane_json(cost: ControlPlaneCost, schedule_expression: str, checkin
             }
             for item in cost.items
         ],
+    }
+
+
+def drift_events_json(checking: Checking) -> dict[str, Any] | None:
+    """What the model assumes of drift events and the trail (drift_events.py), or None without them."""
+    drift = checking.drift
+    if drift is None:
+        return None
+    return {
+        "events_per_month": drift.events_per_month,
+        "assumed": "about one a day: hand-made changes, launch failures, Spot warnings (--drift-events-per-month)",
+        "events_per_run": drift.events_per_run,
+        "repair_share": drift.repair_share,
+        "coalescing_wait_seconds": drift.coalescing_wait_seconds,
+        "create_trail": drift.create_trail,
+        "trail_copy": ("second (paid)" if drift.second_copy else "first (free)") if drift.create_trail else None,
+        "trail_prices_as_of": TRAIL_PRICES_AS_OF,
     }

@@ -21,6 +21,7 @@ from p2p_core.config import ConfigItem
 from p2p_core.config.schedule_expression import normalize_schedule
 from p2pctl.context import CliContext, cli_context
 from p2pctl.doctor_checks import SYMBOLS, Check, lambda_concurrency_check, region_checks, service_linked_role
+from p2pctl.doctor_trail import drift_events_check
 from p2pctl.errors import CREDENTIALS_FIX
 from p2pctl.output import console, print_json
 from p2pctl.preflight import load_config, why
@@ -46,6 +47,8 @@ def doctor(
         facts = read_with_progress(cli.fleet_clients, source.config, cli.home_region, stack, quiet=as_json)
         usable = sum(1 for row in facts.regions if row.selected and row.enabled)
         found.append(lambda_concurrency_check(cli.clients, cli.home_region, usable))
+        watched = [row.region for row in facts.regions if row.selected and row.enabled]
+        found.append(drift_events_check(cli.clients, cli.home_region, watched))
         found += region_checks(cli.fleet_clients, source.config, facts, stack)
         reach = repository_reach(source.config)  # only when agents have no public IPv4
         found += [reach] if reach is not None else []

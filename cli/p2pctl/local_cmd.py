@@ -108,6 +108,13 @@ def local(
         bool,
         typer.Option("--trail/--no-trail", help="the account has a multi-region trail recording management events"),
     ] = True,
+    create_trail: Annotated[
+        bool,
+        typer.Option(
+            "--create-trail",
+            help="deploy with CreateTrail=true: the stack's own multi-region trail of write management events",
+        ),
+    ] = False,
 ) -> None:
     """Start the emulated AWS account with the stack deployed; print one JSON line; run until stopped.
 
@@ -133,6 +140,7 @@ def local(
         control_center_domain=control_center_domain,
         aws_events=aws_events,
         account_trail=trail,
+        create_trail=create_trail,
     )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -75,7 +75,8 @@ class LocalRuntime:
     lambda_concurrency: int | None = None  # the account's Lambda ConcurrentExecutions (None: Lambda's 1,000)
     control_center_domain: str = ""  # ControlCenterDomainName: a second listener stands in for it
     aws_events: bool = True  # AWS services' events (CloudTrail, Auto Scaling launch failures) on the default buses
-    account_trail: bool = True  # the account's multi-region trail recording write management events
+    account_trail: bool = True  # the account's own multi-region trail of management events (unless create_trail)
+    create_trail: bool = False  # CreateTrail=true: the template's own trail of write management events
     log: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr, flush=True))
     stack: EmulatedStack | None = None
     runs: list[LocalRun] = field(default_factory=list)
@@ -119,7 +120,7 @@ class LocalRuntime:
         self._clients = clients
         for region in self.seed_regions:
             seed_ami_parameters(clients, region, images)
-        if self.account_trail:
+        if self.account_trail and not self.create_trail:  # with CreateTrail=true the stack's trail stands for it
             trail = seed_account_trail(clients, self.region)
             self.log(f"the account's trail {trail} records write management events in every region")
         self._control_center = ControlCenterServer(self._live_code).start()
@@ -128,6 +129,8 @@ class LocalRuntime:
             self._custom_domain = ControlCenterServer(self._live_code).start()
             bases.insert(0, self._custom_domain.url)
             parameters = {"ControlCenterDomainName": self.control_center_domain, **EMULATED_CERTIFICATE}
+        if self.create_trail:
+            parameters["CreateTrail"] = "true"
         # the radar's function URL: moto has none, so this server invokes the function as Lambda would
         self._radar = FunctionUrlServer(clients.client("lambda", self.region), self._radar_function).start()
         self.stack = deploy_stack(

@@ -25,6 +25,7 @@ from p2p_emulator import iam, shims, stack_roles
 from p2p_emulator.stack_roles import first as _first
 from p2p_emulator.supplied import ACCOUNT_ID, Attributes, Supplied, supplied_by_harness
 from p2p_emulator.template import Resolver, check_rules, load_template, replace_resources, without_absent
+from p2p_emulator.trail import create_trails
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
@@ -142,6 +143,7 @@ def deploy_stack(
     pipe_props = _first(template, "AWS::Pipes::Pipe")
     pipe_filters = pipe_props["SourceParameters"]["FilterCriteria"]["Filters"]
     _create_pipe(clients, region, pipe_props, resolve)
+    create_trails(clients, region, resources, resolve)  # CreateTrail=true
     outputs = {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs", [])}
     emulated = EmulatedStack(
         stack_name=stack_name,

@@ -74,6 +74,8 @@ class Attributes:
             return str(
                 self._clients.client("dynamodb", self._region).describe_table(TableName=name)["Table"]["TableArn"]
             )
+        if attribute == "Arn" and self._kinds.get(logical) == "AWS::S3::Bucket":
+            return f"arn:aws:s3:::{name}"
         if attribute == "Arn" and logical.endswith("Role"):
             arn: str = self._clients.client("iam", self._region).get_role(RoleName=name)["Role"]["Arn"]
             return arn

@@ -110,7 +110,7 @@ class Resolver:
                 out.append("${" + name[1:] + "}")
             elif name in extra:
                 out.append(str(extra[name]))
-            elif "." in name and name.split(".", 1)[0] not in self._names:
+            elif "." in name and name not in self._names:  # ${Logical.Attribute}, the resource known or not
                 logical, attribute = name.split(".", 1)
                 out.append(str(self._attributes(logical, attribute)))
             else:

@@ -164,22 +164,25 @@ def emulated_environment() -> Iterator[None]:
         yield
 
 
-def _deploy(stack_name: str, regions: Sequence[str]) -> EmulatedStack:
+def _deploy(stack_name: str, regions: Sequence[str], parameters: dict[str, str] | None = None) -> EmulatedStack:
     shims.clear_faults()
     shims.install()
     shims.reset_behaviours()  # the default account: eventual consistency on, a Local Zone in us-east-1
     clients = ClientFactory()
     for region in regions:
         seed_ami_parameters(clients, region, dict(shims.UBUNTU_IMAGES))
-    return deploy_stack(clients, stack_name=stack_name, region=HOME, control_center_bases=["http://127.0.0.1:9"])
+    bases = ["http://127.0.0.1:9"]
+    return deploy_stack(clients, stack_name=stack_name, region=HOME, control_center_bases=bases, parameters=parameters)
 
 
 @contextmanager
-def deployed_world(stack_name: str = "p2p-it", regions: Sequence[str] = FIVE_REGIONS) -> Iterator[WorkflowWorld]:
-    """A fresh emulator account with the stack deployed and AMI parameters seeded in `regions` (the fixtures with
-    their own switches use it; the benchmarks deploy theirs here too)."""
+def deployed_world(
+    stack_name: str = "p2p-it", regions: Sequence[str] = FIVE_REGIONS, parameters: dict[str, str] | None = None
+) -> Iterator[WorkflowWorld]:
+    """A fresh emulator account with the stack deployed (with the template `parameters` given) and AMI parameters
+    seeded in `regions` (the fixtures with their own switches use it; the benchmarks deploy theirs here too)."""
     with emulated_environment(), mock_aws(config=EMULATOR_CONFIG):
-        world = WorkflowWorld(_deploy(stack_name, regions))
+        world = WorkflowWorld(_deploy(stack_name, regions, parameters))
         try:
             yield world
         finally:

@@ -97,7 +97,7 @@ def test_the_control_plane_is_priced_item_by_item_for_the_configs_cadence_and_re
         assert priced["monthly_usd"] == pytest.approx(sum(item["usd"] for item in priced["items"]), abs=1e-4)
         for item in priced["items"]:
             assert item["usd"] == pytest.approx(item["quantity"] * item["unit_usd"], rel=1e-3, abs=1e-6), item
-        assert (priced["full_verification"], priced["drift_events_per_month"]) == ("tiered", 0)  # today's
+        assert (priced["full_verification"], priced["drift_events_per_month"]) == ("tiered", 30)  # today's
         assert priced["verify_every_hours"] == 6  # the default verify_interval
     assert (fifteen["runs_per_month"], minute["runs_per_month"]) == (2920, 43800)
     assert (fifteen["cold_starts"], minute["cold_starts"]) == ("every check", "none (kept warm)")
@@ -107,3 +107,40 @@ def test_the_control_plane_is_priced_item_by_item_for_the_configs_cadence_and_re
         2 * TODAY.services(15 * 60), abs=0.01
     )
     assert wider["monthly_usd"] > fifteen["monthly_usd"]
+
+
+def test_the_control_plane_prices_the_drift_events_assumed_and_the_stacks_own_trail_when_asked(
+    local: Local, tmp_path: Path
+) -> None:
+    path = config_file(tmp_path, {"regions": REGIONS[:2], "desired_capacity": 1})
+
+    def control_plane(*options: str) -> dict[str, Any]:
+        found: dict[str, Any] = local.json("cost", "--file", path, *options)["control_plane"]
+        return found
+
+    default, doubled = control_plane(), control_plane("--drift-events-per-month", "60")
+    assert default["drift_events"]["events_per_month"] == 30 and default["drift_events"]["create_trail"] is False
+    assert "about one a day" in default["drift_events"]["assumed"]
+
+    def quantity(priced: dict[str, Any], name: str) -> float:
+        return float(next(i["quantity"] for i in priced["items"] if i["item"] == name))
+
+    for name in ("drift events: forwarded to the home bus", "drift events: Express check starts"):
+        assert (quantity(default, name), quantity(doubled, name)) == (30, 60)
+    assert doubled["monthly_usd"] > default["monthly_usd"]
+    assert not [i for i in default["items"] if i["item"].startswith("trail: ")]
+    trail = control_plane("--create-trail")
+    assert quantity(trail, "trail: S3 PUT requests (log files)") == pytest.approx(2920 + 30)
+    free = next(i for i in trail["items"] if i["item"] == "trail: write management events (first copy: free)")
+    assert free["usd"] == 0 and trail["drift_events"]["trail_copy"] == "first (free)"
+    second = control_plane("--create-trail", "--second-trail")
+    paid = next(i for i in second["items"] if i["item"] == "trail: write management events (second copy)")
+    assert paid["usd"] > 0 and second["monthly_usd"] > trail["monthly_usd"] > default["monthly_usd"]
+    text = local.ok("cost", "--file", path, "--create-trail").stdout
+    assert "trail: S3 PUT requests (log files)" in text and "drift events: Express check starts" in text
+    assert "drift events: 30 a month assumed (about one a day" in text
+    assert "the stack's own trail (CreateTrail=true), the account's first copy of management events: free" in text
+    refused = local.p2pctl("cost", "--file", path, "--drift-events-per-month", "-1")
+    assert refused.returncode != 0
+    assert "events_per_month: must be 0 or more, got -1" in refused.stderr
+    assert "--drift-events-per-month takes events a month, 0 or more" in refused.stderr

@@ -27,10 +27,10 @@ def fresh_region_with_a_future_start(world: WorkflowWorld) -> None:
     world.put_config(regions=[HOME], desired_capacity=1, start_time=format_time(start), start_offset="0 minutes")
 
 
-def region_error(world: WorkflowWorld) -> tuple[str, str]:
+def region_error(world: WorkflowWorld, region: str = HOME) -> tuple[str, str]:
     last = world.status().last_run
     assert last is not None
-    (result,) = [r for r in last.regions if r.region == HOME]
+    (result,) = [r for r in last.regions if r.region == region]
     assert result.status == "failed", result
     return str(result.error_code), str(result.error_message)
 
@@ -100,11 +100,33 @@ BLOCKED_STATEMENTS = {"ReconcileRegionsPolicy/CountBlockedDecommissions": ("Crea
 UNTAGGED_STATEMENTS = {"ReconcileRegionsPolicy/TagAgainWhatLostItsTags": ("CreateTags", "ec2:CreateTags")}
 
 
+# statements only a managed region other than the home one needs: its drift-event rule, delivering to the home bus
+DRIFT_STATEMENTS = {
+    "ReconcileRegionsPolicy/DriftEventRules": ("PutRule", "events:PutRule"),
+    "ReconcileRegionsPolicy/PassDriftForwardRole": ("PutTargets", "iam:PassRole"),
+}
+
+
 def test_every_statement_of_the_reconcilers_policies_is_listed_here(world: WorkflowWorld) -> None:
     reconciler = world.stack.principals["ReconcileRegionFunction"].statements
     ours = {s.name for s in reconciler if s.name.startswith(("ObserveRegionsPolicy/", "ReconcileRegionsPolicy/"))}
     listed = set(RECONCILER_STATEMENTS) | set(ROLLING_STATEMENTS) | set(BLOCKED_STATEMENTS) | set(UNTAGGED_STATEMENTS)
-    assert ours == listed
+    assert ours == listed | set(DRIFT_STATEMENTS)
+
+
+@pytest.mark.parametrize(("statement", "failure"), DRIFT_STATEMENTS.items(), ids=list(DRIFT_STATEMENTS))
+def test_a_region_other_than_home_gets_its_drift_rule_only_with_its_statement(
+    world: WorkflowWorld, statement: str, failure: tuple[str, str]
+) -> None:
+    operation, action = failure
+    other = "us-east-1"
+    world.put_config(regions=[other], desired_capacity=0)
+    ENFORCER.revoke(statement)
+    assert world.run("denied").status == "FAILED"
+    code, message = region_error(world, other)
+    assert code in {"AccessDeniedException", "AccessDenied"}, message
+    assert f"permission denied for {operation}:" in message
+    assert f"not authorized to perform: {action} " in message
 
 
 @pytest.mark.parametrize(("statement", "failure"), BLOCKED_STATEMENTS.items(), ids=list(BLOCKED_STATEMENTS))
@@ -232,7 +254,7 @@ def test_the_scheduled_checks_plan_starts_the_follow_up_run_of_an_edit_only_with
     with edited_once_the_lease_is_taken(world, regions=[HOME], desired_capacity=2):
         check = world.scheduled_run()
     assert check.status == "FAILED"
-    assert check.states_entered == ["Plan", "Finalize"]
+    assert check.states_entered == ["Source", "Plan", "Finalize"]
     assert "not authorized to perform: states:StartExecution " in str(check.cause)
     assert world.reconcile_runs() == runs_before
 

@@ -37,8 +37,8 @@ REGION = {
     "start_time": "2020-01-01T00:00:00Z",
     "run_duration": None,
 }
-CHECK_NO_OP = ["Plan", "NothingToDo", "Recorded"]  # Plan recorded the run: no Finalize
-CHECK_DRIFT = ["Plan", "NothingToDo", "StartReconcile"]
+CHECK_NO_OP = ["Source", "Plan", "NothingToDo", "Recorded"]  # Plan recorded the run: no Finalize
+CHECK_DRIFT = ["Source", "Plan", "NothingToDo", "StartReconcile"]
 RUN_METRICS = ("RunsFailed", "RunsSkipped", "RegionsFailed", "DegradedRegions", "RegionsChanged")
 
 
@@ -216,7 +216,7 @@ def test_two_scheduled_checks_at_once_start_one_reconcile_run(world: WorkflowWor
         thread.start()
     for thread in checks:
         thread.join()
-    assert sorted(len(r.states_entered) for r in results) == [3, 3]
+    assert sorted(len(r.states_entered) for r in results) == [4, 4]
     started = [r for r in results if r.states_entered == CHECK_DRIFT]
     assert len(started) == 1  # the other found the lease taken (or, once all was done, nothing to do)
     assert [run["name"] for run in world.reconcile_runs()] == [started[0].name]
@@ -229,7 +229,8 @@ def test_an_invalid_config_stops_the_scheduled_run_in_plan_recorded_and_failed(w
     with invoked() as seen:
         check = world.scheduled_run()
     assert check.status == "FAILED" and check.error == "ConfigInvalid"
-    assert check.states_entered == ["Plan", "Finalize"]  # Plan's Catch: Finalize records it and fails the check
+    assert check.states_entered == ["Source", "Plan", "Finalize"]
+    # Plan's Catch: Finalize records it and fails the check
     assert seen.functions == ["PlanFunction", "FinalizeFunction"]
     assert world.reconcile_runs() == []
     last = world.status().last_run

@@ -16,8 +16,8 @@ from tests.integration.test_drift import Operator, change_the_group_max, delete_
 
 REGION = "eu-central-1"
 FLEET = {"regions": [REGION], "desired_capacity": 1, "start_time": "2020-01-01T00:00:00Z", "run_duration": None}
-CHECK_NO_OP = ["Plan", "NothingToDo", "Recorded"]
-CHECK_DRIFT = ["Plan", "NothingToDo", "StartReconcile"]
+CHECK_NO_OP = ["Source", "Plan", "NothingToDo", "Recorded"]
+CHECK_DRIFT = ["Source", "Plan", "NothingToDo", "StartReconcile"]
 QUIET_READS = [("autoscaling", "DescribeAutoScalingGroups"), ("ec2", "DescribeSecurityGroups")]
 FLEET_SERVICES = {"ec2", "autoscaling", "logs", "ssm"}  # the home region's table, schedule and bus are not the fleet's
 

@@ -1,5 +1,5 @@
 """The control plane cost model's line items that depend on the run: table calls of a drift run, Logs, Scheduler,
-the checks' HTTPS connections, events, and the parameters of checks not built yet (tiers, drift events)."""
+the checks' HTTPS connections, events, and the tiers (drift events: test_drift_event_cost.py)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,11 @@ from dataclasses import replace
 
 import pytest
 
-from p2p_core.cost.checking import Checking, Https
+from p2p_core.cost.checking import TODAY, Checking, Https
 from p2p_core.cost.control_plane import (
     ControlPlaneCost,
     CostItem,
     Usage,
-    _table_use,
     control_plane_cost,
     naive_control_plane_cost,
 )
@@ -21,6 +20,7 @@ from p2p_core.cost.usage import FULL_VCPU_MB, ItemSizes, LambdaProfile, PerRegio
 from tests.unit.test_cost import ONE_LAMBDA
 
 SIZES = Usage(sizes=ItemSizes(config=PerRegion(500), status=PerRegion(10_000)))  # 10 KB status: 3 RCU
+SCHEDULED = replace(TODAY, drift=None)  # today's checks; drift events: test_drift_event_cost.py
 COMPUTE = "Lambda compute (arm64)"
 QUOTA_WRITES = 100 * 4  # the quota item (4 WRU for 34 regions), at most hourly: not per recorded run
 
@@ -31,7 +31,7 @@ def item(cost: ControlPlaneCost, name: str) -> CostItem:
 
 def test_a_run_that_finds_drift_reads_and_writes_the_table_again_in_the_reconcile_runs_plan_and_finalize() -> None:
     def table(drifted: float) -> tuple[float, float]:
-        cost = control_plane_cost(100, regions=34, drifted_regions_per_run=drifted, usage=SIZES)
+        cost = control_plane_cost(100, regions=34, drifted_regions_per_run=drifted, usage=SIZES, checking=SCHEDULED)
         return item(cost, "DynamoDB reads (on-demand)").quantity, item(cost, "DynamoDB writes (on-demand)").quantity
 
     (quiet_reads, quiet_writes), (drift_reads, drift_writes) = table(0), table(1)
@@ -45,7 +45,13 @@ def test_a_run_that_finds_drift_reads_and_writes_the_table_again_in_the_reconcil
 def test_logs_ingestion_is_each_invocations_log_lines_and_adds_to_the_total() -> None:
     def logs(drifted: float, kb: float) -> tuple[CostItem, float]:
         cost = control_plane_cost(
-            100, regions=34, drifted_regions_per_run=drifted, usage=ONE_LAMBDA, cold_share=0, log_kb_per_invocation=kb
+            100,
+            regions=34,
+            drifted_regions_per_run=drifted,
+            usage=ONE_LAMBDA,
+            cold_share=0,
+            log_kb_per_invocation=kb,
+            checking=SCHEDULED,
         )
         return item(cost, "CloudWatch Logs ingestion"), cost.total
 
@@ -124,26 +130,3 @@ def test_runs_that_did_something_publish_their_events_and_quiet_ones_none() -> N
     assert events(3, scheduled_check=False).quantity == 100 * 4
     cost = control_plane_cost(100, 34, 3, checking=PLAIN)
     assert events(3).cost > 0 and cost.total == pytest.approx(sum(i.cost for i in cost.items))
-
-
-def test_each_drift_event_is_delivered_and_starts_a_one_region_run_without_the_schedule() -> None:
-    usage = Usage(check=(SLOW,), plan=SLOW, finalize=SLOW, reconcile=SLOW)
-    quiet = control_plane_cost(100, 34, usage=usage, cold_share=0, checking=PLAIN)
-    evented = control_plane_cost(100, 34, usage=usage, cold_share=0, checking=replace(PLAIN, drift_events_per_month=10))
-
-    def added(name: str) -> float:
-        return item(evented, name).quantity - item(quiet, name).quantity
-
-    assert added("EventBridge events") == 10 * (1 + 2)  # delivered, then the run's Run Finished and Drift Repaired
-    assert added("Step Functions state transitions") == 10 * 8  # a drift run of one region
-    assert added("Lambda requests") == 10 * 3  # Plan, ReconcileRegion, Finalize
-    assert added("Lambda compute (arm64)") == pytest.approx(10 * 3 * SLOW.gb_seconds(1, 0))
-    assert added("EventBridge Scheduler") == 0 and added("Step Functions Express requests") == 0
-    assert added("X-Ray traces recorded") == 10
-    reads, writes = _table_use(usage, 34, 1)
-    assert added("DynamoDB reads (on-demand)") == pytest.approx(10 * reads)
-    assert added("DynamoDB writes (on-demand)") == pytest.approx(10 * writes)  # the quota item stays hourly
-    assert added("CloudWatch Logs ingestion") == pytest.approx(10 * 3 * 2.0 / 1024**2)
-    assert evented.total > quiet.total
-    with pytest.raises(CostError, match=r"^drift_events_per_month: "):
-        replace(PLAIN, drift_events_per_month=-1)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from p2p_core.cost.checking import Checking, Https, runs_per_month
+from p2p_core.cost.checking import TODAY, Checking, Https, runs_per_month
 from p2p_core.cost.control_plane import (
     CHECK_TRACE_RATE,
     ControlPlaneCost,
@@ -216,6 +217,8 @@ FULL = LambdaProfile(
 ONE_LAMBDA = Usage(check=(FULL,), plan=FULL, finalize=FULL, reconcile=FULL)
 # each check opens 34 x 3 + 1 new HTTPS connections of 1 ms of CPU each: 0.103 s
 TLS = Checking(full_reads_per_region=7, services_per_region=3, https=Https(new_connection=0.001))
+# today's checks without drift events (their path: tests/unit/test_drift_event_cost.py)
+SCHEDULED = replace(TODAY, drift=None)
 
 
 def test_a_scheduled_no_op_run_bills_no_standard_transition_one_express_request_and_its_lambdas():
@@ -284,7 +287,7 @@ def test_the_status_item_bills_one_write_unit_per_started_kb_and_one_read_unit_p
 
 def test_a_check_reads_and_writes_the_table_as_counted_in_the_replay():
     sizes = ItemSizes(config=PerRegion(500), status=PerRegion(10_000))  # 10 KB: 10 WRU, 3 RCU
-    cost = control_plane_cost(100, regions=34, usage=Usage(sizes=sizes))
+    cost = control_plane_cost(100, regions=34, usage=Usage(sizes=sizes), checking=SCHEDULED)
 
     # 2 config gets (1 RCU) + 2 status gets (3 RCU) + 2 gets each of the small checks and quota items (1 RCU)
     assert item(cost, "DynamoDB reads (on-demand)").quantity == 100 * (2 + 2 * 3 + 2 + 2)
@@ -296,7 +299,7 @@ def test_a_check_reads_and_writes_the_table_as_counted_in_the_replay():
 def test_recording_each_check_in_the_status_item_would_bill_its_size():
     sizes = ItemSizes(config=PerRegion(500), status=PerRegion(10_000))
     in_status = Usage(sizes=sizes, table=TableCalls(status_writes=1, check_writes=0))
-    cost = control_plane_cost(100, regions=34, usage=in_status)
+    cost = control_plane_cost(100, regions=34, usage=in_status, checking=SCHEDULED)
     assert item(cost, "DynamoDB writes (on-demand)").quantity == 100 * (2 + 10) + 100 * 4
 
 
@@ -307,10 +310,10 @@ def test_express_duration_is_billed_in_100_ms_steps_of_one_64_mb_chunk():
 
 
 def test_without_the_scheduled_check_every_run_is_a_standard_execution_of_three_transitions():
-    standard = control_plane_cost(EVERY_15_MINUTES, regions=34, scheduled_check=False)
+    standard = control_plane_cost(EVERY_15_MINUTES, regions=34, scheduled_check=False, checking=SCHEDULED)
     assert item(standard, "Step Functions state transitions").quantity == EVERY_15_MINUTES * 3
     assert item(standard, "Step Functions Express requests").quantity == 0
-    assert standard.total > control_plane_cost(EVERY_15_MINUTES, regions=34).total
+    assert standard.total > control_plane_cost(EVERY_15_MINUTES, regions=34, checking=SCHEDULED).total
 
 
 def test_visiting_only_drifted_regions_is_far_cheaper_than_a_lambda_per_region():
@@ -340,7 +343,9 @@ def test_a_no_op_check_costs_more_with_more_regions_in_lambda_time_and_the_statu
 
 def test_a_drift_run_is_seven_transitions_and_one_per_drifted_region_as_counted_in_real_runs():
     def transitions(drifted: float, scheduled_check: bool = True) -> float:
-        cost = control_plane_cost(1, regions=34, drifted_regions_per_run=drifted, scheduled_check=scheduled_check)
+        cost = control_plane_cost(
+            1, regions=34, drifted_regions_per_run=drifted, scheduled_check=scheduled_check, checking=SCHEDULED
+        )
         return item(cost, "Step Functions state transitions").quantity
 
     assert transitions(0) == 0
@@ -377,9 +382,9 @@ def test_one_scheduled_check_in_a_hundred_is_traced_as_the_template_samples_them
     assert (rule["FixedRate"], rule["ReservoirSize"]) == (CHECK_TRACE_RATE, 0)
     assert (rule["ServiceName"], rule["ServiceType"]) == (check, "AWS::StepFunctions::StateMachine")
 
-    quiet = control_plane_cost(EVERY_15_MINUTES, regions=34)
-    drifting = control_plane_cost(EVERY_15_MINUTES, regions=34, drifted_regions_per_run=1)
-    standard = control_plane_cost(EVERY_15_MINUTES, regions=34, scheduled_check=False)
+    quiet = control_plane_cost(EVERY_15_MINUTES, regions=34, checking=SCHEDULED)
+    drifting = control_plane_cost(EVERY_15_MINUTES, regions=34, drifted_regions_per_run=1, checking=SCHEDULED)
+    standard = control_plane_cost(EVERY_15_MINUTES, regions=34, scheduled_check=False, checking=SCHEDULED)
     assert item(quiet, "X-Ray traces recorded").quantity == pytest.approx(EVERY_15_MINUTES * 0.01)
     assert item(drifting, "X-Ray traces recorded").quantity == pytest.approx(EVERY_15_MINUTES * 1.01)
     assert item(standard, "X-Ray traces recorded").quantity == EVERY_15_MINUTES
@@ -394,5 +399,5 @@ def test_control_plane_inputs_are_checked():
         control_plane_cost(10, regions=-1)
 
 
-def test_a_month_without_runs_costs_nothing():
-    assert control_plane_cost(0, regions=34).total == 0
+def test_a_month_without_runs_or_drift_events_costs_nothing():
+    assert control_plane_cost(0, regions=34, checking=SCHEDULED).total == 0

@@ -324,3 +324,55 @@ def test_sam_policy_templates_come_from_the_installed_translator() -> None:
     # the expansion above is only as good as this data; fail loudly if SAM moves it
     assert Path(samtranslator.__file__).parent.joinpath("policy_templates_data", "policy_templates.json").exists()
     assert "DynamoDBCrudPolicy" in SAM_POLICY_TEMPLATES
+
+
+# ---------------------------------------------------------------- the optional trail (CreateTrail=true)
+
+TRAIL_RESOURCES = ("DriftTrailBucket", "DriftTrailBucketPolicy", "DriftTrail")
+
+
+def test_the_trail_and_its_bucket_exist_only_with_create_trail_true() -> None:
+    assert TEMPLATE["Parameters"]["CreateTrail"]["Default"] == "false"
+    assert TEMPLATE["Conditions"]["CreateDriftTrail"] == {"Fn::Equals": [{"Ref": "CreateTrail"}, "true"]}
+    assert {RESOURCES[name]["Condition"] for name in TRAIL_RESOURCES} == {"CreateDriftTrail"}
+
+
+def test_the_trail_records_write_management_events_of_every_region_and_no_data_events() -> None:
+    trail = _resources_of("AWS::CloudTrail::Trail")["DriftTrail"]
+    assert trail["IsLogging"] is True and trail["IsMultiRegionTrail"] is True
+    assert trail["IncludeGlobalServiceEvents"] is True  # CloudTrail refuses a multi-region trail without them
+    assert trail["EventSelectors"] == [{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}]
+    assert "AdvancedEventSelectors" not in trail and "InsightSelectors" not in trail
+    assert trail["S3BucketName"] == {"Ref": "DriftTrailBucket"}
+    assert RESOURCES["DriftTrail"]["DependsOn"] == "DriftTrailBucketPolicy"  # CloudTrail checks it on create
+
+
+def test_the_trails_files_expire_after_a_day_old_versions_too() -> None:
+    bucket = _resources_of("AWS::S3::Bucket")["DriftTrailBucket"]
+    (rule,) = bucket["LifecycleConfiguration"]["Rules"]
+    assert rule["Status"] == "Enabled" and rule["ExpirationInDays"] == 1
+    assert bucket["VersioningConfiguration"]["Status"] == "Enabled"
+    assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
+    assert bucket["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+
+
+def test_only_this_stacks_trail_may_check_and_write_the_trail_bucket() -> None:
+    policy = _resources_of("AWS::S3::BucketPolicy")["DriftTrailBucketPolicy"]
+    assert policy["Bucket"] == {"Ref": "DriftTrailBucket"}
+    statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+    trail_name = _resources_of("AWS::CloudTrail::Trail")["DriftTrail"]["TrailName"]
+    name_text, name_values = trail_name["Fn::Sub"]
+    for sid, action in (("CloudTrailAclCheck", "s3:GetBucketAcl"), ("CloudTrailWrite", "s3:PutObject")):
+        grant = statements[sid]
+        assert grant["Effect"] == "Allow" and grant["Action"] == action
+        assert grant["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+        source_text, source_values = grant["Condition"]["StringEquals"]["aws:SourceArn"]["Fn::Sub"]
+        # the trail's own ARN, built from the same name (a !Ref to the trail would be a dependency cycle)
+        prefix = "arn:${AWS::Partition}:cloudtrail:${AWS::Region}:${AWS::AccountId}:trail/"
+        assert source_text == prefix + name_text and source_values == name_values
+    assert statements["CloudTrailAclCheck"]["Resource"] == {"Fn::GetAtt": ["DriftTrailBucket", "Arn"]}
+    write = statements["CloudTrailWrite"]
+    assert write["Resource"] == {"Fn::Sub": "${DriftTrailBucket.Arn}/AWSLogs/${AWS::AccountId}/*"}
+    assert write["Condition"]["StringEquals"]["s3:x-amz-acl"] == "bucket-owner-full-control"
+    allows = [s for s in statements.values() if s["Effect"] == "Allow"]
+    assert {s["Sid"] for s in allows} == {"CloudTrailAclCheck", "CloudTrailWrite"}  # nobody else is granted

@@ -7,8 +7,8 @@ costing the client CPU `benchmarks/tls.py` measured with one TLS context per pro
 
 Today's behaviour is the default (`TODAY`): tiered verification (`p2p_core.verification`) — a check reads each
 region's group and security groups (2 calls, 2 services) and verifies every managed resource every
-`verify_interval` (6 hours unless the config says otherwise: `for_config`); no drift event starts a run yet
-(`drift_events_per_month` prices that path once it exists).
+`verify_interval` (6 hours unless the config says otherwise: `for_config`); drift events start runs of the regions
+they name (`drift`: the assumptions of drift_events.py).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from p2p_core.config.model import DEFAULT_VERIFY_INTERVAL, ConfigItem
 from p2p_core.config.schedule_expression import Cron, normalize_schedule, schedule_period
 from p2p_core.config.validation import show_value
+from p2p_core.cost.drift_events import DriftEvents
 from p2p_core.cost.fleet import HOURS_PER_MONTH, CostError
 from p2p_core.cost.usage import LambdaProfile, PerRegion, read_measured
 
@@ -45,7 +46,7 @@ class Checking:
     quiet_reads_per_region: int | None = None  # a check between full verifications; None: every check is full
     quiet_services_per_region: int = 2  # what a quiet check reads: autoscaling and ec2 (reconciler/quiet.py)
     verify_every_seconds: float | None = None  # a full verification at least this often; None: every check
-    drift_events_per_month: float = 0.0  # events from the regions, each starting a one-region run (not built)
+    drift: DriftEvents | None = None  # drift events from the regions (None: the design before them)
     https: Https = field(default_factory=Https)
 
     def __post_init__(self) -> None:
@@ -58,8 +59,6 @@ class Checking:
             )
         if self.verify_every_seconds is not None and self.verify_every_seconds <= 0:
             raise CostError("verify_every_seconds", self.verify_every_seconds, "must be more than 0")
-        if self.drift_events_per_month < 0:
-            raise CostError("drift_events_per_month", self.drift_events_per_month, "must be 0 or more")
 
     def full_share(self, check_seconds: float) -> float:
         """Share of checks `check_seconds` apart that verify every managed resource."""
@@ -103,7 +102,8 @@ EVERY_CHECK = Checking()  # the design before tiers: every check verifies every 
 TODAY = Checking(
     quiet_reads_per_region=QUIET_READS_PER_REGION,
     verify_every_seconds=DEFAULT_VERIFY_INTERVAL.total_seconds(),
-)  # what the control plane does today, with the default verify_interval
+    drift=DriftEvents(),
+)  # what the control plane does today, with the default verify_interval and drift events
 
 
 def for_config(config: ConfigItem) -> Checking:

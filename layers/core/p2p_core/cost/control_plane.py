@@ -254,29 +254,66 @@ def control_plane_cost(
         )
     design = "scheduled check + drift-only" if scheduled_check else "drift-only"
     scheduled = _workflow_cost(design, runs_per_month, regions, bill, usage, log_kb_per_invocation)
-    return _with_event_runs(scheduled, checking.drift_events_per_month, usage, transitions, cold, log_kb_per_invocation)
-
-
-def _with_event_runs(
-    scheduled: ControlPlaneCost, events: float, usage: Usage, transitions: Transitions, cold: float, log_kb: float
-) -> ControlPlaneCost:
-    """`scheduled` plus the runs `events` drift events start: each delivered to the home bus, a reconcile run of
-    the one region it names (no schedule), publishing its own events."""
-    if not events:
+    if checking.drift is None or not checking.drift.events_per_month:
         return scheduled
-    one_region = _Bill(
+    repairs_found = runs_per_month * drift_share  # reconcile runs the schedule's checks start: on the trail too
+    return _with_drift_events(scheduled, checking, usage, transitions, log_kb_per_invocation, repairs_found)
+
+
+def _with_drift_events(
+    scheduled: ControlPlaneCost,
+    checking: Checking,
+    usage: Usage,
+    transitions: Transitions,
+    log_kb: float,
+    repairs_found: float,
+) -> ControlPlaneCost:
+    """`scheduled` plus the drift-event path (drift_events.py): its own line items (forwarding, the Express checks
+    the events start with the coalescing wait, the coalescing item), the runs it starts billed as any run (Plan
+    verifying the region named fully, recorded as a check; a one-region reconcile run for each repair), and with
+    CreateTrail=true the trail's events and bucket."""
+    drift = checking.drift
+    assert drift is not None
+    events, runs = drift.events_per_month, drift.runs
+    cold = cold_share_at(runs)  # a few runs a month: each a cold start
+    verify = replace(checking, quiet_reads_per_region=None).check_profile(usage.plan, 0.0)  # one region, fully
+    seconds = [verify.billed_seconds(1, cold=c) + usage.express_overhead_seconds for c in (True, False)]
+    started = [express_billed_gb_seconds(drift.coalescing_wait_seconds + s) for s in seconds]
+    coalesced = express_billed_gb_seconds(usage.express_overhead_seconds)  # wrote the item, another run has it
+    express = runs * (cold * started[0] + (1 - cold) * started[1]) + (events - runs) * coalesced
+    items = (
+        CostItem("drift events: forwarded to the home bus", events, "events", EVENTS_PER_EVENT),
+        CostItem("drift events: Express check starts", events, "requests", EXPRESS_PER_REQUEST),
+        CostItem(
+            "drift events: Express duration (coalescing wait included)", express, "GB-seconds", EXPRESS_PER_GB_SECOND
+        ),
+        CostItem(
+            "drift events: coalescing item writes",
+            (events + runs) * drift.coalescing_write_units,
+            "write request units",
+            DYNAMODB_PER_WRITE_UNIT,
+        ),
+    )
+    check = _Bill(invocations=1, lambda_gb_seconds=verify.gb_seconds(1, cold), traces=CHECK_TRACE_RATE, scheduled=0)
+    repair = _Bill(
         transitions=transitions.of_drift_run(1),
         invocations=3,
         lambda_gb_seconds=sum(p.gb_seconds(1, cold) for p in (usage.plan, usage.finalize, usage.reconcile)),
         scheduled=0.0,
-        events=1 + events_of_run(1),
+        events=events_of_run(1),
     )
-    started = _workflow_cost("", events, scheduled.regions, one_region, usage, log_kb, quota=False)
-    items = tuple(
-        replace(mine, quantity=mine.quantity + theirs.quantity)
-        for mine, theirs in zip(scheduled.items, started.items, strict=True)
+    merged = scheduled.items
+    for count, bill in ((runs, check), (drift.repairs, repair)):
+        added = _workflow_cost("", count, scheduled.regions, bill, usage, log_kb, quota=False).items
+        merged = tuple(
+            replace(mine, quantity=mine.quantity + theirs.quantity) for mine, theirs in zip(merged, added, strict=True)
+        )
+    return replace(
+        scheduled,
+        items=merged
+        + items
+        + tuple(CostItem(*line) for line in drift.trail_lines(scheduled.runs_per_month, repairs_found)),
     )
-    return replace(scheduled, items=items)
 
 
 def naive_control_plane_cost(

@@ -27,9 +27,9 @@ REGISTRY: tuple[ResourceKind, ...] = (
     route_table.KIND,
     security_group.KIND,
     log_group.KIND,
+    events_rule.KIND,  # the region's drift-event rule: a decommission removes it once the group is gone
     launch_template.KIND,
     auto_scaling_group.KIND,
-    events_rule.KIND,  # last: a decommission removes it first, so its own deletes are not reported
 )
 
 # what the region as a whole needs beside its resource types: the regions and instance types Plan
