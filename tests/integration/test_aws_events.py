@@ -16,8 +16,9 @@ from p2p_core.aws.clients import ClientFactory
 from p2p_core.models.deployment import Deployment
 from p2p_emulator import handler_clients, iam, shims
 from p2p_emulator.iam import sessions
-from p2p_emulator.shims import aws_events
+from p2p_emulator.shims import aws_events, cloudtrail
 from p2p_emulator.world import EMULATOR_CONFIG, emulated_environment
+from p2pctl.doctor_trail import records_write_management_events
 from tests.integration.test_emulator_behaviours import new_group
 
 ACCOUNT = "123456789012"
@@ -313,3 +314,29 @@ def test_a_customer_may_not_put_an_event_with_an_aws_source(clients: ClientFacto
     assert {k: answer["Entries"][0][k] for k in ("ErrorCode", "ErrorMessage")} == aws_events.REFUSED_SOURCE
     assert "EventId" in answer["Entries"][1]
     assert [e["source"] for e in received(clients, queue)] == ["my.app"]
+
+
+SELECTORS = [
+    ({}, True),  # CloudTrail's default
+    ({"EventSelectors": [{"ReadWriteType": "WriteOnly"}]}, True),
+    ({"EventSelectors": [{"ReadWriteType": "ReadOnly"}]}, False),
+    ({"EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": False}]}, False),
+    ({"AdvancedEventSelectors": [management()]}, True),
+    ({"AdvancedEventSelectors": [management(readOnly=["false"])]}, True),
+    ({"AdvancedEventSelectors": [management(readOnly=["true"])]}, False),
+    ({"AdvancedEventSelectors": [management(eventSource=list(cloudtrail.EVENT_SOURCES.values()))]}, True),
+    ({"AdvancedEventSelectors": [management(eventSource=["s3.amazonaws.com"])]}, False),
+    ({"AdvancedEventSelectors": [management(eventName=["AuthorizeSecurityGroupIngress"])]}, True),
+]
+
+
+@pytest.mark.parametrize(("selectors", "recorded"), SELECTORS)
+def test_the_emulator_and_p2pctl_doctor_say_the_same_of_a_trails_selectors(
+    clients: ClientFactory, selectors: dict[str, Any], recorded: bool
+) -> None:
+    cloudtrail_client = trail(clients)
+    if selectors:
+        cloudtrail_client.put_event_selectors(TrailName="account-trail", **selectors)
+    answer = cloudtrail_client.get_event_selectors(TrailName="account-trail")
+    emulator = all(shims.write_events_recorded(ACCOUNT, MANAGED, s) for s in cloudtrail.EVENT_SOURCES.values())
+    assert emulator is records_write_management_events(answer) is recorded

@@ -13,9 +13,11 @@ default bus when `write_events_recorded` says a trail records it.
 - Recorded: a trail that is logging (StartLogging), is multi-region or in that region, and whose event
   selectors include write management events of that service: basic selectors with ReadWriteType `All` or
   `WriteOnly`, IncludeManagementEvents and the source not excluded; or an advanced selector whose field
-  selectors all admit eventCategory `Management`, readOnly `false` and the source (a selector on another
-  field admits nothing here). A new trail has AWS's default selector (All, management events), which moto
-  left empty; a PutEventSelectors of one kind replaces the other kind, as on AWS.
+  selectors all admit eventCategory `Management`, readOnly `false`, the source and the call's name (a field
+  selector on anything else narrows nothing here). A new trail has AWS's default selector (All, management
+  events), which moto left empty; a PutEventSelectors of one kind replaces the other kind, as on AWS. `p2pctl
+  doctor` judges a trail read through the API the same way (cli/p2pctl/doctor_trail.py; test_aws_events.py
+  holds the two to one answer).
 - Who called (`userIdentity`): a deployed function's client says its role and session in two headers
   (iam/enforce.py adds them), a call signed with an instance role's key id is that role (`sign_as`,
   iam/sessions.py), both `AssumedRole` with the role as `sessionContext.sessionIssuer`; any other call is
@@ -73,13 +75,19 @@ def is_read_only(operation: str) -> bool:
     return operation.startswith(READ_ONLY_PREFIXES)
 
 
-def write_events_recorded(account: str, region: str, event_source: str = "ec2.amazonaws.com") -> bool:
-    """True when a logging trail of the account records `event_source`'s write management events in `region`."""
+def write_events_recorded(
+    account: str, region: str, event_source: str = "ec2.amazonaws.com", event_name: str | None = None
+) -> bool:
+    """True when a logging trail of the account records `event_source`'s write management events in `region` (that
+    call's, when `event_name` is given: an advanced selector may name calls)."""
     trails = [t for backend in cloudtrail_backends[account].values() for t in list(backend.trails.values())]
+    event = {"eventCategory": "Management", "readOnly": "false", "eventSource": event_source}
+    if event_name is not None:
+        event["eventName"] = event_name
     return any(
         trail.status.is_logging
         and (trail.is_multi_region or trail.region_name == region)
-        and _selects_writes(trail, event_source)
+        and _selects_writes(trail, event)
         for trail in trails
     )
 
@@ -108,23 +116,25 @@ def _put_event_selectors(
         self.advanced_event_selectors = []
 
 
-def _selects_writes(trail: Trail, event_source: str) -> bool:
+def _selects_writes(trail: Trail, event: Mapping[str, str]) -> bool:
+    if not trail.event_selectors and not trail.advanced_event_selectors:
+        return True  # CloudTrail's default: every management event
     if trail.advanced_event_selectors:
-        event = {"eventCategory": "Management", "readOnly": "false", "eventSource": event_source}
         return any(_admits(s.get("FieldSelectors", []), event) for s in trail.advanced_event_selectors)
     return any(
         s.get("IncludeManagementEvents", True) not in (False, "false")
         and s.get("ReadWriteType", "All") in ("All", "WriteOnly")
-        and event_source not in s.get("ExcludeManagementEventSources", [])
+        and event["eventSource"] not in s.get("ExcludeManagementEventSources", [])
         for s in trail.event_selectors
     )
 
 
 def _admits(field_selectors: list[dict[str, Any]], event: Mapping[str, str]) -> bool:
-    """True when every field selector admits the event (a selector on a field the event lacks admits nothing)."""
+    """True when every field selector admits the event; one on a field the event does not carry here (eventName
+    when only the source is asked about, userIdentity.arn) narrows nothing the emulator can tell, and admits it."""
     for selector in field_selectors:
         value = event.get(selector.get("Field", ""))
-        if value is None or not all(_holds(op, value, selector[op]) for op in _OPERATORS if selector.get(op)):
+        if value is not None and not all(_holds(op, value, selector[op]) for op in _OPERATORS if selector.get(op)):
             return False
     return True
 
@@ -150,7 +160,7 @@ def _record_write(request: wire.Request, response: TYPE_RESPONSE) -> None:
         return
     if is_read_only(request.action) or (request.service, request.action) in DATA_EVENTS:
         return
-    if not write_events_recorded(request.account, request.region, source):
+    if not write_events_recorded(request.account, request.region, source, request.action):
         return
     detail = api_call_detail(request, response)
     aws_events.put_aws_event(
