@@ -139,8 +139,8 @@ def table(results: dict[str, Any]) -> str:
         stamp += (
             f"; the new-account rows {results['new_account_measured_at']} by `python -m benchmarks.run new-account`"
         )
-    if "import_measured_at" in results:  # `python -m benchmarks.run imports`
-        stamp += f"; the import rows {results['import_measured_at']} by `python -m benchmarks.run imports`"
+    if "import_measured_at" in results:  # `python -m benchmarks.imports`
+        stamp += f"; the import rows {results['import_measured_at']} by `python -m benchmarks.imports`"
     if "fleet_costs_computed_at" in results:
         stamp += f"; the demo fleet rows {results['fleet_costs_computed_at']} by `python -m benchmarks.run costs`"
     if "tls_measured_at" in results:  # a partial run: `python -m benchmarks.tls`
