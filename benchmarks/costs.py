@@ -34,6 +34,7 @@ from p2p_core.cost.control_plane import (
 from p2p_core.cost.usage import FINALIZE, PLAN, ItemSizes, LambdaProfile, PerRegion, TableCalls
 from p2p_core.regions import commercial_regions
 from p2p_core.storage.status import CHECKS_KEY, QUOTA_KEY
+from p2p_core.storage.verified import VERIFIED_KEY
 from p2p_emulator.handler_clients import add_client_hook, remove_client_hook
 
 
@@ -110,6 +111,7 @@ def table_calls(replays: dict[str, Any]) -> TableCalls:
         status_gets=counted["GetItem status"],
         check_gets=counted[f"GetItem {CHECKS_KEY}"],
         quota_gets=counted[f"GetItem {QUOTA_KEY}"],
+        verified_gets=counted[f"GetItem {VERIFIED_KEY}"],
         lease_writes=sum(n for call, n in counted.items() if call.endswith(" lease")),
         status_writes=sum(n for call, n in counted.items() if call.endswith(" status") and "Get" not in call),
         check_writes=sum(n for call, n in counted.items() if call.endswith(CHECKS_KEY) and "Get" not in call),
@@ -128,13 +130,18 @@ def measured_usage(one: dict[str, Any], many: dict[str, Any], regions: int) -> U
     assert calls == TableCalls(), f"the model's table calls {TableCalls()} differ from the replay's {calls}"
     sizes = {
         key: PerRegion.fit(one["sizes"][key], many["sizes"][key], regions)
-        for key in ("config_bytes", "status_bytes", "quota_bytes")
+        for key in ("config_bytes", "status_bytes", "quota_bytes", "verified_bytes")
     }
     return Usage(
         check=tuple(profiles.values()),
         plan=profiles["PlanFunction"],
         finalize=profiles.get("FinalizeFunction", FINALIZE),
-        sizes=ItemSizes(config=sizes["config_bytes"], status=sizes["status_bytes"], quota=sizes["quota_bytes"]),
+        sizes=ItemSizes(
+            config=sizes["config_bytes"],
+            status=sizes["status_bytes"],
+            quota=sizes["quota_bytes"],
+            verified=sizes["verified_bytes"],
+        ),
     )
 
 
@@ -158,7 +165,9 @@ def scheduled_check_costs(workdir: Path) -> dict[str, Any]:
     machine = f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
     measured.write(  # the figures the layer's cost model reads
         **{"lambda": measured.lambda_section({p.name: p for p in (*usage.check, usage.finalize)}, today, machine)},
-        item_bytes={name: measured.line(getattr(usage.sizes, name)) for name in ("config", "quota", "status")},
+        item_bytes={
+            name: measured.line(getattr(usage.sizes, name)) for name in ("config", "quota", "status", "verified")
+        },
     )
     plan = replay_many["profiles"]["PlanFunction"]
     return {

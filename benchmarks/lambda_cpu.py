@@ -27,6 +27,7 @@ from moto.server import ThreadedMotoServer
 from benchmarks.world import API_LATENCY, CONTROL_PLANE_SERVICES, HOME, ROOT, checked, config_for, emulated, succeeded
 from p2p_core.cost.usage import item_bytes
 from p2p_core.storage.status import QUOTA_KEY, STATUS_KEY
+from p2p_core.storage.verified import VERIFIED_KEY
 from p2p_emulator import shims
 
 REPLAYS = 3  # fresh processes per function; the median of each figure counts (the machine is shared)
@@ -90,11 +91,11 @@ def _median_report(reports: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def item_sizes(world: Any) -> dict[str, int]:
-    """The config, status and quota items' sizes (DynamoDB's rules) after the regions were provisioned and checked:
-    the status item then holds the provisioning run, every region's actions, as the newest of its history."""
+    """The config, status, quota and verified items' sizes (DynamoDB's rules) after the regions were provisioned
+    and checked: the status item then holds the provisioning run, every region's actions, the newest of its history."""
     found = {
         key: world.db.get_item(TableName=world.stack.config_table, Key={"pk": {"S": key}}).get("Item", {})
-        for key in ("config", STATUS_KEY, QUOTA_KEY)
+        for key in ("config", STATUS_KEY, QUOTA_KEY, VERIFIED_KEY)
     }
     return {f"{key.split('#')[-1]}_bytes": item_bytes(item) for key, item in found.items()}
 

@@ -26,6 +26,7 @@ import boto3
 
 from benchmarks import measured
 from benchmarks.costs import model_rows, scheduled_check_costs, spot_costs
+from benchmarks.drift_events import drift_event_repair
 from benchmarks.imports import import_ratio
 from benchmarks.radar import measure as radar_cpu
 from benchmarks.report import RESULTS, record, table, update_page
@@ -283,6 +284,7 @@ def main() -> None:
         results.update(fleet(Path(workdir)))  # the handlers' logs go to stdout: keep the report readable
         results.update(regions_preflight(Path(workdir)))
         results.update(new_account(Path(workdir)))
+        results.update(drift_event_repair(Path(workdir)))
     results.update(stream_latency())
     results.update(import_ratio())
     results.update(tls_cpu())
@@ -319,6 +321,7 @@ if __name__ == "__main__":
         "costs": costs_only,
         "model": lambda: print(record(model_rows(), "control_plane_model_at")),
         "new-account": lambda: merged(new_account, "new_account_measured_at"),
+        "drift-events": lambda: merged(drift_event_repair, "drift_events_measured_at"),
         "imports": lambda: print(record(import_ratio(), "import_measured_at")),  # also `python -m benchmarks.imports`
     }
     partial.get(" ".join(sys.argv[1:]), main)()

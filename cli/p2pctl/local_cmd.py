@@ -96,6 +96,18 @@ def local(
             help="deploy with ControlCenterDomainName (and a test certificate); a second local listener serves it",
         ),
     ] = "",
+    aws_events: Annotated[
+        bool,
+        typer.Option(
+            "--aws-events/--no-aws-events",
+            help="AWS services' events on the default buses: CloudTrail's for write calls, Auto Scaling's launch "
+            "failures (default on; off: drift is found by the scheduled checks only)",
+        ),
+    ] = True,
+    trail: Annotated[
+        bool,
+        typer.Option("--trail/--no-trail", help="the account has a multi-region trail recording management events"),
+    ] = True,
     create_trail: Annotated[
         bool,
         typer.Option(
@@ -126,6 +138,8 @@ def local(
         spot_quotas=_quotas(spot_quota or [], "--spot-quota"),
         lambda_concurrency=lambda_concurrency,
         control_center_domain=control_center_domain,
+        aws_events=aws_events,
+        account_trail=trail,
         create_trail=create_trail,
     )
     stop = threading.Event()

@@ -32,7 +32,7 @@ from p2p_core.regions import commercial_regions
 from p2p_emulator import iam, shims
 from p2p_emulator.cloudfront import ControlCenterServer
 from p2p_emulator.function_url import FunctionUrlServer
-from p2p_emulator.seed import seed_ami_parameters
+from p2p_emulator.seed import seed_account_trail, seed_ami_parameters
 from p2p_emulator.stack import EmulatedStack, PipeSpec, deploy_stack
 from p2p_emulator.ticker import Ticker
 from p2pctl.runs import run_name, start_run
@@ -74,6 +74,8 @@ class LocalRuntime:
     spot_quotas: dict[str, float] = field(default_factory=dict)  # region (or "all") -> Spot vCPU quota
     lambda_concurrency: int | None = None  # the account's Lambda ConcurrentExecutions (None: Lambda's 1,000)
     control_center_domain: str = ""  # ControlCenterDomainName: a second listener stands in for it
+    aws_events: bool = True  # AWS services' events (CloudTrail, Auto Scaling launch failures) on the default buses
+    account_trail: bool = True  # the account's own multi-region trail of management events (unless create_trail)
     create_trail: bool = False  # CreateTrail=true: the template's own trail of write management events
     log: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr, flush=True))
     stack: EmulatedStack | None = None
@@ -118,6 +120,9 @@ class LocalRuntime:
         self._clients = clients
         for region in self.seed_regions:
             seed_ami_parameters(clients, region, images)
+        if self.account_trail and not self.create_trail:  # with CreateTrail=true the stack's trail stands for it
+            trail = seed_account_trail(clients, self.region)
+            self.log(f"the account's trail {trail} records write management events in every region")
         self._control_center = ControlCenterServer(self._live_code).start()
         bases, parameters = [self._control_center.url], {}
         if self.control_center_domain:  # the distribution under its alias too: agents try the custom domain first
@@ -182,6 +187,9 @@ class LocalRuntime:
         for region, code in self.failing_launches.items():
             self.log(f"instance launches in {region} fail with {code}")
         shims.refresh_pace(self.refresh_seconds)
+        shims.set_aws_events(self.aws_events)
+        if not self.aws_events:
+            self.log("AWS services' events are off: drift is found by the scheduled checks only")
 
     def info(self) -> dict[str, str]:
         """The JSON line `p2pctl local` prints."""

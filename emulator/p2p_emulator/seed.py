@@ -1,4 +1,4 @@
-"""What a real account has that a fresh emulator lacks: the public Ubuntu AMI parameters."""
+"""What a real account has that a fresh emulator lacks: the public Ubuntu AMI parameters, a CloudTrail trail."""
 
 from __future__ import annotations
 
@@ -24,3 +24,18 @@ def seed_ami_parameters(clients: ClientFactory, region: str, images: dict[str, s
         found = clients.client("ec2", region).describe_images(MaxResults=5)["Images"][0]["ImageId"]
         images = defaultdict(lambda: found)
     shims.seed_public_parameters(region, {name: images[arch] for name, arch in ami_parameters().items()})
+
+
+ACCOUNT_TRAIL = "account-trail"
+
+
+def seed_account_trail(clients: ClientFactory, region: str) -> str:
+    """The account's multi-region trail, logging with CloudTrail's default selector (every management event), in a
+    bucket of its own: what the template's CreateTrail=false expects to find; its name."""
+    bucket = f"{ACCOUNT_TRAIL}-{region}"
+    where = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    clients.client("s3", region).create_bucket(Bucket=bucket, **where)
+    cloudtrail = clients.client("cloudtrail", region)
+    cloudtrail.create_trail(Name=ACCOUNT_TRAIL, S3BucketName=bucket, IsMultiRegionTrail=True)
+    cloudtrail.start_logging(Name=ACCOUNT_TRAIL)
+    return ACCOUNT_TRAIL

@@ -25,12 +25,13 @@ from typing import Any
 from moto.core.base_backend import AccountSpecificBackend, BackendDict, BaseBackend
 from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
 from moto.ec2.models.instance_types import INSTANCE_TYPE_OFFERINGS
+from moto.s3.models import s3_backends
 from moto.ssm.models import ParameterDict
 
 from p2p_emulator import handler_clients, shims
 from p2p_emulator.iam import ENFORCER
 from p2p_emulator.iam import sessions as iam_sessions
-from p2p_emulator.shims import consistency, idempotency, task_roles
+from p2p_emulator.shims import cloudtrail, consistency, idempotency, task_roles
 
 RUNNING_GRACE_SECONDS = 60.0  # executions a test left running get this long to end before they are stopped
 
@@ -46,6 +47,8 @@ def _process_state() -> list[dict[Any, Any] | list[Any]]:
         ENFORCER.denials,
         ENFORCER._live,
         iam_sessions._roles,
+        cloudtrail._signed,  # the instance roles' key ids, for CloudTrail's records of their calls
+        s3_backends.bucket_accounts,  # S3's bucket names, global: a bucket a test made is gone, its name free
         task_roles._authorizer,
         consistency._unseen,  # ids of resources just created, failing their first uses
         idempotency._seen,  # the ClientTokens used

@@ -12,8 +12,7 @@ from tests.integration.reconciler_fixtures import (
     make_config,
     managed_resources,
 )
-from tests.integration.reliability_world import crash_after
-from tests.integration.test_reconciler import FRESH_REGION_MUTATIONS
+from tests.integration.reliability_world import FRESH_REGION_MUTATIONS, crash_after
 
 ONE_OF_EACH = {**ONE_FLEET, "instance": 2}
 # a new instance type: template version, made the default, the group follows it, its tags

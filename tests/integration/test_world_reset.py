@@ -14,7 +14,7 @@ from typing import Any
 
 from p2p_emulator import handler_clients, shims
 from p2p_emulator.iam import ENFORCER
-from p2p_emulator.seed import ami_parameters
+from p2p_emulator.seed import ami_parameters, seed_account_trail
 from p2p_emulator.shims import clock, consistency, lambda_concurrency, launches, quotas, refresh, zones
 from p2p_emulator.shims.images import AGENT_TYPES
 from p2p_emulator.world import FIVE_REGIONS, HOME, Deployed, WorkflowWorld, deployed_world, restored_world
@@ -67,6 +67,8 @@ def account(world: WorkflowWorld) -> dict[str, Any]:
     seen["queues"] = clients.client("sqs", HOME).list_queues().get("QueueUrls", [])
     seen["subscriptions"] = clients.client("sns", HOME).list_subscriptions()["Subscriptions"]
     seen["rules"] = clients.client("events", HOME).list_rules()["Rules"]
+    seen["buckets"] = sorted(b["Name"] for b in clients.client("s3", HOME).list_buckets()["Buckets"])
+    seen["trails"] = clients.client("cloudtrail", HOME).describe_trails()["trailList"]
     seen["emulator"] = {
         "principals": {name: [s.name for s in p.statements] for name, p in ENFORCER.principals.items()},
         "denials": list(ENFORCER.denials),
@@ -79,6 +81,7 @@ def account(world: WorkflowWorld) -> dict[str, Any]:
         "refresh pace": refresh._pace,
         "lambda concurrency": lambda_concurrency.lambda_concurrency(),
         "clock": clock._offset,
+        "aws events": shims.aws_events.aws_events_enabled(),
     }
     return seen
 
@@ -111,6 +114,8 @@ def change_everything(world: WorkflowWorld) -> None:
     arn = clients.client("sqs", HOME).get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
     clients.client("sns", HOME).subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn["Attributes"]["QueueArn"])
     clients.client("events", HOME).put_rule(Name="by-hand", EventPattern='{"source": ["p2p"]}')
+    seed_account_trail(clients, HOME)  # a bucket (S3's names are global) and a trail
+    shims.set_aws_events(True)
     ENFORCER.revoke("ReconcileRegionsPolicy/CreateInOwnVpc")
     handler_clients.add_client_hook("before-call", lambda **_: None)  # never removed
     shims.add_fault(lambda logical, event: None)  # never cleared

@@ -35,7 +35,8 @@ def test_a_run_that_finds_drift_reads_and_writes_the_table_again_in_the_reconcil
         return item(cost, "DynamoDB reads (on-demand)").quantity, item(cost, "DynamoDB writes (on-demand)").quantity
 
     (quiet_reads, quiet_writes), (drift_reads, drift_writes) = table(0), table(1)
-    assert quiet_reads == 100 * (2 + 2 * 3 + 2 + 2)  # as counted in the replay (test_cost.py)
+    # as counted in the replay (test_cost.py): config, status (3 units), checks, quota, verified (2 units at 34)
+    assert quiet_reads == 100 * (2 + 2 * 3 + 2 + 2 + 2 * 2)
     assert drift_reads == 2 * quiet_reads  # the check's Plan, then the reconcile run's Plan and Finalize
     assert drift_writes - QUOTA_WRITES == 2 * (quiet_writes - QUOTA_WRITES)
     assert table(0.5)[0] == pytest.approx(1.5 * quiet_reads)  # half the runs find drift

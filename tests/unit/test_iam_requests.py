@@ -232,6 +232,23 @@ def test_put_metric_data_carries_its_namespace_and_log_events_their_stream() -> 
     assert events.resource == f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/p2p/p2p/agents:log-stream:i-1"
 
 
+def test_an_eventbridge_rule_is_named_on_its_bus_and_its_targets_roles_are_passed() -> None:
+    rule = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/p2p-drift"
+    (put,) = requests("events", "PutRule", Name="p2p-drift", EventPattern="{}")
+    assert (put.action, put.resource) == ("events:PutRule", rule)
+    (custom,) = requests(
+        "events", "DeleteRule", Name="r", EventBusName=f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/b"
+    )
+    assert custom.resource == f"arn:aws:events:{REGION}:{ACCOUNT}:rule/b/r"
+    targets, passed = requests(
+        "events", "PutTargets", Rule="p2p-drift", Targets=[{"Id": "h", "Arn": "x", "RoleArn": AGENT_ROLE}]
+    )
+    assert (targets.resource, passed.action, passed.resource) == (rule, "iam:PassRole", AGENT_ROLE)
+    assert passed.value("iam:PassedToService") == "events.amazonaws.com"
+    (tagged,) = requests("events", "TagResource", ResourceARN=rule, Tags=[])
+    assert tagged.resource == rule
+
+
 def test_a_scheduler_target_role_is_passed() -> None:
     found = requests("scheduler", "UpdateSchedule", Name="p2p-reconcile", Target={"RoleArn": AGENT_ROLE, "Arn": "x"})
     assert found[0].resource == f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule/default/p2p-reconcile"

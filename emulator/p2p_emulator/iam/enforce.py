@@ -6,6 +6,7 @@ the API parameters, `before-call` evaluates every authorization request the call
 against the role's policies (evaluate.py) and, on a denial, answers with the error AWS returns —
 EC2's `UnauthorizedOperation`, `AccessDeniedException` for JSON APIs, `AccessDenied` otherwise — so
 the step or region fails as it would on AWS. The operator's own calls (the CLI, the tests' checks) are not enforced.
+Each call also names its role and session in headers, for CloudTrail's record of it (shims/cloudtrail.py).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from p2p_emulator.iam.evaluate import Decision, Request, decide
 from p2p_emulator.iam.live import LiveState
 from p2p_emulator.iam.reference import UnknownToReference
 from p2p_emulator.iam.requests import AUTOSCALING_SERVICE, Call, Unresolvable, requests_for
-from p2p_emulator.shims import task_roles
+from p2p_emulator.shims import cloudtrail, task_roles
 from p2p_emulator.shims.wire import INTERNAL_HEADER
 
 _PARAMS = "p2p_iam_params"
@@ -106,6 +107,14 @@ class Enforcer:
         client.meta.events.register("before-parameter-build", _keep_params)
         client.meta.events.register("before-call", lambda **kw: self._authorize(name, live, **kw))
         client.meta.events.register("after-call", lambda **kw: _side_effects(live, **kw))
+        client.meta.events.register("before-sign", lambda **kw: self._name_caller(name, **kw))
+
+    def _name_caller(self, function_name: str, request: Any, **_: Any) -> None:
+        # the function's role and session, for the records CloudTrail makes of its calls (shims/cloudtrail.py)
+        principal = self.principals.get(function_name)
+        if principal is not None:
+            for header, value in cloudtrail.caller_headers(principal.assumed_role, principal.role_arn).items():
+                request.headers[header] = value
 
     def revoke(self, statement_name: str) -> list[str]:
         """Remove a statement from every role that has it (as editing a shared managed policy would)."""

@@ -8,7 +8,7 @@ parameters, and AWS's documented extra checks ("implied" requests):
   whose desired configuration names one, authorizes `ec2:RunInstances` for the template and what it
   launches, `iam:PassRole` for its instance profile's role, and, on an account's first group,
   `iam:CreateServiceLinkedRole`;
-- a Scheduler target role, or an EventBridge target's role, is passed (`iam:PassRole`); a log group created
+- a Scheduler target role, or an EventBridge rule target's, is passed (`iam:PassRole`); a log group created
   with tags is tagged.
 
 Request tags (`aws:RequestTag/*`, `aws:TagKeys`) are given only to the resource the call creates;
@@ -17,38 +17,19 @@ resource tags (`aws:ResourceTag/*`) are the live tags of the existing resource.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from p2p_emulator.iam import reference
+from p2p_emulator.iam.calls import Call, Target, arn
 from p2p_emulator.iam.evaluate import ContextValue, Request
+from p2p_emulator.iam.event_resources import event_buses, rules
 from p2p_emulator.iam.live import LiveState, Tags
 from p2p_emulator.iam.reference import REQUEST_TAG, TAG_KEYS, ActionSpec, UnknownToReference
 
 AUTOSCALING_SERVICE = "autoscaling.amazonaws.com"
 _CREATING = ("Create", "Run", "Allocate", "Import", "Copy", "Request", "Register")
 _TAG_FAMILIES = ("aws:ResourceTag", "ec2:ResourceTag", "autoscaling:ResourceTag")
-
-
-@dataclass(frozen=True)
-class Call:
-    """One API call as the caller made it."""
-
-    service: str  # IAM service prefix: ec2, autoscaling, logs, ...
-    operation: str
-    params: Mapping[str, Any]
-    region: str
-    account: str
-
-
-@dataclass(frozen=True)
-class Target:
-    """A resource of the request: its ARN and live tags (None: it does not exist yet)."""
-
-    arn: str
-    tags: Tags | None = None
 
 
 class Unresolvable(Exception):
@@ -59,14 +40,6 @@ def requests_for(call: Call, live: LiveState) -> list[Request]:
     """Every authorization request the call makes, the action's own first."""
     spec = reference.action(call.service, call.operation)
     return [*_direct(call, spec, live), *_implied(call, live)]
-
-
-def arn(call: Call, service: str, resource_type: str, *parts: str) -> str:
-    """The ARN of a resource from the reference's ARN format: `parts` fill its variables in order, `*` the rest."""
-    text = reference.arn_format(service, resource_type)
-    text = text.replace("${Partition}", "aws").replace("${Region}", call.region).replace("${Account}", call.account)
-    values = iter(parts)
-    return re.sub(r"\$\{[^}]+\}", lambda _: next(values, "*"), text)
 
 
 def _direct(call: Call, spec: ActionSpec, live: LiveState) -> Iterator[Request]:
@@ -261,32 +234,6 @@ def _quota(call: Call, _: LiveState) -> list[Target]:
     return [Target(arn(call, "servicequotas", "quota", service, code))] if service and code else []
 
 
-def _event_bus(call: Call, _: LiveState) -> list[Target]:
-    # PutEvents names its bus in each entry (default: the account's default bus)
-    names = sorted({str(e.get("EventBusName") or "default") for e in call.params.get("Entries", [])})
-    return [Target(n if n.startswith("arn:") else arn(call, "events", "event-bus", n)) for n in names]
-
-
-def _rule(on_default_bus: bool) -> Resolver:
-    # a rule is named `Name` (PutRule, DeleteRule, DescribeRule, ...) or `Rule` (its targets), or by ARN
-    # (TagResource); on the default bus its ARN is rule/<name>, on another bus rule/<bus>/<name>
-    def resolve(call: Call, _: LiveState) -> list[Target]:
-        given = call.params.get("ResourceARN") or call.params.get("Name") or call.params.get("Rule")
-        if not given or (str(given).startswith("arn:") and ":rule/" not in str(given)):
-            return []
-        if str(given).startswith("arn:"):
-            default = str(given).count("/") == 1
-            return [Target(str(given))] if default == on_default_bus else []
-        bus = str(call.params.get("EventBusName") or "default").rsplit("/", 1)[-1]
-        if (bus == "default") != on_default_bus:
-            return []
-        parts = (str(given),) if on_default_bus else (bus, str(given))
-        kind = "rule-on-default-event-bus" if on_default_bus else "rule-on-custom-event-bus"
-        return [Target(arn(call, "events", kind, *parts))]
-
-    return resolve
-
-
 def _schedule(call: Call, _: LiveState) -> list[Target]:
     name, group = call.params.get("Name"), call.params.get("GroupName") or "default"
     return [Target(arn(call, "scheduler", "schedule", group, name))] if name else []
@@ -313,9 +260,9 @@ _RESOLVERS: dict[tuple[str, str], Resolver] = {
     ("states", "execution"): _named("states", "execution", "executionArn"),
     ("iam", "role"): _named("iam", "role", "RoleArn"),
     ("servicequotas", "quota"): _quota,
-    ("events", "event-bus"): _event_bus,
-    ("events", "rule-on-default-event-bus"): _rule(on_default_bus=True),
-    ("events", "rule-on-custom-event-bus"): _rule(on_default_bus=False),
+    ("events", "event-bus"): event_buses,
+    ("events", "rule-on-default-event-bus"): rules(on_default_bus=True),
+    ("events", "rule-on-custom-event-bus"): rules(on_default_bus=False),
 }
 
 
@@ -346,7 +293,7 @@ def _implied(call: Call, live: LiveState) -> Iterator[Request]:
         yield from _launch_checks(call, live)
     if call.service == "scheduler" and "RoleArn" in call.params.get("Target", {}):
         yield _pass_role(call.params["Target"]["RoleArn"], "scheduler.amazonaws.com", call)
-    if call.service == "events" and call.operation == "PutTargets":  # a target's role is passed to EventBridge
+    if call.service == "events" and call.operation == "PutTargets":  # each target's role is passed to EventBridge
         for role in sorted({str(t["RoleArn"]) for t in call.params.get("Targets", []) if t.get("RoleArn")}):
             yield _pass_role(role, "events.amazonaws.com", call)
     if call.service == "logs" and call.operation == "CreateLogGroup" and call.params.get("tags"):

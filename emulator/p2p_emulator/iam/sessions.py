@@ -11,7 +11,6 @@ Requests signed with any other key are not checked here (the handlers' are check
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from typing import Any
@@ -23,7 +22,7 @@ from p2p_emulator.iam.enforce import ENFORCER, Denial, Principal, denial_message
 from p2p_emulator.iam.evaluate import Request
 from p2p_emulator.iam.reference import UnknownToReference
 from p2p_emulator.iam.requests import Call, Unresolvable, requests_for
-from p2p_emulator.shims import wire
+from p2p_emulator.shims import cloudtrail, wire
 
 # the AccessKeyId moto's IMDS hands out at /latest/meta-data/iam/security-credentials/<role>
 IMDS_ACCESS_KEY = "test-key"
@@ -39,6 +38,7 @@ def instance_role(principal: Principal, access_key_id: str = IMDS_ACCESS_KEY) ->
     """Authorize every request signed with `access_key_id` against `principal` from now on."""
     with _lock:
         _roles[access_key_id] = principal
+    cloudtrail.sign_as(access_key_id, principal.role_arn, principal.assumed_role.rsplit("/", 1)[-1])
     wire.install()
     wire.rule(before=authorize_signed)
 
@@ -55,7 +55,7 @@ def authorize_signed(request: wire.Request) -> TYPE_RESPONSE | None:
     if principal is None:
         return None
     account = principal.role_arn.split(":")[4]
-    call = Call(request.service, request.action, _api_params(request), request.region, account)
+    call = Call(request.service, request.action, request.api_params(), request.region, account)
     try:
         found = requests_for(call, ENFORCER.live_state(_endpoint(request.response)))
     except (UnknownToReference, Unresolvable) as exc:
@@ -72,18 +72,6 @@ def _deny(request: wire.Request, principal: Principal, denied: Request, reason: 
     code, message = error_code(request.service, request.protocol, denial_message(principal, denied, reason))
     # JSON APIs answer an access denial with 400, EC2 and the query APIs with 403
     return request.error(code, message, 400 if request.protocol == "json" else 403)
-
-
-def _api_params(request: wire.Request) -> dict[str, Any]:
-    """The call's API parameters as the caller sent them (JSON body, or moto's parse of the query/CBOR body)."""
-    response: Any = request.response
-    if getattr(response, "automated_parameter_parsing", False):
-        return dict(response.params)
-    if request.protocol == "json":
-        body = response.body or "{}"
-        parsed: dict[str, Any] = json.loads(body if isinstance(body, str) else body.decode())
-        return parsed
-    return dict(response._get_params())
 
 
 def _access_key(response: Any) -> str | None:

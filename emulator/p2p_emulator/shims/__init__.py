@@ -24,6 +24,10 @@
    in the Task's failure, as the Retry blocks expect (`task_errors`); the 256 KiB payload quota at
    AWS's boundary, `States.DataLimitExceeded` terminal, StartExecution's input limit (`payload`); each
    Lambda task's invoke authorized against its state machine's role (`task_roles`).
+5. EventBridge: the events AWS services put on a region's default bus — CloudTrail's for recorded write calls
+   (`cloudtrail`), Auto Scaling's launch failures and EC2's Spot warnings (`aws_events`, with the switch
+   `set_aws_events`), CloudWatch alarm state changes (`alarm_events`) — delivered to SNS, state machine and
+   other regions' bus targets as AWS does (`event_targets`), matched by type (`event_patterns`).
    `reset_behaviours()` gives the default account: eventual consistency on (1 failing use), the
    us-east-1 Local Zone, every region enabled, a new account's vCPU quota, launches succeeding,
    refreshes done at the first look, the wall clock. `clock`: the account's time, which tests move forward.
@@ -55,9 +59,12 @@ from p2p_emulator.models import share_loader
 from p2p_emulator.shims import (
     alarm_events,
     asl,
+    aws_events,
     clock,
     cloudfront,
+    cloudtrail,
     consistency,
+    event_patterns,
     event_targets,
     express,
     idempotency,
@@ -76,8 +83,13 @@ from p2p_emulator.shims import (
     wire,
     zones,
 )
+from p2p_emulator.shims.aws_events import aws_events_emitted as aws_events_emitted
+from p2p_emulator.shims.aws_events import rebalance_recommendation as rebalance_recommendation
+from p2p_emulator.shims.aws_events import set_aws_events as set_aws_events
+from p2p_emulator.shims.aws_events import spot_interruption_warning as spot_interruption_warning
 from p2p_emulator.shims.clock import advance_clock as advance_clock
 from p2p_emulator.shims.clock import advance_clock_to as advance_clock_to
+from p2p_emulator.shims.cloudtrail import write_events_recorded as write_events_recorded
 from p2p_emulator.shims.consistency import eventual_consistency as eventual_consistency
 from p2p_emulator.shims.images import UBUNTU_IMAGES as UBUNTU_IMAGES
 from p2p_emulator.shims.images import complete_instance_type_offerings as complete_instance_type_offerings
@@ -155,7 +167,10 @@ def install() -> None:
         task_roles.install()
         payload.install()
         event_targets.install()
+        event_patterns.install()
+        aws_events.install()
         alarm_events.install()
+        cloudtrail.install()
         wire.install()
         keys.install()
         wire.atomic("dynamodb", "PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems")
@@ -179,7 +194,8 @@ def install() -> None:
 
 def reset_behaviours() -> None:
     """The default emulated account: eventual consistency (1 failing use), all regions enabled, launches ok,
-    a new account's on-demand vCPU quota, Lambda's default concurrency (1,000), the wall clock."""
+    a new account's on-demand vCPU quota, Lambda's default concurrency (1,000), the wall clock, and no AWS
+    service events (`set_aws_events`)."""
     eventual_consistency(consistency.DEFAULT_UNSEEN_USES)
     disable_regions([])
     reset_quotas()
@@ -188,6 +204,7 @@ def reset_behaviours() -> None:
     idempotency.forget_tokens()
     set_lambda_concurrency(lambda_concurrency.DEFAULT_CONCURRENCY)
     clock.reset_clock()
+    set_aws_events(False)  # tests make drift by hand and run by hand: no run started by an event races them
 
 
 def register_function(name: str, target: HandlerTarget) -> None:

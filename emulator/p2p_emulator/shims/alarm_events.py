@@ -8,12 +8,12 @@ is published like AWS's, so rules on it (the template's Agents Missing relay) ru
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from moto.cloudwatch.models import CloudWatchBackend
 from moto.core.utils import iso_8601_datetime_with_milliseconds
-from moto.events.models import events_backends
+
+from p2p_emulator.shims import aws_events
 
 _original_set_alarm_state = CloudWatchBackend.set_alarm_state
 
@@ -34,14 +34,9 @@ def _set_alarm_state(self: Any, alarm_name: str, reason: str, reason_data: str, 
         },
         "previousState": {"value": previous[0], "reason": previous[1]},
     }
-    entry = {
-        "Source": "aws.cloudwatch",
-        "DetailType": "CloudWatch Alarm State Change",
-        "Detail": json.dumps(detail),
-        "Resources": [alarm.alarm_arn],
-        "EventBusName": "default",
-    }
-    events_backends[self.account_id][self.region_name].put_events([entry])
+    aws_events.put_aws_event(
+        self.account_id, self.region_name, "aws.cloudwatch", "CloudWatch Alarm State Change", detail, [alarm.alarm_arn]
+    )
 
 
 def install() -> None:

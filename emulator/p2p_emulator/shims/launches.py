@@ -6,7 +6,8 @@ volume) leaves the group below its desired capacity and says why only in its sca
 and the group keeps trying. moto launches synchronously, never fails, and answers
 DescribeScalingActivities with nothing. The emulator:
 
-- records a scaling activity for every launch (`Successful`, or `Failed` with AWS's reason);
+- records a scaling activity for every launch (`Successful`, or `Failed` with AWS's reason), and puts
+  EC2 Auto Scaling's `EC2 Instance Launch Unsuccessful` event for a failed one (shims/aws_events.py);
 - `fail_launches(region, code)`: launches in that region fail with that reason until cleared;
 - keeps trying: a group below its desired capacity launches the difference (when launches no
   longer fail) the next time it is described, as the group's own retries would by then;
@@ -34,7 +35,7 @@ from moto.core.common_types import TYPE_RESPONSE
 from moto.ec2.models.launch_templates import LaunchTemplate
 from moto.ec2.utils import parse_user_data
 
-from p2p_emulator.shims import clock, wire
+from p2p_emulator.shims import aws_events, clock, wire
 
 # StatusMessage of a failed launch activity, as AWS writes it, per EC2 error code
 LAUNCH_FAILURES = {
@@ -151,7 +152,7 @@ def _launch(self: FakeAutoScalingGroup, count_needed: int, propagated_tags: dict
         zone = sorted(self.availability_zones or [f"{self.region}a"])[0]
         subnet = (self.vpc_zone_identifier or "subnet-0").split(",")[0]
         _record_failure(
-            self, LAUNCH_FAILURES[code].format(type=self.instance_type, zone=zone, subnet=subnet), cause, zone
+            self, LAUNCH_FAILURES[code].format(type=self.instance_type, zone=zone, subnet=subnet), cause, zone, subnet
         )
         return
     left = _launch_in_free_subnets(self, count_needed, propagated_tags)
@@ -160,7 +161,8 @@ def _launch(self: FakeAutoScalingGroup, count_needed: int, propagated_tags: dict
         _record(self, description, cause, "Successful", None, state.availability_zone or "")
     if left is not None:
         subnet, zone = left
-        _record_failure(self, LAUNCH_FAILURES["InsufficientFreeAddressesInSubnet"].format(subnet=subnet), cause, zone)
+        reason = LAUNCH_FAILURES["InsufficientFreeAddressesInSubnet"].format(subnet=subnet)
+        _record_failure(self, reason, cause, zone, subnet)
 
 
 def _launch_in_free_subnets(
@@ -193,14 +195,15 @@ def _launch_in_free_subnets(
     return full
 
 
-def _record_failure(group: FakeAutoScalingGroup, reason: str, cause: str, zone: str) -> None:
+def _record_failure(group: FakeAutoScalingGroup, reason: str, cause: str, zone: str, subnet: str) -> None:
     reason += " Launching EC2 instance failed."
-    _record(group, "Launching a new EC2 instance.  Status Reason: " + reason, cause, "Failed", reason, zone)
+    activity = _record(group, "Launching a new EC2 instance.  Status Reason: " + reason, cause, "Failed", reason, zone)
+    aws_events.launch_unsuccessful(group, activity, subnet)  # EC2 Auto Scaling's event, on the group's region bus
 
 
 def _record(
     group: FakeAutoScalingGroup, description: str, cause: str, status: str, message: str | None, zone: str
-) -> None:
+) -> dict[str, Any]:
     activity: dict[str, Any] = {
         "ActivityId": str(uuid.uuid4()),
         "AutoScalingGroupName": group.name,
@@ -216,6 +219,7 @@ def _record(
         activity["StatusMessage"] = message
     activities = [activity, *getattr(group, "p2p_activities", [])][:ACTIVITIES_KEPT]
     group.p2p_activities = activities  # type: ignore[attr-defined]
+    return activity
 
 
 def _groups(request: wire.Request) -> dict[str, FakeAutoScalingGroup]:

@@ -9,6 +9,7 @@ them in its service's wire format (EC2 XML, query XML, JSON).
 
 from __future__ import annotations
 
+import json
 import threading
 import warnings
 from collections.abc import Callable
@@ -72,6 +73,17 @@ class Request:
         """Query-protocol parameters (EC2, Auto Scaling), flattened as sent: `LaunchTemplate.LaunchTemplateId`."""
         query = getattr(self.response, "querystring", None) or {}
         return {str(k): [str(v) for v in values] for k, values in query.items() if k != "Action"}
+
+    def api_params(self) -> dict[str, Any]:
+        """The call's API parameters as the caller sent them (JSON body, or moto's parse of the query/CBOR body)."""
+        response: Any = self.response
+        if getattr(response, "automated_parameter_parsing", False):
+            return dict(response.params)
+        if self.protocol == "json":
+            body = response.body or "{}"
+            parsed: dict[str, Any] = json.loads(body if isinstance(body, str) else body.decode())
+            return parsed
+        return dict(response._get_params())
 
     def values(self) -> set[str]:
         """Every parameter value, comma-separated lists split (`VPCZoneIdentifier`)."""

@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from p2p_core.aws.client_classes import share_client_classes
 from p2p_core.aws.tls import share_tls_contexts
 
 Handler = Callable[..., Any]
@@ -35,6 +36,7 @@ class ClientFactory:
         config: Config = HANDLER_CONFIG,
     ) -> None:
         share_tls_contexts()  # one CA bundle load per process, not one per HTTPS connection
+        share_client_classes()  # one client class per service, not one per region's client
         self.endpoint_url = endpoint_url
         self._config = config  # the handlers' retry policy unless a caller (the CLI) wants to fail fast
         self._session: Any = session or boto3.Session()  # untyped on purpose: clients are Any here

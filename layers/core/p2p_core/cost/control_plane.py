@@ -178,6 +178,7 @@ def _table_use(usage: Usage, regions: int, records: float) -> tuple[float, float
     reads += table.status_gets * sizes.read_units("status", regions) + table.quota_gets * sizes.read_units(
         "quota", regions
     )
+    reads += table.verified_gets * sizes.read_units("verified", regions)
     writes = table.lease_writes + table.check_writes + table.status_writes * sizes.write_units("status", regions)
     return records * reads, records * writes
 

@@ -102,13 +102,16 @@ PLAN = measured_profile(_MEASURED, "Plan", 384)
 FINALIZE = measured_profile(_MEASURED, "Finalize", 512)
 RECONCILE_REGION = measured_profile(_MEASURED, "ReconcileRegion", 512)
 _BYTES = {name: PerRegion.read(line) for name, line in _MEASURED["item_bytes"].items()}
+# every region's last full verification (storage/verified.py); until the benchmark measures it, the size of a
+# verification as written: the region's name, its time, a 32-character fingerprint, the digest and the phase
+_BYTES.setdefault("verified", PerRegion(base=40, per_region=150))
 
 
 @dataclass(frozen=True)
 class TableCalls:
     """The config table's calls of one quiet scheduled check (one Plan invocation), counted in the replay.
 
-    Planning: get the config, put the lease, read the status (the status, checks and quota items, strongly
+    Planning: get the config, put the lease, read the status (the status, checks, quota and verified items, strongly
     consistent). Recording (workflow/finalize_step.py, in the same invocation): read the status once more and
     write the small checks item on it (storage/status.py: never the status item, billed by its size), delete
     the lease, and get the config again (was it edited meanwhile?). The quota item is written at most hourly.
@@ -118,6 +121,7 @@ class TableCalls:
     status_gets: int = 2
     check_gets: int = 2
     quota_gets: int = 2
+    verified_gets: int = 2  # Plan's verifications; Finalize's look for regions drift events named during the run
     lease_writes: int = 2
     status_writes: int = 0
     check_writes: int = 1
@@ -131,6 +135,7 @@ class ItemSizes:
     config: PerRegion = _BYTES["config"]  # the benchmark's: every region listed
     quota: PerRegion = _BYTES["quota"]  # one region's headroom
     status: PerRegion = _BYTES["status"]  # with every region's provisioning run
+    verified: PerRegion = _BYTES["verified"]  # every region's last full verification
 
     def read_units(self, name: str, regions: int) -> int:
         """Read request units of one strongly consistent GetItem (4 KB each)."""
