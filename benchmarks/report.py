@@ -57,6 +57,11 @@ ROWS = [
     ("handler cold import / `import boto3`", "import_ratio", "≤ 1.5"),
     ("the same, INIT's client preparation apart: modules and models only", "import_ratio_modules_only", "-"),
     (
+        "the same, the layer as `sam build` alone ships it: sources, compiled at each cold start",
+        "import_ratio_from_sources",
+        "-",
+    ),
+    (
         "client CPU per new HTTPS connection, botocore as shipped / one TLS context per process (ms)",
         "https_cpu_ms_per_new_connection",
         "≤ 5",

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from benchmarks.imports import _AS_IN_LAMBDA
+from benchmarks.imports import _AS_IN_LAMBDA, _as_sam_build_ships
 
 ROOT = Path(__file__).resolve().parents[2]
 _PROBE = (
@@ -71,3 +71,16 @@ def test_unchecked_hash_bytecode_is_used_whatever_the_sources_and_their_timestam
         [sys.executable, "-c", "import shipped; print(shipped.WHICH)"], env=env, capture_output=True, text=True
     )
     assert done.stdout.strip() == "compiled at build", done.stderr
+
+
+def test_the_layer_as_sam_build_alone_ships_it_is_sources_and_is_what_the_child_imports(tmp_path: Path) -> None:
+    path = _as_sam_build_ships(tmp_path)
+    assert not list(tmp_path.rglob("*.pyc")) and not list(tmp_path.rglob("__pycache__"))
+    shipped = ("p2p_core", "pydantic", "pydantic_core", "aws_lambda_powertools", "typing_extensions", "jmespath", "app")
+    code = f"import {', '.join(shipped)}; print('\\n'.join(m.__file__ for m in ({', '.join(shipped)})))"
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": path}
+    env.update({"POWERTOOLS_METRICS_NAMESPACE": "Test", "POWERTOOLS_SERVICE_NAME": "test"})
+    done = subprocess.run([sys.executable, "-c", _AS_IN_LAMBDA + code], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    files = done.stdout.split()
+    assert len(files) == len(shipped) and all(Path(file).is_relative_to(tmp_path) for file in files), files
