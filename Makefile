@@ -76,6 +76,11 @@ bench-suite: venv
 
 build: venv
 	PATH=$(PY313)/bin:$(BIN):$$PATH $(BIN)/sam build --template template.yaml
+	@# sam build ships sources only, and Lambda's /opt and /var/task are read-only: Python would compile the layer's
+	@# modules (p2p_core, pydantic, Powertools) on every cold start (Plan's import: 0.88 s of CPU, 0.57 s compiled).
+	@# Bytecode for the runtime's Python (the venv's 3.13), never checked against the sources (unchecked-hash): the
+	@# zip's timestamps do not matter
+	$(BIN)/python -m compileall -q --invalidation-mode unchecked-hash .aws-sam/build
 
 clean:
 	rm -rf $(VENV) .venv-checkov .aws-sam .pytest_cache .mypy_cache .ruff_cache site

@@ -57,6 +57,11 @@ ROWS = [
     ("handler cold import / `import boto3`", "import_ratio", "≤ 1.5"),
     ("the same, INIT's client preparation apart: modules and models only", "import_ratio_modules_only", "-"),
     (
+        "the same, the layer as `sam build` alone ships it: sources, compiled at each cold start",
+        "import_ratio_from_sources",
+        "-",
+    ),
+    (
         "client CPU per new HTTPS connection, botocore as shipped / one TLS context per process (ms)",
         "https_cpu_ms_per_new_connection",
         "≤ 5",
@@ -145,6 +150,8 @@ def table(results: dict[str, Any]) -> str:
         stamp += (
             f"; the new-account rows {results['new_account_measured_at']} by `python -m benchmarks.run new-account`"
         )
+    if "import_measured_at" in results:  # `python -m benchmarks.imports`
+        stamp += f"; the import rows {results['import_measured_at']} by `python -m benchmarks.imports`"
     if "fleet_costs_computed_at" in results:
         stamp += f"; the demo fleet rows {results['fleet_costs_computed_at']} by `python -m benchmarks.run costs`"
     if "tls_measured_at" in results:  # a partial run: `python -m benchmarks.tls`

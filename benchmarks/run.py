@@ -27,6 +27,7 @@ import boto3
 from benchmarks import measured
 from benchmarks.costs import model_rows, scheduled_check_costs, spot_costs
 from benchmarks.drift_events import drift_event_repair
+from benchmarks.imports import import_ratio
 from benchmarks.radar import measure as radar_cpu
 from benchmarks.report import RESULTS, record, table, update_page
 from benchmarks.suite import SUITE_KEYS
@@ -35,7 +36,6 @@ from benchmarks.world import (
     API_LATENCY,
     CONTROL_PLANE_SERVICES,
     HOME,
-    ROOT,
     config_for,
     emulated,
     fleet_mutations,
@@ -195,31 +195,6 @@ def stream_latency(edits: int = 5) -> dict[str, Any]:
     }
 
 
-def import_ratio(runs: int = 7) -> dict[str, Any]:
-    """Cold `import app` of the Plan handler (with the layer on the path) vs `import boto3`, fresh processes."""
-    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'layers' / 'core'}:{ROOT / 'functions' / 'plan'}"}
-    env.update({"POWERTOOLS_METRICS_NAMESPACE": "Bench", "POWERTOOLS_SERVICE_NAME": "bench"})
-
-    def timed(code: str) -> float:
-        samples = []
-        for _ in range(runs):
-            began = time.monotonic()
-            subprocess.run([sys.executable, "-c", code], env=env, check=True)
-            samples.append(time.monotonic() - began)
-        return statistics.median(samples)
-
-    timed("import app")  # warm the disk cache and .pyc files
-    handler, boto, modules = timed("import app"), timed("import boto3"), timed(_WITHOUT_PREPARATION)
-    return {"handler_import_seconds": round(handler, 3), "boto3_import_seconds": round(boto, 3),
-            "import_ratio": round(handler / boto, 2), "import_ratio_modules_only": round(modules / boto, 2),
-            "machine_load_during_import": round(os.getloadavg()[0], 1)}  # fmt: skip
-
-
-# the handler's modules and models alone: INIT's client preparation (workflow/prepare.py; its own row, "Plan, 34
-# regions: INIT") replaced, in this child process only, by one that prepares nothing
-_WITHOUT_PREPARATION = "import p2p_core.workflow.prepare as p; p.prepare_clients = lambda *_, **__: []; import app"
-
-
 def cli_fail_fast(runs: int = 3) -> dict[str, Any]:
     """`p2pctl status` against a port where nothing listens: seconds until it fails (54 s before its client config)."""
     with socket.socket() as probe:
@@ -347,5 +322,6 @@ if __name__ == "__main__":
         "model": lambda: print(record(model_rows(), "control_plane_model_at")),
         "new-account": lambda: merged(new_account, "new_account_measured_at"),
         "drift-events": lambda: merged(drift_event_repair, "drift_events_measured_at"),
+        "imports": lambda: print(record(import_ratio(), "import_measured_at")),  # also `python -m benchmarks.imports`
     }
     partial.get(" ".join(sys.argv[1:]), main)()
