@@ -37,6 +37,7 @@ _limit = DEFAULT_CONCURRENCY
 _in_flight = 0
 _peak = 0
 _throttled = 0
+_a_throttle = threading.Event()  # set at the first throttled invoke since the quota was last set
 
 
 class TooManyRequests(JsonRESTError):
@@ -63,6 +64,7 @@ def set_lambda_concurrency(limit: int) -> None:
         raise ValueError(f"a Lambda concurrency quota is an integer ≥ 1, not {limit!r}")
     with _lock:
         _limit, _peak, _throttled = int(limit), 0, 0
+        _a_throttle.clear()
 
 
 def lambda_concurrency() -> int:
@@ -83,6 +85,11 @@ def throttled() -> int:
         return _throttled
 
 
+def wait_for_a_throttle(timeout: float) -> bool:
+    """Block until an invoke was throttled since the quota was last set (tests holding invocations in flight)."""
+    return _a_throttle.wait(timeout)
+
+
 @contextmanager
 def admitted() -> Iterator[None]:
     """One invocation in flight for as long as the block runs; TooManyRequests when the account has none left."""
@@ -90,6 +97,7 @@ def admitted() -> Iterator[None]:
     with _lock:
         if _in_flight >= _limit:
             _throttled += 1
+            _a_throttle.set()
             raise TooManyRequests()
         _in_flight += 1
         _peak = max(_peak, _in_flight)
