@@ -9,9 +9,10 @@ coalesce (the upper bound), and every run to repair its region (`repair_share`).
 
 The path as the control plane builds it (issue 26 §3): each managed region's rule forwards a matching event to the
 home region's default bus (billed as a custom event); the home rule starts the Express scheduled check with it; the
-check writes the coalescing item (one conditional UpdateItem per event), the first of a burst waits
-`coalescing_wait_seconds` and runs Plan with the named region verified fully, which deletes the item (one
-DeleteItem per run); when Plan finds drift, a reconcile run of that one region repairs it.
+check writes the coalescing item (`status#verified`: one UpdateItem per event names the region and opens or joins
+the burst's window), the first of a burst waits `coalescing_wait_seconds` and runs Plan with the named region
+verified fully, whose save settles it (one more write of the item per run); when Plan finds drift, a reconcile run
+of that one region repairs it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from p2p_core.cost.fleet import HOURS_PER_MONTH, CostError
 
 DRIFT_EVENTS_PER_MONTH = 30.0  # about one a day: a hand-made change, a launch failure or a Spot warning now and then
 COALESCING_WAIT_SECONDS = 5.0  # the scheduled check's Wait before Plan ("a few seconds"; the ASL's own figure)
-COALESCING_ITEM_WRITE_UNITS = 1  # the burst's item: a key and a few region names (a larger item bills more units)
+# the burst's item is status#verified, every region's last verification (~5.1 KB at 34 regions): an update bills
+# the larger of its sizes before and after, 1 KB a unit
+COALESCING_ITEM_WRITE_UNITS = 6
 WRITES_PER_REPAIR = 3  # write management events of one region's repair: StartExecution and the reconciler's calls
 
 # CloudTrail and S3 list prices, us-east-1 (aws.amazon.com/cloudtrail/pricing, aws.amazon.com/s3/pricing), as
