@@ -53,7 +53,7 @@ SCHEMA: dict[str, Any] = {
         },
         "item_bytes": {
             "type": "object",
-            "properties": {name: _LINE for name in ("config", "quota", "status")},
+            "properties": {name: _LINE for name in ("config", "quota", "status", "verified")},
             "required": ["config", "quota", "status"],
             "additionalProperties": False,
         },
