@@ -110,6 +110,7 @@ def test_without_the_account_settings_the_map_runs_at_max_concurrency_and_thrott
     ]
     ENFORCER.revoke(statement)
     shims.set_lambda_concurrency(3)
+
     def together(function: str, event: dict[str, Any]) -> Exception | None:
         # the branch invokes that got in stay in flight until an invoke was throttled: the fourth finds 3 in flight
         # however fast warm handlers are and however late it comes (timing alone made the overlap a matter of luck)
