@@ -21,12 +21,14 @@ SUITE_KEYS = ("make_test_count", "make_test_seconds", "make_test_cpu_seconds", "
 
 
 def parse(output: str) -> dict[str, int]:
-    """Tests run (passed, skipped, failed, errors) and the coverage total from pytest's last lines."""
-    summary = output.strip().splitlines()[-1] if output.strip() else ""
+    """Tests run (passed, skipped, failed, errors) and the coverage total from pytest's summary line (the last line
+    with a count and a time: the static checks run beside pytest, so other output may come after it)."""
+    summaries = [line for line in output.splitlines() if re.search(r"\d+ (passed|failed|errors?)\b.* in [\d.]+s", line)]
+    summary = summaries[-1] if summaries else ""
     counts = {kind: int(n) for n, kind in re.findall(r"(\d+) (passed|skipped|failed|errors?)", summary)}
     coverage = re.search(r"^TOTAL\s+\d+\s+\d+\s+(\d+)%", output, re.MULTILINE)
     if not counts:
-        raise ValueError(f"no pytest summary in the last line of `make test`: {summary!r}")
+        raise ValueError(f"no pytest summary line in the output of `make test`: {output[-300:]!r}")
     return {"tests": sum(counts.values()), "coverage": int(coverage.group(1)) if coverage else -1}
 
 
