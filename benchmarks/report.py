@@ -96,7 +96,7 @@ ROWS = [
     (
         "(model) control plane per month, 34 regions, 1-min cadence, list price ($)",
         "control_plane_monthly_usd_1_minute",
-        "< 1",
+        "≤ 0.30",
     ),
     (
         "(model) the same at 15 min without the scheduled check (every run a Standard execution) ($/month)",
