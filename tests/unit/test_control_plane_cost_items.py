@@ -16,7 +16,7 @@ from p2p_core.cost.control_plane import (
     naive_control_plane_cost,
 )
 from p2p_core.cost.fleet import CostError
-from p2p_core.cost.usage import FULL_VCPU_MB, ItemSizes, LambdaProfile, PerRegion
+from p2p_core.cost.usage import FULL_VCPU_MB, ItemSizes, LambdaProfile, PerRegion, TableCalls
 from tests.unit.test_cost import ONE_LAMBDA
 
 SIZES = Usage(sizes=ItemSizes(config=PerRegion(500), status=PerRegion(10_000)))  # 10 KB status: 3 RCU
@@ -131,3 +131,22 @@ def test_runs_that_did_something_publish_their_events_and_quiet_ones_none() -> N
     assert events(3, scheduled_check=False).quantity == 100 * 4
     cost = control_plane_cost(100, 34, 3, checking=PLAIN)
     assert events(3).cost > 0 and cost.total == pytest.approx(sum(i.cost for i in cost.items))
+
+
+def test_a_check_reads_and_writes_the_table_as_counted_in_the_replay() -> None:
+    sizes = ItemSizes(config=PerRegion(500), status=PerRegion(10_000))  # 10 KB: 10 WRU, 3 RCU
+    cost = control_plane_cost(100, regions=34, usage=Usage(sizes=sizes), checking=SCHEDULED)
+
+    # 2 config gets (1 RCU) + 2 status gets (3 RCU) + 2 gets each of the small checks and quota items (1 RCU)
+    # + 2 gets of the verified item (5.1 KB for 34 regions: 2 RCU)
+    assert item(cost, "DynamoDB reads (on-demand)").quantity == 100 * (2 + 2 * 3 + 2 + 2 + 2 * 2)
+    # lease put and delete + one write of the checks item, never the status item; the quota item (3.9 KB for 34
+    # regions: 4 WRU) at most hourly (100 runs a month are fewer than the hours)
+    assert item(cost, "DynamoDB writes (on-demand)").quantity == 100 * (2 + 1) + 100 * 4
+
+
+def test_recording_each_check_in_the_status_item_would_bill_its_size() -> None:
+    sizes = ItemSizes(config=PerRegion(500), status=PerRegion(10_000))
+    in_status = Usage(sizes=sizes, table=TableCalls(status_writes=1, check_writes=0))
+    cost = control_plane_cost(100, regions=34, usage=in_status, checking=SCHEDULED)
+    assert item(cost, "DynamoDB writes (on-demand)").quantity == 100 * (2 + 10) + 100 * 4

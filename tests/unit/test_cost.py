@@ -34,7 +34,6 @@ from p2p_core.cost.usage import (
     ItemSizes,
     LambdaProfile,
     PerRegion,
-    TableCalls,
     item_bytes,
 )
 from p2p_core.regions import commercial_regions
@@ -283,25 +282,6 @@ def test_the_status_item_bills_one_write_unit_per_started_kb_and_one_read_unit_p
     assert sizes.write_units("status", 34) == 23  # 22.8 KB: 20 recorded no-op checks of 34 regions
     assert sizes.read_units("status", 34) == 6
     assert (sizes.write_units("config", 34), sizes.read_units("config", 34)) == (1, 1)
-
-
-def test_a_check_reads_and_writes_the_table_as_counted_in_the_replay():
-    sizes = ItemSizes(config=PerRegion(500), status=PerRegion(10_000))  # 10 KB: 10 WRU, 3 RCU
-    cost = control_plane_cost(100, regions=34, usage=Usage(sizes=sizes), checking=SCHEDULED)
-
-    # 2 config gets (1 RCU) + 2 status gets (3 RCU) + 2 gets each of the small checks and quota items (1 RCU)
-    # + 2 gets of the verified item (5.1 KB for 34 regions: 2 RCU)
-    assert item(cost, "DynamoDB reads (on-demand)").quantity == 100 * (2 + 2 * 3 + 2 + 2 + 2 * 2)
-    # lease put and delete + one write of the checks item, never the status item; the quota item (3.9 KB for 34
-    # regions: 4 WRU) at most hourly (100 runs a month are fewer than the hours)
-    assert item(cost, "DynamoDB writes (on-demand)").quantity == 100 * (2 + 1) + 100 * 4
-
-
-def test_recording_each_check_in_the_status_item_would_bill_its_size():
-    sizes = ItemSizes(config=PerRegion(500), status=PerRegion(10_000))
-    in_status = Usage(sizes=sizes, table=TableCalls(status_writes=1, check_writes=0))
-    cost = control_plane_cost(100, regions=34, usage=in_status, checking=SCHEDULED)
-    assert item(cost, "DynamoDB writes (on-demand)").quantity == 100 * (2 + 10) + 100 * 4
 
 
 def test_express_duration_is_billed_in_100_ms_steps_of_one_64_mb_chunk():
