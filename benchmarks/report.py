@@ -105,6 +105,27 @@ ROWS = [
     ),
     ("(model) naive fan-out visiting every region each run ($/month)", "naive_monthly_usd", ""),
     (
+        "(floor) the same targets if every check reads 2 calls per region from a Lambda (botocore only, CPU alone "
+        "billed): 15 min cold / 1 min warm / 1 min warm with connections kept ($/month)",
+        "reading_floor_monthly_usd",
+        "≤ 0.05 / ≤ 0.30 / ≤ 0.30",
+    ),
+    (
+        "the floor's CPU per check: import botocore and 69 clients / 69 new HTTPS connections / 69 calls (s)",
+        "reading_floor_cpu_seconds",
+        "-",
+    ),
+    (
+        "(model) quiet checks as Step Functions states only (drift events recorded), 15 min / 1 min ($/month)",
+        "states_only_monthly_usd",
+        "≤ 0.05 / ≤ 0.30",
+    ),
+    (
+        "the same: of which full verifications every 6 hours, drift events and repairs ($/month)",
+        "full_verifications_monthly_usd",
+        "-",
+    ),
+    (
         "radar: CPU per report answered from memory / of a new agent (two table calls), handler in process (ms)",
         "radar_cpu_ms_per_report",
         "-",
@@ -144,6 +165,8 @@ def table(results: dict[str, Any]) -> str:
     if "control_plane_model_at" in results:  # `python -m benchmarks.run model`: the model on the shipped figures
         when = results["control_plane_model_at"]
         stamp += f"; the control plane's (model) rows {when} by `python -m benchmarks.run model` (measured_usage.json)"
+    if "floors_measured_at" in results:  # `python -m benchmarks.floors`
+        stamp += f"; the floor rows {results['floors_measured_at']} by `python -m benchmarks.floors`"
     if "radar_measured_at" in results:  # a partial run: `python -m benchmarks.radar`
         stamp += f"; the radar rows {results['radar_measured_at']} by `python -m benchmarks.radar`"
     if "new_account_measured_at" in results:  # `python -m benchmarks.run new-account`

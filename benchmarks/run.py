@@ -27,6 +27,7 @@ import boto3
 from benchmarks import measured
 from benchmarks.costs import model_rows, scheduled_check_costs, spot_costs
 from benchmarks.drift_events import drift_event_repair
+from benchmarks.floors import measure as floors
 from benchmarks.imports import import_ratio
 from benchmarks.radar import measure as radar_cpu
 from benchmarks.report import RESULTS, record, table, update_page
@@ -288,6 +289,7 @@ def main() -> None:
     results.update(stream_latency())
     results.update(import_ratio())
     results.update(tls_cpu())
+    results.update(floors(results))  # with the HTTPS rows just measured
     results.update(radar_cpu())
     results.update(cli_fail_fast())
     with tempfile.TemporaryDirectory() as workdir, contextlib.redirect_stdout(io.StringIO()):
@@ -322,6 +324,7 @@ if __name__ == "__main__":
         "model": lambda: print(record(model_rows(), "control_plane_model_at")),
         "new-account": lambda: merged(new_account, "new_account_measured_at"),
         "drift-events": lambda: merged(drift_event_repair, "drift_events_measured_at"),
+        "floors": lambda: print(record(floors(), "floors_measured_at")),  # also `python -m benchmarks.floors`
         "imports": lambda: print(record(import_ratio(), "import_measured_at")),  # also `python -m benchmarks.imports`
     }
     partial.get(" ".join(sys.argv[1:]), main)()
