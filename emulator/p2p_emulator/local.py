@@ -33,6 +33,7 @@ from p2p_emulator import iam, shims
 from p2p_emulator.cloudfront import ControlCenterServer
 from p2p_emulator.function_url import FunctionUrlServer
 from p2p_emulator.seed import seed_account_trail, seed_ami_parameters
+from p2p_emulator.shims import stream_records
 from p2p_emulator.stack import EmulatedStack, PipeSpec, deploy_stack
 from p2p_emulator.ticker import Ticker
 from p2pctl.runs import run_name, start_run
@@ -55,6 +56,7 @@ EMULATED_CERTIFICATE = {
 }
 # an instance refresh replaces a batch every this many seconds (AWS: after each new instance's warmup)
 REFRESH_SECONDS = 10.0
+STREAM_IDLE_READ_SECONDS = 5.0  # the config stream is read when a record is appended, and at least this often
 
 
 @dataclass
@@ -209,6 +211,7 @@ class LocalRuntime:
     def stop(self, drain_seconds: float = 5.0) -> None:
         """Stop the stand-ins, let running executions finish (a few seconds at most), stop the servers."""
         self._stop.set()
+        stream_records.wake()
         for thread in self._threads:
             thread.join(timeout=5)
         self._drain(drain_seconds)
@@ -307,6 +310,7 @@ class LocalRuntime:
         assert self.stack is not None
         pipe = self.stack.pipe
         streams = self._clients.client("dynamodbstreams", self.region)
+        seen = stream_records.appended()
         while not self._stop.is_set():
             self._open_shards(iterators, "TRIM_HORIZON")  # a shard opened since start holds only new edits
             for shard_id, iterator in list(iterators.items()):
@@ -319,7 +323,8 @@ class LocalRuntime:
                 ):
                     source = json.loads(pipe.input_template).get("source", "config-edit")
                     self._start_run(str(source), pipe.target_arn)  # the reconcile workflow itself
-            self._stop.wait(0.2)
+            # read again once a record is appended (stream_records.py): an idle emulator makes no calls
+            seen = stream_records.wait_for_records(seen, STREAM_IDLE_READ_SECONDS, self._stop)
 
 
 PIPE_STREAM_READS = ("dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:GetRecords")

@@ -78,6 +78,7 @@ from p2p_emulator.shims import (
     quotas,
     refresh,
     regions,
+    stream_records,
     task_errors,
     task_roles,
     wire,
@@ -173,6 +174,7 @@ def install() -> None:
         cloudtrail.install()
         wire.install()
         keys.install()
+        stream_records.install()
         wire.atomic("dynamodb", "PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems")
         for behaviour in (
             asl,
