@@ -11,12 +11,12 @@ create is an answer, not a delay, and is never retried.
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from p2p_core import clock
 from p2p_core.reconciler.errors import error_code
 
 # 100 ms doubling, as the Terraform AWS provider waits for EC2 propagation: 25.5 s in all, within 30 s
@@ -34,16 +34,17 @@ def retry_while_propagating(
     call: Callable[[], Any],
     *,
     delays: tuple[float, ...] = PROPAGATION_DELAYS,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
 ) -> Any:
-    """`call()`, retried after each of `delays` while it answers that a resource does not exist."""
+    """`call()`, retried after each of `delays` (paused by `sleep`, default `clock.pause`) while it answers that a
+    resource does not exist."""
     for delay in delays:
         try:
             return call()
         except ClientError as exc:
             if not not_yet_propagated(exc):
                 raise
-        sleep(delay)
+        (sleep or clock.pause)(delay)
     return call()
 
 

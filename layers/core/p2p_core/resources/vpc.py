@@ -9,13 +9,13 @@ theirs (`settle`). A VPC's CIDR cannot change: Plan refuses the region instead (
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from p2p_core import clock
 from p2p_core.config.network import NetworkSettings
 from p2p_core.config.validation import show_value
 from p2p_core.models.observed import ObservedNetwork, ObservedRouteTable, ObservedVpc
@@ -156,14 +156,15 @@ def settle(b: Building) -> None:
         release_vpc_block(b.ctx, b.vpc)
 
 
-def ensure_vpc_block(ctx: RegionContext, vpc: Raw, *, sleep: Callable[[float], None] = time.sleep) -> str:
-    """The VPC's IPv6 block, associated first when it has none."""
+def ensure_vpc_block(ctx: RegionContext, vpc: Raw, *, sleep: Callable[[float], None] | None = None) -> str:
+    """The VPC's IPv6 block, associated first when it has none (read again after each pause: `sleep`, default
+    `clock.pause`)."""
     association = ipv6_association(vpc)
     if association is None:
         answer = ctx.ec2.associate_vpc_cidr_block(VpcId=vpc["VpcId"], AmazonProvidedIpv6CidrBlock=True)
         association = answer["Ipv6CidrBlockAssociation"]
         ctx.did(f"asked for an IPv6 block for VPC {vpc['VpcId']}")
-    return _associated_block(ctx, vpc["VpcId"], association, sleep)
+    return _associated_block(ctx, vpc["VpcId"], association, sleep or clock.pause)
 
 
 def _associated_block(ctx: RegionContext, vpc_id: str, association: Raw, sleep: Callable[[float], None]) -> str:
