@@ -138,13 +138,15 @@ class Local:
         return version
 
     def settle(self, version: int | None = None) -> None:
-        """Wait until no run is in progress and, with `version`, until a run has recorded that config version."""
+        """Wait until no run is in progress (a reconcile run, or a check: a follow-up check may still start one) and,
+        with `version`, until a run has recorded that config version."""
         sfn = self.client("stepfunctions")
+        machines = [self.info[key] for key in ("state_machine_arn", "scheduled_check_arn") if self.info.get(key)]
 
         def idle() -> bool:
-            runs = sfn.list_executions(stateMachineArn=self.info["state_machine_arn"])["executions"]
-            if any(r["status"] == "RUNNING" for r in runs):
-                return False
+            for machine in machines:
+                if any(r["status"] == "RUNNING" for r in sfn.list_executions(stateMachineArn=machine)["executions"]):
+                    return False
             # any recent run: a run skipped for the lease (config version 0) may finish last
             return version is None or any(r.config_version >= version for r in self.status().recent_runs)
 
