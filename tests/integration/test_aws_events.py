@@ -13,6 +13,7 @@ import pytest
 from moto import mock_aws
 
 from p2p_core.aws.clients import ClientFactory
+from p2p_core.drift_events import DriftRouting, drift_pattern
 from p2p_core.models.deployment import Deployment
 from p2p_emulator import handler_clients, iam, shims
 from p2p_emulator.iam import sessions
@@ -240,3 +241,36 @@ def test_a_customer_may_not_put_an_event_with_an_aws_source(clients: ClientFacto
     assert {k: answer["Entries"][0][k] for k in ("ErrorCode", "ErrorMessage")} == aws_events.REFUSED_SOURCE
     assert "EventId" in answer["Entries"][1]
     assert [e["source"] for e in received(clients, queue)] == ["my.app"]
+
+
+def test_the_drift_rule_takes_the_fleets_group_and_log_group_not_other_workloads(clients: ClientFactory) -> None:
+    """Auto Scaling and Logs writes count only when they name the fleet's group or log group (drift_events.py):
+    the emulator's CloudTrail events carry the request parameters the pattern reads."""
+    trail(clients)
+    routing = DriftRouting(
+        home_region=HOME, forward_role_arn=RELAY_ROLE, own_roles=(STACK_ROLE,), rule_name="p2p-0a1b2c3d-drift"
+    )
+    drift = queue_rule(clients, MANAGED, "drift", drift_pattern("p2p", routing))
+    autoscaling, logs = clients.client("autoscaling", MANAGED), clients.client("logs", MANAGED)
+    autoscaling.create_launch_configuration(
+        LaunchConfigurationName="lc", ImageId="ami-12c6146b", InstanceType="t3.micro"
+    )
+    for group in ("p2p-agents", "eks-nodes"):  # the fleet's, and a cluster autoscaler's
+        autoscaling.create_auto_scaling_group(
+            AutoScalingGroupName=group, LaunchConfigurationName="lc", MinSize=0, MaxSize=4,
+            AvailabilityZones=[f"{MANAGED}a"],
+        )  # fmt: skip
+        autoscaling.set_desired_capacity(AutoScalingGroupName=group, DesiredCapacity=1)
+    for group in ("/p2p/p2p/agents", "/aws/lambda/orders"):
+        logs.create_log_group(logGroupName=group)
+        logs.create_log_stream(logGroupName=group, logStreamName="2026/12/06")
+
+    seen = {
+        (e["detail"]["eventName"], json.dumps(e["detail"]["requestParameters"]))
+        for e in received(clients, drift, MANAGED)
+    }
+    assert {name for name, _ in seen} == {
+        "CreateAutoScalingGroup", "SetDesiredCapacity", "CreateLogGroup", "CreateLogStream"
+    }  # fmt: skip
+    assert not [params for _, params in seen if "eks-nodes" in params or "/aws/lambda/" in params]
+    assert len(seen) == 4  # each of the fleet's, none of the others'

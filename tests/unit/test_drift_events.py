@@ -11,7 +11,7 @@ import pytest
 from moto import mock_aws
 from moto.events.models import EventPattern
 
-from p2p_core.drift_events import DriftRouting, drift_pattern, normalized
+from p2p_core.drift_events import PATTERN_LIMIT, DriftRouting, drift_pattern, normalized
 from p2p_core.models.observed import ObservedDriftRule, ObservedRuleTarget
 from p2p_core.resources.events_rule import differences, rule_of, wanted_rule
 from p2p_core.storage.verified import VerificationStore
@@ -32,7 +32,7 @@ BUILD = BuildInputs(stack="p2p", user_data="#!/bin/bash\n", drift=ROUTING)
 PATTERN = EventPattern.load(json.dumps(drift_pattern("p2p", ROUTING)))
 
 
-def api_call(event_name: str, identity: dict[str, Any], source: str = "ec2") -> dict[str, Any]:
+def api_call(event_name: str, identity: dict[str, Any], source: str = "ec2", **parameters: Any) -> dict[str, Any]:
     """An "AWS API Call via CloudTrail" event as EventBridge delivers it."""
     return {
         "source": f"aws.{source}",
@@ -43,6 +43,7 @@ def api_call(event_name: str, identity: dict[str, Any], source: str = "ec2") -> 
             "eventName": event_name,
             "readOnly": False,
             "userIdentity": identity,
+            "requestParameters": parameters,
         },
     }
 
@@ -52,6 +53,8 @@ def assumed(role: str) -> dict[str, Any]:
 
 
 OPERATOR = {"type": "IAMUser", "arn": f"arn:aws:iam::{ACCOUNT}:user/alice"}
+ADMIN = assumed(f"arn:aws:iam::{ACCOUNT}:role/admin")
+LOG_GROUP = "/p2p/p2p/agents"  # the fleet's (stack "p2p")
 
 
 @pytest.mark.parametrize(
@@ -59,8 +62,10 @@ OPERATOR = {"type": "IAMUser", "arn": f"arn:aws:iam::{ACCOUNT}:user/alice"}
     [
         api_call("AuthorizeSecurityGroupIngress", OPERATOR),
         api_call("AuthorizeSecurityGroupIngress", {"type": "Root"}),
-        api_call("UpdateAutoScalingGroup", assumed(f"arn:aws:iam::{ACCOUNT}:role/admin"), "autoscaling"),
-        api_call("DeleteLogGroup", assumed(f"arn:aws:iam::{ACCOUNT}:role/sso-admin"), "logs"),
+        api_call("UpdateAutoScalingGroup", ADMIN, "autoscaling", autoScalingGroupName="p2p-agents", maxSize=40),
+        api_call("TerminateInstanceInAutoScalingGroup", OPERATOR, "autoscaling", instanceId="i-1"),
+        api_call("DeleteLogGroup", assumed(f"arn:aws:iam::{ACCOUNT}:role/sso-admin"), "logs", logGroupName=LOG_GROUP),
+        api_call("PutRetentionPolicy", OPERATOR, "logs", logGroupName=LOG_GROUP, retentionInDays=1),
         {
             "source": "aws.autoscaling",
             "detail-type": "EC2 Instance Launch Unsuccessful",
@@ -73,7 +78,17 @@ OPERATOR = {"type": "IAMUser", "arn": f"arn:aws:iam::{ACCOUNT}:user/alice"}
         },
         {"source": "aws.ec2", "detail-type": "EC2 Instance Rebalance Recommendation", "detail": {"instance-id": "i-1"}},
     ],
-    ids=["iam-user", "root", "another-role", "another-role-logs", "launch-failed", "spot-warning", "rebalance"],
+    ids=[
+        "iam-user",
+        "root",
+        "another-role",
+        "an-instance-of-the-group",
+        "another-role-logs",
+        "retention",
+        "launch-failed",
+        "spot-warning",
+        "rebalance",
+    ],
 )
 def test_hand_made_changes_and_the_fleets_own_trouble_are_drift_events(event: dict[str, Any]) -> None:
     assert PATTERN.matches_event(event)
@@ -90,16 +105,42 @@ def test_hand_made_changes_and_the_fleets_own_trouble_are_drift_events(event: di
             "detail": {**api_call("DescribeSecurityGroups", OPERATOR)["detail"], "readOnly": True},
         },
         api_call("PutObject", OPERATOR, "s3"),  # not a service the fleet lives in
+        # another workload of the account: a cluster autoscaler's group, a Lambda function's log stream
+        api_call("SetDesiredCapacity", ADMIN, "autoscaling", autoScalingGroupName="eks-nodes", desiredCapacity=3),
+        api_call("CreateLogStream", ADMIN, "logs", logGroupName="/aws/lambda/orders", logStreamName="2026/12/06"),
+        api_call("PutRetentionPolicy", OPERATOR, "logs", logGroupName="/p2p/p2p/agents-old", retentionInDays=1),
         {
             "source": "aws.autoscaling",
             "detail-type": "EC2 Instance Launch Unsuccessful",
             "detail": {"AutoScalingGroupName": "someone-elses-group"},
         },
     ],
-    ids=["reconciler", "agents", "auto-scaling", "read-only", "other-service", "other-group"],
+    ids=[
+        "reconciler",
+        "agents",
+        "auto-scaling",
+        "read-only",
+        "other-service",
+        "other-workloads-group",
+        "other-workloads-logs",
+        "another-log-group",
+        "other-group",
+    ],
 )
 def test_the_control_planes_own_work_and_other_things_are_not(event: dict[str, Any]) -> None:
     assert not PATTERN.matches_event(event)
+
+
+def test_the_pattern_fits_eventbridges_quota_for_the_longest_stack_and_role_names() -> None:
+    longest = DriftRouting(
+        home_region="ap-southeast-2",
+        forward_role_arn=f"arn:aws-us-gov:iam::{ACCOUNT}:role/{'f' * 64}",
+        own_roles=(f"arn:aws-us-gov:iam::{ACCOUNT}:role/{'r' * 64}", f"arn:aws-us-gov:iam::{ACCOUNT}:role/{'a' * 64}"),
+        rule_name="p2p-0a1b2c3d-drift",
+    )
+    pattern = drift_pattern("s" * 128, longest)  # CloudFormation's longest stack name
+    assert len(json.dumps(pattern)) <= PATTERN_LIMIT  # as the rule sends it, and spaced
+    assert PATTERN.matches_event(api_call("CreateTags", OPERATOR)) and not PATTERN.matches_event({"source": "aws.ec2"})
 
 
 def test_every_region_but_the_home_one_delivers_to_the_home_bus_through_the_forward_role() -> None:

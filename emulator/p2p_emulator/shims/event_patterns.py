@@ -8,21 +8,41 @@ and nested in `detail`, `anything-but` with a list, `prefix`, `exists`, and a fi
 event matching no filter but `exists: false` ("the event must contain all the field names listed in
 the pattern", EventBridge User Guide, Event patterns) — `anything-but` included.
 
-This module's reach into moto: `EventPattern._does_item_match_filters`.
+Where AWS is stricter: a rule's event pattern is at most 2,048 characters (EventBridge's default quota, "Event
+pattern size"); moto takes any length. PutRule with a longer one is refused here, so a pattern that grows past it
+fails in the tests, not on the first deploy to AWS.
+
+This module's reach into moto: `EventPattern._does_item_match_filters`, and a wire rule on PutRule.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from moto.core.common_types import TYPE_RESPONSE
 from moto.events.models import EventPattern
+
+from p2p_emulator.shims import wire
+
+PATTERN_LIMIT = 2048  # characters, EventBridge's default "Event pattern size" quota
 
 _original_filters = EventPattern._does_item_match_filters
 
 
 def install() -> None:
-    """Compare a pattern's exact values with the event's by JSON type."""
+    """Compare a pattern's exact values with the event's by JSON type; refuse a pattern over the size quota."""
     EventPattern._does_item_match_filters = _does_item_match_filters  # type: ignore[method-assign]
+    wire.rule(before=_pattern_too_long)
+
+
+def _pattern_too_long(request: wire.Request) -> TYPE_RESPONSE | None:
+    if request.service != "events" or request.action != "PutRule":
+        return None
+    pattern = request.api_params().get("EventPattern") or ""
+    if len(pattern) <= PATTERN_LIMIT:
+        return None
+    message = f"Event pattern is {len(pattern)} characters, more than the quota of {PATTERN_LIMIT}"
+    return request.error("ValidationException", message, 400)
 
 
 def same_json_value(item: Any, value: Any) -> bool:

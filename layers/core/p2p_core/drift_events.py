@@ -11,6 +11,12 @@ creates log streams) and by the Auto Scaling service-linked role (launching and 
 the control plane never starts runs for its own work. Read-only calls are not delivered by EventBridge at all.
 Auto Scaling's launch failures of the fleet's group and EC2's Spot interruption and rebalance warnings reach
 EventBridge without a trail.
+
+Other workloads of the account: Auto Scaling and CloudWatch Logs calls count only when they name the fleet's group
+or log group (every Lambda function's cold start creates a log stream, a cluster autoscaler sets its groups'
+capacity all day: each would start a check of the region). Auto Scaling calls naming an instance only
+(`INSTANCE_CALLS`) and its tag calls count whatever they name. EC2 calls name the fleet's resources by id only, ids
+that change as the fleet is rebuilt, so any EC2 write not by the control plane counts.
 """
 
 from __future__ import annotations
@@ -26,6 +32,14 @@ API_CALL = "AWS API Call via CloudTrail"
 LAUNCH_FAILED = "EC2 Instance Launch Unsuccessful"
 SPOT_WARNINGS = ("EC2 Spot Instance Interruption Warning", "EC2 Instance Rebalance Recommendation")
 WATCHED_SERVICES = ("ec2", "autoscaling", "logs")
+# Auto Scaling writes that may change the fleet without naming its group (an instance's id, tags by resource id)
+INSTANCE_CALLS = (
+    "CreateOrUpdateTags",
+    "DeleteTags",
+    "SetInstanceHealth",
+    "TerminateInstanceInAutoScalingGroup",
+)
+PATTERN_LIMIT = 2048  # characters of a rule's event pattern: EventBridge's default quota
 AUTO_SCALING_SERVICE_ROLE = "role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
 
 
@@ -60,28 +74,35 @@ class DriftRouting(BaseModel):
 
 
 def drift_pattern(stack: str, routing: DriftRouting) -> dict[str, Any]:
-    """The event pattern of every region's drift rule (and of the home region's rule in template.yaml)."""
-    not_ours = [
-        {"userIdentity": {"type": [{"anything-but": ["AssumedRole", "AWSService"]}]}},
-        {
-            "userIdentity": {
-                "type": ["AssumedRole"],
-                "sessionContext": {"sessionIssuer": {"arn": [{"anything-but": routing.ignored_callers()}]}},
-            }
-        },
-    ]
+    """The event pattern of every region's drift rule (and of the home region's rule in template.yaml): who made
+    the call (anyone but the control plane; AWS's own events name no caller) and what it was about, each written
+    once: within EventBridge's 2,048 characters (`PATTERN_LIMIT`) for any stack name."""
+    group, log_group = names.agents_name(stack), names.agents_log_group(stack)
+
+    def write(service: str, **detail: Any) -> dict[str, Any]:
+        return {"detail-type": [API_CALL], "detail": {"eventSource": [f"{service}.amazonaws.com"], **detail}}
+
     return {
         "source": [f"aws.{service}" for service in WATCHED_SERVICES],
-        "$or": [
-            {
-                "detail-type": [API_CALL],
-                "detail": {
-                    "eventSource": [f"{service}.amazonaws.com" for service in WATCHED_SERVICES],
-                    "readOnly": [False],
-                    "$or": not_ours,
+        "detail": {
+            "readOnly": [False, {"exists": False}],
+            "$or": [
+                {"userIdentity": {"type": [{"exists": False}]}},  # an AWS service's own event: no caller
+                {"userIdentity": {"type": [{"anything-but": ["AssumedRole", "AWSService"]}]}},
+                {
+                    "userIdentity": {
+                        "type": ["AssumedRole"],
+                        "sessionContext": {"sessionIssuer": {"arn": [{"anything-but": routing.ignored_callers()}]}},
+                    }
                 },
-            },
-            {"detail-type": [LAUNCH_FAILED], "detail": {"AutoScalingGroupName": [names.agents_name(stack)]}},
+            ],
+        },
+        "$or": [
+            write("ec2"),
+            write("autoscaling", requestParameters={"autoScalingGroupName": [group]}),
+            write("autoscaling", eventName=list(INSTANCE_CALLS)),
+            write("logs", requestParameters={"logGroupName": [log_group]}),
+            {"detail-type": [LAUNCH_FAILED], "detail": {"AutoScalingGroupName": [group]}},
             {"detail-type": list(SPOT_WARNINGS)},
         ],
     }

@@ -122,7 +122,11 @@ def ensure(b: Building) -> None:
     if seen is None or seen.state != want.state or normalized(seen.pattern) != normalized(want.pattern):
         extra: dict[str, Any] = {"Tags": ctx.tags()} if seen is None else {}
         ctx.events.put_rule(
-            Name=want.name, EventPattern=json.dumps(want.pattern), State=want.state, Description=DESCRIPTION, **extra
+            Name=want.name,
+            EventPattern=json.dumps(want.pattern, separators=(",", ":")),
+            State=want.state,
+            Description=DESCRIPTION,
+            **extra,
         )
         ctx.did(f"{'created' if seen is None else 'put back'} the drift-event rule")  # one name in every region
     if seen is None or seen.targets != want.targets:
