@@ -8,8 +8,12 @@ units each. A quiet check goes to `status#checks` instead (the last one, and how
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from p2p_core.cost.usage import item_bytes
 from p2p_core.storage.status import CHECKS_KEY, STATUS_KEY
+from p2p_emulator.handler_clients import add_client_hook, remove_client_hook
 from p2p_emulator.world import WorkflowWorld
 
 REGION = {
@@ -72,3 +76,26 @@ def test_runs_that_did_work_and_manual_no_op_runs_stay_in_the_status_item(world:
     recorded = [(r.execution, r.status) for r in status.recent_runs]
     assert (manual.name, "noop") in recorded  # an operator's run is history, even with nothing to do
     assert recorded[0] == (drift.name, "ok")  # the reconcile run the check started, under its name
+
+
+def test_a_quiet_check_reads_the_status_item_once_its_plan_records_from_that_read(world: WorkflowWorld) -> None:
+    """The status item is billed by its size (~120 KB, 30 read units at 34 regions): Plan reads it under its lease
+    and records the quiet check from that read (only a skipped run may write the item meanwhile, and the item's
+    write is conditional on its revision); the small checks item is read once too."""
+    world.put_config(**REGION)
+    assert world.run("provision").status == "SUCCEEDED"
+    keys: list[str] = []
+
+    def gets(model: Any, params: dict[str, Any], **_: Any) -> None:
+        if model.name == "GetItem":
+            keys.append(json.loads(params["body"])["Key"]["pk"]["S"])
+
+    add_client_hook("before-call", gets)
+    try:
+        check = world.scheduled_run("check")
+    finally:
+        remove_client_hook("before-call", gets)
+
+    assert check.status == "SUCCEEDED" and world.status().last_check is not None
+    assert world.status().last_check.execution == check.name
+    assert (keys.count(STATUS_KEY), keys.count(CHECKS_KEY)) == (1, 1), keys

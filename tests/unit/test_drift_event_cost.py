@@ -102,7 +102,7 @@ def test_a_drift_run_verifies_the_region_it_names_fully_and_records_itself_as_a_
     drift = DriftEvents(events_per_month=EVENTS, repair_share=0.0)  # nothing to repair: the runs alone
     assert added(drift, "Lambda requests") == EVENTS
     assert added(drift, "Lambda compute (arm64)") == pytest.approx(EVENTS * COLD_PLAN * GB)  # one region, cold
-    reads, writes = _table_use(ONE_LAMBDA, 34, 1)
+    reads, writes = _table_use(ONE_LAMBDA.table, ONE_LAMBDA.sizes, 34, 1)
     assert added(drift, "DynamoDB reads (on-demand)") == pytest.approx(EVENTS * reads)
     assert added(drift, "DynamoDB writes (on-demand)") == pytest.approx(
         EVENTS * writes

@@ -18,6 +18,7 @@ from p2p_core.cost.usage import (
     IDLE_ENVIRONMENT_SECONDS,
     PLAN,
     RECONCILE_REGION,
+    RECONCILE_TABLE,
     ItemSizes,
     LambdaProfile,
     TableCalls,
@@ -104,7 +105,8 @@ class Usage:
     plan: LambdaProfile = PLAN
     finalize: LambdaProfile = FINALIZE
     reconcile: LambdaProfile = RECONCILE_REGION
-    table: TableCalls = field(default_factory=TableCalls)
+    table: TableCalls = field(default_factory=TableCalls)  # a scheduled check's, its Plan recording it
+    reconcile_table: TableCalls = RECONCILE_TABLE  # a reconcile run's: its Plan and its Finalize
     sizes: ItemSizes = field(default_factory=ItemSizes)
     express_overhead_seconds: float = 0.05  # the scheduled check's own states between and around its Lambdas
 
@@ -137,7 +139,8 @@ class _Bill:
     express_gb_seconds: float = 0.0
     invocations: float = 0.0
     lambda_gb_seconds: float = 0.0
-    recorded: float = 1.0  # runs planned and recorded (their table calls)
+    recorded: float = 1.0  # checks planned and recorded by their Plan (`Usage.table`)
+    reconciled: float = 0.0  # reconcile runs, planned and recorded by Finalize (`Usage.reconcile_table`)
     traces: float = 1.0  # X-Ray traces recorded: a reconcile run is traced (the default sampling rule)
     scheduled: float = 1.0  # EventBridge Scheduler invocations (a run an event starts has none)
     events: float = 0.0  # EventBridge events: published by runs that did something, delivered drift events
@@ -147,7 +150,9 @@ def _workflow_cost(
     design: str, runs: float, regions: int, bill: _Bill, usage: Usage, log_kb: float, *, quota: bool = True
 ) -> ControlPlaneCost:
     transitions = runs * bill.transitions
-    reads, writes = _table_use(usage, regions, bill.recorded)
+    reads, writes = _table_use(usage.table, usage.sizes, regions, bill.recorded)
+    reconcile_reads, reconcile_writes = _table_use(usage.reconcile_table, usage.sizes, regions, bill.reconciled)
+    reads, writes = reads + reconcile_reads, writes + reconcile_writes
     items = (
         CostItem("Step Functions state transitions", transitions, "transitions", STEP_FUNCTIONS_PER_TRANSITION),
         CostItem("Step Functions Express requests", runs * bill.express_requests, "requests", EXPRESS_PER_REQUEST),
@@ -171,9 +176,8 @@ def _workflow_cost(
     return ControlPlaneCost(design, runs, regions, items)
 
 
-def _table_use(usage: Usage, regions: int, records: float) -> tuple[float, float]:
-    """(read units, write units) of `records` recorded runs, each planned once."""
-    table, sizes = usage.table, usage.sizes
+def _table_use(table: TableCalls, sizes: ItemSizes, regions: int, records: float) -> tuple[float, float]:
+    """(read units, write units) of `records` runs making `table`'s calls, each planned and recorded once."""
     reads = table.config_gets * sizes.read_units("config", regions) + table.check_gets  # the checks item: < 1 KB
     reads += table.status_gets * sizes.read_units("status", regions) + table.quota_gets * sizes.read_units(
         "quota", regions
@@ -242,7 +246,7 @@ def control_plane_cost(
             invocations=len(check) + drift_share * len(reconcile_run) + drifted,
             # the reconcile run's Plan follows the check within seconds: its connections are still open
             lambda_gb_seconds=gb(check) + drift_share * gb(reconcile_run) + reconcile_gb,
-            recorded=1 + drift_share,  # the reconcile run plans and records again
+            reconciled=drift_share,  # the reconcile run plans and records again
             traces=CHECK_TRACE_RATE + drift_share,
             events=drift_share * events_of_run(reconciled),
         )
@@ -251,6 +255,8 @@ def control_plane_cost(
             transitions=drift_transitions + (1 - drift_share) * transitions.noop,
             invocations=len(reconcile_run) + drifted,
             lambda_gb_seconds=gb((checking.check_profile(usage.plan, period), usage.finalize)) + reconcile_gb,
+            recorded=0.0,
+            reconciled=1.0,  # every run a reconcile run: Plan and Finalize
             events=drift_share * events_of_run(reconciled),
         )
     design = "scheduled check + drift-only" if scheduled_check else "drift-only"
@@ -300,6 +306,8 @@ def _with_drift_events(
         transitions=transitions.of_drift_run(1),
         invocations=3,
         lambda_gb_seconds=sum(p.gb_seconds(1, cold) for p in (usage.plan, usage.finalize, usage.reconcile)),
+        recorded=0.0,
+        reconciled=1.0,
         scheduled=0.0,
         events=events_of_run(1),
     )
@@ -335,5 +343,7 @@ def naive_control_plane_cost(
         transitions=transitions.of_drift_run(regions),
         invocations=regions,
         lambda_gb_seconds=regions * usage.plan.gb_seconds(1, cold),
+        recorded=0.0,
+        reconciled=1.0,  # planned and recorded as a reconcile run
     )
     return _workflow_cost("every-region", runs_per_month, regions, bill, usage, log_kb_per_invocation)

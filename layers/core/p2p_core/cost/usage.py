@@ -112,20 +112,25 @@ class TableCalls:
     """The config table's calls of one quiet scheduled check (one Plan invocation), counted in the replay.
 
     Planning: get the config, put the lease, read the status (the status, checks, quota and verified items, strongly
-    consistent). Recording (workflow/finalize_step.py, in the same invocation): read the status once more and
-    write the small checks item on it (storage/status.py: never the status item, billed by its size), delete
-    the lease, and get the config again (was it edited meanwhile?). The quota item is written at most hourly.
+    consistent). Recording (workflow/finalize_step.py, in the same invocation): from the status Plan read under
+    its lease (not read again: the status item is billed by its size), write the small checks item
+    (storage/status.py: never the status item), delete the lease, and get the config again (was it edited
+    meanwhile?). The quota item is written at most hourly.
     """
 
     config_gets: int = 2
-    status_gets: int = 2
-    check_gets: int = 2
-    quota_gets: int = 2
+    status_gets: int = 1
+    check_gets: int = 1
+    quota_gets: int = 1
     verified_gets: int = 2  # Plan's verifications; Finalize's look for regions drift events named during the run
     lease_writes: int = 2
     status_writes: int = 0
     check_writes: int = 1
     quota_writes_per_hour: int = 1
+
+
+# a reconcile run's table calls, Plan's and Finalize's: Finalize, a Lambda of its own, reads the status once more
+RECONCILE_TABLE = TableCalls(status_gets=2, check_gets=2, quota_gets=2)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from p2p_core.models.deployment import MAX_CONCURRENCY
 from p2p_core.models.plan import RegionPlan
@@ -65,6 +65,14 @@ class PlanResult(_Event):
     )
     recorded: bool = Field(False, description="Plan recorded this run itself (record_nothing_to_do): no Finalize")
     run: dict[str, Any] | None = Field(None, description="the run as Plan recorded it (the status item's entry)")
+    # the status items as this Plan read them (storage/status.py's Status), never serialized: a scheduled check's
+    # Plan records its run from them instead of reading the status item again, billed by its size, under the lease
+    _status: Any = PrivateAttr(None)
+
+    @property
+    def status_read(self) -> Any:
+        """The status Plan read for this result (None: it read none, or the result was deserialized)."""
+        return self._status
 
 
 class RegionTask(_Event):

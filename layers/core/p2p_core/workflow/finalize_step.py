@@ -18,7 +18,7 @@ from p2p_core.models.results import RegionResult
 from p2p_core.notifications import publish, run_notifications
 from p2p_core.storage.config import ConfigStore
 from p2p_core.storage.lease import Lease
-from p2p_core.storage.status import RunRecord, RunStatus, StatusStore
+from p2p_core.storage.status import RunRecord, RunStatus, Status, StatusStore
 from p2p_core.storage.verified import VerificationStore
 
 
@@ -26,8 +26,16 @@ class RunFailed(Exception):
     """Raised by the Finalize handler (after the status is written) so the execution fails and alarms fire."""
 
 
-def finalize_step(request: FinalizeRequest, deployment: Deployment, clients: ClientFactory, now: datetime) -> RunRecord:
-    """Record the run; release the lease unless this run never held it."""
+def finalize_step(
+    request: FinalizeRequest,
+    deployment: Deployment,
+    clients: ClientFactory,
+    now: datetime,
+    loaded: Status | None = None,
+) -> RunRecord:
+    """Record the run; release the lease unless this run never held it. `loaded`: the status as this run's Plan read
+    it, under its lease (the scheduled check's Plan recording itself), so it is not read again; the status item's
+    write is conditional on its revision, so a skipped run's record in between only costs a second read."""
     state = request.plan
     db = clients.client("dynamodb", deployment.home_region)
     store = StatusStore(db, deployment.config_table)
@@ -41,7 +49,7 @@ def finalize_step(request: FinalizeRequest, deployment: Deployment, clients: Cli
         lease.release(request.execution)  # a Plan that timed out holding it did not give it back
         publish(clients, deployment, run_notifications(run, state, deployment.stack_name, None))
         return run  # no follow-up: a run started now would stop in Plan the same way
-    previous = store.load()
+    previous = loaded or store.load()
     store.record_run(run, managed_regions=managed_after(previous.managed_regions, state), loaded=previous)
     lease.release(request.execution)
     applied_before = previous.last_run.config_version if previous.last_run else None
@@ -73,7 +81,7 @@ def record_nothing_to_do(
         state_machine=asked.state_machine,
         plan=FinalState.model_validate(result.model_dump(mode="json")),  # as the state machine would pass it
     )
-    return finalize_step(finalize, deployment, clients, now)
+    return finalize_step(finalize, deployment, clients, now, loaded=result.status_read)
 
 
 def run_metrics(run: RunRecord) -> dict[str, int]:

@@ -144,7 +144,7 @@ def _observe_and_plan(
     if remember and drifted:  # the Map runs: bound it by the account's Lambda concurrency (new accounts: 10)
         account = try_account_concurrency(clients.client("lambda", deployment.home_region))
         concurrency = map_concurrency(deployment.max_concurrency, account)
-    return PlanResult(
+    result = PlanResult(
         run_id=request.execution,
         source=source,
         nothing_to_do=the_plan.nothing_to_do,
@@ -171,6 +171,9 @@ def _observe_and_plan(
             if asg and asg.instances
         },
     )
+    if remember:  # read under this run's lease: only a skipped run may write the status item meanwhile
+        result._status = status
+    return result
 
 
 def observe_regions(
