@@ -49,7 +49,7 @@ def finalize_step(
         lease.release(request.execution)  # a Plan that timed out holding it did not give it back
         publish(clients, deployment, run_notifications(run, state, deployment.stack_name, None))
         return run  # no follow-up: a run started now would stop in Plan the same way
-    previous = loaded or store.load()
+    previous = loaded if loaded is not None else store.load()
     store.record_run(run, managed_regions=managed_after(previous.managed_regions, state), loaded=previous)
     lease.release(request.execution)
     applied_before = previous.last_run.config_version if previous.last_run else None

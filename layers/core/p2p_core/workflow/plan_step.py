@@ -171,7 +171,9 @@ def _observe_and_plan(
             if asg and asg.instances
         },
     )
-    if remember:  # read under this run's lease: only a skipped run may write the status item meanwhile
+    # read under this run's lease (only a skipped run may write the status item meanwhile), and still the item's
+    # revision unless this Plan recorded a new window anchor: then the recording reads it again
+    if remember and anchor == status.window_anchor:
         result._status = status
     return result
 
