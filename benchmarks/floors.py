@@ -19,14 +19,11 @@ from __future__ import annotations
 
 import json
 import os
-import resource
-import statistics
-import subprocess
-import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from benchmarks.imports import child_cpu
 from benchmarks.report import RESULTS, record
 from p2p_core.cost.checking import QUIET_READS_PER_REGION, TODAY, runs_per_month
 from p2p_core.cost.control_plane import (
@@ -93,9 +90,7 @@ def monthly(schedule: str, regions: int, quiet_check: float) -> float:
 
 
 _CHILD = """
-import sys, time
-sys.modules['awscrt'] = sys.modules['OpenSSL'] = None  # as in Lambda: botocore finds neither
-began = time.process_time()
+import sys
 import botocore.session
 from p2p_core.aws.client_classes import share_client_classes
 share_client_classes()
@@ -103,7 +98,6 @@ session = botocore.session.get_session()
 session.set_credentials("AKIDEXAMPLE", "secret")
 clients = [session.create_client(s, region_name=r) for r in sys.argv[1:] for s in ("ec2", "autoscaling")]
 clients.append(session.create_client("dynamodb", region_name=sys.argv[1]))
-print(time.process_time() - began)
 """
 
 
@@ -111,13 +105,8 @@ def botocore_init(regions: list[str], runs: int = 5) -> float:
     """CPU seconds of a fresh process importing botocore and making the quiet check's clients (median of `runs`)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPATH"] = str(ROOT / "layers" / "core")
-    samples = []
-    for _ in range(runs + 1):  # the first writes the bytecode and warms the disk cache
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        subprocess.run([sys.executable, "-c", _CHILD, *regions], env=env, check=True, capture_output=True)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        samples.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-    return statistics.median(samples[1:])
+    child_cpu(_CHILD, env, 1, *regions)  # writes the bytecode and warms the disk cache
+    return child_cpu(_CHILD, env, runs, *regions)
 
 
 def rows(floor: ReadingFloor) -> dict[str, Any]:

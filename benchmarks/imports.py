@@ -38,14 +38,7 @@ def import_ratio(runs: int = 7) -> dict[str, Any]:
     env.update({"POWERTOOLS_METRICS_NAMESPACE": "Bench", "POWERTOOLS_SERVICE_NAME": "bench"})
 
     def timed(code: str, path: str = f"{ROOT / 'layers' / 'core'}:{ROOT / 'functions' / 'plan'}", **more: str) -> float:
-        samples = []
-        for _ in range(runs):
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            child = [sys.executable, "-c", _AS_IN_LAMBDA + code]
-            subprocess.run(child, env={**env, "PYTHONPATH": path, **more}, check=True, capture_output=True)
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            samples.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-        return statistics.median(samples)
+        return child_cpu(code, {**env, "PYTHONPATH": path, **more}, runs)
 
     timed("import app")  # warm the disk cache and write the .pyc files
     handler, boto, modules = timed("import app"), timed("import boto3"), timed(_WITHOUT_PREPARATION)
@@ -55,6 +48,18 @@ def import_ratio(runs: int = 7) -> dict[str, Any]:
             "import_ratio": round(handler / boto, 2), "import_ratio_modules_only": round(modules / boto, 2),
             "import_ratio_from_sources": round(sources / boto, 2),
             "machine_load_during_import": round(os.getloadavg()[0], 1)}  # fmt: skip
+
+
+def child_cpu(code: str, env: dict[str, str], runs: int, *args: str) -> float:
+    """Median CPU seconds (user + system) of `runs` fresh `python -c code args` as Lambda's runtime would run them
+    (no awscrt, no pyOpenSSL: `_AS_IN_LAMBDA`), so other people's load does not count."""
+    samples = []
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run([sys.executable, "-c", _AS_IN_LAMBDA + code, *args], env=env, check=True, capture_output=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        samples.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return statistics.median(samples)
 
 
 def _as_sam_build_ships(into: Path) -> str:

@@ -11,12 +11,13 @@ import pytest
 from moto import mock_aws
 from moto.events.models import EventPattern
 
-from p2p_core.drift_events import PATTERN_LIMIT, DriftRouting, drift_pattern, normalized
+from p2p_core.drift_events import DriftRouting, drift_pattern, normalized
 from p2p_core.models.observed import ObservedDriftRule, ObservedRuleTarget
 from p2p_core.resources.events_rule import differences, rule_of, wanted_rule
 from p2p_core.storage.verified import VerificationStore
 from p2p_core.verification import Verification
 from p2p_core.wanted import BuildInputs
+from p2p_emulator.shims.event_patterns import PATTERN_LIMIT  # AWS's quota, as the emulator enforces it
 
 ACCOUNT = "123456789012"
 RECONCILER = f"arn:aws:iam::{ACCOUNT}:role/p2p-ReconcileRegionFunctionRole-AB12"

@@ -39,7 +39,6 @@ INSTANCE_CALLS = (
     "SetInstanceHealth",
     "TerminateInstanceInAutoScalingGroup",
 )
-PATTERN_LIMIT = 2048  # characters of a rule's event pattern: EventBridge's default quota
 AUTO_SCALING_SERVICE_ROLE = "role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
 
 
@@ -76,7 +75,7 @@ class DriftRouting(BaseModel):
 def drift_pattern(stack: str, routing: DriftRouting) -> dict[str, Any]:
     """The event pattern of every region's drift rule (and of the home region's rule in template.yaml): who made
     the call (anyone but the control plane; AWS's own events name no caller) and what it was about, each written
-    once: within EventBridge's 2,048 characters (`PATTERN_LIMIT`) for any stack name."""
+    once: within EventBridge's 2,048 characters for any stack name (tests/unit/test_drift_events.py)."""
     group, log_group = names.agents_name(stack), names.agents_log_group(stack)
 
     def write(service: str, **detail: Any) -> dict[str, Any]:
